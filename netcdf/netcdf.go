@@ -1,0 +1,148 @@
+// Package netcdf reads netCDF files in pure Go: the classic formats (CDF-1,
+// CDF-2 64-bit offset, CDF-5) and netCDF-4 (HDF5). Open sniffs the magic
+// bytes and returns a File that describes the dataset and reads hyperslabs of
+// its variables without reading the whole file.
+//
+// The package knows nothing of Beam or Zarr. Values are returned as raw
+// little-endian bytes in C order, which is what a Zarr "<" dtype stores.
+package netcdf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Type is a netCDF external data type.
+type Type int
+
+// The netCDF external types; the numbers are those of the file formats.
+const (
+	Byte   Type = 1  // int8
+	Char   Type = 2  // 8-bit character
+	Short  Type = 3  // int16
+	Int    Type = 4  // int32
+	Float  Type = 5  // float32
+	Double Type = 6  // float64
+	UByte  Type = 7  // uint8
+	UShort Type = 8  // uint16
+	UInt   Type = 9  // uint32
+	Int64  Type = 10 // int64
+	UInt64 Type = 11 // uint64
+	String Type = 12 // variable-length string (netCDF-4 only)
+)
+
+var typeNames = map[Type]string{
+	Byte: "byte", Char: "char", Short: "short", Int: "int", Float: "float",
+	Double: "double", UByte: "ubyte", UShort: "ushort", UInt: "uint",
+	Int64: "int64", UInt64: "uint64", String: "string",
+}
+
+// String returns the CDL name of t ("short", "double", ...).
+func (t Type) String() string {
+	if n, ok := typeNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("type(%d)", int(t))
+}
+
+// Size returns the size in bytes of one value of t, or 0 for String and
+// unknown types.
+func (t Type) Size() int {
+	switch t {
+	case Byte, Char, UByte:
+		return 1
+	case Short, UShort:
+		return 2
+	case Int, UInt, Float:
+		return 4
+	case Double, Int64, UInt64:
+		return 8
+	}
+	return 0
+}
+
+// Dim is a named dimension.
+type Dim struct {
+	Name      string
+	Len       int64 // current length; for the unlimited dimension, the number of records
+	Unlimited bool
+}
+
+// Attr is a global or variable attribute.
+//
+// Value holds, by Type: Char → string; String → []string; Byte → []int8;
+// UByte → []uint8; Short → []int16; UShort → []uint16; Int → []int32;
+// UInt → []uint32; Int64 → []int64; UInt64 → []uint64; Float → []float32;
+// Double → []float64. Numeric attributes are always slices, even of length 1.
+type Attr struct {
+	Name  string
+	Type  Type
+	Value any
+}
+
+// Var describes a variable. Shape has one entry per dimension in Dims, in
+// the same order; a scalar variable has no dims.
+type Var struct {
+	Name  string
+	Type  Type
+	Dims  []string
+	Shape []int64
+	Attrs []Attr
+}
+
+// Attr returns the attribute called name.
+func (v Var) Attr(name string) (Attr, bool) {
+	return findAttr(v.Attrs, name)
+}
+
+func findAttr(attrs []Attr, name string) (Attr, bool) {
+	for _, a := range attrs {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Attr{}, false
+}
+
+// File is an open netCDF dataset. Implementations are safe for concurrent
+// use by several goroutines (reads go through io.ReaderAt).
+type File interface {
+	// Format names the on-disk format: "CDF-1", "CDF-2", "CDF-5" or "netCDF-4".
+	Format() string
+	// Dims returns the dimensions in definition order.
+	Dims() []Dim
+	// Vars returns the variables in definition order.
+	Vars() []Var
+	// Attrs returns the global attributes in definition order.
+	Attrs() []Attr
+	// Read reads the hyperslab start[i] : start[i]+count[i] of variable name
+	// into dst, as little-endian values in C order. len(dst) must be
+	// product(count) * Type.Size(). For Char variables each value is one byte.
+	// Reading String variables is not supported and returns an error.
+	Read(name string, start, count []int64, dst []byte) error
+}
+
+// ErrFormat is wrapped by errors for input that is not a netCDF file this
+// package can read, or that is corrupt or truncated.
+var ErrFormat = errors.New("not a valid netCDF file")
+
+// ErrUnsupported is wrapped by errors for valid files that use a feature this
+// package does not implement.
+var ErrUnsupported = errors.New("unsupported netCDF feature")
+
+// Open reads the header of the netCDF file behind r (of the given size in
+// bytes) and returns it. name is used in error messages only (a path or URL).
+// The format is chosen by the magic bytes: "CDF\x01", "CDF\x02", "CDF\x05"
+// for the classic formats, "\x89HDF\r\n\x1a\n" at offset 0, 512, 1024, ...
+// for netCDF-4.
+func Open(r io.ReaderAt, size int64, name string) (File, error) {
+	var magic [4]byte
+	if _, err := r.ReadAt(magic[:], 0); err != nil {
+		return nil, fmt.Errorf("netcdf: %s: reading magic bytes: %w (%w)", name, err, ErrFormat)
+	}
+	if magic[0] == 'C' && magic[1] == 'D' && magic[2] == 'F' {
+		return openClassic(r, size, name)
+	}
+	return openHDF5(r, size, name)
+}
