@@ -1,0 +1,39 @@
+// Package plan holds the values that flow between the stages of a recipe —
+// the inputs, the merged dataset schema, chunk keys and write results — and
+// the index arithmetic between them (which inputs a target chunk needs).
+// It knows nothing of Beam or of file formats' byte layouts.
+package plan
+
+import "fmt"
+
+// Index locates one input of a file pattern: its position along the concat
+// dimension and its position along each merge dimension (in the order the
+// merge dimensions were declared).
+type Index struct {
+	Concat int
+	Merge  []int
+}
+
+// String renders the index as "time=3" or "time=3,variable=1" style text
+// without dimension names: "c3" / "c3/m1.0".
+func (ix Index) String() string {
+	s := fmt.Sprintf("c%d", ix.Concat)
+	for i, m := range ix.Merge {
+		if i == 0 {
+			s += "/m"
+		} else {
+			s += "."
+		}
+		s += fmt.Sprint(m)
+	}
+	return s
+}
+
+// Input is one file of a recipe: where it sits in the pattern and where its
+// bytes are. URL is where the stages read it from (after CacheInputs, the
+// cached copy); Source is the URL the pattern named, kept for messages.
+type Input struct {
+	Index  Index
+	Source string
+	URL    string
+}
