@@ -1,0 +1,60 @@
+// Package beamtest holds what zarrforge's tests share: running a pipeline on
+// every runner the project supports, locating fixtures, reading a store back
+// and asking xarray whether it matches the inputs.
+//
+// Test packages that run pipelines call ptest.Main from TestMain, as every
+// Beam Go test does, so that the Prism runner can start workers in the test
+// binary.
+package beamtest
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/direct" // registers "direct"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"  // registers "prism"
+)
+
+// Runners returns the runners every pipeline test runs on: Prism, which
+// serialises every DoFn as a remote worker would, and the direct runner.
+func Runners() []string { return []string{"prism", "direct"} }
+
+// Run builds a pipeline with build and runs it on each of Runners, as
+// subtests named after the runner. build is called once per runner, with a
+// fresh pipeline; it adds passert checks as it likes. The subtest fails if
+// the pipeline does.
+func Run(t *testing.T, build func(t *testing.T, s beam.Scope)) {
+	t.Helper()
+	for _, runner := range Runners() {
+		t.Run(runner, func(t *testing.T) {
+			if err := RunOn(t, runner, build); err != nil {
+				t.Fatalf("pipeline failed on %s: %v", runner, err)
+			}
+		})
+	}
+}
+
+// RunOn builds and runs one pipeline on the named runner and returns its
+// error, for tests that expect a pipeline to fail.
+func RunOn(t *testing.T, runner string, build func(t *testing.T, s beam.Scope)) error {
+	t.Helper()
+	p, s := beam.NewPipelineWithRoot()
+	build(t, s)
+	_, err := beam.Run(context.Background(), runner, p)
+	return err
+}
+
+// Root returns the repository's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// Testdata returns the path of a file or directory under the repository's
+// testdata directory.
+func Testdata(elem ...string) string {
+	return filepath.Join(append([]string{Root(), "testdata"}, elem...)...)
+}

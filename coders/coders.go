@@ -1,0 +1,187 @@
+// Package coders provides the Beam coders of the values that flow between
+// zarrforge's stages (the plan package's element types). Importing it
+// registers them with beam.RegisterCoder; the transforms package does so, so
+// users never need to.
+//
+// The encoding is a compact, deterministic binary form (varints,
+// length-prefixed strings and bytes). Deterministic matters: Beam compares
+// encoded keys, and a retried bundle must produce the same bytes.
+package coders
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+)
+
+func init() {
+	beam.RegisterCoder(reflect.TypeOf(plan.Input{}), EncodeInput, DecodeInput)
+	beam.RegisterCoder(reflect.TypeOf(plan.InputMeta{}), EncodeInputMeta, DecodeInputMeta)
+	beam.RegisterCoder(reflect.TypeOf(plan.Merger{}), EncodeMerger, DecodeMerger)
+	beam.RegisterCoder(reflect.TypeOf(plan.Schema{}), EncodeSchema, DecodeSchema)
+	beam.RegisterCoder(reflect.TypeOf(plan.Target{}), EncodeTarget, DecodeTarget)
+	beam.RegisterCoder(reflect.TypeOf(plan.ChunkKey{}), EncodeChunkKey, DecodeChunkKey)
+	beam.RegisterCoder(reflect.TypeOf(plan.WriteResult{}), EncodeWriteResult, DecodeWriteResult)
+	beam.RegisterCoder(reflect.TypeOf(plan.Totals{}), EncodeTotals, DecodeTotals)
+	beam.RegisterCoder(reflect.TypeOf(plan.Summary{}), EncodeSummary, DecodeSummary)
+}
+
+// EncodeInput encodes a plan.Input.
+func EncodeInput(in plan.Input) []byte {
+	var w writer
+	putInput(&w, in)
+	return w.b
+}
+
+// DecodeInput decodes what EncodeInput wrote.
+func DecodeInput(b []byte) (plan.Input, error) {
+	r := reader{b: b}
+	in := getInput(&r)
+	return in, r.done("input")
+}
+
+func putInput(w *writer, in plan.Input) {
+	w.int(in.Index.Concat)
+	w.ints(in.Index.Merge)
+	w.string(in.Source)
+	w.string(in.URL)
+}
+
+func getInput(r *reader) plan.Input {
+	var in plan.Input
+	in.Index.Concat = r.int()
+	in.Index.Merge = r.ints()
+	in.Source = r.string()
+	in.URL = r.string()
+	return in
+}
+
+// EncodeInputMeta encodes a plan.InputMeta.
+func EncodeInputMeta(m plan.InputMeta) ([]byte, error) {
+	var w writer
+	if err := putInputMeta(&w, m); err != nil {
+		return nil, err
+	}
+	return w.b, nil
+}
+
+// DecodeInputMeta decodes what EncodeInputMeta wrote.
+func DecodeInputMeta(b []byte) (plan.InputMeta, error) {
+	r := reader{b: b}
+	m := getInputMeta(&r)
+	return m, r.done("input metadata")
+}
+
+func putInputMeta(w *writer, m plan.InputMeta) error {
+	putInput(w, m.Input)
+	w.string(m.Format)
+	w.uvarint(uint64(len(m.Dims)))
+	for _, d := range m.Dims {
+		w.string(d.Name)
+		w.varint(d.Len)
+		w.bool(d.Unlimited)
+	}
+	w.uvarint(uint64(len(m.Vars)))
+	for _, v := range m.Vars {
+		w.string(v.Name)
+		w.int(int(v.Type))
+		w.strings(v.Dims)
+		w.int64s(v.Shape)
+		if err := putAttrs(w, v.Attrs); err != nil {
+			return fmt.Errorf("coders: variable %q: %w", v.Name, err)
+		}
+	}
+	if err := putAttrs(w, m.Attrs); err != nil {
+		return fmt.Errorf("coders: global attributes: %w", err)
+	}
+	w.bytes(m.Coord)
+	w.bool(m.Coord != nil)
+	w.uvarint(uint64(len(m.CoordSums)))
+	for _, c := range m.CoordSums {
+		w.string(c.Name)
+		w.string(c.Sum)
+	}
+	return nil
+}
+
+func getInputMeta(r *reader) plan.InputMeta {
+	var m plan.InputMeta
+	m.Input = getInput(r)
+	m.Format = r.string()
+	if n := r.count(3); n > 0 {
+		m.Dims = make([]netcdf.Dim, n)
+		for i := range m.Dims {
+			m.Dims[i] = netcdf.Dim{Name: r.string(), Len: r.varint(), Unlimited: r.bool()}
+		}
+	}
+	if n := r.count(5); n > 0 {
+		m.Vars = make([]netcdf.Var, n)
+		for i := range m.Vars {
+			m.Vars[i] = netcdf.Var{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(), Attrs: getAttrs(r)}
+		}
+	}
+	m.Attrs = getAttrs(r)
+	coord := r.bytes()
+	if r.bool() {
+		m.Coord = coord
+	}
+	if n := r.count(2); n > 0 {
+		m.CoordSums = make([]plan.CoordSum, n)
+		for i := range m.CoordSums {
+			m.CoordSums[i] = plan.CoordSum{Name: r.string(), Sum: r.string()}
+		}
+	}
+	return m
+}
+
+// putAttrs encodes attributes: name, type, then the value (text for Char,
+// a list of strings for String, raw little-endian values otherwise).
+func putAttrs(w *writer, attrs []netcdf.Attr) error {
+	w.uvarint(uint64(len(attrs)))
+	for _, a := range attrs {
+		w.string(a.Name)
+		w.int(int(a.Type))
+		switch v := a.Value.(type) {
+		case string:
+			w.string(v)
+		case []string:
+			w.strings(v)
+		default:
+			raw, err := a.Raw()
+			if err != nil {
+				return err
+			}
+			w.bytes(raw)
+		}
+	}
+	return nil
+}
+
+func getAttrs(r *reader) []netcdf.Attr {
+	n := r.count(3)
+	if n == 0 {
+		return nil
+	}
+	attrs := make([]netcdf.Attr, n)
+	for i := range attrs {
+		a := netcdf.Attr{Name: r.string(), Type: netcdf.Type(r.int())}
+		switch a.Type {
+		case netcdf.Char:
+			a.Value = r.string()
+		case netcdf.String:
+			a.Value = r.strings()
+		default:
+			v, err := netcdf.AttrFromRaw(a.Name, a.Type, r.bytes())
+			if err != nil {
+				r.fail(err)
+			}
+			a.Value = v.Value
+		}
+		attrs[i] = a
+	}
+	return attrs
+}

@@ -1,0 +1,213 @@
+package coders
+
+import (
+	"fmt"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+)
+
+// EncodeMerger encodes the schema stage's accumulator.
+func EncodeMerger(g plan.Merger) ([]byte, error) {
+	var w writer
+	w.uvarint(uint64(len(g.Reps)))
+	for _, m := range g.Reps {
+		if err := putInputMeta(&w, m); err != nil {
+			return nil, err
+		}
+	}
+	w.uvarint(uint64(len(g.Parts)))
+	for _, p := range g.Parts {
+		putInput(&w, p.Input)
+		w.varint(p.Len)
+		w.string(p.Units)
+		w.string(p.Calendar)
+		w.int(int(p.CoordType))
+		w.bytes(p.Coord)
+	}
+	return w.b, nil
+}
+
+// DecodeMerger decodes what EncodeMerger wrote.
+func DecodeMerger(b []byte) (plan.Merger, error) {
+	r := reader{b: b}
+	var g plan.Merger
+	if n := r.count(8); n > 0 {
+		g.Reps = make([]plan.InputMeta, n)
+		for i := range g.Reps {
+			g.Reps[i] = getInputMeta(&r)
+		}
+	}
+	if n := r.count(9); n > 0 {
+		g.Parts = make([]plan.Part, n)
+		for i := range g.Parts {
+			g.Parts[i] = plan.Part{Input: getInput(&r), Len: r.varint(), Units: r.string(), Calendar: r.string(),
+				CoordType: netcdf.Type(r.int()), Coord: r.bytes()}
+		}
+	}
+	return g, r.done("schema accumulator")
+}
+
+// EncodeSchema encodes a plan.Schema.
+func EncodeSchema(s plan.Schema) ([]byte, error) {
+	var w writer
+	if err := putSchema(&w, s); err != nil {
+		return nil, err
+	}
+	return w.b, nil
+}
+
+// DecodeSchema decodes what EncodeSchema wrote.
+func DecodeSchema(b []byte) (plan.Schema, error) {
+	r := reader{b: b}
+	s := getSchema(&r)
+	return s, r.done("schema")
+}
+
+func putSchema(w *writer, s plan.Schema) error {
+	w.string(s.ConcatDim)
+	w.uvarint(uint64(len(s.Dims)))
+	for _, d := range s.Dims {
+		w.string(d.Name)
+		w.varint(d.Size)
+	}
+	if err := putAttrs(w, s.Attrs); err != nil {
+		return fmt.Errorf("coders: global attributes: %w", err)
+	}
+	w.uvarint(uint64(len(s.Vars)))
+	for _, v := range s.Vars {
+		w.string(v.Name)
+		w.int(int(v.Type))
+		w.strings(v.Dims)
+		w.int64s(v.Shape)
+		if err := putAttrs(w, v.Attrs); err != nil {
+			return fmt.Errorf("coders: variable %q: %w", v.Name, err)
+		}
+		w.ints(v.Merge)
+		w.int64s(v.Chunks)
+	}
+	w.uvarint(uint64(len(s.Inputs)))
+	for _, e := range s.Inputs {
+		putInput(w, e.Input)
+		w.varint(e.Offset)
+		w.varint(e.Len)
+		w.string(e.Units)
+		w.string(e.Calendar)
+	}
+	w.bytes(s.Coord)
+	return nil
+}
+
+func getSchema(r *reader) plan.Schema {
+	var s plan.Schema
+	s.ConcatDim = r.string()
+	if n := r.count(2); n > 0 {
+		s.Dims = make([]plan.Dim, n)
+		for i := range s.Dims {
+			s.Dims[i] = plan.Dim{Name: r.string(), Size: r.varint()}
+		}
+	}
+	s.Attrs = getAttrs(r)
+	if n := r.count(7); n > 0 {
+		s.Vars = make([]plan.Variable, n)
+		for i := range s.Vars {
+			s.Vars[i] = plan.Variable{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(),
+				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s()}
+		}
+	}
+	if n := r.count(8); n > 0 {
+		s.Inputs = make([]plan.Extent, n)
+		for i := range s.Inputs {
+			s.Inputs[i] = plan.Extent{Input: getInput(r), Offset: r.varint(), Len: r.varint(), Units: r.string(), Calendar: r.string()}
+		}
+	}
+	s.Coord = r.bytes()
+	if len(s.Coord) == 0 {
+		s.Coord = nil
+	}
+	return s
+}
+
+// EncodeTarget encodes a plan.Target.
+func EncodeTarget(t plan.Target) ([]byte, error) {
+	var w writer
+	w.string(t.URL)
+	w.string(t.Compressor)
+	w.int(t.Level)
+	w.string(t.Run)
+	if err := putSchema(&w, t.Schema); err != nil {
+		return nil, err
+	}
+	return w.b, nil
+}
+
+// DecodeTarget decodes what EncodeTarget wrote.
+func DecodeTarget(b []byte) (plan.Target, error) {
+	r := reader{b: b}
+	t := plan.Target{URL: r.string(), Compressor: r.string(), Level: r.int(), Run: r.string()}
+	t.Schema = getSchema(&r)
+	return t, r.done("target")
+}
+
+// EncodeChunkKey encodes a plan.ChunkKey.
+func EncodeChunkKey(k plan.ChunkKey) []byte {
+	var w writer
+	w.string(k.Var)
+	w.int64s(k.Index)
+	return w.b
+}
+
+// DecodeChunkKey decodes what EncodeChunkKey wrote.
+func DecodeChunkKey(b []byte) (plan.ChunkKey, error) {
+	r := reader{b: b}
+	k := plan.ChunkKey{Var: r.string(), Index: r.int64s()}
+	return k, r.done("chunk key")
+}
+
+// EncodeWriteResult encodes a plan.WriteResult.
+func EncodeWriteResult(res plan.WriteResult) []byte {
+	var w writer
+	w.string(res.Key.Var)
+	w.int64s(res.Key.Index)
+	w.varint(res.Bytes)
+	return w.b
+}
+
+// DecodeWriteResult decodes what EncodeWriteResult wrote.
+func DecodeWriteResult(b []byte) (plan.WriteResult, error) {
+	r := reader{b: b}
+	res := plan.WriteResult{Key: plan.ChunkKey{Var: r.string(), Index: r.int64s()}, Bytes: r.varint()}
+	return res, r.done("write result")
+}
+
+// EncodeTotals encodes a plan.Totals.
+func EncodeTotals(t plan.Totals) []byte {
+	var w writer
+	w.varint(t.Chunks)
+	w.varint(t.Bytes)
+	return w.b
+}
+
+// DecodeTotals decodes what EncodeTotals wrote.
+func DecodeTotals(b []byte) (plan.Totals, error) {
+	r := reader{b: b}
+	t := plan.Totals{Chunks: r.varint(), Bytes: r.varint()}
+	return t, r.done("totals")
+}
+
+// EncodeSummary encodes a plan.Summary.
+func EncodeSummary(s plan.Summary) []byte {
+	var w writer
+	w.string(s.URL)
+	w.int(s.Arrays)
+	w.varint(s.Chunks)
+	w.varint(s.Bytes)
+	return w.b
+}
+
+// DecodeSummary decodes what EncodeSummary wrote.
+func DecodeSummary(b []byte) (plan.Summary, error) {
+	r := reader{b: b}
+	s := plan.Summary{URL: r.string(), Arrays: r.int(), Chunks: r.varint(), Bytes: r.varint()}
+	return s, r.done("summary")
+}

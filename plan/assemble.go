@@ -1,0 +1,66 @@
+package plan
+
+// CopyBlock copies the C-ordered block src, of shape srcShape, into the
+// C-ordered array dst, of shape dstShape, with the block's first element
+// landing at index at. Every element is itemSize bytes. The block must fit:
+// at[i]+srcShape[i] <= dstShape[i].
+func CopyBlock(dst []byte, dstShape, at []int64, src []byte, srcShape []int64, itemSize int) {
+	rank := len(dstShape)
+	if rank == 0 {
+		copy(dst[:itemSize], src[:itemSize])
+		return
+	}
+	// Merge trailing dimensions that are whole in both arrays into one run.
+	run := int64(itemSize)
+	inner := rank
+	for inner > 1 && srcShape[inner-1] == dstShape[inner-1] {
+		run *= dstShape[inner-1]
+		inner--
+	}
+	run *= srcShape[inner-1]
+	// Strides (in bytes) of dst for the outer dims.
+	dstStride := make([]int64, rank)
+	s := int64(itemSize)
+	for i := rank - 1; i >= 0; i-- {
+		dstStride[i] = s
+		s *= dstShape[i]
+	}
+	base := int64(0)
+	for i := 0; i < rank; i++ {
+		base += at[i] * dstStride[i]
+	}
+	outer := inner - 1 // dims [0, outer) are iterated; dim outer starts the run
+	idx := make([]int64, outer)
+	var srcOff int64
+	for {
+		off := base
+		for i := 0; i < outer; i++ {
+			off += idx[i] * dstStride[i]
+		}
+		copy(dst[off:off+run], src[srcOff:srcOff+run])
+		srcOff += run
+		k := outer - 1
+		for ; k >= 0; k-- {
+			idx[k]++
+			if idx[k] < srcShape[k] {
+				break
+			}
+			idx[k] = 0
+		}
+		if k < 0 {
+			return
+		}
+	}
+}
+
+// Fill sets every element of buf to the itemSize-byte pattern value; a nil
+// value leaves zeros.
+func Fill(buf []byte, value []byte) {
+	if len(value) == 0 {
+		clear(buf)
+		return
+	}
+	for i := 0; i+len(value) <= len(buf); i += len(value) {
+		copy(buf[i:], value)
+	}
+}

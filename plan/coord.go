@@ -1,0 +1,121 @@
+package plan
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/zarrforge/zarrforge/cftime"
+	"github.com/zarrforge/zarrforge/netcdf"
+)
+
+// concatCoord joins the concat coordinate values of the inputs, in order,
+// re-encoding each input's values into the first input's units when they
+// differ (CF time "<unit> since <date>" in the first input's calendar). It
+// returns the raw values and their type: the first input's type when every
+// value is exactly representable in it, float64 otherwise.
+func concatCoord(groups [][]Part, typ netcdf.Type, concatDim string) ([]byte, netcdf.Type, error) {
+	var joined [][]float64
+	recoded := false
+	for gi, g := range groups {
+		var vals []float64
+		for _, p := range g {
+			v, did, err := partValues(g[0], p, concatDim)
+			if err != nil {
+				return nil, 0, err
+			}
+			recoded = recoded || did
+			vals = append(vals, v...)
+		}
+		if gi > 0 {
+			for i := range vals {
+				if vals[i] != joined[0][i] && !(vals[i] != vals[i] && joined[0][i] != joined[0][i]) {
+					p0, p := partAt(groups[0], int64(i)), partAt(g, int64(i))
+					return nil, 0, fmt.Errorf("inputs disagree: %s and %s: coordinate %q values differ (%v vs %v)",
+						p0.Input.Source, p.Input.Source, concatDim, joined[0][i], vals[i])
+				}
+			}
+		}
+		joined = append(joined, vals)
+	}
+	if !recoded {
+		var buf bytes.Buffer
+		for _, p := range groups[0] {
+			if p.CoordType != typ {
+				return nil, 0, fmt.Errorf("inputs disagree: %s and %s: coordinate %q has type %s vs %s",
+					groups[0][0].Input.Source, p.Input.Source, concatDim, typ, p.CoordType)
+			}
+			buf.Write(p.Coord)
+		}
+		return buf.Bytes(), typ, nil
+	}
+	if raw, ok := fromFloat64(typ, joined[0]); ok {
+		return raw, typ, nil
+	}
+	raw, _ := fromFloat64(netcdf.Double, joined[0])
+	return raw, netcdf.Double, nil
+}
+
+// partAt returns the part holding concat index i (counting values).
+func partAt(g []Part, i int64) Part {
+	for _, p := range g {
+		if i < p.Len {
+			return p
+		}
+		i -= p.Len
+	}
+	return g[len(g)-1]
+}
+
+func sameCalendar(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "" || s == "gregorian" {
+			return "standard"
+		}
+		if s == "365_day" {
+			return "noleap"
+		}
+		if s == "366_day" {
+			return "all_leap"
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
+
+// partValues returns p's coordinate values in the units of first, and
+// whether they had to be re-encoded.
+func partValues(first, p Part, concatDim string) ([]float64, bool, error) {
+	vals, err := toFloat64(p.CoordType, p.Coord)
+	if err != nil {
+		return nil, false, fmt.Errorf("input %s: coordinate %q: %w", p.Input.Source, concatDim, err)
+	}
+	if p.Units == first.Units {
+		if !sameCalendar(p.Calendar, first.Calendar) {
+			return nil, false, fmt.Errorf("inputs disagree: %s and %s: coordinate %q calendar %q vs %q",
+				first.Input.Source, p.Input.Source, concatDim, first.Calendar, p.Calendar)
+		}
+		return vals, false, nil
+	}
+	if !sameCalendar(p.Calendar, first.Calendar) {
+		return nil, false, fmt.Errorf("inputs disagree: %s and %s: coordinate %q calendar %q vs %q",
+			first.Input.Source, p.Input.Source, concatDim, first.Calendar, p.Calendar)
+	}
+	to, err1 := cftime.ParseUnits(first.Units)
+	from, err2 := cftime.ParseUnits(p.Units)
+	if err1 != nil || err2 != nil {
+		return nil, false, fmt.Errorf("inputs disagree: %s and %s: coordinate %q units %q vs %q, which are not both CF time units",
+			first.Input.Source, p.Input.Source, concatDim, first.Units, p.Units)
+	}
+	cal, err := cftime.ParseCalendar(first.Calendar)
+	if err != nil {
+		return nil, false, fmt.Errorf("input %s: coordinate %q: %w", first.Input.Source, concatDim, err)
+	}
+	out, err := cftime.Recode(vals, from, to, cal)
+	if err != nil {
+		return nil, false, fmt.Errorf("input %s: re-encoding coordinate %q from %q to %q: %w",
+			p.Input.Source, concatDim, p.Units, first.Units, err)
+	}
+	return out, true, nil
+}

@@ -1,0 +1,180 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// ChunkKey names one chunk of the target: a variable and the chunk's index
+// along each of its dimensions (empty for a scalar).
+type ChunkKey struct {
+	Var   string
+	Index []int64
+}
+
+// String renders the key as "sst/0.2.1", like the Zarr object it becomes.
+func (k ChunkKey) String() string {
+	if len(k.Index) == 0 {
+		return k.Var + "/0"
+	}
+	parts := make([]string, len(k.Index))
+	for i, x := range k.Index {
+		parts[i] = fmt.Sprint(x)
+	}
+	return k.Var + "/" + strings.Join(parts, ".")
+}
+
+// Layout sets every variable's target chunk shape. chunks gives the chunk
+// size per dimension; dimensions not named are one chunk. Dimension
+// coordinates are always one chunk, so that opening the store reads each in
+// one request. Naming a dimension the dataset lacks, or a size below 1, is an
+// error.
+func (s *Schema) Layout(chunks map[string]int64) error {
+	names := make([]string, 0, len(chunks))
+	for name := range chunks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, ok := s.Dim(name); !ok {
+			dims := make([]string, len(s.Dims))
+			for i, d := range s.Dims {
+				dims[i] = d.Name
+			}
+			return fmt.Errorf("target.chunks.%s: the dataset has no dimension %q (its dimensions: %s)",
+				name, name, strings.Join(dims, ", "))
+		}
+		if chunks[name] < 1 {
+			return fmt.Errorf("target.chunks.%s: chunk size must be >= 1, got %d", name, chunks[name])
+		}
+	}
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		v.Chunks = make([]int64, len(v.Dims))
+		for j, d := range v.Dims {
+			c := v.Shape[j]
+			if n, ok := chunks[d]; ok && !v.IsDimCoord() {
+				c = min(n, v.Shape[j])
+			}
+			v.Chunks[j] = max(c, 1)
+		}
+	}
+	return nil
+}
+
+// Grid returns the number of chunks along each dimension of v.
+func (v *Variable) Grid() []int64 {
+	g := make([]int64, len(v.Shape))
+	for i := range v.Shape {
+		g[i] = (v.Shape[i] + v.Chunks[i] - 1) / v.Chunks[i]
+	}
+	return g
+}
+
+// NumChunks returns how many chunk objects v has (1 for a scalar; 0 when a
+// dimension is empty).
+func (v *Variable) NumChunks() int64 {
+	n := int64(1)
+	for _, g := range v.Grid() {
+		n *= g
+	}
+	return n
+}
+
+// Region returns the part of v that chunk idx covers: its start and its
+// count, which is smaller than the chunk shape at the array's far edges.
+func (v *Variable) Region(idx []int64) (start, count []int64) {
+	start = make([]int64, len(idx))
+	count = make([]int64, len(idx))
+	for i := range idx {
+		start[i] = idx[i] * v.Chunks[i]
+		count[i] = min(v.Chunks[i], v.Shape[i]-start[i])
+	}
+	return start, count
+}
+
+// StoredByChunks reports whether the chunk stage writes v; the concat
+// coordinate is written whole by the prepare stage from the schema.
+func (s *Schema) StoredByChunks(v *Variable) bool {
+	cv, ok := s.CoordVar()
+	return !ok || cv.Name != v.Name
+}
+
+// ChunkKeys calls emit for every chunk the chunk stage writes.
+func (s *Schema) ChunkKeys(emit func(ChunkKey)) {
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		if !s.StoredByChunks(v) || v.NumChunks() == 0 {
+			continue
+		}
+		grid := v.Grid()
+		idx := make([]int64, len(grid))
+		for {
+			emit(ChunkKey{Var: v.Name, Index: slices.Clone(idx)})
+			k := len(idx) - 1
+			for ; k >= 0; k-- {
+				idx[k]++
+				if idx[k] < grid[k] {
+					break
+				}
+				idx[k] = 0
+			}
+			if k < 0 {
+				break
+			}
+		}
+	}
+}
+
+// NumChunks returns how many chunks the chunk stage writes.
+func (s *Schema) NumChunks() int64 {
+	var n int64
+	for i := range s.Vars {
+		if s.StoredByChunks(&s.Vars[i]) {
+			n += s.Vars[i].NumChunks()
+		}
+	}
+	return n
+}
+
+// Slice is one read that fills part of a chunk: the hyperslab Start/Count of
+// the variable in input URL, which lands at offset At inside the chunk's
+// region.
+type Slice struct {
+	Input Input
+	Start []int64
+	Count []int64
+	At    []int64
+}
+
+// Sources returns the reads that together fill the region start/count of
+// v: one per input overlapping it along the concat dimension, or a single
+// read from the first input holding v when v does not have that dimension.
+func (s *Schema) Sources(v *Variable, start, count []int64) ([]Slice, error) {
+	axis := v.ConcatAxis(s.ConcatDim)
+	var out []Slice
+	for _, e := range s.Inputs {
+		if !slices.Equal(e.Input.Index.Merge, v.Merge) {
+			continue
+		}
+		if axis < 0 {
+			return []Slice{{Input: e.Input, Start: slices.Clone(start), Count: slices.Clone(count), At: make([]int64, len(start))}}, nil
+		}
+		lo := max(start[axis], e.Offset)
+		hi := min(start[axis]+count[axis], e.Offset+e.Len)
+		if lo >= hi {
+			continue
+		}
+		sl := Slice{Input: e.Input, Start: slices.Clone(start), Count: slices.Clone(count), At: make([]int64, len(start))}
+		sl.Start[axis] = lo - e.Offset
+		sl.Count[axis] = hi - lo
+		sl.At[axis] = lo - start[axis]
+		out = append(out, sl)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("variable %q: no input covers region start=%v count=%v", v.Name, start, count)
+	}
+	return out, nil
+}

@@ -1,0 +1,112 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+)
+
+// Dim is a dimension of the target dataset.
+type Dim struct {
+	Name string
+	Size int64
+}
+
+// Variable is one array of the target dataset.
+type Variable struct {
+	Name  string
+	Type  netcdf.Type
+	Dims  []string
+	Shape []int64
+	// Attrs are the variable's attributes as the first input holding it has them.
+	Attrs []netcdf.Attr
+	// Merge is the merge position of the inputs that hold this variable.
+	Merge []int
+	// Chunks is the target chunk shape; set by Schema.Layout.
+	Chunks []int64
+}
+
+// Extent is where one input sits in the target dataset along the concat
+// dimension, with the encoding of its concat coordinate.
+type Extent struct {
+	Input    Input
+	Offset   int64 // first index along the concat dimension
+	Len      int64 // number of steps along the concat dimension
+	Units    string
+	Calendar string
+}
+
+// Schema is the merged, validated description of the target dataset:
+// everything the later stages need, without any array data except the values
+// of the concat coordinate.
+type Schema struct {
+	ConcatDim string
+	Dims      []Dim
+	Attrs     []netcdf.Attr // global attributes of the first input
+	Vars      []Variable
+	// Inputs lists every input in pattern order (concat position, then merge
+	// position).
+	Inputs []Extent
+	// Coord holds the concat coordinate's values (when the concat dimension
+	// has a coordinate variable), little-endian in that variable's Type,
+	// encoded in the first input's units and calendar.
+	Coord []byte
+}
+
+// Var returns the variable called name.
+func (s *Schema) Var(name string) (*Variable, bool) {
+	for i := range s.Vars {
+		if s.Vars[i].Name == name {
+			return &s.Vars[i], true
+		}
+	}
+	return nil, false
+}
+
+// Dim returns the size of the dimension called name.
+func (s *Schema) Dim(name string) (int64, bool) {
+	for _, d := range s.Dims {
+		if d.Name == name {
+			return d.Size, true
+		}
+	}
+	return 0, false
+}
+
+// CoordVar returns the concat coordinate variable, if the concat dimension
+// has one.
+func (s *Schema) CoordVar() (*Variable, bool) {
+	v, ok := s.Var(s.ConcatDim)
+	if !ok || len(v.Dims) != 1 || v.Dims[0] != s.ConcatDim {
+		return nil, false
+	}
+	return v, true
+}
+
+// ConcatAxis returns the axis of the concat dimension in v, or -1.
+func (v *Variable) ConcatAxis(concatDim string) int {
+	for i, d := range v.Dims {
+		if d == concatDim {
+			return i
+		}
+	}
+	return -1
+}
+
+// IsDimCoord reports whether v is a dimension coordinate (a 1-D variable
+// named after its dimension).
+func (v *Variable) IsDimCoord() bool {
+	return len(v.Dims) == 1 && v.Dims[0] == v.Name
+}
+
+// ItemSize returns the size in bytes of one value.
+func (v *Variable) ItemSize() int { return v.Type.Size() }
+
+func dimList(dims []Dim) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = fmt.Sprintf("%s=%d", d.Name, d.Size)
+	}
+	return strings.Join(parts, ", ")
+}

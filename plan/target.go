@@ -1,0 +1,43 @@
+package plan
+
+// Target is the prepared store: where it is, how its chunks are compressed,
+// and the dataset laid out in chunks.
+type Target struct {
+	URL string
+	// Compressor is the numcodecs id ("zstd", "zlib", "gzip") or "" for none.
+	Compressor string
+	Level      int
+	// Run identifies the run that owns the store while it is written.
+	Run    string
+	Schema Schema
+}
+
+// WriteResult reports one chunk object written.
+type WriteResult struct {
+	Key   ChunkKey
+	Bytes int64 // encoded size
+}
+
+// Totals sums the write results of a run.
+type Totals struct {
+	Chunks int64
+	Bytes  int64
+}
+
+// Add folds one result into t.
+func (t Totals) Add(r WriteResult) Totals {
+	return Totals{Chunks: t.Chunks + 1, Bytes: t.Bytes + r.Bytes}
+}
+
+// Merge sums two totals.
+func (t Totals) Merge(o Totals) Totals {
+	return Totals{Chunks: t.Chunks + o.Chunks, Bytes: t.Bytes + o.Bytes}
+}
+
+// Summary is what a finished recipe reports.
+type Summary struct {
+	URL    string
+	Arrays int
+	Chunks int64
+	Bytes  int64
+}

@@ -1,0 +1,94 @@
+package plan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+)
+
+// toFloat64 decodes little-endian raw values of type t.
+func toFloat64(t netcdf.Type, raw []byte) ([]float64, error) {
+	n := t.Size()
+	if n == 0 || t == netcdf.Char || len(raw)%n != 0 {
+		return nil, fmt.Errorf("cannot read %d bytes of type %s as numbers", len(raw), t)
+	}
+	out := make([]float64, len(raw)/n)
+	for i := range out {
+		b := raw[i*n : (i+1)*n]
+		switch t {
+		case netcdf.Byte:
+			out[i] = float64(int8(b[0]))
+		case netcdf.UByte:
+			out[i] = float64(b[0])
+		case netcdf.Short:
+			out[i] = float64(int16(binary.LittleEndian.Uint16(b)))
+		case netcdf.UShort:
+			out[i] = float64(binary.LittleEndian.Uint16(b))
+		case netcdf.Int:
+			out[i] = float64(int32(binary.LittleEndian.Uint32(b)))
+		case netcdf.UInt:
+			out[i] = float64(binary.LittleEndian.Uint32(b))
+		case netcdf.Int64:
+			out[i] = float64(int64(binary.LittleEndian.Uint64(b)))
+		case netcdf.UInt64:
+			out[i] = float64(binary.LittleEndian.Uint64(b))
+		case netcdf.Float:
+			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		case netcdf.Double:
+			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b))
+		}
+	}
+	return out, nil
+}
+
+// fromFloat64 encodes vals as little-endian values of type t and reports
+// whether every value was represented exactly.
+func fromFloat64(t netcdf.Type, vals []float64) ([]byte, bool) {
+	n := t.Size()
+	raw := make([]byte, len(vals)*n)
+	exact := true
+	for i, v := range vals {
+		b := raw[i*n : (i+1)*n]
+		var back float64
+		switch t {
+		case netcdf.Byte:
+			b[0] = byte(int8(v))
+			back = float64(int8(b[0]))
+		case netcdf.UByte:
+			b[0] = uint8(v)
+			back = float64(b[0])
+		case netcdf.Short:
+			binary.LittleEndian.PutUint16(b, uint16(int16(v)))
+			back = float64(int16(binary.LittleEndian.Uint16(b)))
+		case netcdf.UShort:
+			binary.LittleEndian.PutUint16(b, uint16(v))
+			back = float64(binary.LittleEndian.Uint16(b))
+		case netcdf.Int:
+			binary.LittleEndian.PutUint32(b, uint32(int32(v)))
+			back = float64(int32(binary.LittleEndian.Uint32(b)))
+		case netcdf.UInt:
+			binary.LittleEndian.PutUint32(b, uint32(v))
+			back = float64(binary.LittleEndian.Uint32(b))
+		case netcdf.Int64:
+			binary.LittleEndian.PutUint64(b, uint64(int64(v)))
+			back = float64(int64(binary.LittleEndian.Uint64(b)))
+		case netcdf.UInt64:
+			binary.LittleEndian.PutUint64(b, uint64(v))
+			back = float64(binary.LittleEndian.Uint64(b))
+		case netcdf.Float:
+			binary.LittleEndian.PutUint32(b, math.Float32bits(float32(v)))
+			back = float64(float32(v))
+		case netcdf.Double:
+			binary.LittleEndian.PutUint64(b, math.Float64bits(v))
+			back = v
+		default:
+			return nil, false
+		}
+		if back != v && !(math.IsNaN(v) && math.IsNaN(back)) {
+			exact = false
+		}
+	}
+	return raw, exact
+}

@@ -1,0 +1,117 @@
+package transforms
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/storage"
+)
+
+func init() {
+	register.DoFn2x2[context.Context, plan.Input, plan.InputMeta, error](&describeFn{})
+	register.Combiner3[plan.Merger, plan.InputMeta, plan.Schema](&mergeSchemaFn{})
+}
+
+// SchemaConfig configures DetermineSchema.
+type SchemaConfig struct {
+	// ConcatDim is the dimension the inputs are concatenated along.
+	ConcatDim string
+	// NItemsPerFile, when positive, is the length every input must have
+	// along ConcatDim; an input of another length is an error.
+	NItemsPerFile int64
+	// FileType is "auto" (or ""), "netcdf3" or "netcdf4"; an input of
+	// another format is an error.
+	FileType string
+}
+
+// DetermineSchema reads the metadata of every input (a PCollection of
+// plan.Input) and merges it into one plan.Schema, returned as a singleton
+// PCollection. Inputs that disagree — a different grid, dtype or variable
+// set — fail the pipeline here, before anything is written, with an error
+// naming both inputs and the difference.
+func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) beam.PCollection {
+	s = s.Scope("DetermineSchema")
+	metas := beam.ParDo(s, &describeFn{ConcatDim: cfg.ConcatDim, NItemsPerFile: cfg.NItemsPerFile, FileType: cfg.FileType}, inputs)
+	return beam.Combine(s, &mergeSchemaFn{ConcatDim: cfg.ConcatDim}, metas)
+}
+
+// describeFn reads one input's header.
+type describeFn struct {
+	ConcatDim     string
+	NItemsPerFile int64
+	FileType      string
+}
+
+func (f *describeFn) ProcessElement(ctx context.Context, in plan.Input) (plan.InputMeta, error) {
+	r, err := storage.OpenReader(ctx, in.URL)
+	if err != nil {
+		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
+	}
+	defer r.Close()
+	nc, err := netcdf.Open(r, r.Size(), in.Source)
+	if err != nil {
+		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
+	}
+	if err := checkFileType(f.FileType, nc.Format()); err != nil {
+		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
+	}
+	m, err := plan.Describe(in, nc, f.ConcatDim)
+	if err != nil {
+		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
+	}
+	if n := m.ConcatLen(f.ConcatDim); f.NItemsPerFile > 0 && n != f.NItemsPerFile {
+		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %d steps along %q, but nitems_per_file is %d",
+			in.Source, n, f.ConcatDim, f.NItemsPerFile)
+	}
+	return m, nil
+}
+
+func checkFileType(want, format string) error {
+	switch want {
+	case "", "auto":
+		return nil
+	case "netcdf3":
+		if format == "CDF-1" || format == "CDF-2" || format == "CDF-5" {
+			return nil
+		}
+	case "netcdf4":
+		if format == "netCDF-4" {
+			return nil
+		}
+	}
+	return fmt.Errorf("file_type is %s but the file is %s", want, format)
+}
+
+// mergeSchemaFn combines input metadata into the Schema.
+type mergeSchemaFn struct {
+	ConcatDim string
+}
+
+func (f *mergeSchemaFn) CreateAccumulator() plan.Merger { return plan.Merger{} }
+
+func (f *mergeSchemaFn) AddInput(g plan.Merger, m plan.InputMeta) (plan.Merger, error) {
+	if err := g.Add(m, f.ConcatDim); err != nil {
+		return g, fmt.Errorf("DetermineSchema: %w", err)
+	}
+	return g, nil
+}
+
+func (f *mergeSchemaFn) MergeAccumulators(a, b plan.Merger) (plan.Merger, error) {
+	if err := a.Merge(b, f.ConcatDim); err != nil {
+		return a, fmt.Errorf("DetermineSchema: %w", err)
+	}
+	return a, nil
+}
+
+func (f *mergeSchemaFn) ExtractOutput(g plan.Merger) (plan.Schema, error) {
+	s, err := g.Schema(f.ConcatDim)
+	if err != nil {
+		return plan.Schema{}, fmt.Errorf("DetermineSchema: %w", err)
+	}
+	return s, nil
+}
