@@ -1,0 +1,325 @@
+// Package recipes describes a zarrforge conversion — which files to read,
+// how they fit together and where the Zarr store goes — and loads that
+// description from a YAML recipe file.
+//
+// A recipe file looks like this (every key is described on the Go type it
+// fills):
+//
+//	pattern:
+//	  template: "file:///data/{variable}/oisst.{time}.nc"
+//	  concat_dim:
+//	    name: time
+//	    keys: ["19810901", "19810902"]
+//	    nitems_per_file: 1
+//	  merge_dims:
+//	    - name: variable
+//	      keys: [sst, ice]
+//	  file_type: auto
+//	target:
+//	  url: file:///out/oisst.zarr
+//	  chunks: {time: 30}
+//	  compressor: zstd
+//	  mode: create
+//	cache:
+//	  url: file:///cache
+//
+// Unknown keys are errors, so a typo cannot silently change a run.
+package recipes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Recipe is one conversion: the input files, the target store and an
+// optional cache. It mirrors the YAML recipe file key for key.
+type Recipe struct {
+	// Pattern names the input files ("pattern").
+	Pattern Pattern `yaml:"pattern"`
+	// Target describes the Zarr store to write ("target").
+	Target Target `yaml:"target"`
+	// Cache, when present, is where inputs are copied before they are
+	// read ("cache", optional).
+	Cache *Cache `yaml:"cache"`
+	// Source names where the recipe came from (a file path) in error
+	// messages. It is not part of the YAML.
+	Source string `yaml:"-"`
+}
+
+// Target is the "target" section of a recipe.
+type Target struct {
+	// URL is where the store goes: a plain path, a file:// URL or
+	// gs://bucket/prefix ("url", required).
+	URL string `yaml:"url"`
+	// Chunks is the target chunk size per dimension; dimensions not named
+	// are one chunk ("chunks", e.g. {time: 30}). Sizes must be >= 1.
+	Chunks map[string]int64 `yaml:"chunks"`
+	// Compressor is "zstd" (the default), "zlib", "gzip" or "none",
+	// optionally with a level: "zstd:5" (1..22), "zlib:9" (1..9)
+	// ("compressor"). See CompressorAndLevel.
+	Compressor string `yaml:"compressor"`
+	// Mode is "create" (the default: fail if a store exists), "overwrite"
+	// or "append" (extend along the concat dimension) ("mode").
+	Mode string `yaml:"mode"`
+}
+
+// Cache is the "cache" section of a recipe.
+type Cache struct {
+	// URL is a directory (plain path or URL) inputs are copied to before
+	// they are read ("url", required in a cache section).
+	URL string `yaml:"url"`
+}
+
+// File types, compressors and modes a recipe may name.
+const (
+	FileTypeAuto    = "auto"
+	FileTypeNetCDF3 = "netcdf3"
+	FileTypeNetCDF4 = "netcdf4"
+
+	ModeCreate    = "create"
+	ModeOverwrite = "overwrite"
+	ModeAppend    = "append"
+
+	defaultCompressor = "zstd"
+)
+
+var (
+	fileTypes = []string{FileTypeAuto, FileTypeNetCDF3, FileTypeNetCDF4}
+	modes     = []string{ModeCreate, ModeOverwrite, ModeAppend}
+	// compressorLevels holds each compressor's valid levels; none has none.
+	compressorLevels = map[string][2]int{"zstd": {1, 22}, "zlib": {1, 9}, "gzip": {1, 9}, "none": {}}
+)
+
+// maxRecipeSize bounds the recipe files Load reads.
+const maxRecipeSize = 16 << 20
+
+// Load reads and validates the recipe file at path. Errors start with
+// "recipe <path>: ".
+func Load(path string) (Recipe, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Recipe{}, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRecipeSize+1))
+	if err != nil {
+		return Recipe{}, fmt.Errorf("recipe %s: %w", path, err)
+	}
+	if len(data) > maxRecipeSize {
+		return Recipe{}, fmt.Errorf("recipe %s: larger than %d bytes; not a recipe file", path, maxRecipeSize)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes a YAML recipe, fills in the defaults (file_type auto,
+// compressor zstd, mode create) and validates it. source names the recipe
+// in errors ("recipe <source>: ..."). Unknown keys are errors naming the
+// key, its section and its line.
+func Parse(data []byte, source string) (Recipe, error) {
+	r := Recipe{Source: source}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&r); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Recipe{}, r.errorf("", "empty recipe")
+		}
+		return Recipe{}, r.errorf("", "%s", yamlMessage(err))
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return Recipe{}, r.errorf("", "more than one YAML document; a recipe is one document")
+	}
+	if err := checkExplicitZero(data); err != nil {
+		return Recipe{}, r.errorf("", "%s", err)
+	}
+	if r.Pattern.FileType == "" {
+		r.Pattern.FileType = FileTypeAuto
+	}
+	if r.Target.Compressor == "" {
+		r.Target.Compressor = defaultCompressor
+	}
+	if r.Target.Mode == "" {
+		r.Target.Mode = ModeCreate
+	}
+	if err := r.Validate(); err != nil {
+		return Recipe{}, err
+	}
+	return r, nil
+}
+
+// checkExplicitZero rejects "nitems_per_file: 0", which the Recipe type
+// cannot tell from an absent key.
+func checkExplicitZero(data []byte) error {
+	var doc struct {
+		Pattern struct {
+			ConcatDim struct {
+				NItemsPerFile *int64 `yaml:"nitems_per_file"`
+			} `yaml:"concat_dim"`
+		} `yaml:"pattern"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil // Decode has reported it already
+	}
+	if n := doc.Pattern.ConcatDim.NItemsPerFile; n != nil && *n < 1 {
+		return &fieldError{"pattern.concat_dim.nitems_per_file", fmt.Sprintf("must be >= 1 when given, got %d", *n)}
+	}
+	return nil
+}
+
+// sections maps the Go types of the recipe to their place in the YAML, for
+// messages about unknown keys.
+var sections = map[string]struct {
+	path string
+	typ  reflect.Type
+}{
+	"recipes.Recipe":    {"the recipe", reflect.TypeFor[Recipe]()},
+	"recipes.Pattern":   {"pattern", reflect.TypeFor[Pattern]()},
+	"recipes.ConcatDim": {"pattern.concat_dim", reflect.TypeFor[ConcatDim]()},
+	"recipes.MergeDim":  {"pattern.merge_dims", reflect.TypeFor[MergeDim]()},
+	"recipes.DateRange": {"dates", reflect.TypeFor[DateRange]()},
+	"recipes.IntRange":  {"range", reflect.TypeFor[IntRange]()},
+	"recipes.Target":    {"target", reflect.TypeFor[Target]()},
+	"recipes.Cache":     {"cache", reflect.TypeFor[Cache]()},
+}
+
+var unknownField = regexp.MustCompile(`^line (\d+): field (.+) not found in type (\S+)$`)
+
+// yamlMessage turns a yaml.v3 error into a message in recipe terms:
+// "line 3: unknown key "tmplate" in pattern (known: template, ...)".
+func yamlMessage(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = m
+		g := unknownField.FindStringSubmatch(m)
+		if g == nil {
+			continue
+		}
+		sec, ok := sections[g[3]]
+		if !ok {
+			continue
+		}
+		msgs[i] = fmt.Sprintf("line %s: unknown key %q in %s (known: %s)", g[1], g[2], sec.path, strings.Join(yamlKeys(sec.typ), ", "))
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// yamlKeys lists the YAML keys of a struct type.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+// fieldError is a problem with one field of a recipe, named by its YAML
+// path ("target.chunks.time").
+type fieldError struct {
+	field, msg string
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+// errorf formats an error about r: "recipe <source>: <field>: <message>".
+func (r Recipe) errorf(field, format string, args ...any) error {
+	prefix := "recipe"
+	if r.Source != "" {
+		prefix += " " + r.Source
+	}
+	if field != "" {
+		prefix += ": " + field
+	}
+	return fmt.Errorf("%s: %s", prefix, fmt.Sprintf(format, args...))
+}
+
+// Validate checks the recipe and returns the first problem found, naming
+// the offending field: "recipe oisst.yaml: target.chunks.time: chunk size
+// must be >= 1, got 0". Empty file_type, compressor and mode mean their
+// defaults.
+func (r Recipe) Validate() error {
+	if _, err := r.Pattern.expand(); err != nil {
+		return r.errorf("", "%s", err)
+	}
+	t := r.Target
+	if strings.TrimSpace(t.URL) == "" {
+		return r.errorf("target.url", "missing; say where the Zarr store goes")
+	}
+	dims := make([]string, 0, len(t.Chunks))
+	for d := range t.Chunks {
+		dims = append(dims, d)
+	}
+	slices.Sort(dims)
+	for _, d := range dims {
+		if d == "" {
+			return r.errorf("target.chunks", "empty dimension name")
+		}
+		if n := t.Chunks[d]; n < 1 {
+			return r.errorf("target.chunks."+d, "chunk size must be >= 1, got %d", n)
+		}
+	}
+	if _, _, err := t.codec(); err != nil {
+		return r.errorf("target.compressor", "%s", err)
+	}
+	if t.Mode != "" && !slices.Contains(modes, t.Mode) {
+		return r.errorf("target.mode", "unknown mode %q (want %s)", t.Mode, strings.Join(modes, ", "))
+	}
+	if r.Cache != nil && strings.TrimSpace(r.Cache.URL) == "" {
+		return r.errorf("cache.url", "missing; give a directory, or remove the cache section to read inputs where they are")
+	}
+	return nil
+}
+
+// CompressorAndLevel returns the numcodecs id of a validated target's
+// compressor ("zstd", "zlib", "gzip"; "" for none) and its level, 0 meaning
+// the compressor's default (3 for zstd). An empty Compressor is zstd; a
+// compressor Validate rejects gives ("", 0).
+func (t Target) CompressorAndLevel() (id string, level int) {
+	id, level, err := t.codec()
+	if err != nil {
+		return "", 0
+	}
+	return id, level
+}
+
+// codec parses Compressor: see CompressorAndLevel.
+func (t Target) codec() (id string, level int, err error) {
+	spec := t.Compressor
+	if spec == "" {
+		spec = defaultCompressor
+	}
+	name, levelText, hasLevel := strings.Cut(spec, ":")
+	bounds, ok := compressorLevels[name]
+	if !ok {
+		return "", 0, fmt.Errorf("unknown compressor %q (want zstd, zlib, gzip or none, optionally with a level as in zstd:5)", t.Compressor)
+	}
+	if name == "none" {
+		if hasLevel {
+			return "", 0, fmt.Errorf("%q: none takes no level", t.Compressor)
+		}
+		return "", 0, nil
+	}
+	if hasLevel {
+		level, err = strconv.Atoi(levelText)
+		if err != nil || level < bounds[0] || level > bounds[1] {
+			return "", 0, fmt.Errorf("%q: %s level must be an integer in %d..%d", t.Compressor, name, bounds[0], bounds[1])
+		}
+	}
+	return name, level, nil
+}

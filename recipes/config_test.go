@@ -1,0 +1,277 @@
+package recipes
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		file string
+		want Recipe
+	}{
+		{"oisst.yaml", Recipe{
+			Pattern: Pattern{
+				Template:  "file:///data/{variable}/oisst.{time}.nc",
+				ConcatDim: ConcatDim{Name: "time", Keys: []string{"19810901", "19810902"}, NItemsPerFile: 1},
+				MergeDims: []MergeDim{{Name: "variable", Keys: []string{"sst", "ice"}}},
+				FileType:  "auto",
+			},
+			Target: Target{URL: "file:///out/oisst.zarr", Chunks: map[string]int64{"time": 30}, Compressor: "zstd", Mode: "create"},
+			Cache:  &Cache{URL: "file:///cache"},
+		}},
+		{"dates.yaml", Recipe{
+			Pattern: Pattern{
+				Template: "/data/avhrr/oisst-avhrr-v02r01.{time}.nc",
+				ConcatDim: ConcatDim{Name: "time",
+					Dates: &DateRange{Start: "1981-09-01", End: "1981-09-30", Step: "1d", Layout: "20060102"}},
+				FileType: "auto",
+			},
+			Target: Target{URL: "/out/oisst-sep.zarr", Chunks: map[string]int64{"time": 10, "lat": 360, "lon": 720},
+				Compressor: "zstd", Mode: "create"},
+		}},
+		{"range.yaml", Recipe{
+			Pattern: Pattern{
+				Template:  "gs://bucket/ens/member{member}/{var}.nc",
+				ConcatDim: ConcatDim{Name: "member", Range: &IntRange{Stop: ptr(int64(10)), Format: "%03d"}, NItemsPerFile: 1},
+				MergeDims: []MergeDim{{Name: "var", Keys: []string{"tas", "pr"}}},
+				FileType:  "netcdf4",
+			},
+			Target: Target{URL: "gs://bucket/out/ens.zarr", Compressor: "zlib:6", Mode: "overwrite"},
+		}},
+	}
+	for _, tt := range tests {
+		path := filepath.Join("testdata", tt.file)
+		got, err := Load(path)
+		if err != nil {
+			t.Errorf("Load(%s): %v", path, err)
+			continue
+		}
+		tt.want.Source = path
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Load(%s) =\n%+v\nwant\n%+v", path, got, tt.want)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct{ path, want string }{
+		{"testdata/typo.yaml", `recipe testdata/typo.yaml: line 8: unknown key "chunk" in target (known: url, chunks, compressor, mode)`},
+		{"testdata/missing.yaml", "recipe testdata/missing.yaml: open testdata/missing.yaml: no such file or directory"},
+	}
+	for _, tt := range tests {
+		_, err := Load(tt.path)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Load(%s): got error\n%v\nwant\n%s", tt.path, err, tt.want)
+		}
+	}
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(big, make([]byte, maxRecipeSize+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "not a recipe file") {
+		t.Errorf("Load of an oversized file: got error %v", err)
+	}
+}
+
+// good is a valid recipe that the error cases below break one field at a
+// time.
+const good = `
+pattern:
+  template: "file:///data/{variable}/oisst.{time}.nc"
+  concat_dim:
+    name: time
+    keys: ["19810901", "19810902"]
+  merge_dims:
+    - name: variable
+      keys: [sst, ice]
+target:
+  url: file:///out/oisst.zarr
+  chunks: {time: 30}
+`
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"empty", "", "recipe r.yaml: empty recipe"},
+		{"comments only", "# nothing\n", "recipe r.yaml: empty recipe"},
+		{"two documents", good + "---\n" + good, "recipe r.yaml: more than one YAML document; a recipe is one document"},
+		{"syntax", "pattern: [\n", "recipe r.yaml: line 1: did not find expected node content"},
+		{"not a mapping", "- a\n- b\n", "recipe r.yaml: line 1: cannot unmarshal !!seq into recipes.Recipe"},
+		{"unknown top-level key", good + "targets: {}\n",
+			`recipe r.yaml: line 13: unknown key "targets" in the recipe (known: pattern, target, cache)`},
+		{"unknown pattern key", strings.Replace(good, "  template:", "  tmplate:", 1),
+			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, merge_dims, file_type)`},
+		{"unknown concat_dim key", strings.Replace(good, "    name: time", "    name: time\n    nitems: 1", 1),
+			`recipe r.yaml: line 6: unknown key "nitems" in pattern.concat_dim (known: name, keys, dates, range, nitems_per_file)`},
+		{"nitems_per_file in a merge dim", strings.Replace(good, "      keys: [sst, ice]", "      keys: [sst, ice]\n      nitems_per_file: 1", 1),
+			`recipe r.yaml: line 10: unknown key "nitems_per_file" in pattern.merge_dims (known: name, keys, dates, range)`},
+		{"unknown dates key", strings.Replace(good, `keys: ["19810901", "19810902"]`, `dates: {start: "1981-09-01", stop: "1981-09-02"}`, 1),
+			`recipe r.yaml: line 6: unknown key "stop" in dates (known: start, end, step, layout)`},
+		{"unknown cache key", good + "cache: {path: /x}\n",
+			`recipe r.yaml: line 13: unknown key "path" in cache (known: url)`},
+		{"wrong type", strings.Replace(good, "{time: 30}", "{time: thirty}", 1),
+			"recipe r.yaml: line 12: cannot unmarshal !!str `thirty` into int64"},
+		{"repeated key", good + "target: {}\n", `recipe r.yaml: line 13: mapping key "target" already defined at line 10`},
+
+		{"template missing", strings.Replace(good, `  template: "file:///data/{variable}/oisst.{time}.nc"`+"\n", "", 1),
+			"recipe r.yaml: pattern.template: missing; give the input URL with a {placeholder} per dimension"},
+		{"placeholder typo", strings.Replace(good, "{time}", "{tme}", 1),
+			"recipe r.yaml: pattern.template: placeholder {tme} is not a declared dimension (declared: time, variable)"},
+		{"dimension not in template", strings.Replace(good, "{variable}/", "", 1),
+			`recipe r.yaml: pattern.template: dimension "variable" (pattern.merge_dims[0]) does not appear as {variable}`},
+		{"unclosed brace", strings.Replace(good, "{time}", "{time", 1),
+			`recipe r.yaml: pattern.template: "file:///data/{variable}/oisst.{time.nc": { without }`},
+		{"nested brace", strings.Replace(good, "{time}", "{ti{me}", 1),
+			`recipe r.yaml: pattern.template: "file:///data/{variable}/oisst.{ti{me}.nc": { without }`},
+		{"stray closing brace", strings.Replace(good, "oisst.", "oisst}.", 1),
+			`recipe r.yaml: pattern.template: "file:///data/{variable}/oisst}.{time}.nc": } without {`},
+		{"concat_dim missing", strings.Replace(good, "  concat_dim:\n    name: time\n    keys: [\"19810901\", \"19810902\"]\n", "", 1),
+			"recipe r.yaml: pattern.concat_dim.name: missing"},
+		{"concat name missing", strings.Replace(good, "    name: time\n", "", 1),
+			"recipe r.yaml: pattern.concat_dim.name: missing"},
+		{"concat keys missing", strings.Replace(good, `    keys: ["19810901", "19810902"]`+"\n", "", 1),
+			"recipe r.yaml: pattern.concat_dim.keys: missing; give keys, dates or range"},
+		{"concat keys empty", strings.Replace(good, `["19810901", "19810902"]`, "[]", 1),
+			"recipe r.yaml: pattern.concat_dim.keys: empty"},
+		{"duplicate key", strings.Replace(good, `["19810901", "19810902"]`, `["19810901", "19810902", "19810901"]`, 1),
+			`recipe r.yaml: pattern.concat_dim.keys[2]: duplicate key "19810901" (also keys[0])`},
+		{"keys and dates", strings.Replace(good, "    name: time\n", "    name: time\n    range: {stop: 3}\n", 1),
+			"recipe r.yaml: pattern.concat_dim: give only one of keys, dates and range"},
+		{"nitems_per_file zero", strings.Replace(good, "    name: time\n", "    name: time\n    nitems_per_file: 0\n", 1),
+			"recipe r.yaml: pattern.concat_dim.nitems_per_file: must be >= 1 when given, got 0"},
+		{"nitems_per_file negative", strings.Replace(good, "    name: time\n", "    name: time\n    nitems_per_file: -2\n", 1),
+			"recipe r.yaml: pattern.concat_dim.nitems_per_file: must be >= 1 when given, got -2"},
+		{"merge name missing", strings.Replace(good, "    - name: variable\n      keys", "    - keys", 1),
+			"recipe r.yaml: pattern.merge_dims[0].name: missing"},
+		{"merge keys missing", strings.Replace(good, "      keys: [sst, ice]\n", "", 1),
+			"recipe r.yaml: pattern.merge_dims[0].keys: missing; give keys, dates or range"},
+		{"duplicate dimension", strings.Replace(good, "    - name: variable", "    - name: time", 1),
+			`recipe r.yaml: pattern.merge_dims[0].name: dimension "time" is already declared by pattern.concat_dim`},
+		{"duplicate merge dimension", strings.Replace(good, "      keys: [sst, ice]\n", "      keys: [sst, ice]\n    - name: variable\n      keys: [a]\n", 1),
+			`recipe r.yaml: pattern.merge_dims[1].name: dimension "variable" is already declared by pattern.merge_dims[0]`},
+		{"brace in name", strings.Replace(good, "    - name: variable", "    - name: \"var}\"", 1),
+			`recipe r.yaml: pattern.merge_dims[0].name: "var}": a dimension name cannot contain { or }`},
+		{"file_type", strings.Replace(good, "  merge_dims:", "  file_type: hdf5\n  merge_dims:", 1),
+			`recipe r.yaml: pattern.file_type: unknown file type "hdf5" (want auto, netcdf3, netcdf4)`},
+		{"target url missing", strings.Replace(good, "  url: file:///out/oisst.zarr\n", "", 1),
+			"recipe r.yaml: target.url: missing; say where the Zarr store goes"},
+		{"chunk zero", strings.Replace(good, "{time: 30}", "{time: 0}", 1),
+			"recipe r.yaml: target.chunks.time: chunk size must be >= 1, got 0"},
+		{"chunk negative", strings.Replace(good, "{time: 30}", "{time: 30, lat: -5}", 1),
+			"recipe r.yaml: target.chunks.lat: chunk size must be >= 1, got -5"},
+		{"chunk empty name", strings.Replace(good, "{time: 30}", `{"": 30}`, 1),
+			"recipe r.yaml: target.chunks: empty dimension name"},
+		{"compressor", good + "  compressor: lz4\n",
+			`recipe r.yaml: target.compressor: unknown compressor "lz4" (want zstd, zlib, gzip or none, optionally with a level as in zstd:5)`},
+		{"compressor level", good + "  compressor: zstd:23\n",
+			`recipe r.yaml: target.compressor: "zstd:23": zstd level must be an integer in 1..22`},
+		{"compressor level text", good + "  compressor: gzip:high\n",
+			`recipe r.yaml: target.compressor: "gzip:high": gzip level must be an integer in 1..9`},
+		{"none with level", good + "  compressor: none:1\n",
+			`recipe r.yaml: target.compressor: "none:1": none takes no level`},
+		{"mode", good + "  mode: replace\n",
+			`recipe r.yaml: target.mode: unknown mode "replace" (want create, overwrite, append)`},
+		{"empty cache", good + "cache: {url: \"\"}\n",
+			"recipe r.yaml: cache.url: missing; give a directory, or remove the cache section to read inputs where they are"},
+	}
+	for _, tt := range tests {
+		r, err := Parse([]byte(tt.yaml), "r.yaml")
+		if err == nil {
+			t.Errorf("%s: got %+v, want error %q", tt.name, r, tt.want)
+			continue
+		}
+		if err.Error() != tt.want {
+			t.Errorf("%s: got error\n%s\nwant\n%s", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestParseDefaultsAndForms(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		check      func(Recipe) bool
+	}{
+		{"defaults", good, func(r Recipe) bool {
+			return r.Pattern.FileType == "auto" && r.Target.Compressor == "zstd" && r.Target.Mode == "create" && r.Cache == nil
+		}},
+		{"null cache", good + "cache:\n", func(r Recipe) bool { return r.Cache == nil }},
+		{"unquoted numeric keys stay text", strings.Replace(good, `["19810901", "19810902"]`, "[19810901, 019810902, 1.50]", 1),
+			func(r Recipe) bool {
+				return reflect.DeepEqual(r.Pattern.ConcatDim.Keys, []string{"19810901", "019810902", "1.50"})
+			}},
+		{"append mode", good + "  mode: append\n", func(r Recipe) bool { return r.Target.Mode == ModeAppend }},
+		{"plain path template", strings.Replace(good, "file:///data", "/data", 1),
+			func(r Recipe) bool { return r.Pattern.Template == "/data/{variable}/oisst.{time}.nc" }},
+	}
+	for _, tt := range tests {
+		r, err := Parse([]byte(tt.yaml), "r.yaml")
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if !tt.check(r) {
+			t.Errorf("%s: unexpected %+v", tt.name, r)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	r := Recipe{
+		Pattern: Pattern{Template: "/d/{t}.nc", ConcatDim: ConcatDim{Name: "t", Keys: []string{"a"}}},
+		Target:  Target{URL: "/out.zarr"},
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatalf("a recipe built in Go with empty defaults: %v", err)
+	}
+	r.Target.Chunks = map[string]int64{"t": 0}
+	want := "recipe: target.chunks.t: chunk size must be >= 1, got 0"
+	if err := r.Validate(); err == nil || err.Error() != want {
+		t.Errorf("got error %v, want %s", err, want)
+	}
+	r.Target.Chunks = nil
+	r.Pattern.ConcatDim.NItemsPerFile = -1
+	want = "recipe: pattern.concat_dim.nitems_per_file: must be >= 1 when given, got -1"
+	if err := r.Validate(); err == nil || err.Error() != want {
+		t.Errorf("got error %v, want %s", err, want)
+	}
+}
+
+func TestCompressorAndLevel(t *testing.T) {
+	tests := []struct {
+		in        string
+		id        string
+		level     int
+		validates bool
+	}{
+		{"", "zstd", 0, true},
+		{"zstd", "zstd", 0, true},
+		{"zstd:5", "zstd", 5, true},
+		{"zstd:22", "zstd", 22, true},
+		{"zlib", "zlib", 0, true},
+		{"zlib:9", "zlib", 9, true},
+		{"gzip:1", "gzip", 1, true},
+		{"none", "", 0, true},
+		{"zstd:0", "", 0, false},
+		{"zlib:10", "", 0, false},
+		{"ZSTD", "", 0, false},
+		{"blosc", "", 0, false},
+	}
+	for _, tt := range tests {
+		tg := Target{URL: "/x", Compressor: tt.in}
+		id, level := tg.CompressorAndLevel()
+		if id != tt.id || level != tt.level {
+			t.Errorf("CompressorAndLevel(%q) = %q, %d; want %q, %d", tt.in, id, level, tt.id, tt.level)
+		}
+		r := Recipe{Pattern: Pattern{Template: "{t}", ConcatDim: ConcatDim{Name: "t", Keys: []string{"a"}}}, Target: tg}
+		if err := r.Validate(); (err == nil) != tt.validates {
+			t.Errorf("compressor %q: Validate() = %v", tt.in, err)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,470 @@
+package recipes
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zarrforge/zarrforge/plan"
+)
+
+// Pattern is the "pattern" section of a recipe: a URL template whose
+// {dim} placeholders are filled with the keys of each dimension. The inputs
+// are every combination of one concat key and one key per merge dimension.
+//
+// Each dimension's keys are given in exactly one of three ways:
+//
+//	keys: ["19810901", "19810902"]          # explicit, in order
+//	dates: {start: "1981-09-01", end: "1981-09-30", step: 1d, layout: "20060102"}
+//	range: {start: 0, stop: 10, step: 1, format: "%03d"}
+//
+// See DateRange and IntRange.
+type Pattern struct {
+	// Template is the input URL or path with a {name} placeholder for
+	// every dimension, e.g. "file:///data/{variable}/oisst.{time}.nc"
+	// ("template", required). Plain paths and URLs are used as written.
+	Template string `yaml:"template"`
+	// ConcatDim is the dimension the inputs are concatenated along
+	// ("concat_dim", required).
+	ConcatDim ConcatDim `yaml:"concat_dim"`
+	// MergeDims are dimensions whose inputs hold different variables of
+	// the same records, merged into one dataset ("merge_dims", optional).
+	MergeDims []MergeDim `yaml:"merge_dims"`
+	// FileType is "auto" (sniff the magic bytes; the default), "netcdf3"
+	// or "netcdf4" ("file_type").
+	FileType string `yaml:"file_type"`
+}
+
+// ConcatDim is "pattern.concat_dim".
+type ConcatDim struct {
+	// Name is the dimension's name, as in the files and the template
+	// ("name", required).
+	Name string `yaml:"name"`
+	// Keys are the strings substituted for {Name}, in order ("keys").
+	Keys []string `yaml:"keys"`
+	// Dates generates the keys from a range of dates ("dates").
+	Dates *DateRange `yaml:"dates"`
+	// Range generates the keys from a range of integers ("range").
+	Range *IntRange `yaml:"range"`
+	// NItemsPerFile, when > 0, is the length of every input along the
+	// dimension; 0 means each input's length is read from the file
+	// ("nitems_per_file", optional, >= 1 when given).
+	NItemsPerFile int64 `yaml:"nitems_per_file"`
+}
+
+// MergeDim is one entry of "pattern.merge_dims".
+type MergeDim struct {
+	// Name is the placeholder's name ("name", required).
+	Name string `yaml:"name"`
+	// Keys are the strings substituted for {Name} ("keys").
+	Keys []string `yaml:"keys"`
+	// Dates generates the keys from a range of dates ("dates").
+	Dates *DateRange `yaml:"dates"`
+	// Range generates the keys from a range of integers ("range").
+	Range *IntRange `yaml:"range"`
+}
+
+// DateRange generates one key per date from Start to End inclusive, every
+// Step, each formatted with a Go time layout:
+//
+//	dates: {start: "1981-09-01", end: "1981-09-30", step: 1d, layout: "20060102"}
+//
+// Start and End are "2006-01-02", optionally with a time "15:04" or
+// "15:04:05" after a space or "T", in UTC. Step is a positive count of days
+// ("1d"), hours ("6h") or months ("1mo"; the start day must then be at most
+// 28). Layout is required: "20060102" gives "19810901", "2006/01/02"
+// gives "1981/09/01".
+type DateRange struct {
+	Start  string `yaml:"start"`
+	End    string `yaml:"end"`
+	Step   string `yaml:"step"`
+	Layout string `yaml:"layout"`
+}
+
+// IntRange generates one key per integer from Start up to but not
+// including Stop, every Step (default 1; negative counts down), each
+// formatted with Format, a Go fmt format with one integer verb (default
+// "%d"; "%03d" gives "007"):
+//
+//	range: {start: 0, stop: 10, step: 1, format: "%03d"}
+type IntRange struct {
+	Start  int64  `yaml:"start"`
+	Stop   *int64 `yaml:"stop"`
+	Step   *int64 `yaml:"step"`
+	Format string `yaml:"format"`
+}
+
+// Limits that keep a mistyped range from exhausting memory.
+const (
+	maxKeys   = 1_000_000  // per dimension
+	maxInputs = 10_000_000 // per pattern
+)
+
+// Inputs returns the pattern's inputs: for each concat key in order, one
+// input per combination of merge keys (the first merge dimension varying
+// slowest). Index.Concat is the concat key's position and Index.Merge the
+// position along each merge dimension (nil without merge dimensions);
+// Source and URL are the template with the keys substituted.
+func (p Pattern) Inputs() ([]plan.Input, error) {
+	e, err := p.expand()
+	if err != nil {
+		return nil, fmt.Errorf("recipes: %w", err)
+	}
+	merge := e.keys[1:]
+	out := make([]plan.Input, 0, e.count())
+	for c := range e.keys[0] {
+		for j := range e.count() / len(e.keys[0]) {
+			var ix []int
+			if len(merge) > 0 {
+				ix = make([]int, len(merge))
+			}
+			// Read j as a number whose digits are the merge positions.
+			for d, rest := len(merge)-1, j; d >= 0; d-- {
+				ix[d] = rest % len(merge[d])
+				rest /= len(merge[d])
+			}
+			url := e.fill(c, ix)
+			out = append(out, plan.Input{Index: plan.Index{Concat: c, Merge: ix}, Source: url, URL: url})
+		}
+	}
+	return out, nil
+}
+
+// NumInputs returns the number of inputs the pattern names, or 0 if the
+// pattern is invalid (Inputs then says why).
+func (p Pattern) NumInputs() int {
+	e, err := p.expand()
+	if err != nil {
+		return 0
+	}
+	return e.count()
+}
+
+// Prune returns a copy of the pattern that keeps only the first n concat
+// keys (all of them if there are fewer), for quick trial runs. Generated
+// keys are expanded into Keys. An invalid pattern is returned unchanged.
+func (p Pattern) Prune(n int) Pattern {
+	e, err := p.expand()
+	if err != nil {
+		return p
+	}
+	n = max(0, min(n, len(e.keys[0])))
+	p.ConcatDim.Keys = slices.Clone(e.keys[0][:n])
+	p.ConcatDim.Dates, p.ConcatDim.Range = nil, nil
+	p.MergeDims = slices.Clone(p.MergeDims)
+	return p
+}
+
+// expanded is a checked pattern: the template split at its placeholders
+// and every dimension's keys (the concat dimension first).
+type expanded struct {
+	segments []segment
+	keys     [][]string
+}
+
+// segment is literal text (dim < 0) or the placeholder of dimension dim.
+type segment struct {
+	text string
+	dim  int
+}
+
+// count returns the number of inputs, or maxInputs+1 if there are more.
+func (e *expanded) count() int {
+	n := 1
+	for _, k := range e.keys {
+		n *= len(k) // both at most maxKeys, so no overflow
+		if n > maxInputs {
+			return maxInputs + 1
+		}
+	}
+	return n
+}
+
+// fill substitutes concat key c and merge keys ix into the template.
+func (e *expanded) fill(c int, ix []int) string {
+	var b strings.Builder
+	for _, s := range e.segments {
+		switch {
+		case s.dim < 0:
+			b.WriteString(s.text)
+		case s.dim == 0:
+			b.WriteString(e.keys[0][c])
+		default:
+			b.WriteString(e.keys[s.dim][ix[s.dim-1]])
+		}
+	}
+	return b.String()
+}
+
+// expand checks the pattern and generates its keys. Its errors are
+// *fieldError values naming the offending field.
+func (p Pattern) expand() (*expanded, error) {
+	if strings.TrimSpace(p.Template) == "" {
+		return nil, &fieldError{"pattern.template", "missing; give the input URL with a {placeholder} per dimension"}
+	}
+	e := &expanded{}
+	names := []string{p.ConcatDim.Name}
+	fields := []string{"pattern.concat_dim"}
+	for i, m := range p.MergeDims {
+		names = append(names, m.Name)
+		fields = append(fields, fmt.Sprintf("pattern.merge_dims[%d]", i))
+	}
+	for i, name := range names {
+		if err := checkDimName(name, fields[i]+".name", names[:i], fields[:i]); err != nil {
+			return nil, err
+		}
+		var keys []string
+		var err error
+		if i == 0 {
+			c := p.ConcatDim
+			keys, err = dimKeys(fields[i], c.Keys, c.Dates, c.Range)
+			if err == nil && c.NItemsPerFile < 0 {
+				err = &fieldError{fields[i] + ".nitems_per_file", fmt.Sprintf("must be >= 1 when given, got %d", c.NItemsPerFile)}
+			}
+		} else {
+			m := p.MergeDims[i-1]
+			keys, err = dimKeys(fields[i], m.Keys, m.Dates, m.Range)
+		}
+		if err != nil {
+			return nil, err
+		}
+		e.keys = append(e.keys, keys)
+	}
+	if e.count() > maxInputs {
+		return nil, &fieldError{"pattern", fmt.Sprintf("names more than %d inputs", maxInputs)}
+	}
+	if p.FileType != "" && !slices.Contains(fileTypes, p.FileType) {
+		return nil, &fieldError{"pattern.file_type", fmt.Sprintf("unknown file type %q (want %s)", p.FileType, strings.Join(fileTypes, ", "))}
+	}
+	var err error
+	if e.segments, err = parseTemplate(p.Template, names, fields); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// checkDimName checks a dimension's name is usable as a placeholder and
+// not declared before.
+func checkDimName(name, field string, before, beforeFields []string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return &fieldError{field, "missing"}
+	case strings.ContainsAny(name, "{}"):
+		return &fieldError{field, fmt.Sprintf("%q: a dimension name cannot contain { or }", name)}
+	}
+	if j := slices.Index(before, name); j >= 0 {
+		return &fieldError{field, fmt.Sprintf("dimension %q is already declared by %s", name, beforeFields[j])}
+	}
+	return nil
+}
+
+// parseTemplate splits the template at its {dim} placeholders. Every
+// placeholder must name a declared dimension and every dimension must
+// appear.
+func parseTemplate(tmpl string, names, fields []string) ([]segment, error) {
+	const field = "pattern.template"
+	var segs []segment
+	used := make([]bool, len(names))
+	rest := tmpl
+	for rest != "" {
+		open := strings.IndexAny(rest, "{}")
+		if open < 0 {
+			segs = append(segs, segment{text: rest, dim: -1})
+			break
+		}
+		if rest[open] == '}' {
+			return nil, &fieldError{field, fmt.Sprintf("%q: } without {", tmpl)}
+		}
+		if open > 0 {
+			segs = append(segs, segment{text: rest[:open], dim: -1})
+		}
+		end := strings.IndexAny(rest[open+1:], "{}")
+		if end < 0 || rest[open+1+end] != '}' {
+			return nil, &fieldError{field, fmt.Sprintf("%q: { without }", tmpl)}
+		}
+		name := rest[open+1 : open+1+end]
+		d := slices.Index(names, name)
+		if d < 0 {
+			return nil, &fieldError{field, fmt.Sprintf("placeholder {%s} is not a declared dimension (declared: %s)", name, strings.Join(names, ", "))}
+		}
+		used[d] = true
+		segs = append(segs, segment{dim: d})
+		rest = rest[open+1+end+1:]
+	}
+	for d, ok := range used {
+		if !ok {
+			return nil, &fieldError{field, fmt.Sprintf("dimension %q (%s) does not appear as {%s}", names[d], fields[d], names[d])}
+		}
+	}
+	return segs, nil
+}
+
+// dimKeys returns a dimension's keys from whichever of keys, dates and rng
+// is given; field is the dimension's YAML path.
+func dimKeys(field string, keys []string, dates *DateRange, rng *IntRange) ([]string, error) {
+	given := 0
+	for _, ok := range []bool{keys != nil, dates != nil, rng != nil} {
+		if ok {
+			given++
+		}
+	}
+	switch {
+	case given == 0:
+		return nil, &fieldError{field + ".keys", "missing; give keys, dates or range"}
+	case given > 1:
+		return nil, &fieldError{field, "give only one of keys, dates and range"}
+	case dates != nil:
+		keys, err := dates.keys(field + ".dates")
+		return checkUnique(field+".dates", keys, err)
+	case rng != nil:
+		keys, err := rng.keys(field + ".range")
+		return checkUnique(field+".range", keys, err)
+	}
+	if len(keys) == 0 {
+		return nil, &fieldError{field + ".keys", "empty"}
+	}
+	if len(keys) > maxKeys {
+		return nil, &fieldError{field + ".keys", fmt.Sprintf("%d keys, more than the limit of %d", len(keys), maxKeys)}
+	}
+	seen := make(map[string]int, len(keys))
+	for i, k := range keys {
+		if j, dup := seen[k]; dup {
+			return nil, &fieldError{fmt.Sprintf("%s.keys[%d]", field, i), fmt.Sprintf("duplicate key %q (also keys[%d])", k, j)}
+		}
+		seen[k] = i
+	}
+	return keys, nil
+}
+
+// checkUnique rejects generated keys that repeat, which a layout or format
+// that drops the part that changes would produce.
+func checkUnique(field string, keys []string, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if seen[k] {
+			return nil, &fieldError{field, fmt.Sprintf("key %q is generated twice; does the layout or format show every step?", k)}
+		}
+		seen[k] = true
+	}
+	return keys, nil
+}
+
+var dateLayouts = []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"}
+
+// parseDateTime parses the start or end of a DateRange, in UTC.
+func parseDateTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, &fieldError{field, "missing"}
+	}
+	for _, layout := range dateLayouts {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, &fieldError{field, fmt.Sprintf("%q is not a date like 1981-09-01 or 1981-09-01T06:00", s)}
+}
+
+var dateStep = regexp.MustCompile(`^([0-9]+)\s*(d|h|mo)$`)
+
+// keys generates the date keys; field is the YAML path of the range.
+func (r DateRange) keys(field string) ([]string, error) {
+	start, err := parseDateTime(field+".start", r.Start)
+	if err != nil {
+		return nil, err
+	}
+	end, err := parseDateTime(field+".end", r.End)
+	if err != nil {
+		return nil, err
+	}
+	if end.Before(start) {
+		return nil, &fieldError{field + ".end", fmt.Sprintf("%s is before start %s", r.End, r.Start)}
+	}
+	badStep := &fieldError{field + ".step", fmt.Sprintf("%q: want a positive count of days, hours or months: 1d, 6h, 1mo", r.Step)}
+	g := dateStep.FindStringSubmatch(strings.TrimSpace(r.Step))
+	if g == nil {
+		return nil, badStep
+	}
+	n, err := strconv.Atoi(g[1])
+	if err != nil || n < 1 || n > maxKeys {
+		return nil, badStep
+	}
+	if r.Layout == "" {
+		return nil, &fieldError{field + ".layout", "missing; give a Go time layout such as 20060102"}
+	}
+	var at func(i int) time.Time
+	var count int64
+	switch g[2] {
+	case "mo":
+		if start.Day() > 28 {
+			return nil, &fieldError{field + ".start", "monthly steps need a start day of at most 28"}
+		}
+		months := int64(end.Year()-start.Year())*12 + int64(end.Month()-start.Month())
+		count = months/int64(n) + 1
+		at = func(i int) time.Time { return start.AddDate(0, i*n, 0) }
+	default:
+		step := int64(n) * 86400
+		if g[2] == "h" {
+			step = int64(n) * 3600
+		}
+		count = (end.Unix()-start.Unix())/step + 1
+		at = func(i int) time.Time { return time.Unix(start.Unix()+int64(i)*step, 0).UTC() }
+	}
+	if count > maxKeys {
+		return nil, &fieldError{field, fmt.Sprintf("%d keys, more than the limit of %d", count, maxKeys)}
+	}
+	keys := make([]string, 0, count)
+	for i := range int(count) {
+		t := at(i)
+		if t.After(end) {
+			break
+		}
+		keys = append(keys, t.Format(r.Layout))
+	}
+	return keys, nil
+}
+
+// keys generates the integer keys; field is the YAML path of the range.
+func (r IntRange) keys(field string) ([]string, error) {
+	if r.Stop == nil {
+		return nil, &fieldError{field + ".stop", "missing (the range stops before it)"}
+	}
+	start, stop, step := r.Start, *r.Stop, int64(1)
+	if r.Step != nil {
+		step = *r.Step
+	}
+	format := r.Format
+	if format == "" {
+		format = "%d"
+	}
+	if strings.Contains(fmt.Sprintf(format, int64(0)), "%!") {
+		return nil, &fieldError{field + ".format", fmt.Sprintf("%q: want a format with one integer verb, such as %%03d", r.Format)}
+	}
+	var count uint64
+	switch {
+	case step == 0:
+		return nil, &fieldError{field + ".step", "must not be 0"}
+	case step > 0 && stop > start:
+		count = (uint64(stop)-uint64(start)-1)/uint64(step) + 1
+	case step < 0 && stop < start:
+		count = (uint64(start)-uint64(stop)-1)/(-uint64(step)) + 1
+	default:
+		return nil, &fieldError{field, fmt.Sprintf("start %d, stop %d, step %d give no keys", start, stop, step)}
+	}
+	if count > maxKeys {
+		return nil, &fieldError{field, fmt.Sprintf("%d keys, more than the limit of %d", count, maxKeys)}
+	}
+	keys := make([]string, 0, count)
+	for v, i := start, uint64(0); i < count; i++ {
+		keys = append(keys, fmt.Sprintf(format, v))
+		if i+1 < count {
+			v += step
+		}
+	}
+	return keys, nil
+}
