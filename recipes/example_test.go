@@ -1,0 +1,56 @@
+package recipes_test
+
+import (
+	"fmt"
+
+	"github.com/zarrforge/zarrforge/recipes"
+)
+
+func ExampleParse() {
+	const recipe = `
+pattern:
+  template: "file:///data/{variable}/oisst.{time}.nc"
+  concat_dim:
+    name: time
+    dates: {start: "1981-09-01", end: "1981-09-02", step: 1d, layout: "20060102"}
+    nitems_per_file: 1
+  merge_dims:
+    - name: variable
+      keys: [sst, ice]
+target:
+  url: /out/oisst.zarr
+  chunks: {time: 30}
+  compressor: "zstd:5"
+`
+	r, err := recipes.Parse([]byte(recipe), "oisst.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	inputs, err := r.Pattern.Inputs()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, in := range inputs {
+		fmt.Println(in.Index, in.URL)
+	}
+	id, level := r.Target.CompressorAndLevel()
+	fmt.Println(r.Target.Mode, id, level)
+
+	// A typo in a placeholder is caught before anything runs.
+	_, err = recipes.Parse([]byte(`
+pattern:
+  template: /data/{tme}.nc
+  concat_dim: {name: time, keys: ["1"]}
+target: {url: /out.zarr}
+`), "typo.yaml")
+	fmt.Println(err)
+	// Output:
+	// c0/m0 file:///data/sst/oisst.19810901.nc
+	// c0/m1 file:///data/ice/oisst.19810901.nc
+	// c1/m0 file:///data/sst/oisst.19810902.nc
+	// c1/m1 file:///data/ice/oisst.19810902.nc
+	// create zstd 5
+	// recipe typo.yaml: pattern.template: placeholder {tme} is not a declared dimension (declared: time)
+}
