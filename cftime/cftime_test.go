@@ -110,6 +110,8 @@ func TestParseUnitsErrors(t *testing.T) {
 		{"days since 2000-01-01 12:00:00 +24:00", "out of range"},
 		{"days since 2000-01-01 12:00:00 +530", "want hh, hh:mm or hhmm"},
 		{"days since 2000-01-01 noon", `unexpected "noon"`},
+		{"days since 2000-01-01T", "want digits of the hour"},
+		{"days since 2000-01-01TZ", "want digits of the hour"},
 		{"days since 2000-01-01 UTC junk", `unexpected "junk"`},
 		{"days since 1234567890-01-01", "more than 9 digits"},
 		{"days since 2000-001-01", "more than 2 digits"},

@@ -279,10 +279,11 @@ func parseDate(s string) (Date, time.Duration, error) {
 	if d.Day < 1 || d.Day > 31 {
 		return Date{}, 0, fmt.Errorf("%q: day %d out of range 1..31", s, d.Day)
 	}
-	if !p.accept('T') {
+	hasT := p.accept('T')
+	if !hasT {
 		p.skipSpace()
 	}
-	if c := p.peek(); c >= '0' && c <= '9' {
+	if c := p.peek(); hasT || (c >= '0' && c <= '9') {
 		if err := p.timeOfDay(&d); err != nil {
 			return Date{}, 0, fmt.Errorf("%q: %w", s, err)
 		}
