@@ -28,12 +28,20 @@ func Runners() []string { return []string{"prism", "direct"} }
 // the pipeline does.
 func Run(t *testing.T, build func(t *testing.T, s beam.Scope)) {
 	t.Helper()
+	ForEachRunner(t, func(t *testing.T, runner string) {
+		if err := RunOn(t, runner, build); err != nil {
+			t.Fatalf("pipeline failed on %s: %v", runner, err)
+		}
+	})
+}
+
+// ForEachRunner calls test once per runner of Runners, in a subtest named
+// after it, for tests that check more than the pipeline's success (the store
+// it wrote, the error it failed with).
+func ForEachRunner(t *testing.T, test func(t *testing.T, runner string)) {
+	t.Helper()
 	for _, runner := range Runners() {
-		t.Run(runner, func(t *testing.T) {
-			if err := RunOn(t, runner, build); err != nil {
-				t.Fatalf("pipeline failed on %s: %v", runner, err)
-			}
-		})
+		t.Run(runner, func(t *testing.T) { test(t, runner) })
 	}
 }
 

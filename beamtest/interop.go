@@ -1,0 +1,76 @@
+package beamtest
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Python is the interpreter that has the Debian python stack (xarray,
+// zarr-python, netCDF4, numcodecs, dask) the interop tests use as oracle.
+const Python = "/usr/bin/python3"
+
+// RequirePython returns Python if it can import modules, and otherwise
+// skips the test with a loud message — or fails it when the CI environment
+// variable is set, because CI installs the stack and must never skip.
+func RequirePython(t *testing.T, modules ...string) string {
+	t.Helper()
+	if len(modules) == 0 {
+		modules = []string{"xarray", "zarr", "numcodecs", "netCDF4", "dask"}
+	}
+	cmd := exec.Command(Python, "-c", "import "+strings.Join(modules, ", "))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		msg := "INTEROP SKIPPED: " + Python + " cannot import " + strings.Join(modules, ", ") +
+			" (apt-get install python3-xarray python3-zarr python3-numcodecs python3-netcdf4 python3-dask): " +
+			strings.TrimSpace(string(out))
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return Python
+}
+
+// Comparison is what testdata/compare_store.py reports.
+type Comparison struct {
+	OK       bool           `json:"ok"`
+	Problems []string       `json:"problems"`
+	Checked  map[string]any `json:"checked"`
+}
+
+// CompareWithXarray asks xarray whether the store at storePath equals
+// open_mfdataset of the collection described by manifest (a
+// collection.json). files, when not nil, overrides the manifest's file list
+// (a list, or a list of lists for merge collections, of absolute paths);
+// chunks, when not nil, gives the chunk shape every array must have. The test
+// fails with xarray's list of problems if they differ.
+func CompareWithXarray(t *testing.T, storePath, manifest string, files any, chunks map[string][]int64) Comparison {
+	t.Helper()
+	py := RequirePython(t)
+	args := []string{Testdata("compare_store.py"), "--store", storePath, "--manifest", manifest}
+	if files != nil {
+		b, _ := json.Marshal(files)
+		args = append(args, "--files-json", string(b))
+	}
+	if chunks != nil {
+		b, _ := json.Marshal(chunks)
+		args = append(args, "--chunks", string(b))
+	}
+	cmd := exec.Command(py, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("compare_store.py failed: %v\n%s", err, stderr.String())
+	}
+	var c Comparison
+	if err := json.Unmarshal(out, &c); err != nil {
+		t.Fatalf("compare_store.py printed %q: %v\n%s", out, err, stderr.String())
+	}
+	if !c.OK {
+		t.Errorf("store %s differs from open_mfdataset of %s:\n  %s", storePath, manifest, strings.Join(c.Problems, "\n  "))
+	}
+	return c
+}
