@@ -1,0 +1,147 @@
+package coders
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+)
+
+var allTypes = []netcdf.Attr{
+	{Name: "b", Type: netcdf.Byte, Value: []int8{-1, 2}},
+	{Name: "ub", Type: netcdf.UByte, Value: []uint8{255}},
+	{Name: "s", Type: netcdf.Short, Value: []int16{-999}},
+	{Name: "us", Type: netcdf.UShort, Value: []uint16{65535}},
+	{Name: "i", Type: netcdf.Int, Value: []int32{math.MinInt32}},
+	{Name: "ui", Type: netcdf.UInt, Value: []uint32{math.MaxUint32}},
+	{Name: "l", Type: netcdf.Int64, Value: []int64{math.MinInt64, 1}},
+	{Name: "ul", Type: netcdf.UInt64, Value: []uint64{math.MaxUint64}},
+	{Name: "f", Type: netcdf.Float, Value: []float32{0.01, float32(math.Inf(-1))}},
+	{Name: "d", Type: netcdf.Double, Value: []float64{1e300, -0.0}},
+	{Name: "c", Type: netcdf.Char, Value: "degrees_north"},
+	{Name: "empty", Type: netcdf.Char, Value: ""},
+	{Name: "strs", Type: netcdf.String, Value: []string{"a", "", "ü"}},
+}
+
+func sampleSchema() plan.Schema {
+	return plan.Schema{
+		ConcatDim: "time",
+		Dims:      []plan.Dim{{Name: "time", Size: 10}, {Name: "lat", Size: 3}},
+		Attrs:     allTypes,
+		Vars: []plan.Variable{
+			{Name: "time", Type: netcdf.Double, Dims: []string{"time"}, Shape: []int64{10}, Chunks: []int64{10}},
+			{Name: "sst", Type: netcdf.Short, Dims: []string{"time", "lat"}, Shape: []int64{10, 3},
+				Attrs: allTypes[:3], Merge: []int{1, 0}, Chunks: []int64{4, 3}},
+			{Name: "crs", Type: netcdf.Int},
+		},
+		Inputs: []plan.Extent{
+			{Input: plan.Input{Index: plan.Index{Concat: 0, Merge: []int{1, 0}}, Source: "a.nc", URL: "/c/a.nc"}, Offset: 0, Len: 4,
+				Units: "days since 2000-01-01", Calendar: "noleap"},
+			{Input: plan.Input{Index: plan.Index{Concat: 1, Merge: []int{1, 0}}, Source: "b.nc", URL: "/c/b.nc"}, Offset: 4, Len: 6},
+		},
+		Coord: []byte{1, 2, 3, 4, 5, 6, 7, 8},
+	}
+}
+
+// TestRoundTrip encodes and decodes a value of every element type.
+func TestRoundTrip(t *testing.T) {
+	meta := plan.InputMeta{
+		Input:  plan.Input{Index: plan.Index{Concat: 3}, Source: "http://x/a.nc", URL: "/cache/a.nc"},
+		Format: "CDF-2",
+		Dims:   []netcdf.Dim{{Name: "time", Len: 2, Unlimited: true}, {Name: "lat", Len: 3}},
+		Vars: []netcdf.Var{{Name: "sst", Type: netcdf.Short, Dims: []string{"time", "lat"}, Shape: []int64{2, 3}, Attrs: allTypes},
+			{Name: "scalar", Type: netcdf.Double}},
+		Attrs:     allTypes,
+		Coord:     []byte{},
+		CoordSums: []plan.CoordSum{{Name: "lat", Sum: "abc"}},
+	}
+	noCoord := meta
+	noCoord.Coord = nil
+	tests := []struct {
+		name string
+		v    any
+		enc  func(any) ([]byte, error)
+		dec  func([]byte) (any, error)
+	}{
+		{"input", plan.Input{Index: plan.Index{Concat: 7, Merge: []int{0, 2}}, Source: "s", URL: "u"},
+			func(v any) ([]byte, error) { return EncodeInput(v.(plan.Input)), nil },
+			func(b []byte) (any, error) { return DecodeInput(b) }},
+		{"input meta", meta,
+			func(v any) ([]byte, error) { return EncodeInputMeta(v.(plan.InputMeta)) },
+			func(b []byte) (any, error) { return DecodeInputMeta(b) }},
+		{"input meta without coordinate", noCoord,
+			func(v any) ([]byte, error) { return EncodeInputMeta(v.(plan.InputMeta)) },
+			func(b []byte) (any, error) { return DecodeInputMeta(b) }},
+		{"merger", plan.Merger{Reps: []plan.InputMeta{meta}, Parts: []plan.Part{{Input: meta.Input, Len: 2, Units: "u",
+			Calendar: "c", CoordType: netcdf.Float, Coord: []byte{0, 0, 128, 63}}}},
+			func(v any) ([]byte, error) { return EncodeMerger(v.(plan.Merger)) },
+			func(b []byte) (any, error) { return DecodeMerger(b) }},
+		{"schema", sampleSchema(),
+			func(v any) ([]byte, error) { return EncodeSchema(v.(plan.Schema)) },
+			func(b []byte) (any, error) { return DecodeSchema(b) }},
+		{"target", plan.Target{URL: "/out.zarr", Compressor: "zstd", Level: 3, Run: "r1", Schema: sampleSchema()},
+			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
+			func(b []byte) (any, error) { return DecodeTarget(b) }},
+		{"chunk key", plan.ChunkKey{Var: "sst", Index: []int64{0, 12, 3}},
+			func(v any) ([]byte, error) { return EncodeChunkKey(v.(plan.ChunkKey)), nil },
+			func(b []byte) (any, error) { return DecodeChunkKey(b) }},
+		{"scalar chunk key", plan.ChunkKey{Var: "crs"},
+			func(v any) ([]byte, error) { return EncodeChunkKey(v.(plan.ChunkKey)), nil },
+			func(b []byte) (any, error) { return DecodeChunkKey(b) }},
+		{"write result", plan.WriteResult{Key: plan.ChunkKey{Var: "sst", Index: []int64{1}}, Bytes: 1 << 40},
+			func(v any) ([]byte, error) { return EncodeWriteResult(v.(plan.WriteResult)), nil },
+			func(b []byte) (any, error) { return DecodeWriteResult(b) }},
+		{"totals", plan.Totals{Chunks: 5, Bytes: 123},
+			func(v any) ([]byte, error) { return EncodeTotals(v.(plan.Totals)), nil },
+			func(b []byte) (any, error) { return DecodeTotals(b) }},
+		{"summary", plan.Summary{URL: "gs://b/x.zarr", Arrays: 3, Chunks: 5, Bytes: 123},
+			func(v any) ([]byte, error) { return EncodeSummary(v.(plan.Summary)), nil },
+			func(b []byte) (any, error) { return DecodeSummary(b) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := tc.enc(tc.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tc.dec(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.v) {
+				t.Errorf("round trip changed the value:\n got %#v\nwant %#v", got, tc.v)
+			}
+			again, _ := tc.enc(got)
+			if string(again) != string(b) {
+				t.Error("encoding is not deterministic")
+			}
+			// Every truncation is an error, never a panic.
+			for n := 0; n < len(b); n++ {
+				if _, err := tc.dec(b[:n]); err == nil {
+					t.Errorf("decoding %d of %d bytes did not fail", n, len(b))
+				}
+			}
+		})
+	}
+}
+
+// TestRegistered checks that Beam uses these coders for the element types.
+func TestRegistered(t *testing.T) {
+	for _, v := range []any{plan.Input{}, plan.InputMeta{}, plan.Merger{}, plan.Schema{}, plan.Target{},
+		plan.ChunkKey{}, plan.WriteResult{}, plan.Totals{}, plan.Summary{}} {
+		if c := coder.LookupCustomCoder(reflect.TypeOf(v)); c == nil {
+			t.Errorf("%T: no custom coder registered", v)
+		}
+	}
+}
+
+func TestEncodeRejectsBadAttr(t *testing.T) {
+	m := plan.InputMeta{Attrs: []netcdf.Attr{{Name: "x", Type: netcdf.Int, Value: []int{1}}}}
+	if _, err := EncodeInputMeta(m); err == nil {
+		t.Error("an attribute of Go type []int was encoded")
+	}
+}
