@@ -1,0 +1,120 @@
+package recipes_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/recipes"
+)
+
+func TestMain(m *testing.M) { ptest.Main(m) }
+
+// manifest is the part of a fixture collection's collection.json a recipe
+// needs.
+type manifest struct {
+	ConcatDim     string   `json:"concat_dim"`
+	ConcatKeys    []string `json:"concat_keys"`
+	MergeDim      *string  `json:"merge_dim"`
+	MergeKeys     []string `json:"merge_keys"`
+	Template      string   `json:"template"`
+	NItemsPerFile *int64   `json:"nitems_per_file"`
+}
+
+// collectionRecipe returns a recipe for the named fixture collection, and
+// the path of its manifest.
+func collectionRecipe(t *testing.T, name string) (recipes.Recipe, string) {
+	t.Helper()
+	dir := beamtest.Testdata("collections", name)
+	path := filepath.Join(dir, "collection.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	r := recipes.Recipe{
+		Pattern: recipes.Pattern{
+			Template:  filepath.Join(dir, m.Template),
+			ConcatDim: recipes.ConcatDim{Name: m.ConcatDim, Keys: m.ConcatKeys},
+			FileType:  "auto",
+		},
+		Target: recipes.Target{URL: filepath.Join(t.TempDir(), name+".zarr"), Compressor: "zstd", Mode: "create"},
+	}
+	if m.MergeDim != nil {
+		r.Pattern.MergeDims = []recipes.MergeDim{{Name: *m.MergeDim, Keys: m.MergeKeys}}
+	}
+	return r, path
+}
+
+// TestCollections runs a recipe over each fixture collection on every
+// runner and asks xarray whether the store equals open_mfdataset of the
+// inputs.
+func TestCollections(t *testing.T) {
+	tests := []struct {
+		collection string
+		chunks     map[string]int64
+		nitems     bool // set nitems_per_file from the manifest
+		compressor string
+		want       map[string][]int64 // chunk shapes to check
+	}{
+		{collection: "daily", chunks: map[string]int64{"time": 3}, want: map[string][]int64{"sst": {3, 7, 10}, "lat": {7}}},
+		{collection: "daily", chunks: map[string]int64{"time": 3, "lat": 4, "lon": 3}, compressor: "zlib",
+			want: map[string][]int64{"sst": {3, 4, 3}, "lon": {10}}},
+		{collection: "daily_units", chunks: map[string]int64{"time": 5}, compressor: "gzip"},
+		{collection: "multistep", chunks: map[string]int64{"time": 4}, nitems: true, compressor: "none"},
+		{collection: "multistep", chunks: map[string]int64{"time": 7}},
+		{collection: "uneven", chunks: map[string]int64{"time": 4}, want: map[string][]int64{"time": {11}}},
+		{collection: "merge", chunks: map[string]int64{"time": 3}},
+		{collection: "noleap", chunks: map[string]int64{"time": 2}},
+		{collection: "cal360", chunks: map[string]int64{"time": 3}},
+		{collection: "big4d", chunks: map[string]int64{"time": 4, "lat": 7, "lon": 11}},
+		{collection: "scalar_and_static", chunks: map[string]int64{"time": 2, "lat": 3}},
+	}
+	for _, tc := range tests {
+		name := tc.collection
+		if tc.compressor != "" {
+			name += "/" + tc.compressor
+		}
+		if tc.nitems {
+			name += "/nitems"
+		}
+		t.Run(name, func(t *testing.T) {
+			beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
+				r, manifestPath := collectionRecipe(t, tc.collection)
+				r.Target.Chunks = tc.chunks
+				if tc.compressor != "" {
+					r.Target.Compressor = tc.compressor
+				}
+				if tc.nitems {
+					b, _ := os.ReadFile(manifestPath)
+					var m manifest
+					_ = json.Unmarshal(b, &m)
+					if m.NItemsPerFile == nil {
+						t.Fatalf("%s has no nitems_per_file", manifestPath)
+					}
+					r.Pattern.ConcatDim.NItemsPerFile = *m.NItemsPerFile
+				}
+				err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
+					summary, err := recipes.Build(s, r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					passert.Count(s, summary, "summary", 1)
+				})
+				if err != nil {
+					t.Fatalf("pipeline failed: %v", err)
+				}
+				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, tc.want)
+			})
+		})
+	}
+}

@@ -1,0 +1,250 @@
+// Package zarr writes and reads Zarr v2 stores: group and array metadata,
+// chunk objects compressed with numcodecs-compatible codecs (zstd, zlib,
+// gzip), and consolidated metadata, in the form zarr-python and xarray read
+// with no arguments. It knows nothing of Beam or netCDF; objects go to any
+// Store.
+package zarr
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Store is a flat key-value object store rooted at a Zarr store's URL. Keys
+// use "/" separators (".zgroup", "sst/.zarray", "sst/0.1.2"). Put must be
+// atomic: readers never see part of an object. Get of a missing key returns
+// an error wrapping fs.ErrNotExist.
+type Store interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Put(ctx context.Context, key string, data []byte) error
+}
+
+// DType is a numpy type string: "<i2", "<f8", "|u1", "|S1", ...
+type DType string
+
+// ItemSize returns the size in bytes of one element, or 0 if the dtype is
+// not understood.
+func (d DType) ItemSize() int {
+	if len(d) < 3 {
+		return 0
+	}
+	n := 0
+	for _, c := range d[2:] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// kind returns the numpy kind letter: 'i', 'u', 'f' or 'S'.
+func (d DType) kind() byte {
+	if len(d) < 2 {
+		return 0
+	}
+	return d[1]
+}
+
+// ArrayMeta is the content of an array's .zarray. Chunks are C-ordered,
+// with "." as dimension separator.
+type ArrayMeta struct {
+	Shape      []int64
+	Chunks     []int64
+	DType      DType
+	Compressor *Compressor // nil: uncompressed
+	// FillValue is nil (JSON null), an int64, a uint64, a float64 (NaN and
+	// ±Inf allowed) or, for "|S1", a one-byte string.
+	FillValue any
+}
+
+// ChunkKey returns the store key of chunk idx of array name: "sst/0.1.2",
+// or "name/0" for a scalar array.
+func ChunkKey(name string, idx []int64) string {
+	if len(idx) == 0 {
+		return name + "/0"
+	}
+	parts := make([]string, len(idx))
+	for i, x := range idx {
+		parts[i] = fmt.Sprint(x)
+	}
+	return name + "/" + strings.Join(parts, ".")
+}
+
+// ChunkBytes returns the size of one decoded chunk.
+func (m ArrayMeta) ChunkBytes() int64 {
+	n := int64(m.DType.ItemSize())
+	for _, c := range m.Chunks {
+		n *= c
+	}
+	return n
+}
+
+func (m ArrayMeta) validate() error {
+	if m.DType.ItemSize() == 0 || strings.IndexByte("iufS", m.DType.kind()) < 0 {
+		return fmt.Errorf("zarr: unsupported dtype %q", m.DType)
+	}
+	if len(m.Shape) != len(m.Chunks) {
+		return fmt.Errorf("zarr: shape %v and chunks %v differ in rank", m.Shape, m.Chunks)
+	}
+	for i, c := range m.Chunks {
+		if c < 1 || m.Shape[i] < 0 {
+			return fmt.Errorf("zarr: bad shape %v / chunks %v", m.Shape, m.Chunks)
+		}
+	}
+	return nil
+}
+
+// MarshalJSON renders the .zarray document.
+func (m ArrayMeta) MarshalJSON() ([]byte, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	var b jsonWriter
+	b.raw("{")
+	b.key("chunks")
+	b.value(m.Chunks)
+	b.raw(",")
+	b.key("compressor")
+	if m.Compressor == nil {
+		b.raw("null")
+	} else {
+		b.raw(m.Compressor.json())
+	}
+	b.raw(",")
+	b.key("dimension_separator")
+	b.value(".")
+	b.raw(",")
+	b.key("dtype")
+	b.value(string(m.DType))
+	b.raw(",")
+	b.key("fill_value")
+	if err := b.fill(m.FillValue, m.DType); err != nil {
+		return nil, err
+	}
+	b.raw(`,"filters":null,"order":"C",`)
+	b.key("shape")
+	b.value(m.Shape)
+	b.raw(`,"zarr_format":2}`)
+	return b.bytes(), b.err
+}
+
+// UnmarshalJSON reads a .zarray document.
+func (m *ArrayMeta) UnmarshalJSON(data []byte) error {
+	var doc struct {
+		Shape      []int64          `json:"shape"`
+		Chunks     []int64          `json:"chunks"`
+		DType      string           `json:"dtype"`
+		Compressor *json.RawMessage `json:"compressor"`
+		FillValue  json.RawMessage  `json:"fill_value"`
+		Order      string           `json:"order"`
+		Filters    json.RawMessage  `json:"filters"`
+		Format     int              `json:"zarr_format"`
+		Separator  string           `json:"dimension_separator"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("zarr: .zarray: %w", err)
+	}
+	if doc.Format != 2 {
+		return fmt.Errorf("zarr: .zarray: zarr_format %d is not 2", doc.Format)
+	}
+	if doc.Order != "" && doc.Order != "C" {
+		return fmt.Errorf("zarr: .zarray: order %q is not supported", doc.Order)
+	}
+	if f := strings.TrimSpace(string(doc.Filters)); f != "" && f != "null" && f != "[]" {
+		return fmt.Errorf("zarr: .zarray: filters %s are not supported", f)
+	}
+	if doc.Separator != "" && doc.Separator != "." {
+		return fmt.Errorf("zarr: .zarray: dimension_separator %q is not supported", doc.Separator)
+	}
+	*m = ArrayMeta{Shape: doc.Shape, Chunks: doc.Chunks, DType: DType(doc.DType)}
+	if doc.Compressor != nil {
+		c, err := parseCompressor(*doc.Compressor)
+		if err != nil {
+			return err
+		}
+		m.Compressor = c
+	}
+	fill, err := parseFill(doc.FillValue, m.DType)
+	if err != nil {
+		return err
+	}
+	m.FillValue = fill
+	return m.validate()
+}
+
+// WriteArrayMeta writes an array's .zarray and .zattrs.
+func WriteArrayMeta(ctx context.Context, st Store, name string, meta ArrayMeta, attrs Attrs) error {
+	zarray, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	zattrs, err := attrs.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	if err := st.Put(ctx, name+"/.zarray", zarray); err != nil {
+		return err
+	}
+	return st.Put(ctx, name+"/.zattrs", zattrs)
+}
+
+// WriteGroup writes the root group's .zgroup and .zattrs.
+func WriteGroup(ctx context.Context, st Store, attrs Attrs) error {
+	zattrs, err := attrs.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("zarr: group attributes: %w", err)
+	}
+	if err := st.Put(ctx, ".zattrs", zattrs); err != nil {
+		return err
+	}
+	return st.Put(ctx, ".zgroup", []byte(`{"zarr_format":2}`))
+}
+
+// Consolidate writes .zmetadata: the root group's and the named arrays'
+// metadata documents, as zarr.consolidate_metadata does. Write it last: its
+// presence is what tells readers the store is complete.
+func Consolidate(ctx context.Context, st Store, arrays []string) error {
+	keys := []string{".zattrs", ".zgroup"}
+	for _, a := range arrays {
+		keys = append(keys, a+"/.zarray", a+"/.zattrs")
+	}
+	var b jsonWriter
+	b.raw(`{"metadata":{`)
+	for i, k := range keys {
+		doc, err := st.Get(ctx, k)
+		if err != nil {
+			return fmt.Errorf("zarr: consolidating: %w", err)
+		}
+		if i > 0 {
+			b.raw(",")
+		}
+		b.key(k)
+		b.raw(string(doc))
+	}
+	b.raw(`},"zarr_consolidated_format":1}`)
+	return st.Put(ctx, ".zmetadata", b.bytes())
+}
+
+// ReadArrayMeta reads an array's .zarray and .zattrs.
+func ReadArrayMeta(ctx context.Context, st Store, name string) (ArrayMeta, map[string]any, error) {
+	var meta ArrayMeta
+	b, err := st.Get(ctx, name+"/.zarray")
+	if err != nil {
+		return meta, nil, err
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return meta, nil, fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	b, err = st.Get(ctx, name+"/.zattrs")
+	if err != nil {
+		return meta, nil, err
+	}
+	attrs, err := ParseAttrs(b)
+	if err != nil {
+		return meta, nil, fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	return meta, attrs, nil
+}
