@@ -407,11 +407,15 @@ func (f *classic) Read(name string, start, count []int64, dst []byte) error {
 		return nil
 	}
 	rank := len(v.Shape)
-	// Byte stride of each dimension in the file.
+	// nat[i] is the byte size of one step along dimension i when the inner
+	// dimensions are laid out contiguously; stride[i] is the step in the
+	// file, which differs for the record dimension when there are several
+	// record variables.
+	nat := make([]int64, rank)
 	stride := make([]int64, rank)
 	s := size
 	for i := rank - 1; i >= 0; i-- {
-		stride[i] = s
+		nat[i], stride[i] = s, s
 		s *= v.Shape[i]
 	}
 	if v.record {
@@ -420,28 +424,32 @@ func (f *classic) Read(name string, start, count []int64, dst []byte) error {
 	// The run: trailing dimensions read whole and laid out contiguously merge
 	// into one ReadAt.
 	k := rank - 1
-	for k > 0 && count[k] == v.Shape[k] && stride[k-1] == v.Shape[k]*stride[k] {
+	for k > 0 && count[k] == v.Shape[k] && stride[k-1] == nat[k-1] {
 		k--
 	}
-	var run int64 = size
+	// Dimensions [0, outer) are iterated; each ReadAt reads run bytes.
+	outer, run := 0, size
 	if rank > 0 {
-		run = count[k] * stride[k]
+		outer, run = k, count[k]*nat[k]
+		if stride[k] != nat[k] { // records are not adjacent: one at a time
+			outer, run = k+1, nat[k]
+		}
 	}
-	idx := make([]int64, max(k, 0))
+	idx := make([]int64, outer)
 	var pos int64
 	for {
 		off := v.begin
-		for i := 0; i < k; i++ {
+		for i := 0; i < outer; i++ {
 			off += (start[i] + idx[i]) * stride[i]
 		}
-		if rank > 0 {
-			off += start[k] * stride[k]
+		if outer < rank {
+			off += start[outer] * stride[outer]
 		}
 		if err := f.readAt(dst[pos:pos+run], off, name); err != nil {
 			return err
 		}
 		pos += run
-		i := k - 1
+		i := outer - 1
 		for ; i >= 0; i-- {
 			idx[i]++
 			if idx[i] < count[i] {

@@ -72,6 +72,8 @@ func parseCompressor(raw json.RawMessage) (*Compressor, error) {
 }
 
 // zstd encoders are safe for concurrent EncodeAll; one per level is kept.
+// Frames are single-segment so that they always carry their content size,
+// which numcodecs needs to size its output buffer.
 var (
 	zstdMu       sync.Mutex
 	zstdEncoders = map[int]*zstd.Encoder{}
@@ -84,7 +86,8 @@ func zstdEncoder(level int) (*zstd.Encoder, error) {
 	if e, ok := zstdEncoders[level]; ok {
 		return e, nil
 	}
-	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1))
+	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
+		zstd.WithEncoderConcurrency(1), zstd.WithSingleSegment(true))
 	if err != nil {
 		return nil, err
 	}

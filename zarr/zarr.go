@@ -177,7 +177,7 @@ func (m *ArrayMeta) UnmarshalJSON(data []byte) error {
 
 // WriteArrayMeta writes an array's .zarray and .zattrs.
 func WriteArrayMeta(ctx context.Context, st Store, name string, meta ArrayMeta, attrs Attrs) error {
-	zarray, err := json.Marshal(meta)
+	zarray, err := meta.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("zarr: array %q: %w", name, err)
 	}

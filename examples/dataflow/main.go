@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -128,13 +127,10 @@ func rootCause(err error) string {
 			best = i
 		}
 	}
-	if best < 0 {
-		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-			err = e
-		}
-		return strings.TrimSpace(err.Error())
+	line := text
+	if best >= 0 {
+		line = text[best:]
 	}
-	line := text[best:]
 	if i := strings.IndexByte(line, '\n'); i >= 0 {
 		line = line[:i]
 	}
