@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""The interop oracle: compares a Zarr store with xarray.open_mfdataset of the
+netCDF inputs it was made from.
+
+usage: compare_store.py --store PATH --manifest collection.json
+                        [--files-json JSON] [--chunks JSON]
+
+Prints one JSON object {"ok": bool, "problems": [...], "checked": {...}} and
+exits 0; exits 2 on usage errors."""
+import argparse
+import json
+import os
+import sys
+import traceback
+
+import numpy as np
+import xarray as xr
+import zarr
+
+ENCODING_KEYS = ("dtype", "_FillValue", "scale_factor", "add_offset", "units", "calendar")
+
+
+def norm(v):
+    """Attribute values as plain comparable python values."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, (list, tuple)):
+        return [norm(x) for x in v]
+    if isinstance(v, float) and np.isnan(v):
+        return "NaN"
+    return v
+
+
+def same_value(a, b):
+    a, b = norm(a), norm(b)
+    if isinstance(a, float) and isinstance(b, float):
+        # float32 attributes are widened exactly in JSON: compare as float32
+        return a == b or np.float32(a) == np.float32(b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def compare_attrs(where, a, b, problems):
+    for k in sorted(set(a) | set(b)):
+        if k not in a or k not in b:
+            problems.append("%s: attribute %r only in %s" % (where, k, "store" if k in a else "reference"))
+        elif not same_value(a[k], b[k]):
+            problems.append("%s: attribute %r: store %r vs reference %r" % (where, k, norm(a[k]), norm(b[k])))
+
+
+def equal_arrays(a, b):
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--store", required=True)
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--files-json")
+    p.add_argument("--chunks")
+    args = p.parse_args()
+    with open(args.manifest) as f:
+        m = json.load(f)
+    base = os.path.dirname(os.path.abspath(args.manifest))
+    files = json.loads(args.files_json) if args.files_json else m["files"]
+
+    def absolute(x):
+        return [absolute(y) for y in x] if isinstance(x, list) else os.path.join(base, x)
+
+    files = absolute(files)
+    problems, checked = [], {}
+    try:
+        run(args, m, files, problems, checked)
+    except Exception as e:  # every failure is a problem to report
+        problems.append("%s: %s" % (type(e).__name__, traceback.format_exception_only(type(e), e)[-1].strip()))
+    print(json.dumps({"ok": not problems, "problems": problems, "checked": checked}))
+
+
+def run(args, m, files, problems, checked):
+    store = args.store
+    if not os.path.exists(os.path.join(store, ".zmetadata")):
+        problems.append("store has no .zmetadata")
+    concat = m["concat_dim"]
+    kw = dict(m.get("open_kwargs") or {})
+    if m.get("merge_dim"):
+        ref_kwargs = dict(combine="nested", concat_dim=[None, concat], **kw)
+    else:
+        ref_kwargs = dict(combine="nested", concat_dim=concat, **kw)
+
+    got = xr.open_zarr(store).load()
+    want = xr.open_mfdataset(files, **ref_kwargs).load()
+    checked["variables"] = sorted(got.variables)
+    if sorted(got.variables) != sorted(want.variables):
+        problems.append("variables: store %s vs reference %s" % (sorted(got.variables), sorted(want.variables)))
+    if dict(got.sizes) != dict(want.sizes):
+        problems.append("dims: store %s vs reference %s" % (dict(got.sizes), dict(want.sizes)))
+    if sorted(got.coords) != sorted(want.coords):
+        problems.append("coords: store %s vs reference %s" % (sorted(got.coords), sorted(want.coords)))
+    compare_attrs("global", got.attrs, want.attrs, problems)
+    for name in sorted(set(got.variables) & set(want.variables)):
+        g, w = got[name], want[name]
+        if g.dims != w.dims:
+            problems.append("%s: dims %s vs %s" % (name, g.dims, w.dims))
+            continue
+        if g.dtype != w.dtype:
+            problems.append("%s: decoded dtype %s vs %s" % (name, g.dtype, w.dtype))
+        if not equal_arrays(g.values, w.values):
+            problems.append("%s: decoded values differ" % name)
+        compare_attrs(name, g.attrs, w.attrs, problems)
+        for k in ENCODING_KEYS:
+            if k in g.encoding or k in w.encoding:
+                if k == "units" and name == concat:
+                    continue  # re-encoded into the first file's units; compared below
+                if not same_value(g.encoding.get(k), w.encoding.get(k)):
+                    problems.append("%s: encoding %r: store %r vs reference %r" % (
+                        name, k, norm(g.encoding.get(k)), norm(w.encoding.get(k))))
+
+    # The concat coordinate must use the first input's units.
+    first = files[0][0] if isinstance(files[0], list) else files[0]
+    with xr.open_dataset(first, decode_times=False) as f0:
+        if concat in f0.variables and "units" in f0[concat].attrs:
+            z = zarr.open_consolidated(store)
+            if z[concat].attrs.get("units") != f0[concat].attrs["units"]:
+                problems.append("%s: units %r, want the first input's %r" % (
+                    concat, z[concat].attrs.get("units"), f0[concat].attrs["units"]))
+
+    # Raw (undecoded) values and dtypes, except the re-encoded concat coordinate.
+    raw_got = xr.open_zarr(store, mask_and_scale=False, decode_times=False).load()
+    raw_want = xr.open_mfdataset(files, mask_and_scale=False, decode_times=False, **ref_kwargs).load()
+    for name in sorted(set(raw_got.variables) & set(raw_want.variables)):
+        if name == concat:
+            continue
+        g, w = raw_got[name], raw_want[name]
+        if g.dtype != w.dtype:
+            problems.append("%s: raw dtype %s vs %s" % (name, g.dtype, w.dtype))
+        elif g.shape == w.shape and not equal_arrays(g.values, w.values):
+            problems.append("%s: raw values differ" % name)
+
+    z = zarr.open_consolidated(store)
+    chunks = json.loads(args.chunks) if args.chunks else {}
+    for name, want_chunks in chunks.items():
+        if list(z[name].chunks) != list(want_chunks):
+            problems.append("%s: chunks %s, want %s" % (name, list(z[name].chunks), want_chunks))
+    for dim in got.dims:
+        if dim in z and z[dim].nchunks != 1:
+            problems.append("dimension coordinate %s has %d chunks, want 1" % (dim, z[dim].nchunks))
+    checked["chunks"] = {k: list(v.chunks) for k, v in z.arrays()}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(2)
+    main()
