@@ -350,7 +350,11 @@ func (f *classic) layout(numRecs uint64) error {
 		inner, ok := v.innerBytes()
 		end := v.begin + inner
 		if v.record && f.numRecs > 0 {
-			end = v.begin + (f.numRecs-1)*f.recSize + inner
+			if f.recSize > 0 && f.numRecs-1 > (math.MaxInt64/2-inner-v.begin)/f.recSize {
+				ok = false
+			} else {
+				end = v.begin + (f.numRecs-1)*f.recSize + inner
+			}
 		}
 		if !ok || v.begin < 0 || end > f.size || end < v.begin {
 			return fmt.Errorf("netcdf: %s: variable %q: data at offset %d..%d beyond end of file (size %d) (truncated?): %w",

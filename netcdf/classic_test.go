@@ -1,0 +1,267 @@
+package netcdf_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/netcdf"
+)
+
+func open(t testing.TB, path string) netcdf.File {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func fixtures(t testing.TB) []string {
+	files, err := filepath.Glob(beamtest.Testdata("collections", "*", "*.nc"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	return files
+}
+
+// readAll reads a whole variable and returns its values as uint64 bit
+// patterns (sign-extended for signed integers), as dump.py prints them.
+func readAll(t *testing.T, f netcdf.File, v netcdf.Var) []uint64 {
+	t.Helper()
+	n := int64(1)
+	for _, s := range v.Shape {
+		n *= s
+	}
+	dst := make([]byte, n*int64(v.Type.Size()))
+	if err := f.Read(v.Name, make([]int64, len(v.Shape)), v.Shape, dst); err != nil {
+		t.Fatal(err)
+	}
+	return bits(v.Type, dst)
+}
+
+func bits(typ netcdf.Type, raw []byte) []uint64 {
+	size := typ.Size()
+	out := make([]uint64, len(raw)/size)
+	for i := range out {
+		b := raw[i*size:]
+		switch typ {
+		case netcdf.Byte:
+			out[i] = uint64(int64(int8(b[0])))
+		case netcdf.UByte, netcdf.Char:
+			out[i] = uint64(b[0])
+		case netcdf.Short:
+			out[i] = uint64(int64(int16(binary.LittleEndian.Uint16(b))))
+		case netcdf.UShort:
+			out[i] = uint64(binary.LittleEndian.Uint16(b))
+		case netcdf.Int:
+			out[i] = uint64(int64(int32(binary.LittleEndian.Uint32(b))))
+		case netcdf.UInt, netcdf.Float:
+			out[i] = uint64(binary.LittleEndian.Uint32(b))
+		default:
+			out[i] = binary.LittleEndian.Uint64(b)
+		}
+	}
+	return out
+}
+
+// TestAgainstNetCDF4Python compares every fixture file, variable by
+// variable, with what netCDF-C (through netCDF4-python) reads.
+func TestAgainstNetCDF4Python(t *testing.T) {
+	py := beamtest.RequirePython(t, "netCDF4", "numpy")
+	for _, path := range fixtures(t) {
+		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
+			out, err := exec.Command(py, "testdata/dump.py", path).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want struct {
+				Dims map[string][2]any
+				Vars map[string]struct {
+					Dims   []string
+					Shape  []int64
+					Values []int64
+					Attrs  []string
+				}
+				Attrs []string
+			}
+			if err := json.Unmarshal(out, &want); err != nil {
+				t.Fatal(err)
+			}
+			f := open(t, path)
+			if len(f.Dims()) != len(want.Dims) {
+				t.Errorf("dims %v, want %v", f.Dims(), want.Dims)
+			}
+			for _, d := range f.Dims() {
+				w := want.Dims[d.Name]
+				if float64(d.Len) != w[0].(float64) || d.Unlimited != w[1].(bool) {
+					t.Errorf("dim %+v, want %v", d, w)
+				}
+			}
+			var gattrs []string
+			for _, a := range f.Attrs() {
+				gattrs = append(gattrs, a.Name)
+			}
+			slices.Sort(gattrs)
+			if !slices.Equal(gattrs, want.Attrs) {
+				t.Errorf("global attrs %v, want %v", gattrs, want.Attrs)
+			}
+			for _, v := range f.Vars() {
+				w, ok := want.Vars[v.Name]
+				if !ok {
+					t.Errorf("unexpected variable %q", v.Name)
+					continue
+				}
+				if !slices.Equal(v.Dims, w.Dims) || !slices.Equal(v.Shape, w.Shape) {
+					t.Errorf("%s: dims %v shape %v, want %v %v", v.Name, v.Dims, v.Shape, w.Dims, w.Shape)
+				}
+				got := readAll(t, f, v)
+				for i := range got {
+					if int64(got[i]) != w.Values[i] && got[i] != uint64(w.Values[i]) {
+						t.Fatalf("%s: value %d is %#x, want %#x", v.Name, i, got[i], w.Values[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestHyperslabs checks partial reads against slices of full reads.
+func TestHyperslabs(t *testing.T) {
+	f := open(t, beamtest.Testdata("collections", "multistep", "multistep_00.nc"))
+	vars := map[string]netcdf.Var{}
+	for _, v := range f.Vars() {
+		vars[v.Name] = v
+	}
+	sst := vars["sst"] // (time=3, lat=7, lon=10), a record variable among several
+	full := make([]byte, 3*7*10*2)
+	if err := f.Read("sst", []int64{0, 0, 0}, []int64{3, 7, 10}, full); err != nil {
+		t.Fatal(err)
+	}
+	at := func(ti, la, lo int64) []byte { o := ((ti*7+la)*10 + lo) * 2; return full[o : o+2] }
+	tests := []struct{ start, count []int64 }{
+		{[]int64{1, 2, 3}, []int64{1, 1, 1}},
+		{[]int64{0, 0, 0}, []int64{3, 1, 10}},
+		{[]int64{1, 3, 0}, []int64{2, 4, 10}},
+		{[]int64{2, 6, 9}, []int64{1, 1, 1}},
+		{[]int64{0, 1, 2}, []int64{3, 5, 7}},
+	}
+	for _, tc := range tests {
+		got := make([]byte, tc.count[0]*tc.count[1]*tc.count[2]*2)
+		if err := f.Read(sst.Name, tc.start, tc.count, got); err != nil {
+			t.Fatal(err)
+		}
+		var want []byte
+		for i := int64(0); i < tc.count[0]; i++ {
+			for j := int64(0); j < tc.count[1]; j++ {
+				for k := int64(0); k < tc.count[2]; k++ {
+					want = append(want, at(tc.start[0]+i, tc.start[1]+j, tc.start[2]+k)...)
+				}
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("start %v count %v: wrong values", tc.start, tc.count)
+		}
+	}
+	lat := make([]byte, 4*2)
+	if err := f.Read("lat", []int64{3}, []int64{2}, lat); err != nil {
+		t.Fatal(err)
+	}
+	if v := math.Float32frombits(binary.LittleEndian.Uint32(lat)); v != 0 {
+		t.Errorf("lat[3] = %v, want 0", v)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	f := open(t, beamtest.Testdata("collections", "daily", "daily_00.nc"))
+	tests := []struct {
+		name         string
+		start, count []int64
+		dst          int
+		want         string
+	}{
+		{"no such variable", nil, nil, 0, "no variable"},
+		{"sst", []int64{0, 0}, []int64{1, 1}, 2, "rank"},
+		{"sst", []int64{0, 0, 8}, []int64{1, 1, 3}, 6, "outside the shape"},
+		{"sst", []int64{0, 0, 0}, []int64{1, 1, 3}, 5, "destination has 5 bytes"},
+	}
+	for _, tc := range tests {
+		err := f.Read(tc.name, tc.start, tc.count, make([]byte, tc.dst))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "daily_00.nc") {
+			t.Errorf("Read(%s, %v, %v) = %v, want an error naming the file and %q", tc.name, tc.start, tc.count, err, tc.want)
+		}
+	}
+}
+
+// TestTruncated cuts a file at every length: opening fails with ErrFormat,
+// or reads fail with an error — never a panic, never zeros.
+func TestTruncated(t *testing.T) {
+	whole, err := os.ReadFile(beamtest.Testdata("collections", "merge", "sst_200101.nc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < len(whole); n++ {
+		f, err := netcdf.Open(bytes.NewReader(whole[:n]), int64(n), "cut.nc")
+		if err != nil {
+			if !errors.Is(err, netcdf.ErrFormat) || !strings.Contains(err.Error(), "cut.nc") {
+				t.Fatalf("cut at %d: %v, want ErrFormat naming the file", n, err)
+			}
+			continue
+		}
+		for _, v := range f.Vars() {
+			size := int64(v.Type.Size())
+			for _, s := range v.Shape {
+				size *= s
+			}
+			_ = f.Read(v.Name, make([]int64, len(v.Shape)), v.Shape, make([]byte, size))
+		}
+	}
+}
+
+func TestNotNetCDF(t *testing.T) {
+	for _, data := range []string{"", "CD", "CDF\x07rest", "hello world, not netcdf", "\x89HDF\r\n\x1a\n"} {
+		_, err := netcdf.Open(strings.NewReader(data), int64(len(data)), "x.bin")
+		if !errors.Is(err, netcdf.ErrFormat) || !strings.Contains(err.Error(), "x.bin") {
+			t.Errorf("Open(%q) = %v, want ErrFormat naming the file", data, err)
+		}
+	}
+}
+
+func FuzzOpenClassic(f *testing.F) {
+	for _, path := range fixtures(f) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		nc, err := netcdf.Open(bytes.NewReader(data), int64(len(data)), "fuzz.nc")
+		if err != nil {
+			return
+		}
+		for _, v := range nc.Vars() {
+			size := int64(v.Type.Size())
+			for _, s := range v.Shape {
+				size *= s
+			}
+			if size > int64(len(data)) {
+				t.Fatalf("variable %q claims %d bytes in a %d-byte file", v.Name, size, len(data))
+			}
+			_ = nc.Read(v.Name, make([]int64, len(v.Shape)), v.Shape, make([]byte, size))
+		}
+	})
+}

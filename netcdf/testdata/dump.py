@@ -1,0 +1,26 @@
+#!/usr/bin/python3
+"""Prints, as JSON, what netCDF4-python reads from a netCDF file with auto
+mask/scale off: dims, and per variable its type, dims, shape and raw values
+(floats as IEEE-754 bit patterns so NaN and -0.0 compare exactly)."""
+import json
+import sys
+
+import netCDF4
+import numpy as np
+
+ds = netCDF4.Dataset(sys.argv[1])
+ds.set_auto_maskandscale(False)
+out = {"dims": {d.name: [len(d), d.isunlimited()] for d in ds.dimensions.values()}, "vars": {}}
+for v in ds.variables.values():
+    a = np.asarray(v[...])
+    if a.dtype.kind == "f":
+        bits = a.astype(a.dtype.newbyteorder("<")).view("<u%d" % a.dtype.itemsize)
+        vals = [int(x) for x in bits.ravel()]
+    elif a.dtype.kind == "S":
+        vals = [int(x[0]) if len(x) else 0 for x in a.ravel()]
+    else:
+        vals = [int(x) for x in a.ravel()]
+    out["vars"][v.name] = {"dtype": a.dtype.str, "dims": list(v.dimensions), "shape": list(a.shape), "values": vals,
+                           "attrs": sorted(v.ncattrs())}
+out["attrs"] = sorted(ds.ncattrs())
+print(json.dumps(out))
