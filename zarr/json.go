@@ -121,7 +121,12 @@ type jsonWriter struct {
 func (w *jsonWriter) raw(s string)  { w.buf.WriteString(s) }
 func (w *jsonWriter) bytes() []byte { return w.buf.Bytes() }
 func (w *jsonWriter) key(k string)  { w.str(k); w.buf.WriteByte(':') }
-func (w *jsonWriter) str(s string)  { b, _ := json.Marshal(s); w.buf.Write(b) }
+func (w *jsonWriter) str(s string) {
+	enc := json.NewEncoder(&w.buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	w.buf.Truncate(w.buf.Len() - 1) // Encode ends with a newline
+}
 func (w *jsonWriter) int(v int64)   { w.buf.WriteString(strconv.FormatInt(v, 10)) }
 func (w *jsonWriter) uint(v uint64) { w.buf.WriteString(strconv.FormatUint(v, 10)) }
 func (w *jsonWriter) float(f float64) {

@@ -1,0 +1,306 @@
+package zarr_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/zarr"
+)
+
+// memStore is an in-memory zarr.Store.
+type memStore struct {
+	mu   sync.Mutex
+	objs map[string][]byte
+}
+
+func newMem() *memStore { return &memStore{objs: map[string][]byte{}} }
+
+func (m *memStore) Get(_ context.Context, key string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.objs[key]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", key, fs.ErrNotExist)
+	}
+	return b, nil
+}
+
+func (m *memStore) Put(_ context.Context, key string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.objs[key] = append([]byte(nil), data...)
+	return nil
+}
+
+// dirStore writes objects as files under a directory.
+type dirStore string
+
+func (d dirStore) Get(_ context.Context, key string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(string(d), key))
+}
+
+func (d dirStore) Put(_ context.Context, key string, data []byte) error {
+	p := filepath.Join(string(d), key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o644)
+}
+
+func TestChunkRoundTrip(t *testing.T) {
+	for _, dt := range []zarr.DType{"|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8", "|S1"} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip"} {
+			c, err := zarr.NewCompressor(comp, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			meta := zarr.ArrayMeta{Shape: []int64{5, 7}, Chunks: []int64{3, 4}, DType: dt, Compressor: c}
+			raw := make([]byte, meta.ChunkBytes())
+			for i := range raw {
+				raw[i] = byte(i * 7)
+			}
+			enc, err := zarr.EncodeChunk(meta, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec, err := zarr.DecodeChunk(meta, enc)
+			if err != nil || !bytes.Equal(dec, raw) {
+				t.Errorf("%s/%s: round trip failed: %v", dt, comp, err)
+			}
+			if _, err := zarr.EncodeChunk(meta, raw[1:]); err == nil {
+				t.Errorf("%s/%s: a short chunk was encoded", dt, comp)
+			}
+		}
+	}
+}
+
+func TestArrayMetaJSON(t *testing.T) {
+	c, _ := zarr.NewCompressor("zstd", 0)
+	tests := []struct {
+		meta zarr.ArrayMeta
+		want string
+	}{
+		{zarr.ArrayMeta{Shape: []int64{10, 3}, Chunks: []int64{4, 3}, DType: "<i2", Compressor: c, FillValue: int64(-999)},
+			`{"chunks":[4,3],"compressor":{"id":"zstd","level":3},"dimension_separator":".","dtype":"<i2","fill_value":-999,"filters":null,"order":"C","shape":[10,3],"zarr_format":2}`},
+		{zarr.ArrayMeta{Shape: []int64{2}, Chunks: []int64{2}, DType: "<f4", FillValue: math.NaN()},
+			`{"chunks":[2],"compressor":null,"dimension_separator":".","dtype":"<f4","fill_value":"NaN","filters":null,"order":"C","shape":[2],"zarr_format":2}`},
+		{zarr.ArrayMeta{Shape: []int64{}, Chunks: []int64{}, DType: "<f8", FillValue: 1.0},
+			`{"chunks":[],"compressor":null,"dimension_separator":".","dtype":"<f8","fill_value":1.0,"filters":null,"order":"C","shape":[],"zarr_format":2}`},
+		{zarr.ArrayMeta{Shape: []int64{1}, Chunks: []int64{1}, DType: "<u8", FillValue: uint64(math.MaxUint64)},
+			`{"chunks":[1],"compressor":null,"dimension_separator":".","dtype":"<u8","fill_value":18446744073709551615,"filters":null,"order":"C","shape":[1],"zarr_format":2}`},
+		{zarr.ArrayMeta{Shape: []int64{1}, Chunks: []int64{1}, DType: "<f8", FillValue: math.Inf(-1)},
+			`{"chunks":[1],"compressor":null,"dimension_separator":".","dtype":"<f8","fill_value":"-Infinity","filters":null,"order":"C","shape":[1],"zarr_format":2}`},
+	}
+	for _, tc := range tests {
+		got, err := tc.meta.MarshalJSON()
+		if err != nil || string(got) != tc.want {
+			t.Errorf("got %s (%v)\nwant %s", got, err, tc.want)
+			continue
+		}
+		var back zarr.ArrayMeta
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := back.MarshalJSON()
+		if string(again) != tc.want {
+			t.Errorf("read back as %s", again)
+		}
+	}
+}
+
+func TestAttrsJSON(t *testing.T) {
+	a := zarr.Attrs{{"units", "degC"}, {"scale", float32(0.5)}, {"one", 1.0}, {"n", int16(-3)}, {"nan", math.NaN()},
+		{"list", []float64{1, math.Inf(1)}}, {"dims", []string{"time", "lat"}}, {"ok", true}}
+	got, err := a.MarshalJSON()
+	want := `{"units":"degC","scale":0.5,"one":1.0,"n":-3,"nan":NaN,"list":[1.0,Infinity],"dims":["time","lat"],"ok":true}`
+	if err != nil || string(got) != want {
+		t.Fatalf("got %s (%v)\nwant %s", got, err, want)
+	}
+	back, err := zarr.ParseAttrs(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := back["nan"].(float64); !math.IsNaN(v) || back["units"] != "degC" {
+		t.Errorf("read back %v", back)
+	}
+	if _, err := (zarr.Attrs{{"x", struct{}{}}}).MarshalJSON(); err == nil {
+		t.Error("an unsupported value was written")
+	}
+}
+
+func TestConsolidate(t *testing.T) {
+	ctx := context.Background()
+	st := newMem()
+	meta := zarr.ArrayMeta{Shape: []int64{3}, Chunks: []int64{3}, DType: "<i4"}
+	if err := zarr.WriteArrayMeta(ctx, st, "x", meta, zarr.Attrs{{"_ARRAY_DIMENSIONS", []string{"x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := zarr.Consolidate(ctx, st, []string{"x"}); err == nil {
+		t.Error("consolidated a store without a group")
+	}
+	if err := zarr.WriteGroup(ctx, st, zarr.Attrs{{"title", "t"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := zarr.Consolidate(ctx, st, []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Metadata map[string]json.RawMessage `json:"metadata"`
+		Format   int                        `json:"zarr_consolidated_format"`
+	}
+	if err := json.Unmarshal(st.objs[".zmetadata"], &doc); err != nil || doc.Format != 1 || len(doc.Metadata) != 4 {
+		t.Errorf(".zmetadata %s (%v)", st.objs[".zmetadata"], err)
+	}
+	m, attrs, err := zarr.ReadArrayMeta(ctx, st, "x")
+	if err != nil || m.DType != "<i4" || attrs["_ARRAY_DIMENSIONS"] == nil {
+		t.Errorf("ReadArrayMeta = %+v %v %v", m, attrs, err)
+	}
+	if _, _, err := zarr.ReadArrayMeta(ctx, st, "missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing array: %v", err)
+	}
+}
+
+func TestCompressorErrors(t *testing.T) {
+	for _, tc := range []struct {
+		id    string
+		level int
+	}{{"blosc", 0}, {"zstd", 23}, {"zlib", 10}, {"gzip", -1}} {
+		if _, err := zarr.NewCompressor(tc.id, tc.level); err == nil {
+			t.Errorf("NewCompressor(%q, %d) accepted", tc.id, tc.level)
+		}
+	}
+}
+
+// TestZarrPythonReads writes arrays of every dtype with every compressor,
+// chunks that do not divide the shape, and odd attributes, and has
+// zarr-python read them back.
+func TestZarrPythonReads(t *testing.T) {
+	py := beamtest.RequirePython(t, "zarr", "numcodecs", "numpy")
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := dirStore(dir)
+	var names []string
+	for _, dt := range []zarr.DType{"|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8"} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip"} {
+			c, _ := zarr.NewCompressor(comp, 0)
+			name := fmt.Sprintf("%s_%s", strings.Trim(string(dt), "<|"), comp)
+			names = append(names, name)
+			meta := zarr.ArrayMeta{Shape: []int64{5, 3}, Chunks: []int64{2, 3}, DType: dt, Compressor: c, FillValue: int64(7)}
+			if dt[1] == 'f' {
+				meta.FillValue = math.NaN()
+			}
+			attrs := zarr.Attrs{{"_ARRAY_DIMENSIONS", []string{"y", "x"}}, {"scale", float32(0.01)}, {"nan", math.NaN()}, {"ints", []int32{1, 2}}}
+			if err := zarr.WriteArrayMeta(ctx, st, name, meta, attrs); err != nil {
+				t.Fatal(err)
+			}
+			size := int64(dt.ItemSize())
+			for ci := int64(0); ci < 3; ci++ {
+				raw := make([]byte, 2*3*size)
+				for e := int64(0); e < 6; e++ {
+					raw[e*size] = byte(ci*6 + e) // element value = its flat index, little-endian
+				}
+				if dt[1] == 'f' { // floats: write float values instead
+					for e := int64(0); e < 6; e++ {
+						if size == 4 {
+							putF32(raw[e*4:], float32(ci*6+e))
+						} else {
+							putF64(raw[e*8:], float64(ci*6+e))
+						}
+					}
+				}
+				enc, err := zarr.EncodeChunk(meta, raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := st.Put(ctx, zarr.ChunkKey(name, []int64{ci, 0}), enc); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := zarr.WriteGroup(ctx, st, zarr.Attrs{{"title", "interop"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := zarr.Consolidate(ctx, st, names); err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import sys, json, zarr, numpy as np
+g = zarr.open_consolidated(sys.argv[1])
+out = {}
+for name, a in g.arrays():
+    v = a[:]
+    out[name] = {"values": [float(x) for x in v.ravel()], "dtype": a.dtype.str,
+                 "scale_type": type(a.attrs["scale"]).__name__, "nan": str(a.attrs["nan"]), "ints": a.attrs["ints"]}
+print(json.dumps(out))
+`
+	out, err := exec.Command(py, "-c", script, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("zarr-python: %v\n%s", err, out)
+	}
+	var got map[string]struct {
+		Values    []float64
+		DType     string
+		ScaleType string `json:"scale_type"`
+		NaN       string
+		Ints      []int
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, name := range names {
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("%s: not read", name)
+			continue
+		}
+		for i, v := range g.Values {
+			if v != float64(i) {
+				t.Errorf("%s: value %d = %v", name, i, v)
+				break
+			}
+		}
+		if g.ScaleType != "float" || g.NaN != "nan" || len(g.Ints) != 2 {
+			t.Errorf("%s: attrs read as %+v", name, g)
+		}
+	}
+}
+
+func putF32(b []byte, f float32) {
+	u := math.Float32bits(f)
+	b[0], b[1], b[2], b[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+}
+
+func putF64(b []byte, f float64) {
+	u := math.Float64bits(f)
+	for i := 0; i < 8; i++ {
+		b[i] = byte(u >> (8 * i))
+	}
+}
+
+func ExampleWriteArrayMeta() {
+	ctx := context.Background()
+	st := newMem()
+	comp, _ := zarr.NewCompressor("zstd", 1)
+	meta := zarr.ArrayMeta{Shape: []int64{4}, Chunks: []int64{2}, DType: "<i2", Compressor: comp, FillValue: int64(-999)}
+	_ = zarr.WriteArrayMeta(ctx, st, "sst", meta, zarr.Attrs{{"_ARRAY_DIMENSIONS", []string{"time"}}, {"scale_factor", 0.01}})
+	chunk, _ := zarr.EncodeChunk(meta, []byte{1, 0, 2, 0})
+	_ = st.Put(ctx, zarr.ChunkKey("sst", []int64{0}), chunk)
+	fmt.Println(string(st.objs["sst/.zarray"]))
+	fmt.Println(string(st.objs["sst/.zattrs"]))
+	// Output:
+	// {"chunks":[2],"compressor":{"id":"zstd","level":1},"dimension_separator":".","dtype":"<i2","fill_value":-999,"filters":null,"order":"C","shape":[4],"zarr_format":2}
+	// {"_ARRAY_DIMENSIONS":["time"],"scale_factor":0.01}
+}
