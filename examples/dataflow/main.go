@@ -131,6 +131,7 @@ func rootCause(err error) string {
 	if best >= 0 {
 		line = text[best:]
 	}
+	// Runner errors quote the cause, then go on with their own context.
 	if i := strings.IndexByte(line, '\n'); i >= 0 {
 		line = line[:i]
 	}
