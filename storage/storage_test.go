@@ -1,0 +1,110 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/zarrforge/zarrforge/storage"
+)
+
+func TestPath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"file:///data/x.nc", "/data/x.nc"},
+		{"/data/../data/x.nc", "/data/x.nc"},
+		{"rel/x.nc", "rel/x.nc"},
+		{"gs://bucket/prefix", "gs://bucket/prefix"},
+	}
+	for _, tc := range tests {
+		if got, err := storage.Path(tc.in); err != nil || got != tc.want {
+			t.Errorf("Path(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "file://otherhost/x"} {
+		if _, err := storage.Path(bad); err == nil {
+			t.Errorf("Path(%q) accepted", bad)
+		}
+	}
+}
+
+func TestStore(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "s.zarr")
+	st, err := storage.NewStore(ctx, "file://"+root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := st.List(ctx, ""); err != nil || len(keys) != 0 {
+		t.Fatalf("List of a missing store = %v, %v", keys, err)
+	}
+	for _, k := range []string{".zgroup", "sst/0.0", "sst/.zarray"} {
+		if err := st.Put(ctx, k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := st.List(ctx, "")
+	if err != nil || !slices.Equal(keys, []string{".zgroup", "sst/.zarray", "sst/0.0"}) {
+		t.Errorf("List = %v, %v (temporary files must not remain)", keys, err)
+	}
+	if b, err := st.Get(ctx, "sst/0.0"); err != nil || string(b) != "sst/0.0" {
+		t.Errorf("Get = %q, %v", b, err)
+	}
+	if _, err := st.Get(ctx, "nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Get of a missing key: %v", err)
+	}
+	if ok, err := st.Exists(ctx, ".zgroup"); !ok || err != nil {
+		t.Errorf("Exists = %v, %v", ok, err)
+	}
+	// A failed streaming write leaves nothing under the key.
+	if err := st.PutFrom(ctx, "sst/1.0", func(w io.Writer) error {
+		_, _ = w.Write([]byte("partial"))
+		return errors.New("source broke")
+	}); err == nil {
+		t.Error("PutFrom succeeded")
+	}
+	if ok, _ := st.Exists(ctx, "sst/1.0"); ok {
+		t.Error("a failed write left an object")
+	}
+	if err := st.Delete(ctx, ".zgroup"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(root); !os.IsNotExist(err) {
+		t.Errorf("root remains after DeleteAll: %v", err)
+	}
+}
+
+func TestCopyAndRead(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "in.nc")
+	if err := os.WriteFile(src, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "cache", "x.nc")
+	if n, err := storage.Copy(ctx, src, dst); err != nil || n != 10 {
+		t.Fatalf("Copy = %d, %v", n, err)
+	}
+	r, err := storage.OpenReader(ctx, "file://"+dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	buf := make([]byte, 3)
+	if _, err := r.ReadAt(buf, 4); err != nil || string(buf) != "456" || r.Size() != 10 {
+		t.Errorf("ReadAt = %q, %v, size %d", buf, err, r.Size())
+	}
+	if _, err := storage.OpenReader(ctx, filepath.Join(dir, "missing.nc")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenReader of a missing file: %v", err)
+	}
+	if _, err := storage.Stat(ctx, dir+"/nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stat of a missing file: %v", err)
+	}
+}
