@@ -1,0 +1,48 @@
+package netcdf_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/netcdf"
+)
+
+func ExampleOpen() {
+	path := beamtest.Testdata("collections", "daily", "daily_00.nc")
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	nc, err := netcdf.Open(f, st.Size(), path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(nc.Format())
+	for _, d := range nc.Dims() {
+		fmt.Println(d.Name, d.Len, d.Unlimited)
+	}
+	// The first three latitudes: float32, little-endian after Read.
+	buf := make([]byte, 3*4)
+	if err := nc.Read("lat", []int64{0}, []int64{3}, buf); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i := 0; i < 3; i++ {
+		fmt.Println(math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:])))
+	}
+	// Output:
+	// CDF-1
+	// lat 7 false
+	// lon 10 false
+	// time 1 true
+	// -60
+	// -40
+	// -20
+}
