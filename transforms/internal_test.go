@@ -15,7 +15,7 @@ import (
 func schemaOf(t *testing.T, names ...string) plan.Schema {
 	t.Helper()
 	ctx := context.Background()
-	d := &describeFn{ConcatDim: "time"}
+	d := &describeFn{Config: SchemaConfig{ConcatDim: "time"}}
 	m := &mergeSchemaFn{ConcatDim: "time"}
 	acc := m.CreateAccumulator()
 	for i, n := range names {
@@ -42,7 +42,7 @@ func TestStagesIdempotent(t *testing.T) {
 	ctx := context.Background()
 	schema := schemaOf(t, "daily_00.nc", "daily_01.nc")
 	url := filepath.Join(t.TempDir(), "out.zarr")
-	prep := &prepareFn{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zlib", Mode: ModeCreate, RunID: "run-1"}
+	prep := &prepareFn{Config: TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zlib", Mode: ModeCreate, RunID: "run-1"}}
 	store := &storeChunkFn{}
 	store.Setup()
 	defer store.Teardown()
@@ -77,7 +77,7 @@ func TestStagesIdempotent(t *testing.T) {
 	}
 	// Another run (another RunID) in create mode is refused.
 	other := *prep
-	other.RunID = "run-2"
+	other.Config.RunID = "run-2"
 	if _, err := other.ProcessElement(ctx, schema); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("a second run in create mode: %v", err)
 	}
@@ -88,7 +88,7 @@ func TestStagesIdempotent(t *testing.T) {
 func TestFinalizeRefusesMissingChunks(t *testing.T) {
 	ctx := context.Background()
 	url := filepath.Join(t.TempDir(), "out.zarr")
-	prep := &prepareFn{URL: url, RunID: "r"}
+	prep := &prepareFn{Config: TargetConfig{URL: url, RunID: "r"}}
 	target, err := prep.ProcessElement(ctx, schemaOf(t, "daily_00.nc"))
 	if err != nil {
 		t.Fatal(err)

@@ -59,8 +59,7 @@ func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam
 		_, _ = rand.Read(b[:])
 		cfg.RunID = hex.EncodeToString(b[:])
 	}
-	return beam.ParDo(s, &prepareFn{URL: cfg.URL, Chunks: cfg.Chunks, Compressor: cfg.Compressor, Level: cfg.Level,
-		Mode: cfg.Mode, RunID: cfg.RunID}, schema)
+	return beam.ParDo(s, &prepareFn{Config: cfg}, schema)
 }
 
 // markerKey is the object recording which run owns a store and whether it
@@ -94,32 +93,27 @@ func writeMarker(ctx context.Context, st *storage.Store, m marker) error {
 }
 
 type prepareFn struct {
-	URL        string
-	Chunks     map[string]int64
-	Compressor string
-	Level      int
-	Mode       string
-	RunID      string
+	Config TargetConfig
 }
 
 func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (plan.Target, error) {
-	if f.Mode != "" && f.Mode != ModeCreate && f.Mode != ModeOverwrite {
+	if f.Config.Mode != "" && f.Config.Mode != ModeCreate && f.Config.Mode != ModeOverwrite {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: mode %q is not supported (use %s or %s)",
-			f.URL, f.Mode, ModeCreate, ModeOverwrite)
+			f.Config.URL, f.Config.Mode, ModeCreate, ModeOverwrite)
 	}
-	if err := schema.Layout(f.Chunks); err != nil {
+	if err := schema.Layout(f.Config.Chunks); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
-	t := plan.Target{URL: f.URL, Compressor: f.Compressor, Level: f.Level, Run: f.RunID, Schema: schema}
+	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.Compressor, Level: f.Config.Level, Run: f.Config.RunID, Schema: schema}
 	if t.Compressor == "none" {
 		t.Compressor = ""
 	}
-	st, err := storage.NewStore(ctx, f.URL)
+	st, err := storage.NewStore(ctx, f.Config.URL)
 	if err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	if err := f.claim(ctx, st); err != nil {
-		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.URL, err)
+		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}
 	for i := range schema.Vars {
 		v := &schema.Vars[i]
@@ -128,7 +122,7 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 		}
 		if err := zarr.WriteArrayMeta(ctx, st, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.URL, err)
+			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 		}
 	}
 	if cv, ok := schema.CoordVar(); ok {
@@ -141,10 +135,10 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 			return plan.Target{}, fmt.Errorf("PrepareTarget: coordinate %q: %w", cv.Name, err)
 		}
 		if err := st.Put(ctx, zarr.ChunkKey(cv.Name, []int64{0}), enc); err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.URL, err)
+			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 		}
 	}
-	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", f.URL, len(schema.Vars), schema.NumChunks())
+	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", f.Config.URL, len(schema.Vars), schema.NumChunks())
 	return t, nil
 }
 
@@ -161,10 +155,10 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 		if err != nil {
 			return err
 		}
-		mine := ok && m.Run == f.RunID
+		mine := ok && m.Run == f.Config.RunID
 		switch {
 		case mine:
-		case f.Mode == ModeOverwrite:
+		case f.Config.Mode == ModeOverwrite:
 			if err := st.DeleteAll(ctx); err != nil {
 				return err
 			}
@@ -172,5 +166,5 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 			return fmt.Errorf("a store already exists there (%d objects); set target.mode to overwrite to replace it", len(keys))
 		}
 	}
-	return writeMarker(ctx, st, marker{Run: f.RunID, State: "writing"})
+	return writeMarker(ctx, st, marker{Run: f.Config.RunID, State: "writing"})
 }

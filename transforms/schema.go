@@ -36,15 +36,13 @@ type SchemaConfig struct {
 // naming both inputs and the difference.
 func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) beam.PCollection {
 	s = s.Scope("DetermineSchema")
-	metas := beam.ParDo(s, &describeFn{ConcatDim: cfg.ConcatDim, NItemsPerFile: cfg.NItemsPerFile, FileType: cfg.FileType}, inputs)
+	metas := beam.ParDo(s, &describeFn{Config: cfg}, inputs)
 	return beam.Combine(s, &mergeSchemaFn{ConcatDim: cfg.ConcatDim}, metas)
 }
 
 // describeFn reads one input's header.
 type describeFn struct {
-	ConcatDim     string
-	NItemsPerFile int64
-	FileType      string
+	Config SchemaConfig
 }
 
 func (f *describeFn) ProcessElement(ctx context.Context, in plan.Input) (plan.InputMeta, error) {
@@ -57,16 +55,16 @@ func (f *describeFn) ProcessElement(ctx context.Context, in plan.Input) (plan.In
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
-	if err := checkFileType(f.FileType, nc.Format()); err != nil {
+	if err := checkFileType(f.Config.FileType, nc.Format()); err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}
-	m, err := plan.Describe(in, nc, f.ConcatDim)
+	m, err := plan.Describe(in, nc, f.Config.ConcatDim)
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
-	if n := m.ConcatLen(f.ConcatDim); f.NItemsPerFile > 0 && n != f.NItemsPerFile {
+	if n := m.ConcatLen(f.Config.ConcatDim); f.Config.NItemsPerFile > 0 && n != f.Config.NItemsPerFile {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %d steps along %q, but nitems_per_file is %d",
-			in.Source, n, f.ConcatDim, f.NItemsPerFile)
+			in.Source, n, f.Config.ConcatDim, f.Config.NItemsPerFile)
 	}
 	return m, nil
 }

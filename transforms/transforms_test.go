@@ -35,7 +35,9 @@ func inputs(paths ...string) []plan.Input {
 	return out
 }
 
-func fixture(collection, name string) string { return beamtest.Testdata("collections", collection, name) }
+func fixture(collection, name string) string {
+	return beamtest.Testdata("collections", collection, name)
+}
 
 func threeDaily() []plan.Input {
 	return inputs(fixture("daily", "daily_00.nc"), fixture("daily", "daily_01.nc"), fixture("daily", "daily_02.nc"))
