@@ -349,6 +349,9 @@ func (f *classic) layout(numRecs uint64) error {
 		}
 		inner, ok := v.innerBytes()
 		end := v.begin + inner
+		if v.record && f.numRecs == 0 {
+			end = v.begin
+		}
 		if v.record && f.numRecs > 0 {
 			if f.recSize > 0 && f.numRecs-1 > (math.MaxInt64/2-inner-v.begin)/f.recSize {
 				ok = false

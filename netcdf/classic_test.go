@@ -5,11 +5,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,6 +34,8 @@ func open(t testing.TB, path string) netcdf.File {
 
 func fixtures(t testing.TB) []string {
 	files, err := filepath.Glob(beamtest.Testdata("collections", "*", "*.nc"))
+	formats, _ := filepath.Glob(beamtest.Testdata("formats", "*.nc"))
+	files = append(files, formats...)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}
@@ -93,10 +97,11 @@ func TestAgainstNetCDF4Python(t *testing.T) {
 				Vars map[string]struct {
 					Dims   []string
 					Shape  []int64
-					Values []int64
+					Values []string
 					Attrs  []string
 				}
-				Attrs []string
+				Attrs      []string
+				AttrValues map[string]any `json:"attr_values"`
 			}
 			if err := json.Unmarshal(out, &want); err != nil {
 				t.Fatal(err)
@@ -119,6 +124,11 @@ func TestAgainstNetCDF4Python(t *testing.T) {
 			if !slices.Equal(gattrs, want.Attrs) {
 				t.Errorf("global attrs %v, want %v", gattrs, want.Attrs)
 			}
+			for _, a := range f.Attrs() {
+				if got, want := attrText(a), fmt.Sprint(want.AttrValues[a.Name]); got != want {
+					t.Errorf("attribute %q = %s, want %s", a.Name, got, want)
+				}
+			}
 			for _, v := range f.Vars() {
 				w, ok := want.Vars[v.Name]
 				if !ok {
@@ -129,14 +139,61 @@ func TestAgainstNetCDF4Python(t *testing.T) {
 					t.Errorf("%s: dims %v shape %v, want %v %v", v.Name, v.Dims, v.Shape, w.Dims, w.Shape)
 				}
 				got := readAll(t, f, v)
+				if len(got) != len(w.Values) {
+					t.Fatalf("%s: %d values, want %d", v.Name, len(got), len(w.Values))
+				}
 				for i := range got {
-					if int64(got[i]) != w.Values[i] && got[i] != uint64(w.Values[i]) {
-						t.Fatalf("%s: value %d is %#x, want %#x", v.Name, i, got[i], w.Values[i])
+					if s := valueText(v.Type, got[i]); s != w.Values[i] {
+						t.Fatalf("%s: value %d is %s, want %s", v.Name, i, s, w.Values[i])
 					}
 				}
 			}
 		})
 	}
+}
+
+// valueText renders a value the way dump.py does: signed integers in
+// decimal, unsigned integers, chars and float bit patterns unsigned.
+func valueText(t netcdf.Type, b uint64) string {
+	switch t {
+	case netcdf.Byte, netcdf.Short, netcdf.Int, netcdf.Int64:
+		return strconv.FormatInt(int64(b), 10)
+	}
+	return strconv.FormatUint(b, 10)
+}
+
+// attrText renders an attribute the way dump.py does: text as is, numbers
+// as a list of decimal strings (floats as Python's repr).
+func attrText(a netcdf.Attr) string {
+	if s, ok := a.Value.(string); ok {
+		return s
+	}
+	raw, err := a.Raw()
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, b := range bits(a.Type, raw) {
+		switch a.Type {
+		case netcdf.Float:
+			parts = append(parts, pyRepr(float64(math.Float32frombits(uint32(b)))))
+		case netcdf.Double:
+			parts = append(parts, pyRepr(math.Float64frombits(b)))
+		case netcdf.UByte, netcdf.UShort, netcdf.UInt, netcdf.UInt64:
+			parts = append(parts, strconv.FormatUint(b, 10))
+		default:
+			parts = append(parts, strconv.FormatInt(int64(b), 10))
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func pyRepr(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eIN") {
+		s += ".0"
+	}
+	return s
 }
 
 // TestHyperslabs checks partial reads against slices of full reads.

@@ -206,7 +206,62 @@ def main():
              format="NETCDF3_CLASSIC", open_kwargs={"data_vars": "minimal", "coords": "minimal", "compat": "override"},
              notes="a (lat, lon) variable and a scalar, identical in every file, are written once")
 
+    formats()
     sample()
+
+
+def formats():
+    """One file per classic format with every type the format has: scalar,
+    char and multi-dimensional variables, attributes of every type."""
+    d = os.path.join(ROOT, "testdata", "formats")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    rng = np.random.default_rng(5)
+    base = ["i1", "S1", "i2", "i4", "f4", "f8"]
+    cdf5 = base + ["u1", "u2", "u4", "i8", "u8"]
+    for fmt, types in [("NETCDF3_CLASSIC", base), ("NETCDF3_64BIT_OFFSET", base), ("NETCDF3_64BIT_DATA", cdf5)]:
+        ds = netCDF4.Dataset(os.path.join(d, "alltypes_%s.nc" % fmt.lower()), "w", format=fmt)
+        ds.createDimension("rec", None)
+        ds.createDimension("x", 3)
+        ds.createDimension("y", 2)
+        ds.createDimension("strlen", 4)
+        ds.text = "all types"
+        ds.empty = ""
+        for t in types:
+            if t == "S1":
+                continue
+            ds.setncattr("att_" + t, np.array([1, 2, 3], dtype=t))
+            ds.setncattr("one_" + t, np.array([7], dtype=t))
+        for t in types:
+            if t == "S1":
+                v = ds.createVariable("chars", "S1", ("x", "strlen"))
+                v[:] = netCDF4.stringtochar(np.array(["ab", "cde", "fghi"], dtype="S4"))
+                continue
+            info = np.iinfo(t) if t[0] in "iu" else np.finfo(t)
+            fixed = ds.createVariable("fixed_" + t, t, ("y", "x"))
+            vals = np.array([info.min, info.max, 0, 1, 2, 3], dtype=t).reshape(2, 3)
+            if t[0] == "f":
+                vals[1, 2] = np.nan
+                vals[1, 1] = -np.inf
+            fixed[:] = vals
+            rec = ds.createVariable("rec_" + t, t, ("rec", "x"))
+            rec[:] = rng.integers(0, 100, size=(4, 3)).astype(t)
+            ds.createVariable("scalar_" + t, t, ())[...] = np.array(5, dtype=t)
+        # A lone-ish record variable of a 1-byte type among others, and one
+        # with no attributes.
+        ds.createVariable("rec_bytes", "i1", ("rec",))[:] = np.arange(4, dtype="i1")
+        ds.close()
+    # The special case: one record variable only, of a 2-byte type (no padding).
+    ds = netCDF4.Dataset(os.path.join(d, "onerec_short.nc"), "w", format="NETCDF3_CLASSIC")
+    ds.createDimension("t", None)
+    ds.createDimension("x", 3)
+    ds.createVariable("v", "i2", ("t", "x"))[:] = np.arange(15, dtype="i2").reshape(5, 3)
+    ds.close()
+    # An empty record dimension.
+    ds = netCDF4.Dataset(os.path.join(d, "norecords.nc"), "w", format="NETCDF3_CLASSIC")
+    ds.createDimension("t", None)
+    ds.createVariable("v", "f4", ("t",))
+    ds.close()
 
 
 def sample():
