@@ -43,7 +43,11 @@ func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) be
 // describeFn reads one input's header.
 type describeFn struct {
 	Config SchemaConfig
+
+	described beam.Counter
 }
+
+func (f *describeFn) Setup() { f.described = beam.NewCounter(counterNamespace, "inputs_described") }
 
 func (f *describeFn) ProcessElement(ctx context.Context, in plan.Input) (plan.InputMeta, error) {
 	r, err := storage.OpenReader(ctx, in.URL)
@@ -62,6 +66,7 @@ func (f *describeFn) ProcessElement(ctx context.Context, in plan.Input) (plan.In
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
+	f.described.Inc(ctx, 1)
 	if n := m.ConcatLen(f.Config.ConcatDim); f.Config.NItemsPerFile > 0 && n != f.Config.NItemsPerFile {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %d steps along %q, but nitems_per_file is %d",
 			in.Source, n, f.Config.ConcatDim, f.Config.NItemsPerFile)

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,11 +35,18 @@ var sample embed.FS
 var (
 	recipePath = flag.String("recipe", "", "recipe YAML file (default: the built-in sample recipe)")
 	targetURL  = flag.String("target", "", "overrides target.url of the recipe")
+	verbose    = flag.Bool("verbose", false, "show the runner's own log lines")
 )
 
 func main() {
 	flag.Parse()
 	beam.Init()
+	if !*verbose {
+		// The local runners log through slog, and quote every failure in
+		// full several times: their lines would bury ours. beam.Init sets
+		// the default logger, so this comes after it.
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 100})))
+	}
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "zarrforge: error: %s\n", rootCause(err))
 		os.Exit(1)
@@ -106,13 +114,19 @@ func loadRecipe() (recipes.Recipe, error) {
 	return recipes.Parse([]byte(yaml), "sample recipe")
 }
 
+// printCounters prints a progress line per stage from the Beam counters the
+// stages keep.
 func printCounters(res beam.PipelineResult) {
+	n := map[string]int64{}
 	for _, c := range res.Metrics().AllMetrics().Counters() {
-		if c.Key.Namespace != "zarrforge" {
-			continue
+		if c.Key.Namespace == "zarrforge" {
+			n[c.Key.Name] += c.Result()
 		}
-		fmt.Fprintf(os.Stderr, "zarrforge: %s = %d\n", c.Key.Name, c.Result())
 	}
+	fmt.Fprintf(os.Stderr, "zarrforge: CacheInputs: %d inputs copied (%d bytes), %d already cached\n",
+		n["inputs_cached"], n["input_bytes_cached"], n["inputs_cache_hits"])
+	fmt.Fprintf(os.Stderr, "zarrforge: DetermineSchema: %d inputs read\n", n["inputs_described"])
+	fmt.Fprintf(os.Stderr, "zarrforge: StoreChunks: %d chunks written (%d bytes)\n", n["chunks_written"], n["chunk_bytes_written"])
 }
 
 // stages are the prefixes the transforms put on their errors; the root
