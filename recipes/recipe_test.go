@@ -78,6 +78,7 @@ func TestCollections(t *testing.T) {
 		{collection: "cal360", chunks: map[string]int64{"time": 3}},
 		{collection: "big4d", chunks: map[string]int64{"time": 4, "lat": 7, "lon": 11}},
 		{collection: "scalar_and_static", chunks: map[string]int64{"time": 2, "lat": 3}},
+		{collection: "chars", chunks: map[string]int64{"time": 2}, want: map[string][]int64{"station_name": {3, 5}}},
 	}
 	for _, tc := range tests {
 		name := tc.collection

@@ -206,6 +206,32 @@ def main():
              format="NETCDF3_CLASSIC", open_kwargs={"data_vars": "minimal", "coords": "minimal", "compat": "override"},
              notes="a (lat, lon) variable and a scalar, identical in every file, are written once")
 
+    # chars: a char variable (station names) beside a time series.
+    d = fresh("chars")
+    files, keys = [], []
+    for i in range(3):
+        key = "%d" % i
+        fn = "chars_%s.nc" % key
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF3_CLASSIC")
+        ds.createDimension("time", None)
+        ds.createDimension("station", 3)
+        ds.createDimension("strlen", 5)
+        t = ds.createVariable("time", "i4", ("time",))
+        t.units = "days since 2000-01-01"
+        t[:] = [i]
+        n = ds.createVariable("station_name", "S1", ("station", "strlen"))
+        n.long_name = "station name"
+        n[:] = netCDF4.stringtochar(np.array(["ab", "cde", "fghij"], dtype="S5"))
+        v = ds.createVariable("temp", "f4", ("time", "station"))
+        v.coordinates = "station_name"
+        v[:] = (np.arange(3) + i).reshape(1, 3)
+        ds.close()
+        files.append(fn)
+        keys.append(key)
+    manifest("chars", files, concat_keys=keys, template="chars_{time}.nc", nitems_per_file=1, format="NETCDF3_CLASSIC",
+             open_kwargs={"data_vars": "minimal", "coords": "minimal", "compat": "override"},
+             notes="a char (|S1) variable, decoded by xarray into strings")
+
     formats()
     sample()
 
