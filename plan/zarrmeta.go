@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -169,24 +168,17 @@ func attrJSON(a netcdf.Attr) any {
 	case []uint64:
 		return scalarOrList(x)
 	case []float32:
+		// Widened exactly, as numpy's float32.item() does when xarray
+		// writes attributes, so the value read back is the same float32.
 		f := make([]float64, len(x))
 		for i, v := range x {
-			f[i] = float32ToJSON(v)
+			f[i] = float64(v)
 		}
 		return scalarOrList(f)
 	case []float64:
 		return scalarOrList(x)
 	}
 	return a.Value
-}
-
-// float32ToJSON widens a float32 the way numpy's float32.item() does —
-// exactly — so that the value read back is the same float32.
-func float32ToJSON(v float32) float64 {
-	if math.IsNaN(float64(v)) {
-		return math.NaN()
-	}
-	return float64(v)
 }
 
 func scalarOrList[T any](x []T) any {
