@@ -143,3 +143,48 @@ func TestExistingTarget(t *testing.T) {
 		}
 	})
 }
+
+// TestCacheReused: a second run with the same cache copies nothing — the
+// cached files are the ones the first run wrote — and a cached file whose
+// size differs from its source is copied again.
+func TestCacheReused(t *testing.T) {
+	beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
+		cache := t.TempDir()
+		runOnce := func() {
+			target := dailyTarget(t)
+			err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
+				passert.True(s, pipeline(s, threeDaily(), cache, target), dailySummaryOK)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		runOnce()
+		cached, _ := filepath.Glob(filepath.Join(cache, "*.nc"))
+		if len(cached) != 3 {
+			t.Fatalf("cache holds %v", cached)
+		}
+		stamps := map[string]int64{}
+		for _, c := range cached {
+			st, _ := os.Stat(c)
+			stamps[c] = st.ModTime().UnixNano()
+		}
+		// Spoil one cached copy: it must be replaced, the others kept.
+		if err := os.WriteFile(cached[0], []byte("short"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runOnce()
+		for i, c := range cached {
+			st, _ := os.Stat(c)
+			if i == 0 {
+				if st.Size() < 100 {
+					t.Errorf("%s was not copied again", c)
+				}
+				continue
+			}
+			if st.ModTime().UnixNano() != stamps[c] {
+				t.Errorf("%s was copied again", c)
+			}
+		}
+	})
+}
