@@ -1,0 +1,139 @@
+package hdf5
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Dataset is an array stored in the file.
+type Dataset struct {
+	*Object
+	Type Datatype
+	// Dims is the current shape; nil for a scalar.
+	Dims []uint64
+	// MaxDims is the maximum shape (Unlimited for dimensions that can grow);
+	// nil when it equals Dims.
+	MaxDims []uint64
+	// Fill is the fill value as stored (in Type's byte order), or nil when
+	// it is undefined and unwritten elements read as zeros.
+	Fill []byte
+
+	layout  layout
+	filters []filter
+
+	once     sync.Once
+	chunks   map[uint64]chunkRef // by linear index over the chunk grid of Dims
+	indexErr error
+	inflate  sync.Pool
+}
+
+// chunkRef locates one stored chunk.
+type chunkRef struct {
+	addr uint64
+	size uint64 // stored (filtered) size
+	mask uint32 // bit i set: filter i was not applied
+}
+
+// Dataset returns the object as a dataset.
+func (o *Object) Dataset() (*Dataset, error) {
+	d, err := o.dataset()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Name, wrapFormat(err))
+	}
+	return d, nil
+}
+
+func (o *Object) dataset() (*Dataset, error) {
+	f := o.f
+	d := &Dataset{Object: o}
+	m, ok := o.hdr.find(msgDatatype)
+	if !ok {
+		return nil, fmt.Errorf("dataset has no datatype message")
+	}
+	if m.flags&2 != 0 {
+		return nil, fmt.Errorf("committed (shared) datatype: %w", ErrUnsupported)
+	}
+	var err error
+	if d.Type, err = parseDatatype(m.data, 0); err != nil {
+		return nil, err
+	}
+	m, ok = o.hdr.find(msgDataspace)
+	if !ok {
+		return nil, fmt.Errorf("dataset has no dataspace message")
+	}
+	space, err := f.parseDataspace(m.data)
+	if err != nil {
+		return nil, err
+	}
+	if space.null {
+		return nil, fmt.Errorf("dataset with an empty (null) dataspace: %w", ErrUnsupported)
+	}
+	if len(space.dims) > 0 {
+		d.Dims = space.dims
+		d.MaxDims = space.maxDims
+	}
+	if m, ok := o.hdr.find(msgFill); ok {
+		if d.Fill, err = f.parseFill(m.data, false); err != nil {
+			return nil, err
+		}
+	} else if m, ok := o.hdr.find(msgFillOld); ok {
+		if d.Fill, err = f.parseFill(m.data, true); err != nil {
+			return nil, err
+		}
+	}
+	if d.Fill != nil && len(d.Fill) != d.Type.Size {
+		return nil, fmt.Errorf("fill value of %d bytes for %d-byte elements", len(d.Fill), d.Type.Size)
+	}
+	m, ok = o.hdr.find(msgLayout)
+	if !ok {
+		return nil, fmt.Errorf("dataset has no layout message")
+	}
+	if d.layout, err = f.parseLayout(m.data, len(d.Dims)); err != nil {
+		return nil, err
+	}
+	if m, ok := o.hdr.find(msgFilters); ok {
+		if d.filters, err = f.parseFilters(m.data); err != nil {
+			return nil, err
+		}
+		for _, ft := range d.filters {
+			switch ft.id {
+			case filterDeflate, filterShuffle, filterFletcher32, filterZstd:
+			default:
+				return nil, fmt.Errorf("compression %s: %w", ft, ErrUnsupported)
+			}
+		}
+	}
+	return d, nil
+}
+
+// Chunks returns the chunk shape, or nil if the dataset is not chunked.
+func (d *Dataset) Chunks() []uint64 {
+	if d.layout.class != layoutChunked {
+		return nil
+	}
+	return slices.Clone(d.layout.chunk)
+}
+
+// Storage describes how the data is stored ("contiguous", "chunked
+// (fixed array index) with shuffle, deflate", ...).
+func (d *Dataset) Storage() string {
+	var s string
+	switch d.layout.class {
+	case layoutCompact:
+		s = "compact"
+	case layoutContiguous:
+		s = "contiguous"
+	default:
+		s = fmt.Sprintf("chunked (%s index)", indexNames[d.layout.index])
+	}
+	for i, ft := range d.filters {
+		if i == 0 {
+			s += " with "
+		} else {
+			s += ", "
+		}
+		s += ft.String()
+	}
+	return s
+}

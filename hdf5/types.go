@@ -1,0 +1,194 @@
+package hdf5
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+)
+
+// Class is the class of an HDF5 datatype.
+type Class int
+
+// The datatype classes of the HDF5 format.
+const (
+	ClassFixed     Class = 0 // integers
+	ClassFloat     Class = 1
+	ClassTime      Class = 2
+	ClassString    Class = 3 // fixed-length strings
+	ClassBitfield  Class = 4
+	ClassOpaque    Class = 5
+	ClassCompound  Class = 6
+	ClassReference Class = 7
+	ClassEnum      Class = 8
+	ClassVarLen    Class = 9 // variable-length sequences and strings
+	ClassArray     Class = 10
+)
+
+var classNames = []string{"integer", "float", "time", "string", "bitfield", "opaque",
+	"compound", "reference", "enum", "variable-length", "array"}
+
+func (c Class) String() string {
+	if c >= 0 && int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return fmt.Sprintf("class(%d)", int(c))
+}
+
+// Datatype describes the type of a dataset's or attribute's elements.
+type Datatype struct {
+	Class     Class
+	Size      int  // bytes per element as stored
+	Signed    bool // for ClassFixed
+	BigEndian bool // for ClassFixed and ClassFloat
+	// VarString is set for variable-length strings (ClassVarLen).
+	VarString bool
+	// Base is the element type of a variable-length sequence.
+	Base *Datatype
+}
+
+// String describes t ("little-endian signed 16-bit integer", ...).
+func (t Datatype) String() string {
+	order := "little-endian"
+	if t.BigEndian {
+		order = "big-endian"
+	}
+	switch t.Class {
+	case ClassFixed:
+		sign := "unsigned"
+		if t.Signed {
+			sign = "signed"
+		}
+		return fmt.Sprintf("%s %s %d-bit integer", order, sign, 8*t.Size)
+	case ClassFloat:
+		return fmt.Sprintf("%s %d-bit float", order, 8*t.Size)
+	case ClassString:
+		return fmt.Sprintf("%d-byte string", t.Size)
+	case ClassVarLen:
+		if t.VarString {
+			return "variable-length string"
+		}
+		if t.Base != nil {
+			return "variable-length sequence of " + t.Base.String()
+		}
+	}
+	return t.Class.String()
+}
+
+// maxTypeDepth bounds nested datatypes (variable-length of variable-length ...).
+const maxTypeDepth = 8
+
+func parseDatatype(b []byte, depth int) (Datatype, error) {
+	if depth > maxTypeDepth {
+		return Datatype{}, errors.New("datatype nested too deeply")
+	}
+	c := &cursor{b: b}
+	head := c.u8()
+	bf := uint32(c.u8()) | uint32(c.u8())<<8 | uint32(c.u8())<<16
+	size := c.u32()
+	if c.err != nil {
+		return Datatype{}, fmt.Errorf("datatype: %w", c.err)
+	}
+	t := Datatype{Class: Class(head & 0x0f), Size: int(size)}
+	if size == 0 || size > 1<<20 {
+		return Datatype{}, fmt.Errorf("datatype: element size %d", size)
+	}
+	switch t.Class {
+	case ClassFixed:
+		t.BigEndian = bf&1 != 0
+		t.Signed = bf&0x08 != 0
+	case ClassFloat:
+		if bf&0x40 != 0 {
+			return Datatype{}, fmt.Errorf("datatype: VAX float byte order: %w", ErrUnsupported)
+		}
+		t.BigEndian = bf&1 != 0
+	case ClassVarLen:
+		t.VarString = bf&0x0f == 1
+		base, err := parseDatatype(b[8:], depth+1)
+		if err != nil {
+			return Datatype{}, fmt.Errorf("variable-length base type: %w", err)
+		}
+		t.Base = &base
+	}
+	return t, nil
+}
+
+// Unlimited is the maximum size of a dimension that can grow without bound.
+const Unlimited = ^uint64(0)
+
+// dataspace is the shape of a dataset or attribute.
+type dataspace struct {
+	dims    []uint64
+	maxDims []uint64 // nil when equal to dims
+	null    bool     // no elements at all (H5S_NULL)
+}
+
+// maxRank is the largest rank HDF5 allows.
+const maxRank = 32
+
+func (f *File) parseDataspace(b []byte) (dataspace, error) {
+	c := f.cursor(b)
+	version := c.u8()
+	rank := int(c.u8())
+	flags := c.u8()
+	var s dataspace
+	switch version {
+	case 1:
+		c.skip(5)
+	case 2:
+		switch c.u8() {
+		case 0: // scalar
+		case 1: // simple
+		case 2:
+			s.null = true
+		default:
+			return s, errors.New("dataspace: unknown type")
+		}
+	default:
+		return s, fmt.Errorf("dataspace version %d: %w", version, ErrUnsupported)
+	}
+	if rank > maxRank {
+		return s, fmt.Errorf("dataspace: rank %d", rank)
+	}
+	all := uint64(1)<<(8*uint(f.lengthSize)) - 1
+	s.dims = make([]uint64, rank)
+	for i := range s.dims {
+		s.dims[i] = c.length()
+	}
+	if flags&1 != 0 {
+		s.maxDims = make([]uint64, rank)
+		for i := range s.maxDims {
+			if s.maxDims[i] = c.length(); s.maxDims[i] == all {
+				s.maxDims[i] = Unlimited
+			}
+		}
+	}
+	if c.err != nil {
+		return s, fmt.Errorf("dataspace: %w", c.err)
+	}
+	if _, ok := numElements(s.dims); !ok {
+		return s, fmt.Errorf("dataspace: %v elements overflow", s.dims)
+	}
+	return s, nil
+}
+
+// numElements returns the product of dims and whether it fits in 62 bits.
+func numElements(dims []uint64) (uint64, bool) {
+	n := uint64(1)
+	for _, d := range dims {
+		hi, lo := bits.Mul64(n, d)
+		if hi != 0 || lo > 1<<62 {
+			return 0, false
+		}
+		n = lo
+	}
+	return n, true
+}
+
+// count returns the number of elements in the dataspace.
+func (s dataspace) count() uint64 {
+	if s.null {
+		return 0
+	}
+	n, _ := numElements(s.dims)
+	return n
+}
