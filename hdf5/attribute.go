@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Attribute is an attribute of a group or dataset. Its value is decoded on
@@ -56,9 +57,17 @@ func (a *Attribute) Strings() ([]string, error) {
 		if n*a.Type.Size > len(a.data) {
 			return nil, fmt.Errorf("attribute %q: %d bytes of data for %d strings: %w", a.Name, len(a.data), n, ErrFormat)
 		}
+		pad := "\x00"
+		if a.Type.SpacePadded {
+			pad = " "
+		}
 		out := make([]string, n)
 		for i := range out {
-			out[i] = string(a.data[i*a.Type.Size : (i+1)*a.Type.Size])
+			s := string(a.data[i*a.Type.Size : (i+1)*a.Type.Size])
+			if j := strings.IndexByte(s, 0); j >= 0 && !a.Type.SpacePadded {
+				s = s[:j] // NUL-terminated or NUL-padded
+			}
+			out[i] = strings.TrimRight(s, pad)
 		}
 		return out, nil
 	case a.Type.Class == ClassVarLen && a.Type.VarString:
@@ -282,4 +291,3 @@ func swap(b []byte, size int) {
 		slices.Reverse(b[i : i+size])
 	}
 }
-

@@ -82,6 +82,9 @@ func (o *Object) dataset() (*Dataset, error) {
 			return nil, err
 		}
 	}
+	if len(d.Fill) == 0 {
+		d.Fill = nil // defined as "no value": zeros
+	}
 	if d.Fill != nil && len(d.Fill) != d.Type.Size {
 		return nil, fmt.Errorf("fill value of %d bytes for %d-byte elements", len(d.Fill), d.Type.Size)
 	}

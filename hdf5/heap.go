@@ -285,7 +285,7 @@ func (h *fractalHeap) locate(rel uint64) (row int, col, size uint64) {
 	if rel < ws {
 		return 0, rel / h.startBlock, h.startBlock
 	}
-	row = bits.Len64(rel/ws) // rel/ws in [2^(row-1), 2^row)
+	row = bits.Len64(rel / ws) // rel/ws in [2^(row-1), 2^row)
 	size = h.startBlock << uint(row-1)
 	return row, (rel - h.rowStart(row)) / size, size
 }

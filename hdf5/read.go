@@ -80,7 +80,6 @@ func (d *Dataset) fill(dst []byte) {
 	}
 }
 
-
 // readContiguous reads the hyperslab from contiguous storage, one ReadAt
 // per run of consecutive elements.
 func (d *Dataset) readContiguous(start, count []uint64, dst []byte) error {

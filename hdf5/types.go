@@ -42,6 +42,9 @@ type Datatype struct {
 	BigEndian bool // for ClassFixed and ClassFloat
 	// VarString is set for variable-length strings (ClassVarLen).
 	VarString bool
+	// SpacePadded is set for fixed-length strings padded with spaces rather
+	// than NULs.
+	SpacePadded bool
 	// Base is the element type of a variable-length sequence.
 	Base *Datatype
 }
@@ -101,6 +104,8 @@ func parseDatatype(b []byte, depth int) (Datatype, error) {
 			return Datatype{}, fmt.Errorf("datatype: VAX float byte order: %w", ErrUnsupported)
 		}
 		t.BigEndian = bf&1 != 0
+	case ClassString:
+		t.SpacePadded = bf&0x0f == 2
 	case ClassVarLen:
 		t.VarString = bf&0x0f == 1
 		base, err := parseDatatype(b[8:], depth+1)

@@ -168,6 +168,12 @@ func attrText(a netcdf.Attr) string {
 	if s, ok := a.Value.(string); ok {
 		return s
 	}
+	if s, ok := a.Value.([]string); ok { // netCDF-4 strings: netCDF4-python gives a str for one
+		if len(s) == 1 {
+			return s[0]
+		}
+		return "[" + strings.Join(s, " ") + "]"
+	}
 	raw, err := a.Raw()
 	if err != nil {
 		return err.Error()

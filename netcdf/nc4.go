@@ -1,0 +1,510 @@
+package netcdf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/zarrforge/zarrforge/hdf5"
+)
+
+// nc4 is a netCDF-4 file: the root group of an HDF5 file, with HDF5
+// dimension scales mapped back to named netCDF dimensions.
+type nc4 struct {
+	name  string
+	dims  []Dim
+	vars  []Var
+	attrs []Attr
+	data  map[string]*nc4Var
+}
+
+// nc4Var is what Read needs of a variable.
+type nc4Var struct {
+	ds   *hdf5.Dataset
+	fill []byte // little-endian fill value for elements beyond the dataset's extent
+}
+
+// dimPrefix starts the NAME attribute of a dimension scale that is a
+// dimension without a coordinate variable.
+const dimPrefix = "This is a netCDF dimension but not a netCDF variable"
+
+// hiddenAttrs are the attributes netCDF-C keeps to itself.
+var hiddenAttrs = map[string]bool{
+	"CLASS": true, "NAME": true, "REFERENCE_LIST": true, "DIMENSION_LIST": true,
+	"_Netcdf4Dimid": true, "_Netcdf4Coordinates": true, "_NCProperties": true,
+	"_nc3_strict": true, "_IsNetcdf4": true, "_SuperblockVersion": true,
+}
+
+func openHDF5(r io.ReaderAt, size int64, name string) (File, error) {
+	h, err := hdf5.Open(r, size)
+	if err != nil {
+		return nil, nc4Error(name, err)
+	}
+	f := &nc4{name: name, data: map[string]*nc4Var{}}
+	if err := f.load(h); err != nil {
+		return nil, nc4Error(name, err)
+	}
+	return f, nil
+}
+
+// nc4Error wraps an error from package hdf5 with the file name and this
+// package's sentinel errors.
+func nc4Error(name string, err error) error {
+	switch {
+	case errors.Is(err, hdf5.ErrUnsupported):
+		return fmt.Errorf("netcdf: %s: %w (%w)", name, err, ErrUnsupported)
+	case errors.Is(err, hdf5.ErrFormat):
+		return fmt.Errorf("netcdf: %s: %w (%w)", name, err, ErrFormat)
+	}
+	return fmt.Errorf("netcdf: %s: %w", name, err)
+}
+
+// dataset is an HDF5 dataset of the root group with what the mapping to
+// netCDF needs.
+type dataset struct {
+	ds      *hdf5.Dataset
+	attrs   []hdf5.Attribute
+	scale   bool // a dimension scale
+	dimOnly bool // a dimension without a coordinate variable
+	dimID   int  // _Netcdf4Dimid, or -1
+}
+
+func (d *dataset) attr(name string) (hdf5.Attribute, bool) {
+	for _, a := range d.attrs {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return hdf5.Attribute{}, false
+}
+
+func (f *nc4) load(h *hdf5.File) error {
+	root, err := h.Root()
+	if err != nil {
+		return err
+	}
+	links, err := root.Links()
+	if err != nil {
+		return err
+	}
+	var sets []*dataset
+	for _, l := range links {
+		obj, err := h.Open(l.Name, l.Addr)
+		if err != nil {
+			return err
+		}
+		if obj.IsGroup() {
+			sub, err := obj.Links()
+			if err != nil {
+				return err
+			}
+			if len(sub) > 0 {
+				return fmt.Errorf("group %q: nested groups with data: %w", l.Name, hdf5.ErrUnsupported)
+			}
+			continue
+		}
+		if !obj.IsDataset() {
+			continue // a committed datatype
+		}
+		ds, err := obj.Dataset()
+		if err != nil {
+			return fmt.Errorf("variable %w", err)
+		}
+		d := &dataset{ds: ds, dimID: -1}
+		if d.attrs, err = obj.Attrs(); err != nil {
+			return fmt.Errorf("variable %w", err)
+		}
+		if a, ok := d.attr("CLASS"); ok && a.Type.Class == hdf5.ClassString {
+			if s, err := a.Strings(); err == nil && len(s) == 1 && s[0] == "DIMENSION_SCALE" {
+				d.scale = len(ds.Dims) == 1
+			}
+		}
+		if a, ok := d.attr("NAME"); ok && d.scale {
+			if s, err := a.Strings(); err == nil && len(s) == 1 && strings.HasPrefix(s[0], dimPrefix) {
+				d.dimOnly = true
+			}
+		}
+		if id, ok := intAttr(d, "_Netcdf4Dimid"); ok && len(id) == 1 {
+			d.dimID = int(id[0])
+		}
+		sets = append(sets, d)
+	}
+	if err := f.mapDims(sets); err != nil {
+		return err
+	}
+	if f.attrs, err = nc4Attrs(root.Attrs()); err != nil {
+		return fmt.Errorf("global attributes: %w", err)
+	}
+	return nil
+}
+
+// intAttr returns an integer attribute's values.
+func intAttr(d *dataset, name string) ([]int64, bool) {
+	a, ok := d.attr(name)
+	if !ok || a.Type.Class != hdf5.ClassFixed {
+		return nil, false
+	}
+	raw, err := a.Numbers()
+	if err != nil {
+		return nil, false
+	}
+	size := a.Type.Size
+	out := make([]int64, 0, len(raw)/size)
+	for i := 0; i+size <= len(raw); i += size {
+		var v uint64
+		for j := size - 1; j >= 0; j-- {
+			v = v<<8 | uint64(raw[i+j])
+		}
+		if a.Type.Signed && size < 8 && v&(1<<(8*uint(size)-1)) != 0 {
+			v |= ^uint64(0) << (8 * uint(size))
+		}
+		out = append(out, int64(v))
+	}
+	return out, true
+}
+
+// dimInfo is a dimension being mapped: its netCDF-C ID (or -1) and the
+// position it was found at.
+type dimInfo struct {
+	Dim
+	id    int
+	order int
+}
+
+// mapDims names the dimensions of every variable: from _Netcdf4Coordinates
+// where netCDF-C wrote it, else from the dimension scales in
+// DIMENSION_LIST, else (for a dimension scale) the dataset itself; HDF5
+// datasets without scales get netCDF-C's phony dimensions.
+func (f *nc4) mapDims(sets []*dataset) error {
+	byAddr := map[uint64]*dimInfo{}
+	var dims []*dimInfo
+	for i, d := range sets {
+		if !d.scale {
+			continue
+		}
+		di := &dimInfo{Dim: Dim{Name: d.ds.Name, Len: int64(d.ds.Dims[0])}, id: d.dimID, order: i}
+		di.Unlimited = d.ds.MaxDims != nil && d.ds.MaxDims[0] == hdf5.Unlimited
+		byAddr[d.ds.Addr] = di
+		dims = append(dims, di)
+	}
+	byID := map[int]*dimInfo{}
+	for _, di := range dims {
+		if di.id >= 0 {
+			byID[di.id] = di
+		}
+	}
+	phony := map[int64][]*dimInfo{} // phony dimensions by length
+	nphony := 0
+	varDims := make([][]*dimInfo, len(sets))
+	for i, d := range sets {
+		rank := len(d.ds.Dims)
+		var vd []*dimInfo
+		if ids, ok := intAttr(d, "_Netcdf4Coordinates"); ok && len(ids) == rank {
+			for _, id := range ids {
+				if di := byID[int(id)]; di != nil {
+					vd = append(vd, di)
+				}
+			}
+		}
+		if len(vd) != rank {
+			vd = vd[:0]
+			if d.scale {
+				vd = append(vd, byAddr[d.ds.Addr])
+			} else if a, ok := d.attr("DIMENSION_LIST"); ok {
+				refs, err := a.References()
+				if err != nil {
+					return fmt.Errorf("variable %q: DIMENSION_LIST: %w", d.ds.Name, err)
+				}
+				for _, r := range refs {
+					if len(r) == 0 {
+						break
+					}
+					di := byAddr[r[0]]
+					if di == nil {
+						return fmt.Errorf("variable %q: DIMENSION_LIST refers to an object that is not a dimension scale of the root group: %w", d.ds.Name, hdf5.ErrUnsupported)
+					}
+					vd = append(vd, di)
+				}
+			}
+		}
+		if len(vd) != rank {
+			// netCDF-C's phony dimensions: one per distinct length, and
+			// another when a variable uses the same length twice.
+			vd = vd[:0]
+			used := map[*dimInfo]bool{}
+			for k, n := range d.ds.Dims {
+				unlimited := d.ds.MaxDims != nil && d.ds.MaxDims[k] == hdf5.Unlimited
+				var di *dimInfo
+				for _, p := range phony[int64(n)] {
+					if !used[p] && p.Unlimited == unlimited {
+						di = p
+						break
+					}
+				}
+				if di == nil {
+					di = &dimInfo{Dim: Dim{Name: fmt.Sprintf("phony_dim_%d", nphony), Len: int64(n), Unlimited: unlimited}, id: -1, order: len(sets) + len(dims)}
+					nphony++
+					phony[int64(n)] = append(phony[int64(n)], di)
+					dims = append(dims, di)
+				}
+				used[di] = true
+				vd = append(vd, di)
+			}
+		}
+		for k, di := range vd {
+			n := int64(d.ds.Dims[k])
+			if n > di.Len {
+				if !di.Unlimited {
+					return fmt.Errorf("variable %q: %d values along dimension %q of length %d", d.ds.Name, n, di.Name, di.Len)
+				}
+				di.Len = n // an unlimited dimension is as long as its longest variable
+			}
+		}
+		varDims[i] = vd
+	}
+	// Dimension order: netCDF-C's dimension IDs where every dimension has
+	// one, else the order they were found in.
+	withIDs := true
+	for _, di := range dims {
+		withIDs = withIDs && di.id >= 0
+	}
+	slices.SortStableFunc(dims, func(a, b *dimInfo) int {
+		if withIDs {
+			return a.id - b.id
+		}
+		return a.order - b.order
+	})
+	for _, di := range dims {
+		f.dims = append(f.dims, di.Dim)
+	}
+	for i, d := range sets {
+		if d.dimOnly {
+			continue
+		}
+		v, err := nc4Variable(d, varDims[i])
+		if err != nil {
+			return fmt.Errorf("variable %q: %w", d.ds.Name, err)
+		}
+		f.vars = append(f.vars, v)
+		f.data[v.Name] = &nc4Var{ds: d.ds, fill: fillLE(d.ds, v)}
+	}
+	return nil
+}
+
+// nc4Type maps an HDF5 datatype to the netCDF type it stands for.
+func nc4Type(t hdf5.Datatype) (Type, error) {
+	switch t.Class {
+	case hdf5.ClassFixed:
+		return fixedType(t)
+	case hdf5.ClassFloat:
+		switch t.Size {
+		case 4:
+			return Float, nil
+		case 8:
+			return Double, nil
+		}
+	case hdf5.ClassString:
+		if t.Size == 1 {
+			return Char, nil
+		}
+	case hdf5.ClassVarLen:
+		if t.VarString {
+			return String, nil
+		}
+	}
+	return 0, fmt.Errorf("type %s: %w", t, ErrUnsupported)
+}
+
+func fixedType(t hdf5.Datatype) (Type, error) {
+	types := map[int][2]Type{1: {UByte, Byte}, 2: {UShort, Short}, 4: {UInt, Int}, 8: {UInt64, Int64}}
+	pair, ok := types[t.Size]
+	if !ok {
+		return 0, fmt.Errorf("type %s: %w", t, ErrUnsupported)
+	}
+	if t.Signed {
+		return pair[1], nil
+	}
+	return pair[0], nil
+}
+
+func nc4Variable(d *dataset, dims []*dimInfo) (Var, error) {
+	typ, err := nc4Type(d.ds.Type)
+	if err != nil {
+		return Var{}, err
+	}
+	v := Var{Name: d.ds.Name, Type: typ}
+	for _, di := range dims {
+		v.Dims = append(v.Dims, di.Name)
+		v.Shape = append(v.Shape, di.Len)
+	}
+	if v.Attrs, err = nc4Attrs(d.attrs, nil); err != nil {
+		return Var{}, err
+	}
+	return v, nil
+}
+
+// nc4Attrs converts HDF5 attributes to netCDF ones, leaving out those
+// netCDF-C hides.
+func nc4Attrs(attrs []hdf5.Attribute, err error) ([]Attr, error) {
+	if err != nil {
+		return nil, err
+	}
+	var out []Attr
+	for _, a := range attrs {
+		if hiddenAttrs[a.Name] {
+			continue
+		}
+		typ := Char
+		if a.Type.Class != hdf5.ClassString {
+			var err error
+			if typ, err = nc4Type(a.Type); err != nil {
+				return nil, fmt.Errorf("attribute %q: %w", a.Name, err)
+			}
+		}
+		var attr Attr
+		switch {
+		case a.Type.Class == hdf5.ClassString:
+			// netCDF text: one string; netCDF-4 Python drops NULs too
+			s, err := a.Strings()
+			if err != nil {
+				return nil, err
+			}
+			attr = Attr{Name: a.Name, Type: Char, Value: strings.Join(s, "")}
+		case typ == String:
+			s, err := a.Strings()
+			if err != nil {
+				return nil, err
+			}
+			attr = Attr{Name: a.Name, Type: String, Value: s}
+		default:
+			raw, err := a.Numbers()
+			if err != nil {
+				return nil, err
+			}
+			if attr, err = AttrFromRaw(a.Name, typ, raw); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, attr)
+	}
+	return out, nil
+}
+
+// fillLE is the little-endian fill value of a variable, for the elements
+// beyond the extent of its dataset along an unlimited dimension.
+func fillLE(ds *hdf5.Dataset, v Var) []byte {
+	size := v.Type.Size()
+	if ds.Fill == nil || len(ds.Fill) != size {
+		return make([]byte, size)
+	}
+	b := append([]byte(nil), ds.Fill...)
+	if ds.Type.BigEndian {
+		slices.Reverse(b)
+	}
+	return b
+}
+
+func (f *nc4) Format() string { return "netCDF-4" }
+func (f *nc4) Dims() []Dim    { return slices.Clone(f.dims) }
+func (f *nc4) Attrs() []Attr  { return slices.Clone(f.attrs) }
+
+func (f *nc4) Vars() []Var {
+	out := make([]Var, len(f.vars))
+	for i, v := range f.vars {
+		v.Dims, v.Shape, v.Attrs = slices.Clone(v.Dims), slices.Clone(v.Shape), slices.Clone(v.Attrs)
+		out[i] = v
+	}
+	return out
+}
+
+func (f *nc4) Read(name string, start, count []int64, dst []byte) error {
+	var v *Var
+	for i := range f.vars {
+		if f.vars[i].Name == name {
+			v = &f.vars[i]
+		}
+	}
+	if v == nil {
+		return fmt.Errorf("netcdf: %s: no variable %q", f.name, name)
+	}
+	if v.Type == String {
+		return fmt.Errorf("netcdf: %s: variable %q: reading string variables: %w", f.name, name, ErrUnsupported)
+	}
+	size := int64(v.Type.Size())
+	if err := checkSlab(v.Shape, start, count, size, len(dst)); err != nil {
+		return fmt.Errorf("netcdf: %s: variable %q: %w", f.name, name, err)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	nv := f.data[name]
+	ds := nv.ds
+	// The part inside the dataset's extent is read from it; the rest (an
+	// unlimited dimension that other variables made longer) is fill.
+	ustart := make([]uint64, len(start))
+	ucount := make([]uint64, len(start))
+	inside := true
+	empty := false
+	for i := range start {
+		ustart[i], ucount[i] = uint64(start[i]), uint64(count[i])
+		if end := ustart[i] + ucount[i]; end > ds.Dims[i] {
+			inside = false
+			ucount[i] = max(0, min(end, ds.Dims[i])-min(ustart[i], ds.Dims[i]))
+			if ustart[i] >= ds.Dims[i] {
+				empty = true
+			}
+		}
+	}
+	if inside {
+		if err := ds.Read(ustart, ucount, dst); err != nil {
+			return nc4Error(f.name, fmt.Errorf("variable %w", err))
+		}
+		return nil
+	}
+	for i := 0; i < len(dst); i += len(nv.fill) {
+		copy(dst[i:], nv.fill)
+	}
+	if empty {
+		return nil
+	}
+	n := size
+	for _, c := range ucount {
+		n *= int64(c)
+	}
+	part := make([]byte, n)
+	if err := ds.Read(ustart, ucount, part); err != nil {
+		return nc4Error(f.name, fmt.Errorf("variable %w", err))
+	}
+	copyCorner(dst, count, part, ucount, int(size))
+	return nil
+}
+
+// copyCorner copies src (of shape srcShape) into the corner at the origin
+// of dst (of shape dstShape, at least as large along every dimension).
+func copyCorner(dst []byte, dstShape []int64, src []byte, srcShape []uint64, es int) {
+	rank := len(srcShape)
+	if rank == 0 {
+		copy(dst, src[:es])
+		return
+	}
+	row := int(srcShape[rank-1]) * es
+	if row == 0 {
+		return
+	}
+	idx := make([]int64, rank-1)
+	for s := 0; s < len(src); s += row {
+		d := int64(0)
+		for i := 0; i < rank-1; i++ {
+			d = (d + idx[i]) * dstShape[i+1]
+		}
+		copy(dst[int(d)*es:], src[s:s+row])
+		for i := rank - 2; i >= 0; i-- {
+			if idx[i]++; idx[i] < int64(srcShape[i]) {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+}
