@@ -100,8 +100,9 @@ func TestAgainstNetCDF4Python(t *testing.T) {
 					Values []string
 					Attrs  []string
 				}
-				Attrs      []string
-				AttrValues map[string]any `json:"attr_values"`
+				Attrs         []string
+				AttrValues    map[string]any            `json:"attr_values"`
+				VarAttrValues map[string]map[string]any `json:"var_attr_values"`
 			}
 			if err := json.Unmarshal(out, &want); err != nil {
 				t.Fatal(err)
@@ -134,6 +135,17 @@ func TestAgainstNetCDF4Python(t *testing.T) {
 				if !ok {
 					t.Errorf("unexpected variable %q", v.Name)
 					continue
+				}
+				var names []string
+				for _, a := range v.Attrs {
+					names = append(names, a.Name)
+					if got, want := attrText(a), fmt.Sprint(want.VarAttrValues[v.Name][a.Name]); got != want {
+						t.Errorf("%s: attribute %q = %s, want %s", v.Name, a.Name, got, want)
+					}
+				}
+				slices.Sort(names)
+				if !slices.Equal(names, w.Attrs) {
+					t.Errorf("%s: attributes %v, want %v", v.Name, names, w.Attrs)
 				}
 				if !slices.Equal(v.Dims, w.Dims) || !slices.Equal(v.Shape, w.Shape) {
 					t.Errorf("%s: dims %v shape %v, want %v %v", v.Name, v.Dims, v.Shape, w.Dims, w.Shape)
@@ -195,8 +207,23 @@ func attrText(a netcdf.Attr) string {
 }
 
 func pyRepr(f float64) string {
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eIN") {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	// Python's repr: the shortest digits, positional for exponents in
+	// [-4, 16), scientific otherwise.
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	if exp < -4 || exp >= 16 {
+		return e
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
 		s += ".0"
 	}
 	return s

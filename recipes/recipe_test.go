@@ -79,6 +79,11 @@ func TestCollections(t *testing.T) {
 		{collection: "big4d", chunks: map[string]int64{"time": 4, "lat": 7, "lon": 11}},
 		{collection: "scalar_and_static", chunks: map[string]int64{"time": 2, "lat": 3}},
 		{collection: "chars", chunks: map[string]int64{"time": 2}, want: map[string][]int64{"station_name": {3, 5}}},
+		// netCDF-4 (HDF5) inputs
+		{collection: "nc4_daily", chunks: map[string]int64{"time": 3, "lat": 5}, want: map[string][]int64{"sst": {3, 5, 10}}},
+		{collection: "nc4_bounds", chunks: map[string]int64{"time": 5}, nitems: true, compressor: "zlib",
+			want: map[string][]int64{"time_bnds": {5, 2}, "mask": {6, 8}}},
+		{collection: "nc4_classic", chunks: map[string]int64{"time": 4}},
 	}
 	for _, tc := range tests {
 		name := tc.collection

@@ -1,0 +1,314 @@
+#!/usr/bin/python3
+"""Writes the netCDF-4 (HDF5) fixtures with netCDF4-python, netCDF-C's
+ncgen/nccopy and h5py:
+
+  testdata/formats/nc4_*.nc          single files, each exercising HDF5 features
+                                     (see FEATURES below), compared value for value
+                                     with netCDF4-python by netcdf/classic_test.go
+  testdata/collections/nc4_*/        collections for the end-to-end recipe tests
+  netcdf/testdata/unsupported/       files the reader must reject with a clear error
+
+Run from the repository root:  /usr/bin/python3 testdata/make_nc4_fixtures.py
+It imports make_fixtures.py for the shared variable makers. Output is
+deterministic on one machine (no timestamps; _NCProperties names the library
+versions)."""
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import netCDF4
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_fixtures as mf  # noqa: E402
+
+ROOT = mf.ROOT
+FORMATS = os.path.join(ROOT, "testdata", "formats")
+UNSUPPORTED = os.path.join(ROOT, "netcdf", "testdata", "unsupported")
+
+# What each file exercises (checked with h5py's low-level API when written).
+FEATURES = {
+    "nc4_packed.nc": "unlimited time, int16 packed (scale_factor/add_offset/_FillValue, masked), zlib+shuffle, "
+                     "edge chunks, noleap f8 time + time_bnds(time, bnds), bnds without coordinate, scalar crs, "
+                     "NC_STRING attributes (scalar and array), array-valued attributes",
+    "nc4_types.nc": "every integer width, f4/f8, char variable, zlib without shuffle, fletcher32, big-endian, "
+                    "30 attributes on one variable (dense attribute storage), 24 variables (dense links)",
+    "nc4_partial.nc": "chunked variable with only some chunks written: unwritten chunks read as the fill value",
+    "nc4_classic_model.nc": "NETCDF4_CLASSIC data model",
+    "nc4_ncgen.nc": "written by ncgen -k nc4 from nc4_ncgen.cdl",
+    "nc4_nccopy.nc": "nccopy -d 1 -s of alltypes_netcdf3_classic.nc",
+    "nc4_h5py_latest.nc": "h5py libver=latest: superblock 3, object header v2, compact layout, single-chunk, "
+                          "fixed-array, extensible-array and v2-B-tree chunk indexes, filtered and not, dense "
+                          "attributes, vlen-string attributes, dimension scales without _Netcdf4Dimid",
+    "nc4_h5py_userblock.nc": "512-byte user block before the superblock",
+    "nc4_h5py_phony.nc": "no dimension scales (netCDF-C phony dimensions), paged fixed array, extensible "
+                         "array with super blocks",
+}
+
+
+def packed(path):
+    rng = np.random.default_rng(10)
+    ds = netCDF4.Dataset(path, "w")
+    ds.createDimension("time", None)
+    ds.createDimension("bnds", 2)
+    mf.grid(ds, 5, 7)
+    t = ds.createVariable("time", "f8", ("time",))
+    t.units = "days since 1850-01-01"
+    t.calendar = "noleap"
+    t.bounds = "time_bnds"
+    t[:] = [0.5, 1.5, 2.5]
+    tb = ds.createVariable("time_bnds", "f8", ("time", "bnds"))
+    tb[:] = [[0, 1], [1, 2], [2, 3]]
+    sst = ds.createVariable("sst", "i2", ("time", "lat", "lon"), zlib=True, complevel=4, shuffle=True,
+                            chunksizes=(1, 3, 4), fill_value=np.int16(-999))
+    sst.scale_factor = np.float32(0.01)
+    sst.add_offset = np.float32(20.0)
+    sst.grid_mapping = "crs"
+    sst.setncattr_string("comment", "an NC_STRING attribute")
+    sst.setncattr_string("flags", ["ok", "suspect", "bad"])
+    sst.valid_range = np.array([-2000, 2000], "i2")
+    v = rng.integers(-2000, 2000, size=(3, 5, 7)).astype("i2")
+    v[:, 0, :3] = -999
+    sst.set_auto_maskandscale(False)
+    sst[:] = v
+    crs = ds.createVariable("crs", "i4")
+    crs.grid_mapping_name = "latitude_longitude"
+    crs.semi_major_axis = 6378137.0
+    crs.inverse_flattening = np.array([298.257223563], "f8")
+    ds.title = "packed"
+    ds.setncattr_string("keywords", ["sea", "surface", "temperature"])
+    ds.levels = np.array([1, 2, 3, 4], "u2")
+    ds.close()
+
+
+def types(path):
+    rng = np.random.default_rng(11)
+    ds = netCDF4.Dataset(path, "w")
+    ds.createDimension("x", 13)
+    ds.createDimension("y", 6)
+    for i, t in enumerate(["i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8"]):
+        kw = dict(chunksizes=(5, 4), zlib=i % 2 == 0, shuffle=i % 4 == 0, fletcher32=i % 3 == 0)
+        if i % 4 == 1:
+            kw["endian"] = "big"
+        v = ds.createVariable("v_" + t, np.dtype(t).newbyteorder("=" if i % 4 != 1 else ">"), ("x", "y"), **kw)
+        info = np.iinfo(t) if t[0] in "iu" else np.finfo(t)
+        v[:] = rng.uniform(info.min / 2, info.max / 2, size=(13, 6)).astype(t) if t[0] == "f" else \
+            rng.integers(info.min, info.max, size=(13, 6), dtype=t, endpoint=True)
+    many = ds.createVariable("many", "f4", ("x",))
+    many[:] = np.arange(13, dtype="f4")
+    for k in range(30):
+        many.setncattr("a%02d" % k, np.float32(k) / 3)
+    ch = ds.createVariable("ch", "S1", ("x",))
+    ch[:] = np.array(list("abcdefghijklm"), "S1")
+    for k in range(12):
+        w = ds.createVariable("w%02d" % k, "i2", ("y",))
+        w[:] = np.arange(6, dtype="i2") * k
+    ds.u64 = np.array([2 ** 64 - 1, 0], "u8")
+    ds.i8 = np.array([-2 ** 63], "i8")
+    ds.title = "every type"
+    ds.close()
+
+
+def partial(path):
+    ds = netCDF4.Dataset(path, "w")
+    ds.createDimension("y", 20)
+    ds.createDimension("x", 30)
+    v = ds.createVariable("v", "f4", ("y", "x"), zlib=True, chunksizes=(8, 8), fill_value=np.float32(-1.5))
+    v[0:8, 0:8] = np.ones((8, 8), "f4")
+    v[16:20, 24:30] = np.full((4, 6), 2, "f4")
+    w = ds.createVariable("w", "i4", ("y", "x"), chunksizes=(5, 5))  # default fill
+    w[5:10, 5:10] = np.arange(25, dtype="i4").reshape(5, 5)
+    ds.close()
+
+
+def classic_model(path):
+    rng = np.random.default_rng(12)
+    ds = netCDF4.Dataset(path, "w", format="NETCDF4_CLASSIC")
+    mf.globals_(ds, 0)
+    mf.grid(ds, 4, 6)
+    mf.time_var(ds, [0, 1], "days since 2000-01-01")
+    mf.data_vars(ds, rng, range(2))
+    ds.close()
+
+
+CDL = """netcdf nc4_ncgen {
+dimensions:
+  time = UNLIMITED ;
+  station = 3 ;
+  name_len = 5 ;
+variables:
+  double time(time) ;
+    time:units = "hours since 2020-01-01" ;
+  float temp(time, station) ;
+    temp:_FillValue = -9999.f ;
+    temp:_Storage = "chunked" ;
+    temp:_ChunkSizes = 2, 3 ;
+    temp:_DeflateLevel = 2 ;
+    temp:_Shuffle = "true" ;
+  char name(station, name_len) ;
+  ushort code(station) ;
+  string label ;
+// global attributes:
+  :title = "ncgen fixture" ;
+  string :tags = "a", "bb" ;
+  :ints = 1, -2, 3 ;
+data:
+  time = 0, 6, 12, 18 ;
+  temp = 1.5, 2.5, _, 4.5, 5.5, 6.5, 7.5, _, 9.5, 10.5, 11.5, 12.5 ;
+  name = "alpha", "beta", "gamma" ;
+  code = 1, 65535, 3 ;
+  label = "x" ;
+}
+"""
+
+
+def ncgen(path):
+    cdl = os.path.join(FORMATS, "nc4_ncgen.cdl")
+    with open(cdl, "w") as f:
+        f.write(CDL.replace("  string label ;\n", "").replace('  label = "x" ;\n', ""))
+    subprocess.run(["ncgen", "-k", "nc4", "-o", path, cdl], check=True)
+
+
+def nccopy(path):
+    subprocess.run(["nccopy", "-k", "nc4", "-d", "1", "-s", os.path.join(FORMATS, "alltypes_netcdf3_classic.nc"), path],
+                   check=True)
+
+
+def h5py_latest(path):
+    with h5py.File(path, "w", libver="latest", track_order=False) as f:
+        x = f.create_dataset("x", data=np.arange(10, dtype="f8"), track_times=False)
+        x.make_scale("x")
+        t = f.create_dataset("t", data=np.arange(3, dtype="f8"), maxshape=(None,), chunks=(2,), track_times=False)
+        t.make_scale("t")
+
+        def var(name, data, **kw):
+            d = f.create_dataset(name, data=data, **kw, track_times=False)
+            for i, s in enumerate([t, x][-data.ndim:]):
+                d.dims[i].attach_scale(s)
+            return d
+        a = np.arange(30).reshape(3, 10)
+        var("single", np.arange(10, dtype="i4"), chunks=(10,), compression="gzip")
+        var("fixed", a.astype("i2"), chunks=(1, 3), compression="gzip", shuffle=True)
+        var("fixed_plain", a.astype("i2"), chunks=(2, 3))
+        var("extensible", a.astype("f4"), chunks=(1, 2), maxshape=(None, 10), compression="gzip")
+        var("extensible_plain", a.astype(">f4"), chunks=(1, 1), maxshape=(None, 10))
+        var("btree2", a.astype("u2"), chunks=(1, 3), maxshape=(None, None), compression="gzip", fletcher32=True)
+        var("btree2_plain", a.astype("u2"), chunks=(1, 3), maxshape=(None, None))
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_layout(h5py.h5d.COMPACT)
+        dcpl.set_obj_track_times(False)
+        space = h5py.h5s.create_simple((10,))
+        c = h5py.h5d.create(f.id, b"compact", h5py.h5t.STD_I32BE, space, dcpl=dcpl)
+        c.write(h5py.h5s.ALL, h5py.h5s.ALL, np.arange(10, dtype="i4"))
+        f["compact"].dims[0].attach_scale(x)
+        for k in range(25):
+            f["fixed"].attrs["attr%02d" % k] = np.int32(k)
+        f["fixed"].attrs["units"] = "m"
+        f.attrs["title"] = "h5py file"
+        f.attrs["scales"] = np.array([0.5, 0.25])
+
+
+def h5py_userblock(path):
+    with h5py.File(path, "w", userblock_size=512) as f:
+        x = f.create_dataset("x", data=np.arange(4, dtype="f8"), track_times=False)
+        x.make_scale("x")
+        v = f.create_dataset("v", data=np.arange(4, dtype="i8"), track_times=False)
+        v.dims[0].attach_scale(x)
+
+
+def h5py_phony(path):
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("paged", data=np.arange(2100, dtype="i2"), chunks=(1,), track_times=False)
+        f.create_dataset("grown", data=np.arange(700, dtype="i2"), chunks=(1,), maxshape=(None,), track_times=False)
+        f.create_dataset("grid", data=np.arange(12, dtype="u1").reshape(3, 4), track_times=False)
+
+
+def unsupported():
+    shutil.rmtree(UNSUPPORTED, ignore_errors=True)
+    os.makedirs(UNSUPPORTED)
+    ds = netCDF4.Dataset(os.path.join(UNSUPPORTED, "string_var.nc"), "w")
+    ds.createDimension("n", 2)
+    v = ds.createVariable("names", str, ("n",))
+    v[0], v[1] = "a", "bc"
+    ds.close()
+    ds = netCDF4.Dataset(os.path.join(UNSUPPORTED, "nested_group.nc"), "w")
+    g = ds.createGroup("forecast")
+    g.createDimension("n", 2)
+    g.createVariable("v", "f4", ("n",))[:] = [1, 2]
+    ds.close()
+    ds = netCDF4.Dataset(os.path.join(UNSUPPORTED, "compound.nc"), "w")
+    ds.createDimension("n", 2)
+    ct = ds.createCompoundType(np.dtype([("a", "i4"), ("b", "f8")]), "pair")
+    ds.createVariable("pairs", ct, ("n",))
+    ds.close()
+    with h5py.File(os.path.join(UNSUPPORTED, "lzf.nc"), "w") as f:
+        f.create_dataset("v", data=np.arange(100, dtype="f4"), chunks=(10,), compression="lzf", track_times=False)
+
+
+def collections():
+    mf.simple("nc4_daily", [1] * 8, lambda i, s: "days since 2000-01-01", "NETCDF4", nlat=7, nlon=10, seed=20,
+              notes="netCDF4, zlib level 4 + shuffle, chunks (1,4,6) that do not divide (7,10)")
+    d = os.path.join(mf.COLL, "nc4_daily")
+    for fn in sorted(os.listdir(d)):
+        if fn.endswith(".nc"):
+            p = os.path.join(d, fn)
+            subprocess.run(["nccopy", "-d", "4", "-s", "-c", "time/1,lat/4,lon/6", p, p + ".tmp"], check=True)
+            os.replace(p + ".tmp", p)
+    mf.simple("nc4_classic", [2] * 5, lambda i, s: "hours since 2001-01-01", "NETCDF4_CLASSIC", seed=21,
+              values_fn=lambda i, s, n: [6 * (s + j) for j in range(n)],
+              notes="NETCDF4_CLASSIC model, 2 steps per file, unlimited time chunked by netCDF-C")
+    # bounds: noleap time with time_bnds, a scalar crs and a static mask
+    d = mf.fresh("nc4_bounds")
+    rng = np.random.default_rng(22)
+    files, keys = [], []
+    for i in range(6):
+        key = "%02d" % i
+        fn = "nc4_bounds_%s.nc" % key
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w")
+        mf.globals_(ds, i)
+        mf.grid(ds, 6, 8)
+        ds.createDimension("bnds", 2)
+        mf.time_var(ds, [2 * i + 0.5, 2 * i + 1.5], "days since 2001-02-27", calendar="noleap")
+        ds["time"].bounds = "time_bnds"
+        tb = ds.createVariable("time_bnds", "f8", ("time", "bnds"))
+        tb[:] = [[2 * i, 2 * i + 1], [2 * i + 1, 2 * i + 2]]
+        crs = ds.createVariable("crs", "i4")
+        crs.grid_mapping_name = "latitude_longitude"
+        mask = ds.createVariable("mask", "u1", ("lat", "lon"), zlib=True)
+        mask[:] = (np.arange(48).reshape(6, 8) % 3 == 0).astype("u1")
+        sst = ds.createVariable("sst", "i2", ("time", "lat", "lon"), zlib=True, shuffle=True, chunksizes=(1, 6, 8),
+                                fill_value=np.int16(-999))
+        sst.scale_factor = np.float32(0.01)
+        sst.grid_mapping = "crs"
+        v = rng.integers(-300, 3500, size=(2, 6, 8)).astype("i2")
+        v[:, 0, :2] = -999
+        sst.set_auto_maskandscale(False)
+        sst[:] = v
+        ds.close()
+        files.append(fn)
+        keys.append(key)
+    mf.manifest("nc4_bounds", files, concat_keys=keys, template="nc4_bounds_{time}.nc", nitems_per_file=2,
+                format="NETCDF4", open_kwargs={"data_vars": "minimal", "coords": "minimal", "compat": "override"},
+                notes="noleap time with time_bnds(time, bnds), scalar crs, static uint8 mask, "
+                                        "zlib+shuffle chunks of a whole time step")
+
+
+def main():
+    writers = {"nc4_packed.nc": packed, "nc4_types.nc": types, "nc4_partial.nc": partial,
+               "nc4_classic_model.nc": classic_model, "nc4_ncgen.nc": ncgen, "nc4_nccopy.nc": nccopy,
+               "nc4_h5py_latest.nc": h5py_latest, "nc4_h5py_userblock.nc": h5py_userblock,
+               "nc4_h5py_phony.nc": h5py_phony}
+    for name, write in writers.items():
+        path = os.path.join(FORMATS, name)
+        if os.path.exists(path):
+            os.remove(path)
+        write(path)
+        netCDF4.Dataset(path).close()  # netCDF-C must read it: it is the oracle
+    unsupported()
+    collections()
+
+
+if __name__ == "__main__":
+    main()
