@@ -39,7 +39,7 @@ type chunkRef struct {
 func (o *Object) Dataset() (*Dataset, error) {
 	d, err := o.dataset()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.Name, wrapFormat(err))
+		return nil, fmt.Errorf("%q: %w", o.Name, wrapFormat(err))
 	}
 	return d, nil
 }

@@ -28,7 +28,7 @@ func (f *File) Root() (*Object, error) { return f.Open("/", f.root) }
 func (f *File) Open(name string, addr uint64) (*Object, error) {
 	h, err := f.objectHeader(addr)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, wrapFormat(err))
+		return nil, fmt.Errorf("%q: %w", name, wrapFormat(err))
 	}
 	return &Object{f: f, Name: name, Addr: addr, hdr: h}, nil
 }
@@ -53,7 +53,7 @@ func (o *Object) IsGroup() bool {
 func (o *Object) Attrs() ([]Attribute, error) {
 	a, err := o.f.attributes(o.hdr)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.Name, wrapFormat(err))
+		return nil, fmt.Errorf("%q: %w", o.Name, wrapFormat(err))
 	}
 	return a, nil
 }
@@ -64,7 +64,7 @@ func (o *Object) Attrs() ([]Attribute, error) {
 func (o *Object) Links() ([]Link, error) {
 	links, err := o.links()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.Name, wrapFormat(err))
+		return nil, fmt.Errorf("%q: %w", o.Name, wrapFormat(err))
 	}
 	return links, nil
 }

@@ -18,7 +18,7 @@ import (
 // and decoded, one at a time.
 func (d *Dataset) Read(start, count []uint64, dst []byte) error {
 	if err := d.read(start, count, dst); err != nil {
-		return fmt.Errorf("%s: %w", d.Name, wrapFormat(err))
+		return fmt.Errorf("%q: %w", d.Name, wrapFormat(err))
 	}
 	return nil
 }

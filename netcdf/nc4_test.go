@@ -1,0 +1,238 @@
+package netcdf_test
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/netcdf"
+)
+
+func nc4Fixtures(t testing.TB) []string {
+	files, err := filepath.Glob(beamtest.Testdata("formats", "nc4_*.nc"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no netCDF-4 fixtures: %v", err)
+	}
+	return files
+}
+
+// readVar reads a whole variable.
+func readVar(f netcdf.File, v netcdf.Var) ([]byte, error) {
+	n := int64(v.Type.Size())
+	for _, s := range v.Shape {
+		n *= s
+	}
+	dst := make([]byte, n)
+	return dst, f.Read(v.Name, make([]int64, len(v.Shape)), v.Shape, dst)
+}
+
+func TestNetCDF4Unsupported(t *testing.T) {
+	tests := []struct {
+		file     string
+		open     bool // Open succeeds, reading the variable fails
+		variable string
+		want     string
+	}{
+		{"string_var.nc", true, "names", "string variables"},
+		{"nested_group.nc", false, "", `group "forecast": nested groups with data`},
+		{"compound.nc", false, "", `variable "pairs": type compound`},
+		{"lzf.nc", false, "", `variable "v": compression lzf (filter 32000)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join("testdata", "unsupported", tc.file)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+			if tc.open {
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = f.Read(tc.variable, []int64{0}, []int64{1}, make([]byte, 1))
+			}
+			if err == nil || !errors.Is(err, netcdf.ErrUnsupported) || !strings.Contains(err.Error(), tc.want) ||
+				!strings.Contains(err.Error(), path) {
+				t.Fatalf("got %v, want ErrUnsupported naming %s and saying %q", err, path, tc.want)
+			}
+		})
+	}
+}
+
+// TestNetCDF4Hyperslabs compares random hyperslabs of every variable with
+// the same elements of a whole read: chunked reads crossing chunk edges,
+// contiguous runs and compact data.
+func TestNetCDF4Hyperslabs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, path := range nc4Fixtures(t) {
+		f := open(t, path)
+		for _, v := range f.Vars() {
+			if len(v.Shape) == 0 {
+				continue
+			}
+			full, err := readVar(f, v)
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			es := int64(v.Type.Size())
+			for range 20 {
+				start := make([]int64, len(v.Shape))
+				count := make([]int64, len(v.Shape))
+				n := es
+				for i, s := range v.Shape {
+					if s == 0 {
+						continue
+					}
+					start[i] = rng.Int64N(s)
+					count[i] = 1 + rng.Int64N(s-start[i])
+					n *= count[i]
+				}
+				got := make([]byte, n)
+				if err := f.Read(v.Name, start, count, got); err != nil {
+					t.Fatalf("%s: %s %v+%v: %v", path, v.Name, start, count, err)
+				}
+				if want := slab(full, v.Shape, start, count, es); !bytes.Equal(got, want) {
+					t.Fatalf("%s: %s %v+%v: wrong values", path, v.Name, start, count)
+				}
+			}
+		}
+	}
+}
+
+// slab cuts a hyperslab out of a whole C-order array.
+func slab(full []byte, shape, start, count []int64, es int64) []byte {
+	var out []byte
+	idx := make([]int64, len(shape))
+	for {
+		off := int64(0)
+		for i := range shape {
+			off = off*shape[i] + start[i] + idx[i]
+		}
+		out = append(out, full[off*es:(off+1)*es]...)
+		i := len(shape) - 1
+		for ; i >= 0; i-- {
+			if idx[i]++; idx[i] < count[i] {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			return out
+		}
+	}
+}
+
+// TestNetCDF4Truncated opens netCDF-4 files cut short at many lengths:
+// every failure wraps ErrFormat and names the file; nothing panics.
+func TestNetCDF4Truncated(t *testing.T) {
+	for _, name := range []string{"nc4_packed.nc", "nc4_h5py_latest.nc"} {
+		whole, err := os.ReadFile(beamtest.Testdata("formats", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n < len(whole); n += 1 + n/512 {
+			f, err := netcdf.Open(bytes.NewReader(whole[:n]), int64(n), "cut.nc")
+			if err != nil {
+				if !errors.Is(err, netcdf.ErrFormat) || !strings.Contains(err.Error(), "cut.nc") {
+					t.Fatalf("%s cut at %d: %v, want ErrFormat naming the file", name, n, err)
+				}
+				continue
+			}
+			for _, v := range f.Vars() {
+				if _, err := readVar(f, v); err != nil && (!errors.Is(err, netcdf.ErrFormat) || !strings.Contains(err.Error(), "cut.nc")) {
+					t.Fatalf("%s cut at %d: reading %s: %v, want ErrFormat naming the file", name, n, v.Name, err)
+				}
+			}
+		}
+	}
+}
+
+// TestNetCDF4Corrupt flips bytes all over netCDF-4 files: opening and
+// reading must fail cleanly or succeed, never panic or hang.
+func TestNetCDF4Corrupt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, path := range nc4Fixtures(t) {
+		whole, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 300 {
+			b := bytes.Clone(whole)
+			for range 1 + rng.IntN(4) {
+				b[rng.IntN(len(b))] ^= byte(1 + rng.IntN(255))
+			}
+			openAndReadAll(t, b)
+		}
+	}
+}
+
+// TestFletcher32 corrupts one data byte of a chunk protected by a
+// Fletcher-32 checksum (and not compressed): the read must fail.
+func TestFletcher32(t *testing.T) {
+	path := beamtest.Testdata("formats", "nc4_types.nc")
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := open(t, path)
+	var v netcdf.Var
+	for _, x := range f.Vars() {
+		if x.Name == "v_u2" { // fletcher32 only, chunks (5, 4)
+			v = x
+		}
+	}
+	row := make([]byte, 8) // the first chunk's first row: 4 values
+	if err := f.Read("v_u2", []int64{0, 0}, []int64{1, 4}, row); err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(whole, row)
+	if at < 0 || bytes.Count(whole, row) != 1 {
+		t.Fatalf("cannot find the chunk's bytes in the file")
+	}
+	whole[at+1] ^= 0x40
+	bad, err := netcdf.Open(bytes.NewReader(whole), int64(len(whole)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readVar(bad, v); err == nil || !strings.Contains(err.Error(), "fletcher32 checksum mismatch") {
+		t.Fatalf("got %v, want a checksum error", err)
+	}
+}
+
+func openAndReadAll(t *testing.T, data []byte) {
+	t.Helper()
+	nc, err := netcdf.Open(bytes.NewReader(data), int64(len(data)), "fuzz.nc")
+	if err != nil {
+		if !strings.Contains(err.Error(), "fuzz.nc") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+		return
+	}
+	for _, v := range nc.Vars() {
+		size := int64(v.Type.Size())
+		for _, s := range v.Shape {
+			size *= s
+		}
+		if size > 64<<20 || size < 0 {
+			continue // a corrupt shape; reading it is the caller's choice
+		}
+		_ = nc.Read(v.Name, make([]int64, len(v.Shape)), v.Shape, make([]byte, size))
+	}
+}
+
+func FuzzOpenNetCDF4(f *testing.F) {
+	for _, path := range nc4Fixtures(f) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(openAndReadAll)
+}
