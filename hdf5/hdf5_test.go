@@ -1,0 +1,61 @@
+package hdf5
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestLookup3 checks the metadata checksum against the test vectors of
+// lookup3.c's driver.
+func TestLookup3(t *testing.T) {
+	tests := []struct {
+		in   string
+		want uint32
+	}{
+		{"", 0xdeadbeef},
+		{"Four score and seven years ago", 0x17770551},
+	}
+	for _, tc := range tests {
+		if got := lookup3([]byte(tc.in)); got != tc.want {
+			t.Errorf("lookup3(%q) = %#x, want %#x", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestUnshuffle(t *testing.T) {
+	tests := []struct {
+		size     int
+		shuffled []byte
+		want     []byte
+	}{
+		{2, []byte{1, 3, 5, 2, 4, 6}, []byte{1, 2, 3, 4, 5, 6}},
+		{4, []byte{1, 5, 2, 6, 3, 7, 4, 8, 9}, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}}, // a trailing partial element stays
+		{1, []byte{7, 8}, []byte{7, 8}},
+		{8, []byte{1, 2, 3}, []byte{1, 2, 3}}, // shorter than one element
+	}
+	for _, tc := range tests {
+		if got := unshuffle(tc.shuffled, tc.size); !bytes.Equal(got, tc.want) {
+			t.Errorf("unshuffle(%v, %d) = %v, want %v", tc.shuffled, tc.size, got, tc.want)
+		}
+	}
+}
+
+func TestCopyBlock(t *testing.T) {
+	// src is 3x4 of 1-byte elements 0..11; copy its 2x2 box at (1,1) into
+	// a 3x3 destination at (0,1).
+	src := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	dst := make([]byte, 9)
+	copyBlock(dst, []uint64{3, 3}, []uint64{0, 1}, src, []uint64{3, 4}, []uint64{1, 1}, []uint64{2, 2}, 1)
+	want := []byte{0, 5, 6, 0, 9, 10, 0, 0, 0}
+	if !bytes.Equal(dst, want) {
+		t.Errorf("got %v, want %v", dst, want)
+	}
+}
+
+func TestNotHDF5(t *testing.T) {
+	for _, b := range [][]byte{nil, []byte("CDF\x01"), bytes.Repeat([]byte{0}, 4096), []byte(Signature)} {
+		if _, err := Open(bytes.NewReader(b), int64(len(b))); err == nil {
+			t.Errorf("Open(%q...) succeeded", b[:min(len(b), 8)])
+		}
+	}
+}
