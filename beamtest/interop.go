@@ -15,7 +15,7 @@ const Python = "/usr/bin/python3"
 // RequirePython returns Python if it can import modules, and otherwise
 // skips the test with a loud message — or fails it when the CI environment
 // variable is set, because CI installs the stack and must never skip.
-func RequirePython(t *testing.T, modules ...string) string {
+func RequirePython(t testing.TB, modules ...string) string {
 	t.Helper()
 	if len(modules) == 0 {
 		modules = []string{"xarray", "zarr", "numcodecs", "netCDF4", "dask"}

@@ -25,7 +25,8 @@ type Dataset struct {
 	once     sync.Once
 	chunks   map[uint64]chunkRef // by linear index over the chunk grid of Dims
 	indexErr error
-	inflate  sync.Pool
+	inflate  sync.Pool // zlib readers
+	scratch  sync.Pool // *[]byte inflate outputs
 }
 
 // chunkRef locates one stored chunk.

@@ -164,7 +164,12 @@ func (d *Dataset) readChunked(start, count []uint64, dst []byte) error {
 			lin = lin*grid[i] + c[i]
 		}
 		ref, ok := chunks[lin]
-		if ok {
+		if ok && whole(lo, ext, count, chunk) {
+			// The hyperslab is exactly this chunk: decode straight into dst.
+			if _, err := d.chunk(ref, c, chunkElems, dst); err != nil {
+				return err
+			}
+		} else if ok {
 			if buf, err = d.chunk(ref, c, chunkElems, buf); err != nil {
 				return err
 			}
@@ -183,6 +188,17 @@ func (d *Dataset) readChunked(start, count []uint64, dst []byte) error {
 			return nil
 		}
 	}
+}
+
+// whole reports whether the box at lo of extent ext is all of a hyperslab
+// of shape count and all of a chunk.
+func whole(lo, ext, count, chunk []uint64) bool {
+	for i := range lo {
+		if lo[i] != 0 || ext[i] != count[i] || ext[i] != chunk[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func slicesClone(s []uint64) []uint64 { return append([]uint64(nil), s...) }
@@ -247,9 +263,23 @@ func (d *Dataset) isEdge(coord []uint64) bool {
 var errChecksum = errors.New("fletcher32 checksum mismatch")
 
 // decode undoes the filters (in reverse pipeline order) on raw; the result
-// must be want bytes long.
+// must be want bytes long and is written to buf (reallocated if too small).
 func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64, buf []byte) ([]byte, error) {
+	if uint64(cap(buf)) < want {
+		buf = make([]byte, want)
+	}
+	buf = buf[:want]
 	data := raw
+	var scratch *[]byte // the inflate output, returned to the pool at the end
+	defer func() {
+		if scratch != nil {
+			d.scratch.Put(scratch)
+		}
+	}()
+	last := 0 // the last filter to undo: the first applied
+	for last < len(filters) && mask&(1<<uint(last)) != 0 {
+		last++
+	}
 	for i := len(filters) - 1; i >= 0; i-- {
 		if mask&(1<<uint(i)) != 0 {
 			continue
@@ -272,12 +302,25 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 			if len(filters[i].values) > 0 && filters[i].values[0] > 0 {
 				size = int(filters[i].values[0])
 			}
-			data = unshuffle(data, size)
+			out := buf
+			if i != last || uint64(len(data)) != want {
+				out = make([]byte, len(data))
+			}
+			unshuffle(out, data, size)
+			data = out
 		case filterDeflate:
-			out, err := d.inflateAll(data, want+64)
+			if scratch == nil {
+				if p, ok := d.scratch.Get().(*[]byte); ok {
+					scratch = p
+				} else {
+					scratch = new([]byte)
+				}
+			}
+			out, err := d.inflateAll(data, want+64, *scratch)
 			if err != nil {
 				return nil, fmt.Errorf("deflate: %w", err)
 			}
+			*scratch = out[:cap(out)]
 			data = out
 		case filterZstd:
 			dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(want+64))
@@ -297,17 +340,15 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 	if uint64(len(data)) != want {
 		return nil, fmt.Errorf("decoded to %d bytes, want %d", len(data), want)
 	}
-	if uint64(cap(buf)) < want {
-		buf = make([]byte, want)
+	if want > 0 && &data[0] != &buf[0] {
+		copy(buf, data)
 	}
-	buf = buf[:want]
-	copy(buf, data)
 	return buf, nil
 }
 
-// inflateAll decompresses a zlib stream of at most limit bytes, reusing
-// decompressors between chunks.
-func (d *Dataset) inflateAll(data []byte, limit uint64) ([]byte, error) {
+// inflateAll decompresses a zlib stream of at most limit bytes into out
+// (reallocated if too small), reusing decompressors between chunks.
+func (d *Dataset) inflateAll(data []byte, limit uint64, out []byte) ([]byte, error) {
 	src := bytes.NewReader(data)
 	var zr io.ReadCloser
 	if r, ok := d.inflate.Get().(io.ReadCloser); ok {
@@ -322,7 +363,10 @@ func (d *Dataset) inflateAll(data []byte, limit uint64) ([]byte, error) {
 		}
 		zr = r
 	}
-	out := make([]byte, limit)
+	if uint64(cap(out)) < limit {
+		out = make([]byte, limit)
+	}
+	out = out[:limit]
 	n, err := io.ReadFull(zr, out)
 	if err == nil {
 		return nil, errors.New("decompressed data longer than the chunk")
@@ -334,23 +378,41 @@ func (d *Dataset) inflateAll(data []byte, limit uint64) ([]byte, error) {
 	return out[:n], nil
 }
 
-// unshuffle undoes HDF5's byte shuffle: the stream holds byte 0 of every
-// element, then byte 1 of every element, and so on; bytes past the last
-// whole element are copied as they are.
-func unshuffle(b []byte, size int) []byte {
-	if size <= 1 || len(b) < size {
-		return b
+// unshuffle undoes HDF5's byte shuffle of src into dst (as long as src):
+// the stream holds byte 0 of every element, then byte 1 of every element,
+// and so on; bytes past the last whole element are copied as they are.
+func unshuffle(dst, src []byte, size int) {
+	n := len(src) / size
+	if size <= 1 || n == 0 {
+		copy(dst, src)
+		return
 	}
-	n := len(b) / size
-	out := make([]byte, len(b))
-	for j := range size {
-		plane := b[j*n : (j+1)*n]
-		for i, x := range plane {
-			out[i*size+j] = x
+	switch size {
+	case 2:
+		lo, hi := src[:n], src[n:2*n]
+		out := dst[:2*n]
+		for i := range lo {
+			out[2*i] = lo[i]
+			out[2*i+1] = hi[i]
+		}
+	case 4:
+		b0, b1, b2, b3 := src[:n], src[n:2*n], src[2*n:3*n], src[3*n:4*n]
+		out := dst[:4*n]
+		for i := range b0 {
+			out[4*i] = b0[i]
+			out[4*i+1] = b1[i]
+			out[4*i+2] = b2[i]
+			out[4*i+3] = b3[i]
+		}
+	default:
+		for j := range size {
+			plane := src[j*n : (j+1)*n]
+			for i, x := range plane {
+				dst[i*size+j] = x
+			}
 		}
 	}
-	copy(out[n*size:], b[n*size:])
-	return out
+	copy(dst[n*size:len(src)], src[n*size:])
 }
 
 // copyBlock copies the box of extent ext at srcOff in src (of shape
