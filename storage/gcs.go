@@ -1,0 +1,174 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"sync"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/iterator"
+)
+
+// gcsClients holds the process's Cloud Storage clients, made on first use:
+// one per value of STORAGE_EMULATOR_HOST (normally just one). The client
+// library reads that variable and application-default credentials itself.
+var gcsClients struct {
+	sync.Mutex
+	byHost map[string]*storage.Client
+}
+
+func gcsClient() (*storage.Client, error) {
+	host := os.Getenv("STORAGE_EMULATOR_HOST")
+	gcsClients.Lock()
+	defer gcsClients.Unlock()
+	if c, ok := gcsClients.byHost[host]; ok {
+		return c, nil
+	}
+	// JSON API reads, which emulators serve as Cloud Storage does; the
+	// default XML API reads reach emulators only through a public host name.
+	c, err := storage.NewClient(context.Background(), storage.WithJSONReads())
+	if err != nil {
+		return nil, err
+	}
+	if gcsClients.byHost == nil {
+		gcsClients.byHost = map[string]*storage.Client{}
+	}
+	gcsClients.byHost[host] = c
+	return c, nil
+}
+
+// gcsFS is one bucket; paths are object names.
+type gcsFS struct{ bucket *storage.BucketHandle }
+
+func newGCS(_ context.Context, bucket string) (gcsFS, error) {
+	c, err := gcsClient()
+	if err != nil {
+		return gcsFS{}, fmt.Errorf("cloud storage client: %w", err)
+	}
+	return gcsFS{bucket: c.Bucket(bucket)}, nil
+}
+
+// gcsError maps a missing object to fs.ErrNotExist.
+func gcsError(name string, err error) error {
+	if errors.Is(err, storage.ErrObjectNotExist) || errors.Is(err, storage.ErrBucketNotExist) {
+		return fmt.Errorf("gs object %s: %w (%w)", name, err, fs.ErrNotExist)
+	}
+	return fmt.Errorf("gs object %s: %w", name, err)
+}
+
+type gcsReader struct {
+	ctx   context.Context
+	obj   *storage.ObjectHandle
+	attrs *storage.ObjectAttrs
+}
+
+func (r *gcsReader) Size() int64  { return r.attrs.Size }
+func (r *gcsReader) Close() error { return nil }
+
+func (r *gcsReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= r.attrs.Size {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), r.attrs.Size-off)
+	rr, err := r.obj.NewRangeReader(r.ctx, off, n)
+	if err != nil {
+		return 0, gcsError(r.attrs.Name, err)
+	}
+	defer rr.Close()
+	got, err := io.ReadFull(rr, p[:n])
+	if err != nil {
+		return got, fmt.Errorf("gs object %s: reading %d bytes at %d: %w", r.attrs.Name, n, off, err)
+	}
+	if got < len(p) {
+		return got, io.EOF
+	}
+	return got, nil
+}
+
+func (g gcsFS) open(ctx context.Context, path string) (Reader, error) {
+	obj := g.bucket.Object(path)
+	attrs, err := obj.Attrs(ctx)
+	if err != nil {
+		return nil, gcsError(path, err)
+	}
+	return &gcsReader{ctx: context.WithoutCancel(ctx), obj: obj, attrs: attrs}, nil
+}
+
+func (g gcsFS) stat(ctx context.Context, path string) (int64, error) {
+	attrs, err := g.bucket.Object(path).Attrs(ctx)
+	if err != nil {
+		return 0, gcsError(path, err)
+	}
+	return attrs.Size, nil
+}
+
+// gcsWriter uploads an object, which Cloud Storage makes visible only when
+// the upload completes; Abort cancels the upload so nothing appears.
+type gcsWriter struct {
+	*storage.Writer
+	cancel context.CancelFunc
+}
+
+func (g gcsFS) create(ctx context.Context, path string) (objectWriter, error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w := g.bucket.Object(path).NewWriter(ctx)
+	return &gcsWriter{Writer: w, cancel: cancel}, nil
+}
+
+func (w *gcsWriter) Close() error {
+	defer w.cancel()
+	return w.Writer.Close()
+}
+
+func (w *gcsWriter) Abort() {
+	w.cancel()
+	_ = w.Writer.Close()
+}
+
+func (g gcsFS) list(ctx context.Context, prefix string) ([]string, error) {
+	it := g.bucket.Objects(ctx, &storage.Query{Prefix: prefix})
+	var out []string
+	for {
+		attrs, err := it.Next()
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			return nil, gcsError(prefix+"*", err)
+		}
+		out = append(out, attrs.Name)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (g gcsFS) remove(ctx context.Context, path string) error {
+	if err := g.bucket.Object(path).Delete(ctx); err != nil {
+		return gcsError(path, err)
+	}
+	return nil
+}
+
+func (g gcsFS) removeAll(ctx context.Context, prefix string) error {
+	if prefix != "" {
+		prefix += "/"
+	}
+	names, err := g.list(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := g.remove(ctx, n); err != nil && !isNotExist(err) {
+			return err
+		}
+	}
+	return nil
+}

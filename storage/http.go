@@ -1,0 +1,279 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// httpClient is shared by every HTTP read of the process (it holds the
+// connection pool); it is made once and never changed.
+var httpClient = sync.OnceValue(func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return &http.Client{Transport: t}
+})
+
+// httpFS reads http:// and https:// URLs.
+type httpFS struct{}
+
+var errReadOnly = errors.New("HTTP locations are read-only")
+
+func (httpFS) create(context.Context, string) (objectWriter, error) { return nil, errReadOnly }
+func (httpFS) list(context.Context, string) ([]string, error)       { return nil, errReadOnly }
+func (httpFS) remove(context.Context, string) error                 { return errReadOnly }
+func (httpFS) removeAll(context.Context, string) error              { return errReadOnly }
+
+// response is one HTTP exchange of an attempt, with the stall timer that
+// abandons it when nothing arrives for the policy's timeout.
+type response struct {
+	*http.Response
+	cancel   context.CancelFunc
+	timer    *time.Timer
+	timedOut *atomic.Bool
+	timeout  time.Duration
+}
+
+// Read reads the body, restarting the stall timer on progress.
+func (r *response) Read(p []byte) (int, error) {
+	n, err := r.Body.Read(p)
+	if n > 0 {
+		r.timer.Reset(r.timeout)
+	}
+	if err != nil && err != io.EOF && r.timedOut.Load() {
+		err = fmt.Errorf("no data for %v (timed out): %w", r.timeout, err)
+	}
+	return n, err
+}
+
+func (r *response) Close() {
+	r.timer.Stop()
+	r.Body.Close()
+	r.cancel()
+}
+
+// send makes one request; failures come back classified (permanentError
+// for those not worth retrying). rng is a Range header value or "".
+func send(ctx context.Context, timeout time.Duration, method, url, rng string) (*response, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	timedOut := new(atomic.Bool)
+	timer := time.AfterFunc(timeout, func() { timedOut.Store(true); cancel() })
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		timer.Stop()
+		cancel()
+		return nil, &permanentError{err}
+	}
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	resp, err := httpClient().Do(req)
+	if err != nil {
+		timer.Stop()
+		cancel()
+		if timedOut.Load() {
+			return nil, fmt.Errorf("%s %s: no response for %v (timed out)", method, url, timeout)
+		}
+		return nil, fmt.Errorf("%s %s: %w", method, url, err)
+	}
+	r := &response{Response: resp, cancel: cancel, timer: timer, timedOut: timedOut, timeout: timeout}
+	switch {
+	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusPartialContent:
+		return r, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
+		r.Close()
+		err := fmt.Errorf("%s %s: %s", method, url, resp.Status)
+		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
+			return nil, &retryAfterError{err: err, delay: time.Duration(s) * time.Second}
+		}
+		return nil, err
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		r.Close()
+		return nil, &permanentError{fmt.Errorf("%s %s: %s (%w)", method, url, resp.Status, fs.ErrNotExist)}
+	default:
+		r.Close()
+		return nil, &permanentError{fmt.Errorf("%s %s: %s", method, url, resp.Status)}
+	}
+}
+
+func (httpFS) stat(ctx context.Context, url string) (int64, error) {
+	var size int64
+	err := withRetries(ctx, url, func(ctx context.Context, timeout time.Duration) error {
+		resp, err := send(ctx, timeout, http.MethodHead, url, "")
+		if err != nil {
+			return err
+		}
+		resp.Close()
+		if resp.ContentLength >= 0 && resp.StatusCode == http.StatusOK {
+			size = resp.ContentLength
+			return nil
+		}
+		// No length from HEAD: ask for one byte and read the total from
+		// Content-Range.
+		resp, err = send(ctx, timeout, http.MethodGet, url, "bytes=0-0")
+		if err != nil {
+			return err
+		}
+		defer resp.Close()
+		if n, ok := totalFromContentRange(resp.Header.Get("Content-Range")); ok {
+			size = n
+			return nil
+		}
+		if resp.StatusCode == http.StatusOK && resp.ContentLength >= 0 {
+			size = resp.ContentLength
+			return nil
+		}
+		return &permanentError{fmt.Errorf("GET %s: the server gives no length", url)}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return size, nil
+}
+
+// totalFromContentRange parses "bytes 0-0/12345".
+func totalFromContentRange(h string) (int64, bool) {
+	_, total, ok := strings.Cut(h, "/")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(total, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// httpReader reads ranges of a URL. Small reads (the headers and metadata
+// a netCDF reader walks) go through a cache of a few blocks, so they cost
+// one request per block rather than one each.
+type httpReader struct {
+	ctx  context.Context
+	url  string
+	size int64
+
+	mu     sync.Mutex
+	blocks map[int64][]byte
+	order  []int64 // least recently used first
+}
+
+const (
+	httpBlock      = 512 << 10
+	httpBlocks     = 8
+	httpSmallRead  = 64 << 10
+	maxIgnoredSkip = 64 << 20 // bytes a server ignoring Range may make us skip
+)
+
+func (httpFS) open(ctx context.Context, url string) (Reader, error) {
+	size, err := httpFS{}.stat(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return &httpReader{ctx: context.WithoutCancel(ctx), url: url, size: size, blocks: map[int64][]byte{}}, nil
+}
+
+func (r *httpReader) Size() int64  { return r.size }
+func (r *httpReader) Close() error { return nil }
+
+func (r *httpReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("GET %s: negative offset", r.url)
+	}
+	if off >= r.size {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), r.size-off))
+	var err error
+	if n <= httpSmallRead {
+		err = r.readCached(p[:n], off)
+	} else {
+		err = r.fetch(p[:n], off)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (r *httpReader) readCached(p []byte, off int64) error {
+	for len(p) > 0 {
+		idx := off / httpBlock
+		b, err := r.block(idx)
+		if err != nil {
+			return err
+		}
+		c := copy(p, b[off-idx*httpBlock:])
+		p, off = p[c:], off+int64(c)
+	}
+	return nil
+}
+
+func (r *httpReader) block(idx int64) ([]byte, error) {
+	r.mu.Lock()
+	if b, ok := r.blocks[idx]; ok {
+		for i, x := range r.order {
+			if x == idx {
+				r.order = append(append(r.order[:i:i], r.order[i+1:]...), idx)
+				break
+			}
+		}
+		r.mu.Unlock()
+		return b, nil
+	}
+	r.mu.Unlock()
+	start := idx * httpBlock
+	b := make([]byte, min(httpBlock, r.size-start))
+	if err := r.fetch(b, start); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.blocks[idx]; !ok {
+		if len(r.order) >= httpBlocks {
+			delete(r.blocks, r.order[0])
+			r.order = r.order[1:]
+		}
+		r.blocks[idx] = b
+		r.order = append(r.order, idx)
+	}
+	return b, nil
+}
+
+// fetch reads exactly len(p) bytes at off with one ranged GET per attempt.
+func (r *httpReader) fetch(p []byte, off int64) error {
+	rng := fmt.Sprintf("bytes=%d-%d", off, off+int64(len(p))-1)
+	return withRetries(r.ctx, r.url, func(ctx context.Context, timeout time.Duration) error {
+		resp, err := send(ctx, timeout, http.MethodGet, r.url, rng)
+		if err != nil {
+			return err
+		}
+		defer resp.Close()
+		if resp.StatusCode == http.StatusOK && off > 0 { // the server ignored Range
+			if off > maxIgnoredSkip {
+				return &permanentError{fmt.Errorf("GET %s: the server ignores Range requests", r.url)}
+			}
+			if _, err := io.CopyN(io.Discard, resp, off); err != nil {
+				return fmt.Errorf("GET %s: %w", r.url, err)
+			}
+		}
+		got, err := io.ReadFull(resp, p)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return fmt.Errorf("GET %s: truncated: got %d of %d bytes at offset %d", r.url, got, len(p), off)
+		}
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", r.url, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,119 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// localFS is the local file system. Paths use the OS separator.
+type localFS struct{}
+
+type localReader struct {
+	*os.File
+	size int64
+}
+
+func (r localReader) Size() int64 { return r.size }
+
+func (localFS) open(_ context.Context, path string) (Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory", path)
+	}
+	return localReader{File: f, size: st.Size()}, nil
+}
+
+func (localFS) stat(_ context.Context, path string) (int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if st.IsDir() {
+		return 0, fmt.Errorf("%s: is a directory", path)
+	}
+	return st.Size(), nil
+}
+
+// localWriter writes to a temporary file beside the destination and renames
+// it over the destination on Close.
+type localWriter struct {
+	*os.File
+	dst string
+}
+
+func (localFS) create(_ context.Context, path string) (objectWriter, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+randomSuffix()+"-*")
+	if err != nil {
+		return nil, err
+	}
+	return &localWriter{File: f, dst: path}, nil
+}
+
+func (w *localWriter) Close() error {
+	if err := w.File.Close(); err != nil {
+		os.Remove(w.Name())
+		return err
+	}
+	if err := os.Rename(w.Name(), w.dst); err != nil {
+		os.Remove(w.Name())
+		return err
+	}
+	return nil
+}
+
+func (w *localWriter) Abort() {
+	w.File.Close()
+	os.Remove(w.Name())
+}
+
+func (localFS) list(_ context.Context, prefix string) ([]string, error) {
+	root := filepath.Clean(prefix)
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() || strings.Contains(d.Name(), ".tmp-") {
+			return nil
+		}
+		out = append(out, filepath.ToSlash(p))
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func (localFS) remove(_ context.Context, path string) error { return os.Remove(path) }
+
+func (localFS) removeAll(_ context.Context, prefix string) error { return os.RemoveAll(prefix) }
+
+func randomSuffix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

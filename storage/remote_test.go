@@ -1,0 +1,292 @@
+package storage_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/storage/storagetest"
+)
+
+// fastRetry keeps the tests quick: millisecond backoffs, a short stall
+// timeout.
+func fastRetry(ctx context.Context) context.Context {
+	return storage.WithRetry(ctx, storage.Retry{Attempts: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond, Timeout: 300 * time.Millisecond})
+}
+
+func payload(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+// fault decides how the server answers request number i (from 1).
+type fault func(i int, w http.ResponseWriter, r *http.Request, body []byte) bool
+
+func serve(t *testing.T, body []byte, f fault) (url string, requests *atomic.Int32) {
+	t.Helper()
+	requests = new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(requests.Add(1))
+		if f != nil && f(i, w, r, body) {
+			return
+		}
+		http.ServeContent(w, r, "data.nc", time.Time{}, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/data.nc", requests
+}
+
+var (
+	status = func(code, times int) fault {
+		return func(i int, w http.ResponseWriter, r *http.Request, _ []byte) bool {
+			if i <= times {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(code)
+				return true
+			}
+			return false
+		}
+	}
+	// reset sends half the body, then drops the connection.
+	reset = func(times int) fault {
+		return func(i int, w http.ResponseWriter, r *http.Request, body []byte) bool {
+			if i > times || r.Method != http.MethodGet {
+				return false
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(body[:len(body)/2])
+			w.(http.Flusher).Flush()
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+			return true
+		}
+	}
+	// short announces the whole length but sends less.
+	short = func(times int) fault {
+		return func(i int, w http.ResponseWriter, r *http.Request, body []byte) bool {
+			if i > times || r.Method != http.MethodGet {
+				return false
+			}
+			conn, buf, _ := w.(http.Hijacker).Hijack()
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(body))
+			buf.Write(body[:len(body)/3])
+			buf.Flush()
+			conn.Close()
+			return true
+		}
+	}
+	slow = func(times int) fault {
+		return func(i int, w http.ResponseWriter, r *http.Request, _ []byte) bool {
+			if i > times {
+				return false
+			}
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+			return true
+		}
+	}
+	ignoreRange = func(i int, w http.ResponseWriter, r *http.Request, body []byte) bool {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+		return true
+	}
+	withMD5 = func(sum []byte) fault {
+		return func(i int, w http.ResponseWriter, r *http.Request, body []byte) bool {
+			w.Header().Set("Content-MD5", base64.StdEncoding.EncodeToString(sum))
+			return false
+		}
+	}
+)
+
+// TestHTTPFaults reads and copies through servers that misbehave: the
+// bytes come out right after retries, or the failure is clear and quick.
+func TestHTTPFaults(t *testing.T) {
+	body := payload(300_000)
+	tests := []struct {
+		name  string
+		fault fault
+		err   string // "" when the read must succeed
+	}{
+		{"503 twice", status(http.StatusServiceUnavailable, 2), ""},
+		{"429 with Retry-After", status(http.StatusTooManyRequests, 1), ""},
+		{"connection reset mid-body", reset(2), ""},
+		{"body shorter than Content-Length", short(2), ""},
+		{"slower than the timeout", slow(1), ""},
+		{"server ignores Range", ignoreRange, ""},
+		{"404", status(http.StatusNotFound, 100), "404 Not Found"},
+		{"403", status(http.StatusForbidden, 100), "403 Forbidden"},
+		{"always 500", status(http.StatusInternalServerError, 100), "gave up after 4 attempts"},
+		{"wrong Content-MD5", withMD5(make([]byte, 16)), "md5 checksum mismatch"},
+		{"right Content-MD5", withMD5(func() []byte { s := md5.Sum(body); return s[:] }()), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url, requests := serve(t, body, tc.fault)
+			var retries atomic.Int32
+			ctx := storage.WithRetryObserver(fastRetry(context.Background()), func(u string, attempt int, err error) {
+				retries.Add(1)
+			})
+			dst := filepath.Join(t.TempDir(), "copy.nc")
+			n, err := storage.Copy(ctx, url, dst)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), url) {
+					t.Fatalf("Copy: %v, want an error naming %s and saying %q", err, url, tc.err)
+				}
+				if strings.HasPrefix(tc.name, "40") && requests.Load() != 1 {
+					t.Errorf("%d requests for a %s, want 1", requests.Load(), tc.name)
+				}
+				if _, err := os.Stat(dst); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("a failed copy left %s behind", dst)
+				}
+				if left, _ := filepath.Glob(filepath.Join(filepath.Dir(dst), "*")); len(left) != 0 {
+					t.Errorf("a failed copy left %v", left)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Copy: %v", err)
+			}
+			got, _ := os.ReadFile(dst)
+			if n != int64(len(body)) || !bytes.Equal(got, body) {
+				t.Fatalf("copied %d bytes, equal %v", n, bytes.Equal(got, body))
+			}
+			if strings.Contains(tc.name, "twice") && retries.Load() != 2 {
+				t.Errorf("%d retries observed, want 2", retries.Load())
+			}
+			// Ranged reads through the same misbehaviour.
+			requests.Store(0)
+			r, err := storage.OpenReader(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rng := range [][2]int{{0, 16}, {1000, 70_000}, {250_000, 50_000}, {299_990, 10}} {
+				p := make([]byte, rng[1])
+				if _, err := r.ReadAt(p, int64(rng[0])); err != nil {
+					t.Fatalf("ReadAt %v: %v", rng, err)
+				}
+				if !bytes.Equal(p, body[rng[0]:rng[0]+rng[1]]) {
+					t.Fatalf("ReadAt %v: wrong bytes", rng)
+				}
+			}
+		})
+	}
+}
+
+func TestHTTPNotFoundIsNotExist(t *testing.T) {
+	url, _ := serve(t, nil, status(http.StatusNotFound, 100))
+	if _, err := storage.Stat(context.Background(), url); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Stat: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := storage.NewStore(context.Background(), url); err == nil {
+		t.Fatal("a store on an HTTP URL was accepted")
+	}
+}
+
+// TestGCS runs the store, reader and copies against a fake Cloud Storage
+// server through the real client.
+func TestGCS(t *testing.T) {
+	ctx := context.Background()
+	bucket := storagetest.FakeGCS(t, "zarrforge-test")
+	st, err := storage.NewStore(ctx, bucket+"/stores/a.zarr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{".zgroup", "sst/.zarray", "sst/0.0.0", "time/0"} {
+		if err := st.Put(ctx, k, []byte("v:"+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := st.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{".zgroup", "sst/.zarray", "sst/0.0.0", "time/0"}; !slices.Equal(keys, want) {
+		t.Fatalf("List = %v, want %v", keys, want)
+	}
+	if b, err := st.Get(ctx, "sst/0.0.0"); err != nil || string(b) != "v:sst/0.0.0" {
+		t.Fatalf("Get = %q, %v", b, err)
+	}
+	if _, err := st.Get(ctx, "nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Get missing: %v, want fs.ErrNotExist", err)
+	}
+	if ok, err := st.Exists(ctx, "time/0"); !ok || err != nil {
+		t.Fatalf("Exists = %v, %v", ok, err)
+	}
+	// A failed streaming write leaves nothing.
+	err = st.PutFrom(ctx, "half", func(w io.Writer) error {
+		w.Write([]byte("partial"))
+		return errors.New("source broke")
+	})
+	if err == nil {
+		t.Fatal("PutFrom succeeded")
+	}
+	if ok, _ := st.Exists(ctx, "half"); ok {
+		t.Fatal("a failed PutFrom left an object")
+	}
+	if err := st.Delete(ctx, "time/0"); err != nil {
+		t.Fatal(err)
+	}
+	// Copies: local → gs, http → gs, gs → local; ranged reads.
+	body := payload(200_000)
+	local := filepath.Join(t.TempDir(), "in.nc")
+	os.WriteFile(local, body, 0o644)
+	url, _ := serve(t, body, reset(1))
+	cctx := fastRetry(ctx)
+	for _, src := range []string{local, url} {
+		dst := bucket + "/cache/" + filepath.Base(src) + ".copy"
+		if n, err := storage.Copy(cctx, src, dst); err != nil || n != int64(len(body)) {
+			t.Fatalf("Copy %s: %d, %v", src, n, err)
+		}
+		r, err := storage.OpenReader(ctx, dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := make([]byte, 1000)
+		if _, err := r.ReadAt(p, 12345); err != nil || !bytes.Equal(p, body[12345:13345]) || r.Size() != int64(len(body)) {
+			t.Fatalf("ReadAt: %v", err)
+		}
+		back := filepath.Join(t.TempDir(), "back.nc")
+		if _, err := storage.Copy(ctx, dst, back); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(back); !bytes.Equal(got, body) {
+			t.Fatal("gs → local copy differs")
+		}
+	}
+	if _, err := storage.Stat(ctx, bucket+"/cache/missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Stat missing: %v", err)
+	}
+	if err := st.DeleteAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := st.List(ctx, ""); len(keys) != 0 {
+		t.Fatalf("after DeleteAll: %v", keys)
+	}
+	if n, err := storage.Stat(ctx, bucket+"/cache/in.nc.copy"); err != nil || n != int64(len(body)) {
+		t.Fatalf("DeleteAll removed objects outside the store: %d, %v", n, err)
+	}
+}
