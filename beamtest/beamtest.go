@@ -55,6 +55,27 @@ func RunOn(t *testing.T, runner string, build func(t *testing.T, s beam.Scope)) 
 	return err
 }
 
+// RunWithMetrics is RunOn that also returns the pipeline's counters in the
+// given namespace, by name (summed over steps).
+func RunWithMetrics(t *testing.T, runner, namespace string, build func(t *testing.T, s beam.Scope)) (map[string]int64, error) {
+	t.Helper()
+	p, s := beam.NewPipelineWithRoot()
+	build(t, s)
+	res, err := beam.Run(context.Background(), runner, p)
+	if err != nil {
+		return nil, err
+	}
+	counters := map[string]int64{}
+	if res != nil {
+		for _, c := range res.Metrics().AllMetrics().Counters() {
+			if c.Key.Namespace == namespace {
+				counters[c.Key.Name] += c.Result()
+			}
+		}
+	}
+	return counters, nil
+}
+
 // Root returns the repository's root directory.
 func Root() string {
 	_, file, _, _ := runtime.Caller(0)

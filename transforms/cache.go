@@ -21,11 +21,15 @@ func init() {
 	register.DoFn2x2[context.Context, plan.Input, plan.Input, error](&cacheFn{})
 }
 
-// CacheInputs copies every input into the cache at cacheURL and returns the
-// inputs with URL pointing at the cached copy. A copy already in the cache
-// with the source's size is reused. Copies are atomic: a cached name is never
-// a partial file. With an empty cacheURL the inputs are returned as they are
-// and read in place.
+// CacheInputs copies every input into the cache at cacheURL (a local path
+// or gs:// URL) and returns the inputs with URL pointing at the cached copy.
+// The inputs are reshuffled first, so that copies run in parallel across
+// workers. A copy already in the cache with the source's size is reused.
+// Copies are atomic (a cached name is never a partial file), checked against
+// the source's length and checksum where it gives one, and retried on
+// transient failures with backoff (storage.Retry); 404 and 403 fail at once.
+// With an empty cacheURL the inputs are returned as they are and read in
+// place, through the same retrying reader.
 func CacheInputs(s beam.Scope, cacheURL string, inputs beam.PCollection) beam.PCollection {
 	s = s.Scope("CacheInputs")
 	if cacheURL == "" {
@@ -45,16 +49,18 @@ func CacheName(sourceURL string) string {
 type cacheFn struct {
 	CacheURL string
 
-	hits, copied, bytes beam.Counter
+	hits, copied, bytes, retries beam.Counter
 }
 
 func (f *cacheFn) Setup() {
 	f.hits = beam.NewCounter(counterNamespace, "inputs_cache_hits")
 	f.copied = beam.NewCounter(counterNamespace, "inputs_cached")
 	f.bytes = beam.NewCounter(counterNamespace, "input_bytes_cached")
+	f.retries = beam.NewCounter(counterNamespace, "input_retries")
 }
 
 func (f *cacheFn) ProcessElement(ctx context.Context, in plan.Input) (plan.Input, error) {
+	ctx = countRetries(ctx, f.retries)
 	dst := storage.Join(f.CacheURL, CacheName(in.Source))
 	want, err := storage.Stat(ctx, in.URL)
 	if err != nil {
@@ -77,4 +83,13 @@ func (f *cacheFn) ProcessElement(ctx context.Context, in plan.Input) (plan.Input
 	}
 	in.URL = dst
 	return in, nil
+}
+
+// countRetries returns a context whose storage reads count each retry in c
+// and log it.
+func countRetries(ctx context.Context, c beam.Counter) context.Context {
+	return storage.WithRetryObserver(ctx, func(url string, attempt int, err error) {
+		c.Inc(ctx, 1)
+		log.Warnf(ctx, "retrying %s after attempt %d failed: %v", url, attempt, err)
+	})
 }

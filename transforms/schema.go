@@ -44,12 +44,16 @@ func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) be
 type describeFn struct {
 	Config SchemaConfig
 
-	described beam.Counter
+	described, retries beam.Counter
 }
 
-func (f *describeFn) Setup() { f.described = beam.NewCounter(counterNamespace, "inputs_described") }
+func (f *describeFn) Setup() {
+	f.described = beam.NewCounter(counterNamespace, "inputs_described")
+	f.retries = beam.NewCounter(counterNamespace, "input_retries")
+}
 
 func (f *describeFn) ProcessElement(ctx context.Context, in plan.Input) (plan.InputMeta, error) {
+	ctx = countRetries(ctx, f.retries)
 	r, err := storage.OpenReader(ctx, in.URL)
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)

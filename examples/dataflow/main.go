@@ -123,8 +123,8 @@ func printCounters(res beam.PipelineResult) {
 			n[c.Key.Name] += c.Result()
 		}
 	}
-	fmt.Fprintf(os.Stderr, "zarrforge: CacheInputs: %d inputs copied (%d bytes), %d already cached\n",
-		n["inputs_cached"], n["input_bytes_cached"], n["inputs_cache_hits"])
+	fmt.Fprintf(os.Stderr, "zarrforge: CacheInputs: %d inputs copied (%d bytes), %d already cached, %d retries\n",
+		n["inputs_cached"], n["input_bytes_cached"], n["inputs_cache_hits"], n["input_retries"])
 	fmt.Fprintf(os.Stderr, "zarrforge: DetermineSchema: %d inputs read\n", n["inputs_described"])
 	fmt.Fprintf(os.Stderr, "zarrforge: StoreChunks: %d chunks written (%d bytes)\n", n["chunks_written"], n["chunk_bytes_written"])
 }
