@@ -4,6 +4,8 @@
 //	go run ./examples/dataflow                       # the built-in sample recipe
 //	go run ./examples/dataflow --recipe oisst.yaml   # your recipe, on Prism
 //	go run ./examples/dataflow --recipe oisst.yaml --target /tmp/oisst.zarr --runner direct
+//	zarrforge --recipe oisst.yaml --runner dataflow --project P --region R \
+//	    --temp_location gs://B/tmp --staging_location gs://B/staging --worker_binary ./zarrforge
 //
 // With no --recipe it runs the sample recipe on the small sample files
 // shipped in the repository (embedded in this binary) and writes a local
@@ -23,8 +25,9 @@ import (
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // links the prism, direct and dataflow runners
 
 	"github.com/zarrforge/zarrforge/recipes"
 )
@@ -69,16 +72,42 @@ func run(ctx context.Context) error {
 	if runner == "" {
 		runner = "prism"
 	}
+	if err := checkRemote(runner, r); err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "zarrforge: running %d inputs into %s on %s\n", r.Pattern.NumInputs(), r.Target.URL, runner)
 	res, err := beamx.RunWithMetrics(ctx, p)
 	if err != nil {
 		return err
+	}
+	if f := flag.Lookup("dry_run"); runner == "dataflow" && f != nil && f.Value.String() == "true" {
+		fmt.Println("dry run: the job was translated, nothing was submitted")
+		return nil
+	}
+	if *jobopts.Async {
+		fmt.Printf("submitted; the job writes %s\n", r.Target.URL)
+		return nil
 	}
 	if res != nil {
 		printCounters(res)
 	}
 	fmt.Printf("wrote %s\n", r.Target.URL)
 	fmt.Printf("open it with: python3 -c 'import xarray; print(xarray.open_zarr(%q))'\n", r.Target.URL)
+	return nil
+}
+
+// checkRemote refuses, before anything is submitted, a Dataflow job whose
+// target or cache is on the submitting machine's disk: workers cannot see it.
+func checkRemote(runner string, r recipes.Recipe) error {
+	if runner != "dataflow" {
+		return nil
+	}
+	if !strings.HasPrefix(r.Target.URL, "gs://") {
+		return fmt.Errorf("recipe target.url: on Dataflow the target must be a gs:// URL, not %s", r.Target.URL)
+	}
+	if r.Cache != nil && r.Cache.URL != "" && !strings.HasPrefix(r.Cache.URL, "gs://") {
+		return fmt.Errorf("recipe cache.url: on Dataflow the cache must be a gs:// URL, not %s", r.Cache.URL)
+	}
 	return nil
 }
 

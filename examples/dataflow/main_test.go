@@ -10,6 +10,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/recipes"
 )
 
 func TestMain(m *testing.M) { ptest.Main(m) }
@@ -49,3 +50,38 @@ func TestRootCause(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestOISSTRecipe checks that the real-archive recipe loads and names the
+// archive's files.
+func TestOISSTRecipe(t *testing.T) {
+	r, err := recipes.Load("oisst-http.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := r.Pattern.Inputs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "https://www.ncei.noaa.gov/data/sea-surface-temperature-optimum-interpolation/v2.1/access/avhrr/198109/oisst-avhrr-v02r01.19810930.nc"
+	if len(in) != 30 || in[29].URL != want {
+		t.Fatalf("%d inputs, the last %s; want 30, the last %s", len(in), in[len(in)-1].URL, want)
+	}
+}
+
+func TestDataflowNeedsGCS(t *testing.T) {
+	r, err := recipes.Load("oisst-http.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkRemote("dataflow", r); err == nil || !strings.Contains(err.Error(), "target.url") {
+		t.Fatalf("got %v, want the local target refused", err)
+	}
+	r.Target.URL = "gs://bucket/oisst.zarr"
+	if err := checkRemote("dataflow", r); err == nil || !strings.Contains(err.Error(), "cache.url") {
+		t.Fatalf("got %v, want the local cache refused", err)
+	}
+	r.Cache.URL = "gs://bucket/cache"
+	if err := checkRemote("dataflow", r); err != nil {
+		t.Fatal(err)
+	}
+}
