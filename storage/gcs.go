@@ -50,7 +50,10 @@ func newGCS(_ context.Context, bucket string) (gcsFS, error) {
 	if err != nil {
 		return gcsFS{}, fmt.Errorf("cloud storage client: %w", err)
 	}
-	return gcsFS{bucket: c.Bucket(bucket)}, nil
+	// Every write of ours replaces a whole object with the same bytes when
+	// it is repeated, so uploads and deletes are as safe to retry as reads:
+	// retry them all on 429, 5xx and resets, not only the idempotent ones.
+	return gcsFS{bucket: c.Bucket(bucket).Retryer(storage.WithPolicy(storage.RetryAlways))}, nil
 }
 
 // gcsError maps a missing object to fs.ErrNotExist.
