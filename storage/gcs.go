@@ -64,36 +64,27 @@ func gcsError(name string, err error) error {
 	return fmt.Errorf("gs object %s: %w", name, err)
 }
 
+// gcsReader reads ranges of an object, small reads through a block cache.
 type gcsReader struct {
 	ctx   context.Context
 	obj   *storage.ObjectHandle
 	attrs *storage.ObjectAttrs
+	*blockCache
 }
 
-func (r *gcsReader) Size() int64  { return r.attrs.Size }
 func (r *gcsReader) Close() error { return nil }
 
-func (r *gcsReader) ReadAt(p []byte, off int64) (int, error) {
-	if off >= r.attrs.Size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	n := min(int64(len(p)), r.attrs.Size-off)
-	rr, err := r.obj.NewRangeReader(r.ctx, off, n)
+// fetch reads exactly len(p) bytes at off.
+func (r *gcsReader) fetch(p []byte, off int64) error {
+	rr, err := r.obj.NewRangeReader(r.ctx, off, int64(len(p)))
 	if err != nil {
-		return 0, gcsError(r.attrs.Name, err)
+		return gcsError(r.attrs.Name, err)
 	}
 	defer rr.Close()
-	got, err := io.ReadFull(rr, p[:n])
-	if err != nil {
-		return got, fmt.Errorf("gs object %s: reading %d bytes at %d: %w", r.attrs.Name, n, off, err)
+	if _, err := io.ReadFull(rr, p); err != nil {
+		return fmt.Errorf("gs object %s: reading %d bytes at %d: %w", r.attrs.Name, len(p), off, err)
 	}
-	if got < len(p) {
-		return got, io.EOF
-	}
-	return got, nil
+	return nil
 }
 
 func (g gcsFS) open(ctx context.Context, path string) (Reader, error) {
@@ -102,7 +93,9 @@ func (g gcsFS) open(ctx context.Context, path string) (Reader, error) {
 	if err != nil {
 		return nil, gcsError(path, err)
 	}
-	return &gcsReader{ctx: context.WithoutCancel(ctx), obj: obj, attrs: attrs}, nil
+	r := &gcsReader{ctx: context.WithoutCancel(ctx), obj: obj, attrs: attrs}
+	r.blockCache = newBlockCache("gs://"+attrs.Bucket+"/"+path, attrs.Size, r.fetch)
+	return r, nil
 }
 
 func (g gcsFS) stat(ctx context.Context, path string) (int64, error) {

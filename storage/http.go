@@ -149,106 +149,27 @@ func totalFromContentRange(h string) (int64, bool) {
 	return n, err == nil && n >= 0
 }
 
-// httpReader reads ranges of a URL. Small reads (the headers and metadata
-// a netCDF reader walks) go through a cache of a few blocks, so they cost
-// one request per block rather than one each.
+// httpReader reads ranges of a URL.
 type httpReader struct {
-	ctx  context.Context
-	url  string
-	size int64
-
-	mu     sync.Mutex
-	blocks map[int64][]byte
-	order  []int64 // least recently used first
+	ctx context.Context
+	url string
+	*blockCache
 }
 
-const (
-	httpBlock      = 512 << 10
-	httpBlocks     = 8
-	httpSmallRead  = 64 << 10
-	maxIgnoredSkip = 64 << 20 // bytes a server ignoring Range may make us skip
-)
+// maxIgnoredSkip is how many bytes a server ignoring Range may make us skip.
+const maxIgnoredSkip = 64 << 20
 
 func (httpFS) open(ctx context.Context, url string) (Reader, error) {
 	size, err := httpFS{}.stat(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	return &httpReader{ctx: context.WithoutCancel(ctx), url: url, size: size, blocks: map[int64][]byte{}}, nil
+	r := &httpReader{ctx: context.WithoutCancel(ctx), url: url}
+	r.blockCache = newBlockCache(url, size, r.fetch)
+	return r, nil
 }
 
-func (r *httpReader) Size() int64  { return r.size }
 func (r *httpReader) Close() error { return nil }
-
-func (r *httpReader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("GET %s: negative offset", r.url)
-	}
-	if off >= r.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(p)), r.size-off))
-	var err error
-	if n <= httpSmallRead {
-		err = r.readCached(p[:n], off)
-	} else {
-		err = r.fetch(p[:n], off)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func (r *httpReader) readCached(p []byte, off int64) error {
-	for len(p) > 0 {
-		idx := off / httpBlock
-		b, err := r.block(idx)
-		if err != nil {
-			return err
-		}
-		c := copy(p, b[off-idx*httpBlock:])
-		p, off = p[c:], off+int64(c)
-	}
-	return nil
-}
-
-func (r *httpReader) block(idx int64) ([]byte, error) {
-	r.mu.Lock()
-	if b, ok := r.blocks[idx]; ok {
-		for i, x := range r.order {
-			if x == idx {
-				r.order = append(append(r.order[:i:i], r.order[i+1:]...), idx)
-				break
-			}
-		}
-		r.mu.Unlock()
-		return b, nil
-	}
-	r.mu.Unlock()
-	start := idx * httpBlock
-	b := make([]byte, min(httpBlock, r.size-start))
-	if err := r.fetch(b, start); err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.blocks[idx]; !ok {
-		if len(r.order) >= httpBlocks {
-			delete(r.blocks, r.order[0])
-			r.order = r.order[1:]
-		}
-		r.blocks[idx] = b
-		r.order = append(r.order, idx)
-	}
-	return b, nil
-}
 
 // fetch reads exactly len(p) bytes at off with one ranged GET per attempt.
 func (r *httpReader) fetch(p []byte, off int64) error {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/storage/storagetest"
 )
@@ -288,5 +289,36 @@ func TestGCS(t *testing.T) {
 	}
 	if n, err := storage.Stat(ctx, bucket+"/cache/in.nc.copy"); err != nil || n != int64(len(body)) {
 		t.Fatalf("DeleteAll removed objects outside the store: %d, %v", n, err)
+	}
+}
+
+// TestFewRequestsForHeaders opens a netCDF-4 file over HTTP and reads every
+// variable: the hundreds of small metadata reads share a few cached blocks.
+func TestFewRequestsForHeaders(t *testing.T) {
+	path := filepath.Join("..", "testdata", "formats", "nc4_types.nc")
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, requests := serve(t, body, nil)
+	r, err := storage.OpenReader(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := netcdf.Open(r, r.Size(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range f.Vars() {
+		n := int64(v.Type.Size())
+		for _, s := range v.Shape {
+			n *= s
+		}
+		if err := f.Read(v.Name, make([]int64, len(v.Shape)), v.Shape, make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := requests.Load(); n > 3 { // HEAD, then one block for a 55 KB file
+		t.Errorf("%d requests for a %d-byte file", n, len(body))
 	}
 }

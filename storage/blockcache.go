@@ -1,0 +1,103 @@
+package storage
+
+import (
+	"fmt"
+	"io"
+	"sync"
+)
+
+// blockCache gives a remote object ReaderAt semantics with few requests:
+// small reads (the headers and metadata a netCDF reader walks) go through a
+// cache of a few aligned blocks, so they cost one request per block rather
+// than one each; large reads (chunk data) are fetched directly.
+type blockCache struct {
+	name  string
+	size  int64
+	fetch func(p []byte, off int64) error // reads exactly len(p) bytes at off
+
+	mu     sync.Mutex
+	blocks map[int64][]byte
+	order  []int64 // least recently used first
+}
+
+const (
+	cacheBlock     = 512 << 10
+	cacheBlocks    = 8
+	cacheSmallRead = 64 << 10
+)
+
+func newBlockCache(name string, size int64, fetch func(p []byte, off int64) error) *blockCache {
+	return &blockCache{name: name, size: size, fetch: fetch, blocks: map[int64][]byte{}}
+}
+
+func (c *blockCache) Size() int64 { return c.size }
+
+func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("%s: negative offset", c.name)
+	}
+	if off >= c.size {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), c.size-off))
+	var err error
+	if n <= cacheSmallRead {
+		err = c.readCached(p[:n], off)
+	} else {
+		err = c.fetch(p[:n], off)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (c *blockCache) readCached(p []byte, off int64) error {
+	for len(p) > 0 {
+		idx := off / cacheBlock
+		b, err := c.block(idx)
+		if err != nil {
+			return err
+		}
+		k := copy(p, b[off-idx*cacheBlock:])
+		p, off = p[k:], off+int64(k)
+	}
+	return nil
+}
+
+func (c *blockCache) block(idx int64) ([]byte, error) {
+	c.mu.Lock()
+	if b, ok := c.blocks[idx]; ok {
+		for i, x := range c.order {
+			if x == idx {
+				c.order = append(append(c.order[:i:i], c.order[i+1:]...), idx)
+				break
+			}
+		}
+		c.mu.Unlock()
+		return b, nil
+	}
+	c.mu.Unlock()
+	start := idx * cacheBlock
+	b := make([]byte, min(cacheBlock, c.size-start))
+	if err := c.fetch(b, start); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.blocks[idx]; !ok {
+		if len(c.order) >= cacheBlocks {
+			delete(c.blocks, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.blocks[idx] = b
+		c.order = append(c.order, idx)
+	}
+	return b, nil
+}
