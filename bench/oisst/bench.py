@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Runs the OISST benchmark in one go on this machine: our example program
+(default runner) and the reference xarray.open_mfdataset(...).chunk({"time": 30})
+.to_zarr(...) with numcodecs Zstd(level=1) on dask threads, over the same
+inputs. Prints wall time and peak RSS of both and their ratio, and checks
+that the two stores hold identical data.
+
+usage: /usr/bin/python3 bench/oisst/bench.py [N] [NLAT NLON]   (from the repository root)
+Inputs are made once under $TMPDIR/zarrforge-bench/ by make_inputs.py."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PY = "/usr/bin/python3"
+
+# Measures one command: wall seconds and the peak RSS of its process tree.
+MEASURE = """
+import resource, subprocess, sys, time, json
+t = time.perf_counter()
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+wall = time.perf_counter() - t
+if p.returncode:
+    sys.exit(p.stderr[-3000:])
+print(json.dumps({"wall": wall, "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+REFERENCE = """
+import sys, glob, numcodecs, xarray as xr
+files = sorted(glob.glob(sys.argv[1] + "/*.nc"))
+ds = xr.open_mfdataset(files, combine="nested", concat_dim="time").chunk({"time": 30})
+for v in ds.variables.values():  # keep the inputs' packing (int16, scale_factor, _FillValue)
+    v.encoding["compressor"] = numcodecs.Zstd(level=1)
+ds.to_zarr(sys.argv[2], consolidated=True, mode="w")
+"""
+
+COMPARE = """
+import sys, xarray as xr
+a = xr.open_zarr(sys.argv[1], mask_and_scale=False, decode_times=False).load()
+b = xr.open_zarr(sys.argv[2], mask_and_scale=False, decode_times=False).load()
+bad = [v for v in b.variables if v not in a.variables or not a[v].equals(b[v])]
+bad += [v for v in a.variables if v not in b.variables]
+print("identical data" if not bad else "DIFFERENT: " + ", ".join(sorted(set(bad))))
+sys.exit(1 if bad else 0)
+"""
+
+
+def measure(cmd):
+    out = subprocess.run([PY, "-c", MEASURE] + cmd, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit("failed: %s\n%s" % (" ".join(cmd), out.stderr))
+    return json.loads(out.stdout)
+
+
+def main():
+    args = sys.argv[1:]
+    n = int(args[0]) if args else 60
+    grid = args[1:3] if len(args) >= 3 else ["720", "1440"]
+    work = os.path.join(tempfile.gettempdir(), "zarrforge-bench")
+    inputs = os.path.join(work, "oisst-%d-%sx%s" % (n, grid[0], grid[1]))
+    subprocess.run([PY, os.path.join(ROOT, "bench", "oisst", "make_inputs.py"), inputs, str(n)] + grid, check=True)
+    binary = os.path.join(work, "zarrforge")
+    subprocess.run(["go", "build", "-o", binary, "./examples/dataflow"], cwd=ROOT, check=True)
+    keys = sorted(f[len("oisst."):-len(".nc")] for f in os.listdir(inputs) if f.endswith(".nc"))[:n]
+    ours, ref = os.path.join(work, "ours.zarr"), os.path.join(work, "reference.zarr")
+    recipe = os.path.join(work, "recipe.yaml")
+    with open(recipe, "w") as f:
+        f.write("pattern:\n  template: %s/oisst.{time}.nc\n  concat_dim: {name: time, keys: %s, nitems_per_file: 1}\n"
+                "target: {url: %s, chunks: {time: 30}, compressor: \"zstd:1\", mode: overwrite}\n"
+                % (inputs, json.dumps(keys), ours))
+    a = measure([binary, "--recipe", recipe])
+    b = measure([PY, "-c", REFERENCE, inputs, ref])
+    print("inputs: %d files of %s x %s in %s" % (n, grid[0], grid[1], inputs))
+    print("zarrforge:  %6.2f s  %7.0f MB peak RSS" % (a["wall"], a["rss_mb"]))
+    print("xarray+dask: %6.2f s  %7.0f MB peak RSS" % (b["wall"], b["rss_mb"]))
+    print("ratio (zarrforge / xarray): wall %.2f, RSS %.2f" % (a["wall"] / b["wall"], a["rss_mb"] / b["rss_mb"]))
+    sys.exit(subprocess.run([PY, "-c", COMPARE, ours, ref]).returncode)
+
+
+if __name__ == "__main__":
+    main()
