@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 )
 
 // maxChunkCount bounds the number of chunks of one dataset.
@@ -156,15 +157,24 @@ func unravel(i uint64, grid []uint64) []uint64 {
 	return out
 }
 
-// element decodes one fixed or extensible array element: an address, and
-// for filtered chunks the stored size and filter mask.
-func (d *Dataset) element(c *cursor, filtered bool, entrySize int, chunkBytes uint64) chunkRef {
-	ref := chunkRef{addr: c.addr(), size: chunkBytes}
-	if filtered {
-		ref.size = c.uvar(entrySize - c.offsetSize - 4)
-		ref.mask = c.u32()
+// elements decodes n fixed or extensible array elements from c (an
+// address, and for filtered chunks the stored size and filter mask) and
+// visits those that have an address, numbered from first, below limit.
+func (d *Dataset) elements(c *cursor, n, first, limit uint64, filtered bool, entrySize int, chunkBytes uint64, visit func(uint64, chunkRef)) error {
+	for i := range n {
+		ref := chunkRef{addr: c.addr(), size: chunkBytes}
+		if filtered {
+			ref.size = c.uvar(entrySize - c.offsetSize - 4)
+			ref.mask = c.u32()
+		}
+		if c.err != nil {
+			return c.err
+		}
+		if first+i < limit && !d.f.undefined(ref.addr) {
+			visit(first+i, ref)
+		}
 	}
-	return ref
+	return nil
 }
 
 // fixedArray calls visit with every allocated element of the dataset's
@@ -202,17 +212,7 @@ func (d *Dataset) fixedArray(visit func(i uint64, ref chunkRef), chunkBytes uint
 		if err != nil {
 			return err
 		}
-		c := f.cursor(b[prefix:])
-		for i := range n {
-			ref := d.element(c, filtered, entrySize, chunkBytes)
-			if c.err != nil {
-				return c.err
-			}
-			if !f.undefined(ref.addr) {
-				visit(i, ref)
-			}
-		}
-		return nil
+		return d.elements(f.cursor(b[prefix:]), n, 0, n, filtered, entrySize, chunkBytes, visit)
 	}
 	pages := (n + pageSize - 1) / pageSize
 	bitmap := int((pages + 7) / 8)
@@ -233,12 +233,8 @@ func (d *Dataset) fixedArray(visit func(i uint64, ref chunkRef), chunkBytes uint
 			if err := verify(pb); err != nil {
 				return fmt.Errorf("fixed array page %d: %w", p, err)
 			}
-			c := f.cursor(pb)
-			for i := range count {
-				ref := d.element(c, filtered, entrySize, chunkBytes)
-				if !f.undefined(ref.addr) {
-					visit(p*pageSize+i, ref)
-				}
+			if err := d.elements(f.cursor(pb), count, p*pageSize, n, filtered, entrySize, chunkBytes, visit); err != nil {
+				return err
 			}
 		}
 		addr += uint64(pageSize)*uint64(entrySize) + 4
@@ -264,7 +260,7 @@ func (d *Dataset) extensibleArray(add func(scaled []uint64, ref chunkRef), chunk
 	}
 	grid := d.maxGrid()
 	// swizzled grid: the unlimited dimension first, the others in order
-	sw := append([]uint64{grid[unlim]}, append(slicesClone(grid[:unlim]), grid[unlim+1:]...)...)
+	sw := append([]uint64{grid[unlim]}, append(slices.Clone(grid[:unlim]), grid[unlim+1:]...)...)
 	visit := func(i uint64, ref chunkRef) {
 		s := unravel(i, append([]uint64{^uint64(0)}, sw[1:]...))
 		scaled := make([]uint64, len(s))
@@ -333,11 +329,8 @@ func (d *Dataset) walkExtensible(visit func(i uint64, ref chunkRef), limit, chun
 	}
 	c = f.cursor(ib)
 	c.skip(6 + f.offsetSize)
-	for i := range idxElems {
-		ref := d.element(c, filtered, entrySize, chunkBytes)
-		if i < limit && !f.undefined(ref.addr) {
-			visit(i, ref)
-		}
+	if err := d.elements(c, idxElems, 0, limit, filtered, entrySize, chunkBytes, visit); err != nil {
+		return err
 	}
 	dblocks := make([]uint64, ndblkAddrs)
 	for i := range dblocks {
@@ -361,17 +354,7 @@ func (d *Dataset) walkExtensible(visit func(i uint64, ref chunkRef), limit, chun
 		if err != nil {
 			return err
 		}
-		c := f.cursor(b[prefix:])
-		for i := range n {
-			ref := d.element(c, filtered, entrySize, chunkBytes)
-			if c.err != nil {
-				return c.err
-			}
-			if first+i < limit && !f.undefined(ref.addr) {
-				visit(first+i, ref)
-			}
-		}
-		return nil
+		return d.elements(f.cursor(b[prefix:]), n, first, limit, filtered, entrySize, chunkBytes, visit)
 	}
 	next := idxElems // array index of the first element of the next data block
 	k := 0           // data block number among those in the index block

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"slices"
 
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
@@ -153,7 +154,7 @@ func (d *Dataset) readChunked(start, count []uint64, dst []byte) error {
 	lo := make([]uint64, rank)
 	ext := make([]uint64, rank)
 	src := make([]uint64, rank)
-	for c := slicesClone(first); ; {
+	for c := slices.Clone(first); ; {
 		// the part of this chunk inside the hyperslab
 		lin := uint64(0)
 		for i := range rank {
@@ -200,8 +201,6 @@ func whole(lo, ext, count, chunk []uint64) bool {
 	}
 	return true
 }
-
-func slicesClone(s []uint64) []uint64 { return append([]uint64(nil), s...) }
 
 // grid returns the number of chunks along each dimension of Dims.
 func (d *Dataset) grid() []uint64 {
