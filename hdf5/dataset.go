@@ -25,9 +25,30 @@ type Dataset struct {
 	once     sync.Once
 	chunks   map[uint64]chunkRef // by linear index over the chunk grid of Dims
 	indexErr error
-	inflate  sync.Pool // zlib readers
-	scratch  sync.Pool // *[]byte inflate outputs
 }
+
+// Buffers and decompressors are reused across datasets and files: a
+// worker reading one chunk from each of many files would otherwise allocate
+// them afresh for every chunk. The pools hold no data between uses.
+var (
+	inflaters sync.Pool // zlib readers
+	buffers   sync.Pool // *[]byte: stored chunks and inflate outputs
+)
+
+// getBuffer returns a pooled buffer of n bytes; putBuffer returns it.
+func getBuffer(n uint64) *[]byte {
+	p, ok := buffers.Get().(*[]byte)
+	if !ok {
+		p = new([]byte)
+	}
+	if uint64(cap(*p)) < n {
+		*p = make([]byte, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+func putBuffer(p *[]byte) { buffers.Put(p) }
 
 // chunkRef locates one stored chunk.
 type chunkRef struct {

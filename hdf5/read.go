@@ -237,7 +237,9 @@ func (d *Dataset) chunk(ref chunkRef, coord []uint64, elems uint64, buf []byte) 
 	if ref.size > want+want/2+1<<20 || ref.size > uint64(d.f.size) {
 		return nil, fmt.Errorf("chunk %v at address %d: %d bytes stored for %d", coord, ref.addr, ref.size, want)
 	}
-	raw := make([]byte, ref.size)
+	rawBuf := getBuffer(ref.size)
+	defer putBuffer(rawBuf)
+	raw := *rawBuf
 	if err := d.f.readData(ref.addr, raw); err != nil {
 		return nil, fmt.Errorf("chunk %v: %w", coord, err)
 	}
@@ -272,7 +274,7 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 	var scratch *[]byte // the inflate output, returned to the pool at the end
 	defer func() {
 		if scratch != nil {
-			d.scratch.Put(scratch)
+			putBuffer(scratch)
 		}
 	}()
 	last := 0 // the last filter to undo: the first applied
@@ -309,13 +311,9 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 			data = out
 		case filterDeflate:
 			if scratch == nil {
-				if p, ok := d.scratch.Get().(*[]byte); ok {
-					scratch = p
-				} else {
-					scratch = new([]byte)
-				}
+				scratch = getBuffer(want + 64)
 			}
-			out, err := d.inflateAll(data, want+64, *scratch)
+			out, err := inflateAll(data, want+64, *scratch)
 			if err != nil {
 				return nil, fmt.Errorf("deflate: %w", err)
 			}
@@ -347,10 +345,10 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 
 // inflateAll decompresses a zlib stream of at most limit bytes into out
 // (reallocated if too small), reusing decompressors between chunks.
-func (d *Dataset) inflateAll(data []byte, limit uint64, out []byte) ([]byte, error) {
+func inflateAll(data []byte, limit uint64, out []byte) ([]byte, error) {
 	src := bytes.NewReader(data)
 	var zr io.ReadCloser
-	if r, ok := d.inflate.Get().(io.ReadCloser); ok {
+	if r, ok := inflaters.Get().(io.ReadCloser); ok {
 		if err := r.(zlib.Resetter).Reset(src, nil); err != nil {
 			return nil, err
 		}
@@ -373,7 +371,7 @@ func (d *Dataset) inflateAll(data []byte, limit uint64, out []byte) ([]byte, err
 	if err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, err
 	}
-	d.inflate.Put(zr)
+	inflaters.Put(zr)
 	return out[:n], nil
 }
 

@@ -64,3 +64,25 @@ func Fill(buf []byte, value []byte) {
 		copy(buf[i:], value)
 	}
 }
+
+// Run reports whether the block of shape srcShape placed at index at of the
+// C-ordered array of shape dstShape is one contiguous run of the array, and
+// if so the byte offset where it starts. A block that is a run can be read
+// straight into the array.
+func Run(dstShape, at, srcShape []int64, itemSize int) (int64, bool) {
+	k := len(dstShape) - 1
+	for k >= 0 && srcShape[k] == dstShape[k] {
+		k--
+	}
+	for i := 0; i < k; i++ {
+		if srcShape[i] != 1 {
+			return 0, false
+		}
+	}
+	off, stride := int64(0), int64(itemSize)
+	for i := len(dstShape) - 1; i >= 0; i-- {
+		off += at[i] * stride
+		stride *= dstShape[i]
+	}
+	return off, true
+}

@@ -3,11 +3,13 @@ package transforms
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -40,14 +42,16 @@ func (f *chunkKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.Chu
 
 // storeChunkFn assembles and writes one chunk.
 type storeChunkFn struct {
-	inputs  *openInputs
+	inputs  *inputPool
+	chunk   []byte // the chunk being assembled, reused
+	encoder zarr.ChunkEncoder
 	store   *storage.Store
 	chunks  beam.Counter
 	written beam.Counter
 }
 
 func (f *storeChunkFn) Setup() {
-	f.inputs = newOpenInputs(8)
+	f.inputs = newInputPool(64)
 	f.chunks = beam.NewCounter(counterNamespace, "chunks_written")
 	f.written = beam.NewCounter(counterNamespace, "chunk_bytes_written")
 }
@@ -65,11 +69,7 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 	if err != nil {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
 	}
-	raw, err := f.assemble(ctx, &t.Schema, v, key)
-	if err != nil {
-		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
-	}
-	enc, err := zarr.EncodeChunk(meta, raw)
+	enc, err := f.assembleAndEncode(ctx, &t.Schema, v, key, meta)
 	if err != nil {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
 	}
@@ -86,100 +86,125 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 	return plan.WriteResult{Key: key, Bytes: int64(len(enc))}, nil
 }
 
-// assemble reads the parts of chunk key from the inputs that hold them into
-// one full-size chunk buffer (edges padded with the fill value).
-func (f *storeChunkFn) assemble(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey) ([]byte, error) {
+// assembleAndEncode reads the parts of chunk key from the inputs that hold
+// them into f.chunk, sized to the full chunk (edges padded with the fill
+// value), and returns the chunk encoded. Parts are read in parallel, one
+// goroutine per core: the runner may give this worker a single bundle, and
+// decoding the inputs is most of the work. A part that is a contiguous run
+// of the chunk is decoded straight into it; when every part is (the concat
+// dimension leads the chunk), each finished prefix of the chunk is fed to
+// the compressor while the rest is still being read.
+func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta) ([]byte, error) {
 	start, count := v.Region(key.Index)
-	size := int64(v.ItemSize())
-	for _, c := range v.Chunks {
-		size *= c
+	size := meta.ChunkBytes()
+	if int64(cap(f.chunk)) < size {
+		f.chunk = make([]byte, size)
 	}
-	chunk := make([]byte, size)
+	chunk := f.chunk[:size]
 	if !plan.Covers(v, count) {
 		plan.Fill(chunk, v.FillBytes())
 	}
-	slices, err := s.Sources(v, start, count)
+	parts, err := s.Sources(v, start, count)
 	if err != nil {
 		return nil, err
 	}
-	direct := len(slices) == 1 && plan.Covers(v, count)
-	for _, sl := range slices {
-		nc, err := f.inputs.open(ctx, sl.Input)
-		if err != nil {
-			return nil, err
+	// ends[i] is where part i ends in the chunk when the parts are runs in
+	// order; nil otherwise.
+	ends := make([]int64, len(parts))
+	for i, sl := range parts {
+		off, ok := plan.Run(v.Chunks, sl.At, sl.Count, v.ItemSize())
+		if !ok || (i > 0 && off < ends[i-1]) {
+			ends = nil
+			break
 		}
-		buf := chunk
-		if !direct {
-			n := int64(v.ItemSize())
-			for _, c := range sl.Count {
-				n *= c
+		ends[i] = off + partBytes(v, sl)
+	}
+	if err := f.encoder.Begin(meta); err != nil {
+		return nil, err
+	}
+
+	next := make(chan int, len(parts))
+	for i := range parts {
+		next <- i
+	}
+	close(next)
+	type result struct {
+		part int
+		err  error
+	}
+	results := make(chan result, len(parts))
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(len(parts), runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []byte
+			for i := range next {
+				var err error
+				if !failed.Load() {
+					if scratch, err = f.readPart(ctx, v, chunk, parts[i], scratch); err != nil {
+						failed.Store(true)
+					}
+				}
+				results <- result{i, err}
 			}
-			buf = make([]byte, n)
+		}()
+	}
+	done := make([]bool, len(parts))
+	written, ready := int64(0), 0
+	for range parts {
+		r := <-results
+		if r.err != nil && err == nil {
+			err = r.err
 		}
-		if err := nc.Read(v.Name, sl.Start, sl.Count, buf); err != nil {
-			return nil, fmt.Errorf("input %s: %w", sl.Input.Source, err)
+		done[r.part] = true
+		for ready < len(parts) && done[ready] {
+			ready++
 		}
-		if !direct {
-			plan.CopyBlock(chunk, v.Chunks, sl.At, buf, sl.Count, v.ItemSize())
+		if ends != nil && err == nil && ready > 0 && ends[ready-1] > written {
+			f.encoder.Write(chunk[written:ends[ready-1]])
+			written = ends[ready-1]
 		}
 	}
-	return chunk, nil
-}
-
-// openInputs keeps the most recently used inputs open, so a worker writing
-// neighbouring chunks parses each input's header once.
-type openInputs struct {
-	max   int
-	order []string // most recent last
-	files map[string]openInput
-}
-
-type openInput struct {
-	r  storage.Reader
-	nc netcdf.File
-}
-
-func newOpenInputs(max int) *openInputs {
-	return &openInputs{max: max, files: map[string]openInput{}}
-}
-
-func (o *openInputs) open(ctx context.Context, in plan.Input) (netcdf.File, error) {
-	if f, ok := o.files[in.URL]; ok {
-		o.touch(in.URL)
-		return f.nc, nil
-	}
-	r, err := storage.OpenReader(ctx, in.URL)
+	wg.Wait()
 	if err != nil {
-		return nil, fmt.Errorf("input %s: %w", in.Source, err)
-	}
-	nc, err := netcdf.Open(r, r.Size(), in.Source)
-	if err != nil {
-		r.Close()
 		return nil, err
 	}
-	if len(o.order) >= o.max {
-		old := o.order[0]
-		o.order = o.order[1:]
-		o.files[old].r.Close()
-		delete(o.files, old)
-	}
-	o.files[in.URL] = openInput{r: r, nc: nc}
-	o.order = append(o.order, in.URL)
-	return nc, nil
+	f.encoder.Write(chunk[written:])
+	return f.encoder.Finish()
 }
 
-func (o *openInputs) touch(url string) {
-	for i, u := range o.order {
-		if u == url {
-			o.order = append(append(o.order[:i:i], o.order[i+1:]...), url)
-			return
+func partBytes(v *plan.Variable, sl plan.Slice) int64 {
+	n := int64(v.ItemSize())
+	for _, c := range sl.Count {
+		n *= c
+	}
+	return n
+}
+
+// readPart reads one part of a chunk into its place in chunk, through
+// scratch (returned for reuse) when the part is not one contiguous run.
+func (f *storeChunkFn) readPart(ctx context.Context, v *plan.Variable, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
+	in, err := f.inputs.get(ctx, sl.Input)
+	if err != nil {
+		return scratch, err
+	}
+	defer f.inputs.put(sl.Input, in)
+	n := partBytes(v, sl)
+	if off, ok := plan.Run(v.Chunks, sl.At, sl.Count, v.ItemSize()); ok {
+		if err := in.nc.Read(v.Name, sl.Start, sl.Count, chunk[off:off+n]); err != nil {
+			return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 		}
+		return scratch, nil
 	}
-}
-
-func (o *openInputs) closeAll() {
-	for _, f := range o.files {
-		f.r.Close()
+	if int64(cap(scratch)) < n {
+		scratch = make([]byte, n)
 	}
-	o.files, o.order = map[string]openInput{}, nil
+	buf := scratch[:n]
+	if err := in.nc.Read(v.Name, sl.Start, sl.Count, buf); err != nil {
+		return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
+	}
+	plan.CopyBlock(chunk, v.Chunks, sl.At, buf, sl.Count, v.ItemSize())
+	return scratch, nil
 }

@@ -110,8 +110,131 @@ func getZstdDecoder() (*zstd.Decoder, error) {
 
 // EncodeChunk compresses one chunk. raw holds the whole chunk — every
 // element of the chunk shape, little-endian, C order — also at the array's
-// far edges, where the caller pads with the fill value.
+// far edges, where the caller pads with the fill value. To encode many
+// chunks, a ChunkEncoder reuses its buffers and is faster on large chunks.
 func EncodeChunk(meta ArrayMeta, raw []byte) ([]byte, error) {
+	var e ChunkEncoder
+	return e.encode(meta, raw, nil)
+}
+
+// A ChunkEncoder compresses chunks like EncodeChunk, reusing its output
+// buffer and codec state from one chunk to the next. A chunk can be given
+// whole (Encode) or in order, piece by piece, as it is assembled (Begin,
+// Write, Finish), so compression overlaps the work that produces the chunk.
+// Large zstd chunks are compressed by two goroutines (match finding and
+// entropy coding run as a pipeline). A ChunkEncoder is not safe for
+// concurrent use; its zero value is ready to use.
+type ChunkEncoder struct {
+	buf  []byte // output, reused
+	raw  []byte // small chunks, gathered for one-shot compression
+	zstd map[int]*zstd.Encoder
+
+	meta    ArrayMeta
+	want, n int64
+	out     *bytes.Buffer
+	w       io.WriteCloser // the streaming compressor; nil: gather into raw
+	err     error
+}
+
+// streamMin is the chunk size from which chunks are compressed as a stream
+// while they are written; smaller ones are gathered and compressed in one
+// call.
+const streamMin = 1 << 20
+
+// Encode compresses one whole chunk as EncodeChunk does. The result is
+// valid until the ChunkEncoder is used again.
+func (e *ChunkEncoder) Encode(meta ArrayMeta, raw []byte) ([]byte, error) {
+	if meta.Compressor == nil || int64(len(raw)) < streamMin {
+		out, err := e.encode(meta, raw, e.buf[:0])
+		if err == nil && meta.Compressor != nil {
+			e.buf = out
+		}
+		return out, err
+	}
+	if err := e.Begin(meta); err != nil {
+		return nil, err
+	}
+	e.Write(raw)
+	return e.Finish()
+}
+
+// Begin starts a chunk of meta, whose bytes (meta.ChunkBytes of them, as
+// EncodeChunk takes them) follow in order through Write.
+func (e *ChunkEncoder) Begin(meta ArrayMeta) error {
+	e.meta, e.want, e.n, e.err, e.w = meta, meta.ChunkBytes(), 0, nil, nil
+	c := meta.Compressor
+	if c == nil || e.want < streamMin {
+		e.raw = e.raw[:0]
+		return nil
+	}
+	if size := int(e.want + e.want/64 + 1024); cap(e.buf) < size {
+		e.buf = make([]byte, 0, size) // room for incompressible data
+	}
+	e.out = bytes.NewBuffer(e.buf[:0])
+	var err error
+	switch c.ID {
+	case "zstd":
+		var z *zstd.Encoder
+		if z, err = e.stream(c.Level); err == nil {
+			// The frame must carry its content size: numcodecs sizes its
+			// output buffer from it.
+			z.ResetContentSize(e.out, e.want)
+			e.w = z
+		}
+	case "zlib":
+		e.w, err = zlib.NewWriterLevel(e.out, c.Level)
+	case "gzip":
+		e.w, err = kgzip.NewWriterLevel(e.out, c.Level)
+	default:
+		err = fmt.Errorf("unknown compressor %q", c.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("zarr: %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Write adds the next bytes of the chunk begun with Begin. Errors are
+// reported by Finish.
+func (e *ChunkEncoder) Write(p []byte) (int, error) {
+	e.n += int64(len(p))
+	if e.err != nil || e.n > e.want {
+		return len(p), nil
+	}
+	if e.w == nil {
+		e.raw = append(e.raw, p...)
+		return len(p), nil
+	}
+	if _, err := e.w.Write(p); err != nil {
+		e.err = fmt.Errorf("zarr: %s: %w", e.meta.Compressor.ID, err)
+	}
+	return len(p), nil
+}
+
+// Finish completes the chunk and returns it encoded; the result is valid
+// until the ChunkEncoder is used again.
+func (e *ChunkEncoder) Finish() ([]byte, error) {
+	if e.n != e.want {
+		if e.w != nil {
+			e.w.Close()
+		}
+		return nil, fmt.Errorf("zarr: chunk has %d bytes, want %d for chunks %v of %s", e.n, e.want, e.meta.Chunks, e.meta.DType)
+	}
+	if e.w == nil {
+		return e.Encode(e.meta, e.raw)
+	}
+	if err := e.w.Close(); err != nil && e.err == nil {
+		e.err = fmt.Errorf("zarr: %s: %w", e.meta.Compressor.ID, err)
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	e.buf = e.out.Bytes()
+	return e.buf, nil
+}
+
+// encode appends raw, compressed in one call, to dst.
+func (e *ChunkEncoder) encode(meta ArrayMeta, raw, dst []byte) ([]byte, error) {
 	if want := meta.ChunkBytes(); int64(len(raw)) != want {
 		return nil, fmt.Errorf("zarr: chunk has %d bytes, want %d for chunks %v of %s", len(raw), want, meta.Chunks, meta.DType)
 	}
@@ -121,39 +244,52 @@ func EncodeChunk(meta ArrayMeta, raw []byte) ([]byte, error) {
 	}
 	switch c.ID {
 	case "zstd":
-		e, err := zstdEncoder(c.Level)
+		z, err := zstdEncoder(c.Level)
 		if err != nil {
 			return nil, fmt.Errorf("zarr: zstd: %w", err)
 		}
-		return e.EncodeAll(raw, make([]byte, 0, len(raw)/2+64)), nil
+		return z.EncodeAll(raw, dst), nil
 	case "zlib":
-		var buf bytes.Buffer
-		w, err := zlib.NewWriterLevel(&buf, c.Level)
+		out := bytes.NewBuffer(dst)
+		w, err := zlib.NewWriterLevel(out, c.Level)
 		if err != nil {
 			return nil, fmt.Errorf("zarr: zlib: %w", err)
 		}
-		if _, err := w.Write(raw); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
+		return finish(out, w, raw)
 	case "gzip":
-		var buf bytes.Buffer
-		w, err := kgzip.NewWriterLevel(&buf, c.Level)
+		out := bytes.NewBuffer(dst)
+		w, err := kgzip.NewWriterLevel(out, c.Level)
 		if err != nil {
 			return nil, fmt.Errorf("zarr: gzip: %w", err)
 		}
-		if _, err := w.Write(raw); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
+		return finish(out, w, raw)
 	}
 	return nil, fmt.Errorf("zarr: unknown compressor %q", c.ID)
+}
+
+func (e *ChunkEncoder) stream(level int) (*zstd.Encoder, error) {
+	if z, ok := e.zstd[level]; ok {
+		return z, nil
+	}
+	z, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(2))
+	if err != nil {
+		return nil, err
+	}
+	if e.zstd == nil {
+		e.zstd = map[int]*zstd.Encoder{}
+	}
+	e.zstd[level] = z
+	return z, nil
+}
+
+func finish(out *bytes.Buffer, w io.WriteCloser, raw []byte) ([]byte, error) {
+	if _, err := w.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // DecodeChunk decompresses one chunk object into its raw bytes.

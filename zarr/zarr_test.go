@@ -304,3 +304,70 @@ func ExampleWriteArrayMeta() {
 	// {"chunks":[2],"compressor":{"id":"zstd","level":1},"dimension_separator":".","dtype":"<i2","fill_value":-999,"filters":null,"order":"C","shape":[4],"zarr_format":2}
 	// {"_ARRAY_DIMENSIONS":["time"],"scale_factor":0.01}
 }
+
+// TestChunkEncoder encodes chunks above and below the streaming size, whole
+// and piece by piece, and checks that they decode to what went in, here
+// and with numcodecs.
+func TestChunkEncoder(t *testing.T) {
+	var enc zarr.ChunkEncoder
+	dir := t.TempDir()
+	var files []string
+	for _, n := range []int64{1000, 3 << 20} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip"} {
+			c, _ := zarr.NewCompressor(comp, 1)
+			meta := zarr.ArrayMeta{Shape: []int64{n}, Chunks: []int64{n}, DType: "<i2", Compressor: c}
+			raw := make([]byte, meta.ChunkBytes())
+			for i := range raw {
+				raw[i] = byte(i*i>>7) ^ byte(i>>13)
+			}
+			whole, err := enc.Encode(meta, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole = bytes.Clone(whole)
+			if err := enc.Begin(meta); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < len(raw); i += 70001 {
+				enc.Write(raw[i:min(i+70001, len(raw))])
+			}
+			pieces, err := enc.Finish()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(whole, pieces) { // stores must be byte-for-byte repeatable
+				t.Errorf("%s %d bytes: encoding whole and in pieces differ", comp, len(raw))
+			}
+			for name, b := range map[string][]byte{"whole": whole, "pieces": pieces} {
+				dec, err := zarr.DecodeChunk(meta, b)
+				if err != nil || !bytes.Equal(dec, raw) {
+					t.Errorf("%s %d bytes, %s: round trip failed: %v", comp, len(raw), name, err)
+				}
+			}
+			if comp != "none" {
+				name := fmt.Sprintf("%s_%d", comp, n)
+				files = append(files, name)
+				os.WriteFile(filepath.Join(dir, name), pieces, 0o644)
+				os.WriteFile(filepath.Join(dir, name+".raw"), raw, 0o644)
+			}
+			enc.Begin(meta)
+			enc.Write(raw[1:])
+			if _, err := enc.Finish(); err == nil {
+				t.Errorf("%s: a short chunk was encoded", comp)
+			}
+		}
+	}
+	py := beamtest.RequirePython(t, "numcodecs")
+	script := `
+import sys, numcodecs
+codecs = {"zstd": numcodecs.Zstd(), "zlib": numcodecs.Zlib(), "gzip": numcodecs.GZip()}
+for name in sys.argv[2:]:
+    data = open(sys.argv[1] + "/" + name, "rb").read()
+    raw = open(sys.argv[1] + "/" + name + ".raw", "rb").read()
+    if bytes(codecs[name.split("_")[0]].decode(data)) != raw:
+        sys.exit(name + ": numcodecs decodes something else")
+`
+	if out, err := exec.Command(py, append([]string{"-c", script, dir}, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("numcodecs: %v\n%s", err, out)
+	}
+}

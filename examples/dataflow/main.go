@@ -22,6 +22,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -39,6 +41,8 @@ var (
 	recipePath = flag.String("recipe", "", "recipe YAML file (default: the built-in sample recipe)")
 	targetURL  = flag.String("target", "", "overrides target.url of the recipe")
 	verbose    = flag.Bool("verbose", false, "show the runner's own log lines")
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of this process to the file (local runners)")
+	memProfile = flag.String("memprofile", "", "write a heap profile of this process to the file at the end (local runners)")
 )
 
 func main() {
@@ -50,10 +54,40 @@ func main() {
 		// the default logger, so this comes after it.
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 100})))
 	}
-	if err := run(context.Background()); err != nil {
+	if err := profile(context.Background(), run); err != nil {
 		fmt.Fprintf(os.Stderr, "zarrforge: error: %s\n", rootCause(err))
 		os.Exit(1)
 	}
+}
+
+// profile runs fn under the CPU and heap profilers the flags ask for. The
+// local runners execute the pipeline in this process, so the profiles cover
+// the runner and every stage.
+func profile(ctx context.Context, fn func(context.Context) error) error {
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	err := fn(ctx)
+	if *memProfile != "" {
+		f, ferr := os.Create(*memProfile)
+		if ferr != nil {
+			return ferr
+		}
+		defer f.Close()
+		runtime.GC() // the profile counts allocations up to the last collection
+		if ferr := pprof.Lookup("allocs").WriteTo(f, 0); ferr != nil {
+			return ferr
+		}
+	}
+	return err
 }
 
 func run(ctx context.Context) error {
