@@ -31,8 +31,7 @@ type Dataset struct {
 // worker reading one chunk from each of many files would otherwise allocate
 // them afresh for every chunk. The pools hold no data between uses.
 var (
-	inflaters sync.Pool // zlib readers
-	buffers   sync.Pool // *[]byte: stored chunks and inflate outputs
+	buffers sync.Pool // *[]byte: stored chunks and inflate outputs
 )
 
 // getBuffer returns a pooled buffer of n bytes; putBuffer returns it.

@@ -1,14 +1,11 @@
 package hdf5
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
 	"slices"
 
-	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -344,34 +341,19 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 }
 
 // inflateAll decompresses a zlib stream of at most limit bytes into out
-// (reallocated if too small), reusing decompressors between chunks.
+// (reallocated if too small).
 func inflateAll(data []byte, limit uint64, out []byte) ([]byte, error) {
-	src := bytes.NewReader(data)
-	var zr io.ReadCloser
-	if r, ok := inflaters.Get().(io.ReadCloser); ok {
-		if err := r.(zlib.Resetter).Reset(src, nil); err != nil {
-			return nil, err
-		}
-		zr = r
-	} else {
-		r, err := zlib.NewReader(src)
-		if err != nil {
-			return nil, err
-		}
-		zr = r
-	}
 	if uint64(cap(out)) < limit {
 		out = make([]byte, limit)
 	}
 	out = out[:limit]
-	n, err := io.ReadFull(zr, out)
-	if err == nil {
-		return nil, errors.New("decompressed data longer than the chunk")
-	}
-	if err != io.ErrUnexpectedEOF && err != io.EOF {
+	n, err := inflateZlib(out, data)
+	if err != nil {
 		return nil, err
 	}
-	inflaters.Put(zr)
+	if uint64(n) == limit {
+		return nil, errors.New("decompressed data longer than the chunk")
+	}
 	return out[:n], nil
 }
 

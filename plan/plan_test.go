@@ -248,3 +248,25 @@ func TestCopyBlock(t *testing.T) {
 		t.Errorf("scalar %v", dst)
 	}
 }
+
+func TestRun(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		dst, at, src []int64
+		off          int64
+		ok           bool
+	}{
+		{"whole", []int64{4, 5}, []int64{0, 0}, []int64{4, 5}, 0, true},
+		{"whole rows", []int64{4, 5}, []int64{2, 0}, []int64{2, 5}, 20, true},
+		{"part of a row", []int64{4, 5}, []int64{1, 2}, []int64{1, 3}, 14, true},
+		{"rows of a column block", []int64{4, 5}, []int64{1, 2}, []int64{2, 3}, 0, false},
+		{"one step of a 3-d chunk", []int64{30, 72, 144}, []int64{7, 0, 0}, []int64{1, 72, 144}, 7 * 72 * 144 * 2, true},
+		{"an edge strip", []int64{30, 72, 144}, []int64{7, 0, 0}, []int64{1, 72, 100}, 0, false},
+		{"scalar", nil, nil, nil, 0, true},
+	} {
+		off, ok := Run(c.dst, c.at, c.src, 2)
+		if ok != c.ok || (ok && off != c.off) {
+			t.Errorf("%s: Run = %d, %v; want %d, %v", c.name, off, ok, c.off, c.ok)
+		}
+	}
+}

@@ -6,28 +6,36 @@ import (
 	"sync"
 )
 
-// blockCache gives a remote object ReaderAt semantics with few requests:
-// small reads (the headers and metadata a netCDF reader walks) go through a
-// cache of a few aligned blocks, so they cost one request per block rather
-// than one each; large reads (chunk data) are fetched directly.
+// blockCache gives an object ReaderAt semantics with few requests: small
+// reads (the headers and metadata a netCDF reader walks) go through a cache
+// of a few aligned blocks, so they cost one request (or system call) per
+// block rather than one each; large reads (chunk data) are fetched directly.
 type blockCache struct {
 	name  string
 	size  int64
 	fetch func(p []byte, off int64) error // reads exactly len(p) bytes at off
+	shape cacheShape
 
 	mu     sync.Mutex
 	blocks map[int64][]byte
 	order  []int64 // least recently used first
 }
 
-const (
-	cacheBlock     = 512 << 10
-	cacheBlocks    = 8
-	cacheSmallRead = 64 << 10
+// cacheShape sizes a block cache: its block size, how many blocks it keeps,
+// and the largest read it serves.
+type cacheShape struct {
+	block, blocks, small int64
+}
+
+var (
+	// Remote requests cost milliseconds: fetch large blocks.
+	remoteCache = cacheShape{block: 512 << 10, blocks: 8, small: 64 << 10}
+	// Local reads cost a system call: small blocks, little memory per file.
+	localCache = cacheShape{block: 64 << 10, blocks: 4, small: 16 << 10}
 )
 
-func newBlockCache(name string, size int64, fetch func(p []byte, off int64) error) *blockCache {
-	return &blockCache{name: name, size: size, fetch: fetch, blocks: map[int64][]byte{}}
+func newBlockCache(name string, size int64, shape cacheShape, fetch func(p []byte, off int64) error) *blockCache {
+	return &blockCache{name: name, size: size, fetch: fetch, shape: shape, blocks: map[int64][]byte{}}
 }
 
 func (c *blockCache) Size() int64 { return c.size }
@@ -44,7 +52,7 @@ func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
 	}
 	n := int(min(int64(len(p)), c.size-off))
 	var err error
-	if n <= cacheSmallRead {
+	if int64(n) <= c.shape.small {
 		err = c.readCached(p[:n], off)
 	} else {
 		err = c.fetch(p[:n], off)
@@ -60,12 +68,12 @@ func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
 
 func (c *blockCache) readCached(p []byte, off int64) error {
 	for len(p) > 0 {
-		idx := off / cacheBlock
+		idx := off / c.shape.block
 		b, err := c.block(idx)
 		if err != nil {
 			return err
 		}
-		k := copy(p, b[off-idx*cacheBlock:])
+		k := copy(p, b[off-idx*c.shape.block:])
 		p, off = p[k:], off+int64(k)
 	}
 	return nil
@@ -84,15 +92,15 @@ func (c *blockCache) block(idx int64) ([]byte, error) {
 		return b, nil
 	}
 	c.mu.Unlock()
-	start := idx * cacheBlock
-	b := make([]byte, min(cacheBlock, c.size-start))
+	start := idx * c.shape.block
+	b := make([]byte, min(c.shape.block, c.size-start))
 	if err := c.fetch(b, start); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.blocks[idx]; !ok {
-		if len(c.order) >= cacheBlocks {
+		if int64(len(c.order)) >= c.shape.blocks {
 			delete(c.blocks, c.order[0])
 			c.order = c.order[1:]
 		}

@@ -94,7 +94,7 @@ func (g gcsFS) open(ctx context.Context, path string) (Reader, error) {
 		return nil, gcsError(path, err)
 	}
 	r := &gcsReader{ctx: context.WithoutCancel(ctx), obj: obj, attrs: attrs}
-	r.blockCache = newBlockCache("gs://"+attrs.Bucket+"/"+path, attrs.Size, r.fetch)
+	r.blockCache = newBlockCache("gs://"+attrs.Bucket+"/"+path, attrs.Size, remoteCache, r.fetch)
 	return r, nil
 }
 

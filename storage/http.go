@@ -165,7 +165,7 @@ func (httpFS) open(ctx context.Context, url string) (Reader, error) {
 		return nil, err
 	}
 	r := &httpReader{ctx: context.WithoutCancel(ctx), url: url}
-	r.blockCache = newBlockCache(url, size, r.fetch)
+	r.blockCache = newBlockCache(url, size, remoteCache, r.fetch)
 	return r, nil
 }
 

@@ -17,11 +17,16 @@ import (
 type localFS struct{}
 
 type localReader struct {
-	*os.File
-	size int64
+	*blockCache
+	f *os.File
 }
 
-func (r localReader) Size() int64 { return r.size }
+func (r localReader) Close() error { return r.f.Close() }
+
+func (r localReader) fetch(p []byte, off int64) error {
+	_, err := r.f.ReadAt(p, off)
+	return err
+}
 
 func (localFS) open(_ context.Context, path string) (Reader, error) {
 	f, err := os.Open(path)
@@ -37,7 +42,9 @@ func (localFS) open(_ context.Context, path string) (Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: is a directory", path)
 	}
-	return localReader{File: f, size: st.Size()}, nil
+	r := localReader{f: f}
+	r.blockCache = newBlockCache(path, st.Size(), localCache, r.fetch)
+	return r, nil
 }
 
 func (localFS) stat(_ context.Context, path string) (int64, error) {

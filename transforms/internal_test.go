@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,12 +15,21 @@ import (
 // schemaOf runs the schema stage's DoFns directly over daily fixture files.
 func schemaOf(t *testing.T, names ...string) plan.Schema {
 	t.Helper()
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = beamtest.Testdata("collections", "daily", n)
+	}
+	return schemaOfFiles(t, paths...)
+}
+
+// schemaOfFiles runs the schema stage's DoFns directly over files.
+func schemaOfFiles(t *testing.T, paths ...string) plan.Schema {
+	t.Helper()
 	ctx := context.Background()
 	d := &describeFn{Config: SchemaConfig{ConcatDim: "time"}}
 	m := &mergeSchemaFn{ConcatDim: "time"}
 	acc := m.CreateAccumulator()
-	for i, n := range names {
-		p := beamtest.Testdata("collections", "daily", n)
+	for i, p := range paths {
 		meta, err := d.ProcessElement(ctx, plan.Input{Index: plan.Index{Concat: i}, Source: p, URL: p})
 		if err != nil {
 			t.Fatal(err)
@@ -101,6 +111,64 @@ func TestFinalizeRefusesMissingChunks(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(url, key)); !os.IsNotExist(err) {
 			t.Errorf("%s exists after a failed finalize", key)
 		}
+	}
+}
+
+// TestChunkPartFails: a chunk is read from several inputs at once; when one
+// of them turns out to be damaged, the chunk fails naming that input, the
+// other reads stop, and nothing is written.
+func TestChunkPartFails(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var paths []string
+	for i := range 4 {
+		b, err := os.ReadFile(beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("in_%d.nc", i))
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	schema := schemaOfFiles(t, paths...)
+	url := filepath.Join(dir, "out.zarr")
+	target, err := (&prepareFn{Config: TargetConfig{URL: url, Chunks: map[string]int64{"time": 4}, Compressor: "zstd", RunID: "r"}}).ProcessElement(ctx, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The third input loses its data after the schema was read.
+	st, _ := os.Stat(paths[2])
+	if err := os.Truncate(paths[2], st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	store := &storeChunkFn{}
+	store.Setup()
+	defer store.Teardown()
+	var keys []plan.ChunkKey
+	(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
+	failed := 0
+	for _, k := range keys {
+		v, _ := schema.Var(k.Var)
+		if v.ConcatAxis("time") < 0 {
+			continue
+		}
+		_, err := store.ProcessElement(ctx, k, target)
+		if err == nil {
+			t.Errorf("chunk %s: written from a truncated input", k)
+			continue
+		}
+		failed++
+		if !strings.Contains(err.Error(), paths[2]) {
+			t.Errorf("chunk %s: error does not name the damaged input: %v", k, err)
+		}
+		if _, serr := os.Stat(filepath.Join(url, k.Var, strings.Join(strings.Split(k.String(), "/")[1:], ""))); serr == nil {
+			t.Errorf("chunk %s: an object was written", k)
+		}
+	}
+	if failed == 0 {
+		t.Fatal("no chunk read the damaged input")
 	}
 }
 

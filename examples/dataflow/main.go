@@ -2,8 +2,8 @@
 // files into a Zarr store, on any Beam runner.
 //
 //	go run ./examples/dataflow                       # the built-in sample recipe
-//	go run ./examples/dataflow --recipe oisst.yaml   # your recipe, on Prism
-//	go run ./examples/dataflow --recipe oisst.yaml --target /tmp/oisst.zarr --runner direct
+//	go run ./examples/dataflow --recipe oisst.yaml   # your recipe, on the direct runner
+//	go run ./examples/dataflow --recipe oisst.yaml --target /tmp/oisst.zarr --runner prism
 //	zarrforge --recipe oisst.yaml --runner dataflow --project P --region R \
 //	    --temp_location gs://B/tmp --staging_location gs://B/staging --worker_binary ./zarrforge
 //
@@ -104,7 +104,14 @@ func run(ctx context.Context) error {
 	}
 	runner := *runners.Runner
 	if runner == "" {
-		runner = "prism"
+		// The direct runner is the local default. StoreChunks decodes and
+		// compresses each chunk on every core itself, so one bundle at a
+		// time loses nothing; Prism (Beam v2.77) busy-waits on a core while
+		// a bundle runs, which cost a third of the machine on two cores.
+		runner = "direct"
+		if err := flag.Set("runner", runner); err != nil {
+			return err
+		}
 	}
 	if err := checkRemote(runner, r); err != nil {
 		return err
