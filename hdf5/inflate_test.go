@@ -107,7 +107,7 @@ func BenchmarkInflate(b *testing.B) {
 	raw := make([]byte, 2<<20)
 	for i := range len(raw) / 2 {
 		raw[i] = byte(i/40000) + byte(rng.IntN(2)) // high bytes: smooth
-		raw[len(raw)/2+i] = byte(rng.IntN(256))   // low bytes: noise
+		raw[len(raw)/2+i] = byte(rng.IntN(256))    // low bytes: noise
 	}
 	var z bytes.Buffer
 	w, _ := zlib.NewWriterLevel(&z, 4)
