@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/adler32"
+	"math/bits"
 	"sync"
 )
 
@@ -54,7 +55,7 @@ var (
 )
 
 // inflateZlib decodes the zlib stream src into dst and returns how many
-// bytes it decoded. A stream that decodes to more than len(dst) bytes, is
+// bytes it decoded; dst past them may have been written too. A stream that decodes to more than len(dst) bytes, is
 // corrupt, or whose Adler-32 checksum does not match is an error.
 func inflateZlib(dst, src []byte) (int, error) {
 	if len(src) < 6 {
@@ -346,13 +347,11 @@ func entry(sym, code int) uint32 {
 	return kindInvalid
 }
 
+// reverse returns the n-bit code c with its bits reversed: Huffman codes
+// are packed from their most significant bit, and the bit reader takes the
+// least significant first.
 func reverse(c uint32, n uint) uint32 {
-	var r uint32
-	for range n {
-		r = r<<1 | c&1
-		c >>= 1
-	}
-	return r
+	return uint32(bits.Reverse16(uint16(c))) >> (16 - n)
 }
 
 // codes decodes one block's symbols into dst from out on, returning the new
@@ -447,10 +446,20 @@ func (f *inflater) codes(b *bitReader, dst []byte, out int) (int, error) {
 		if back > out || out+length > len(dst) {
 			return 0, errInflate
 		}
+		from, end := out-back, out+length
+		if back >= 8 && end+8 <= len(dst) {
+			// Most matches are short: copy 8 bytes at a time, which may
+			// write up to 7 bytes past the match, where the output has not
+			// got to yet. Each word read is already written as back >= 8.
+			for ; out < end; out, from = out+8, from+8 {
+				binary.LittleEndian.PutUint64(dst[out:], binary.LittleEndian.Uint64(dst[from:]))
+			}
+			out = end
+			continue
+		}
 		// An overlapping copy repeats the last back bytes: copy what is
 		// there, doubling, until the match is written.
-		from := out - back
-		for end := out + length; out < end; {
+		for out < end {
 			out += copy(dst[out:end], dst[from:out])
 		}
 	}

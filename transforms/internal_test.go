@@ -71,6 +71,9 @@ func TestStagesIdempotent(t *testing.T) {
 			}
 			totals = totals.Add(res)
 		}
+		if err := store.FinishBundle(ctx, target); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
@@ -166,6 +169,9 @@ func TestChunkPartFails(t *testing.T) {
 		if _, serr := os.Stat(filepath.Join(url, k.Var, strings.Join(strings.Split(k.String(), "/")[1:], ""))); serr == nil {
 			t.Errorf("chunk %s: an object was written", k)
 		}
+	}
+	if err := store.FinishBundle(ctx, target); err != nil {
+		t.Fatal(err)
 	}
 	if failed == 0 {
 		t.Fatal("no chunk read the damaged input")

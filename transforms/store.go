@@ -40,14 +40,19 @@ func (f *chunkKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.Chu
 	t.Schema.ChunkKeys(emit)
 }
 
-// storeChunkFn assembles and writes one chunk.
+// storeChunkFn assembles and writes one chunk. The write of one chunk
+// overlaps the assembly of the next: it runs in the background, and the
+// next element, FinishBundle and Teardown wait for it, so a failed write
+// fails the bundle, whose results the runner then discards and retries.
 type storeChunkFn struct {
-	inputs  *inputPool
-	chunk   []byte // the chunk being assembled, reused
-	encoder zarr.ChunkEncoder
-	store   *storage.Store
-	chunks  beam.Counter
-	written beam.Counter
+	inputs   *inputPool
+	chunk    []byte               // the chunk being assembled, reused
+	encoders [2]zarr.ChunkEncoder // one's output may be being written while the other encodes
+	turn     int
+	writing  chan error // the outcome of the write in flight, if any
+	store    *storage.Store
+	chunks   beam.Counter
+	written  beam.Counter
 }
 
 func (f *storeChunkFn) Setup() {
@@ -56,8 +61,25 @@ func (f *storeChunkFn) Setup() {
 	f.written = beam.NewCounter(counterNamespace, "chunk_bytes_written")
 }
 
+// FinishBundle waits for the last write. Beam requires the DoFn's side
+// input (the target) here too.
+func (f *storeChunkFn) FinishBundle(_ context.Context, _ plan.Target) error {
+	return f.wait()
+}
+
 func (f *storeChunkFn) Teardown() {
+	f.wait()
 	f.inputs.closeAll()
+}
+
+// wait waits for the write in flight and returns its error.
+func (f *storeChunkFn) wait() error {
+	if f.writing == nil {
+		return nil
+	}
+	err := <-f.writing
+	f.writing = nil
+	return err
 }
 
 func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t plan.Target) (plan.WriteResult, error) {
@@ -69,18 +91,28 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 	if err != nil {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
 	}
-	enc, err := f.assembleAndEncode(ctx, &t.Schema, v, key, meta)
+	enc, err := f.assembleAndEncode(ctx, &t.Schema, v, key, meta, &f.encoders[f.turn])
 	if err != nil {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
+	}
+	if err := f.wait(); err != nil {
+		return plan.WriteResult{}, err
 	}
 	if f.store == nil || f.store.URL() != t.URL {
 		if f.store, err = storage.NewStore(ctx, t.URL); err != nil {
 			return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
 		}
 	}
-	if err := f.store.Put(ctx, zarr.ChunkKey(key.Var, key.Index), enc); err != nil {
-		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
-	}
+	done := make(chan error, 1)
+	go func(st *storage.Store) {
+		if err := st.Put(ctx, zarr.ChunkKey(key.Var, key.Index), enc); err != nil {
+			done <- fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
+			return
+		}
+		done <- nil
+	}(f.store)
+	f.writing = done
+	f.turn ^= 1
 	f.chunks.Inc(ctx, 1)
 	f.written.Inc(ctx, int64(len(enc)))
 	return plan.WriteResult{Key: key, Bytes: int64(len(enc))}, nil
@@ -88,13 +120,13 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 
 // assembleAndEncode reads the parts of chunk key from the inputs that hold
 // them into f.chunk, sized to the full chunk (edges padded with the fill
-// value), and returns the chunk encoded. Parts are read in parallel, one
+// value), and returns the chunk encoded by enc. Parts are read in parallel, one
 // goroutine per core: the runner may give this worker a single bundle, and
 // decoding the inputs is most of the work. A part that is a contiguous run
 // of the chunk is decoded straight into it; when every part is (the concat
 // dimension leads the chunk), each finished prefix of the chunk is fed to
 // the compressor while the rest is still being read.
-func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta) ([]byte, error) {
+func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, enc *zarr.ChunkEncoder) ([]byte, error) {
 	start, count := v.Region(key.Index)
 	size := meta.ChunkBytes()
 	if int64(cap(f.chunk)) < size {
@@ -119,7 +151,7 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 		}
 		ends[i] = off + partBytes(v, sl)
 	}
-	if err := f.encoder.Begin(meta); err != nil {
+	if err := enc.Begin(meta); err != nil {
 		return nil, err
 	}
 
@@ -163,7 +195,7 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 			ready++
 		}
 		if ends != nil && err == nil && ready > 0 && ends[ready-1] > written {
-			f.encoder.Write(chunk[written:ends[ready-1]])
+			enc.Write(chunk[written:ends[ready-1]])
 			written = ends[ready-1]
 		}
 	}
@@ -171,8 +203,8 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 	if err != nil {
 		return nil, err
 	}
-	f.encoder.Write(chunk[written:])
-	return f.encoder.Finish()
+	enc.Write(chunk[written:])
+	return enc.Finish()
 }
 
 func partBytes(v *plan.Variable, sl plan.Slice) int64 {
