@@ -44,6 +44,7 @@ func sampleSchema() plan.Schema {
 			{Input: plan.Input{Index: plan.Index{Concat: 1, Merge: []int{1, 0}}, Source: "b.nc", URL: "/c/b.nc"}, Offset: 4, Len: 6},
 		},
 		Coord: []byte{1, 2, 3, 4, 5, 6, 7, 8},
+		Base:  365,
 	}
 }
 

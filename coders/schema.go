@@ -95,6 +95,7 @@ func putSchema(w *writer, s plan.Schema) error {
 		w.string(e.Calendar)
 	}
 	w.bytes(s.Coord)
+	w.varint(s.Base)
 	return nil
 }
 
@@ -125,6 +126,7 @@ func getSchema(r *reader) plan.Schema {
 	if len(s.Coord) == 0 {
 		s.Coord = nil
 	}
+	s.Base = r.varint()
 	return s
 }
 

@@ -86,3 +86,22 @@ func Run(dstShape, at, srcShape []int64, itemSize int) (int64, bool) {
 	}
 	return off, true
 }
+
+// FillFrom sets every element of the C-ordered array buf, of shape shape,
+// whose index along axis is from or more to the itemSize-byte value (zeros
+// when value is nil).
+func FillFrom(buf []byte, shape []int64, axis int, from int64, itemSize int, value []byte) {
+	outer, inner := int64(1), int64(itemSize)
+	for i, n := range shape {
+		switch {
+		case i < axis:
+			outer *= n
+		case i > axis:
+			inner *= n
+		}
+	}
+	rows := shape[axis]
+	for o := range outer {
+		Fill(buf[(o*rows+from)*inner:(o+1)*rows*inner], value)
+	}
+}

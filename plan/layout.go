@@ -27,7 +27,8 @@ func (k ChunkKey) String() string {
 }
 
 // Layout sets every variable's target chunk shape. chunks gives the chunk
-// size per dimension; dimensions not named are one chunk. Dimension
+// size per dimension, clamped to the dimension's size except along the
+// concat dimension; dimensions not named are one chunk. Dimension
 // coordinates are always one chunk, so that opening the store reads each in
 // one request. Naming a dimension the dataset lacks, or a size below 1, is an
 // error.
@@ -57,6 +58,11 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 			c := v.Shape[j]
 			if n, ok := chunks[d]; ok && !v.IsDimCoord() {
 				c = min(n, v.Shape[j])
+				if d == s.ConcatDim {
+					// Not clamped: the store may grow by appends, and the
+					// chunking it is created with is the one it keeps.
+					c = n
+				}
 			}
 			v.Chunks[j] = max(c, 1)
 		}
@@ -102,15 +108,39 @@ func (s *Schema) StoredByChunks(v *Variable) bool {
 	return !ok || cv.Name != v.Name
 }
 
+// firstChunk returns the index along the concat axis of v's first chunk
+// the chunk stage writes: 0, or when appending the chunk holding the first
+// new step. It returns -1 when the stage writes none of v: the concat
+// coordinate, which the prepare and finalize stages write whole, and, when
+// appending, variables without the concat dimension, which the store has.
+func (s *Schema) firstChunk(v *Variable) int64 {
+	if !s.StoredByChunks(v) || v.NumChunks() == 0 {
+		return -1
+	}
+	axis := v.ConcatAxis(s.ConcatDim)
+	switch {
+	case s.Base == 0:
+		return 0
+	case axis < 0:
+		return -1
+	}
+	return s.Base / v.Chunks[axis]
+}
+
 // ChunkKeys calls emit for every chunk the chunk stage writes.
 func (s *Schema) ChunkKeys(emit func(ChunkKey)) {
 	for i := range s.Vars {
 		v := &s.Vars[i]
-		if !s.StoredByChunks(v) || v.NumChunks() == 0 {
+		first := s.firstChunk(v)
+		if first < 0 {
 			continue
 		}
 		grid := v.Grid()
+		axis := v.ConcatAxis(s.ConcatDim)
 		idx := make([]int64, len(grid))
+		if axis >= 0 {
+			idx[axis] = first
+		}
 		for {
 			emit(ChunkKey{Var: v.Name, Index: slices.Clone(idx)})
 			k := len(idx) - 1
@@ -120,6 +150,9 @@ func (s *Schema) ChunkKeys(emit func(ChunkKey)) {
 					break
 				}
 				idx[k] = 0
+				if k == axis {
+					idx[k] = first
+				}
 			}
 			if k < 0 {
 				break
@@ -132,21 +165,32 @@ func (s *Schema) ChunkKeys(emit func(ChunkKey)) {
 func (s *Schema) NumChunks() int64 {
 	var n int64
 	for i := range s.Vars {
-		if s.StoredByChunks(&s.Vars[i]) {
-			n += s.Vars[i].NumChunks()
+		v := &s.Vars[i]
+		first := s.firstChunk(v)
+		if first < 0 {
+			continue
 		}
+		if axis := v.ConcatAxis(s.ConcatDim); axis >= 0 {
+			grid := v.Grid()
+			n += v.NumChunks() / grid[axis] * (grid[axis] - first)
+			continue
+		}
+		n += v.NumChunks()
 	}
 	return n
 }
 
 // Slice is one read that fills part of a chunk: the hyperslab Start/Count of
 // the variable in input URL, which lands at offset At inside the chunk's
-// region.
+// region. When appending, the part of the chunk the store already holds is
+// a Slice with Existing set (and no Input): it is read from the chunk's
+// stored object.
 type Slice struct {
-	Input Input
-	Start []int64
-	Count []int64
-	At    []int64
+	Input    Input
+	Existing bool
+	Start    []int64
+	Count    []int64
+	At       []int64
 }
 
 // Sources returns the reads that together fill the region start/count of
@@ -155,6 +199,11 @@ type Slice struct {
 func (s *Schema) Sources(v *Variable, start, count []int64) ([]Slice, error) {
 	axis := v.ConcatAxis(s.ConcatDim)
 	var out []Slice
+	if axis >= 0 && start[axis] < s.Base {
+		sl := Slice{Existing: true, Start: slices.Clone(start), Count: slices.Clone(count), At: make([]int64, len(start))}
+		sl.Count[axis] = min(count[axis], s.Base-start[axis])
+		out = append(out, sl)
+	}
 	for _, e := range s.Inputs {
 		if !slices.Equal(e.Input.Index.Merge, v.Merge) {
 			continue
@@ -173,7 +222,7 @@ func (s *Schema) Sources(v *Variable, start, count []int64) ([]Slice, error) {
 		sl.At[axis] = lo - start[axis]
 		out = append(out, sl)
 	}
-	if len(out) == 0 {
+	if len(out) == 0 || len(out) == 1 && out[0].Existing {
 		return nil, fmt.Errorf("variable %q: no input covers region start=%v count=%v", v.Name, start, count)
 	}
 	return out, nil

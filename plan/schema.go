@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zarrforge/zarrforge/netcdf"
@@ -52,6 +53,10 @@ type Schema struct {
 	// has a coordinate variable), little-endian in that variable's Type,
 	// encoded in the first input's units and calendar.
 	Coord []byte
+	// Base is the number of steps along the concat dimension that the store
+	// already holds when appending (see AppendTo), 0 otherwise. The inputs
+	// come after them.
+	Base int64
 }
 
 // Var returns the variable called name.
@@ -109,4 +114,19 @@ func dimList(dims []Dim) string {
 		parts[i] = fmt.Sprintf("%s=%d", d.Name, d.Size)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Clone returns a copy of s that shares nothing that Layout or AppendTo
+// change, so that a stage can lay out a schema it was given as an element.
+func (s Schema) Clone() Schema {
+	c := s
+	c.Dims = slices.Clone(s.Dims)
+	c.Vars = slices.Clone(s.Vars)
+	for i := range c.Vars {
+		c.Vars[i].Shape = slices.Clone(s.Vars[i].Shape)
+		c.Vars[i].Chunks = slices.Clone(s.Vars[i].Chunks)
+	}
+	c.Inputs = slices.Clone(s.Inputs)
+	c.Coord = slices.Clone(s.Coord)
+	return c
 }

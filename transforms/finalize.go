@@ -48,7 +48,12 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, totals p
 	if err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: %w", err)
 	}
-	if err := zarr.WriteGroup(ctx, st, plan.GroupAttrs(s)); err != nil {
+	if s.Base > 0 {
+		err = finishAppend(ctx, st, &t)
+	} else {
+		err = zarr.WriteGroup(ctx, st, plan.GroupAttrs(s))
+	}
+	if err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
 	}
 	names := make([]string, len(s.Vars))
@@ -58,9 +63,83 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, totals p
 	if err := zarr.Consolidate(ctx, st, names); err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
 	}
-	if err := writeMarker(ctx, st, marker{Run: t.Run, State: "complete", Chunks: totals.Chunks}); err != nil {
+	if err := writeMarker(ctx, st, marker{Run: t.Run, State: stateComplete, Chunks: totals.Chunks}); err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
 	}
 	log.Infof(ctx, "FinalizeTarget: %s complete: %d arrays, %d chunks, %d bytes", t.URL, len(s.Vars), totals.Chunks, totals.Bytes)
 	return plan.Summary{URL: t.URL, Arrays: len(s.Vars), Chunks: totals.Chunks, Bytes: totals.Bytes}, nil
+}
+
+// finishAppend gives the arrays along the concat dimension their new
+// length, writes the whole concat coordinate and removes chunk objects
+// beyond the new ends (left by an earlier, longer append that did not
+// finish). The arrays keep their other metadata and their attributes, and
+// the store its group attributes.
+func finishAppend(ctx context.Context, st *storage.Store, t *plan.Target) error {
+	s := &t.Schema
+	var keys []string
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		axis := v.ConcatAxis(s.ConcatDim)
+		if axis < 0 {
+			continue
+		}
+		if cv, ok := s.CoordVar(); ok && cv.Name == v.Name {
+			if err := writeCoord(ctx, st, v.Name, s.Coord, v.Shape[0]); err != nil {
+				return err
+			}
+			continue
+		}
+		meta, _, err := zarr.ReadArrayMeta(ctx, st, v.Name)
+		if err != nil {
+			return err
+		}
+		meta.Shape = v.Shape
+		if err := zarr.UpdateArrayMeta(ctx, st, v.Name, meta); err != nil {
+			return err
+		}
+		if keys == nil {
+			var err error
+			if keys, err = st.List(ctx, ""); err != nil {
+				return err
+			}
+		}
+		grid := v.Grid()
+		for _, k := range keys {
+			if idx, ok := zarr.ParseChunkKey(v.Name, k); ok && len(idx) == len(grid) && idx[axis] >= grid[axis] {
+				if err := st.Delete(ctx, k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// writeCoord writes the whole concat coordinate, raw, as array name of n
+// values, in the chunking the store has for it: one chunk when it had one
+// (zarrforge writes dimension coordinates so), else its chunk size.
+func writeCoord(ctx context.Context, st *storage.Store, name string, raw []byte, n int64) error {
+	meta, _, err := zarr.ReadArrayMeta(ctx, st, name)
+	if err != nil {
+		return err
+	}
+	if meta.Chunks[0] >= meta.Shape[0] {
+		meta.Chunks[0] = n
+	}
+	meta.Shape[0] = n
+	size := int64(meta.DType.ItemSize())
+	chunk := make([]byte, meta.ChunkBytes())
+	for i := int64(0); i*meta.Chunks[0] < n; i++ {
+		clear(chunk)
+		copy(chunk, raw[i*meta.Chunks[0]*size:min(n, (i+1)*meta.Chunks[0])*size])
+		enc, err := zarr.EncodeChunk(meta, chunk)
+		if err != nil {
+			return err
+		}
+		if err := st.Put(ctx, zarr.ChunkKey(name, []int64{i}), enc); err != nil {
+			return err
+		}
+	}
+	return zarr.UpdateArrayMeta(ctx, st, name, meta)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/storage"
 )
 
 // schemaOf runs the schema stage's DoFns directly over daily fixture files.
@@ -193,4 +194,196 @@ func snapshot(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// stages runs the prepare, chunk and finalize DoFns of one run over the
+// daily fixtures from..to-1, as a worker would, but stops as a killed run
+// does: after writing the first upTo chunks (all when upTo < 0), and
+// before finalizing unless finalize is set.
+func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, finalize bool) {
+	t.Helper()
+	ctx := context.Background()
+	var names []string
+	for i := from; i < to; i++ {
+		names = append(names, fmt.Sprintf("daily_%02d.nc", i))
+	}
+	target, err := (&prepareFn{Config: cfg}).ProcessElement(ctx, schemaOf(t, names...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &storeChunkFn{}
+	store.Setup()
+	defer store.Teardown()
+	var keys []plan.ChunkKey
+	(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
+	var totals plan.Totals
+	for i, k := range keys {
+		if upTo >= 0 && i >= upTo {
+			break
+		}
+		res, err := store.ProcessElement(ctx, k, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		totals = totals.Add(res)
+	}
+	if err := store.FinishBundle(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	if finalize {
+		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// incomplete checks that the store at url cannot be taken for complete.
+func incomplete(t *testing.T, url string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(url, ".zmetadata")); err == nil {
+		t.Error("a store being written has .zmetadata")
+	}
+	b, _ := os.ReadFile(filepath.Join(url, ".zarrforge.json"))
+	if strings.Contains(string(b), `"complete"`) {
+		t.Errorf("a store being written is marked complete: %s", b)
+	}
+}
+
+// TestKilledRuns: a run killed at any point, then run again — with
+// overwrite after a create, with append after an append — leaves the store
+// that one uninterrupted run writes, byte for byte, and until then the
+// store never looks complete.
+func TestKilledRuns(t *testing.T) {
+	dir := t.TempDir()
+	chunks := map[string]int64{"time": 2, "lat": 4}
+	cfg := func(name, mode, run string) TargetConfig {
+		return TargetConfig{URL: filepath.Join(dir, name), Chunks: chunks, Compressor: "zstd", Mode: mode, RunID: run}
+	}
+	// The reference: days 0-5 in one run.
+	stages(t, cfg("ref.zarr", ModeCreate, "ref"), 0, 6, -1, true)
+	want := snapshotData(t, filepath.Join(dir, "ref.zarr"))
+
+	t.Run("create killed, then overwrite", func(t *testing.T) {
+		for _, upTo := range []int{0, 3, -1} {
+			c := cfg(fmt.Sprintf("create%d.zarr", upTo), ModeCreate, "a")
+			stages(t, c, 0, 6, upTo, false)
+			incomplete(t, c.URL)
+			c.Mode, c.RunID = ModeOverwrite, "b"
+			stages(t, c, 0, 6, -1, true)
+			sameSnapshot(t, snapshotData(t, c.URL), want)
+		}
+	})
+	t.Run("append killed, then append again", func(t *testing.T) {
+		for _, c := range []struct {
+			name     string
+			to, upTo int
+			finalize bool
+		}{
+			{"before any chunk", 6, 0, false},
+			{"after some chunks", 6, 5, false},
+			{"after every chunk", 6, -1, false},
+			{"a longer append, after every chunk", 8, -1, false},
+		} {
+			tc := cfg(strings.ReplaceAll(c.name, " ", "_")+".zarr", ModeCreate, "a")
+			stages(t, tc, 0, 3, -1, true)
+			tc.Mode, tc.RunID = ModeAppend, "b"
+			stages(t, tc, 3, c.to, c.upTo, c.finalize)
+			incomplete(t, tc.URL)
+			tc.RunID = "c"
+			stages(t, tc, 3, 6, -1, true)
+			t.Run(c.name, func(t *testing.T) { sameSnapshot(t, snapshotData(t, tc.URL), want) })
+		}
+	})
+	t.Run("append killed while finalizing", func(t *testing.T) {
+		tc := cfg("finalizing.zarr", ModeCreate, "a")
+		stages(t, tc, 0, 3, -1, true)
+		tc.Mode, tc.RunID = ModeAppend, "b"
+		stages(t, tc, 3, 6, -1, false)
+		// FinalizeTarget got as far as the new shapes and coordinate.
+		st, err := storage.NewStore(context.Background(), tc.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target, err := (&prepareFn{Config: tc}).ProcessElement(context.Background(), schemaOf(t, "daily_03.nc", "daily_04.nc", "daily_05.nc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := finishAppend(context.Background(), st, &target); err != nil {
+			t.Fatal(err)
+		}
+		incomplete(t, tc.URL)
+		tc.RunID = "c"
+		stages(t, tc, 3, 6, -1, true)
+		sameSnapshot(t, snapshotData(t, tc.URL), want)
+	})
+}
+
+// snapshotData is snapshot without the run marker.
+func snapshotData(t *testing.T, dir string) map[string]string {
+	s := snapshot(t, dir)
+	delete(s, "/.zarrforge.json")
+	return s
+}
+
+func sameSnapshot(t *testing.T, got, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if g, ok := got[k]; !ok {
+			t.Errorf("%s is missing", k)
+		} else if g != v {
+			t.Errorf("%s differs", k)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s should not be there", k)
+		}
+	}
+}
+
+// TestAppendStagesIdempotent: in append mode too, prepare, every chunk
+// write (the straddling chunk reads the store's steps back from the object
+// it rewrites) and finalize can each run twice, as retried bundles do.
+func TestAppendStagesIdempotent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := TargetConfig{URL: filepath.Join(dir, "a.zarr"), Chunks: map[string]int64{"time": 2, "lat": 4}, Compressor: "zstd", RunID: "a"}
+	stages(t, cfg, 0, 3, -1, true)
+	stages(t, TargetConfig{URL: filepath.Join(dir, "ref.zarr"), Chunks: cfg.Chunks, Compressor: "zstd", RunID: "r"}, 0, 6, -1, true)
+	cfg.Mode, cfg.RunID = ModeAppend, "b"
+	prep := &prepareFn{Config: cfg}
+	schema := schemaOf(t, "daily_03.nc", "daily_04.nc", "daily_05.nc")
+	var target plan.Target
+	for range 2 {
+		var err error
+		if target, err = prep.ProcessElement(ctx, schema); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := &storeChunkFn{}
+	store.Setup()
+	defer store.Teardown()
+	var keys []plan.ChunkKey
+	(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
+	var totals plan.Totals
+	for _, k := range keys {
+		for i := range 2 {
+			res, err := store.ProcessElement(ctx, k, target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				totals = totals.Add(res)
+			}
+		}
+	}
+	if err := store.FinishBundle(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameSnapshot(t, snapshotData(t, cfg.URL), snapshotData(t, filepath.Join(dir, "ref.zarr")))
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -26,6 +28,7 @@ func init() {
 const (
 	ModeCreate    = "create"    // fail if a store exists at the target
 	ModeOverwrite = "overwrite" // replace whatever is at the target
+	ModeAppend    = "append"    // extend the store at the target along the concat dimension (create it if there is none)
 )
 
 // TargetConfig configures PrepareTarget.
@@ -39,7 +42,7 @@ type TargetConfig struct {
 	Compressor string
 	// Level is the compression level; 0 means the compressor's default.
 	Level int
-	// Mode is ModeCreate (the default) or ModeOverwrite.
+	// Mode is ModeCreate (the default), ModeOverwrite or ModeAppend.
 	Mode string
 	// RunID tells this run's own partial writes from another run's. Left
 	// empty, PrepareTarget picks a random one when the pipeline is built.
@@ -68,8 +71,23 @@ const markerKey = ".zarrforge.json"
 
 type marker struct {
 	Run    string `json:"run"`
-	State  string `json:"state"` // "writing" or "complete"
+	State  string `json:"state"` // "writing", "appending" or "complete"
 	Chunks int64  `json:"chunks,omitempty"`
+	// Base is, while appending, what the store held before: a run that dies
+	// mid-append leaves enough behind for the next to start from it.
+	Base *appendBase `json:"base,omitempty"`
+}
+
+// Marker states.
+const (
+	stateWriting   = "writing"
+	stateAppending = "appending"
+	stateComplete  = "complete"
+)
+
+type appendBase struct {
+	Len   int64  `json:"len"`             // steps along the concat dimension
+	Coord []byte `json:"coord,omitempty"` // the concat coordinate, raw
 }
 
 func readMarker(ctx context.Context, st *storage.Store) (marker, bool, error) {
@@ -97,20 +115,36 @@ type prepareFn struct {
 }
 
 func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (plan.Target, error) {
-	if f.Config.Mode != "" && f.Config.Mode != ModeCreate && f.Config.Mode != ModeOverwrite {
-		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: mode %q is not supported (use %s or %s)",
-			f.Config.URL, f.Config.Mode, ModeCreate, ModeOverwrite)
+	switch f.Config.Mode {
+	case "", ModeCreate, ModeOverwrite, ModeAppend:
+	default:
+		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: mode %q is not supported (use %s, %s or %s)",
+			f.Config.URL, f.Config.Mode, ModeCreate, ModeOverwrite, ModeAppend)
 	}
+	schema = schema.Clone() // elements are not ours to change
 	if err := schema.Layout(f.Config.Chunks); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
-	}
-	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.Compressor, Level: f.Config.Level, Run: f.Config.RunID, Schema: schema}
-	if t.Compressor == "none" {
-		t.Compressor = ""
 	}
 	st, err := storage.NewStore(ctx, f.Config.URL)
 	if err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+	}
+	if f.Config.Mode == ModeAppend {
+		t, ok, err := f.prepareAppend(ctx, st, schema)
+		if err != nil {
+			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
+		}
+		if ok {
+			steps, _ := t.Schema.Dim(t.Schema.ConcatDim)
+			log.Infof(ctx, "PrepareTarget: %s: appending %d steps to %d, %d chunks to write",
+				f.Config.URL, steps-t.Schema.Base, t.Schema.Base, t.Schema.NumChunks())
+			return t, nil
+		}
+		// Nothing to append to: create the store.
+	}
+	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.Compressor, Level: f.Config.Level, Run: f.Config.RunID, Schema: schema}
+	if t.Compressor == "none" {
+		t.Compressor = ""
 	}
 	if err := f.claim(ctx, st); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
@@ -166,5 +200,132 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 			return fmt.Errorf("a store already exists there (%d objects); set target.mode to overwrite to replace it", len(keys))
 		}
 	}
-	return writeMarker(ctx, st, marker{Run: f.Config.RunID, State: "writing"})
+	return writeMarker(ctx, st, marker{Run: f.Config.RunID, State: stateWriting})
+}
+
+// prepareAppend readies an append: it reads what the store holds, checks
+// the inputs against it (plan.Schema.AppendTo), records the store's state
+// before the append in the marker and removes .zmetadata, so that the store
+// does not look complete until FinalizeTarget has written every chunk and
+// the new shapes. The store's arrays keep their metadata until then. It
+// returns false when there is no store to append to.
+func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema plan.Schema) (plan.Target, bool, error) {
+	keys, err := st.List(ctx, "")
+	if err != nil {
+		return plan.Target{}, false, err
+	}
+	if len(keys) == 0 {
+		return plan.Target{}, false, nil
+	}
+	m, ok, err := readMarker(ctx, st)
+	if err != nil {
+		return plan.Target{}, false, err
+	}
+	var base *appendBase
+	switch {
+	case ok && m.State == stateWriting && m.Run == f.Config.RunID:
+		return plan.Target{}, false, nil // our own create, retried
+	case ok && m.State == stateWriting:
+		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set target.mode to overwrite to start again", m.Run)
+	case ok && m.State == stateAppending && m.Base != nil:
+		base = m.Base // an append that did not finish, ours retried or another's: start from where it started
+	case ok && m.State == stateComplete, !ok && slices.Contains(keys, ".zmetadata"):
+	default:
+		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no .zmetadata); set target.mode to overwrite to replace it")
+	}
+	stored, err := readStored(ctx, st, keys, schema.ConcatDim, base)
+	if err != nil {
+		return plan.Target{}, false, err
+	}
+	comp, err := schema.AppendTo(stored, f.Config.Chunks)
+	if err != nil {
+		return plan.Target{}, false, err
+	}
+	t := plan.Target{URL: f.Config.URL, Run: f.Config.RunID, Schema: schema}
+	if comp != nil {
+		t.Compressor, t.Level = comp.ID, comp.Level
+	}
+	mk := marker{Run: f.Config.RunID, State: stateAppending, Base: &appendBase{Len: stored.Len, Coord: stored.Coord}}
+	if err := writeMarker(ctx, st, mk); err != nil {
+		return plan.Target{}, false, err
+	}
+	if err := st.Delete(ctx, ".zmetadata"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return plan.Target{}, false, err
+	}
+	return t, true, nil
+}
+
+// readStored reads the arrays of the store and, unless base (from an
+// unfinished append) gives them, its length along concatDim and its concat
+// coordinate.
+func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim string, base *appendBase) (plan.Stored, error) {
+	stored := plan.Stored{Arrays: map[string]plan.StoredArray{}, Len: -1}
+	for _, k := range keys {
+		name, ok := strings.CutSuffix(k, "/.zarray")
+		if !ok || strings.Contains(name, "/") {
+			continue
+		}
+		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
+		if err != nil {
+			return plan.Stored{}, err
+		}
+		var dims []string
+		list, _ := attrs["_ARRAY_DIMENSIONS"].([]any)
+		for _, d := range list {
+			s, _ := d.(string)
+			dims = append(dims, s)
+		}
+		if len(dims) != len(meta.Shape) {
+			return plan.Stored{}, fmt.Errorf("array %q has no _ARRAY_DIMENSIONS for its %d dimensions", name, len(meta.Shape))
+		}
+		stored.Arrays[name] = plan.StoredArray{Meta: meta, Dims: dims, Attrs: attrs}
+		if i := slices.Index(dims, concatDim); i >= 0 && base == nil {
+			if stored.Len >= 0 && meta.Shape[i] != stored.Len {
+				return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, stored.Len, meta.Shape[i])
+			}
+			stored.Len = meta.Shape[i]
+		}
+	}
+	if base != nil {
+		// Shapes may already be the unfinished append's: the store holds
+		// what it held before it.
+		stored.Len, stored.Coord = base.Len, base.Coord
+		for _, a := range stored.Arrays {
+			if i := slices.Index(a.Dims, concatDim); i >= 0 {
+				a.Meta.Shape[i] = base.Len
+			}
+		}
+		return stored, nil
+	}
+	if stored.Len < 0 {
+		return plan.Stored{}, fmt.Errorf("no array of the store has the dimension %s", concatDim)
+	}
+	if a, ok := stored.Arrays[concatDim]; ok && len(a.Dims) == 1 {
+		coord, err := readArray(ctx, st, concatDim, a.Meta)
+		if err != nil {
+			return plan.Stored{}, err
+		}
+		stored.Coord = coord
+	}
+	return stored, nil
+}
+
+// readArray reads the whole 1-D array name.
+func readArray(ctx context.Context, st *storage.Store, name string, meta zarr.ArrayMeta) ([]byte, error) {
+	size := int64(meta.DType.ItemSize())
+	var out []byte
+	for i := int64(0); i*meta.Chunks[0] < meta.Shape[0]; i++ {
+		key := zarr.ChunkKey(name, []int64{i})
+		data, err := st.Get(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", key, err)
+		}
+		raw, err := zarr.DecodeChunk(meta, data)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", key, err)
+		}
+		n := min(meta.Chunks[0], meta.Shape[0]-i*meta.Chunks[0])
+		out = append(out, raw[:n*size]...)
+	}
+	return out, nil
 }

@@ -2,7 +2,9 @@ package transforms
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -91,10 +93,6 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 	if err != nil {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
 	}
-	enc, err := f.assembleAndEncode(ctx, &t.Schema, v, key, meta, &f.encoders[f.turn])
-	if err != nil {
-		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
-	}
 	if err := f.wait(); err != nil {
 		return plan.WriteResult{}, err
 	}
@@ -102,6 +100,10 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 		if f.store, err = storage.NewStore(ctx, t.URL); err != nil {
 			return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
 		}
+	}
+	enc, err := f.assembleAndEncode(ctx, &t.Schema, v, key, meta, &f.encoders[f.turn])
+	if err != nil {
+		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
 	}
 	done := make(chan error, 1)
 	go func(st *storage.Store) {
@@ -139,6 +141,12 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 	parts, err := s.Sources(v, start, count)
 	if err != nil {
 		return nil, err
+	}
+	if parts[0].Existing {
+		if err := f.readExisting(ctx, s.ConcatDim, v, key, meta, chunk, parts[0]); err != nil {
+			return nil, err
+		}
+		parts = parts[1:]
 	}
 	// ends[i] is where part i ends in the chunk when the parts are runs in
 	// order; nil otherwise.
@@ -213,6 +221,28 @@ func partBytes(v *plan.Variable, sl plan.Slice) int64 {
 		n *= c
 	}
 	return n
+}
+
+// readExisting reads, when appending, the steps of chunk key that the store
+// already holds from the chunk's object into chunk; the rest of the chunk
+// is left as fill. A missing object holds nothing but fill.
+func (f *storeChunkFn) readExisting(ctx context.Context, concatDim string, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, chunk []byte, part plan.Slice) error {
+	name := zarr.ChunkKey(key.Var, key.Index)
+	data, err := f.store.Get(ctx, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the store's %s: %w", name, err)
+	}
+	old, err := zarr.DecodeChunk(meta, data)
+	if err != nil {
+		return fmt.Errorf("the store's %s: %w", name, err)
+	}
+	copy(chunk, old)
+	axis := v.ConcatAxis(concatDim)
+	plan.FillFrom(chunk, v.Chunks, axis, part.Count[axis], v.ItemSize(), v.FillBytes())
+	return nil
 }
 
 // readPart reads one part of a chunk into its place in chunk, through

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -247,4 +248,33 @@ func ReadArrayMeta(ctx context.Context, st Store, name string) (ArrayMeta, map[s
 		return meta, nil, fmt.Errorf("zarr: array %q: %w", name, err)
 	}
 	return meta, attrs, nil
+}
+
+// UpdateArrayMeta rewrites array name's .zarray, leaving its attributes as
+// they are.
+func UpdateArrayMeta(ctx context.Context, st Store, name string, meta ArrayMeta) error {
+	zarray, err := meta.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	return st.Put(ctx, name+"/.zarray", zarray)
+}
+
+// ParseChunkKey returns the chunk index of key, a store key of array name
+// ("sst/0.1.2"), and whether key is one.
+func ParseChunkKey(name, key string) ([]int64, bool) {
+	rest, ok := strings.CutPrefix(key, name+"/")
+	if !ok || rest == "" || strings.HasPrefix(rest, ".z") {
+		return nil, false
+	}
+	parts := strings.Split(rest, ".")
+	idx := make([]int64, len(parts))
+	for i, p := range parts {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n < 0 {
+			return nil, false
+		}
+		idx[i] = n
+	}
+	return idx, true
 }

@@ -1,0 +1,221 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/zarrforge/zarrforge/cftime"
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/zarr"
+)
+
+// Stored is what a store holds before an append, as read back from it.
+type Stored struct {
+	// Arrays are the store's arrays by name.
+	Arrays map[string]StoredArray
+	// Len is the number of steps along the concat dimension.
+	Len int64
+	// Coord holds the concat coordinate's Len values, raw in its array's
+	// dtype; nil when the dataset has no concat coordinate.
+	Coord []byte
+}
+
+// StoredArray is one array of a store: its .zarray, its dimension names
+// and its attributes.
+type StoredArray struct {
+	Meta  zarr.ArrayMeta
+	Dims  []string
+	Attrs map[string]any
+}
+
+// netcdfTypes maps Zarr dtypes back to the netCDF types that have them.
+var netcdfTypes = func() map[zarr.DType]netcdf.Type {
+	m := map[zarr.DType]netcdf.Type{}
+	for t, d := range dtypes {
+		m[d] = t
+	}
+	return m
+}()
+
+// AppendTo turns s, the schema of the inputs, into the schema of store
+// after the inputs are appended along the concat dimension, and returns the
+// compressor the store's arrays use. It checks that the inputs match the
+// store: the same variables with the same dimensions, dtypes, fill values
+// and (but for the concat dimension) shapes, and concat coordinate values
+// that continue the store's, strictly increasing, once re-encoded in its
+// units and calendar. The store's chunking is kept; chunks may name sizes
+// only where they agree with it. Afterwards s.Base is store.Len, every
+// variable along the concat dimension is store.Len steps longer, the inputs
+// sit after the stored steps, and s.Coord holds the whole coordinate.
+func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compressor, error) {
+	var names []string
+	for name := range store.Arrays {
+		if _, ok := s.Var(name); !ok {
+			names = append(names, name)
+		}
+	}
+	if len(names) > 0 {
+		sort.Strings(names)
+		return nil, fmt.Errorf("the store has variables the inputs lack: %s", strings.Join(names, ", "))
+	}
+	var comp *zarr.Compressor
+	compFrom := ""
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		a, ok := store.Arrays[v.Name]
+		if !ok {
+			return nil, fmt.Errorf("variable %q is in the inputs but not in the store", v.Name)
+		}
+		if !slices.Equal(a.Dims, v.Dims) {
+			return nil, fmt.Errorf("variable %q: dimensions (%s) in the inputs, (%s) in the store",
+				v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Dims, ", "))
+		}
+		axis := v.ConcatAxis(s.ConcatDim)
+		isCoord := v.Name == s.ConcatDim && v.IsDimCoord()
+		if want := dtypes[v.Type]; want != a.Meta.DType && !isCoord {
+			return nil, fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.Meta.DType)
+		}
+		for j := range v.Shape {
+			if j != axis && v.Shape[j] != a.Meta.Shape[j] {
+				return nil, fmt.Errorf("variable %q: dimension %s has %d in the inputs, %d in the store",
+					v.Name, v.Dims[j], v.Shape[j], a.Meta.Shape[j])
+			}
+		}
+		if axis >= 0 && a.Meta.Shape[axis] != store.Len {
+			return nil, fmt.Errorf("variable %q: %d steps along %s in the store, its coordinate has %d",
+				v.Name, a.Meta.Shape[axis], s.ConcatDim, store.Len)
+		}
+		if !isCoord {
+			fill, err := v.fillValue()
+			if err != nil {
+				return nil, err
+			}
+			if fmt.Sprint(fill) != fmt.Sprint(a.Meta.FillValue) {
+				return nil, fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.Meta.FillValue)
+			}
+		}
+		for j, d := range v.Dims {
+			n, ok := chunks[d]
+			if !ok || v.IsDimCoord() {
+				continue
+			}
+			if d != s.ConcatDim {
+				n = max(min(n, v.Shape[j]), 1)
+			}
+			if n != a.Meta.Chunks[j] {
+				return nil, fmt.Errorf("target.chunks.%s: the store's %q has chunks of %d along %s, not %d",
+					d, v.Name, a.Meta.Chunks[j], d, chunks[d])
+			}
+		}
+		v.Chunks = slices.Clone(a.Meta.Chunks)
+		if axis >= 0 && !isCoord {
+			if compFrom != "" && !sameCompressor(comp, a.Meta.Compressor) {
+				return nil, fmt.Errorf("the store's arrays %q and %q use different compressors; appending needs one", compFrom, v.Name)
+			}
+			comp, compFrom = a.Meta.Compressor, v.Name
+		}
+	}
+	if err := s.appendCoord(store); err != nil {
+		return nil, err
+	}
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		if axis := v.ConcatAxis(s.ConcatDim); axis >= 0 {
+			v.Shape[axis] += store.Len
+		}
+	}
+	for i := range s.Dims {
+		if s.Dims[i].Name == s.ConcatDim {
+			s.Dims[i].Size += store.Len
+		}
+	}
+	for i := range s.Inputs {
+		s.Inputs[i].Offset += store.Len
+	}
+	s.Base = store.Len
+	return comp, nil
+}
+
+// appendCoord re-encodes the inputs' concat coordinate in the store's
+// units, calendar and dtype, checks that it continues the store's, and makes
+// s.Coord the whole coordinate.
+func (s *Schema) appendCoord(store Stored) error {
+	cv, ok := s.CoordVar()
+	if !ok {
+		return nil
+	}
+	a := store.Arrays[cv.Name]
+	typ, ok := netcdfTypes[a.Meta.DType]
+	if !ok || store.Coord == nil {
+		return fmt.Errorf("coordinate %q: the store's dtype %s cannot be appended to", cv.Name, a.Meta.DType)
+	}
+	newVals, err := toFloat64(cv.Type, s.Coord)
+	if err != nil {
+		return fmt.Errorf("coordinate %q: %w", cv.Name, err)
+	}
+	units, _ := a.Attrs["units"].(string)
+	calendar, _ := a.Attrs["calendar"].(string)
+	from := s.Inputs[0]
+	if from.Units != units {
+		if !sameCalendar(from.Calendar, calendar) {
+			return fmt.Errorf("coordinate %q: calendar %q in the inputs, %q in the store", cv.Name, from.Calendar, calendar)
+		}
+		fu, err1 := cftime.ParseUnits(from.Units)
+		tu, err2 := cftime.ParseUnits(units)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("coordinate %q: units %q in the inputs, %q in the store, which are not both CF time units", cv.Name, from.Units, units)
+		}
+		cal, err := cftime.ParseCalendar(calendar)
+		if err != nil {
+			return fmt.Errorf("coordinate %q: %w", cv.Name, err)
+		}
+		if newVals, err = cftime.Recode(newVals, fu, tu, cal); err != nil {
+			return fmt.Errorf("coordinate %q: re-encoding from %q to %q: %w", cv.Name, from.Units, units, err)
+		}
+	} else if !sameCalendar(from.Calendar, calendar) {
+		return fmt.Errorf("coordinate %q: calendar %q in the inputs, %q in the store", cv.Name, from.Calendar, calendar)
+	}
+	oldVals, err := toFloat64(typ, store.Coord)
+	if err != nil {
+		return fmt.Errorf("coordinate %q in the store: %w", cv.Name, err)
+	}
+	prev, prevWhere := 0.0, ""
+	if len(oldVals) > 0 {
+		prev, prevWhere = oldVals[len(oldVals)-1], "the store's last value"
+	}
+	for i, x := range newVals {
+		if prevWhere != "" && !(x > prev) {
+			in := partAtExtent(s.Inputs, int64(i))
+			what := "does not come after"
+			if x == prev {
+				what = "repeats"
+			}
+			return fmt.Errorf("coordinate %q: input %s: value %v %s %s (%v): appended values must be increasing and after the store's",
+				cv.Name, in.Input.Source, x, what, prevWhere, prev)
+		}
+		prev, prevWhere = x, "the value before it"
+	}
+	raw, exact := fromFloat64(typ, newVals)
+	if !exact {
+		return fmt.Errorf("coordinate %q: the inputs' values do not fit the store's dtype %s exactly", cv.Name, a.Meta.DType)
+	}
+	cv.Type = typ
+	s.Coord = append(slices.Clone(store.Coord), raw...)
+	return nil
+}
+
+// partAtExtent returns the input holding new step i.
+func partAtExtent(in []Extent, i int64) Extent {
+	for _, e := range in {
+		if i >= e.Offset && i < e.Offset+e.Len {
+			return e
+		}
+	}
+	return in[len(in)-1]
+}
+
+func sameCompressor(a, b *zarr.Compressor) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}

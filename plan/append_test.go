@@ -1,0 +1,110 @@
+package plan
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/zarr"
+)
+
+// stored describes a store of sst(time, lat=7, lon=4) with n days, time
+// chunks of 2, zstd, and time in "days since 2000-01-01".
+func stored(n int64) Stored {
+	comp, _ := zarr.NewCompressor("zstd", 0)
+	times := make([]float64, n)
+	for i := range times {
+		times[i] = float64(i)
+	}
+	coord, _ := fromFloat64(netcdf.Double, times)
+	return Stored{
+		Len:   n,
+		Coord: coord,
+		Arrays: map[string]StoredArray{
+			"time": {Meta: zarr.ArrayMeta{Shape: []int64{n}, Chunks: []int64{n}, DType: "<f8", Compressor: comp},
+				Dims: []string{"time"}, Attrs: map[string]any{"units": "days since 2000-01-01"}},
+			"sst": {Meta: zarr.ArrayMeta{Shape: []int64{n, 7, 4}, Chunks: []int64{2, 7, 4}, DType: "<i2", Compressor: comp, FillValue: int64(-999)},
+				Dims: []string{"time", "lat", "lon"}, Attrs: map[string]any{}},
+		},
+	}
+}
+
+func TestAppendTo(t *testing.T) {
+	days := func(units string, vals ...float64) Schema {
+		s, err := merged(t, meta(0, nil, vals, units, 7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Layout(map[string]int64{"time": 2}); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const units = "days since 2000-01-01"
+
+	// Three days after three: shapes grow, inputs move, the coordinate is
+	// the store's followed by the inputs', re-encoded into its units.
+	s := days("hours since 2000-01-02", 48, 72, 96)
+	comp, err := s.AppendTo(stored(3), map[string]int64{"time": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sst, _ := s.Var("sst")
+	if comp == nil || comp.ID != "zstd" || s.Base != 3 || !slices.Equal(sst.Shape, []int64{6, 7, 4}) || s.Inputs[0].Offset != 3 {
+		t.Errorf("comp %v base %d shape %v offset %d", comp, s.Base, sst.Shape, s.Inputs[0].Offset)
+	}
+	if got := coordValues(t, s); !slices.Equal(got, []float64{0, 1, 2, 3, 4, 5}) {
+		t.Errorf("coordinate %v", got)
+	}
+	// Chunk 1 (steps 2, 3) straddles the old end: step 2 is the store's.
+	var keys []string
+	s.ChunkKeys(func(k ChunkKey) { keys = append(keys, k.String()) })
+	if !slices.Equal(keys, []string{"sst/1.0.0", "sst/2.0.0"}) || s.NumChunks() != 2 {
+		t.Errorf("keys %v, NumChunks %d", keys, s.NumChunks())
+	}
+	start, count := sst.Region([]int64{1, 0, 0})
+	parts, err := s.Sources(sst, start, count)
+	if err != nil || len(parts) != 2 || !parts[0].Existing || parts[0].Count[0] != 1 || parts[1].Existing || parts[1].At[0] != 1 {
+		t.Errorf("sources %+v %v", parts, err)
+	}
+
+	for _, c := range []struct {
+		name   string
+		schema Schema
+		store  func(*Stored)
+		chunks map[string]int64
+		want   string
+	}{
+		{"overlap", days(units, 2, 3), nil, nil, "value 2 repeats the store's last value"},
+		{"going back", days(units, 5, 4), nil, nil, "value 4 does not come after the value before it"},
+		{"a variable the store lacks", days(units, 3), func(st *Stored) { delete(st.Arrays, "sst") }, nil, `variable "sst" is in the inputs but not in the store`},
+		{"a variable the inputs lack", days(units, 3), func(st *Stored) { st.Arrays["ice"] = st.Arrays["sst"] }, nil, "the store has variables the inputs lack: ice"},
+		{"another dtype", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.DType = "<f4"; st.Arrays["sst"] = a }, nil, `variable "sst": dtype <i2 in the inputs, <f4 in the store`},
+		{"another grid", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.Shape = []int64{3, 8, 4}; st.Arrays["sst"] = a }, nil, `variable "sst": dimension lat has 7 in the inputs, 8 in the store`},
+		{"other dimensions", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Dims = []string{"time", "y", "x"}; st.Arrays["sst"] = a }, nil, `variable "sst": dimensions (time, lat, lon) in the inputs, (time, y, x) in the store`},
+		{"another fill value", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.FillValue = math.NaN(); st.Arrays["sst"] = a }, nil, `variable "sst": fill value -999 in the inputs, NaN in the store`},
+		{"other chunks", days(units, 3), nil, map[string]int64{"time": 5}, `target.chunks.time: the store's "sst" has chunks of 2 along time, not 5`},
+		{"another calendar", days(units, 3), func(st *Stored) { st.Arrays["time"].Attrs["calendar"] = "noleap" }, nil, `calendar "" in the inputs, "noleap" in the store`},
+	} {
+		st := stored(3)
+		if c.store != nil {
+			c.store(&st)
+		}
+		_, err := c.schema.AppendTo(st, c.chunks)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestFillFrom(t *testing.T) {
+	// A 2x3x2 array of bytes; from index 1 along axis 1 becomes 9.
+	buf := make([]byte, 12)
+	FillFrom(buf, []int64{2, 3, 2}, 1, 1, 1, []byte{9})
+	want := []byte{0, 0, 9, 9, 9, 9, 0, 0, 9, 9, 9, 9}
+	if !slices.Equal(buf, want) {
+		t.Errorf("got %v", buf)
+	}
+}
