@@ -24,6 +24,10 @@ import (
 // or truncated.
 var ErrFormat = errors.New("not a valid HDF5 file")
 
+// ErrNoSignature is returned by Open for data that does not hold the HDF5
+// signature where HDF5 puts it: it is not HDF5 at all.
+var ErrNoSignature = fmt.Errorf("no HDF5 signature: %w", ErrFormat)
+
 // ErrUnsupported is wrapped by errors for valid HDF5 features this package
 // does not implement.
 var ErrUnsupported = errors.New("unsupported HDF5 feature")
@@ -62,7 +66,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 			return f, nil
 		}
 	}
-	return nil, fmt.Errorf("no HDF5 signature: %w", ErrFormat)
+	return nil, ErrNoSignature
 }
 
 // wrapFormat marks parse errors as ErrFormat unless they already say what

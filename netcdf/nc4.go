@@ -39,6 +39,12 @@ var hiddenAttrs = map[string]bool{
 
 func openHDF5(r io.ReaderAt, size int64, name string) (File, error) {
 	h, err := hdf5.Open(r, size)
+	if errors.Is(err, hdf5.ErrNoSignature) {
+		var start [16]byte
+		n, _ := r.ReadAt(start[:], 0)
+		return nil, fmt.Errorf("netcdf: %s: not a netCDF file: it starts with %q, not the signature of netCDF-3 (CDF) or netCDF-4 (HDF5) (%w)",
+			name, start[:n], ErrFormat)
+	}
 	if err != nil {
 		return nil, nc4Error(name, err)
 	}

@@ -1,6 +1,8 @@
 package recipes
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -275,3 +277,27 @@ func TestCompressorAndLevel(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestCheck(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "collections", "daily")
+	good := fmt.Sprintf("pattern:\n  template: %s/daily_{time}.nc\n  concat_dim: {name: time, keys: [\"00\", \"01\"]}\ntarget:\n  url: /tmp/x.zarr\n", dir)
+	for _, c := range []struct {
+		name, yaml, want string
+	}{
+		{"good", good + "  chunks: {time: 2, lat: 4}\n", ""},
+		{"a chunk size for a dimension the data lacks", good + "  chunks: {time: 2, depth: 4}\n",
+			`recipe r.yaml: target.chunks.depth: the inputs have no dimension "depth" (dimensions of ` + dir + `/daily_00.nc: lat, lon, time)`},
+		{"a concat dimension the data lacks", strings.NewReplacer("name: time", "name: step", "{time}", "{step}").Replace(good),
+			`recipe r.yaml: pattern.concat_dim.name: the inputs have no dimension "step"`},
+		{"a first input that is not there", strings.Replace(good, "daily_{time}", "nope_{time}", 1), "nope_00.nc"},
+	} {
+		r, err := Parse([]byte(c.yaml), "r.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		err = r.Check(context.Background())
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: Check = %v, want %q", c.name, err, c.want)
+		}
+	}
+}

@@ -98,6 +98,11 @@ func run(ctx context.Context) error {
 	if *targetURL != "" {
 		r.Target.URL = *targetURL
 	}
+	// Recipe mistakes that need an input's header to see (a chunk size for
+	// a dimension the data lacks) are reported before anything runs.
+	if err := r.Check(ctx); err != nil {
+		return err
+	}
 	p, s := beam.NewPipelineWithRoot()
 	if _, err := recipes.Build(s, r); err != nil {
 		return err

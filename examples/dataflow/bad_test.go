@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+)
+
+// TestBadInputs runs the program itself on inputs that are damaged, not
+// netCDF or missing, on both local runners: it must exit 1 within a minute,
+// and the last line it prints must be the root cause, naming the input; no
+// runner log lines, and no store that looks complete.
+func TestBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "zarrforge")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	good := func(name string) []byte {
+		b, err := os.ReadFile(beamtest.Testdata("collections", "nc4_daily", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ok := write("ok.nc", good("nc4_daily_00.nc"))
+	second := good("nc4_daily_01.nc")
+	corruptHeader := append([]byte(nil), second...)
+	copy(corruptHeader[40:], "\xff\xff\xff\xff\xff\xff\xff\xff") // inside the superblock
+	// Damage every zlib stream (the chunks' data) but keep the header.
+	corruptData := append([]byte(nil), second...)
+	for i := 0; i+8 < len(corruptData); i++ {
+		if corruptData[i] == 0x78 && (corruptData[i+1] == 0x01 || corruptData[i+1] == 0x5e || corruptData[i+1] == 0x9c || corruptData[i+1] == 0xda) {
+			corruptData[i+4] ^= 0x5a
+		}
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+
+	for _, c := range []struct {
+		name, second, want string
+	}{
+		{"truncated", write("truncated.nc", second[:len(second)/3]), "truncated"},
+		{"corrupt header", write("corrupt.nc", corruptHeader), "not a valid netCDF file"},
+		{"corrupt data", write("corrupt-data.nc", corruptData), "corrupt deflate stream"},
+		{"not netCDF", write("text.nc", []byte("date,sst\n1981-09-01,28.1\n")), "not a netCDF file"},
+		{"missing file", filepath.Join(dir, "missing.nc"), "no such file"},
+		{"404", srv.URL + "/missing.nc", "404"},
+	} {
+		for _, runner := range []string{"direct", "prism"} {
+			t.Run(c.name+"/"+runner, func(t *testing.T) {
+				target := filepath.Join(t.TempDir(), "out.zarr")
+				recipe := write(strings.ReplaceAll(c.name, " ", "_")+".yaml", []byte(fmt.Sprintf(
+					"pattern:\n  template: \"{time}\"\n  concat_dim: {name: time, keys: [%q, %q]}\ntarget: {url: %q, chunks: {time: 2}}\n",
+					ok, c.second, target)))
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, bin, "--recipe", recipe, "--runner", runner)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				err := cmd.Run()
+				if ctx.Err() != nil {
+					t.Fatal("the program hung")
+				}
+				if ee, isExit := err.(*exec.ExitError); !isExit || ee.ExitCode() != 1 {
+					t.Fatalf("exit: %v, want status 1\n%s", err, stderr.String())
+				}
+				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				last := lines[len(lines)-1]
+				if !strings.HasPrefix(last, "zarrforge: error: ") || !strings.Contains(last, c.second) || !strings.Contains(last, c.want) {
+					t.Errorf("last line %q: want the root cause naming %s and saying %q", last, c.second, c.want)
+				}
+				if len(lines) > 2 || strings.Contains(stderr.String(), "level=") {
+					t.Errorf("more than our two lines on stderr:\n%s", stderr.String())
+				}
+				if _, err := os.Stat(filepath.Join(target, ".zmetadata")); err == nil {
+					t.Error("the failed run left a store that looks complete")
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package recipes
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/storage"
+)
+
+// Check reads the header of the first input of each merge position and
+// checks the recipe against it: the concat dimension and every dimension
+// target.chunks names must be there. It runs before a pipeline is built,
+// so that such mistakes are reported with the recipe field, before anything
+// runs or is submitted; the pipeline checks every input again. An input
+// that cannot be read is an error naming it.
+func (r Recipe) Check(ctx context.Context) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	inputs, err := r.Pattern.Inputs()
+	if err != nil {
+		return r.errorf("", "%s", err)
+	}
+	dims := map[string]bool{}
+	var first string
+	for _, in := range inputs {
+		if in.Index.Concat != 0 {
+			continue
+		}
+		f, err := storage.OpenReader(ctx, in.URL)
+		if err != nil {
+			return fmt.Errorf("input %s: %w", in.Source, err)
+		}
+		nc, err := netcdf.Open(f, f.Size(), in.Source)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if first == "" {
+			first = in.Source
+		}
+		for _, d := range nc.Dims() {
+			dims[d.Name] = true
+		}
+	}
+	var names []string
+	for d := range dims {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	if name := r.Pattern.ConcatDim.Name; !dims[name] {
+		return r.errorf("pattern.concat_dim.name", "the inputs have no dimension %q (dimensions of %s: %s)",
+			name, first, strings.Join(names, ", "))
+	}
+	var chunked []string
+	for d := range r.Target.Chunks {
+		chunked = append(chunked, d)
+	}
+	sort.Strings(chunked)
+	for _, d := range chunked {
+		if !slices.Contains(names, d) {
+			return r.errorf("target.chunks."+d, "the inputs have no dimension %q (dimensions of %s: %s)",
+				d, first, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
