@@ -387,3 +387,27 @@ func TestAppendStagesIdempotent(t *testing.T) {
 	}
 	sameSnapshot(t, snapshotData(t, cfg.URL), snapshotData(t, filepath.Join(dir, "ref.zarr")))
 }
+
+// TestCacheIdempotent: caching the same input twice (a retried bundle)
+// leaves the same cached file, and the same element.
+func TestCacheIdempotent(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	f := &cacheFn{CacheURL: cache}
+	f.Setup()
+	src := beamtest.Testdata("collections", "daily", "daily_00.nc")
+	in := plan.Input{Index: plan.Index{Concat: 0}, Source: src, URL: src}
+	first, err := f.ProcessElement(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, cache)
+	second, err := f.ProcessElement(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.URL != second.URL || first.URL == src {
+		t.Errorf("cached as %s, then %s", first.URL, second.URL)
+	}
+	sameSnapshot(t, snapshot(t, cache), before)
+}
