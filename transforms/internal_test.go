@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // schemaOf runs the schema stage's DoFns directly over daily fixture files.
@@ -410,4 +412,42 @@ func TestCacheIdempotent(t *testing.T) {
 		t.Errorf("cached as %s, then %s", first.URL, second.URL)
 	}
 	sameSnapshot(t, snapshot(t, cache), before)
+}
+
+// TestAppendMissingChunk: a chunk object the store lacks (zarr-python leaves
+// out chunks holding only fill) reads as fill when an append rewrites it.
+func TestAppendMissingChunk(t *testing.T) {
+	ctx := context.Background()
+	cfg := TargetConfig{URL: filepath.Join(t.TempDir(), "a.zarr"), Chunks: map[string]int64{"time": 2, "lat": 4}, Compressor: "zstd", RunID: "a"}
+	stages(t, cfg, 0, 3, -1, true)
+	// count/1.0.0 holds day 2 (and room for day 3); the store loses it.
+	if err := os.Remove(filepath.Join(cfg.URL, "count", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Mode, cfg.RunID = ModeAppend, "b"
+	stages(t, cfg, 3, 4, -1, true)
+	st, err := storage.NewStore(ctx, cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := st.Get(ctx, "count/1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, _, err := zarr.ReadArrayMeta(ctx, st, "count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := zarr.DecodeChunk(meta, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Day 2 (the chunk's first step) is fill: count has no _FillValue, so zeros.
+	step := len(raw) / 2
+	if slices.ContainsFunc(raw[:step], func(b byte) bool { return b != 0 }) {
+		t.Errorf("the missing chunk's stored step reads as %v, want fill", raw[:16])
+	}
+	if !slices.ContainsFunc(raw[step:], func(b byte) bool { return b != 0 }) {
+		t.Error("the appended step is empty")
+	}
 }

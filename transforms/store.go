@@ -224,12 +224,14 @@ func partBytes(v *plan.Variable, sl plan.Slice) int64 {
 }
 
 // readExisting reads, when appending, the steps of chunk key that the store
-// already holds from the chunk's object into chunk; the rest of the chunk
-// is left as fill. A missing object holds nothing but fill.
+// already holds from the chunk's object into chunk, and sets the rest of
+// the chunk to fill. A missing object (zarr-python leaves out chunks that
+// hold only fill) holds nothing but fill.
 func (f *storeChunkFn) readExisting(ctx context.Context, concatDim string, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, chunk []byte, part plan.Slice) error {
 	name := zarr.ChunkKey(key.Var, key.Index)
 	data, err := f.store.Get(ctx, name)
 	if errors.Is(err, fs.ErrNotExist) {
+		plan.Fill(chunk, v.FillBytes()) // the chunk buffer holds the last chunk
 		return nil
 	}
 	if err != nil {
