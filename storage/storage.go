@@ -201,18 +201,41 @@ func (s *Store) PutFrom(ctx context.Context, key string, write func(io.Writer) e
 }
 
 func put(ctx context.Context, be backend, path string, write func(io.Writer) error) error {
-	w, err := be.create(ctx, path)
+	// The object is created at the first byte, so that work a writer does
+	// before it has output (reading a chunk's inputs) overlaps nothing but
+	// itself, not a round trip to the store.
+	w := &lazyWriter{create: func() (objectWriter, error) { return be.create(ctx, path) }}
+	err := write(w)
+	if err == nil && w.w == nil {
+		_, err = w.Write(nil)
+	}
 	if err != nil {
+		if w.w != nil {
+			w.w.Abort()
+		}
 		return fmt.Errorf("storage: put %s: %w", path, err)
 	}
-	if err := write(w); err != nil {
-		w.Abort()
-		return fmt.Errorf("storage: put %s: %w", path, err)
-	}
-	if err := w.Close(); err != nil {
+	if err := w.w.Close(); err != nil {
 		return fmt.Errorf("storage: put %s: %w", path, err)
 	}
 	return nil
+}
+
+// lazyWriter creates its object writer at the first Write.
+type lazyWriter struct {
+	create func() (objectWriter, error)
+	w      objectWriter
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if l.w == nil {
+		w, err := l.create()
+		if err != nil {
+			return 0, err
+		}
+		l.w = w
+	}
+	return l.w.Write(p)
 }
 
 // List returns every key under prefix ("" for the whole store), sorted.

@@ -74,9 +74,6 @@ func TestStagesIdempotent(t *testing.T) {
 			}
 			totals = totals.Add(res)
 		}
-		if err := store.FinishBundle(ctx, target); err != nil {
-			t.Fatal(err)
-		}
 		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
@@ -173,9 +170,6 @@ func TestChunkPartFails(t *testing.T) {
 			t.Errorf("chunk %s: an object was written", k)
 		}
 	}
-	if err := store.FinishBundle(ctx, target); err != nil {
-		t.Fatal(err)
-	}
 	if failed == 0 {
 		t.Fatal("no chunk read the damaged input")
 	}
@@ -228,9 +222,6 @@ func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, finalize bool) {
 			t.Fatal(err)
 		}
 		totals = totals.Add(res)
-	}
-	if err := store.FinishBundle(ctx, target); err != nil {
-		t.Fatal(err)
 	}
 	if finalize {
 		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
@@ -378,9 +369,6 @@ func TestAppendStagesIdempotent(t *testing.T) {
 				totals = totals.Add(res)
 			}
 		}
-	}
-	if err := store.FinishBundle(ctx, target); err != nil {
-		t.Fatal(err)
 	}
 	for range 2 {
 		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {

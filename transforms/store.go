@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"runtime"
 	"sync"
@@ -42,19 +43,16 @@ func (f *chunkKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.Chu
 	t.Schema.ChunkKeys(emit)
 }
 
-// storeChunkFn assembles and writes one chunk. The write of one chunk
-// overlaps the assembly of the next: it runs in the background, and the
-// next element, FinishBundle and Teardown wait for it, so a failed write
-// fails the bundle, whose results the runner then discards and retries.
+// storeChunkFn assembles and writes one chunk. The chunk is compressed
+// while it is assembled and its encoding streamed to the store as it is
+// produced; the object appears, whole, only when it is complete.
 type storeChunkFn struct {
-	inputs   *inputPool
-	chunk    []byte               // the chunk being assembled, reused
-	encoders [2]zarr.ChunkEncoder // one's output may be being written while the other encodes
-	turn     int
-	writing  chan error // the outcome of the write in flight, if any
-	store    *storage.Store
-	chunks   beam.Counter
-	written  beam.Counter
+	inputs  *inputPool
+	chunk   []byte // the chunk being assembled, reused
+	encoder zarr.ChunkEncoder
+	store   *storage.Store
+	chunks  beam.Counter
+	written beam.Counter
 }
 
 func (f *storeChunkFn) Setup() {
@@ -63,25 +61,8 @@ func (f *storeChunkFn) Setup() {
 	f.written = beam.NewCounter(counterNamespace, "chunk_bytes_written")
 }
 
-// FinishBundle waits for the last write. Beam requires the DoFn's side
-// input (the target) here too.
-func (f *storeChunkFn) FinishBundle(_ context.Context, _ plan.Target) error {
-	return f.wait()
-}
-
 func (f *storeChunkFn) Teardown() {
-	f.wait()
 	f.inputs.closeAll()
-}
-
-// wait waits for the write in flight and returns its error.
-func (f *storeChunkFn) wait() error {
-	if f.writing == nil {
-		return nil
-	}
-	err := <-f.writing
-	f.writing = nil
-	return err
 }
 
 func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t plan.Target) (plan.WriteResult, error) {
@@ -93,42 +74,36 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 	if err != nil {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
 	}
-	if err := f.wait(); err != nil {
-		return plan.WriteResult{}, err
-	}
 	if f.store == nil || f.store.URL() != t.URL {
 		if f.store, err = storage.NewStore(ctx, t.URL); err != nil {
 			return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
 		}
 	}
-	enc, err := f.assembleAndEncode(ctx, &t.Schema, v, key, meta, &f.encoders[f.turn])
+	var size int64
+	err = f.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(w io.Writer) error {
+		var err error
+		size, err = f.assembleAndEncode(ctx, &t.Schema, v, key, meta, w)
+		return err
+	})
 	if err != nil {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
 	}
-	done := make(chan error, 1)
-	go func(st *storage.Store) {
-		if err := st.Put(ctx, zarr.ChunkKey(key.Var, key.Index), enc); err != nil {
-			done <- fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
-			return
-		}
-		done <- nil
-	}(f.store)
-	f.writing = done
-	f.turn ^= 1
 	f.chunks.Inc(ctx, 1)
-	f.written.Inc(ctx, int64(len(enc)))
-	return plan.WriteResult{Key: key, Bytes: int64(len(enc))}, nil
+	f.written.Inc(ctx, size)
+	return plan.WriteResult{Key: key, Bytes: size}, nil
 }
 
 // assembleAndEncode reads the parts of chunk key from the inputs that hold
 // them into f.chunk, sized to the full chunk (edges padded with the fill
-// value), and returns the chunk encoded by enc. Parts are read in parallel, one
+// value), and writes the chunk, encoded, to dst, returning its size. Parts
+// are read in parallel, one
 // goroutine per core: the runner may give this worker a single bundle, and
 // decoding the inputs is most of the work. A part that is a contiguous run
 // of the chunk is decoded straight into it; when every part is (the concat
 // dimension leads the chunk), each finished prefix of the chunk is fed to
 // the compressor while the rest is still being read.
-func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, enc *zarr.ChunkEncoder) ([]byte, error) {
+func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+	enc := &f.encoder
 	start, count := v.Region(key.Index)
 	size := meta.ChunkBytes()
 	if int64(cap(f.chunk)) < size {
@@ -140,11 +115,11 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 	}
 	parts, err := s.Sources(v, start, count)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if parts[0].Existing {
 		if err := f.readExisting(ctx, s.ConcatDim, v, key, meta, chunk, parts[0]); err != nil {
-			return nil, err
+			return 0, err
 		}
 		parts = parts[1:]
 	}
@@ -159,8 +134,8 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 		}
 		ends[i] = off + partBytes(v, sl)
 	}
-	if err := enc.Begin(meta); err != nil {
-		return nil, err
+	if err := enc.Begin(meta, dst); err != nil {
+		return 0, err
 	}
 
 	next := make(chan int, len(parts))
@@ -209,7 +184,7 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 	}
 	wg.Wait()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	enc.Write(chunk[written:])
 	return enc.Finish()

@@ -117,21 +117,23 @@ func EncodeChunk(meta ArrayMeta, raw []byte) ([]byte, error) {
 	return e.encode(meta, raw, nil)
 }
 
-// A ChunkEncoder compresses chunks like EncodeChunk, reusing its output
-// buffer and codec state from one chunk to the next. A chunk can be given
-// whole (Encode) or in order, piece by piece, as it is assembled (Begin,
-// Write, Finish), so compression overlaps the work that produces the chunk.
-// Large zstd chunks are compressed by two goroutines (match finding and
-// entropy coding run as a pipeline). A ChunkEncoder is not safe for
-// concurrent use; its zero value is ready to use.
+// A ChunkEncoder compresses chunks like EncodeChunk, reusing its buffers
+// and codec state from one chunk to the next. A chunk is given in order,
+// piece by piece, as it is assembled (Begin, Write, Finish), and its
+// encoding goes to a writer as it is produced, so compression overlaps the
+// work that produces the chunk and the write that stores it, and no
+// encoded copy is held. Large zstd chunks are compressed by two goroutines
+// (match finding and entropy coding run as a pipeline). A ChunkEncoder is
+// not safe for concurrent use; its zero value is ready to use.
 type ChunkEncoder struct {
-	buf  []byte // output, reused
-	raw  []byte // small chunks, gathered for one-shot compression
+	buf   []byte // small chunks' encoding, reused
+	raw   []byte // small chunks, gathered for one-shot compression
+	whole []byte // Encode's result, reused
 	zstd map[int]*zstd.Encoder
 
 	meta    ArrayMeta
 	want, n int64
-	out     *bytes.Buffer
+	dst     *countingWriter
 	w       io.WriteCloser // the streaming compressor; nil: gather into raw
 	err     error
 }
@@ -144,33 +146,33 @@ const streamMin = 1 << 20
 // Encode compresses one whole chunk as EncodeChunk does. The result is
 // valid until the ChunkEncoder is used again.
 func (e *ChunkEncoder) Encode(meta ArrayMeta, raw []byte) ([]byte, error) {
-	if meta.Compressor == nil || int64(len(raw)) < streamMin {
-		out, err := e.encode(meta, raw, e.buf[:0])
-		if err == nil && meta.Compressor != nil {
-			e.buf = out
-		}
-		return out, err
-	}
-	if err := e.Begin(meta); err != nil {
+	out := bytes.NewBuffer(e.whole[:0])
+	if err := e.Begin(meta, out); err != nil {
 		return nil, err
 	}
 	e.Write(raw)
-	return e.Finish()
+	if _, err := e.Finish(); err != nil {
+		return nil, err
+	}
+	e.whole = out.Bytes()
+	return e.whole, nil
 }
 
 // Begin starts a chunk of meta, whose bytes (meta.ChunkBytes of them, as
-// EncodeChunk takes them) follow in order through Write.
-func (e *ChunkEncoder) Begin(meta ArrayMeta) error {
+// EncodeChunk takes them) follow in order through Write; the encoded chunk
+// goes to dst.
+func (e *ChunkEncoder) Begin(meta ArrayMeta, dst io.Writer) error {
 	e.meta, e.want, e.n, e.err, e.w = meta, meta.ChunkBytes(), 0, nil, nil
+	e.dst = &countingWriter{w: dst}
 	c := meta.Compressor
-	if c == nil || e.want < streamMin {
+	switch {
+	case c == nil:
+		e.w = nopCloser{e.dst}
+		return nil
+	case e.want < streamMin:
 		e.raw = e.raw[:0]
 		return nil
 	}
-	if size := int(e.want + e.want/64 + 1024); cap(e.buf) < size {
-		e.buf = make([]byte, 0, size) // room for incompressible data
-	}
-	e.out = bytes.NewBuffer(e.buf[:0])
 	var err error
 	switch c.ID {
 	case "zstd":
@@ -178,13 +180,13 @@ func (e *ChunkEncoder) Begin(meta ArrayMeta) error {
 		if z, err = e.stream(c.Level); err == nil {
 			// The frame must carry its content size: numcodecs sizes its
 			// output buffer from it.
-			z.ResetContentSize(e.out, e.want)
+			z.ResetContentSize(e.dst, e.want)
 			e.w = z
 		}
 	case "zlib":
-		e.w, err = zlib.NewWriterLevel(e.out, c.Level)
+		e.w, err = zlib.NewWriterLevel(e.dst, c.Level)
 	case "gzip":
-		e.w, err = kgzip.NewWriterLevel(e.out, c.Level)
+		e.w, err = kgzip.NewWriterLevel(e.dst, c.Level)
 	default:
 		err = fmt.Errorf("unknown compressor %q", c.ID)
 	}
@@ -206,32 +208,53 @@ func (e *ChunkEncoder) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if _, err := e.w.Write(p); err != nil {
-		e.err = fmt.Errorf("zarr: %s: %w", e.meta.Compressor.ID, err)
+		e.err = fmt.Errorf("zarr: encoding chunk: %w", err)
 	}
 	return len(p), nil
 }
 
-// Finish completes the chunk and returns it encoded; the result is valid
-// until the ChunkEncoder is used again.
-func (e *ChunkEncoder) Finish() ([]byte, error) {
+// Finish completes the chunk and returns the size of its encoding.
+func (e *ChunkEncoder) Finish() (int64, error) {
 	if e.n != e.want {
 		if e.w != nil {
 			e.w.Close()
 		}
-		return nil, fmt.Errorf("zarr: chunk has %d bytes, want %d for chunks %v of %s", e.n, e.want, e.meta.Chunks, e.meta.DType)
+		return 0, fmt.Errorf("zarr: chunk has %d bytes, want %d for chunks %v of %s", e.n, e.want, e.meta.Chunks, e.meta.DType)
 	}
 	if e.w == nil {
-		return e.Encode(e.meta, e.raw)
+		out, err := e.encode(e.meta, e.raw, e.buf[:0])
+		if err != nil {
+			return 0, err
+		}
+		e.buf = out
+		if _, err := e.dst.Write(out); err != nil {
+			return 0, fmt.Errorf("zarr: writing chunk: %w", err)
+		}
+		return e.dst.n, nil
 	}
 	if err := e.w.Close(); err != nil && e.err == nil {
-		e.err = fmt.Errorf("zarr: %s: %w", e.meta.Compressor.ID, err)
+		e.err = fmt.Errorf("zarr: encoding chunk: %w", err)
 	}
 	if e.err != nil {
-		return nil, e.err
+		return 0, e.err
 	}
-	e.buf = e.out.Bytes()
-	return e.buf, nil
+	return e.dst.n, nil
 }
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // encode appends raw, compressed in one call, to dst.
 func (e *ChunkEncoder) encode(meta ArrayMeta, raw, dst []byte) ([]byte, error) {

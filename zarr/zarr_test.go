@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -306,8 +307,8 @@ func ExampleWriteArrayMeta() {
 }
 
 // TestChunkEncoder encodes chunks above and below the streaming size, whole
-// and piece by piece, and checks that they decode to what went in, here
-// and with numcodecs.
+// and piece by piece into a writer, and checks that they decode to what
+// went in, here and with numcodecs.
 func TestChunkEncoder(t *testing.T) {
 	var enc zarr.ChunkEncoder
 	dir := t.TempDir()
@@ -325,15 +326,20 @@ func TestChunkEncoder(t *testing.T) {
 				t.Fatal(err)
 			}
 			whole = bytes.Clone(whole)
-			if err := enc.Begin(meta); err != nil {
+			var out bytes.Buffer
+			if err := enc.Begin(meta, &out); err != nil {
 				t.Fatal(err)
 			}
 			for i := 0; i < len(raw); i += 70001 {
 				enc.Write(raw[i:min(i+70001, len(raw))])
 			}
-			pieces, err := enc.Finish()
+			size, err := enc.Finish()
 			if err != nil {
 				t.Fatal(err)
+			}
+			pieces := out.Bytes()
+			if size != int64(len(pieces)) {
+				t.Errorf("%s: Finish says %d bytes, %d were written", comp, size, len(pieces))
 			}
 			if !bytes.Equal(whole, pieces) { // stores must be byte-for-byte repeatable
 				t.Errorf("%s %d bytes: encoding whole and in pieces differ", comp, len(raw))
@@ -350,7 +356,7 @@ func TestChunkEncoder(t *testing.T) {
 				os.WriteFile(filepath.Join(dir, name), pieces, 0o644)
 				os.WriteFile(filepath.Join(dir, name+".raw"), raw, 0o644)
 			}
-			enc.Begin(meta)
+			enc.Begin(meta, io.Discard)
 			enc.Write(raw[1:])
 			if _, err := enc.Finish(); err == nil {
 				t.Errorf("%s: a short chunk was encoded", comp)
