@@ -129,7 +129,7 @@ type ChunkEncoder struct {
 	buf   []byte // small chunks' encoding, reused
 	raw   []byte // small chunks, gathered for one-shot compression
 	whole []byte // Encode's result, reused
-	zstd map[int]*zstd.Encoder
+	zstd  map[int]*zstd.Encoder
 
 	meta    ArrayMeta
 	want, n int64
