@@ -1,6 +1,7 @@
 package recipes_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/zarrforge/zarrforge/recipes"
@@ -53,4 +54,22 @@ target: {url: /out.zarr}
 	// c1/m1 file:///data/ice/oisst.19810902.nc
 	// create zstd 5
 	// recipe typo.yaml: pattern.template: placeholder {tme} is not a declared dimension (declared: time)
+}
+
+// Check reads the first input's header and names the recipe field that
+// does not fit the data.
+func ExampleRecipe_Check() {
+	r, err := recipes.Parse([]byte(`
+pattern:
+  template: ../testdata/collections/daily/daily_{time}.nc
+  concat_dim: {name: time, keys: ["00", "01"]}
+target: {url: /tmp/daily.zarr, chunks: {time: 2, depth: 5}}
+`), "daily.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(r.Check(context.Background()))
+	// Output:
+	// recipe daily.yaml: target.chunks.depth: the inputs have no dimension "depth" (dimensions of ../testdata/collections/daily/daily_00.nc: lat, lon, time)
 }

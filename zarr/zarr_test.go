@@ -377,3 +377,21 @@ for name in sys.argv[2:]:
 		t.Fatalf("numcodecs: %v\n%s", err, out)
 	}
 }
+
+func ExampleChunkEncoder() {
+	comp, _ := zarr.NewCompressor("zstd", 1)
+	meta := zarr.ArrayMeta{Shape: []int64{4, 3}, Chunks: []int64{4, 3}, DType: "|u1", Compressor: comp}
+	var enc zarr.ChunkEncoder
+	var out bytes.Buffer
+	_ = enc.Begin(meta, &out)
+	for row := range 4 { // the chunk, as it is assembled, row by row
+		enc.Write([]byte{byte(row), byte(row), byte(row)})
+	}
+	size, err := enc.Finish()
+	fmt.Println(size == int64(out.Len()), err)
+	raw, _ := zarr.DecodeChunk(meta, out.Bytes())
+	fmt.Println(raw)
+	// Output:
+	// true <nil>
+	// [0 0 0 1 1 1 2 2 2 3 3 3]
+}
