@@ -13,7 +13,8 @@ import (
 // decoded straight into one buffer of that size, which is also the window:
 // no sliding dictionary, no copying out, and the bit buffer is refilled 8
 // bytes at a time. This is what decoding netCDF-4 data spends most of its
-// time on; it is about 1.5x faster than a general streaming inflater.
+// time on; it is about 1.4x faster than klauspost/compress's streaming
+// inflater (go test ./hdf5 -run XXX -bench Inflate).
 
 var errInflate = errors.New("corrupt deflate stream")
 
