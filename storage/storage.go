@@ -41,6 +41,14 @@ func Path(rawURL string) (string, error) {
 	return rawURL, nil
 }
 
+// IsRemote reports whether rawURL names an object reached over the network
+// (gs://, http://, https://) rather than a local file: reading it is mostly
+// waiting, and worth doing many at once.
+func IsRemote(rawURL string) bool {
+	p, err := Path(rawURL)
+	return err == nil && strings.Contains(p, "://")
+}
+
 // Join appends a slash-separated key to a location URL.
 func Join(base, key string) string {
 	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(key, "/")

@@ -18,13 +18,14 @@ import (
 )
 
 func init() {
-	register.DoFn2x2[context.Context, plan.Input, plan.Input, error](&cacheFn{})
+	register.DoFn4x1[context.Context, int, func(*plan.Input) bool, func(plan.Input), error](&cacheFn{})
+	register.Emitter1[plan.Input]()
 }
 
 // CacheInputs copies every input into the cache at cacheURL (a local path
 // or gs:// URL) and returns the inputs with URL pointing at the cached copy.
-// The inputs are reshuffled first, so that copies run in parallel across
-// workers. A copy already in the cache with the source's size is reused.
+// Inputs are copied in batches, spread over workers and copied at once
+// within a batch. A copy already in the cache with the source's size is reused.
 // Copies are atomic (a cached name is never a partial file), checked against
 // the source's length and checksum where it gives one, and retried on
 // transient failures with backoff (storage.Retry); 404 and 403 fail at once.
@@ -35,7 +36,7 @@ func CacheInputs(s beam.Scope, cacheURL string, inputs beam.PCollection) beam.PC
 	if cacheURL == "" {
 		return inputs
 	}
-	return beam.ParDo(s, &cacheFn{CacheURL: cacheURL}, beam.Reshuffle(s, inputs))
+	return beam.ParDo(s, &cacheFn{CacheURL: cacheURL}, batches(s, inputs))
 }
 
 // CacheName returns the stable name an input's copy has in the cache: a
@@ -59,37 +60,54 @@ func (f *cacheFn) Setup() {
 	f.retries = beam.NewCounter(counterNamespace, "input_retries")
 }
 
-func (f *cacheFn) ProcessElement(ctx context.Context, in plan.Input) (plan.Input, error) {
-	ctx = countRetries(ctx, f.retries)
+// ProcessElement caches a batch of inputs, at once, and emits them in the
+// order they came.
+func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.Input)) error {
+	ins := collect(iter)
+	rctx, retries := countingRetries(ctx)
+	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit
+	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
+		var err error
+		ins[i], copied[i], err = f.cache(ctx, ins[i])
+		return err
+	})
+	f.retries.Inc(ctx, retries.Load())
+	if err != nil {
+		return err
+	}
+	for i, in := range ins {
+		if copied[i] < 0 {
+			f.hits.Inc(ctx, 1)
+		} else {
+			f.copied.Inc(ctx, 1)
+			f.bytes.Inc(ctx, copied[i])
+		}
+		emit(in)
+	}
+	return nil
+}
+
+// cache copies one input into the cache, unless a copy of its size is
+// there, and returns it pointing at the copy, with the bytes copied (-1
+// when the copy was there).
+func (f *cacheFn) cache(ctx context.Context, in plan.Input) (plan.Input, int64, error) {
 	dst := storage.Join(f.CacheURL, CacheName(in.Source))
 	want, err := storage.Stat(ctx, in.URL)
 	if err != nil {
-		return plan.Input{}, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)
+		return plan.Input{}, 0, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)
 	}
 	have, err := storage.Stat(ctx, dst)
+	n := int64(-1)
 	switch {
 	case err == nil && have == want:
-		f.hits.Inc(ctx, 1)
 	case err == nil || errors.Is(err, fs.ErrNotExist):
-		n, err := storage.Copy(ctx, in.URL, dst)
-		if err != nil {
-			return plan.Input{}, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)
+		if n, err = storage.Copy(ctx, in.URL, dst); err != nil {
+			return plan.Input{}, 0, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)
 		}
-		f.copied.Inc(ctx, 1)
-		f.bytes.Inc(ctx, n)
 		log.Infof(ctx, "CacheInputs: cached %s (%d bytes) as %s", in.Source, n, dst)
 	default:
-		return plan.Input{}, fmt.Errorf("CacheInputs: cache %s: %w", dst, err)
+		return plan.Input{}, 0, fmt.Errorf("CacheInputs: cache %s: %w", dst, err)
 	}
 	in.URL = dst
-	return in, nil
-}
-
-// countRetries returns a context whose storage reads count each retry in c
-// and log it.
-func countRetries(ctx context.Context, c beam.Counter) context.Context {
-	return storage.WithRetryObserver(ctx, func(url string, attempt int, err error) {
-		c.Inc(ctx, 1)
-		log.Warnf(ctx, "retrying %s after attempt %d failed: %v", url, attempt, err)
-	})
+	return in, n, nil
 }

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/plan"
@@ -30,13 +32,19 @@ func schemaOfFiles(t *testing.T, paths ...string) plan.Schema {
 	t.Helper()
 	ctx := context.Background()
 	d := &describeFn{Config: SchemaConfig{ConcatDim: "time"}}
+	d.Setup()
+	var ins []plan.Input
+	for i, p := range paths {
+		ins = append(ins, plan.Input{Index: plan.Index{Concat: i}, Source: p, URL: p})
+	}
+	var metas []plan.InputMeta
+	if err := d.ProcessElement(ctx, 0, iterOf(ins), func(m plan.InputMeta) { metas = append(metas, m) }); err != nil {
+		t.Fatal(err)
+	}
 	m := &mergeSchemaFn{ConcatDim: "time"}
 	acc := m.CreateAccumulator()
-	for i, p := range paths {
-		meta, err := d.ProcessElement(ctx, plan.Input{Index: plan.Index{Concat: i}, Source: p, URL: p})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, meta := range metas {
+		var err error
 		if acc, err = m.AddInput(acc, meta); err != nil {
 			t.Fatal(err)
 		}
@@ -387,15 +395,16 @@ func TestCacheIdempotent(t *testing.T) {
 	f.Setup()
 	src := beamtest.Testdata("collections", "daily", "daily_00.nc")
 	in := plan.Input{Index: plan.Index{Concat: 0}, Source: src, URL: src}
-	first, err := f.ProcessElement(ctx, in)
-	if err != nil {
-		t.Fatal(err)
+	cacheOne := func() plan.Input {
+		var out []plan.Input
+		if err := f.ProcessElement(ctx, 0, iterOf([]plan.Input{in}), func(c plan.Input) { out = append(out, c) }); err != nil || len(out) != 1 {
+			t.Fatalf("%v (%d outputs)", err, len(out))
+		}
+		return out[0]
 	}
+	first := cacheOne()
 	before := snapshot(t, cache)
-	second, err := f.ProcessElement(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := cacheOne()
 	if first.URL != second.URL || first.URL == src {
 		t.Errorf("cached as %s, then %s", first.URL, second.URL)
 	}
@@ -437,5 +446,47 @@ func TestAppendMissingChunk(t *testing.T) {
 	}
 	if !slices.ContainsFunc(raw[step:], func(b byte) bool { return b != 0 }) {
 		t.Error("the appended step is empty")
+	}
+}
+
+// iterOf is a Beam iterator over ins, as a grouped element gives one.
+func iterOf(ins []plan.Input) func(*plan.Input) bool {
+	return func(in *plan.Input) bool {
+		if len(ins) == 0 {
+			return false
+		}
+		*in, ins = ins[0], ins[1:]
+		return true
+	}
+}
+
+// TestConcurrently: at most limit calls run at once; the error reported is
+// the lowest real failure, not a cancellation it caused.
+func TestConcurrently(t *testing.T) {
+	var running, most atomic.Int64
+	err := concurrently(context.Background(), 40, 4, func(ctx context.Context, i int) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+		return nil
+	})
+	if err != nil || most.Load() > 4 || most.Load() < 2 {
+		t.Errorf("err %v, at most %d at once", err, most.Load())
+	}
+	err = concurrently(context.Background(), 8, 8, func(ctx context.Context, i int) error {
+		if i == 5 {
+			return fmt.Errorf("input %d is bad", i)
+		}
+		<-ctx.Done() // the others wait until cancelled
+		return fmt.Errorf("input %d: %w", i, ctx.Err())
+	})
+	if err == nil || err.Error() != "input 5 is bad" {
+		t.Errorf("got %v, want input 5's error", err)
 	}
 }

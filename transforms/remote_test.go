@@ -210,3 +210,39 @@ func TestGCS(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkSlowServer converts the eight daily fixtures from an HTTP server
+// that answers every request after 50 ms, through the cache and in place,
+// on the direct runner (one worker): the time is mostly waiting, and shows
+// how many requests the stages keep going at once.
+//
+//	go test ./transforms -run XXX -bench SlowServer -benchtime 3x
+func BenchmarkSlowServer(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		http.ServeFile(w, r, fixture("daily", filepath.Base(r.URL.Path)))
+	}))
+	b.Cleanup(srv.Close)
+	var in []plan.Input
+	for i := range 8 {
+		u := srv.URL + "/daily_0" + strconv.Itoa(i) + ".nc"
+		in = append(in, plan.Input{Index: plan.Index{Concat: i}, Source: u, URL: u})
+	}
+	for _, cached := range []bool{true, false} {
+		b.Run(map[bool]string{true: "cached", false: "in-place"}[cached], func(b *testing.B) {
+			for b.Loop() {
+				cache := ""
+				if cached {
+					cache = b.TempDir()
+				}
+				target := transforms.TargetConfig{URL: filepath.Join(b.TempDir(), "out.zarr"),
+					Chunks: map[string]int64{"time": 2, "lat": 4}, Compressor: "zstd"}
+				p, s := beam.NewPipelineWithRoot()
+				pipeline(s, in, cache, target)
+				if _, err := beam.Run(context.Background(), "direct", p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -13,7 +13,8 @@ import (
 )
 
 func init() {
-	register.DoFn2x2[context.Context, plan.Input, plan.InputMeta, error](&describeFn{})
+	register.DoFn4x1[context.Context, int, func(*plan.Input) bool, func(plan.InputMeta), error](&describeFn{})
+	register.Emitter1[plan.InputMeta]()
 	register.Combiner3[plan.Merger, plan.InputMeta, plan.Schema](&mergeSchemaFn{})
 }
 
@@ -36,11 +37,11 @@ type SchemaConfig struct {
 // naming both inputs and the difference.
 func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) beam.PCollection {
 	s = s.Scope("DetermineSchema")
-	metas := beam.ParDo(s, &describeFn{Config: cfg}, inputs)
+	metas := beam.ParDo(s, &describeFn{Config: cfg}, batches(s, inputs))
 	return beam.Combine(s, &mergeSchemaFn{ConcatDim: cfg.ConcatDim}, metas)
 }
 
-// describeFn reads one input's header.
+// describeFn reads the headers of a batch of inputs, at once.
 type describeFn struct {
 	Config SchemaConfig
 
@@ -52,8 +53,28 @@ func (f *describeFn) Setup() {
 	f.retries = beam.NewCounter(counterNamespace, "input_retries")
 }
 
-func (f *describeFn) ProcessElement(ctx context.Context, in plan.Input) (plan.InputMeta, error) {
-	ctx = countRetries(ctx, f.retries)
+func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.InputMeta)) error {
+	ins := collect(iter)
+	metas := make([]plan.InputMeta, len(ins))
+	rctx, retries := countingRetries(ctx)
+	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
+		var err error
+		metas[i], err = f.describe(ctx, ins[i])
+		return err
+	})
+	f.retries.Inc(ctx, retries.Load())
+	if err != nil {
+		return err
+	}
+	for _, m := range metas {
+		f.described.Inc(ctx, 1)
+		emit(m)
+	}
+	return nil
+}
+
+// describe reads one input's header.
+func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMeta, error) {
 	r, err := storage.OpenReader(ctx, in.URL)
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
@@ -70,7 +91,6 @@ func (f *describeFn) ProcessElement(ctx context.Context, in plan.Input) (plan.In
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
-	f.described.Inc(ctx, 1)
 	if n := m.ConcatLen(f.Config.ConcatDim); f.Config.NItemsPerFile > 0 && n != f.Config.NItemsPerFile {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %d steps along %q, but nitems_per_file is %d",
 			in.Source, n, f.Config.ConcatDim, f.Config.NItemsPerFile)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -96,12 +97,12 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 // assembleAndEncode reads the parts of chunk key from the inputs that hold
 // them into f.chunk, sized to the full chunk (edges padded with the fill
 // value), and writes the chunk, encoded, to dst, returning its size. Parts
-// are read in parallel, one
-// goroutine per core: the runner may give this worker a single bundle, and
-// decoding the inputs is most of the work. A part that is a contiguous run
-// of the chunk is decoded straight into it; when every part is (the concat
-// dimension leads the chunk), each finished prefix of the chunk is fed to
-// the compressor while the rest is still being read.
+// are read in parallel, by a goroutine per core (at least remoteReaders
+// when any input is remote): the runner may give this worker a single
+// bundle, and decoding the inputs is most of the work. A part that is a
+// contiguous run of the chunk is decoded straight into it; when every part
+// is (the concat dimension leads the chunk), each finished prefix of the
+// chunk is fed to the compressor while the rest is still being read.
 func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
 	enc := &f.encoder
 	start, count := v.Region(key.Index)
@@ -150,7 +151,11 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 	results := make(chan result, len(parts))
 	var failed atomic.Bool
 	var wg sync.WaitGroup
-	for range min(len(parts), runtime.GOMAXPROCS(0)) {
+	readers := runtime.GOMAXPROCS(0)
+	if slices.ContainsFunc(parts, func(sl plan.Slice) bool { return storage.IsRemote(sl.Input.URL) }) {
+		readers = max(readers, remoteReaders)
+	}
+	for range min(len(parts), readers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -197,6 +202,11 @@ func partBytes(v *plan.Variable, sl plan.Slice) int64 {
 	}
 	return n
 }
+
+// remoteReaders is the least number of parts of a chunk read at once from
+// remote inputs, whatever the number of cores: reading them is mostly
+// waiting.
+const remoteReaders = 8
 
 // readExisting reads, when appending, the steps of chunk key that the store
 // already holds from the chunk's object into chunk, and sets the rest of
