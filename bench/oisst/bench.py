@@ -8,7 +8,9 @@ that the two stores hold identical data.
 usage: /usr/bin/python3 bench/oisst/bench.py [--ours-only] [N] [NLAT NLON]   (from the repository root)
 --ours-only runs only our program and reports the time per input (for many
 tiny inputs, where the reference would take very long).
-Inputs are made once under $TMPDIR/zarrforge-bench/ by make_inputs.py."""
+Inputs are made once under $TMPDIR/zarrforge-bench/ by make_inputs.py, and
+read once before measuring so that both programs read them from the page
+cache."""
 import json
 import os
 import subprocess
@@ -56,6 +58,15 @@ def measure(cmd):
     return json.loads(out.stdout)
 
 
+def warm(directory):
+    """Reads every input once, so that neither program measured first pays
+    for reading them from a cold disk."""
+    for f in os.listdir(directory):
+        with open(os.path.join(directory, f), "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+
+
 def main():
     args = sys.argv[1:]
     ours_only = "--ours-only" in args
@@ -74,6 +85,7 @@ def main():
         f.write("pattern:\n  template: %s/oisst.{time}.nc\n  concat_dim: {name: time, keys: %s, nitems_per_file: 1}\n"
                 "target: {url: %s, chunks: {time: 30}, compressor: \"zstd:1\", mode: overwrite}\n"
                 % (inputs, json.dumps(keys), ours))
+    warm(inputs)
     a = measure([binary, "--recipe", recipe])
     if ours_only:
         print("inputs: %d files of %s x %s in %s" % (n, grid[0], grid[1], inputs))
