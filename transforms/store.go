@@ -189,6 +189,7 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 	}
 	wg.Wait()
 	if err != nil {
+		enc.Abort() // before the store discards dst
 		return 0, err
 	}
 	enc.Write(chunk[written:])

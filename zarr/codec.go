@@ -213,6 +213,17 @@ func (e *ChunkEncoder) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Abort abandons the chunk begun with Begin. The compressor may still be
+// writing to dst from its own goroutines; when Abort returns it has
+// stopped, so dst may be discarded. The ChunkEncoder is ready for the next
+// Begin.
+func (e *ChunkEncoder) Abort() {
+	if z, ok := e.w.(*zstd.Encoder); ok {
+		z.Reset(io.Discard) // waits for the encoder's goroutines
+	}
+	e.w, e.err = nil, nil
+}
+
 // Finish completes the chunk and returns the size of its encoding.
 func (e *ChunkEncoder) Finish() (int64, error) {
 	if e.n != e.want {

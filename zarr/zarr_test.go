@@ -378,6 +378,62 @@ for name in sys.argv[2:]:
 	}
 }
 
+// closable records writes made after it is closed.
+type closable struct {
+	mu     sync.Mutex
+	closed bool
+	late   int
+}
+
+func (c *closable) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		c.late += len(p)
+	}
+	return len(p), nil
+}
+
+// TestChunkEncoderAbort abandons large chunks half-way: once Abort returns
+// nothing more reaches the chunk's writer, and the next chunk encodes as
+// if nothing had happened.
+func TestChunkEncoderAbort(t *testing.T) {
+	var enc zarr.ChunkEncoder
+	for _, comp := range []string{"none", "zstd", "zlib", "gzip"} {
+		c, _ := zarr.NewCompressor(comp, 1)
+		meta := zarr.ArrayMeta{Shape: []int64{4 << 20}, Chunks: []int64{4 << 20}, DType: "<i2", Compressor: c}
+		raw := make([]byte, meta.ChunkBytes())
+		for i := range raw {
+			raw[i] = byte(i*i>>9) ^ byte(i>>11)
+		}
+		for range 3 {
+			dst := &closable{}
+			if err := enc.Begin(meta, dst); err != nil {
+				t.Fatal(err)
+			}
+			enc.Write(raw[:len(raw)/2])
+			enc.Abort()
+			dst.mu.Lock()
+			dst.closed = true
+			dst.mu.Unlock()
+			var out bytes.Buffer
+			if err := enc.Begin(meta, &out); err != nil {
+				t.Fatal(err)
+			}
+			enc.Write(raw)
+			if _, err := enc.Finish(); err != nil {
+				t.Fatalf("%s: after Abort: %v", comp, err)
+			}
+			if dec, err := zarr.DecodeChunk(meta, out.Bytes()); err != nil || !bytes.Equal(dec, raw) {
+				t.Fatalf("%s: the chunk after Abort does not round-trip: %v", comp, err)
+			}
+			if dst.late != 0 {
+				t.Fatalf("%s: %d bytes written to an aborted chunk's writer after Abort", comp, dst.late)
+			}
+		}
+	}
+}
+
 func ExampleChunkEncoder() {
 	comp, _ := zarr.NewCompressor("zstd", 1)
 	meta := zarr.ArrayMeta{Shape: []int64{4, 3}, Chunks: []int64{4, 3}, DType: "|u1", Compressor: comp}
