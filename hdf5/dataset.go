@@ -27,12 +27,11 @@ type Dataset struct {
 	indexErr error
 }
 
-// Buffers and decompressors are reused across datasets and files: a
-// worker reading one chunk from each of many files would otherwise allocate
-// them afresh for every chunk. The pools hold no data between uses.
-var (
-	buffers sync.Pool // *[]byte: stored chunks and inflate outputs
-)
+// buffers (*[]byte: stored chunks and inflate outputs) are reused across
+// datasets and files, as inflaters are (inflaterPool): a worker reading one
+// chunk from each of many files would otherwise allocate them afresh for
+// every chunk. The pools hold no data between uses.
+var buffers sync.Pool
 
 // getBuffer returns a pooled buffer of n bytes; putBuffer returns it.
 func getBuffer(n uint64) *[]byte {

@@ -56,8 +56,9 @@ var (
 )
 
 // inflateZlib decodes the zlib stream src into dst and returns how many
-// bytes it decoded; dst past them may have been written too. A stream that decodes to more than len(dst) bytes, is
-// corrupt, or whose Adler-32 checksum does not match is an error.
+// bytes it decoded; dst past them may have been written too. A stream that
+// decodes to more than len(dst) bytes, is corrupt, or whose Adler-32
+// checksum does not match is an error.
 func inflateZlib(dst, src []byte) (int, error) {
 	if len(src) < 6 {
 		return 0, errInflate

@@ -1,12 +1,12 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/zarrforge/zarrforge/cftime"
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -158,24 +158,17 @@ func (s *Schema) appendCoord(store Stored) error {
 	units, _ := a.Attrs["units"].(string)
 	calendar, _ := a.Attrs["calendar"].(string)
 	from := s.Inputs[0]
+	if !sameCalendar(from.Calendar, calendar) {
+		return fmt.Errorf("coordinate %q: calendar %q in the inputs, %q in the store", cv.Name, from.Calendar, calendar)
+	}
 	if from.Units != units {
-		if !sameCalendar(from.Calendar, calendar) {
-			return fmt.Errorf("coordinate %q: calendar %q in the inputs, %q in the store", cv.Name, from.Calendar, calendar)
-		}
-		fu, err1 := cftime.ParseUnits(from.Units)
-		tu, err2 := cftime.ParseUnits(units)
-		if err1 != nil || err2 != nil {
+		newVals, err = recodeTime(newVals, from.Units, units, calendar)
+		switch {
+		case errors.Is(err, errNotTimeUnits):
 			return fmt.Errorf("coordinate %q: units %q in the inputs, %q in the store, which are not both CF time units", cv.Name, from.Units, units)
-		}
-		cal, err := cftime.ParseCalendar(calendar)
-		if err != nil {
-			return fmt.Errorf("coordinate %q: %w", cv.Name, err)
-		}
-		if newVals, err = cftime.Recode(newVals, fu, tu, cal); err != nil {
+		case err != nil:
 			return fmt.Errorf("coordinate %q: re-encoding from %q to %q: %w", cv.Name, from.Units, units, err)
 		}
-	} else if !sameCalendar(from.Calendar, calendar) {
-		return fmt.Errorf("coordinate %q: calendar %q in the inputs, %q in the store", cv.Name, from.Calendar, calendar)
 	}
 	oldVals, err := toFloat64(typ, store.Coord)
 	if err != nil {

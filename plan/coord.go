@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -91,31 +92,40 @@ func partValues(first, p Part, concatDim string) ([]float64, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("input %s: coordinate %q: %w", p.Input.Source, concatDim, err)
 	}
-	if p.Units == first.Units {
-		if !sameCalendar(p.Calendar, first.Calendar) {
-			return nil, false, fmt.Errorf("inputs disagree: %s and %s: coordinate %q calendar %q vs %q",
-				first.Input.Source, p.Input.Source, concatDim, first.Calendar, p.Calendar)
-		}
-		return vals, false, nil
-	}
 	if !sameCalendar(p.Calendar, first.Calendar) {
 		return nil, false, fmt.Errorf("inputs disagree: %s and %s: coordinate %q calendar %q vs %q",
 			first.Input.Source, p.Input.Source, concatDim, first.Calendar, p.Calendar)
 	}
-	to, err1 := cftime.ParseUnits(first.Units)
-	from, err2 := cftime.ParseUnits(p.Units)
-	if err1 != nil || err2 != nil {
+	if p.Units == first.Units {
+		return vals, false, nil
+	}
+	out, err := recodeTime(vals, p.Units, first.Units, first.Calendar)
+	switch {
+	case errors.Is(err, errNotTimeUnits):
 		return nil, false, fmt.Errorf("inputs disagree: %s and %s: coordinate %q units %q vs %q, which are not both CF time units",
 			first.Input.Source, p.Input.Source, concatDim, first.Units, p.Units)
-	}
-	cal, err := cftime.ParseCalendar(first.Calendar)
-	if err != nil {
-		return nil, false, fmt.Errorf("input %s: coordinate %q: %w", first.Input.Source, concatDim, err)
-	}
-	out, err := cftime.Recode(vals, from, to, cal)
-	if err != nil {
+	case err != nil:
 		return nil, false, fmt.Errorf("input %s: re-encoding coordinate %q from %q to %q: %w",
 			p.Input.Source, concatDim, p.Units, first.Units, err)
 	}
 	return out, true, nil
+}
+
+// errNotTimeUnits is recodeTime's error for units that are not CF time
+// units: values in other units cannot be re-encoded.
+var errNotTimeUnits = errors.New("not CF time units")
+
+// recodeTime re-encodes CF time values ("<unit> since <date>") from units
+// from to units to, in calendar.
+func recodeTime(vals []float64, from, to, calendar string) ([]float64, error) {
+	fu, err1 := cftime.ParseUnits(from)
+	tu, err2 := cftime.ParseUnits(to)
+	if err1 != nil || err2 != nil {
+		return nil, errNotTimeUnits
+	}
+	cal, err := cftime.ParseCalendar(calendar)
+	if err != nil {
+		return nil, err
+	}
+	return cftime.Recode(vals, fu, tu, cal)
 }

@@ -3,8 +3,8 @@ package recipes
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/zarrforge/zarrforge/netcdf"
@@ -47,22 +47,13 @@ func (r Recipe) Check(ctx context.Context) error {
 			dims[d.Name] = true
 		}
 	}
-	var names []string
-	for d := range dims {
-		names = append(names, d)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(dims))
 	if name := r.Pattern.ConcatDim.Name; !dims[name] {
 		return r.errorf("pattern.concat_dim.name", "the inputs have no dimension %q (dimensions of %s: %s)",
 			name, first, strings.Join(names, ", "))
 	}
-	var chunked []string
-	for d := range r.Target.Chunks {
-		chunked = append(chunked, d)
-	}
-	sort.Strings(chunked)
-	for _, d := range chunked {
-		if !slices.Contains(names, d) {
+	for _, d := range slices.Sorted(maps.Keys(r.Target.Chunks)) {
+		if !dims[d] {
 			return r.errorf("target.chunks."+d, "the inputs have no dimension %q (dimensions of %s: %s)",
 				d, first, strings.Join(names, ", "))
 		}

@@ -214,8 +214,8 @@ func put(ctx context.Context, be backend, path string, write func(io.Writer) err
 	// itself, not a round trip to the store.
 	w := &lazyWriter{create: func() (objectWriter, error) { return be.create(ctx, path) }}
 	err := write(w)
-	if err == nil && w.w == nil {
-		_, err = w.Write(nil)
+	if err == nil {
+		err = w.open() // an empty object
 	}
 	if err != nil {
 		if w.w != nil {
@@ -236,14 +236,23 @@ type lazyWriter struct {
 }
 
 func (l *lazyWriter) Write(p []byte) (int, error) {
-	if l.w == nil {
-		w, err := l.create()
-		if err != nil {
-			return 0, err
-		}
-		l.w = w
+	if err := l.open(); err != nil {
+		return 0, err
 	}
 	return l.w.Write(p)
+}
+
+// open creates the object writer, unless it is there.
+func (l *lazyWriter) open() error {
+	if l.w != nil {
+		return nil
+	}
+	w, err := l.create()
+	if err != nil {
+		return err
+	}
+	l.w = w
+	return nil
 }
 
 // List returns every key under prefix ("" for the whole store), sorted.

@@ -128,18 +128,8 @@ func writeCoord(ctx context.Context, st *storage.Store, name string, raw []byte,
 		meta.Chunks[0] = n
 	}
 	meta.Shape[0] = n
-	size := int64(meta.DType.ItemSize())
-	chunk := make([]byte, meta.ChunkBytes())
-	for i := int64(0); i*meta.Chunks[0] < n; i++ {
-		clear(chunk)
-		copy(chunk, raw[i*meta.Chunks[0]*size:min(n, (i+1)*meta.Chunks[0])*size])
-		enc, err := zarr.EncodeChunk(meta, chunk)
-		if err != nil {
-			return err
-		}
-		if err := st.Put(ctx, zarr.ChunkKey(name, []int64{i}), enc); err != nil {
-			return err
-		}
+	if err := zarr.WriteVector(ctx, st, name, meta, raw); err != nil {
+		return err
 	}
 	return zarr.UpdateArrayMeta(ctx, st, name, meta)
 }

@@ -56,6 +56,42 @@ func schemaOfFiles(t *testing.T, paths ...string) plan.Schema {
 	return s
 }
 
+// newStoreFn returns a storeChunkFn set up as a worker would, torn down
+// when the test ends.
+func newStoreFn(t *testing.T) *storeChunkFn {
+	f := &storeChunkFn{}
+	f.Setup()
+	t.Cleanup(f.Teardown)
+	return f
+}
+
+// keysOf returns the chunk keys chunkKeysFn emits for target.
+func keysOf(target plan.Target) []plan.ChunkKey {
+	var keys []plan.ChunkKey
+	(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
+	return keys
+}
+
+// writeChunks writes each chunk of keys with f, times times in a row (a
+// retried bundle writes it again), and returns the totals of one write of
+// each.
+func writeChunks(t *testing.T, f *storeChunkFn, target plan.Target, keys []plan.ChunkKey, times int) plan.Totals {
+	t.Helper()
+	var totals plan.Totals
+	for _, k := range keys {
+		for i := range times {
+			res, err := f.ProcessElement(context.Background(), k, target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				totals = totals.Add(res)
+			}
+		}
+	}
+	return totals
+}
+
 // TestStagesIdempotent runs prepare, every chunk write and finalize twice
 // over the same elements, as a retried bundle would, and checks the store is
 // byte-for-byte the same.
@@ -64,24 +100,13 @@ func TestStagesIdempotent(t *testing.T) {
 	schema := schemaOf(t, "daily_00.nc", "daily_01.nc")
 	url := filepath.Join(t.TempDir(), "out.zarr")
 	prep := &prepareFn{Config: TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zlib", Mode: ModeCreate, RunID: "run-1"}}
-	store := &storeChunkFn{}
-	store.Setup()
-	defer store.Teardown()
+	store := newStoreFn(t)
 	run := func() map[string]string {
 		target, err := prep.ProcessElement(ctx, schema)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var totals plan.Totals
-		var keys []plan.ChunkKey
-		(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
-		for _, k := range keys {
-			res, err := store.ProcessElement(ctx, k, target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			totals = totals.Add(res)
-		}
+		totals := writeChunks(t, store, target, keysOf(target), 1)
 		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
@@ -154,13 +179,9 @@ func TestChunkPartFails(t *testing.T) {
 	if err := os.Truncate(paths[2], st.Size()/2); err != nil {
 		t.Fatal(err)
 	}
-	store := &storeChunkFn{}
-	store.Setup()
-	defer store.Teardown()
-	var keys []plan.ChunkKey
-	(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
+	store := newStoreFn(t)
 	failed := 0
-	for _, k := range keys {
+	for _, k := range keysOf(target) {
 		v, _ := schema.Var(k.Var)
 		if v.ConcatAxis("time") < 0 {
 			continue
@@ -215,22 +236,11 @@ func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, finalize bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := &storeChunkFn{}
-	store.Setup()
-	defer store.Teardown()
-	var keys []plan.ChunkKey
-	(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
-	var totals plan.Totals
-	for i, k := range keys {
-		if upTo >= 0 && i >= upTo {
-			break
-		}
-		res, err := store.ProcessElement(ctx, k, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		totals = totals.Add(res)
+	keys := keysOf(target)
+	if upTo >= 0 {
+		keys = keys[:min(upTo, len(keys))]
 	}
+	totals := writeChunks(t, newStoreFn(t), target, keys, 1)
 	if finalize {
 		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
 			t.Fatal(err)
@@ -361,23 +371,7 @@ func TestAppendStagesIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	store := &storeChunkFn{}
-	store.Setup()
-	defer store.Teardown()
-	var keys []plan.ChunkKey
-	(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
-	var totals plan.Totals
-	for _, k := range keys {
-		for i := range 2 {
-			res, err := store.ProcessElement(ctx, k, target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if i == 0 {
-				totals = totals.Add(res)
-			}
-		}
-	}
+	totals := writeChunks(t, newStoreFn(t), target, keysOf(target), 2)
 	for range 2 {
 		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
 			t.Fatal(err)

@@ -164,11 +164,7 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 		if err != nil {
 			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 		}
-		enc, err := zarr.EncodeChunk(meta, schema.Coord)
-		if err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: coordinate %q: %w", cv.Name, err)
-		}
-		if err := st.Put(ctx, zarr.ChunkKey(cv.Name, []int64{0}), enc); err != nil {
+		if err := zarr.WriteVector(ctx, st, cv.Name, meta, schema.Coord); err != nil {
 			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 		}
 	}
@@ -301,31 +297,11 @@ func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim
 		return plan.Stored{}, fmt.Errorf("no array of the store has the dimension %s", concatDim)
 	}
 	if a, ok := stored.Arrays[concatDim]; ok && len(a.Dims) == 1 {
-		coord, err := readArray(ctx, st, concatDim, a.Meta)
+		coord, err := zarr.ReadVector(ctx, st, concatDim, a.Meta)
 		if err != nil {
 			return plan.Stored{}, err
 		}
 		stored.Coord = coord
 	}
 	return stored, nil
-}
-
-// readArray reads the whole 1-D array name.
-func readArray(ctx context.Context, st *storage.Store, name string, meta zarr.ArrayMeta) ([]byte, error) {
-	size := int64(meta.DType.ItemSize())
-	var out []byte
-	for i := int64(0); i*meta.Chunks[0] < meta.Shape[0]; i++ {
-		key := zarr.ChunkKey(name, []int64{i})
-		data, err := st.Get(ctx, key)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", key, err)
-		}
-		raw, err := zarr.DecodeChunk(meta, data)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", key, err)
-		}
-		n := min(meta.Chunks[0], meta.Shape[0]-i*meta.Chunks[0])
-		out = append(out, raw[:n*size]...)
-	}
-	return out, nil
 }

@@ -126,10 +126,9 @@ func EncodeChunk(meta ArrayMeta, raw []byte) ([]byte, error) {
 // (match finding and entropy coding run as a pipeline). A ChunkEncoder is
 // not safe for concurrent use; its zero value is ready to use.
 type ChunkEncoder struct {
-	buf   []byte // small chunks' encoding, reused
-	raw   []byte // small chunks, gathered for one-shot compression
-	whole []byte // Encode's result, reused
-	zstd  map[int]*zstd.Encoder
+	buf  []byte // small chunks' encoding, reused
+	raw  []byte // small chunks, gathered for one-shot compression
+	zstd map[int]*zstd.Encoder
 
 	meta    ArrayMeta
 	want, n int64
@@ -142,21 +141,6 @@ type ChunkEncoder struct {
 // while they are written; smaller ones are gathered and compressed in one
 // call.
 const streamMin = 1 << 20
-
-// Encode compresses one whole chunk as EncodeChunk does. The result is
-// valid until the ChunkEncoder is used again.
-func (e *ChunkEncoder) Encode(meta ArrayMeta, raw []byte) ([]byte, error) {
-	out := bytes.NewBuffer(e.whole[:0])
-	if err := e.Begin(meta, out); err != nil {
-		return nil, err
-	}
-	e.Write(raw)
-	if _, err := e.Finish(); err != nil {
-		return nil, err
-	}
-	e.whole = out.Bytes()
-	return e.whole, nil
-}
 
 // Begin starts a chunk of meta, whose bytes (meta.ChunkBytes of them, as
 // EncodeChunk takes them) follow in order through Write; the encoded chunk

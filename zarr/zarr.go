@@ -278,3 +278,53 @@ func ParseChunkKey(name, key string) ([]int64, bool) {
 	}
 	return idx, true
 }
+
+// ReadVector reads the whole of the one-dimensional array name, described
+// by meta, raw: meta.Shape[0] elements of meta.DType.
+func ReadVector(ctx context.Context, st Store, name string, meta ArrayMeta) ([]byte, error) {
+	if len(meta.Shape) != 1 {
+		return nil, fmt.Errorf("zarr: array %q has %d dimensions, not 1", name, len(meta.Shape))
+	}
+	size := int64(meta.DType.ItemSize())
+	var out []byte
+	for i := int64(0); i*meta.Chunks[0] < meta.Shape[0]; i++ {
+		key := ChunkKey(name, []int64{i})
+		data, err := st.Get(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("zarr: reading %s: %w", key, err)
+		}
+		raw, err := DecodeChunk(meta, data)
+		if err != nil {
+			return nil, fmt.Errorf("zarr: reading %s: %w", key, err)
+		}
+		n := min(meta.Chunks[0], meta.Shape[0]-i*meta.Chunks[0])
+		out = append(out, raw[:n*size]...)
+	}
+	return out, nil
+}
+
+// WriteVector writes the chunks of the one-dimensional array name,
+// described by meta, from raw (meta.Shape[0] elements of meta.DType); the
+// last chunk is padded with zeros. It does not write the array's metadata.
+func WriteVector(ctx context.Context, st Store, name string, meta ArrayMeta, raw []byte) error {
+	if len(meta.Shape) != 1 {
+		return fmt.Errorf("zarr: array %q has %d dimensions, not 1", name, len(meta.Shape))
+	}
+	size := int64(meta.DType.ItemSize())
+	if int64(len(raw)) != meta.Shape[0]*size {
+		return fmt.Errorf("zarr: array %q: %d bytes for %d elements of %s", name, len(raw), meta.Shape[0], meta.DType)
+	}
+	chunk := make([]byte, meta.ChunkBytes())
+	for i := int64(0); i*meta.Chunks[0] < meta.Shape[0]; i++ {
+		clear(chunk)
+		copy(chunk, raw[i*meta.Chunks[0]*size:])
+		enc, err := EncodeChunk(meta, chunk)
+		if err != nil {
+			return fmt.Errorf("zarr: array %q: %w", name, err)
+		}
+		if err := st.Put(ctx, ChunkKey(name, []int64{i}), enc); err != nil {
+			return err
+		}
+	}
+	return nil
+}

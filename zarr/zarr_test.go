@@ -121,6 +121,39 @@ func TestArrayMetaJSON(t *testing.T) {
 	}
 }
 
+// TestVector writes 1-D arrays in chunks of every kind (one, several with
+// a short last one, larger than the array) and reads them back.
+func TestVector(t *testing.T) {
+	ctx := context.Background()
+	raw := make([]byte, 7*4)
+	for i := range raw {
+		raw[i] = byte(i + 1)
+	}
+	zstd, _ := zarr.NewCompressor("zstd", 1)
+	for _, chunk := range []int64{1, 3, 7, 10} {
+		st := newMem()
+		meta := zarr.ArrayMeta{Shape: []int64{7}, Chunks: []int64{chunk}, DType: "<f4", Compressor: zstd}
+		if err := zarr.WriteVector(ctx, st, "time", meta, raw); err != nil {
+			t.Fatal(err)
+		}
+		if want := (7 + chunk - 1) / chunk; int64(len(st.objs)) != want {
+			t.Errorf("chunks of %d: %d objects, want %d", chunk, len(st.objs), want)
+		}
+		got, err := zarr.ReadVector(ctx, st, "time", meta)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Errorf("chunks of %d: read back %v, %v", chunk, got, err)
+		}
+	}
+	st := newMem()
+	meta := zarr.ArrayMeta{Shape: []int64{7}, Chunks: []int64{3}, DType: "<f4"}
+	if err := zarr.WriteVector(ctx, st, "time", meta, raw[4:]); err == nil {
+		t.Error("wrote 6 values as 7")
+	}
+	if _, err := zarr.ReadVector(ctx, st, "time", meta); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("reading a missing chunk: %v", err)
+	}
+}
+
 func TestAttrsJSON(t *testing.T) {
 	a := zarr.Attrs{{"units", "degC"}, {"scale", float32(0.5)}, {"one", 1.0}, {"n", int16(-3)}, {"nan", math.NaN()},
 		{"list", []float64{1, math.Inf(1)}}, {"dims", []string{"time", "lat"}}, {"ok", true}}
@@ -306,6 +339,19 @@ func ExampleWriteArrayMeta() {
 	// {"_ARRAY_DIMENSIONS":["time"],"scale_factor":0.01}
 }
 
+func ExampleWriteVector() {
+	ctx := context.Background()
+	st := newMem()
+	meta := zarr.ArrayMeta{Shape: []int64{5}, Chunks: []int64{2}, DType: "|u1"}
+	_ = zarr.WriteVector(ctx, st, "time", meta, []byte{10, 11, 12, 13, 14})
+	fmt.Println(st.objs["time/0"], st.objs["time/1"], st.objs["time/2"]) // the last chunk padded
+	values, err := zarr.ReadVector(ctx, st, "time", meta)
+	fmt.Println(values, err)
+	// Output:
+	// [10 11] [12 13] [14 0]
+	// [10 11 12 13 14] <nil>
+}
+
 // TestChunkEncoder encodes chunks above and below the streaming size, whole
 // and piece by piece into a writer, and checks that they decode to what
 // went in, here and with numcodecs.
@@ -321,11 +367,15 @@ func TestChunkEncoder(t *testing.T) {
 			for i := range raw {
 				raw[i] = byte(i*i>>7) ^ byte(i>>13)
 			}
-			whole, err := enc.Encode(meta, raw)
-			if err != nil {
+			var one bytes.Buffer // the chunk given in one Write
+			if err := enc.Begin(meta, &one); err != nil {
 				t.Fatal(err)
 			}
-			whole = bytes.Clone(whole)
+			enc.Write(raw)
+			if _, err := enc.Finish(); err != nil {
+				t.Fatal(err)
+			}
+			whole := one.Bytes()
 			var out bytes.Buffer
 			if err := enc.Begin(meta, &out); err != nil {
 				t.Fatal(err)
