@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Object is a group or a dataset in the file.
@@ -15,11 +16,26 @@ type Object struct {
 	hdr  *objectHeader
 }
 
-// Link is a named hard link from a group to an object.
+// Link is a named link from a group to an object. Soft links are
+// resolved: Addr is the object the path leads to.
 type Link struct {
 	Name string
 	Addr uint64
 }
+
+// rawLink is a link as a group stores it: a hard link's address, a soft
+// link's path or an external link's file and path.
+type rawLink struct {
+	Link
+	soft     string // path of a soft link
+	external string // "file:path" of an external link
+	order    int64
+	ordered  bool
+}
+
+// maxLinkHops bounds how many soft links one path may go through, so that
+// links that lead to each other fail instead of looping.
+const maxLinkHops = 16
 
 // Root opens the root group.
 func (f *File) Root() (*Object, error) { return f.Open("/", f.root) }
@@ -58,30 +74,94 @@ func (o *Object) Attrs() ([]Attribute, error) {
 	return a, nil
 }
 
-// Links returns a group's hard links, in creation order where the file
-// tracks it and in name order otherwise (as HDF5 iterates them). Soft and
-// external links are left out.
+// Links returns a group's links, in creation order where the file tracks
+// it and in name order otherwise (as HDF5 iterates them). Soft links are
+// followed within the file, as HDF5 follows them; a soft link to nothing
+// and an external link (to another file) are errors.
 func (o *Object) Links() ([]Link, error) {
-	links, err := o.links()
+	links, err := o.resolvedLinks()
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w", o.Name, wrapFormat(err))
 	}
 	return links, nil
 }
 
-type orderedLink struct {
-	Link
-	order   int64
-	ordered bool
-	hard    bool
+func (o *Object) resolvedLinks() ([]Link, error) {
+	raw, err := o.links()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Link, 0, len(raw))
+	for _, l := range raw {
+		if l.external != "" {
+			return nil, fmt.Errorf("link %q: an external link, to %q: %w", l.Name, l.external, ErrUnsupported)
+		}
+		if l.soft != "" {
+			if l.Addr, err = o.follow(l.soft, 0); err != nil {
+				return nil, fmt.Errorf("soft link %q to %q: %w", l.Name, l.soft, err)
+			}
+		}
+		out = append(out, l.Link)
+	}
+	return out, nil
 }
 
-func (o *Object) links() ([]Link, error) {
+// errDangling is wrapped by errors for soft links that lead to no object
+// (HDF5 itself reports them only when they are followed; netCDF-C refuses
+// such files).
+var errDangling = fmt.Errorf("no object at the end of the path: %w", ErrUnsupported)
+
+// follow returns the address of the object path leads to from group o
+// (from the root group if path is absolute); hops counts the soft links
+// followed so far.
+func (o *Object) follow(path string, hops int) (uint64, error) {
+	if hops >= maxLinkHops {
+		return 0, fmt.Errorf("more than %d soft links in a row (a loop?): %w", maxLinkHops, ErrUnsupported)
+	}
+	at := o
+	if strings.HasPrefix(path, "/") {
+		root, err := o.f.Root()
+		if err != nil {
+			return 0, err
+		}
+		at = root
+	}
+	addr := at.Addr
+	for _, name := range strings.Split(path, "/") {
+		if name == "" || name == "." {
+			continue
+		}
+		if at == nil || !at.IsGroup() {
+			return 0, errDangling
+		}
+		raw, err := at.links()
+		if err != nil {
+			return 0, err
+		}
+		i := slices.IndexFunc(raw, func(l rawLink) bool { return l.Name == name })
+		if i < 0 || raw[i].external != "" {
+			return 0, errDangling
+		}
+		addr = raw[i].Addr
+		if raw[i].soft != "" {
+			if addr, err = at.follow(raw[i].soft, hops+1); err != nil {
+				return 0, err
+			}
+		}
+		if at, err = o.f.Open(name, addr); err != nil {
+			return 0, err
+		}
+	}
+	return addr, nil
+}
+
+// links returns the group's links as stored, in iteration order.
+func (o *Object) links() ([]rawLink, error) {
 	f := o.f
 	if m, ok := o.hdr.find(msgSymbolTable); ok {
 		return f.symbolTable(m.data)
 	}
-	var all []orderedLink
+	var all []rawLink
 	for _, m := range o.hdr.msgs {
 		if m.typ != msgLink {
 			continue
@@ -104,31 +184,25 @@ func (o *Object) links() ([]Link, error) {
 		byOrder = byOrder && l.ordered
 	}
 	if byOrder {
-		slices.SortStableFunc(all, func(a, b orderedLink) int { return cmp.Compare(a.order, b.order) })
+		slices.SortStableFunc(all, func(a, b rawLink) int { return cmp.Compare(a.order, b.order) })
 	} else {
-		slices.SortStableFunc(all, func(a, b orderedLink) int { return cmp.Compare(a.Name, b.Name) })
+		slices.SortStableFunc(all, func(a, b rawLink) int { return cmp.Compare(a.Name, b.Name) })
 	}
-	var out []Link
-	for _, l := range all {
-		if l.hard {
-			out = append(out, l.Link)
-		}
-	}
-	return out, nil
+	return all, nil
 }
 
 // parseLink decodes a link message.
-func (f *File) parseLink(b []byte) (orderedLink, error) {
+func (f *File) parseLink(b []byte) (rawLink, error) {
 	c := f.cursor(b)
 	if v := c.u8(); v != 1 {
-		return orderedLink{}, fmt.Errorf("link message version %d", v)
+		return rawLink{}, fmt.Errorf("link message version %d", v)
 	}
 	flags := c.u8()
 	typ := uint8(0)
 	if flags&0x08 != 0 {
 		typ = c.u8()
 	}
-	var l orderedLink
+	var l rawLink
 	if flags&0x04 != 0 {
 		l.order = int64(c.u64())
 		l.ordered = true
@@ -141,9 +215,28 @@ func (f *File) parseLink(b []byte) (orderedLink, error) {
 		return l, fmt.Errorf("link name of %d bytes: %w", n, errShort)
 	}
 	l.Name = string(c.bytes(int(n)))
-	if typ == 0 {
-		l.hard = true
+	switch typ {
+	case 0:
 		l.Addr = c.addr()
+	case 1, 64: // soft: a path; external: a file name and a path, NUL-terminated
+		n := int(c.u16())
+		if n > c.remaining() {
+			return l, fmt.Errorf("link %q: value of %d bytes: %w", l.Name, n, errShort)
+		}
+		v := c.bytes(n)
+		if typ == 1 {
+			l.soft = string(v)
+			if l.soft == "" {
+				return l, fmt.Errorf("soft link %q with an empty path", l.Name)
+			}
+		} else {
+			l.external = strings.ReplaceAll(strings.TrimRight(string(v[min(1, len(v)):]), "\x00"), "\x00", ":")
+			if l.external == "" {
+				l.external = "?"
+			}
+		}
+	default:
+		return l, fmt.Errorf("link %q of type %d: %w", l.Name, typ, ErrUnsupported)
 	}
 	if c.err != nil {
 		return l, fmt.Errorf("link %q: %w", l.Name, c.err)
@@ -153,7 +246,7 @@ func (f *File) parseLink(b []byte) (orderedLink, error) {
 
 // denseLinks returns the links kept in a fractal heap, if the link info
 // message says there is one.
-func (f *File) denseLinks(info []byte) ([]orderedLink, error) {
+func (f *File) denseLinks(info []byte) ([]rawLink, error) {
 	c := f.cursor(info)
 	c.u8() // version
 	flags := c.u8()
@@ -179,7 +272,7 @@ func (f *File) denseLinks(info []byte) ([]orderedLink, error) {
 	if tree.typ != 5 || tree.recordSize < 5 {
 		return nil, fmt.Errorf("dense links: name index is a type %d B-tree", tree.typ)
 	}
-	var out []orderedLink
+	var out []rawLink
 	err = tree.walk(f, func(rec []byte) error {
 		msg, err := heap.get(rec[4:])
 		if err != nil {
@@ -199,7 +292,7 @@ func (f *File) denseLinks(info []byte) ([]orderedLink, error) {
 }
 
 // symbolTable returns the links of an old-style group, in name order.
-func (f *File) symbolTable(msg []byte) ([]Link, error) {
+func (f *File) symbolTable(msg []byte) ([]rawLink, error) {
 	c := f.cursor(msg)
 	tree, heapAddr := c.addr(), c.addr()
 	if c.err != nil {
@@ -209,7 +302,7 @@ func (f *File) symbolTable(msg []byte) ([]Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Link
+	var out []rawLink
 	entrySize := 2*f.offsetSize + 24
 	err = f.walkBtree1(tree, 0, f.lengthSize, func(_ []byte, node uint64) error {
 		head, err := f.read(node, 8)
@@ -231,7 +324,9 @@ func (f *File) symbolTable(msg []byte) ([]Link, error) {
 		for range n {
 			nameOff := bc.uvar(f.offsetSize)
 			addr := bc.addr()
-			bc.skip(24)
+			cache := bc.u32()
+			bc.skip(4)
+			scratch := bc.bytes(16)
 			if bc.err != nil {
 				return bc.err
 			}
@@ -239,14 +334,24 @@ func (f *File) symbolTable(msg []byte) ([]Link, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, Link{Name: name, Addr: addr})
+			l := rawLink{Link: Link{Name: name, Addr: addr}}
+			if cache == 2 { // a soft link: its path is in the local heap
+				off := uint64(scratch[0]) | uint64(scratch[1])<<8 | uint64(scratch[2])<<16 | uint64(scratch[3])<<24
+				if l.soft, err = heap.name(off); err != nil {
+					return fmt.Errorf("soft link %q: %w", name, err)
+				}
+				if l.soft == "" {
+					return fmt.Errorf("soft link %q with an empty path", name)
+				}
+			}
+			out = append(out, l)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(out) > 0 && !slices.IsSortedFunc(out, func(a, b Link) int { return cmp.Compare(a.Name, b.Name) }) {
+	if len(out) > 0 && !slices.IsSortedFunc(out, func(a, b rawLink) int { return cmp.Compare(a.Name, b.Name) }) {
 		return nil, errors.New("symbol table is not in name order")
 	}
 	return out, nil

@@ -15,18 +15,74 @@ import (
 // types can be read. Only the chunks that overlap the hyperslab are read
 // and decoded, one at a time.
 func (d *Dataset) Read(start, count []uint64, dst []byte) error {
-	if err := d.read(start, count, dst); err != nil {
+	err := fmt.Errorf("reading %s data: %w", d.Type, ErrUnsupported)
+	switch d.Type.Class {
+	case ClassFixed, ClassFloat, ClassString:
+		err = d.read(start, count, dst)
+	}
+	if err != nil {
 		return fmt.Errorf("%q: %w", d.Name, wrapFormat(err))
 	}
 	return nil
 }
 
-func (d *Dataset) read(start, count []uint64, dst []byte) error {
-	switch d.Type.Class {
-	case ClassFixed, ClassFloat, ClassString:
-	default:
-		return fmt.Errorf("reading %s data: %w", d.Type, ErrUnsupported)
+// maxStrings caps the bytes of the strings one ReadStrings call returns.
+const maxStrings = 256 << 20
+
+// ReadStrings reads the hyperslab start[i] : start[i]+count[i] of a
+// variable-length string dataset, in C order. Elements never written read
+// as "".
+func (d *Dataset) ReadStrings(start, count []uint64) ([]string, error) {
+	out, err := d.readStrings(start, count)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", d.Name, wrapFormat(err))
 	}
+	return out, nil
+}
+
+func (d *Dataset) readStrings(start, count []uint64) ([]string, error) {
+	if d.Type.Class != ClassVarLen || !d.Type.VarString {
+		return nil, fmt.Errorf("%s is not a variable-length string type", d.Type)
+	}
+	n, ok := numElements(count)
+	if !ok || n > maxStrings/uint64(d.Type.Size) {
+		return nil, fmt.Errorf("hyperslab %v of strings: more than %d bytes", count, maxStrings)
+	}
+	raw := make([]byte, n*uint64(d.Type.Size))
+	if err := d.read(start, count, raw); err != nil {
+		return nil, err
+	}
+	f := d.f
+	heap := f.globalHeap()
+	c := f.cursor(raw)
+	out := make([]string, n)
+	total := uint64(0)
+	for i := range out {
+		size := c.u32()
+		coll := c.addr()
+		idx := c.u32()
+		if c.err != nil {
+			return nil, c.err
+		}
+		if size == 0 {
+			continue
+		}
+		b, err := heap.object(coll, idx)
+		if err != nil {
+			return nil, fmt.Errorf("string %d: %w", i, err)
+		}
+		if uint64(size) > uint64(len(b)) {
+			return nil, fmt.Errorf("string %d: %d bytes in the heap, %d in its descriptor", i, len(b), size)
+		}
+		if total += uint64(size); total > maxStrings {
+			return nil, fmt.Errorf("strings of more than %d bytes in one read", maxStrings)
+		}
+		out[i] = string(b[:size])
+	}
+	return out, nil
+}
+
+func (d *Dataset) read(start, count []uint64, dst []byte) error {
 	if len(start) != len(d.Dims) || len(count) != len(d.Dims) {
 		return fmt.Errorf("hyperslab of rank %d for a dataset of rank %d", len(start), len(d.Dims))
 	}

@@ -1,6 +1,7 @@
 package netcdf
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -136,7 +137,11 @@ func (h *headerReader) name() string {
 	if b == nil {
 		return ""
 	}
-	return string(b[:n])
+	name := b[:n]
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i] // netCDF-C ends a name at its first NUL (old writers padded names inside their length)
+	}
+	return string(name)
 }
 
 // listHeader reads a list's tag and length; ABSENT (two zero words) gives 0.
@@ -370,13 +375,23 @@ func (f *classic) layout(numRecs uint64) error {
 // innerBytes returns the size of the variable (of one record, for record
 // variables), and false on overflow.
 func (v *classicVar) innerBytes() (int64, bool) {
-	n := int64(v.Type.Size())
 	shape := v.Shape
 	if v.record {
 		shape = shape[1:]
 	}
-	for _, s := range shape {
-		if s != 0 && n > math.MaxInt64/s {
+	n, ok := product(shape)
+	if !ok || n > math.MaxInt64/int64(v.Type.Size()) {
+		return 0, false
+	}
+	return n * int64(v.Type.Size()), true
+}
+
+// product returns the product of sizes, and false if one is negative or
+// the product overflows.
+func product(sizes []int64) (int64, bool) {
+	n := int64(1)
+	for _, s := range sizes {
+		if s < 0 || s != 0 && n > math.MaxInt64/s {
 			return 0, false
 		}
 		n *= s
@@ -394,6 +409,11 @@ func (f *classic) Vars() []Var {
 		out[i] = v.Var
 	}
 	return out
+}
+
+// ReadStrings fails: the classic formats have no String type.
+func (f *classic) ReadStrings(name string, _, _ []int64) ([]string, error) {
+	return nil, fmt.Errorf("netcdf: %s: variable %q is not a string variable (the classic formats have none)", f.name, name)
 }
 
 func (f *classic) Read(name string, start, count []int64, dst []byte) error {

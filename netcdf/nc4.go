@@ -102,14 +102,14 @@ func (f *nc4) load(h *hdf5.File) error {
 			return err
 		}
 		if obj.IsGroup() {
-			sub, err := obj.Links()
+			data, err := holdsData(h, obj, map[uint64]bool{root.Addr: true})
 			if err != nil {
 				return err
 			}
-			if len(sub) > 0 {
+			if data {
 				return fmt.Errorf("group %q: nested groups with data: %w", l.Name, hdf5.ErrUnsupported)
 			}
-			continue
+			continue // groups of empty groups: nothing to read
 		}
 		if !obj.IsDataset() {
 			continue // a committed datatype
@@ -124,7 +124,7 @@ func (f *nc4) load(h *hdf5.File) error {
 		}
 		if a, ok := d.attr("CLASS"); ok && a.Type.Class == hdf5.ClassString {
 			if s, err := a.Strings(); err == nil && len(s) == 1 && s[0] == "DIMENSION_SCALE" {
-				d.scale = len(ds.Dims) == 1
+				d.scale = len(ds.Dims) >= 1 // its first axis is the dimension (siglay(siglay, node) in FVCOM output)
 			}
 		}
 		if a, ok := d.attr("NAME"); ok && d.scale {
@@ -144,6 +144,39 @@ func (f *nc4) load(h *hdf5.File) error {
 		return fmt.Errorf("global attributes: %w", err)
 	}
 	return nil
+}
+
+// maxGroups bounds the groups holdsData visits.
+const maxGroups = 10000
+
+// holdsData reports whether group g, or a group below it, holds a dataset;
+// seen holds the groups visited (links can make cycles).
+func holdsData(h *hdf5.File, g *hdf5.Object, seen map[uint64]bool) (bool, error) {
+	if seen[g.Addr] {
+		return false, nil
+	}
+	if seen[g.Addr] = true; len(seen) > maxGroups {
+		return false, fmt.Errorf("more than %d groups: %w", maxGroups, hdf5.ErrUnsupported)
+	}
+	links, err := g.Links()
+	if err != nil {
+		return false, err
+	}
+	for _, l := range links {
+		obj, err := h.Open(l.Name, l.Addr)
+		if err != nil {
+			return false, err
+		}
+		if obj.IsDataset() {
+			return true, nil
+		}
+		if obj.IsGroup() {
+			if data, err := holdsData(h, obj, seen); data || err != nil {
+				return data, err
+			}
+		}
+	}
+	return false, nil
 }
 
 // intAttr returns an integer attribute's values.
@@ -217,13 +250,14 @@ func (f *nc4) mapDims(sets []*dataset) error {
 		if len(vd) != rank {
 			vd = vd[:0]
 			if d.scale {
-				vd = append(vd, byAddr[d.ds.Addr])
-			} else if a, ok := d.attr("DIMENSION_LIST"); ok {
+				vd = append(vd, byAddr[d.ds.Addr]) // a scale is its own first dimension
+			}
+			if a, ok := d.attr("DIMENSION_LIST"); ok {
 				refs, err := a.References()
 				if err != nil {
 					return fmt.Errorf("variable %q: DIMENSION_LIST: %w", d.ds.Name, err)
 				}
-				for _, r := range refs {
+				for _, r := range refs[min(len(vd), len(refs)):] {
 					if len(r) == 0 {
 						break
 					}
@@ -340,7 +374,9 @@ func nc4Variable(d *dataset, dims []*dimInfo) (Var, error) {
 	if err != nil {
 		return Var{}, err
 	}
-	v := Var{Name: d.ds.Name, Type: typ}
+	// netCDF-C stores a variable that has the name of a dimension but is
+	// not its coordinate variable (y(x, y)) under this prefix.
+	v := Var{Name: strings.TrimPrefix(d.ds.Name, "_nc4_non_coord_"), Type: typ}
 	for _, di := range dims {
 		v.Dims = append(v.Dims, di.Name)
 		v.Shape = append(v.Shape, di.Len)
@@ -425,7 +461,9 @@ func (f *nc4) Vars() []Var {
 	return out
 }
 
-func (f *nc4) Read(name string, start, count []int64, dst []byte) error {
+// variable returns the variable called name, checking that it is of type
+// String or not, as want says, and that the hyperslab fits it.
+func (f *nc4) variable(name string, strs bool, start, count []int64, dstLen int) (*Var, error) {
 	var v *Var
 	for i := range f.vars {
 		if f.vars[i].Name == name {
@@ -433,26 +471,28 @@ func (f *nc4) Read(name string, start, count []int64, dst []byte) error {
 		}
 	}
 	if v == nil {
-		return fmt.Errorf("netcdf: %s: no variable %q", f.name, name)
+		return nil, fmt.Errorf("netcdf: %s: no variable %q", f.name, name)
 	}
-	if v.Type == String {
-		return fmt.Errorf("netcdf: %s: variable %q: reading string variables: %w", f.name, name, ErrUnsupported)
+	if strs != (v.Type == String) {
+		if strs {
+			return nil, fmt.Errorf("netcdf: %s: variable %q is of type %s, not string", f.name, name, v.Type)
+		}
+		return nil, fmt.Errorf("netcdf: %s: variable %q is of type string: read it with ReadStrings", f.name, name)
 	}
-	size := int64(v.Type.Size())
-	if err := checkSlab(v.Shape, start, count, size, len(dst)); err != nil {
-		return fmt.Errorf("netcdf: %s: variable %q: %w", f.name, name, err)
+	size := int64(max(1, v.Type.Size()))
+	if err := checkSlab(v.Shape, start, count, size, dstLen); err != nil {
+		return nil, fmt.Errorf("netcdf: %s: variable %q: %w", f.name, name, err)
 	}
-	if len(dst) == 0 {
-		return nil
-	}
-	nv := f.data[name]
-	ds := nv.ds
-	// The part inside the dataset's extent is read from it; the rest (an
-	// unlimited dimension that other variables made longer) is fill.
-	ustart := make([]uint64, len(start))
-	ucount := make([]uint64, len(start))
-	inside := true
-	empty := false
+	return v, nil
+}
+
+// extent clips a hyperslab to a dataset's extent: the part of it the
+// dataset holds (an unlimited dimension may be longer than some of its
+// variables), whether that is all of it, and whether it is nothing.
+func extent(ds *hdf5.Dataset, start, count []int64) (ustart, ucount []uint64, inside, empty bool) {
+	ustart = make([]uint64, len(start))
+	ucount = make([]uint64, len(start))
+	inside = true
 	for i := range start {
 		ustart[i], ucount[i] = uint64(start[i]), uint64(count[i])
 		if end := ustart[i] + ucount[i]; end > ds.Dims[i] {
@@ -463,6 +503,23 @@ func (f *nc4) Read(name string, start, count []int64, dst []byte) error {
 			}
 		}
 	}
+	return ustart, ucount, inside, empty
+}
+
+func (f *nc4) Read(name string, start, count []int64, dst []byte) error {
+	v, err := f.variable(name, false, start, count, len(dst))
+	if err != nil {
+		return err
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	size := int64(v.Type.Size())
+	nv := f.data[name]
+	ds := nv.ds
+	// The part inside the dataset's extent is read from it; the rest (an
+	// unlimited dimension that other variables made longer) is fill.
+	ustart, ucount, inside, empty := extent(ds, start, count)
 	if inside {
 		if err := ds.Read(ustart, ucount, dst); err != nil {
 			return nc4Error(f.name, fmt.Errorf("variable %w", err))
@@ -487,9 +544,35 @@ func (f *nc4) Read(name string, start, count []int64, dst []byte) error {
 	return nil
 }
 
+func (f *nc4) ReadStrings(name string, start, count []int64) ([]string, error) {
+	n, ok := product(count)
+	if !ok {
+		return nil, fmt.Errorf("netcdf: %s: variable %q: hyperslab %v is too large", f.name, name, count)
+	}
+	if _, err := f.variable(name, true, start, count, int(n)); err != nil {
+		return nil, err
+	}
+	ds := f.data[name].ds
+	ustart, ucount, inside, empty := extent(ds, start, count)
+	if empty {
+		return make([]string, n), nil
+	}
+	part, err := ds.ReadStrings(ustart, ucount)
+	if err != nil {
+		return nil, nc4Error(f.name, fmt.Errorf("variable %w", err))
+	}
+	if inside {
+		return part, nil
+	}
+	out := make([]string, n)
+	copyCorner(out, count, part, ucount, 1)
+	return out, nil
+}
+
 // copyCorner copies src (of shape srcShape) into the corner at the origin
-// of dst (of shape dstShape, at least as large along every dimension).
-func copyCorner(dst []byte, dstShape []int64, src []byte, srcShape []uint64, es int) {
+// of dst (of shape dstShape, at least as large along every dimension); each
+// element is es items of E.
+func copyCorner[E any](dst []E, dstShape []int64, src []E, srcShape []uint64, es int) {
 	rank := len(srcShape)
 	if rank == 0 {
 		copy(dst, src[:es])

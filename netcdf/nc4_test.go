@@ -38,7 +38,6 @@ func TestNetCDF4Unsupported(t *testing.T) {
 		variable string
 		want     string
 	}{
-		{"string_var.nc", true, "names", "string variables"},
 		{"nested_group.nc", false, "", `group "forecast": nested groups with data`},
 		{"compound.nc", false, "", `variable "pairs": type compound`},
 		{"lzf.nc", false, "", `variable "v": compression lzf (filter 32000)`},

@@ -119,8 +119,12 @@ type File interface {
 	// Read reads the hyperslab start[i] : start[i]+count[i] of variable name
 	// into dst, as little-endian values in C order. len(dst) must be
 	// product(count) * Type.Size(). For Char variables each value is one byte.
-	// Reading String variables is not supported and returns an error.
+	// String variables are read with ReadStrings.
 	Read(name string, start, count []int64, dst []byte) error
+	// ReadStrings reads the hyperslab start[i] : start[i]+count[i] of a
+	// String variable, in C order. Values never written read as "", as in
+	// netCDF-C.
+	ReadStrings(name string, start, count []int64) ([]string, error)
 }
 
 // ErrFormat is wrapped by errors for input that is not a netCDF file this

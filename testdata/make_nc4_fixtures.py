@@ -228,11 +228,6 @@ def h5py_phony(path):
 def unsupported():
     shutil.rmtree(UNSUPPORTED, ignore_errors=True)
     os.makedirs(UNSUPPORTED)
-    ds = netCDF4.Dataset(os.path.join(UNSUPPORTED, "string_var.nc"), "w")
-    ds.createDimension("n", 2)
-    v = ds.createVariable("names", str, ("n",))
-    v[0], v[1] = "a", "bc"
-    ds.close()
     ds = netCDF4.Dataset(os.path.join(UNSUPPORTED, "nested_group.nc"), "w")
     g = ds.createGroup("forecast")
     g.createDimension("n", 2)

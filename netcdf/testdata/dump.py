@@ -1,10 +1,17 @@
 #!/usr/bin/python3
-"""Prints, as JSON, what netCDF4-python reads from a netCDF file with auto
+"""Prints, as JSON, what netCDF4-python reads from netCDF files with auto
 mask/scale off: dims, and per variable its type, dims, shape and raw values
 (as decimal strings; floats as their IEEE-754 bit patterns, so NaN and -0.0
-compare exactly), and every attribute's value (text as str, several strings
-as a list of str, numbers as lists of decimal strings or float reprs)."""
+compare exactly; strings as themselves), and every attribute's value (text
+as str, several strings as a list of str, numbers as lists of decimal
+strings or float reprs).
+
+With one path it prints one JSON object. With several it prints one object
+per line, each with its "path"; a file netCDF-C cannot open (or crashes on:
+each file is read in a forked child) gives {"path": ..., "error": "..."}, and
+a variable it cannot read gives "values_error" in place of "values"."""
 import json
+import os
 import sys
 
 import netCDF4
@@ -14,29 +21,78 @@ import numpy as np
 def attr_value(a):
     if isinstance(a, str):
         return a
+    if isinstance(a, bytes):
+        return a.decode("utf-8", "replace")
     if isinstance(a, (list, tuple)) and all(isinstance(x, str) for x in a):
         return list(a)
     a = np.atleast_1d(a)
     if a.dtype.kind == "f":
         return [repr(float(x)) for x in a]
-    return [str(int(x)) for x in a]
+    if a.dtype.kind in "iub":
+        return [str(int(x)) for x in a]
+    return [str(x) for x in a.ravel()]
 
 
-ds = netCDF4.Dataset(sys.argv[1])
-ds.set_auto_maskandscale(False)
-out = {"dims": {d.name: [len(d), d.isunlimited()] for d in ds.dimensions.values()}, "vars": {}, "var_attr_values": {}}
-for v in ds.variables.values():
-    a = np.asarray(v[...])
+def values(v):
+    a = v[...]
+    if isinstance(a, str):  # a scalar string variable
+        return "str", [a]
+    a = np.asarray(a)
     if a.dtype.kind == "f":
         bits = a.astype(a.dtype.newbyteorder("<")).view("<u%d" % a.dtype.itemsize)
-        vals = [str(int(x)) for x in bits.ravel()]
-    elif a.dtype.kind == "S":
-        vals = [str(int(x[0])) if len(x) else "0" for x in a.ravel()]
-    else:
-        vals = [str(int(x)) for x in a.ravel()]
-    out["vars"][v.name] = {"dtype": a.dtype.str, "dims": list(v.dimensions), "shape": list(a.shape), "values": vals,
-                           "attrs": sorted(v.ncattrs())}
-    out["var_attr_values"][v.name] = {k: attr_value(v.getncattr(k)) for k in v.ncattrs()}
-out["attrs"] = sorted(ds.ncattrs())
-out["attr_values"] = {k: attr_value(ds.getncattr(k)) for k in ds.ncattrs()}
-print(json.dumps(out))
+        return a.dtype.str, [str(int(x)) for x in bits.ravel()]
+    if a.dtype.kind == "S":
+        return a.dtype.str, [str(int(x[0])) if len(x) else "0" for x in a.ravel()]
+    if a.dtype.kind in "OU":
+        return "str", [str(x) for x in a.ravel()]
+    if a.dtype.kind not in "iub":
+        raise TypeError("values of kind %r" % a.dtype.kind)
+    return a.dtype.str, [str(int(x)) for x in a.ravel()]
+
+
+def dump(path):
+    ds = netCDF4.Dataset(path)
+    ds.set_auto_maskandscale(False)
+    out = {"dims": {d.name: [len(d), d.isunlimited()] for d in ds.dimensions.values()}, "vars": {},
+           "var_attr_values": {}, "groups": sorted(ds.groups)}
+    for v in ds.variables.values():
+        rec = {"dims": list(v.dimensions), "shape": list(v.shape), "attrs": sorted(v.ncattrs())}
+        try:
+            rec["dtype"], rec["values"] = values(v)
+        except Exception as e:  # compound, vlen and other types we compare by refusal
+            rec["values_error"] = "%s: %s" % (type(e).__name__, e)
+        out["vars"][v.name] = rec
+        try:
+            out["var_attr_values"][v.name] = {k: attr_value(v.getncattr(k)) for k in v.ncattrs()}
+        except Exception as e:
+            rec["attrs_error"] = "%s: %s" % (type(e).__name__, e)
+    out["attrs"] = sorted(ds.ncattrs())
+    try:
+        out["attr_values"] = {k: attr_value(ds.getncattr(k)) for k in ds.ncattrs()}
+    except Exception as e:
+        out["attrs_error"] = "%s: %s" % (type(e).__name__, e)
+    return out
+
+
+if len(sys.argv) == 2:
+    print(json.dumps(dump(sys.argv[1])))
+else:
+    for p in sys.argv[1:]:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                rec = dump(p)
+            except Exception as e:
+                rec = {"error": "%s: %s" % (type(e).__name__, e)}
+            with os.fdopen(w, "w") as out:
+                out.write(json.dumps(rec))
+            os._exit(0)
+        os.close(w)
+        with os.fdopen(r) as inp:
+            text = inp.read()
+        _, status = os.waitpid(pid, 0)
+        rec = json.loads(text) if status == 0 and text else {"error": "netCDF4-python died (status %d)" % status}
+        rec["path"] = p
+        print(json.dumps(rec), flush=True)

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Writes small files that reproduce what real-world netCDF and HDF5 files
+(other tools' output) made the reader get wrong, each with the tool that
+makes such files in the wild:
+
+  testdata/formats/rw_*.nc        files netCDF-C reads: compared value for value
+                                  with netCDF4-python by netcdf/classic_test.go
+  netcdf/testdata/rw/*.nc         files netCDF4-python here cannot be the oracle
+                                  for (zstd needs a plugin Debian lacks; external
+                                  storage): checked by netcdf/realworld_test.go
+                                  against the values written here
+
+Run from the repository root:  /usr/bin/python3 testdata/make_realworld_fixtures.py
+Deterministic on one machine."""
+import os
+import struct
+import sys
+
+import h5py
+import netCDF4
+import numcodecs
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_fixtures as mf  # noqa: E402
+
+ROOT = mf.ROOT
+FORMATS = os.path.join(ROOT, "testdata", "formats")
+RW = os.path.join(ROOT, "netcdf", "testdata", "rw")
+
+
+def fvcom(path):
+    """FVCOM-style sigma layers: siglay(siglay, node) is the dimension scale
+    of siglay, and y(x, y) is stored by netCDF-C as _nc4_non_coord_y."""
+    ds = netCDF4.Dataset(path, "w")
+    ds.createDimension("siglay", 3)
+    ds.createDimension("node", 4)
+    ds.createDimension("x", 2)
+    ds.createDimension("y", 5)
+    s = ds.createVariable("siglay", "f4", ("siglay", "node"))
+    s.long_name = "Sigma Layers"
+    s[:] = -np.linspace(0.1, 0.9, 12, dtype="f4").reshape(3, 4)
+    y = ds.createVariable("y", "f8", ("x", "y"))
+    y[:] = np.arange(10).reshape(2, 5)
+    t = ds.createVariable("temp", "f4", ("siglay", "node"))
+    t[:] = np.arange(12, dtype="f4").reshape(3, 4)
+    ds.close()
+
+
+def nul_names(path):
+    """A netCDF-3 file whose names carry NUL padding inside their length, as
+    old writers (netCDF-C's own nctest reference files) left them:
+    dimension "pp\\0", variable "yy\\0" and attribute "plugh\\0\\0"."""
+    ds = netCDF4.Dataset(path, "w", format="NETCDF3_CLASSIC")
+    ds.createDimension("pp", 3)
+    v = ds.createVariable("yy", "i2", ("pp",))
+    v[:] = [1, 2, 3]
+    ds.setncattr("plugh", np.int16([3, 4, 5]))
+    ds.close()
+    b = bytearray(open(path, "rb").read())
+    for name, padded in [(b"pp", b"pp\0"), (b"yy", b"yy\0"), (b"plugh", b"plugh\0\0")]:
+        old = struct.pack(">i", len(name)) + name + b"\0" * (-len(name) % 4)
+        new = struct.pack(">i", len(padded)) + padded + b"\0" * (-len(padded) % 4)
+        assert len(old) == len(new) and b.count(old) == 1, name
+        b[b.index(old):b.index(old) + len(old)] = new
+    open(path, "wb").write(bytes(b))
+
+
+def strings(path):
+    """netCDF-4 string (variable-length UTF-8) variables, as station and model
+    names are stored: non-ASCII text, empty strings, two dimensions, a
+    scalar, and an unlimited dimension other variables made longer."""
+    ds = netCDF4.Dataset(path, "w")
+    ds.createDimension("station", 4)
+    ds.createDimension("time", None)
+    ds.createDimension("two", 2)
+    v = ds.createVariable("station_name", str, ("station",))
+    v.long_name = "station name"
+    v[:] = np.array(["Z\u00fcrich", "S\u00e3o Paulo", "", "Ushuaia"], dtype=object)
+    g = ds.createVariable("pairs", str, ("two", "two"))
+    g[:] = np.array([["a", "bc"], ["def", "\u2013"]], dtype=object)
+    s = ds.createVariable("model", str, ())
+    s[...] = np.array("CESM2", dtype=object)
+    t = ds.createVariable("time", "f8", ("time",))
+    t[:] = np.arange(3.0)
+    n = ds.createVariable("note", str, ("time",))
+    n[0] = "first"
+    ds.close()
+
+
+def soft_links(path, libver, dangling=False):
+    """Soft links to a dataset (followed, as netCDF-C follows them), one to a
+    group, and a group that holds only an empty group; with dangling, a soft
+    link to nothing (netCDF-C refuses such a file)."""
+    with h5py.File(path, "w", libver=libver) as f:
+        f.create_dataset("arr", data=np.arange(4, dtype="<i8"))
+        f["alias"] = h5py.SoftLink("/arr")
+        f.create_group("empty").create_group("inner")
+        f["empty2"] = h5py.SoftLink("empty")
+        f["relative"] = h5py.SoftLink("arr")
+        f["empty"]["inner2"] = h5py.SoftLink("inner")
+        f.attrs["title"] = "soft links"
+        if dangling:
+            f["dangling"] = h5py.SoftLink("/nowhere")
+            f["loop"] = h5py.SoftLink("/loop")
+
+
+def zstd(path):
+    """HDF5's zstd filter (32015) as the HDF5 zstd plugin writes it: one
+    ZSTD_compress frame per chunk, content size set. A 180-value latitude in
+    one 720-byte chunk, and a 2-D variable in chunks of 32 KiB. Written with
+    h5py's direct chunk writes, the chunks compressed by numcodecs (the same
+    libzstd call the plugin makes)."""
+    lat = np.linspace(-89.5, 89.5, 180, dtype="<f4")
+    grid = np.arange(128 * 64, dtype="<f8").reshape(128, 64)
+    with h5py.File(path, "w") as f:
+        for name, data, chunks in [("lat", lat, (180,)), ("grid", grid, (64, 64))]:
+            d = f.create_dataset(name, shape=data.shape, dtype=data.dtype, chunks=chunks,
+                                 compression=32015, compression_opts=(3,), allow_unknown_filter=True)
+            for start in np.ndindex(*[n // c for n, c in zip(data.shape, chunks)]):
+                off = tuple(s * c for s, c in zip(start, chunks))
+                sl = tuple(slice(o, o + c) for o, c in zip(off, chunks))
+                d.id.write_direct_chunk(off, numcodecs.Zstd(level=3).encode(np.ascontiguousarray(data[sl])))
+
+
+def external(path):
+    """A dataset whose data lives in an external raw file (HDF5's External
+    Data Files message)."""
+    raw = os.path.join(os.path.dirname(path), "external.bin")
+    np.arange(6, dtype="<i4").tofile(raw)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("ext", shape=(6,), dtype="<i4", external=[("external.bin", 0, 24)])
+        f.create_dataset("inside", data=np.arange(3, dtype="<i4"))
+
+
+def main():
+    os.makedirs(RW, exist_ok=True)
+    for name, write in [("rw_fvcom.nc", fvcom), ("rw_nul_names.nc", nul_names), ("rw_strings.nc", strings),
+                        ("rw_soft_links_old.nc", lambda p: soft_links(p, "earliest")),
+                        ("rw_soft_links_new.nc", lambda p: soft_links(p, "latest"))]:
+        path = os.path.join(FORMATS, name)
+        if os.path.exists(path):
+            os.remove(path)
+        write(path)
+        netCDF4.Dataset(path).close()  # netCDF-C must read it: it is the oracle
+    zstd(os.path.join(RW, "zstd.nc"))
+    external(os.path.join(RW, "external.nc"))
+    soft_links(os.path.join(RW, "dangling.nc"), "latest", dangling=True)
+
+
+if __name__ == "__main__":
+    main()
