@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // Attribute is an attribute of a group or dataset. Its value is decoded on
@@ -57,19 +56,7 @@ func (a *Attribute) Strings() ([]string, error) {
 		if n*a.Type.Size > len(a.data) {
 			return nil, fmt.Errorf("attribute %q: %d bytes of data for %d strings: %w", a.Name, len(a.data), n, ErrFormat)
 		}
-		pad := "\x00"
-		if a.Type.SpacePadded {
-			pad = " "
-		}
-		out := make([]string, n)
-		for i := range out {
-			s := string(a.data[i*a.Type.Size : (i+1)*a.Type.Size])
-			if j := strings.IndexByte(s, 0); j >= 0 && !a.Type.SpacePadded {
-				s = s[:j] // NUL-terminated or NUL-padded
-			}
-			out[i] = strings.TrimRight(s, pad)
-		}
-		return out, nil
+		return a.Type.fixedStrings(a.data[:n*a.Type.Size]), nil
 	case a.Type.Class == ClassVarLen && a.Type.VarString:
 		vals, err := a.varLen(1)
 		if err != nil {

@@ -108,6 +108,11 @@ func (o *Object) dataset() (*Dataset, error) {
 	if d.Fill != nil && len(d.Fill) != d.Type.Size {
 		return nil, fmt.Errorf("fill value of %d bytes for %d-byte elements", len(d.Fill), d.Type.Size)
 	}
+	if _, ok := o.hdr.find(msgExternal); ok {
+		// Reading them would let an input make us read any file on the
+		// machine (and they cannot be reached beside a remote input).
+		return nil, fmt.Errorf("data in external files (HDF5 External Data Files message), which are not read: %w", ErrUnsupported)
+	}
 	m, ok = o.hdr.find(msgLayout)
 	if !ok {
 		return nil, fmt.Errorf("dataset has no layout message")

@@ -2,7 +2,10 @@ package hdf5
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // TestLookup3 checks the metadata checksum against the test vectors of
@@ -59,5 +62,62 @@ func TestNotHDF5(t *testing.T) {
 		if _, err := Open(bytes.NewReader(b), int64(len(b))); err == nil {
 			t.Errorf("Open(%q...) succeeded", b[:min(len(b), 8)])
 		}
+	}
+}
+
+// TestUnzstd decodes zstd frames of every size and kind a writer makes, and
+// stops frames that hold more than the chunk at the chunk's size.
+func TestUnzstd(t *testing.T) {
+	data := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i * 7 / 5)
+		}
+		return b
+	}
+	oneShot := func(b []byte) []byte { // what HDF5's zstd plugin writes: content size, small window
+		enc, _ := zstd.NewWriter(nil)
+		defer enc.Close()
+		return enc.EncodeAll(b, nil)
+	}
+	streamed := func(b []byte) []byte { // no content size, the encoder's own window
+		var buf bytes.Buffer
+		enc, _ := zstd.NewWriter(&buf, zstd.WithWindowSize(8<<20))
+		enc.Write(b)
+		enc.Close()
+		return buf.Bytes()
+	}
+	tests := []struct {
+		name    string
+		frame   []byte
+		want    int
+		wantErr string
+	}{
+		{"one value", oneShot(data(4)), 4, ""},
+		{"180 floats", oneShot(data(720)), 720, ""},
+		{"1 MiB", oneShot(data(1 << 20)), 1 << 20, ""},
+		{"streamed small", streamed(data(720)), 720, ""},
+		{"streamed large", streamed(data(3 << 20)), 3 << 20, ""},
+		{"bomb with content size", oneShot(make([]byte, 64<<20)), 100, "more than the chunk's 100"},
+		{"bomb streamed", streamed(make([]byte, 64<<20)), 100, "more than the chunk's 100"},
+		{"short", oneShot(data(10)), 20, ""}, // decode succeeds; decode() checks the length
+		{"not zstd", []byte("hello"), 5, "magic"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := unzstd(tc.frame, uint64(tc.want))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want an error saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, data(len(out))) {
+				t.Fatalf("decoded %d bytes, not the ones encoded", len(out))
+			}
+		})
 	}
 }

@@ -116,6 +116,7 @@ type fractalHeap struct {
 	root               uint64
 	rootRows           int
 	filtered           bool
+	hugeTree           uint64 // v2 B-tree of huge objects whose IDs hold no address
 }
 
 func (f *File) fractalHeap(addr uint64) (*fractalHeap, error) {
@@ -143,7 +144,7 @@ func (f *File) readFractalHeap(addr uint64) (*fractalHeap, error) {
 	flags := c.u8()
 	h.maxManaged = uint64(c.u32())
 	c.length() // next huge object ID
-	c.addr()   // huge object B-tree
+	h.hugeTree = c.addr()
 	c.length() // free space
 	c.addr()   // free-space manager
 	c.length() // managed space
@@ -201,16 +202,20 @@ func (h *fractalHeap) get(id []byte) ([]byte, error) {
 			return nil, fmt.Errorf("heap ID: %w", c.err)
 		}
 		return h.managed(off, n)
-	case 1: // huge
-		if h.idLen >= 1+h.f.offsetSize+h.f.lengthSize {
-			c := h.f.cursor(id[1:])
+	case 1: // huge: stored on its own, found from its ID or through a B-tree
+		if h.filtered {
+			return nil, fmt.Errorf("huge object in a fractal heap with I/O filters: %w", ErrUnsupported)
+		}
+		f := h.f
+		if h.idLen >= 1+f.offsetSize+f.lengthSize {
+			c := f.cursor(id[1:])
 			a, n := c.addr(), c.length()
 			if c.err != nil || n > maxMetadata {
 				return nil, fmt.Errorf("huge object ID: bad address or length")
 			}
-			return h.f.read(a, int(n))
+			return f.read(a, int(n))
 		}
-		return nil, fmt.Errorf("huge fractal heap object indexed by a B-tree: %w", ErrUnsupported)
+		return h.huge(id[1:min(len(id), 1+8)])
 	case 2: // tiny
 		if h.idLen <= 18 {
 			n := int(id[0]&0x0f) + 1
@@ -229,6 +234,50 @@ func (h *fractalHeap) get(id []byte) ([]byte, error) {
 		return id[2 : 2+n], nil
 	}
 	return nil, errors.New("heap ID of unknown type")
+}
+
+// huge returns the huge object whose ID (little-endian, as many bytes as
+// the heap ID has room for, at most 8) is key, looking it up in the heap's
+// B-tree of huge objects.
+func (h *fractalHeap) huge(key []byte) ([]byte, error) {
+	f := h.f
+	var want uint64
+	for i := len(key) - 1; i >= 0; i-- {
+		want = want<<8 | uint64(key[i])
+	}
+	if f.undefined(h.hugeTree) {
+		return nil, fmt.Errorf("huge object %d: the heap has no B-tree of huge objects", want)
+	}
+	tree, err := f.btree2(h.hugeTree)
+	if err != nil {
+		return nil, fmt.Errorf("huge objects: %w", err)
+	}
+	if tree.typ != 1 || tree.recordSize < f.offsetSize+2*f.lengthSize {
+		return nil, fmt.Errorf("huge objects: a type %d B-tree with %d-byte records", tree.typ, tree.recordSize)
+	}
+	found := errors.New("found")
+	var addr, n uint64
+	err = tree.walk(f, func(rec []byte) error {
+		c := f.cursor(rec)
+		a, size, id := c.addr(), c.length(), c.length()
+		if c.err != nil {
+			return c.err
+		}
+		if id != want {
+			return nil
+		}
+		addr, n = a, size
+		return found
+	})
+	switch {
+	case err == nil:
+		return nil, fmt.Errorf("huge object %d is not in the heap's B-tree", want)
+	case err != found:
+		return nil, fmt.Errorf("huge objects: %w", err)
+	case n > maxMetadata:
+		return nil, fmt.Errorf("huge object %d of %d bytes", want, n)
+	}
+	return f.read(addr, int(n))
 }
 
 // managed returns n bytes at heap offset off, finding the direct block that

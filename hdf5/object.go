@@ -14,6 +14,7 @@ const (
 	msgFillOld      = 0x04
 	msgFill         = 0x05
 	msgLink         = 0x06
+	msgExternal     = 0x07
 	msgLayout       = 0x08
 	msgGroupInfo    = 0x0A
 	msgFilters      = 0x0B

@@ -1,8 +1,10 @@
 package hdf5
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/bits"
 	"slices"
 
@@ -30,8 +32,9 @@ func (d *Dataset) Read(start, count []uint64, dst []byte) error {
 const maxStrings = 256 << 20
 
 // ReadStrings reads the hyperslab start[i] : start[i]+count[i] of a
-// variable-length string dataset, in C order. Elements never written read
-// as "".
+// variable-length or fixed-length string dataset, in C order. Fixed-length
+// strings lose their padding, as attribute strings do. Elements never
+// written read as "".
 func (d *Dataset) ReadStrings(start, count []uint64) ([]string, error) {
 	out, err := d.readStrings(start, count)
 	if err != nil {
@@ -41,8 +44,9 @@ func (d *Dataset) ReadStrings(start, count []uint64) ([]string, error) {
 }
 
 func (d *Dataset) readStrings(start, count []uint64) ([]string, error) {
-	if d.Type.Class != ClassVarLen || !d.Type.VarString {
-		return nil, fmt.Errorf("%s is not a variable-length string type", d.Type)
+	fixed := d.Type.Class == ClassString
+	if !fixed && (d.Type.Class != ClassVarLen || !d.Type.VarString) {
+		return nil, fmt.Errorf("%s is not a string type", d.Type)
 	}
 	n, ok := numElements(count)
 	if !ok || n > maxStrings/uint64(d.Type.Size) {
@@ -51,6 +55,9 @@ func (d *Dataset) readStrings(start, count []uint64) ([]string, error) {
 	raw := make([]byte, n*uint64(d.Type.Size))
 	if err := d.read(start, count, raw); err != nil {
 		return nil, err
+	}
+	if fixed {
+		return d.Type.fixedStrings(raw), nil
 	}
 	f := d.f
 	heap := f.globalHeap()
@@ -373,12 +380,7 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 			*scratch = out[:cap(out)]
 			data = out
 		case filterZstd:
-			dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(want+64))
-			if err != nil {
-				return nil, err
-			}
-			out, err := dec.DecodeAll(data, nil)
-			dec.Close()
+			out, err := unzstd(data, want)
 			if err != nil {
 				return nil, fmt.Errorf("zstd: %w", err)
 			}
@@ -394,6 +396,54 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 		copy(buf, data)
 	}
 	return buf, nil
+}
+
+// maxZstdWindow bounds the window a zstd frame may declare (the memory
+// decoding it takes); zstd's own levels use at most 128 MiB.
+const maxZstdWindow = 128 << 20
+
+// unzstd decodes the zstd frames in data, which must decode to want bytes:
+// decoding stops as soon as the output would be longer, whatever the frames
+// declare, so a small chunk cannot expand into a large allocation.
+func unzstd(data []byte, want uint64) ([]byte, error) {
+	var h zstd.Header
+	if err := h.Decode(data); err != nil {
+		return nil, err
+	}
+	if h.HasFCS && h.FrameContentSize > want {
+		return nil, fmt.Errorf("frame holds %d bytes, more than the chunk's %d", h.FrameContentSize, want)
+	}
+	// What HDF5's zstd filter writes: frames with their content size and a
+	// window no larger than it, decoded in one call. The limit may not be
+	// below zstd's smallest window (1 KiB), which a small frame declares.
+	limit := max(want+1, zstd.MinWindowSize)
+	if h.WindowSize <= limit {
+		dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(limit))
+		if err != nil {
+			return nil, err
+		}
+		defer dec.Close()
+		return dec.DecodeAll(data, make([]byte, 0, want))
+	}
+	// Frames from a streaming encoder declare a window larger than the
+	// chunk: stream them, keeping no more than want+1 bytes of output.
+	if h.WindowSize > maxZstdWindow {
+		return nil, fmt.Errorf("frame declares a window of %d bytes, more than %d", h.WindowSize, maxZstdWindow)
+	}
+	dec, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
+	if err != nil {
+		return nil, err
+	}
+	defer dec.Close()
+	out := make([]byte, want+1)
+	n, err := io.ReadFull(dec, out)
+	switch {
+	case err == nil:
+		return nil, fmt.Errorf("frames hold more than the chunk's %d bytes", want)
+	case err != io.ErrUnexpectedEOF && err != io.EOF:
+		return nil, err
+	}
+	return out[:n], nil
 }
 
 // inflateAll decompresses a zlib stream of at most limit bytes into out

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 )
 
 // Class is the class of an HDF5 datatype.
@@ -75,6 +76,25 @@ func (t Datatype) String() string {
 		}
 	}
 	return t.Class.String()
+}
+
+// fixedStrings splits raw into the fixed-length strings of type t (of
+// ClassString), without their padding: NULs (ending the string at the
+// first) or spaces, as the type says.
+func (t Datatype) fixedStrings(raw []byte) []string {
+	out := make([]string, len(raw)/t.Size)
+	for i := range out {
+		s := string(raw[i*t.Size : (i+1)*t.Size])
+		if t.SpacePadded {
+			out[i] = strings.TrimRight(s, " ")
+			continue
+		}
+		if j := strings.IndexByte(s, 0); j >= 0 {
+			s = s[:j] // NUL-terminated or NUL-padded
+		}
+		out[i] = s
+	}
+	return out
 }
 
 // maxTypeDepth bounds nested datatypes (variable-length of variable-length ...).

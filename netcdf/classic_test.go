@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/netcdf"
@@ -226,7 +227,7 @@ func valueText(t netcdf.Type, b uint64) string {
 // as a list of decimal strings (floats as Python's repr).
 func attrText(a netcdf.Attr) string {
 	if s, ok := a.Value.(string); ok {
-		return s
+		return pyDecode(s)
 	}
 	if s, ok := a.Value.([]string); ok { // netCDF-4 strings: netCDF4-python gives a str for one
 		if len(s) == 1 {
@@ -252,6 +253,19 @@ func attrText(a netcdf.Attr) string {
 		}
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// pyDecode renders text as netCDF4-python does: decoded as UTF-8, each byte
+// that is not replaced by U+FFFD.
+func pyDecode(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r) // ranging over a string gives U+FFFD for each invalid byte
+	}
+	return b.String()
 }
 
 func pyRepr(f float64) string {

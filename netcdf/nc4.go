@@ -349,6 +349,7 @@ func nc4Type(t hdf5.Datatype) (Type, error) {
 		if t.Size == 1 {
 			return Char, nil
 		}
+		return String, nil // netCDF-C shows fixed-length strings as strings
 	case hdf5.ClassVarLen:
 		if t.VarString {
 			return String, nil

@@ -88,6 +88,24 @@ def strings(path):
     ds.close()
 
 
+def huge_attr(path):
+    """Attributes in dense storage (more than 8 on one object) with one too
+    large for the fractal heap's blocks: HDF5 stores it as a huge object,
+    found through a B-tree (EUMETSAT's ASCAT products carry such a
+    history)."""
+    ds = netCDF4.Dataset(path, "w")
+    for i in range(12):
+        ds.setncattr("attr%02d" % i, "value %d" % i)
+    ds.history = "".join("step %05d: regridded and checked;\n" % i for i in range(2000))  # ~70 KB
+    ds.createDimension("x", 3)
+    v = ds.createVariable("v", "i2", ("x",))
+    v[:] = [1, 2, 3]
+    for i in range(10):
+        v.setncattr("a%d" % i, np.float32(i))
+    v.comment = "x" * 70000
+    ds.close()
+
+
 def soft_links(path, libver, dangling=False):
     """Soft links to a dataset (followed, as netCDF-C follows them), one to a
     group, and a group that holds only an empty group; with dangling, a soft
@@ -135,7 +153,7 @@ def external(path):
 
 def main():
     os.makedirs(RW, exist_ok=True)
-    for name, write in [("rw_fvcom.nc", fvcom), ("rw_nul_names.nc", nul_names), ("rw_strings.nc", strings),
+    for name, write in [("rw_fvcom.nc", fvcom), ("rw_nul_names.nc", nul_names), ("rw_strings.nc", strings), ("rw_huge_attr.nc", huge_attr),
                         ("rw_soft_links_old.nc", lambda p: soft_links(p, "earliest")),
                         ("rw_soft_links_new.nc", lambda p: soft_links(p, "latest"))]:
         path = os.path.join(FORMATS, name)
