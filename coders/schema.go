@@ -85,6 +85,7 @@ func putSchema(w *writer, s plan.Schema) error {
 		}
 		w.ints(v.Merge)
 		w.int64s(v.Chunks)
+		w.varint(v.Width)
 	}
 	w.uvarint(uint64(len(s.Inputs)))
 	for _, e := range s.Inputs {
@@ -113,7 +114,7 @@ func getSchema(r *reader) plan.Schema {
 		s.Vars = make([]plan.Variable, n)
 		for i := range s.Vars {
 			s.Vars[i] = plan.Variable{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(),
-				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s()}
+				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Width: r.varint()}
 		}
 	}
 	if n := r.count(8); n > 0 {

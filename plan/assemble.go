@@ -2,9 +2,10 @@ package plan
 
 // CopyBlock copies the C-ordered block src, of shape srcShape, into the
 // C-ordered array dst, of shape dstShape, with the block's first element
-// landing at index at. Every element is itemSize bytes. The block must fit:
-// at[i]+srcShape[i] <= dstShape[i].
-func CopyBlock(dst []byte, dstShape, at []int64, src []byte, srcShape []int64, itemSize int) {
+// landing at index at. Every element is itemSize items of E (the bytes of a
+// number, or one string). The block must fit: at[i]+srcShape[i] <=
+// dstShape[i].
+func CopyBlock[E any](dst []E, dstShape, at []int64, src []E, srcShape []int64, itemSize int) {
 	rank := len(dstShape)
 	if rank == 0 {
 		copy(dst[:itemSize], src[:itemSize])
@@ -53,9 +54,9 @@ func CopyBlock(dst []byte, dstShape, at []int64, src []byte, srcShape []int64, i
 	}
 }
 
-// Fill sets every element of buf to the itemSize-byte pattern value; a nil
-// value leaves zeros.
-func Fill(buf []byte, value []byte) {
+// Fill sets every element of buf to the pattern value (the bytes of one
+// number); a nil value leaves zeros (or "").
+func Fill[E any](buf []E, value []E) {
 	if len(value) == 0 {
 		clear(buf)
 		return
@@ -88,9 +89,9 @@ func Run(dstShape, at, srcShape []int64, itemSize int) (int64, bool) {
 }
 
 // FillFrom sets every element of the C-ordered array buf, of shape shape,
-// whose index along axis is from or more to the itemSize-byte value (zeros
-// when value is nil).
-func FillFrom(buf []byte, shape []int64, axis int, from int64, itemSize int, value []byte) {
+// whose index along axis is from or more to value, an element of itemSize
+// items of E (zeros, or "", when value is nil).
+func FillFrom[E any](buf []E, shape []int64, axis int, from int64, itemSize int, value []E) {
 	outer, inner := int64(1), int64(itemSize)
 	for i, n := range shape {
 		switch {

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 
@@ -82,15 +83,19 @@ func Describe(in Input, f netcdf.File, concatDim string) (InputMeta, error) {
 			in.Source, concatDim, netcdfDimList(m.Dims))
 	}
 	for _, v := range m.Vars {
-		if v.Type.Size() == 0 {
-			return InputMeta{}, fmt.Errorf("input %s: variable %q has type %s, which cannot be stored in Zarr v2 yet",
+		if _, ok := dtypes[v.Type]; !ok {
+			return InputMeta{}, fmt.Errorf("input %s: variable %q has type %s, which cannot be stored in Zarr v2",
 				in.Source, v.Name, v.Type)
 		}
 		if len(v.Dims) != 1 || v.Dims[0] != v.Name {
 			continue
 		}
-		raw := make([]byte, v.Shape[0]*int64(v.Type.Size()))
-		if err := f.Read(v.Name, []int64{0}, []int64{v.Shape[0]}, raw); err != nil {
+		if v.Type == netcdf.String && v.Name == concatDim {
+			return InputMeta{}, fmt.Errorf("input %s: the coordinate %q to concatenate along holds strings, which cannot be concatenated",
+				in.Source, v.Name)
+		}
+		raw, err := coordBytes(f, v)
+		if err != nil {
 			return InputMeta{}, fmt.Errorf("input %s: reading coordinate %q: %w", in.Source, v.Name, err)
 		}
 		if v.Name == concatDim {
@@ -101,6 +106,22 @@ func Describe(in Input, f netcdf.File, concatDim string) (InputMeta, error) {
 		m.CoordSums = append(m.CoordSums, CoordSum{Name: v.Name, Sum: hex.EncodeToString(sum[:])})
 	}
 	return m, nil
+}
+
+// coordBytes reads a dimension coordinate's values: raw, or for strings
+// each one's length and bytes.
+func coordBytes(f netcdf.File, v netcdf.Var) ([]byte, error) {
+	if v.Type == netcdf.String {
+		strs, err := f.ReadStrings(v.Name, []int64{0}, v.Shape)
+		var raw []byte
+		for _, s := range strs {
+			raw = binary.LittleEndian.AppendUint64(raw, uint64(len(s)))
+			raw = append(raw, s...)
+		}
+		return raw, err
+	}
+	raw := make([]byte, v.Shape[0]*int64(v.Type.Size()))
+	return raw, f.Read(v.Name, []int64{0}, v.Shape, raw)
 }
 
 func netcdfDimList(dims []netcdf.Dim) string {

@@ -263,8 +263,10 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64) error {
 					shape[i] = total
 				}
 			}
-			s.Vars = append(s.Vars, Variable{Name: v.Name, Type: v.Type, Dims: slices.Clone(v.Dims), Shape: shape,
-				Attrs: v.Attrs, Merge: slices.Clone(r.Input.Index.Merge)})
+			nv := Variable{Name: v.Name, Type: v.Type, Dims: slices.Clone(v.Dims), Shape: shape,
+				Attrs: v.Attrs, Merge: slices.Clone(r.Input.Index.Merge)}
+			nv.foldChars(s.ConcatDim)
+			s.Vars = append(s.Vars, nv)
 		}
 		for _, o := range reps[:ri] {
 			if err := sameCoords(&o, r); err != nil {

@@ -26,6 +26,12 @@ type Variable struct {
 	Merge []int
 	// Chunks is the target chunk shape; set by Schema.Layout.
 	Chunks []int64
+	// Width, when not 0, is the length of a Char variable's last netCDF
+	// dimension, folded into its values: it is stored as xarray writes it,
+	// as fixed-width strings ("|S<Width>") over its other dimensions, which
+	// are Dims and Shape. Set for char variables whose _FillValue is a whole
+	// string (see foldChars).
+	Width int64
 }
 
 // Extent is where one input sits in the target dataset along the concat
@@ -106,7 +112,37 @@ func (v *Variable) IsDimCoord() bool {
 }
 
 // ItemSize returns the size in bytes of one value.
-func (v *Variable) ItemSize() int { return v.Type.Size() }
+func (v *Variable) ItemSize() int {
+	if v.Width > 0 {
+		return int(v.Width)
+	}
+	return v.Type.Size()
+}
+
+// InputSlab returns the hyperslab of v's netCDF variable in an input that
+// holds the region start/count of v: the same, but for a folded char
+// dimension, which is read whole.
+func (v *Variable) InputSlab(start, count []int64) ([]int64, []int64) {
+	if v.Width == 0 {
+		return start, count
+	}
+	return append(slices.Clone(start), 0), append(slices.Clone(count), v.Width)
+}
+
+// foldChars makes v, a variable as an input holds it, fixed-width strings
+// when it is a Char variable whose _FillValue has more than one character:
+// such a fill stands for whole strings, as xarray reads it (it masks the
+// strings equal to it), which an array of single characters cannot express.
+// Its last dimension, which must not be the concat dimension, becomes the
+// strings' width.
+func (v *Variable) foldChars(concatDim string) {
+	a, ok := v.fillAttr()
+	if s, _ := a.Value.(string); !ok || v.Type != netcdf.Char || len(s) < 2 || len(v.Dims) == 0 || v.Dims[len(v.Dims)-1] == concatDim {
+		return
+	}
+	last := len(v.Dims) - 1
+	v.Width, v.Dims, v.Shape = v.Shape[last], v.Dims[:last], v.Shape[:last]
+}
 
 func dimList(dims []Dim) string {
 	parts := make([]string, len(dims))

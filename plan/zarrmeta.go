@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -14,6 +15,7 @@ var dtypes = map[netcdf.Type]zarr.DType{
 	netcdf.Int: "<i4", netcdf.UInt: "<u4",
 	netcdf.Int64: "<i8", netcdf.UInt64: "<u8",
 	netcdf.Float: "<f4", netcdf.Double: "<f8",
+	netcdf.String: zarr.Strings,
 }
 
 // ArrayMeta returns the .zarray metadata of v in the target.
@@ -21,6 +23,9 @@ func (t *Target) ArrayMeta(v *Variable) (zarr.ArrayMeta, error) {
 	dt, ok := dtypes[v.Type]
 	if !ok {
 		return zarr.ArrayMeta{}, fmt.Errorf("variable %q: type %s has no Zarr dtype", v.Name, v.Type)
+	}
+	if v.Width > 0 {
+		dt = zarr.DType(fmt.Sprintf("|S%d", v.Width))
 	}
 	comp, err := zarr.NewCompressor(t.Compressor, t.Level)
 	if err != nil {
@@ -45,10 +50,15 @@ func (v *Variable) fillAttr() (netcdf.Attr, bool) {
 
 // fillValue returns the Zarr fill_value: the _FillValue attribute, which
 // xarray reads back as _FillValue, or nil (JSON null) when there is none, so
-// that no value is masked that netCDF would not mask.
+// that no value is masked that netCDF would not mask. A float _FillValue on
+// an integer variable that no integer of its type equals (NaN on a packed
+// short, as some tools write) masks nothing in netCDF either: nil.
 func (v *Variable) fillValue() (any, error) {
 	a, ok := v.fillAttr()
-	if !ok {
+	if !ok || v.Type == netcdf.String { // xarray writes strings with a null fill_value
+		return nil, nil
+	}
+	if f, ok := floatFill(a); ok && v.Type != netcdf.Float && v.Type != netcdf.Double && !fitsInteger(v.Type, f) {
 		return nil, nil
 	}
 	switch x := a.Value.(type) {
@@ -73,26 +83,59 @@ func (v *Variable) fillValue() (any, error) {
 	case []float64:
 		return x[0], nil
 	case string:
-		if len(x) > 0 {
-			return x[:1], nil
+		switch {
+		case len(x) == 0:
+			return nil, nil
+		case v.Width > 0 && int64(len(x)) <= v.Width:
+			return x, nil // a fill for whole strings, as xarray writes it
+		case len(x) == 1:
+			return x, nil
 		}
-		return nil, nil
+		return nil, fmt.Errorf("variable %q: _FillValue %q is longer than its values (%d characters)", v.Name, x, max(1, v.Width))
 	}
 	return nil, fmt.Errorf("variable %q: _FillValue of type %s cannot be a Zarr fill value", v.Name, a.Type)
+}
+
+// floatFill returns a float attribute's first value.
+func floatFill(a netcdf.Attr) (float64, bool) {
+	switch x := a.Value.(type) {
+	case []float32:
+		if len(x) > 0 {
+			return float64(x[0]), true
+		}
+	case []float64:
+		if len(x) > 0 {
+			return x[0], true
+		}
+	}
+	return 0, false
+}
+
+// fitsInteger reports whether f is a value of the integer type t.
+func fitsInteger(t netcdf.Type, f float64) bool {
+	bits := 8 * float64(t.Size())
+	lo, hi := -math.Exp2(bits-1), math.Exp2(bits-1) // [lo, hi) for signed types
+	switch t {
+	case netcdf.UByte, netcdf.UShort, netcdf.UInt, netcdf.UInt64, netcdf.Char:
+		lo, hi = 0, math.Exp2(bits)
+	}
+	return f == math.Trunc(f) && f >= lo && f < hi
 }
 
 // FillBytes returns one value of the fill value as little-endian bytes of
 // v's type, or nil when v has none (pad with zeros).
 func (v *Variable) FillBytes() []byte {
 	a, ok := v.fillAttr()
-	if !ok || a.Type != v.Type {
+	if !ok || a.Type != v.Type || v.Type == netcdf.String {
 		return nil
 	}
 	if s, ok := a.Value.(string); ok {
-		if len(s) == 0 {
+		if len(s) == 0 || int(v.Width) < len(s) && len(s) > 1 {
 			return nil
 		}
-		return []byte(s[:1])
+		b := make([]byte, v.ItemSize()) // a shorter fill is padded with NULs, as numpy pads it
+		copy(b, s)
+		return b
 	}
 	raw, err := a.Raw()
 	if err != nil || len(raw) < v.ItemSize() {

@@ -84,6 +84,10 @@ func TestCollections(t *testing.T) {
 		{collection: "nc4_bounds", chunks: map[string]int64{"time": 5}, nitems: true, compressor: "zlib",
 			want: map[string][]int64{"time_bnds": {5, 2}, "mask": {6, 8}}},
 		{collection: "nc4_classic", chunks: map[string]int64{"time": 4}},
+		// what real files hold that is hard to store
+		{collection: "rw_text", chunks: map[string]int64{"time": 4}, want: map[string][]int64{"station_name": {4}, "remark": {4}}},
+		{collection: "rw_fills", chunks: map[string]int64{"time": 2}, want: map[string][]int64{"code": {2}}},
+		{collection: "rw_coords_only", chunks: map[string]int64{"time": 2}},
 	}
 	for _, tc := range tests {
 		name := tc.collection

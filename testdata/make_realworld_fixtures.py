@@ -9,6 +9,9 @@ makes such files in the wild:
                                   for (zstd needs a plugin Debian lacks; external
                                   storage): checked by netcdf/realworld_test.go
                                   against the values written here
+  testdata/collections/rw_*/      collections that real files' oddities make hard
+                                  to store, converted end to end and compared with
+                                  xarray.open_mfdataset by recipes/TestCollections
 
 Run from the repository root:  /usr/bin/python3 testdata/make_realworld_fixtures.py
 Deterministic on one machine."""
@@ -151,6 +154,98 @@ def external(path):
         f.create_dataset("inside", data=np.arange(3, dtype="<i4"))
 
 
+def rw_text():
+    """netCDF-4 station data as CMIP and observation archives write it: text
+    attributes beyond ASCII (an en dash in references), string variables
+    (station names, static; a remark per time step, some empty), a string
+    attribute list."""
+    d = mf.fresh("rw_text")
+    rng = np.random.default_rng(12)
+    files, keys = [], []
+    for i in range(3):
+        fn = "rw_text_%d.nc" % i
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w")
+        ds.title = "Stations \u2013 Z\u00fcrich and S\u00e3o Paulo"
+        ds.references = "Smith, J. \u2013 Jones, K. (2019): Na\u00efve \u201cquotes\u201d \U0001F30A"
+        ds.setncattr_string("keywords", ["ocean", "temp\u00e9rature"])
+        ds.createDimension("time", None)
+        ds.createDimension("station", 4)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "days since 2000-01-01"
+        t[:] = [2 * i, 2 * i + 1]
+        n = ds.createVariable("station_name", str, ("station",))
+        n.long_name = "station name \u2013 official"
+        n[:] = np.array(["Z\u00fcrich", "S\u00e3o Paulo", "", "Ushuaia"], dtype=object)
+        r = ds.createVariable("remark", str, ("time",))
+        r[:] = np.array(["step %d \u2713" % (2 * i), "" if i == 1 else "ok"], dtype=object)
+        o = ds.createVariable("obs", "f4", ("time", "station"), fill_value=np.float32(np.nan))
+        o.units = "\u00b0C"
+        o[:] = rng.random((2, 4)).astype("f4")
+        ds.close()
+        files.append(fn)
+        keys.append(str(i))
+    mf.manifest("rw_text", files, concat_keys=keys, template="rw_text_{time}.nc", nitems_per_file=2, format="NETCDF4",
+                open_kwargs={"data_vars": "minimal", "coords": "minimal", "compat": "override"},
+                notes="non-ASCII attributes, string variables (static and along time), string attribute list")
+
+
+def rw_fills():
+    """netCDF-3 files with fill values other tools write: a packed short
+    whose _FillValue is a double NaN (the xarray tutorial's ERA-Interim
+    file), which masks nothing, and a char variable whose _FillValue is a
+    whole string ("-9999"), which masks the strings equal to it. netCDF-C's
+    own writers refuse both, so the attributes are written under another
+    name and renamed in the file's bytes."""
+    d = mf.fresh("rw_fills")
+    files, keys = [], []
+    for i in range(3):
+        fn = "rw_fills_%d.nc" % i
+        path = os.path.join(d, fn)
+        ds = netCDF4.Dataset(path, "w", format="NETCDF3_CLASSIC")
+        ds.createDimension("time", None)
+        ds.createDimension("lat", 3)
+        ds.createDimension("strlen", 5)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "hours since 1979-01-01"
+        t[:] = [6.0 * i]
+        v = ds.createVariable("t2m", "i2", ("time", "lat"))
+        v.setncattr("_FillValuX", np.float64(np.nan))
+        v.scale_factor = np.float64(0.002)
+        v.add_offset = np.float64(260.0)
+        v.set_auto_maskandscale(False)
+        v[:] = np.array([[0, -32767, 100 * i]], dtype="i2")  # 0 and -32767 are data, not fill
+        c = ds.createVariable("code", "S1", ("time", "strlen"))
+        c.setncattr("_FillValuX", "-9999")
+        c.set_auto_maskandscale(False)
+        c[:] = netCDF4.stringtochar(np.array(["-9999" if i == 1 else "ab%d" % i], dtype="S5"))
+        ds.close()
+        b = open(path, "rb").read()
+        assert b.count(b"_FillValuX") == 2
+        open(path, "wb").write(b.replace(b"_FillValuX", b"_FillValue"))
+        files.append(fn)
+        keys.append(str(i))
+    mf.manifest("rw_fills", files, concat_keys=keys, template="rw_fills_{time}.nc", nitems_per_file=1,
+                format="NETCDF3_CLASSIC", notes="NaN _FillValue on a packed short; a string _FillValue on a char variable")
+
+
+def rw_coords_only():
+    """Inputs that hold nothing but the time coordinate."""
+    d = mf.fresh("rw_coords_only")
+    files, keys = [], []
+    for i in range(3):
+        fn = "rw_coords_only_%d.nc" % i
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF3_CLASSIC")
+        ds.createDimension("time", None)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "days since 2000-01-01"
+        t[:] = [i]
+        ds.close()
+        files.append(fn)
+        keys.append(str(i))
+    mf.manifest("rw_coords_only", files, concat_keys=keys, template="rw_coords_only_{time}.nc", nitems_per_file=1,
+                format="NETCDF3_CLASSIC", notes="nothing but the time coordinate")
+
+
 def main():
     os.makedirs(RW, exist_ok=True)
     for name, write in [("rw_fvcom.nc", fvcom), ("rw_nul_names.nc", nul_names), ("rw_strings.nc", strings), ("rw_huge_attr.nc", huge_attr),
@@ -164,6 +259,9 @@ def main():
     zstd(os.path.join(RW, "zstd.nc"))
     external(os.path.join(RW, "external.nc"))
     soft_links(os.path.join(RW, "dangling.nc"), "latest", dangling=True)
+    rw_text()
+    rw_fills()
+    rw_coords_only()
 
 
 if __name__ == "__main__":

@@ -15,14 +15,17 @@ import (
 
 func init() {
 	register.Combiner3[plan.Totals, plan.WriteResult, plan.Totals](&totalsFn{})
-	register.DoFn3x2[context.Context, plan.Target, plan.Totals, plan.Summary, error](&finalizeFn{})
+	register.DoFn3x2[context.Context, plan.Target, func(*plan.Totals) bool, plan.Summary, error](&finalizeFn{})
+	register.Iter1[plan.Totals]()
 }
 
 // FinalizeTarget completes the store once every chunk is written: the
 // write results (a PCollection of plan.WriteResult from StoreChunks) are
 // combined into one plan.Totals, a side input of the finalizer, which checks
 // that every chunk arrived, then writes the root group and the consolidated
-// .zmetadata last. It returns a singleton PCollection of plan.Summary.
+// .zmetadata last. It returns a singleton PCollection of plan.Summary. (The
+// side input is iterated: combining no results at all, as for inputs that
+// hold only the concat coordinate, gives no Totals, not a zero one.)
 func FinalizeTarget(s beam.Scope, target, results beam.PCollection) beam.PCollection {
 	s = s.Scope("FinalizeTarget")
 	totals := beam.Combine(s, &totalsFn{}, results)
@@ -39,7 +42,17 @@ func (totalsFn) ExtractOutput(a plan.Totals) plan.Totals                { return
 
 type finalizeFn struct{}
 
-func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summary, error) {
+func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, results func(*plan.Totals) bool) (plan.Summary, error) {
+	var totals, one plan.Totals
+	for results(&one) {
+		totals = totals.Merge(one)
+	}
+	return finalize(ctx, t, totals)
+}
+
+// finalize completes target t, to which the chunk stage wrote what totals
+// sums (the stage without Beam).
+func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summary, error) {
 	s := &t.Schema
 	if want := s.NumChunks(); totals.Chunks != want {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %d of %d chunks were written; not finalizing", t.URL, totals.Chunks, want)

@@ -107,7 +107,7 @@ func TestStagesIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		totals := writeChunks(t, store, target, keysOf(target), 1)
-		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
+		if _, err := finalize(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
 		return snapshot(t, url)
@@ -139,7 +139,7 @@ func TestFinalizeRefusesMissingChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = (&finalizeFn{}).ProcessElement(ctx, target, plan.Totals{Chunks: 1})
+	_, err = finalize(ctx, target, plan.Totals{Chunks: 1})
 	if err == nil || !strings.Contains(err.Error(), "1 of 6 chunks") {
 		t.Errorf("finalize with missing chunks: %v", err)
 	}
@@ -224,8 +224,8 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // stages runs the prepare, chunk and finalize DoFns of one run over the
 // daily fixtures from..to-1, as a worker would, but stops as a killed run
 // does: after writing the first upTo chunks (all when upTo < 0), and
-// before finalizing unless finalize is set.
-func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, finalize bool) {
+// before finalizing unless fin is set.
+func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, fin bool) {
 	t.Helper()
 	ctx := context.Background()
 	var names []string
@@ -241,8 +241,8 @@ func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, finalize bool) {
 		keys = keys[:min(upTo, len(keys))]
 	}
 	totals := writeChunks(t, newStoreFn(t), target, keys, 1)
-	if finalize {
-		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
+	if fin {
+		if _, err := finalize(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -373,7 +373,7 @@ func TestAppendStagesIdempotent(t *testing.T) {
 	}
 	totals := writeChunks(t, newStoreFn(t), target, keysOf(target), 2)
 	for range 2 {
-		if _, err := (&finalizeFn{}).ProcessElement(ctx, target, totals); err != nil {
+		if _, err := finalize(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -83,7 +83,11 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 	var size int64
 	err = f.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(w io.Writer) error {
 		var err error
-		size, err = f.assembleAndEncode(ctx, &t.Schema, v, key, meta, w)
+		if meta.DType == zarr.Strings {
+			size, err = f.assembleStrings(ctx, &t.Schema, v, key, meta, w)
+		} else {
+			size, err = f.assembleAndEncode(ctx, &t.Schema, v, key, meta, w)
+		}
 		return err
 	})
 	if err != nil {
@@ -196,6 +200,55 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 	return enc.Finish()
 }
 
+// assembleStrings is assembleAndEncode for a variable of strings: it reads
+// the parts of chunk key (one after another: strings are small) into a
+// chunk of strings ("" at the edges), and writes it, encoded, to dst.
+func (f *storeChunkFn) assembleStrings(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+	start, count := v.Region(key.Index)
+	n := int64(1)
+	for _, c := range v.Chunks {
+		n *= c
+	}
+	chunk := make([]string, n)
+	parts, err := s.Sources(v, start, count)
+	if err != nil {
+		return 0, err
+	}
+	if parts[0].Existing {
+		name := zarr.ChunkKey(key.Var, key.Index)
+		data, err := f.store.Get(ctx, name)
+		if err == nil {
+			var old []string
+			if old, err = zarr.DecodeStrings(meta, data); err == nil {
+				copy(chunk, old)
+				plan.FillFrom(chunk, v.Chunks, v.ConcatAxis(s.ConcatDim), parts[0].Count[v.ConcatAxis(s.ConcatDim)], 1, nil)
+			}
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a missing object holds only ""
+			return 0, fmt.Errorf("the store's %s: %w", name, err)
+		}
+		parts = parts[1:]
+	}
+	for _, sl := range parts {
+		in, err := f.inputs.get(ctx, sl.Input)
+		if err != nil {
+			return 0, err
+		}
+		strs, err := in.nc.ReadStrings(v.Name, sl.Start, sl.Count)
+		f.inputs.put(sl.Input, in)
+		if err != nil {
+			return 0, fmt.Errorf("input %s: %w", sl.Input.Source, err)
+		}
+		plan.CopyBlock(chunk, v.Chunks, sl.At, strs, sl.Count, 1)
+	}
+	b, err := zarr.EncodeStrings(meta, chunk)
+	if err != nil {
+		return 0, err
+	}
+	written, err := dst.Write(b)
+	return int64(written), err
+}
+
 func partBytes(v *plan.Variable, sl plan.Slice) int64 {
 	n := int64(v.ItemSize())
 	for _, c := range sl.Count {
@@ -242,8 +295,9 @@ func (f *storeChunkFn) readPart(ctx context.Context, v *plan.Variable, chunk []b
 	}
 	defer f.inputs.put(sl.Input, in)
 	n := partBytes(v, sl)
+	start, count := v.InputSlab(sl.Start, sl.Count)
 	if off, ok := plan.Run(v.Chunks, sl.At, sl.Count, v.ItemSize()); ok {
-		if err := in.nc.Read(v.Name, sl.Start, sl.Count, chunk[off:off+n]); err != nil {
+		if err := in.nc.Read(v.Name, start, count, chunk[off:off+n]); err != nil {
 			return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 		}
 		return scratch, nil
@@ -252,7 +306,7 @@ func (f *storeChunkFn) readPart(ctx context.Context, v *plan.Variable, chunk []b
 		scratch = make([]byte, n)
 	}
 	buf := scratch[:n]
-	if err := in.nc.Read(v.Name, sl.Start, sl.Count, buf); err != nil {
+	if err := in.nc.Read(v.Name, start, count, buf); err != nil {
 		return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 	}
 	plan.CopyBlock(chunk, v.Chunks, sl.At, buf, sl.Count, v.ItemSize())

@@ -256,7 +256,11 @@ func (e *ChunkEncoder) encode(meta ArrayMeta, raw, dst []byte) ([]byte, error) {
 	if want := meta.ChunkBytes(); int64(len(raw)) != want {
 		return nil, fmt.Errorf("zarr: chunk has %d bytes, want %d for chunks %v of %s", len(raw), want, meta.Chunks, meta.DType)
 	}
-	c := meta.Compressor
+	return compress(meta.Compressor, raw, dst)
+}
+
+// compress appends raw, compressed by c in one call, to dst.
+func compress(c *Compressor, raw, dst []byte) ([]byte, error) {
 	if c == nil {
 		return raw, nil
 	}
@@ -313,35 +317,55 @@ func finish(out *bytes.Buffer, w io.WriteCloser, raw []byte) ([]byte, error) {
 // DecodeChunk decompresses one chunk object into its raw bytes.
 func DecodeChunk(meta ArrayMeta, data []byte) ([]byte, error) {
 	want := meta.ChunkBytes()
+	out, err := decompress(meta.Compressor, data, want)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(out)) != want {
+		return nil, fmt.Errorf("zarr: decoded chunk has %d bytes, want %d", len(out), want)
+	}
+	return out, nil
+}
+
+// decompress undoes compressor c on data, which decodes to want bytes, or
+// (want < 0) to at most -want.
+func decompress(c *Compressor, data []byte, want int64) ([]byte, error) {
+	limit := max(want, -want)
 	var out []byte
 	var err error
-	c := meta.Compressor
 	switch {
 	case c == nil:
 		out = data
 	case c.ID == "zstd":
+		var h zstd.Header
+		if err = h.Decode(data); err == nil && h.HasFCS && h.FrameContentSize > uint64(limit) {
+			err = fmt.Errorf("frame of %d bytes, more than %d", h.FrameContentSize, limit)
+		}
 		var d *zstd.Decoder
-		if d, err = getZstdDecoder(); err == nil {
-			out, err = d.DecodeAll(data, make([]byte, 0, want))
+		if err == nil {
+			d, err = getZstdDecoder()
+		}
+		if err == nil {
+			out, err = d.DecodeAll(data, make([]byte, 0, max(want, 0)))
 		}
 	case c.ID == "zlib":
 		var r io.ReadCloser
 		if r, err = zlib.NewReader(bytes.NewReader(data)); err == nil {
-			out, err = io.ReadAll(io.LimitReader(r, want+1))
+			out, err = io.ReadAll(io.LimitReader(r, limit+1))
 		}
 	case c.ID == "gzip":
 		var r *gzip.Reader
 		if r, err = gzip.NewReader(bytes.NewReader(data)); err == nil {
-			out, err = io.ReadAll(io.LimitReader(r, want+1))
+			out, err = io.ReadAll(io.LimitReader(r, limit+1))
 		}
 	default:
 		err = fmt.Errorf("unknown compressor %q", c.ID)
 	}
+	if err == nil && int64(len(out)) > limit {
+		err = fmt.Errorf("more than %d bytes", limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("zarr: decoding chunk: %w", err)
-	}
-	if int64(len(out)) != want {
-		return nil, fmt.Errorf("zarr: decoded chunk has %d bytes, want %d", len(out), want)
 	}
 	return out, nil
 }

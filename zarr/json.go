@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf16"
 )
 
 // Attr is one attribute of a group or array.
@@ -121,11 +122,42 @@ type jsonWriter struct {
 func (w *jsonWriter) raw(s string)  { w.buf.WriteString(s) }
 func (w *jsonWriter) bytes() []byte { return w.buf.Bytes() }
 func (w *jsonWriter) key(k string)  { w.str(k); w.buf.WriteByte(':') }
+
+// str writes s as a JSON string in ASCII, as Python's json module (and so
+// zarr-python) writes it: other characters as \uXXXX escapes (UTF-16
+// surrogate pairs beyond the BMP), bytes that are not UTF-8 as U+FFFD.
+// zarr-python 2 reads metadata as ASCII and fails on anything else.
 func (w *jsonWriter) str(s string) {
-	enc := json.NewEncoder(&w.buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	w.buf.Truncate(w.buf.Len() - 1) // Encode ends with a newline
+	const hex = "0123456789abcdef"
+	u := func(r rune) {
+		w.buf.WriteString(`\u`)
+		for shift := 12; shift >= 0; shift -= 4 {
+			w.buf.WriteByte(hex[r>>shift&0xf])
+		}
+	}
+	w.buf.WriteByte('"')
+	for _, r := range s { // an invalid byte comes as utf8.RuneError, U+FFFD
+		switch {
+		case r == '"' || r == '\\':
+			w.buf.WriteByte('\\')
+			w.buf.WriteRune(r)
+		case r == '\n':
+			w.buf.WriteString(`\n`)
+		case r == '\r':
+			w.buf.WriteString(`\r`)
+		case r == '\t':
+			w.buf.WriteString(`\t`)
+		case r < 0x20 || r > 0x7e && r < 0x10000:
+			u(r)
+		case r >= 0x10000:
+			hi, lo := utf16.EncodeRune(r)
+			u(hi)
+			u(lo)
+		default:
+			w.buf.WriteRune(r)
+		}
+	}
+	w.buf.WriteByte('"')
 }
 func (w *jsonWriter) int(v int64)   { w.buf.WriteString(strconv.FormatInt(v, 10)) }
 func (w *jsonWriter) uint(v uint64) { w.buf.WriteString(strconv.FormatUint(v, 10)) }

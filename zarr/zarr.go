@@ -57,7 +57,7 @@ type ArrayMeta struct {
 	DType      DType
 	Compressor *Compressor // nil: uncompressed
 	// FillValue is nil (JSON null), an int64, a uint64, a float64 (NaN and
-	// ±Inf allowed) or, for "|S1", a one-byte string.
+	// ±Inf allowed) or, for "|S1", a one-byte string; nil for Strings.
 	FillValue any
 }
 
@@ -74,18 +74,18 @@ func ChunkKey(name string, idx []int64) string {
 	return name + "/" + strings.Join(parts, ".")
 }
 
-// ChunkBytes returns the size of one decoded chunk.
+// ChunkBytes returns the size of one decoded chunk; 0 for Strings arrays,
+// whose chunks have no fixed size.
 func (m ArrayMeta) ChunkBytes() int64 {
-	n := int64(m.DType.ItemSize())
-	for _, c := range m.Chunks {
-		n *= c
-	}
-	return n
+	return int64(m.DType.ItemSize()) * elements(m.Chunks)
 }
 
 func (m ArrayMeta) validate() error {
-	if m.DType.ItemSize() == 0 || strings.IndexByte("iufS", m.DType.kind()) < 0 {
+	if m.DType != Strings && (m.DType.ItemSize() == 0 || strings.IndexByte("iufS", m.DType.kind()) < 0) {
 		return fmt.Errorf("zarr: unsupported dtype %q", m.DType)
+	}
+	if m.DType == Strings && m.FillValue != nil {
+		return fmt.Errorf("zarr: fill value %v for an array of strings", m.FillValue)
 	}
 	if len(m.Shape) != len(m.Chunks) {
 		return fmt.Errorf("zarr: shape %v and chunks %v differ in rank", m.Shape, m.Chunks)
@@ -125,7 +125,13 @@ func (m ArrayMeta) MarshalJSON() ([]byte, error) {
 	if err := b.fill(m.FillValue, m.DType); err != nil {
 		return nil, err
 	}
-	b.raw(`,"filters":null,"order":"C",`)
+	b.raw(`,"filters":`)
+	if m.DType == Strings {
+		b.raw(vlenUTF8)
+	} else {
+		b.raw("null")
+	}
+	b.raw(`,"order":"C",`)
 	b.key("shape")
 	b.value(m.Shape)
 	b.raw(`,"zarr_format":2}`)
@@ -154,8 +160,18 @@ func (m *ArrayMeta) UnmarshalJSON(data []byte) error {
 	if doc.Order != "" && doc.Order != "C" {
 		return fmt.Errorf("zarr: .zarray: order %q is not supported", doc.Order)
 	}
-	if f := strings.TrimSpace(string(doc.Filters)); f != "" && f != "null" && f != "[]" {
-		return fmt.Errorf("zarr: .zarray: filters %s are not supported", f)
+	var filters []struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(doc.Filters, &filters); len(doc.Filters) > 0 && err != nil {
+		return fmt.Errorf("zarr: .zarray: filters: %w", err)
+	}
+	strs := len(filters) == 1 && filters[0].ID == "vlen-utf8" && doc.DType == string(Strings)
+	if len(filters) > 0 && !strs {
+		return fmt.Errorf("zarr: .zarray: filters %s are not supported", doc.Filters)
+	}
+	if doc.DType == string(Strings) && !strs {
+		return fmt.Errorf("zarr: .zarray: object dtype without the vlen-utf8 filter is not supported")
 	}
 	if doc.Separator != "" && doc.Separator != "." {
 		return fmt.Errorf("zarr: .zarray: dimension_separator %q is not supported", doc.Separator)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -220,6 +221,37 @@ func TestCompressorErrors(t *testing.T) {
 // TestZarrPythonReads writes arrays of every dtype with every compressor,
 // chunks that do not divide the shape, and odd attributes, and has
 // zarr-python read them back.
+// TestAttrsJSONASCII checks that metadata JSON is ASCII, as zarr-python
+// writes it (zarr-python 2 cannot read anything else), and reads back to
+// the same text.
+func TestAttrsJSONASCII(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", `"plain"`},
+		{"Smith \u2013 Jones", `"Smith \u2013 Jones"`},
+		{"Z\u00fcrich", `"Z\u00fcrich"`},
+		{"\U0001F30A wave", `"\ud83c\udf0a wave"`},
+		{"quote \" back \\ nl \n tab \t bell \x07", `"quote \" back \\ nl \n tab \t bell \u0007"`},
+		{"bad \x80 byte", `"bad \ufffd byte"`},
+		{"<html> & co", `"<html> & co"`},
+	}
+	for _, tc := range tests {
+		got, err := zarr.Attrs{{"k\u00e9", tc.in}}.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"k\u00e9":` + tc.want + `}`; string(got) != want {
+			t.Errorf("%q: got %s, want %s", tc.in, got, want)
+		}
+		back, err := zarr.ParseAttrs(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.ToValidUTF8(tc.in, "\ufffd"); back["k\u00e9"] != want {
+			t.Errorf("%q: read back %q", tc.in, back["k\u00e9"])
+		}
+	}
+}
+
 func TestZarrPythonReads(t *testing.T) {
 	py := beamtest.RequirePython(t, "zarr", "numcodecs", "numpy")
 	ctx := context.Background()
@@ -500,4 +532,50 @@ func ExampleChunkEncoder() {
 	// Output:
 	// true <nil>
 	// [0 0 0 1 1 1 2 2 2 3 3 3]
+}
+
+// TestStrings round-trips a chunk of strings and has zarr-python read the
+// array as xarray writes str variables.
+func TestStrings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := dirStore(dir)
+	c, _ := zarr.NewCompressor("zstd", 0)
+	meta := zarr.ArrayMeta{Shape: []int64{3}, Chunks: []int64{2}, DType: zarr.Strings, Compressor: c}
+	chunks := [][]string{{"Z\u00fcrich", ""}, {"\u2013 \U0001F30A", ""}} // the second chunk pads the edge with ""
+	for i, strs := range chunks {
+		b, err := zarr.EncodeStrings(meta, strs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := zarr.DecodeStrings(meta, b)
+		if err != nil || !slices.Equal(back, strs) {
+			t.Fatalf("read back %q (%v), want %q", back, err, strs)
+		}
+		if err := st.Put(ctx, zarr.ChunkKey("names", []int64{int64(i)}), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := zarr.EncodeStrings(meta, []string{"one"}); err == nil {
+		t.Error("a chunk of the wrong length was encoded")
+	}
+	if err := zarr.WriteArrayMeta(ctx, st, "names", meta, zarr.Attrs{{"_ARRAY_DIMENSIONS", []string{"n"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := st.Get(ctx, "names/.zarray")
+	var m zarr.ArrayMeta
+	if err := json.Unmarshal(b, &m); err != nil || m.DType != zarr.Strings {
+		t.Fatalf("%s read back as %+v (%v)", b, m, err)
+	}
+	py := beamtest.RequirePython(t, "zarr", "numcodecs")
+	out, err := exec.Command(py, "-c", `
+import sys, json, zarr
+print(json.dumps(list(zarr.open_array(sys.argv[1] + "/names", mode="r")[:])))`, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("zarr-python: %v\n%s", err, out)
+	}
+	var got []string
+	if err := json.Unmarshal(out, &got); err != nil || !slices.Equal(got, []string{"Z\u00fcrich", "", "\u2013 \U0001F30A"}) {
+		t.Fatalf("zarr-python read %s (%v)", out, err)
+	}
 }
