@@ -65,11 +65,16 @@ type localWriter struct {
 	dst string
 }
 
+// create opens the temporary file. Files (0666) and directories (0777)
+// get the permissions the process umask leaves, as files other programs
+// write do: a store on a shared filesystem is readable by whoever the
+// umask allows (everyone under the usual 022), never owner-only.
 func (localFS) create(_ context.Context, path string) (objectWriter, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+randomSuffix()+"-*")
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+randomSuffix())
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return nil, err
 	}

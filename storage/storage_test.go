@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/zarrforge/zarrforge/storage"
+	"os/exec"
+	"syscall"
 )
 
 func TestPath(t *testing.T) {
@@ -106,5 +108,59 @@ func TestCopyAndRead(t *testing.T) {
 	}
 	if _, err := storage.Stat(ctx, dir+"/nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Stat of a missing file: %v", err)
+	}
+}
+
+// TestLocalUmask checks that local objects and their directories get the
+// permissions the process umask leaves (temporary files are owner-only
+// unless made otherwise), and that another user can read a store written
+// under the usual umask 022.
+func TestLocalUmask(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		umask         int
+		file, dirMode fs.FileMode
+	}{{0o022, 0o644, 0o755}, {0o002, 0o664, 0o775}, {0o077, 0o600, 0o700}} {
+		old := syscall.Umask(tc.umask)
+		root := filepath.Join(t.TempDir(), "s.zarr")
+		st, err := storage.NewStore(ctx, root)
+		if err == nil {
+			err = st.Put(ctx, "sst/0.0", []byte("x"))
+		}
+		syscall.Umask(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for path, want := range map[string]fs.FileMode{root: tc.dirMode, filepath.Join(root, "sst"): tc.dirMode, filepath.Join(root, "sst", "0.0"): tc.file} {
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+				t.Errorf("umask %03o: %s has mode %v (%v), want %v", tc.umask, path, fi.Mode().Perm(), err, want)
+			}
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Log("not root: reading the store as another user is not tried")
+		return
+	}
+	dir, err := os.MkdirTemp("", "umask")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := syscall.Umask(0o022)
+	st, err := storage.NewStore(ctx, filepath.Join(dir, "s.zarr"))
+	if err == nil {
+		err = st.Put(ctx, "sst/0.0", []byte("readable"))
+	}
+	syscall.Umask(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("cat", filepath.Join(dir, "s.zarr", "sst", "0.0"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}} // nobody
+	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "readable" {
+		t.Errorf("user nobody cannot read the store: %v: %s", err, out)
 	}
 }
