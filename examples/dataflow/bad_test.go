@@ -55,20 +55,23 @@ func TestBadInputs(t *testing.T) {
 
 	for _, c := range []struct {
 		name, second, want string
+		recipe             string // the recipe's text after its pattern and target, if any
 	}{
-		{"truncated", write("truncated.nc", second[:len(second)/3]), "truncated"},
-		{"corrupt header", write("corrupt.nc", corruptHeader), "not a valid netCDF file"},
-		{"corrupt data", write("corrupt-data.nc", corruptData), "corrupt deflate stream"},
-		{"not netCDF", write("text.nc", []byte("date,sst\n1981-09-01,28.1\n")), "not a netCDF file"},
-		{"missing file", filepath.Join(dir, "missing.nc"), "no such file"},
-		{"404", srv.URL + "/missing.nc", "404"},
+		{"truncated", write("truncated.nc", second[:len(second)/3]), "truncated", ""},
+		{"corrupt header", write("corrupt.nc", corruptHeader), "not a valid netCDF file", ""},
+		{"corrupt data", write("corrupt-data.nc", corruptData), "corrupt deflate stream", ""},
+		{"not netCDF", write("text.nc", []byte("date,sst\n1981-09-01,28.1\n")), "not a netCDF file", ""},
+		{"missing file", filepath.Join(dir, "missing.nc"), "no such file", ""},
+		{"404", srv.URL + "/missing.nc", "404", ""},
+		// A recipe mistake: the library's own message, whole.
+		{"typo", ok, `typo.yaml: line 5: unknown key "cahce" in the recipe (known: pattern, target, cache)`, "cahce: {url: /tmp}\n"},
 	} {
 		for _, runner := range []string{"direct", "prism"} {
 			t.Run(c.name+"/"+runner, func(t *testing.T) {
 				target := filepath.Join(t.TempDir(), "out.zarr")
 				recipe := write(strings.ReplaceAll(c.name, " ", "_")+".yaml", []byte(fmt.Sprintf(
-					"pattern:\n  template: \"{time}\"\n  concat_dim: {name: time, keys: [%q, %q]}\ntarget: {url: %q, chunks: {time: 2}}\n",
-					ok, c.second, target)))
+					"pattern:\n  template: \"{time}\"\n  concat_dim: {name: time, keys: [%q, %q]}\ntarget: {url: %q, chunks: {time: 2}}\n%s",
+					ok, c.second, target, c.recipe)))
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				cmd := exec.CommandContext(ctx, bin, "--recipe", recipe, "--runner", runner)
@@ -83,8 +86,12 @@ func TestBadInputs(t *testing.T) {
 				}
 				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 				last := lines[len(lines)-1]
-				if !strings.HasPrefix(last, "zarrforge: error: ") || !strings.Contains(last, c.second) || !strings.Contains(last, c.want) {
-					t.Errorf("last line %q: want the root cause naming %s and saying %q", last, c.second, c.want)
+				names := c.second // the input at fault, or the recipe
+				if c.recipe != "" {
+					names = recipe
+				}
+				if !strings.HasPrefix(last, "zarrforge: error: ") || !strings.Contains(last, names) || !strings.Contains(last, c.want) {
+					t.Errorf("last line %q: want the root cause naming %s and saying %q", last, names, c.want)
 				}
 				if len(lines) > 2 || strings.Contains(stderr.String(), "level=") {
 					t.Errorf("more than our two lines on stderr:\n%s", stderr.String())

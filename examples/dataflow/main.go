@@ -16,12 +16,14 @@ package main
 import (
 	"context"
 	"embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -55,7 +57,12 @@ func main() {
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 100})))
 	}
 	if err := profile(context.Background(), run); err != nil {
-		fmt.Fprintf(os.Stderr, "zarrforge: error: %s\n", rootCause(err))
+		msg := err.Error() // a mistake found before the pipeline ran: the library's own text
+		var re runnerError
+		if errors.As(err, &re) {
+			msg = rootCause(re.err)
+		}
+		fmt.Fprintf(os.Stderr, "zarrforge: error: %s\n", msg)
 		os.Exit(1)
 	}
 }
@@ -124,7 +131,7 @@ func run(ctx context.Context) error {
 	fmt.Fprintf(os.Stderr, "zarrforge: running %d inputs into %s on %s\n", r.Pattern.NumInputs(), r.Target.URL, runner)
 	res, err := beamx.RunWithMetrics(ctx, p)
 	if err != nil {
-		return err
+		return runnerError{err}
 	}
 	if f := flag.Lookup("dry_run"); runner == "dataflow" && f != nil && f.Value.String() == "true" {
 		fmt.Println("dry run: the job was translated, nothing was submitted")
@@ -204,25 +211,31 @@ func printCounters(res beam.PipelineResult) {
 	fmt.Fprintf(os.Stderr, "zarrforge: StoreChunks: %d chunks written (%d bytes)\n", n["chunks_written"], n["chunk_bytes_written"])
 }
 
-// stages are the prefixes the transforms put on their errors; the root
-// cause of a failure is the last such message in the runner's error text.
-var stages = []string{"CacheInputs: ", "DetermineSchema: ", "PrepareTarget: ", "StoreChunks: ", "FinalizeTarget: ", "recipe "}
+// runnerError is a failure of the pipeline, reported by the runner.
+type runnerError struct{ err error }
 
+func (e runnerError) Error() string { return e.err.Error() }
+
+// failedDoFn is how Beam's runners (direct, Prism, Dataflow) introduce the
+// error a DoFn returned, quoted whole on the lines that follow.
+var failedDoFn = regexp.MustCompile(`(?m)^\s*DoFn\[[^\n]*\] failed:\s*$`)
+
+// rootCause extracts from a runner's error, which wraps the cause in the
+// runner's own context (plans, bundles, stages; errors do not survive a
+// runner as values, so this is text), the error the failing stage
+// returned: the lines after Beam's last "DoFn[...] failed:" up to the
+// runner's next "caused by:". Failing that, the last line, which is where
+// runners put the innermost cause.
 func rootCause(err error) string {
-	text := err.Error()
-	best := -1
-	for _, st := range stages {
-		if i := strings.LastIndex(text, st); i > best {
-			best = i
+	text := strings.TrimSpace(err.Error())
+	cause := text
+	if loc := failedDoFn.FindAllStringIndex(text, -1); len(loc) > 0 {
+		cause = text[loc[len(loc)-1][1]:]
+		if i := strings.Index(cause, "\tcaused by:"); i >= 0 {
+			cause = cause[:i]
 		}
+	} else if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		cause = text[i+1:]
 	}
-	line := text
-	if best >= 0 {
-		line = text[best:]
-	}
-	// Runner errors quote the cause, then go on with their own context.
-	if i := strings.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	return strings.TrimSpace(line)
+	return strings.Join(strings.Fields(cause), " ")
 }

@@ -37,13 +37,23 @@ func TestSampleRecipe(t *testing.T) {
 }
 
 func TestRootCause(t *testing.T) {
-	err := errString("bundle inst001 failed: while executing Process for Plan[stage-002]:\n1: DataSource\n" +
-		"caused by:\nDetermineSchema: input /data/x.nc: netcdf: /data/x.nc: not a valid netCDF file\n\tmore runner text")
-	if got := rootCause(err); got != "DetermineSchema: input /data/x.nc: netcdf: /data/x.nc: not a valid netCDF file" {
-		t.Errorf("rootCause = %q", got)
+	const cause = "DetermineSchema: netcdf: /data/recipe x.nc: StoreChunks: dimension list at offset 16: not a valid netCDF file"
+	tests := []struct{ name, text, want string }{
+		{"prism", "job job-001 failed:\nbundle inst003 stage-004 failed:process bundle failed for instruction inst003 using plan stage-004 : " +
+			"while executing Process for Plan[stage-004]:\n1: DataSource[S[stage-004_source@localhost:36241], i0] Out:8\n" +
+			"8: ParDo[transforms.describeFn] Out:[7] Sig: func(context.Context, int) error, SideInputs: []\n\tcaused by:\n" +
+			"source failed processing data\n\tcaused by:\nDoFn[UID:8, PID:e5, Name: github.com/zarrforge/zarrforge/transforms.describeFn] failed:\n" +
+			cause, cause},
+		{"direct", "while executing FinishBundle for Plan[plan]:\n27: ParDo[beam.createFn] Out:[26]\n1: Discard\n\tcaused by:\n" +
+			"DoFn[UID:2, PID:transforms.describeFn, Name: github.com/zarrforge/zarrforge/transforms.describeFn] failed:\n" +
+			cause + "\n\tcaused by:\nmore runner text", cause},
+		{"a cause on two lines", "x\nDoFn[UID:2, PID:p, Name: n] failed:\n\tmaking side input 0\ngot 0 values", "making side input 0 got 0 values"},
+		{"no DoFn", "while executing Process for Plan[stage-002]:\n1: DataSource\nthe innermost cause", "the innermost cause"},
 	}
-	if got := rootCause(errString("plain failure\nwith detail")); !strings.HasPrefix(got, "plain failure") || strings.Contains(got, "\n") {
-		t.Errorf("rootCause = %q", got)
+	for _, tc := range tests {
+		if got := rootCause(errString(tc.text)); got != tc.want {
+			t.Errorf("%s: rootCause = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
 
