@@ -1,6 +1,7 @@
 package netcdf_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -45,4 +46,22 @@ func ExampleOpen() {
 	// -60
 	// -40
 	// -20
+}
+
+func ExampleFile_ReadStrings() {
+	path := beamtest.Testdata("formats", "rw_strings.nc")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	nc, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	names, err := nc.ReadStrings("station_name", []int64{0}, []int64{4})
+	fmt.Printf("%q %v\n", names, err)
+	// Output:
+	// ["Zürich" "São Paulo" "" "Ushuaia"] <nil>
 }

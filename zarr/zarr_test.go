@@ -384,6 +384,21 @@ func ExampleWriteVector() {
 	// [10 11 12 13 14] <nil>
 }
 
+func ExampleEncodeStrings() {
+	ctx := context.Background()
+	st := newMem()
+	meta := zarr.ArrayMeta{Shape: []int64{3}, Chunks: []int64{3}, DType: zarr.Strings}
+	_ = zarr.WriteArrayMeta(ctx, st, "station", meta, zarr.Attrs{{"_ARRAY_DIMENSIONS", []string{"n"}}})
+	chunk, _ := zarr.EncodeStrings(meta, []string{"Z\u00fcrich", "", "Ushuaia"})
+	_ = st.Put(ctx, zarr.ChunkKey("station", []int64{0}), chunk)
+	fmt.Println(string(st.objs["station/.zarray"]))
+	back, err := zarr.DecodeStrings(meta, chunk)
+	fmt.Printf("%q %v\n", back, err)
+	// Output:
+	// {"chunks":[3],"compressor":null,"dimension_separator":".","dtype":"|O","fill_value":null,"filters":[{"id":"vlen-utf8"}],"order":"C","shape":[3],"zarr_format":2}
+	// ["Zürich" "" "Ushuaia"] <nil>
+}
+
 // TestChunkEncoder encodes chunks above and below the streaming size, whole
 // and piece by piece into a writer, and checks that they decode to what
 // went in, here and with numcodecs.
