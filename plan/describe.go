@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // InputMeta is what the schema stage learns from one input: its header, the
@@ -83,6 +84,9 @@ func Describe(in Input, f netcdf.File, concatDim string) (InputMeta, error) {
 			in.Source, concatDim, netcdfDimList(m.Dims))
 	}
 	for _, v := range m.Vars {
+		if err := zarr.CheckName(v.Name); err != nil {
+			return InputMeta{}, fmt.Errorf("input %s: variable %q cannot be stored: %w", in.Source, v.Name, err)
+		}
 		if _, ok := dtypes[v.Type]; !ok {
 			return InputMeta{}, fmt.Errorf("input %s: variable %q has type %s, which cannot be stored in Zarr v2",
 				in.Source, v.Name, v.Type)

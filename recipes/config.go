@@ -39,6 +39,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/zarrforge/zarrforge/storage"
 )
 
 // Recipe is one conversion: the input files, the target store and an
@@ -282,6 +284,50 @@ func (r Recipe) Validate() error {
 	}
 	if r.Cache != nil && strings.TrimSpace(r.Cache.URL) == "" {
 		return r.errorf("cache.url", "missing; give a directory, or remove the cache section to read inputs where they are")
+	}
+	return r.checkLocations()
+}
+
+// checkLocations refuses a target that holds what a run must not write
+// over, or that overwrite would delete: an input, the cache, the working
+// directory or a directory above it (".", "..", "/").
+func (r Recipe) checkLocations() error {
+	t := r.Target.URL
+	target, err := storage.Locate(t)
+	if err != nil {
+		return r.errorf("target.url", "%s", err)
+	}
+	if target.Kind == "http" {
+		return r.errorf("target.url", "%s: HTTP locations are read-only", storage.Redact(t))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if here, err := storage.Locate(wd); err == nil && target.Contains(here) {
+			return r.errorf("target.url", "%s is the working directory %s or a directory above it; "+
+				"name a directory of its own for the store (e.g. %s)", t, wd, "out.zarr")
+		}
+	}
+	if r.Cache != nil {
+		cache, err := storage.Locate(r.Cache.URL)
+		if err != nil {
+			return r.errorf("cache.url", "%s", err)
+		}
+		if target.Contains(cache) || cache.Contains(target) {
+			return r.errorf("cache.url", "%s and target.url %s lie inside each other; keep the cache apart from the store", r.Cache.URL, t)
+		}
+	}
+	inputs, err := r.Pattern.Inputs()
+	if err != nil {
+		return r.errorf("pattern", "%s", err)
+	}
+	var loc storage.Locator
+	for _, in := range inputs {
+		l, err := loc.Locate(in.URL)
+		if err != nil {
+			return r.errorf("pattern", "input %s: %s", storage.Redact(in.URL), err)
+		}
+		if target.Contains(l) {
+			return r.errorf("target.url", "%s holds the input %s; the store must not contain its inputs", t, storage.Redact(in.URL))
+		}
 	}
 	return nil
 }

@@ -243,6 +243,58 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestValidateLocations refuses targets a run could not write, or that
+// overwrite would empty, without losing anything: an input's directory, the
+// working directory and those above it, a cache inside the target or the
+// other way round — also when a symbolic link hides it.
+func TestValidateLocations(t *testing.T) {
+	work := t.TempDir()
+	inputs := filepath.Join(work, "inputs")
+	for _, d := range []string{inputs, filepath.Join(work, "run", "sub")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(inputs, filepath.Join(work, "link")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Join(work, "run", "sub"))
+	tests := []struct {
+		target, cache, want string
+	}{
+		{filepath.Join(work, "out.zarr"), "", ""},
+		{"out.zarr", filepath.Join(work, "cache"), ""},
+		{"gs://bucket/out.zarr", "gs://bucket/cache", ""},
+		{inputs, "", "holds the input"},
+		{filepath.Join(work, "link"), "", "holds the input"},
+		{"file://" + filepath.Join(work, "inputs/../link"), "", "holds the input"},
+		{".", "", "is the working directory"},
+		{"..", "", "is the working directory"},
+		{"/", "", "is the working directory"},
+		{"file:///", "", "is the working directory"},
+		{filepath.Join(work, "out.zarr"), filepath.Join(work, "out.zarr", "cache"), "lie inside each other"},
+		{filepath.Join(work, "c", "out.zarr"), filepath.Join(work, "c"), "lie inside each other"},
+		{"gs://bucket/out.zarr", "gs://bucket/out.zarr", "lie inside each other"},
+		{"https://host/out.zarr", "", "read-only"},
+	}
+	for _, tc := range tests {
+		r := Recipe{
+			Pattern: Pattern{Template: filepath.Join(inputs, "{t}.nc"), ConcatDim: ConcatDim{Name: "t", Keys: []string{"a", "b"}}},
+			Target:  Target{URL: tc.target},
+		}
+		if tc.cache != "" {
+			r.Cache = &Cache{URL: tc.cache}
+		}
+		err := r.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("target %s, cache %s: %v", tc.target, tc.cache, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("target %s, cache %s: got %v, want an error saying %q", tc.target, tc.cache, err, tc.want)
+		}
+	}
+}
+
 func TestCompressorAndLevel(t *testing.T) {
 	tests := []struct {
 		in        string

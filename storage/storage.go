@@ -151,24 +151,57 @@ func NewStore(ctx context.Context, rawURL string) (*Store, error) {
 	if _, ok := be.(httpFS); ok {
 		return nil, fmt.Errorf("storage: %s: HTTP locations are read-only", rawURL)
 	}
-	return &Store{url: rawURL, root: strings.TrimSuffix(p, "/"), be: be}, nil
+	root := p
+	if root != "/" {
+		root = strings.TrimSuffix(p, "/")
+	}
+	return &Store{url: rawURL, root: root, be: be}, nil
 }
 
 // URL returns the URL the store was opened with.
 func (s *Store) URL() string { return s.url }
 
-func (s *Store) path(key string) string {
-	key = strings.TrimPrefix(key, "/")
-	if s.root == "" {
-		return key
+// base is the backend path keys are below.
+func (s *Store) base() string {
+	if s.root == "" || strings.HasSuffix(s.root, "/") {
+		return s.root
 	}
-	return s.root + "/" + key
+	return s.root + "/"
+}
+
+// path returns the backend path of key, refusing keys that could name
+// something outside the store (a ".." segment, a backslash, NUL) or that
+// are no object's name (empty segments).
+func (s *Store) path(key string) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", fmt.Errorf("storage: %s: key %q: %w", s.url, key, err)
+	}
+	return s.base() + key, nil
+}
+
+func checkKey(key string) error {
+	if strings.ContainsAny(key, "\\\x00") {
+		return errors.New("holds a backslash or NUL")
+	}
+	for _, seg := range strings.Split(key, "/") {
+		switch seg {
+		case "":
+			return errors.New("has an empty segment")
+		case ".", "..":
+			return fmt.Errorf("has a %q segment", seg)
+		}
+	}
+	return nil
 }
 
 // Get returns the whole object at key. A missing key gives an error wrapping
 // fs.ErrNotExist.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	r, err := s.be.open(ctx, s.path(key))
+	p, err := s.path(key)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.be.open(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("storage: get %s: %w", key, err)
 	}
@@ -182,7 +215,11 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Exists reports whether an object is stored at key.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
-	_, err := s.be.stat(ctx, s.path(key))
+	p, err := s.path(key)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.be.stat(ctx, p)
 	if isNotExist(err) {
 		return false, nil
 	}
@@ -205,7 +242,11 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 // destination; the object appears at key only if write and the commit
 // succeed.
 func (s *Store) PutFrom(ctx context.Context, key string, write func(io.Writer) error) error {
-	return put(ctx, s.be, s.path(key), write)
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	return put(ctx, s.be, p, write)
 }
 
 func put(ctx context.Context, be backend, path string, write func(io.Writer) error) error {
@@ -257,11 +298,11 @@ func (l *lazyWriter) open() error {
 
 // List returns every key under prefix ("" for the whole store), sorted.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
-	paths, err := s.be.list(ctx, s.path(""))
+	base := s.base()
+	paths, err := s.be.list(ctx, base)
 	if err != nil {
 		return nil, fmt.Errorf("storage: list %s: %w", s.url, err)
 	}
-	base := s.path("")
 	var keys []string
 	for _, p := range paths {
 		if key := strings.TrimPrefix(p, base); strings.HasPrefix(key, prefix) {
@@ -273,7 +314,11 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 
 // Delete removes the object at key; a missing key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := s.be.remove(ctx, s.path(key)); err != nil && !isNotExist(err) {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	if err := s.be.remove(ctx, p); err != nil && !isNotExist(err) {
 		return fmt.Errorf("storage: delete %s: %w", key, err)
 	}
 	return nil

@@ -188,6 +188,9 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 		mine := ok && m.Run == f.Config.RunID
 		switch {
 		case mine:
+		case f.Config.Mode == ModeOverwrite && !ok && !zarr.IsStore(keys):
+			return fmt.Errorf("it holds %d objects (%s) and is not a Zarr store, nor what a zarrforge run left; "+
+				"overwrite replaces only those: remove them yourself or choose another target.url", len(keys), sample(keys))
 		case f.Config.Mode == ModeOverwrite:
 			if err := st.DeleteAll(ctx); err != nil {
 				return err
@@ -197,6 +200,15 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 		}
 	}
 	return writeMarker(ctx, st, marker{Run: f.Config.RunID, State: stateWriting})
+}
+
+// sample names the first few of keys.
+func sample(keys []string) string {
+	const n = 3
+	if len(keys) <= n {
+		return strings.Join(keys, ", ")
+	}
+	return strings.Join(keys[:n], ", ") + ", ..."
 }
 
 // prepareAppend readies an append: it reads what the store holds, checks

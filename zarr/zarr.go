@@ -7,6 +7,7 @@ package zarr
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -59,6 +60,38 @@ type ArrayMeta struct {
 	// FillValue is nil (JSON null), an int64, a uint64, a float64 (NaN and
 	// ±Inf allowed) or, for "|S1", a one-byte string; nil for Strings.
 	FillValue any
+}
+
+// CheckName returns an error if name cannot be the name of an array of the
+// root group: it becomes the first segment of every key of the array, so
+// it must be one path segment that stays inside the store on every
+// filesystem and object store (no "/", "\\", NUL or other control
+// character; not "." or ".."), and must not start with "." (where Zarr's
+// own metadata keys and zarrforge's temporary files live).
+func CheckName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("zarr: an empty name cannot name an array")
+	case strings.HasPrefix(name, "."):
+		return fmt.Errorf("zarr: name %q starts with \".\", as Zarr's metadata keys do", name)
+	case strings.ContainsAny(name, "/\\"):
+		return fmt.Errorf("zarr: name %q holds a path separator", name)
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return fmt.Errorf("zarr: name %q holds a control character", name)
+	}
+	return nil
+}
+
+// IsStore reports whether keys, the keys of a store's objects, are those of
+// a Zarr store: its root holds Zarr metadata (v2 or v3).
+func IsStore(keys []string) bool {
+	for _, k := range keys {
+		switch k {
+		case ".zgroup", ".zarray", ".zmetadata", "zarr.json":
+			return true
+		}
+	}
+	return false
 }
 
 // ChunkKey returns the store key of chunk idx of array name: "sst/0.1.2",

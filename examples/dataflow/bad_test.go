@@ -15,16 +15,48 @@ import (
 	"github.com/zarrforge/zarrforge/beamtest"
 )
 
+// buildProgram builds this program into a temporary directory.
+func buildProgram(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "zarrforge")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runProgram runs the program in dir with args, within a minute, and
+// returns its exit code and its last line on stderr.
+func runProgram(t *testing.T, bin, dir string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatal("the program hung")
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if err == nil {
+		return 0, lines[len(lines)-1]
+	}
+	ee, isExit := err.(*exec.ExitError)
+	if !isExit {
+		t.Fatal(err)
+	}
+	return ee.ExitCode(), lines[len(lines)-1]
+}
+
 // TestBadInputs runs the program itself on inputs that are damaged, not
 // netCDF or missing, on both local runners: it must exit 1 within a minute,
 // and the last line it prints must be the root cause, naming the input; no
 // runner log lines, and no store that looks complete.
 func TestBadInputs(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "zarrforge")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildProgram(t)
 	good := func(name string) []byte {
 		b, err := os.ReadFile(beamtest.Testdata("collections", "nc4_daily", name))
 		if err != nil {

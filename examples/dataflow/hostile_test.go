@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+)
+
+// treeSum is a digest of every file (path, mode, contents) and directory
+// below root.
+func treeSum(t *testing.T, root string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %v\n", p, fi.Mode())
+		if d.Type().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestHostileTargets runs recipes that would lose data or write outside
+// their target: each must exit 1 naming the problem, and leave every byte
+// of the tree it runs in as it was.
+func TestHostileTargets(t *testing.T) {
+	bin := buildProgram(t)
+	work := t.TempDir()
+	inputs := filepath.Join(work, "inputs")
+	other := filepath.Join(work, "other")
+	for _, d := range []string{inputs, other, filepath.Join(work, "run"), filepath.Join(work, "a", "b")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 2 {
+		b, err := os.ReadFile(beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(inputs, fmt.Sprintf("d%d.nc", i)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The same file with its variable "count" renamed "../..".
+		name := []byte("\x00\x00\x00\x05count\x00\x00\x00")
+		if bytes.Count(b, name) != 1 {
+			t.Fatal("the fixture has changed")
+		}
+		evil := bytes.Replace(b, name, []byte("\x00\x00\x00\x05../..\x00\x00\x00"), 1)
+		if err := os.WriteFile(filepath.Join(inputs, fmt.Sprintf("evil%d.nc", i)), evil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, template, target, extra, want string
+	}{
+		{"overwrite the inputs", "d{time}.nc", inputs, "", "holds the input"},
+		{"overwrite the working directory", "d{time}.nc", ".", "", "is the working directory"},
+		{"overwrite above it", "d{time}.nc", "..", "", "is the working directory"},
+		{"overwrite the root", "d{time}.nc", "/", "", "is the working directory"},
+		{"overwrite a directory of other files", "d{time}.nc", other, "", "is not a Zarr store"},
+		{"cache in the target", "d{time}.nc", filepath.Join(work, "a", "out.zarr"), "cache: {url: " + filepath.Join(work, "a", "out.zarr", "cache") + "}\n", "lie inside each other"},
+		{"a variable named ../..", "evil{time}.nc", filepath.Join(work, "a", "b", "out.zarr"), "", `variable "../.." cannot be stored`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			recipe := filepath.Join(t.TempDir(), "recipe.yaml")
+			text := fmt.Sprintf("pattern:\n  template: %q\n  concat_dim: {name: time, keys: [\"0\", \"1\"]}\ntarget: {url: %q, mode: overwrite}\n%s",
+				filepath.Join(inputs, tc.template), tc.target, tc.extra)
+			if err := os.WriteFile(recipe, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before := treeSum(t, work)
+			code, last := runProgram(t, bin, filepath.Join(work, "run"), "--recipe", recipe)
+			if code != 1 || !strings.Contains(last, tc.want) {
+				t.Errorf("exit %d, last line %q: want 1 and an error saying %q", code, last, tc.want)
+			}
+			if treeSum(t, work) != before {
+				t.Error("the run changed files outside its target")
+			}
+		})
+	}
+}
