@@ -84,7 +84,7 @@ func TestRoundTrip(t *testing.T) {
 		{"schema", sampleSchema(),
 			func(v any) ([]byte, error) { return EncodeSchema(v.(plan.Schema)) },
 			func(b []byte) (any, error) { return DecodeSchema(b) }},
-		{"target", plan.Target{URL: "/out.zarr", Compressor: "zstd", Level: 3, Run: "r1", Schema: sampleSchema()},
+		{"target", plan.Target{URL: "/out.zarr", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29, Schema: sampleSchema()},
 			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
 			func(b []byte) (any, error) { return DecodeTarget(b) }},
 		{"chunk key", plan.ChunkKey{Var: "sst", Index: []int64{0, 12, 3}},

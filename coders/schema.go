@@ -138,6 +138,7 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 	w.string(t.Compressor)
 	w.int(t.Level)
 	w.string(t.Run)
+	w.varint(t.MaxMem)
 	if err := putSchema(&w, t.Schema); err != nil {
 		return nil, err
 	}
@@ -147,7 +148,7 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 // DecodeTarget decodes what EncodeTarget wrote.
 func DecodeTarget(b []byte) (plan.Target, error) {
 	r := reader{b: b}
-	t := plan.Target{URL: r.string(), Compressor: r.string(), Level: r.int(), Run: r.string()}
+	t := plan.Target{URL: r.string(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
 	t.Schema = getSchema(&r)
 	return t, r.done("target")
 }

@@ -32,6 +32,10 @@ var ErrNoSignature = fmt.Errorf("no HDF5 signature: %w", ErrFormat)
 // does not implement.
 var ErrUnsupported = errors.New("unsupported HDF5 feature")
 
+// ErrTooLarge is wrapped by errors for data larger than the memory the
+// reader was given for it (Options.MaxChunk).
+var ErrTooLarge = errors.New("larger than the memory budget")
+
 // Signature is the 8-byte HDF5 format signature.
 const Signature = "\x89HDF\r\n\x1a\n"
 
@@ -48,18 +52,38 @@ type File struct {
 	offsetSize int
 	lengthSize int
 	root       uint64 // object header address of the root group
+	maxChunk   uint64 // decoded bytes of one chunk, at most
+}
+
+// DefaultMaxChunk is the largest chunk Open's files decode (1 GiB).
+const DefaultMaxChunk = 1 << 30
+
+// Options tune OpenWith. The zero value gives Open's defaults.
+type Options struct {
+	// MaxChunk bounds the decoded size of one chunk, whatever the file
+	// declares: a larger chunk is refused before anything is allocated
+	// for it (a small file can declare a huge chunk of compressed zeros).
+	// 0 means DefaultMaxChunk.
+	MaxChunk int64
 }
 
 // Open reads the superblock of the HDF5 file behind r (size bytes long).
 // The superblock may follow a user block, at offset 0, 512, 1024, 2048, ...
-func Open(r io.ReaderAt, size int64) (*File, error) {
+func Open(r io.ReaderAt, size int64) (*File, error) { return OpenWith(r, size, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(r io.ReaderAt, size int64, opts Options) (*File, error) {
+	maxChunk := uint64(DefaultMaxChunk)
+	if opts.MaxChunk > 0 {
+		maxChunk = uint64(opts.MaxChunk)
+	}
 	for off := int64(0); off+8 <= size; off = max(512, off*2) {
 		var sig [8]byte
 		if _, err := r.ReadAt(sig[:], off); err != nil {
 			return nil, fmt.Errorf("reading signature at %d: %w (%w)", off, err, ErrFormat)
 		}
 		if string(sig[:]) == Signature {
-			f := &File{r: r, size: size}
+			f := &File{r: r, size: size, maxChunk: maxChunk}
 			if err := f.readSuperblock(off); err != nil {
 				return nil, fmt.Errorf("superblock at %d: %w", off, wrapFormat(err))
 			}
@@ -72,7 +96,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 // wrapFormat marks parse errors as ErrFormat unless they already say what
 // they are.
 func wrapFormat(err error) error {
-	if err == nil || errors.Is(err, ErrFormat) || errors.Is(err, ErrUnsupported) {
+	if err == nil || errors.Is(err, ErrFormat) || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrTooLarge) {
 		return err
 	}
 	return fmt.Errorf("%w (%w)", err, ErrFormat)

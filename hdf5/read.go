@@ -209,7 +209,10 @@ func (d *Dataset) readChunked(start, count []uint64, dst []byte) error {
 		first[i] = start[i] / chunk[i]
 		last[i] = (start[i] + count[i] - 1) / chunk[i]
 	}
-	chunkElems, _ := numElements(chunk)
+	chunkElems, ok := numElements(chunk)
+	if !ok {
+		return fmt.Errorf("chunk shape %v: %w", chunk, ErrTooLarge)
+	}
 	var buf []byte
 	lo := make([]uint64, rank)
 	ext := make([]uint64, rank)
@@ -273,9 +276,9 @@ func (d *Dataset) grid() []uint64 {
 
 // chunk reads and decodes one chunk into buf (reused when large enough).
 func (d *Dataset) chunk(ref chunkRef, coord []uint64, elems uint64, buf []byte) ([]byte, error) {
-	want := elems * uint64(d.Type.Size)
-	if want > 1<<31 {
-		return nil, fmt.Errorf("chunk of %d bytes", want)
+	hi, want := bits.Mul64(elems, uint64(d.Type.Size))
+	if hi != 0 || want > d.f.maxChunk {
+		return nil, fmt.Errorf("chunk %v decodes to %d bytes, more than the %d a chunk may take here: %w", coord, want, d.f.maxChunk, ErrTooLarge)
 	}
 	filters := d.filters
 	if d.layout.noEdgeFilter && d.isEdge(coord) {

@@ -37,8 +37,8 @@ var hiddenAttrs = map[string]bool{
 	"_nc3_strict": true, "_IsNetcdf4": true, "_SuperblockVersion": true,
 }
 
-func openHDF5(r io.ReaderAt, size int64, name string) (File, error) {
-	h, err := hdf5.Open(r, size)
+func openHDF5(r io.ReaderAt, size int64, name string, opts Options) (File, error) {
+	h, err := hdf5.OpenWith(r, size, hdf5.Options{MaxChunk: opts.MaxChunk})
 	if errors.Is(err, hdf5.ErrNoSignature) {
 		var start [16]byte
 		n, _ := r.ReadAt(start[:], 0)

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/zarrforge/zarrforge/hdf5"
 )
 
 // Type is a netCDF external data type.
@@ -135,12 +137,30 @@ var ErrFormat = errors.New("not a valid netCDF file")
 // package does not implement.
 var ErrUnsupported = errors.New("unsupported netCDF feature")
 
+// ErrTooLarge is wrapped by errors for data larger than the memory the
+// reader may use for it (Options.MaxChunk).
+var ErrTooLarge = hdf5.ErrTooLarge
+
+// Options tune OpenWith. The zero value gives Open's defaults.
+type Options struct {
+	// MaxChunk bounds the decoded size of one netCDF-4 chunk, whatever the
+	// file declares (a small file can declare a huge chunk of compressed
+	// zeros); 0 means hdf5.DefaultMaxChunk (1 GiB). Classic files have no
+	// chunks: their reads go straight into the caller's buffer.
+	MaxChunk int64
+}
+
 // Open reads the header of the netCDF file behind r (of the given size in
 // bytes) and returns it. name is used in error messages only (a path or URL).
 // The format is chosen by the magic bytes: "CDF\x01", "CDF\x02", "CDF\x05"
 // for the classic formats, "\x89HDF\r\n\x1a\n" at offset 0, 512, 1024, ...
 // for netCDF-4.
 func Open(r io.ReaderAt, size int64, name string) (File, error) {
+	return OpenWith(r, size, name, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(r io.ReaderAt, size int64, name string, opts Options) (File, error) {
 	var magic [4]byte
 	if _, err := r.ReadAt(magic[:], 0); err != nil {
 		return nil, fmt.Errorf("netcdf: %s: reading magic bytes: %w (%w)", name, err, ErrFormat)
@@ -148,5 +168,5 @@ func Open(r io.ReaderAt, size int64, name string) (File, error) {
 	if magic[0] == 'C' && magic[1] == 'D' && magic[2] == 'F' {
 		return openClassic(r, size, name)
 	}
-	return openHDF5(r, size, name)
+	return openHDF5(r, size, name, opts)
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -207,5 +208,40 @@ func TestRealWorldRegressions(t *testing.T) {
 			}
 			t.Fatalf("no variable %q", tc.variable)
 		})
+	}
+}
+
+// TestChunkBudget reads a decompression bomb (a 64 MiB chunk of zeros in a
+// 72 KB file): with a smaller budget it is refused before anything is
+// allocated for it; with a larger one it reads.
+func TestChunkBudget(t *testing.T) {
+	path := filepath.Join("testdata", "rw", "bomb.nc")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := netcdf.OpenWith(bytes.NewReader(b), int64(len(b)), path, netcdf.Options{MaxChunk: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err = f.Read("zeros", []int64{0, 0, 0}, []int64{1, 1, 1}, make([]byte, 4))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, netcdf.ErrTooLarge) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "zeros") {
+		t.Fatalf("got %v, want ErrTooLarge naming the file and the variable", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 4<<20 {
+		t.Errorf("refusing the chunk allocated %d bytes", n)
+	}
+	if err := f.Read("small", []int64{0}, []int64{4}, make([]byte, 16)); err != nil {
+		t.Errorf("the small variable: %v", err)
+	}
+	f, err = netcdf.OpenWith(bytes.NewReader(b), int64(len(b)), path, netcdf.Options{MaxChunk: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Read("zeros", []int64{0, 4095, 4095}, []int64{1, 1, 1}, make([]byte, 4)); err != nil {
+		t.Errorf("within the budget: %v", err)
 	}
 }

@@ -76,8 +76,9 @@ func (m *InputMeta) coordAttr(concatDim, name string) string {
 	return s
 }
 
-// Describe reads what the schema stage needs from an open input.
-func Describe(in Input, f netcdf.File, concatDim string) (InputMeta, error) {
+// Describe reads what the schema stage needs from an open input. The
+// coordinates it reads may take budget bytes each, at most.
+func Describe(in Input, f netcdf.File, concatDim string, budget int64) (InputMeta, error) {
 	m := InputMeta{Input: in, Format: f.Format(), Dims: f.Dims(), Vars: f.Vars(), Attrs: f.Attrs()}
 	if _, ok := m.dim(concatDim); !ok {
 		return InputMeta{}, fmt.Errorf("input %s: no dimension %q to concatenate along (its dimensions: %s)",
@@ -97,6 +98,14 @@ func Describe(in Input, f netcdf.File, concatDim string) (InputMeta, error) {
 		if v.Type == netcdf.String && v.Name == concatDim {
 			return InputMeta{}, fmt.Errorf("input %s: the coordinate %q to concatenate along holds strings, which cannot be concatenated",
 				in.Source, v.Name)
+		}
+		size := int64(v.Type.Size())
+		if v.Type == netcdf.String {
+			size = 16
+		}
+		if n := v.Shape[0] * size; n > budget || n < 0 {
+			return InputMeta{}, fmt.Errorf("input %s: coordinate %q of %d values takes more than the memory budget of %d bytes (target.max_mem): %w",
+				in.Source, v.Name, v.Shape[0], budget, netcdf.ErrTooLarge)
 		}
 		raw, err := coordBytes(f, v)
 		if err != nil {

@@ -2,9 +2,12 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/zarrforge/zarrforge/netcdf"
 )
 
 // ChunkKey names one chunk of the target: a variable and the chunk's index
@@ -68,6 +71,65 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 		}
 	}
 	return nil
+}
+
+// CheckMemory refuses a layout with a chunk larger than budget bytes (a
+// chunk of strings counts 16 bytes a string), naming the variable, the
+// chunk's size and chunk sizes that would fit.
+func (s *Schema) CheckMemory(budget int64) error {
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		if n, ok := chunkBytes(v, v.Chunks); ok && n <= budget {
+			continue
+		}
+		// What to suggest: halve the largest chunk size until a chunk fits.
+		fit := slices.Clone(v.Chunks)
+		for {
+			if n, ok := chunkBytes(v, fit); ok && n <= budget {
+				break
+			}
+			j := 0
+			for k := range fit {
+				if fit[k] > fit[j] {
+					j = k
+				}
+			}
+			if fit[j] == 1 {
+				break
+			}
+			fit[j] = (fit[j] + 1) / 2
+		}
+		var sizes []string
+		for k, d := range v.Dims {
+			if fit[k] != v.Chunks[k] {
+				sizes = append(sizes, fmt.Sprintf("%s: %d", d, fit[k]))
+			}
+		}
+		n, _ := chunkBytes(v, v.Chunks)
+		size := fmt.Sprintf("%d bytes", n)
+		if n <= 0 {
+			size = "more bytes than an int64 holds"
+		}
+		return fmt.Errorf("variable %q: a chunk of %v would take %s, more than the memory budget of %d bytes (target.max_mem); "+
+			"set target.chunks (e.g. {%s}) or raise target.max_mem", v.Name, v.Chunks, size, budget, strings.Join(sizes, ", "))
+	}
+	return nil
+}
+
+// chunkBytes returns the size of a chunk of v of the given shape, and
+// false on overflow.
+func chunkBytes(v *Variable, shape []int64) (int64, bool) {
+	n := int64(v.ItemSize())
+	if v.Type == netcdf.String {
+		n = 16
+	}
+	for _, c := range shape {
+		if c < 0 || c != 0 && n > math.MaxInt64/c {
+			return 0, false
+		}
+		n *= c
+	}
+	return n, true
 }
 
 // Grid returns the number of chunks along each dimension of v.

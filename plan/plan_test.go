@@ -270,3 +270,44 @@ func TestRun(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLayout lays out schemas of any shape with any chunk sizes: Layout
+// and CheckMemory never panic, and a layout within the budget has a grid
+// that covers every dimension with chunks of at most budget bytes.
+func FuzzLayout(f *testing.F) {
+	f.Add(int64(40000), int64(40000), int64(1), int64(0), int64(0))
+	f.Add(int64(7), int64(10), int64(9223372036854775807), int64(3), int64(0))
+	f.Add(int64(1<<40), int64(1<<40), int64(4611686018427387904), int64(-1), int64(5))
+	f.Fuzz(func(t *testing.T, lat, lon, tc, latc, lonc int64) {
+		if lat < 0 || lon < 0 {
+			return
+		}
+		s := Schema{ConcatDim: "time", Dims: []Dim{{"time", 3}, {"lat", lat}, {"lon", lon}},
+			Vars: []Variable{{Name: "v", Type: netcdf.Float, Dims: []string{"time", "lat", "lon"}, Shape: []int64{3, lat, lon}}}}
+		chunks := map[string]int64{"time": tc}
+		if latc != 0 {
+			chunks["lat"] = latc
+		}
+		if lonc != 0 {
+			chunks["lon"] = lonc
+		}
+		if err := s.Layout(chunks); err != nil {
+			return
+		}
+		const budget = 1 << 30
+		if err := s.CheckMemory(budget); err != nil {
+			return
+		}
+		v := s.Vars[0]
+		n := int64(4)
+		for i, c := range v.Chunks {
+			if c < 1 || v.Grid()[i] < 0 || v.Grid()[i]*c < v.Shape[i] {
+				t.Fatalf("chunks %v grid %v for shape %v", v.Chunks, v.Grid(), v.Shape)
+			}
+			n *= c
+		}
+		if n > budget {
+			t.Fatalf("chunks %v take %d bytes", v.Chunks, n)
+		}
+	})
+}

@@ -8,7 +8,10 @@ type Target struct {
 	Compressor string
 	Level      int
 	// Run identifies the run that owns the store while it is written.
-	Run    string
+	Run string
+	// MaxMem is the memory budget of one chunk's work, in bytes: no chunk
+	// of the target, nor any input chunk read for one, may be larger.
+	MaxMem int64
 	Schema Schema
 }
 

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -73,6 +74,50 @@ type Target struct {
 	// Mode is "create" (the default: fail if a store exists), "overwrite"
 	// or "append" (extend along the concat dimension) ("mode").
 	Mode string `yaml:"mode"`
+	// MaxMem is the memory budget of one chunk's work: no target chunk, and
+	// no input chunk read for it, may be larger ("max_mem", a size like
+	// "512MiB", "2GB" or a number of bytes; default 512 MiB). See
+	// MaxMemBytes.
+	MaxMem string `yaml:"max_mem"`
+}
+
+// DefaultMaxMem is the memory budget of a chunk's work when target.max_mem
+// is not given (512 MiB).
+const DefaultMaxMem = 512 << 20
+
+// MaxMemBytes returns a validated target's memory budget in bytes.
+func (t Target) MaxMemBytes() int64 {
+	n, err := parseSize(t.MaxMem)
+	if err != nil || n == 0 {
+		return DefaultMaxMem
+	}
+	return n
+}
+
+// sizeUnits are the units of sizes ("512MiB", "2GB"), by lower-case name.
+var sizeUnits = map[string]int64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+// parseSize reads a size: a whole number, optionally followed by a unit.
+// "" is 0.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	unit, ok := sizeUnits[strings.ToLower(strings.TrimSpace(s[i:]))]
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if i == 0 || !ok || err != nil {
+		return 0, fmt.Errorf("%q is not a size (a whole number of bytes, or with a unit: 512MiB, 2GB)", s)
+	}
+	if n > math.MaxInt64/unit {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return n * unit, nil
 }
 
 // Cache is the "cache" section of a recipe.
@@ -268,12 +313,22 @@ func (r Recipe) Validate() error {
 		dims = append(dims, d)
 	}
 	slices.Sort(dims)
+	if n, err := parseSize(t.MaxMem); err != nil || n < 0 || (n > 0 && n < 1<<20) {
+		if err == nil {
+			err = fmt.Errorf("%s is less than 1 MiB", t.MaxMem)
+		}
+		return r.errorf("target.max_mem", "%s", err)
+	}
+	budget := t.MaxMemBytes()
 	for _, d := range dims {
 		if d == "" {
 			return r.errorf("target.chunks", "empty dimension name")
 		}
 		if n := t.Chunks[d]; n < 1 {
 			return r.errorf("target.chunks."+d, "chunk size must be >= 1, got %d", n)
+		}
+		if n := t.Chunks[d]; n > budget {
+			return r.errorf("target.chunks."+d, "%d steps: a chunk would take at least %d bytes, more than target.max_mem (%d bytes)", n, n, budget)
 		}
 	}
 	if _, _, err := t.codec(); err != nil {

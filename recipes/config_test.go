@@ -353,3 +353,57 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxMem(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		err  string
+	}{
+		{"", DefaultMaxMem, ""},
+		{"1048576", 1 << 20, ""},
+		{"512MiB", 512 << 20, ""},
+		{"2GB", 2e9, ""},
+		{"2 gib", 2 << 30, ""},
+		{"1.5GB", 0, "not a size"},
+		{"-1GB", 0, "not a size"},
+		{"lots", 0, "not a size"},
+		{"10kB", 0, "less than 1 MiB"},
+		{"9999999999TiB", 0, "too large"},
+	}
+	for _, tc := range tests {
+		r := Recipe{
+			Pattern: Pattern{Template: "/d/{t}.nc", ConcatDim: ConcatDim{Name: "t", Keys: []string{"a"}}},
+			Target:  Target{URL: "/out.zarr", MaxMem: tc.in},
+		}
+		err := r.Validate()
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), "target.max_mem") || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: got %v, want an error saying %q", tc.in, err, tc.err)
+		case tc.err == "" && (err != nil || r.Target.MaxMemBytes() != tc.want):
+			t.Errorf("%q: %d, %v; want %d", tc.in, r.Target.MaxMemBytes(), err, tc.want)
+		}
+	}
+}
+
+// FuzzParse parses any text as a recipe: never a panic, and a recipe that
+// validates names a bounded number of inputs it can list.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"oisst.yaml", "dates.yaml", "range.yaml", "typo.yaml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("pattern: {template: \"/d/{time}.nc\", concat_dim: {name: time, keys: [a]}}\ntarget: {url: /o.zarr, chunks: {time: 9223372036854775807}, max_mem: 99999999999999TiB}\n"))
+	f.Add([]byte("pattern: {template: \"{time}\", concat_dim: {name: time, range: {start: 0, stop: 9223372036854775807, step: 1}}}\ntarget: {url: ../.., chunks: {time: 2.99}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Parse(data, "fuzz.yaml")
+		if err != nil || r.Pattern.NumInputs() > 1e5 {
+			return
+		}
+		_ = r.Validate()
+		_ = r.Target.MaxMemBytes()
+	})
+}

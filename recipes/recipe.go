@@ -31,6 +31,7 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 		ConcatDim:     r.Pattern.ConcatDim.Name,
 		NItemsPerFile: r.Pattern.ConcatDim.NItemsPerFile,
 		FileType:      r.Pattern.FileType,
+		MaxMem:        r.Target.MaxMemBytes(),
 	}, cached)
 	target := transforms.PrepareTarget(s, transforms.TargetConfig{
 		URL:        r.Target.URL,
@@ -38,6 +39,7 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 		Compressor: compressor,
 		Level:      level,
 		Mode:       r.Target.Mode,
+		MaxMem:     r.Target.MaxMemBytes(),
 	}, schema)
 	results := transforms.StoreChunks(s, target)
 	return transforms.FinalizeTarget(s, target, results), nil

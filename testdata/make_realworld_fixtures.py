@@ -246,6 +246,33 @@ def rw_coords_only():
                 format="NETCDF3_CLASSIC", notes="nothing but the time coordinate")
 
 
+def bomb(path):
+    """A decompression bomb: one 64 MiB chunk of zeros in a file of 64 KiB
+    (zlib, written directly), beside a small variable."""
+    import zlib
+    with h5py.File(path, "w") as f:
+        f.create_dataset("small", data=np.arange(4, dtype="<i4"))
+        d = f.create_dataset("zeros", shape=(1, 4096, 4096), dtype="<i4", chunks=(1, 4096, 4096), compression="gzip")
+        z = zlib.compressobj(9)
+        block = bytes(1 << 20)
+        data = b"".join(z.compress(block) for _ in range(64)) + z.flush()
+        d.id.write_direct_chunk((0, 0, 0), data)
+
+
+def sparse(path):
+    """A file of a few KiB that declares a 40000 x 40000 float variable it
+    never writes."""
+    ds = netCDF4.Dataset(path, "w")
+    ds.createDimension("time", None)
+    ds.createDimension("lat", 40000)
+    ds.createDimension("lon", 40000)
+    t = ds.createVariable("time", "f8", ("time",))
+    t.units = "days since 2000-01-01"
+    t[:] = [0.0]
+    ds.createVariable("big", "f4", ("time", "lat", "lon"), chunksizes=(1, 1000, 1000))
+    ds.close()
+
+
 def main():
     os.makedirs(RW, exist_ok=True)
     for name, write in [("rw_fvcom.nc", fvcom), ("rw_nul_names.nc", nul_names), ("rw_strings.nc", strings), ("rw_huge_attr.nc", huge_attr),
@@ -259,6 +286,8 @@ def main():
     zstd(os.path.join(RW, "zstd.nc"))
     external(os.path.join(RW, "external.nc"))
     soft_links(os.path.join(RW, "dangling.nc"), "latest", dangling=True)
+    bomb(os.path.join(RW, "bomb.nc"))
+    sparse(os.path.join(RW, "sparse.nc"))
     rw_text()
     rw_fills()
     rw_coords_only()

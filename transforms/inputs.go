@@ -32,8 +32,9 @@ func newInputPool(max int) *inputPool {
 	return &inputPool{max: max, idle: map[string]openInput{}}
 }
 
-// get returns in, open, for the caller's exclusive use until put.
-func (p *inputPool) get(ctx context.Context, in plan.Input) (openInput, error) {
+// get returns in, open (with opts, when it is opened), for the caller's
+// exclusive use until put.
+func (p *inputPool) get(ctx context.Context, in plan.Input, opts netcdf.Options) (openInput, error) {
 	p.mu.Lock()
 	if f, ok := p.idle[in.URL]; ok {
 		delete(p.idle, in.URL)
@@ -46,7 +47,7 @@ func (p *inputPool) get(ctx context.Context, in plan.Input) (openInput, error) {
 	if err != nil {
 		return openInput{}, fmt.Errorf("input %s: %w", in.Source, err)
 	}
-	nc, err := netcdf.Open(r, r.Size(), in.Source)
+	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, opts)
 	if err != nil {
 		r.Close()
 		return openInput{}, err

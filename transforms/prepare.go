@@ -44,6 +44,10 @@ type TargetConfig struct {
 	Level int
 	// Mode is ModeCreate (the default), ModeOverwrite or ModeAppend.
 	Mode string
+	// MaxMem is the memory budget of one chunk's work, in bytes: a layout
+	// with a larger chunk is refused, and inputs' chunks larger than it are
+	// not decoded. 0 means DefaultMaxMem.
+	MaxMem int64
 	// RunID tells this run's own partial writes from another run's. Left
 	// empty, PrepareTarget picks a random one when the pipeline is built.
 	RunID string
@@ -64,6 +68,10 @@ func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam
 	}
 	return beam.ParDo(s, &prepareFn{Config: cfg}, schema)
 }
+
+// DefaultMaxMem is the memory budget of one chunk's work when none is
+// given (512 MiB).
+const DefaultMaxMem = 512 << 20
 
 // markerKey is the object recording which run owns a store and whether it
 // finished. zarr-python and xarray ignore it.
@@ -125,6 +133,10 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 	if err := schema.Layout(f.Config.Chunks); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
+	budget := f.Config.MaxMem
+	if budget <= 0 {
+		budget = DefaultMaxMem
+	}
 	st, err := storage.NewStore(ctx, f.Config.URL)
 	if err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
@@ -135,6 +147,10 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
 		}
 		if ok {
+			t.MaxMem = budget
+			if err := t.Schema.CheckMemory(budget); err != nil { // the store's chunks
+				return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
+			}
 			steps, _ := t.Schema.Dim(t.Schema.ConcatDim)
 			log.Infof(ctx, "PrepareTarget: %s: appending %d steps to %d, %d chunks to write",
 				f.Config.URL, steps-t.Schema.Base, t.Schema.Base, t.Schema.NumChunks())
@@ -142,7 +158,11 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 		}
 		// Nothing to append to: create the store.
 	}
-	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.Compressor, Level: f.Config.Level, Run: f.Config.RunID, Schema: schema}
+	if err := schema.CheckMemory(budget); err != nil {
+		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+	}
+	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.Compressor, Level: f.Config.Level, Run: f.Config.RunID,
+		MaxMem: budget, Schema: schema}
 	if t.Compressor == "none" {
 		t.Compressor = ""
 	}

@@ -28,6 +28,9 @@ type SchemaConfig struct {
 	// FileType is "auto" (or ""), "netcdf3" or "netcdf4"; an input of
 	// another format is an error.
 	FileType string
+	// MaxMem bounds, in bytes, the decoded size of an input chunk read for
+	// the schema (the coordinates); 0 means DefaultMaxMem.
+	MaxMem int64
 }
 
 // DetermineSchema reads the metadata of every input (a PCollection of
@@ -80,14 +83,18 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}
 	defer r.Close()
-	nc, err := netcdf.Open(r, r.Size(), in.Source)
+	budget := f.Config.MaxMem
+	if budget <= 0 {
+		budget = DefaultMaxMem
+	}
+	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, netcdf.Options{MaxChunk: budget})
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
 	if err := checkFileType(f.Config.FileType, nc.Format()); err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}
-	m, err := plan.Describe(in, nc, f.Config.ConcatDim)
+	m, err := plan.Describe(in, nc, f.Config.ConcatDim, budget)
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -84,9 +85,9 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 	err = f.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(w io.Writer) error {
 		var err error
 		if meta.DType == zarr.Strings {
-			size, err = f.assembleStrings(ctx, &t.Schema, v, key, meta, w)
+			size, err = f.assembleStrings(ctx, &t, v, key, meta, w)
 		} else {
-			size, err = f.assembleAndEncode(ctx, &t.Schema, v, key, meta, w)
+			size, err = f.assembleAndEncode(ctx, &t, v, key, meta, w)
 		}
 		return err
 	})
@@ -107,7 +108,9 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 // contiguous run of the chunk is decoded straight into it; when every part
 // is (the concat dimension leads the chunk), each finished prefix of the
 // chunk is fed to the compressor while the rest is still being read.
-func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+func (f *storeChunkFn) assembleAndEncode(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+	s := &t.Schema
+	opts := netcdf.Options{MaxChunk: t.MaxMem}
 	enc := &f.encoder
 	start, count := v.Region(key.Index)
 	size := meta.ChunkBytes()
@@ -167,7 +170,7 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 			for i := range next {
 				var err error
 				if !failed.Load() {
-					if scratch, err = f.readPart(ctx, v, chunk, parts[i], scratch); err != nil {
+					if scratch, err = f.readPart(ctx, opts, v, chunk, parts[i], scratch); err != nil {
 						failed.Store(true)
 					}
 				}
@@ -203,7 +206,8 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, s *plan.Schema, v 
 // assembleStrings is assembleAndEncode for a variable of strings: it reads
 // the parts of chunk key (one after another: strings are small) into a
 // chunk of strings ("" at the edges), and writes it, encoded, to dst.
-func (f *storeChunkFn) assembleStrings(ctx context.Context, s *plan.Schema, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+func (f *storeChunkFn) assembleStrings(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+	s := &t.Schema
 	start, count := v.Region(key.Index)
 	n := int64(1)
 	for _, c := range v.Chunks {
@@ -230,7 +234,7 @@ func (f *storeChunkFn) assembleStrings(ctx context.Context, s *plan.Schema, v *p
 		parts = parts[1:]
 	}
 	for _, sl := range parts {
-		in, err := f.inputs.get(ctx, sl.Input)
+		in, err := f.inputs.get(ctx, sl.Input, netcdf.Options{MaxChunk: t.MaxMem})
 		if err != nil {
 			return 0, err
 		}
@@ -288,8 +292,8 @@ func (f *storeChunkFn) readExisting(ctx context.Context, concatDim string, v *pl
 
 // readPart reads one part of a chunk into its place in chunk, through
 // scratch (returned for reuse) when the part is not one contiguous run.
-func (f *storeChunkFn) readPart(ctx context.Context, v *plan.Variable, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
-	in, err := f.inputs.get(ctx, sl.Input)
+func (f *storeChunkFn) readPart(ctx context.Context, opts netcdf.Options, v *plan.Variable, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
+	in, err := f.inputs.get(ctx, sl.Input, opts)
 	if err != nil {
 		return scratch, err
 	}

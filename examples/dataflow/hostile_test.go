@@ -77,6 +77,15 @@ func TestHostileTargets(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	sparse, err := os.ReadFile(filepath.Join("..", "..", "netcdf", "testdata", "rw", "sparse.nc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := os.WriteFile(filepath.Join(inputs, fmt.Sprintf("sparse%d.nc", i)), sparse, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name, template, target, extra, want string
 	}{
@@ -87,11 +96,17 @@ func TestHostileTargets(t *testing.T) {
 		{"overwrite a directory of other files", "d{time}.nc", other, "", "is not a Zarr store"},
 		{"cache in the target", "d{time}.nc", filepath.Join(work, "a", "out.zarr"), "cache: {url: " + filepath.Join(work, "a", "out.zarr", "cache") + "}\n", "lie inside each other"},
 		{"a variable named ../..", "evil{time}.nc", filepath.Join(work, "a", "b", "out.zarr"), "", `variable "../.." cannot be stored`},
+		// Memory: a 14 KB file declaring a 40000 x 40000 variable, and recipe numbers that overflow.
+		{"a sparse huge variable", "sparse{time}.nc", filepath.Join(work, "a", "out.zarr"), "",
+			`variable "big": a chunk of [2 40000 40000] would take 12800000000 bytes, more than the memory budget of 536870912 bytes (target.max_mem); set target.chunks (e.g. {lat: 5000, lon: 10000})`},
+		{"chunks of 2^63-1 steps", "d{time}.nc", filepath.Join(work, "a", "out.zarr"), "  chunks: {time: 9223372036854775807}\n", "more than target.max_mem"},
+		{"chunks of 2^62 steps", "d{time}.nc", filepath.Join(work, "a", "out.zarr"), "  chunks: {time: 4611686018427387904}\n", "more than target.max_mem"},
+		{"a budget too small", "d{time}.nc", filepath.Join(work, "a", "out.zarr"), "  max_mem: 10kB\n", "less than 1 MiB"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			recipe := filepath.Join(t.TempDir(), "recipe.yaml")
-			text := fmt.Sprintf("pattern:\n  template: %q\n  concat_dim: {name: time, keys: [\"0\", \"1\"]}\ntarget: {url: %q, mode: overwrite}\n%s",
+			text := fmt.Sprintf("pattern:\n  template: %q\n  concat_dim: {name: time, keys: [\"0\", \"1\"]}\ntarget:\n  url: %q\n  mode: overwrite\n%s",
 				filepath.Join(inputs, tc.template), tc.target, tc.extra)
 			if err := os.WriteFile(recipe, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
