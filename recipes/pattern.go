@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/storage"
 )
 
 // Pattern is the "pattern" section of a recipe: a URL template whose
@@ -127,7 +128,7 @@ func (p Pattern) Inputs() ([]plan.Input, error) {
 				rest /= len(merge[d])
 			}
 			url := e.fill(c, ix)
-			out = append(out, plan.Input{Index: plan.Index{Concat: c, Merge: ix}, Source: url, URL: url})
+			out = append(out, plan.Input{Index: plan.Index{Concat: c, Merge: ix}, Source: storage.Redact(url), URL: url})
 		}
 	}
 	return out, nil

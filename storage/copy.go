@@ -87,11 +87,11 @@ func download(ctx context.Context, url string, w io.Writer) (int64, error) {
 		switch {
 		case n > 0 && resp.StatusCode == http.StatusOK: // Range ignored: skip what we have
 			if _, err := io.CopyN(io.Discard, resp, n); err != nil {
-				return fmt.Errorf("GET %s: %w", url, err)
+				return fmt.Errorf("GET %s: %w", Redact(url), err)
 			}
 		case n > 0:
 			if total, ok := totalFromContentRange(resp.Header.Get("Content-Range")); ok && size >= 0 && total != size {
-				return &permanentError{fmt.Errorf("GET %s: the object changed size during the download (%d, then %d bytes)", url, size, total)}
+				return &permanentError{fmt.Errorf("GET %s: the object changed size during the download (%d, then %d bytes)", Redact(url), size, total)}
 			}
 		}
 		if first {
@@ -102,10 +102,10 @@ func download(ctx context.Context, url string, w io.Writer) (int64, error) {
 		got, err := io.Copy(io.MultiWriter(w, &sums), resp)
 		n += got
 		if err != nil {
-			return fmt.Errorf("GET %s: after %d bytes: %w", url, n, err)
+			return fmt.Errorf("GET %s: after %d bytes: %w", Redact(url), n, err)
 		}
 		if size >= 0 && n < size {
-			return fmt.Errorf("GET %s: truncated: got %d of %d bytes", url, n, size)
+			return fmt.Errorf("GET %s: truncated: got %d of %d bytes", Redact(url), n, size)
 		}
 		return nil
 	})
@@ -113,10 +113,10 @@ func download(ctx context.Context, url string, w io.Writer) (int64, error) {
 		return n, err
 	}
 	if size >= 0 && n != size {
-		return n, fmt.Errorf("GET %s: got %d bytes, the server announced %d", url, n, size)
+		return n, fmt.Errorf("GET %s: got %d bytes, the server announced %d", Redact(url), n, size)
 	}
 	if err := sums.verify(); err != nil {
-		return n, fmt.Errorf("GET %s: %w", url, err)
+		return n, fmt.Errorf("GET %s: %w", Redact(url), err)
 	}
 	return n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,7 @@ func (r *response) Close() {
 // send makes one request; failures come back classified (permanentError
 // for those not worth retrying). rng is a Range header value or "".
 func send(ctx context.Context, timeout time.Duration, method, url, rng string) (*response, error) {
+	shown := Redact(url) // the URL in messages: no secrets
 	ctx, cancel := context.WithCancel(ctx)
 	timedOut := new(atomic.Bool)
 	timer := time.AfterFunc(timeout, func() { timedOut.Store(true); cancel() })
@@ -70,7 +72,7 @@ func send(ctx context.Context, timeout time.Duration, method, url, rng string) (
 	if err != nil {
 		timer.Stop()
 		cancel()
-		return nil, &permanentError{err}
+		return nil, &permanentError{fmt.Errorf("%s %s: bad request", method, shown)}
 	}
 	if rng != "" {
 		req.Header.Set("Range", rng)
@@ -80,9 +82,13 @@ func send(ctx context.Context, timeout time.Duration, method, url, rng string) (
 		timer.Stop()
 		cancel()
 		if timedOut.Load() {
-			return nil, fmt.Errorf("%s %s: no response for %v (timed out)", method, url, timeout)
+			return nil, fmt.Errorf("%s %s: no response for %v (timed out)", method, shown, timeout)
 		}
-		return nil, fmt.Errorf("%s %s: %w", method, url, err)
+		var ue *neturl.Error // its text holds the whole URL
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s %s: %w", method, shown, err)
 	}
 	r := &response{Response: resp, cancel: cancel, timer: timer, timedOut: timedOut, timeout: timeout}
 	switch {
@@ -90,17 +96,17 @@ func send(ctx context.Context, timeout time.Duration, method, url, rng string) (
 		return r, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
 		r.Close()
-		err := fmt.Errorf("%s %s: %s", method, url, resp.Status)
+		err := fmt.Errorf("%s %s: %s", method, shown, resp.Status)
 		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
 			return nil, &retryAfterError{err: err, delay: time.Duration(s) * time.Second}
 		}
 		return nil, err
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		r.Close()
-		return nil, &permanentError{fmt.Errorf("%s %s: %s (%w)", method, url, resp.Status, fs.ErrNotExist)}
+		return nil, &permanentError{fmt.Errorf("%s %s: %s (%w)", method, shown, resp.Status, fs.ErrNotExist)}
 	default:
 		r.Close()
-		return nil, &permanentError{fmt.Errorf("%s %s: %s", method, url, resp.Status)}
+		return nil, &permanentError{fmt.Errorf("%s %s: %s", method, shown, resp.Status)}
 	}
 }
 
@@ -131,7 +137,7 @@ func (httpFS) stat(ctx context.Context, url string) (int64, error) {
 			size = resp.ContentLength
 			return nil
 		}
-		return &permanentError{fmt.Errorf("GET %s: the server gives no length", url)}
+		return &permanentError{fmt.Errorf("GET %s: the server gives no length", Redact(url))}
 	})
 	if err != nil {
 		return 0, err
@@ -182,18 +188,18 @@ func (r *httpReader) fetch(p []byte, off int64) error {
 		defer resp.Close()
 		if resp.StatusCode == http.StatusOK && off > 0 { // the server ignored Range
 			if off > maxIgnoredSkip {
-				return &permanentError{fmt.Errorf("GET %s: the server ignores Range requests", r.url)}
+				return &permanentError{fmt.Errorf("GET %s: the server ignores Range requests", Redact(r.url))}
 			}
 			if _, err := io.CopyN(io.Discard, resp, off); err != nil {
-				return fmt.Errorf("GET %s: %w", r.url, err)
+				return fmt.Errorf("GET %s: %w", Redact(r.url), err)
 			}
 		}
 		got, err := io.ReadFull(resp, p)
 		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			return fmt.Errorf("GET %s: truncated: got %d of %d bytes at offset %d", r.url, got, len(p), off)
+			return fmt.Errorf("GET %s: truncated: got %d of %d bytes at offset %d", Redact(r.url), got, len(p), off)
 		}
 		if err != nil {
-			return fmt.Errorf("GET %s: %w", r.url, err)
+			return fmt.Errorf("GET %s: %w", Redact(r.url), err)
 		}
 		return nil
 	})

@@ -36,8 +36,8 @@ func WithRetry(ctx context.Context, r Retry) context.Context {
 }
 
 // WithRetryObserver returns a context whose HTTP reads call observe before
-// each retry, with the URL, the attempt that failed (1 for the first) and
-// its error. Beam transforms count retries with it.
+// each retry, with the URL (redacted: see Redact), the attempt that failed
+// (1 for the first) and its error. Beam transforms count retries with it.
 func WithRetryObserver(ctx context.Context, observe func(url string, attempt int, err error)) context.Context {
 	return context.WithValue(ctx, observerKey{}, observe)
 }
@@ -91,7 +91,7 @@ func withRetries(ctx context.Context, url string, try func(ctx context.Context, 
 			return fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
 		if observe != nil {
-			observe(url, attempt, err)
+			observe(Redact(url), attempt, err)
 		}
 		delay := wait/2 + time.Duration(rand.Int64N(int64(wait/2)+1)) // jitter in [wait/2, wait]
 		var ra *retryAfterError

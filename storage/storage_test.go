@@ -164,3 +164,20 @@ func TestLocalUmask(t *testing.T) {
 		t.Errorf("user nobody cannot read the store: %v: %s", err, out)
 	}
 }
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/data/x.nc", "/data/x.nc"},
+		{"gs://bucket/x.nc", "gs://bucket/x.nc"},
+		{"https://host/x.nc", "https://host/x.nc"},
+		{"https://host/x.nc?token=abc&day=1", "https://host/x.nc?day=REDACTED&token=REDACTED"},
+		{"https://user:pass@host/x.nc", "https://REDACTED@host/x.nc"},
+		{"https://tok3n@host/x.nc", "https://REDACTED@host/x.nc"},
+		{"https://u:p@host/%zz?k=v", "https://host/REDACTED"},
+	}
+	for _, tc := range tests {
+		if got := storage.Redact(tc.in); got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -40,11 +42,23 @@ func CacheInputs(s beam.Scope, cacheURL string, inputs beam.PCollection) beam.PC
 }
 
 // CacheName returns the stable name an input's copy has in the cache: a
-// digest of its URL, then its base name (kept readable for people browsing
-// the cache).
+// digest of its whole URL (inputs that differ only in case or in their
+// query get different names), then the base name of its path (kept
+// readable for people browsing the cache; no query, no user info, so no
+// secret is ever part of a name).
 func CacheName(sourceURL string) string {
 	sum := sha256.Sum256([]byte(sourceURL))
-	return hex.EncodeToString(sum[:8]) + "-" + path.Base(sourceURL)
+	p := sourceURL
+	if u, err := url.Parse(sourceURL); err == nil && strings.Contains(sourceURL, "://") {
+		p = u.Path
+	} else if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	base := path.Base(p)
+	if base == "." || base == "/" {
+		base = "input"
+	}
+	return hex.EncodeToString(sum[:8]) + "-" + base
 }
 
 type cacheFn struct {
@@ -91,7 +105,7 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 // there, and returns it pointing at the copy, with the bytes copied (-1
 // when the copy was there).
 func (f *cacheFn) cache(ctx context.Context, in plan.Input) (plan.Input, int64, error) {
-	dst := storage.Join(f.CacheURL, CacheName(in.Source))
+	dst := storage.Join(f.CacheURL, CacheName(in.URL))
 	want, err := storage.Stat(ctx, in.URL)
 	if err != nil {
 		return plan.Input{}, 0, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)

@@ -146,7 +146,7 @@ func TestRemoteInputs(t *testing.T) {
 				continue
 			}
 			for _, in := range remoteDaily(base) {
-				got, _ := os.ReadFile(filepath.Join(cache, transforms.CacheName(in.Source)))
+				got, _ := os.ReadFile(filepath.Join(cache, transforms.CacheName(in.URL)))
 				src, _ := os.ReadFile(fixture("daily", filepath.Base(in.Source)))
 				if !bytes.Equal(got, src) {
 					t.Errorf("cached copy of %s is not the file", in.Source)
@@ -202,7 +202,7 @@ func TestGCS(t *testing.T) {
 		}
 		sameStore(t, storeFiles(t, target.URL), want)
 		for _, in := range threeDaily() {
-			n, err := storage.Stat(context.Background(), storage.Join(cache, transforms.CacheName(in.Source)))
+			n, err := storage.Stat(context.Background(), storage.Join(cache, transforms.CacheName(in.URL)))
 			st, _ := os.Stat(in.URL)
 			if err != nil || n != st.Size() {
 				t.Errorf("cached %s: %d bytes, %v", in.Source, n, err)

@@ -6,10 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zarrforge/zarrforge/beamtest"
 )
@@ -118,6 +122,70 @@ func TestHostileTargets(t *testing.T) {
 			}
 			if treeSum(t, work) != before {
 				t.Error("the run changed files outside its target")
+			}
+		})
+	}
+}
+
+// TestNoSecrets runs recipes whose input URLs carry secrets (a token in the
+// query, a password in the user info), with a cache and --verbose, against
+// a server that also fails some requests: no secret may appear in what the
+// program prints nor in the cache's file names.
+func TestNoSecrets(t *testing.T) {
+	bin := buildProgram(t)
+	const secret = "S3CRET-t0ken"
+	files := map[string][]byte{}
+	for i := range 2 {
+		b, err := os.ReadFile(beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[fmt.Sprintf("/d%d.nc", i)] = b
+	}
+	flaky := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("token") != secret {
+			http.Error(w, "no", http.StatusForbidden)
+			return
+		}
+		if flaky++; flaky%3 == 0 {
+			http.Error(w, "busy", http.StatusServiceUnavailable) // retried, and logged with --verbose
+			return
+		}
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, r.URL.Path, time.Time{}, bytes.NewReader(b))
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct{ name, template string }{
+		{"token in the query", srv.URL + "/d{time}.nc?token=" + secret},
+		{"missing file", srv.URL + "/missing{time}.nc?token=" + secret},
+		{"password", "http://user:" + secret + "@" + host + "/d{time}.nc?token=" + secret},
+		{"refused", srv.URL + "/d{time}.nc?token=" + secret + "x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cache := filepath.Join(dir, "cache")
+			recipe := filepath.Join(dir, "recipe.yaml")
+			text := fmt.Sprintf("pattern:\n  template: %q\n  concat_dim: {name: time, keys: [\"0\", \"1\"]}\ntarget: {url: %q}\ncache: {url: %q}\n",
+				tc.template, filepath.Join(dir, "out.zarr"), cache)
+			if err := os.WriteFile(recipe, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "--recipe", recipe, "--verbose")
+			out, _ := cmd.CombinedOutput()
+			if strings.Contains(string(out), secret) {
+				t.Errorf("the output shows the secret:\n%s", out)
+			}
+			entries, _ := os.ReadDir(cache)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), secret) {
+					t.Errorf("cache file %s names the secret", e.Name())
+				}
 			}
 		})
 	}
