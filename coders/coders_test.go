@@ -4,11 +4,13 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/storage"
 )
 
 var allTypes = []netcdf.Attr{
@@ -84,7 +86,8 @@ func TestRoundTrip(t *testing.T) {
 		{"schema", sampleSchema(),
 			func(v any) ([]byte, error) { return EncodeSchema(v.(plan.Schema)) },
 			func(b []byte) (any, error) { return DecodeSchema(b) }},
-		{"target", plan.Target{URL: "/out.zarr", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29, Schema: sampleSchema()},
+		{"target", plan.Target{URL: "/out.zarr", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
+			Retry: storage.Retry{Attempts: 3, Initial: time.Second, Max: time.Minute, Timeout: 30 * time.Second, Deadline: 5 * time.Minute}, Schema: sampleSchema()},
 			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
 			func(b []byte) (any, error) { return DecodeTarget(b) }},
 		{"chunk key", plan.ChunkKey{Var: "sst", Index: []int64{0, 12, 3}},

@@ -2,9 +2,11 @@ package coders
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/storage"
 )
 
 // EncodeMerger encodes the schema stage's accumulator.
@@ -139,6 +141,10 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 	w.int(t.Level)
 	w.string(t.Run)
 	w.varint(t.MaxMem)
+	w.varint(int64(t.Retry.Attempts))
+	for _, d := range []time.Duration{t.Retry.Initial, t.Retry.Max, t.Retry.Timeout, t.Retry.Deadline} {
+		w.varint(int64(d))
+	}
 	if err := putSchema(&w, t.Schema); err != nil {
 		return nil, err
 	}
@@ -149,6 +155,8 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 func DecodeTarget(b []byte) (plan.Target, error) {
 	r := reader{b: b}
 	t := plan.Target{URL: r.string(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
+	t.Retry = storage.Retry{Attempts: int(r.varint()), Initial: time.Duration(r.varint()), Max: time.Duration(r.varint()),
+		Timeout: time.Duration(r.varint()), Deadline: time.Duration(r.varint())}
 	t.Schema = getSchema(&r)
 	return t, r.done("target")
 }

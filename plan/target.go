@@ -1,5 +1,7 @@
 package plan
 
+import "github.com/zarrforge/zarrforge/storage"
+
 // Target is the prepared store: where it is, how its chunks are compressed,
 // and the dataset laid out in chunks.
 type Target struct {
@@ -12,6 +14,9 @@ type Target struct {
 	// MaxMem is the memory budget of one chunk's work, in bytes: no chunk
 	// of the target, nor any input chunk read for one, may be larger.
 	MaxMem int64
+	// Retry is how the chunk stage's HTTP reads retry (zero: the storage
+	// default).
+	Retry  storage.Retry
 	Schema Schema
 }
 

@@ -340,6 +340,9 @@ func (r Recipe) Validate() error {
 	if r.Cache != nil && strings.TrimSpace(r.Cache.URL) == "" {
 		return r.errorf("cache.url", "missing; give a directory, or remove the cache section to read inputs where they are")
 	}
+	if _, err := r.Pattern.HTTP.retry(); err != nil {
+		return r.errorf("", "%s", err)
+	}
 	return r.checkLocations()
 }
 

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoad(t *testing.T) {
@@ -107,7 +108,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", good + "targets: {}\n",
 			`recipe r.yaml: line 13: unknown key "targets" in the recipe (known: pattern, target, cache)`},
 		{"unknown pattern key", strings.Replace(good, "  template:", "  tmplate:", 1),
-			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, merge_dims, file_type)`},
+			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, merge_dims, file_type, http)`},
 		{"unknown concat_dim key", strings.Replace(good, "    name: time", "    name: time\n    nitems: 1", 1),
 			`recipe r.yaml: line 6: unknown key "nitems" in pattern.concat_dim (known: name, keys, dates, range, nitems_per_file)`},
 		{"nitems_per_file in a merge dim", strings.Replace(good, "      keys: [sst, ice]", "      keys: [sst, ice]\n      nitems_per_file: 1", 1),
@@ -406,4 +407,24 @@ func FuzzParse(f *testing.F) {
 		_ = r.Validate()
 		_ = r.Target.MaxMemBytes()
 	})
+}
+
+func TestHTTPSection(t *testing.T) {
+	base := "pattern:\n  template: \"https://host/{time}.nc\"\n  concat_dim: {name: time, keys: [a]}\n  http: %s\ntarget: {url: /out.zarr}\n"
+	r, err := Parse([]byte(fmt.Sprintf(base, "{timeout: 10s, attempts: 3, deadline: 2m}")), "r.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Pattern.Retry(); got.Timeout != 10*time.Second || got.Attempts != 3 || got.Deadline != 2*time.Minute {
+		t.Errorf("Retry() = %+v", got)
+	}
+	for _, tc := range []struct{ http, want string }{
+		{"{timeout: soon}", `pattern.http.timeout: "soon" is not a positive duration`},
+		{"{deadline: -1m}", `pattern.http.deadline: "-1m" is not a positive duration`},
+		{"{attempts: 1000}", "pattern.http.attempts: 1000 is not from 1 to 100"},
+	} {
+		if _, err := Parse([]byte(fmt.Sprintf(base, tc.http)), "r.yaml"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error saying %q", tc.http, err, tc.want)
+		}
+	}
 }

@@ -37,6 +37,57 @@ type Pattern struct {
 	// FileType is "auto" (sniff the magic bytes; the default), "netcdf3"
 	// or "netcdf4" ("file_type").
 	FileType string `yaml:"file_type"`
+	// HTTP tunes how http(s):// inputs are read ("http", optional).
+	HTTP *HTTP `yaml:"http"`
+}
+
+// HTTP is "pattern.http": how long reads from HTTP servers may take. A
+// request that gets less than 1 KiB in Timeout is retried, up to Attempts
+// tries, and given up after Deadline whatever is left: with the defaults
+// (30s, 6, 5m) a dead or trickling server holds a read up for 5 minutes at
+// most, and a failing input fails its stage.
+type HTTP struct {
+	// Timeout is how long an attempt may go without progress ("timeout",
+	// a Go duration: "30s").
+	Timeout string `yaml:"timeout"`
+	// Attempts is how many times a request is tried ("attempts").
+	Attempts int `yaml:"attempts"`
+	// Deadline bounds one request with its retries ("deadline": "5m").
+	Deadline string `yaml:"deadline"`
+}
+
+// Retry returns the retry policy of a validated pattern's HTTP reads.
+func (p Pattern) Retry() storage.Retry {
+	r, _ := p.HTTP.retry()
+	return r
+}
+
+// retry converts the section to a policy, the defaults where it is silent.
+func (h *HTTP) retry() (storage.Retry, error) {
+	r := storage.DefaultRetry()
+	if h == nil {
+		return r, nil
+	}
+	for _, d := range []struct {
+		key, text string
+		to        *time.Duration
+	}{{"timeout", h.Timeout, &r.Timeout}, {"deadline", h.Deadline, &r.Deadline}} {
+		if d.text == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.text)
+		if err != nil || v <= 0 {
+			return r, fmt.Errorf("pattern.http.%s: %q is not a positive duration (like 30s or 5m)", d.key, d.text)
+		}
+		*d.to = v
+	}
+	switch {
+	case h.Attempts < 0 || h.Attempts > 100:
+		return r, fmt.Errorf("pattern.http.attempts: %d is not from 1 to 100", h.Attempts)
+	case h.Attempts > 0:
+		r.Attempts = h.Attempts
+	}
+	return r, nil
 }
 
 // ConcatDim is "pattern.concat_dim".

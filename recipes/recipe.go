@@ -25,13 +25,15 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 		cacheURL = r.Cache.URL
 	}
 	compressor, level := r.Target.CompressorAndLevel()
+	retry := r.Pattern.Retry()
 
-	cached := transforms.CacheInputs(s, cacheURL, beam.CreateList(s, inputs))
+	cached := transforms.CacheInputs(s, transforms.CacheConfig{URL: cacheURL, Retry: retry}, beam.CreateList(s, inputs))
 	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{
 		ConcatDim:     r.Pattern.ConcatDim.Name,
 		NItemsPerFile: r.Pattern.ConcatDim.NItemsPerFile,
 		FileType:      r.Pattern.FileType,
 		MaxMem:        r.Target.MaxMemBytes(),
+		Retry:         retry,
 	}, cached)
 	target := transforms.PrepareTarget(s, transforms.TargetConfig{
 		URL:        r.Target.URL,
@@ -40,6 +42,7 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 		Level:      level,
 		Mode:       r.Target.Mode,
 		MaxMem:     r.Target.MaxMemBytes(),
+		Retry:      retry,
 	}, schema)
 	results := transforms.StoreChunks(s, target)
 	return transforms.FinalizeTarget(s, target, results), nil

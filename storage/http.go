@@ -34,23 +34,26 @@ func (httpFS) remove(context.Context, string) error                 { return err
 func (httpFS) removeAll(context.Context, string) error              { return errReadOnly }
 
 // response is one HTTP exchange of an attempt, with the stall timer that
-// abandons it when nothing arrives for the policy's timeout.
+// abandons it when less than MinProgress bytes arrive in the policy's
+// timeout.
 type response struct {
 	*http.Response
 	cancel   context.CancelFunc
 	timer    *time.Timer
 	timedOut *atomic.Bool
 	timeout  time.Duration
+	progress int // bytes since the timer was last restarted
 }
 
 // Read reads the body, restarting the stall timer on progress.
 func (r *response) Read(p []byte) (int, error) {
 	n, err := r.Body.Read(p)
-	if n > 0 {
+	if r.progress += n; r.progress >= MinProgress {
 		r.timer.Reset(r.timeout)
+		r.progress = 0
 	}
 	if err != nil && err != io.EOF && r.timedOut.Load() {
-		err = fmt.Errorf("no data for %v (timed out): %w", r.timeout, err)
+		err = fmt.Errorf("less than %d bytes in %v (stalled): %w", MinProgress, r.timeout, err)
 	}
 	return n, err
 }

@@ -322,3 +322,55 @@ func TestFewRequestsForHeaders(t *testing.T) {
 		t.Errorf("%d requests for a %d-byte file", n, len(body))
 	}
 }
+
+// TestHTTPSlowFailures bounds the time a dead or trickling server holds up a
+// read: a stall (headers, then nothing) and a trickle (a byte at a time,
+// never idle for the timeout) both fail, and a request gives up after its
+// deadline however many attempts it has left.
+func TestHTTPSlowFailures(t *testing.T) {
+	trickle := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		for range 1000 {
+			if _, err := w.Write([]byte{1}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	silent := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		policy  storage.Retry
+		want    string
+	}{
+		{"trickle", trickle, storage.Retry{Attempts: 2, Timeout: 300 * time.Millisecond, Deadline: time.Minute}, "stalled"},
+		{"silent, many attempts", silent, storage.Retry{Attempts: 1000, Initial: time.Millisecond, Timeout: 200 * time.Millisecond, Deadline: 1500 * time.Millisecond}, "no answer within 1.5s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			ctx := storage.WithRetry(context.Background(), tc.policy)
+			start := time.Now()
+			_, err := storage.Copy(ctx, srv.URL+"/x.nc", filepath.Join(t.TempDir(), "x.nc"))
+			took := time.Since(start)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Copy: %v, want an error saying %q", err, tc.want)
+			}
+			if took > tc.policy.Deadline+2*time.Second {
+				t.Errorf("took %v, more than the deadline %v", took, tc.policy.Deadline)
+			}
+		})
+	}
+}

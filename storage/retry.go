@@ -11,20 +11,29 @@ import (
 // Retry is how reads from HTTP servers retry transient failures (5xx and 429
 // responses, connection resets, bodies shorter than announced, requests that
 // stall): up to Attempts tries per request, waiting Initial, then twice as
-// long each time (with jitter) up to Max. A request that receives nothing
-// for Timeout is abandoned and retried. 404, 403 and other client errors
+// long each time (with jitter) up to Max. An attempt that receives less
+// than MinProgress bytes in Timeout (nothing at all, or a trickle) is
+// abandoned and retried. A request, with all its attempts and waits, gives
+// up after Deadline, however it is going. 404, 403 and other client errors
 // fail at once.
 type Retry struct {
 	Attempts int
 	Initial  time.Duration
 	Max      time.Duration
 	Timeout  time.Duration
+	Deadline time.Duration
 }
 
+// MinProgress is the least an HTTP response must deliver in each Timeout
+// for its attempt to go on (the end of the body counts as progress).
+const MinProgress = 1 << 10
+
 // DefaultRetry is the policy used unless a context carries another: 6
-// attempts, backoff from 0.5 s to 30 s, a 60 s stall timeout.
+// attempts, backoff from 0.5 s to 30 s, a 30 s stall timeout, and at most
+// 5 minutes for one request (its attempts and waits): the longest a dead
+// or trickling server holds up one read.
 func DefaultRetry() Retry {
-	return Retry{Attempts: 6, Initial: 500 * time.Millisecond, Max: 30 * time.Second, Timeout: 60 * time.Second}
+	return Retry{Attempts: 6, Initial: 500 * time.Millisecond, Max: 30 * time.Second, Timeout: 30 * time.Second, Deadline: 5 * time.Minute}
 }
 
 type retryKey struct{}
@@ -47,9 +56,19 @@ func retryOf(ctx context.Context) Retry {
 	if !ok {
 		r = DefaultRetry()
 	}
+	d := DefaultRetry()
 	r.Attempts = max(1, r.Attempts)
 	if r.Timeout <= 0 {
-		r.Timeout = DefaultRetry().Timeout
+		r.Timeout = d.Timeout
+	}
+	if r.Deadline <= 0 {
+		r.Deadline = d.Deadline
+	}
+	if r.Initial <= 0 {
+		r.Initial = d.Initial
+	}
+	if r.Max < r.Initial {
+		r.Max = max(r.Initial, d.Max)
 	}
 	return r
 }
@@ -74,6 +93,15 @@ func (e *retryAfterError) Unwrap() error { return e.err }
 func withRetries(ctx context.Context, url string, try func(ctx context.Context, timeout time.Duration) error) error {
 	policy := retryOf(ctx)
 	observe, _ := ctx.Value(observerKey{}).(func(string, int, error))
+	outer := ctx
+	ctx, cancel := context.WithTimeout(ctx, policy.Deadline)
+	defer cancel()
+	late := func(err error) error {
+		if outer.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &permanentError{fmt.Errorf("%w (gave up: no answer within %v)", err, policy.Deadline)}
+		}
+		return fmt.Errorf("%w (%w)", err, ctx.Err())
+	}
 	wait := policy.Initial
 	for attempt := 1; ; attempt++ {
 		err := try(ctx, policy.Timeout)
@@ -85,7 +113,7 @@ func withRetries(ctx context.Context, url string, try func(ctx context.Context, 
 			return err
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("%w (%w)", err, ctx.Err())
+			return late(err)
 		}
 		if attempt >= policy.Attempts {
 			return fmt.Errorf("gave up after %d attempts: %w", attempt, err)
@@ -102,7 +130,7 @@ func withRetries(ctx context.Context, url string, try func(ctx context.Context, 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w (%w)", err, ctx.Err())
+			return late(err)
 		case <-t.C:
 		}
 		wait = min(2*wait, policy.Max)

@@ -24,21 +24,30 @@ func init() {
 	register.Emitter1[plan.Input]()
 }
 
-// CacheInputs copies every input into the cache at cacheURL (a local path
+// CacheInputs copies every input into the cache at cfg.URL (a local path
 // or gs:// URL) and returns the inputs with URL pointing at the cached copy.
 // Inputs are copied in batches, spread over workers and copied at once
 // within a batch. A copy already in the cache with the source's size is reused.
 // Copies are atomic (a cached name is never a partial file), checked against
 // the source's length and checksum where it gives one, and retried on
 // transient failures with backoff (storage.Retry); 404 and 403 fail at once.
-// With an empty cacheURL the inputs are returned as they are and read in
-// place, through the same retrying reader.
-func CacheInputs(s beam.Scope, cacheURL string, inputs beam.PCollection) beam.PCollection {
+// With an empty URL the inputs are returned as they are and read in place,
+// through the same retrying reader.
+func CacheInputs(s beam.Scope, cfg CacheConfig, inputs beam.PCollection) beam.PCollection {
 	s = s.Scope("CacheInputs")
-	if cacheURL == "" {
+	if cfg.URL == "" {
 		return inputs
 	}
-	return beam.ParDo(s, &cacheFn{CacheURL: cacheURL}, batches(s, inputs))
+	return beam.ParDo(s, &cacheFn{Config: cfg}, batches(s, inputs))
+}
+
+// CacheConfig configures CacheInputs.
+type CacheConfig struct {
+	// URL is the cache: a local path or gs:// URL; "" for none.
+	URL string
+	// Retry is how HTTP downloads retry; the zero value is
+	// storage.DefaultRetry.
+	Retry storage.Retry
 }
 
 // CacheName returns the stable name an input's copy has in the cache: a
@@ -62,7 +71,7 @@ func CacheName(sourceURL string) string {
 }
 
 type cacheFn struct {
-	CacheURL string
+	Config CacheConfig
 
 	hits, copied, bytes, retries beam.Counter
 }
@@ -78,7 +87,7 @@ func (f *cacheFn) Setup() {
 // order they came.
 func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.Input)) error {
 	ins := collect(iter)
-	rctx, retries := countingRetries(ctx)
+	rctx, retries := countingRetries(ctx, f.Config.Retry)
 	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit
 	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
 		var err error
@@ -105,7 +114,7 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 // there, and returns it pointing at the copy, with the bytes copied (-1
 // when the copy was there).
 func (f *cacheFn) cache(ctx context.Context, in plan.Input) (plan.Input, int64, error) {
-	dst := storage.Join(f.CacheURL, CacheName(in.URL))
+	dst := storage.Join(f.Config.URL, CacheName(in.URL))
 	want, err := storage.Stat(ctx, in.URL)
 	if err != nil {
 		return plan.Input{}, 0, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)

@@ -385,7 +385,7 @@ func TestAppendStagesIdempotent(t *testing.T) {
 func TestCacheIdempotent(t *testing.T) {
 	ctx := context.Background()
 	cache := t.TempDir()
-	f := &cacheFn{CacheURL: cache}
+	f := &cacheFn{Config: CacheConfig{URL: cache}}
 	f.Setup()
 	src := beamtest.Testdata("collections", "daily", "daily_00.nc")
 	in := plan.Input{Index: plan.Index{Concat: 0}, Source: src, URL: src}

@@ -48,6 +48,9 @@ type TargetConfig struct {
 	// with a larger chunk is refused, and inputs' chunks larger than it are
 	// not decoded. 0 means DefaultMaxMem.
 	MaxMem int64
+	// Retry is how StoreChunks' HTTP reads of the inputs retry; the zero
+	// value is storage.DefaultRetry.
+	Retry storage.Retry
 	// RunID tells this run's own partial writes from another run's. Left
 	// empty, PrepareTarget picks a random one when the pipeline is built.
 	RunID string
@@ -147,7 +150,7 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
 		}
 		if ok {
-			t.MaxMem = budget
+			t.MaxMem, t.Retry = budget, f.Config.Retry
 			if err := t.Schema.CheckMemory(budget); err != nil { // the store's chunks
 				return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
 			}
@@ -162,7 +165,7 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.Compressor, Level: f.Config.Level, Run: f.Config.RunID,
-		MaxMem: budget, Schema: schema}
+		MaxMem: budget, Retry: f.Config.Retry, Schema: schema}
 	if t.Compressor == "none" {
 		t.Compressor = ""
 	}

@@ -31,6 +31,9 @@ type SchemaConfig struct {
 	// MaxMem bounds, in bytes, the decoded size of an input chunk read for
 	// the schema (the coordinates); 0 means DefaultMaxMem.
 	MaxMem int64
+	// Retry is how HTTP reads retry; the zero value is
+	// storage.DefaultRetry.
+	Retry storage.Retry
 }
 
 // DetermineSchema reads the metadata of every input (a PCollection of
@@ -59,7 +62,7 @@ func (f *describeFn) Setup() {
 func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.InputMeta)) error {
 	ins := collect(iter)
 	metas := make([]plan.InputMeta, len(ins))
-	rctx, retries := countingRetries(ctx)
+	rctx, retries := countingRetries(ctx, f.Config.Retry)
 	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
 		var err error
 		metas[i], err = f.describe(ctx, ins[i])

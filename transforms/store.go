@@ -68,6 +68,9 @@ func (f *storeChunkFn) Teardown() {
 }
 
 func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t plan.Target) (plan.WriteResult, error) {
+	if t.Retry != (storage.Retry{}) {
+		ctx = storage.WithRetry(ctx, t.Retry)
+	}
 	v, ok := t.Schema.Var(key.Var)
 	if !ok {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: no such variable in the schema", key)

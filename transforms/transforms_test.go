@@ -45,7 +45,7 @@ func threeDaily() []plan.Input {
 
 // pipeline wires every stage over the given inputs.
 func pipeline(s beam.Scope, in []plan.Input, cache string, target transforms.TargetConfig) beam.PCollection {
-	cached := transforms.CacheInputs(s, cache, beam.CreateList(s, in))
+	cached := transforms.CacheInputs(s, transforms.CacheConfig{URL: cache}, beam.CreateList(s, in))
 	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{ConcatDim: "time"}, cached)
 	prepared := transforms.PrepareTarget(s, target, schema)
 	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared))
