@@ -116,7 +116,8 @@ type fractalHeap struct {
 	root               uint64
 	rootRows           int
 	filtered           bool
-	hugeTree           uint64 // v2 B-tree of huge objects whose IDs hold no address
+	hugeTree           uint64            // v2 B-tree of huge objects whose IDs hold no address
+	blocks             map[uint64][]byte // direct blocks read (and verified) so far, by address
 }
 
 func (f *File) fractalHeap(addr uint64) (*fractalHeap, error) {
@@ -362,7 +363,31 @@ func (h *fractalHeap) indirect(addr uint64, rows int) ([]uint64, error) {
 
 // direct returns n bytes at heap offset off from the direct block at addr,
 // which starts at heap offset blockOff and is size bytes long.
+// direct returns a copy of the n bytes at heap offset off, in the direct
+// block at addr (of size bytes, starting at heap offset blockOff). Each
+// block is read and verified once per heap: an object with thousands of
+// attributes in one block reads it once, and keeps no block alive through
+// the attributes it returns.
 func (h *fractalHeap) direct(addr, blockOff, size, off, n uint64) ([]byte, error) {
+	b, ok := h.blocks[addr]
+	if !ok {
+		var err error
+		if b, err = h.readDirect(addr, size); err != nil {
+			return nil, err
+		}
+		if h.blocks == nil {
+			h.blocks = map[uint64][]byte{}
+		}
+		h.blocks[addr] = b
+	}
+	rel := off - blockOff
+	if off < blockOff || rel > size || n > size-rel || uint64(len(b)) < size {
+		return nil, fmt.Errorf("object at heap offset %d (%d bytes) outside its direct block", off, n)
+	}
+	return bytes.Clone(b[rel : rel+n]), nil
+}
+
+func (h *fractalHeap) readDirect(addr, size uint64) ([]byte, error) {
 	f := h.f
 	b, err := f.read(addr, int(size))
 	if err != nil {
@@ -377,15 +402,12 @@ func (h *fractalHeap) direct(addr, blockOff, size, off, n uint64) ([]byte, error
 			return nil, errShort
 		}
 		want := uint32(b[at]) | uint32(b[at+1])<<8 | uint32(b[at+2])<<16 | uint32(b[at+3])<<24
-		tmp := append([]byte(nil), b...)
-		copy(tmp[at:at+4], []byte{0, 0, 0, 0})
-		if lookup3(tmp) != want {
+		copy(b[at:at+4], []byte{0, 0, 0, 0}) // the checksum is of the block with its field zeroed
+		sum := lookup3(b)
+		copy(b[at:at+4], []byte{byte(want), byte(want >> 8), byte(want >> 16), byte(want >> 24)})
+		if sum != want {
 			return nil, fmt.Errorf("direct block at address %d: checksum mismatch", addr)
 		}
 	}
-	rel := off - blockOff
-	if off < blockOff || rel > size || n > size-rel {
-		return nil, fmt.Errorf("object at heap offset %d (%d bytes) outside its direct block", off, n)
-	}
-	return b[rel : rel+n], nil
+	return b, nil
 }

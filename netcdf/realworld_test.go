@@ -245,3 +245,40 @@ func TestChunkBudget(t *testing.T) {
 		t.Errorf("within the budget: %v", err)
 	}
 }
+
+// TestManyAttributes opens a file whose one variable has 20,000 attributes
+// (dense storage: a fractal heap of many direct blocks) in bounded memory:
+// each block is read once, and no attribute keeps its block alive.
+func TestManyAttributes(t *testing.T) {
+	py := beamtest.RequirePython(t, "h5py", "numpy")
+	path := filepath.Join(t.TempDir(), "attrs.nc")
+	script := `
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w", libver="latest") as f:
+    d = f.create_dataset("v", data=np.arange(3, dtype="i4"))
+    for i in range(20000):
+        d.attrs["a%05d" % i] = np.float64(i)
+`
+	if out, err := exec.Command(py, "-c", script, path).CombinedOutput(); err != nil {
+		t.Fatalf("h5py: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.Vars()[0].Attrs); n != 20000 {
+		t.Fatalf("%d attributes", n)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64*uint64(len(b))+64<<20 {
+		t.Errorf("opening a %d-byte file allocated %d bytes", len(b), n)
+	}
+	t.Logf("a %d-byte file with 20,000 attributes: %d bytes allocated to open it", len(b), after.TotalAlloc-before.TotalAlloc)
+}
