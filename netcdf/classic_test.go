@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -419,4 +420,41 @@ func FuzzOpenClassic(f *testing.F) {
 			_ = nc.Read(v.Name, make([]int64, len(v.Shape)), v.Shape, make([]byte, size))
 		}
 	})
+}
+
+// TestHugeCounts opens classic headers that declare huge counts and sizes
+// in a few bytes: each is refused as not valid, and nothing near the
+// declared size is allocated.
+func TestHugeCounts(t *testing.T) {
+	be := func(v ...uint32) []byte {
+		b := []byte("CDF\x01\x00\x00\x00\x00") // no records
+		for _, x := range v {
+			b = binary.BigEndian.AppendUint32(b, x)
+		}
+		return b
+	}
+	const dims, attrs, vars = 0x0a, 0x0c, 0x0b
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"2^31 dimensions", be(dims, 0x7fffffff)},
+		{"a 2^31-byte dimension name", be(dims, 1, 0x7fffffff)},
+		{"2^31 global attributes", be(0, 0, attrs, 0x7fffffff)},
+		{"an attribute of 2^31 values", be(0, 0, attrs, 1, 1, 'a'<<24, 6, 0x7fffffff)},
+		{"2^31 variables", be(0, 0, 0, 0, vars, 0x7fffffff)},
+		{"a variable of rank 2^31", be(dims, 1, 1, 'x'<<24, 5, 0, 0, vars, 1, 1, 'v'<<24, 0x7fffffff)},
+	}
+	for _, tc := range tests {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := netcdf.Open(bytes.NewReader(tc.data), int64(len(tc.data)), "huge.nc")
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, netcdf.ErrFormat) {
+			t.Errorf("%s: %v, want ErrFormat", tc.name, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("%s: allocated %d bytes", tc.name, n)
+		}
+	}
 }
