@@ -90,8 +90,11 @@ func download(ctx context.Context, url string, w io.Writer) (int64, error) {
 				return fmt.Errorf("GET %s: %w", Redact(url), err)
 			}
 		case n > 0:
-			if total, ok := totalFromContentRange(resp.Header.Get("Content-Range")); ok && size >= 0 && total != size {
-				return &permanentError{fmt.Errorf("GET %s: the object changed size during the download (%d, then %d bytes)", Redact(url), size, total)}
+			if cr, ok := parseContentRange(resp.Header.Get("Content-Range")); ok && size >= 0 && cr.total >= 0 && cr.total != size {
+				return &permanentError{fmt.Errorf("GET %s: the object changed size during the download (%d, then %d bytes)", Redact(url), size, cr.total)}
+			}
+			if err := checkRange(resp, n, -1, size); err != nil {
+				return fmt.Errorf("GET %s: %w", Redact(url), err)
 			}
 		}
 		if first {

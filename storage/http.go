@@ -132,8 +132,8 @@ func (httpFS) stat(ctx context.Context, url string) (int64, error) {
 			return err
 		}
 		defer resp.Close()
-		if n, ok := totalFromContentRange(resp.Header.Get("Content-Range")); ok {
-			size = n
+		if cr, ok := parseContentRange(resp.Header.Get("Content-Range")); ok && cr.total >= 0 {
+			size = cr.total
 			return nil
 		}
 		if resp.StatusCode == http.StatusOK && resp.ContentLength >= 0 {
@@ -149,13 +149,48 @@ func (httpFS) stat(ctx context.Context, url string) (int64, error) {
 }
 
 // totalFromContentRange parses "bytes 0-0/12345".
-func totalFromContentRange(h string) (int64, bool) {
-	_, total, ok := strings.Cut(h, "/")
-	if !ok {
-		return 0, false
+// contentRange is a parsed Content-Range header: "bytes first-last/total"
+// (total -1 for "*").
+type contentRange struct{ first, last, total int64 }
+
+func parseContentRange(h string) (contentRange, bool) {
+	spec, ok := strings.CutPrefix(strings.TrimSpace(h), "bytes ")
+	rng, total, ok2 := strings.Cut(spec, "/")
+	first, last, ok3 := strings.Cut(rng, "-")
+	if !ok || !ok2 || !ok3 {
+		return contentRange{}, false
 	}
-	n, err := strconv.ParseInt(total, 10, 64)
-	return n, err == nil && n >= 0
+	var cr contentRange
+	var err1, err2, err3 error
+	cr.first, err1 = strconv.ParseInt(first, 10, 64)
+	cr.last, err2 = strconv.ParseInt(last, 10, 64)
+	cr.total = -1
+	if total != "*" {
+		cr.total, err3 = strconv.ParseInt(total, 10, 64)
+	}
+	return cr, err1 == nil && err2 == nil && err3 == nil && cr.first >= 0 && cr.last >= cr.first
+}
+
+// checkRange verifies that a 206 response holds the bytes first.. (to
+// last, when last >= 0) of an object of size bytes (when size >= 0): a
+// server or proxy that answers with other bytes would give wrong data.
+func checkRange(resp *response, first, last, size int64) error {
+	if resp.StatusCode != http.StatusPartialContent {
+		return nil
+	}
+	h := resp.Header.Get("Content-Range")
+	cr, ok := parseContentRange(h)
+	switch {
+	case !ok:
+		return fmt.Errorf("a partial response without a valid Content-Range (%q)", h)
+	case cr.first != first || last >= 0 && cr.last != last || size >= 0 && cr.total >= 0 && cr.total != size:
+		want := fmt.Sprintf("bytes %d-", first)
+		if last >= 0 {
+			want += fmt.Sprint(last)
+		}
+		return fmt.Errorf("the server sent %q for %s of %d", h, want, size)
+	}
+	return nil
 }
 
 // httpReader reads ranges of a URL.
@@ -189,6 +224,9 @@ func (r *httpReader) fetch(p []byte, off int64) error {
 			return err
 		}
 		defer resp.Close()
+		if err := checkRange(resp, off, off+int64(len(p))-1, r.Size()); err != nil {
+			return fmt.Errorf("GET %s: %w", Redact(r.url), err)
+		}
 		if resp.StatusCode == http.StatusOK && off > 0 { // the server ignored Range
 			if off > maxIgnoredSkip {
 				return &permanentError{fmt.Errorf("GET %s: the server ignores Range requests", Redact(r.url))}

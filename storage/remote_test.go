@@ -374,3 +374,49 @@ func TestHTTPSlowFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPContentRange reads ranges from servers whose partial answers are
+// not the bytes asked for: each read fails (after its retries), none gives
+// the wrong bytes.
+func TestHTTPContentRange(t *testing.T) {
+	body := payload(4 << 20)
+	for _, tc := range []struct {
+		name   string
+		header func(first, last int) string
+		from   func(first int) int
+	}{
+		{"from the start", func(first, last int) string { return fmt.Sprintf("bytes 0-%d/4194304", last-first) }, func(int) int { return 0 }},
+		{"shifted, and says so", func(first, last int) string { return fmt.Sprintf("bytes %d-%d/4194304", first+8, last+8) }, func(f int) int { return f + 8 }},
+		{"another total", func(first, last int) string { return fmt.Sprintf("bytes %d-%d/9999999", first, last) }, func(f int) int { return f }},
+		{"no Content-Range", func(int, int) string { return "" }, func(f int) int { return f }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var first, last int
+				if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &first, &last); err != nil || r.Method == http.MethodHead {
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+					w.Write(body)
+					return
+				}
+				if h := tc.header(first, last); h != "" {
+					w.Header().Set("Content-Range", h)
+				}
+				from := min(tc.from(first), len(body)-(last-first+1))
+				w.Header().Set("Content-Length", strconv.Itoa(last-first+1))
+				w.WriteHeader(http.StatusPartialContent)
+				w.Write(body[from : from+last-first+1])
+			}))
+			defer srv.Close()
+			r, err := storage.OpenReader(fastRetry(context.Background()), srv.URL+"/x.nc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			p := make([]byte, 100)
+			_, err = r.ReadAt(p, 3_000_000)
+			if err == nil || !strings.Contains(err.Error(), "Content-Range") && !strings.Contains(err.Error(), "the server sent") {
+				t.Fatalf("ReadAt: %v (equal: %v), want an error about the range", err, bytes.Equal(p, body[3_000_000:3_000_100]))
+			}
+		})
+	}
+}
