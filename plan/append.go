@@ -95,6 +95,24 @@ func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compress
 			if fmt.Sprint(fill) != fmt.Sprint(a.Meta.FillValue) {
 				return nil, fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.Meta.FillValue)
 			}
+			for _, name := range packingAttrs {
+				if name == "_FillValue" {
+					continue // the store's fill_value, compared above
+				}
+				at, inInputs := v.Attr(name)
+				want := "absent"
+				if inInputs {
+					want = fmt.Sprint(attrJSON(at))
+				}
+				got := "absent"
+				if x, ok := a.Attrs[name]; ok {
+					got = fmt.Sprint(x)
+				}
+				if got != want {
+					return nil, fmt.Errorf("variable %q: attribute %s is %s in the inputs, %s in the store (values would decode differently)",
+						v.Name, name, want, got)
+				}
+			}
 		}
 		for j, d := range v.Dims {
 			n, ok := chunks[d]

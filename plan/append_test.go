@@ -87,6 +87,8 @@ func TestAppendTo(t *testing.T) {
 		{"another fill value", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.FillValue = math.NaN(); st.Arrays["sst"] = a }, nil, `variable "sst": fill value -999 in the inputs, NaN in the store`},
 		{"other chunks", days(units, 3), nil, map[string]int64{"time": 5}, `target.chunks.time: the store's "sst" has chunks of 2 along time, not 5`},
 		{"another calendar", days(units, 3), func(st *Stored) { st.Arrays["time"].Attrs["calendar"] = "noleap" }, nil, `calendar "" in the inputs, "noleap" in the store`},
+		{"another scale factor", days(units, 3), func(st *Stored) { st.Arrays["sst"].Attrs["scale_factor"] = 0.1 }, nil,
+			`variable "sst": attribute scale_factor is absent in the inputs, 0.1 in the store`},
 	} {
 		st := stored(3)
 		if c.store != nil {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sort"
@@ -119,6 +120,12 @@ func compareInputs(a, b *InputMeta, concatDim string) error {
 	return sameCoords(a, b)
 }
 
+// packingAttrs are the attributes that say how stored values decode: the
+// store keeps one set per variable (the first input's), so inputs must
+// agree on them. Inputs packed differently are refused rather than
+// re-encoded: re-packing would change the values the inputs hold.
+var packingAttrs = []string{"scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned"}
+
 func sameVar(a, b netcdf.Var) string {
 	if a.Type != b.Type {
 		return fmt.Sprintf("type %s vs %s", a.Type, b.Type)
@@ -126,7 +133,36 @@ func sameVar(a, b netcdf.Var) string {
 	if !slices.Equal(a.Dims, b.Dims) {
 		return fmt.Sprintf("dimensions %v vs %v", a.Dims, b.Dims)
 	}
+	for _, name := range packingAttrs {
+		x, okA := a.Attr(name)
+		y, okB := b.Attr(name)
+		if okA != okB || okA && !sameAttr(x, y) {
+			return fmt.Sprintf("attribute %s is %s vs %s (values would decode differently; convert such inputs separately)",
+				name, attrText(x, okA), attrText(y, okB))
+		}
+	}
 	return ""
+}
+
+// sameAttr reports whether two attributes have the same type and values
+// (bit for bit: NaN equals NaN).
+func sameAttr(a, b netcdf.Attr) bool {
+	if a.Type != b.Type {
+		return false
+	}
+	if s, ok := a.Value.(string); ok {
+		return s == b.Value
+	}
+	ra, errA := a.Raw()
+	rb, errB := b.Raw()
+	return errA == nil && errB == nil && bytes.Equal(ra, rb)
+}
+
+func attrText(a netcdf.Attr, ok bool) string {
+	if !ok {
+		return "absent"
+	}
+	return fmt.Sprintf("%v (%s)", a.Value, a.Type)
 }
 
 func sameCoords(a, b *InputMeta) error {

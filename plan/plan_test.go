@@ -95,6 +95,16 @@ func TestMergeErrors(t *testing.T) {
 	otherGrid.CoordSums = []CoordSum{{Name: "lat", Sum: "x"}}
 	first := base(0)
 	first.CoordSums = []CoordSum{{Name: "lat", Sum: "y"}}
+	withAttr := func(c int, attrs ...netcdf.Attr) InputMeta {
+		m := base(c)
+		m.Vars[1].Attrs = append(m.Vars[1].Attrs, attrs...)
+		return m
+	}
+	scale := func(f float32) netcdf.Attr {
+		return netcdf.Attr{Name: "scale_factor", Type: netcdf.Float, Value: []float32{f}}
+	}
+	otherFill := base(1)
+	otherFill.Vars[1].Attrs = []netcdf.Attr{{Name: "_FillValue", Type: netcdf.Short, Value: []int16{-32767}}}
 
 	tests := []struct {
 		name   string
@@ -109,6 +119,10 @@ func TestMergeErrors(t *testing.T) {
 		{"duplicate", []InputMeta{base(0), base(0)}, []string{"same position"}},
 		{"calendar", []InputMeta{base(0), otherCal}, []string{"calendar"}},
 		{"coordinate values", []InputMeta{first, otherGrid}, []string{`coordinate "lat" has different values`}},
+		{"packing", []InputMeta{withAttr(0, scale(0.01)), withAttr(1, scale(0.1))},
+			[]string{"in0.nc", "in1.nc", `variable "sst": attribute scale_factor is [0.01] (float) vs [0.1] (float)`}},
+		{"packing in one", []InputMeta{withAttr(0, scale(0.01)), base(1)}, []string{"attribute scale_factor is [0.01] (float) vs absent"}},
+		{"fill", []InputMeta{base(0), otherFill}, []string{"attribute _FillValue is [-999] (short) vs [-32767] (short)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -111,6 +111,15 @@ func (v *Variable) IsDimCoord() bool {
 	return len(v.Dims) == 1 && v.Dims[0] == v.Name
 }
 
+// Attr returns v's attribute called name.
+func (v *Variable) Attr(name string) (netcdf.Attr, bool) {
+	i := slices.IndexFunc(v.Attrs, func(a netcdf.Attr) bool { return a.Name == name })
+	if i < 0 {
+		return netcdf.Attr{}, false
+	}
+	return v.Attrs[i], true
+}
+
 // ItemSize returns the size in bytes of one value.
 func (v *Variable) ItemSize() int {
 	if v.Width > 0 {

@@ -39,14 +39,7 @@ func (t *Target) ArrayMeta(v *Variable) (zarr.ArrayMeta, error) {
 }
 
 // fillAttr returns v's _FillValue attribute.
-func (v *Variable) fillAttr() (netcdf.Attr, bool) {
-	for _, a := range v.Attrs {
-		if a.Name == "_FillValue" {
-			return a, true
-		}
-	}
-	return netcdf.Attr{}, false
-}
+func (v *Variable) fillAttr() (netcdf.Attr, bool) { return v.Attr("_FillValue") }
 
 // fillValue returns the Zarr fill_value: the _FillValue attribute, which
 // xarray reads back as _FillValue, or nil (JSON null) when there is none, so
