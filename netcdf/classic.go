@@ -234,7 +234,44 @@ func (f *classic) readHeader(h *headerReader) error {
 		v.begin = h.offset()
 		f.vars = append(f.vars, v)
 	}
-	return h.err
+	if h.err != nil {
+		return h.err
+	}
+	return f.checkNames()
+}
+
+// checkNames refuses a header that gives two dimensions, two variables or
+// two attributes of one list the same name (netCDF-C never writes one).
+func (f *classic) checkNames() error {
+	lists := [][]string{nil, nil, nil}
+	for _, d := range f.dims {
+		lists[0] = append(lists[0], d.Name)
+	}
+	for _, v := range f.vars {
+		lists[1] = append(lists[1], v.Name)
+	}
+	for _, a := range f.attrs {
+		lists[2] = append(lists[2], a.Name)
+	}
+	what := []string{"dimensions", "variables", "global attributes"}
+	for _, v := range f.vars {
+		var names []string
+		for _, a := range v.Attrs {
+			names = append(names, a.Name)
+		}
+		lists = append(lists, names)
+		what = append(what, fmt.Sprintf("attributes of variable %q", v.Name))
+	}
+	for i, names := range lists {
+		seen := make(map[string]bool, len(names))
+		for _, n := range names {
+			if seen[n] {
+				return fmt.Errorf("netcdf: %s: two %s are named %q (%w)", f.name, what[i], n, ErrFormat)
+			}
+			seen[n] = true
+		}
+	}
+	return nil
 }
 
 func (f *classic) validType(t Type) bool {
@@ -355,7 +392,13 @@ func (f *classic) layout(numRecs uint64) error {
 		inner, ok := v.innerBytes()
 		end := v.begin + inner
 		if v.record && f.numRecs == 0 {
-			end = v.begin
+			// No records: the variable holds no bytes, wherever it would
+			// begin (netCDF-C places record variables as if there were one
+			// record, so the second begins beyond the end of the file).
+			if !ok || v.begin < 0 {
+				return fmt.Errorf("netcdf: %s: variable %q: bad record layout: %w", f.name, v.Name, ErrFormat)
+			}
+			continue
 		}
 		if v.record && f.numRecs > 0 {
 			if f.recSize > 0 && f.numRecs-1 > (math.MaxInt64/2-inner-v.begin)/f.recSize {

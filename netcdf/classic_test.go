@@ -458,3 +458,17 @@ func TestHugeCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicateNames refuses a header with two variables of one name (here
+// "count" renamed "flag\0", which names "flag" as netCDF-C reads it).
+func TestDuplicateNames(t *testing.T) {
+	b, err := os.ReadFile(beamtest.Testdata("collections", "daily", "daily_00.nc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("\x00\x00\x00\x05count"), []byte("\x00\x00\x00\x05flag\x00"), 1)
+	_, err = netcdf.Open(bytes.NewReader(b), int64(len(b)), "dup.nc")
+	if !errors.Is(err, netcdf.ErrFormat) || !strings.Contains(err.Error(), `two variables are named "flag"`) || !strings.Contains(err.Error(), "dup.nc") {
+		t.Fatalf("got %v, want ErrFormat naming the file and the name", err)
+	}
+}

@@ -40,9 +40,11 @@ var hiddenAttrs = map[string]bool{
 func openHDF5(r io.ReaderAt, size int64, name string, opts Options) (File, error) {
 	h, err := hdf5.OpenWith(r, size, hdf5.Options{MaxChunk: opts.MaxChunk})
 	if errors.Is(err, hdf5.ErrNoSignature) {
-		var start [16]byte
+		// The first bytes in hex, and only 4: enough to tell a format by,
+		// too few to quote a secret from a file that is not netCDF.
+		var start [4]byte
 		n, _ := r.ReadAt(start[:], 0)
-		return nil, fmt.Errorf("netcdf: %s: not a netCDF file: it starts with %q, not the signature of netCDF-3 (CDF) or netCDF-4 (HDF5) (%w)",
+		return nil, fmt.Errorf("netcdf: %s: not a netCDF file: it starts with the bytes % x, not the signature of netCDF-3 (CDF) or netCDF-4 (HDF5) (%w)",
 			name, start[:n], ErrFormat)
 	}
 	if err != nil {

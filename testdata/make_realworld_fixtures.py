@@ -109,6 +109,17 @@ def huge_attr(path):
     ds.close()
 
 
+def zero_records(path):
+    """A netCDF-3 file with only record variables and no records: netCDF-C
+    places the second record variable beyond the end of the file."""
+    ds = netCDF4.Dataset(path, "w", format="NETCDF3_64BIT_OFFSET")
+    ds.createDimension("time", None)
+    ds.createDimension("lat", 3)
+    ds.createVariable("time", "f8", ("time",)).units = "days since 2000-01-01"
+    ds.createVariable("sst", "i2", ("time", "lat"))
+    ds.close()
+
+
 def soft_links(path, libver, dangling=False):
     """Soft links to a dataset (followed, as netCDF-C follows them), one to a
     group, and a group that holds only an empty group; with dangling, a soft
@@ -275,7 +286,7 @@ def sparse(path):
 
 def main():
     os.makedirs(RW, exist_ok=True)
-    for name, write in [("rw_fvcom.nc", fvcom), ("rw_nul_names.nc", nul_names), ("rw_strings.nc", strings), ("rw_huge_attr.nc", huge_attr),
+    for name, write in [("rw_fvcom.nc", fvcom), ("rw_nul_names.nc", nul_names), ("rw_strings.nc", strings), ("rw_huge_attr.nc", huge_attr), ("rw_zero_records.nc", zero_records),
                         ("rw_soft_links_old.nc", lambda p: soft_links(p, "earliest")),
                         ("rw_soft_links_new.nc", lambda p: soft_links(p, "latest"))]:
         path = os.path.join(FORMATS, name)

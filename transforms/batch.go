@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -71,7 +72,7 @@ func concurrently(ctx context.Context, n, limit int, fn func(ctx context.Context
 				if ctx.Err() != nil {
 					return
 				}
-				if errs[i] = fn(ctx, i); errs[i] != nil {
+				if errs[i] = recovered("", func() error { return fn(ctx, i) }); errs[i] != nil {
 					cancel()
 				}
 			}
@@ -90,6 +91,22 @@ func concurrently(ctx context.Context, n, limit int, fn func(ctx context.Context
 		}
 	}
 	return cancelled
+}
+
+// recovered runs fn and turns a panic in it into an error about what (an
+// input or a chunk, when given): a bug, or a reader meeting input it was
+// not built for, must fail the element with a message, not take the worker
+// down with a stack trace.
+func recovered(what string, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error (a bug: please report it with the input): %v", r)
+			if what != "" {
+				err = fmt.Errorf("%s: %w", what, err)
+			}
+		}
+	}()
+	return fn()
 }
 
 // countingRetries returns a context whose storage reads follow policy (the

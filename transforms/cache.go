@@ -90,9 +90,11 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 	rctx, retries := countingRetries(ctx, f.Config.Retry)
 	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit
 	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
-		var err error
-		ins[i], copied[i], err = f.cache(ctx, ins[i])
-		return err
+		return recovered("CacheInputs: input "+ins[i].Source, func() error {
+			var err error
+			ins[i], copied[i], err = f.cache(ctx, ins[i])
+			return err
+		})
 	})
 	f.retries.Inc(ctx, retries.Load())
 	if err != nil {

@@ -47,7 +47,13 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, results 
 	for results(&one) {
 		totals = totals.Merge(one)
 	}
-	return finalize(ctx, t, totals)
+	var sum plan.Summary
+	err := recovered("FinalizeTarget: target "+t.URL, func() error {
+		var err error
+		sum, err = finalize(ctx, t, totals)
+		return err
+	})
+	return sum, err
 }
 
 // finalize completes target t, to which the chunk stage wrote what totals

@@ -484,3 +484,17 @@ func TestConcurrently(t *testing.T) {
 		t.Errorf("got %v, want input 5's error", err)
 	}
 }
+
+func TestRecovered(t *testing.T) {
+	err := recovered("StoreChunks: input x.nc", func() error {
+		var m map[string]int
+		m["a"]++ // a nil map: panics
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "StoreChunks: input x.nc: internal error") || strings.Contains(err.Error(), "goroutine") {
+		t.Fatalf("got %v", err)
+	}
+	if err := recovered("", func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -126,6 +126,16 @@ type prepareFn struct {
 }
 
 func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (plan.Target, error) {
+	var t plan.Target
+	err := recovered("PrepareTarget: target "+f.Config.URL, func() error {
+		var err error
+		t, err = f.prepare(ctx, schema)
+		return err
+	})
+	return t, err
+}
+
+func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Target, error) {
 	switch f.Config.Mode {
 	case "", ModeCreate, ModeOverwrite, ModeAppend:
 	default:

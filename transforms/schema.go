@@ -64,9 +64,11 @@ func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.
 	metas := make([]plan.InputMeta, len(ins))
 	rctx, retries := countingRetries(ctx, f.Config.Retry)
 	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
-		var err error
-		metas[i], err = f.describe(ctx, ins[i])
-		return err
+		return recovered("DetermineSchema: input "+ins[i].Source, func() error {
+			var err error
+			metas[i], err = f.describe(ctx, ins[i])
+			return err
+		})
 	})
 	f.retries.Inc(ctx, retries.Load())
 	if err != nil {

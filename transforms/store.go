@@ -86,13 +86,15 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 	}
 	var size int64
 	err = f.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(w io.Writer) error {
-		var err error
-		if meta.DType == zarr.Strings {
-			size, err = f.assembleStrings(ctx, &t, v, key, meta, w)
-		} else {
-			size, err = f.assembleAndEncode(ctx, &t, v, key, meta, w)
-		}
-		return err
+		return recovered("", func() error {
+			var err error
+			if meta.DType == zarr.Strings {
+				size, err = f.assembleStrings(ctx, &t, v, key, meta, w)
+			} else {
+				size, err = f.assembleAndEncode(ctx, &t, v, key, meta, w)
+			}
+			return err
+		})
 	})
 	if err != nil {
 		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
@@ -173,7 +175,12 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, t *plan.Target, v 
 			for i := range next {
 				var err error
 				if !failed.Load() {
-					if scratch, err = f.readPart(ctx, opts, v, chunk, parts[i], scratch); err != nil {
+					err = recovered("input "+parts[i].Input.Source, func() error {
+						var err error
+						scratch, err = f.readPart(ctx, opts, v, chunk, parts[i], scratch)
+						return err
+					})
+					if err != nil {
 						failed.Store(true)
 					}
 				}

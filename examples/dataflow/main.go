@@ -165,13 +165,19 @@ func checkRemote(runner string, r recipes.Recipe) error {
 }
 
 // loadRecipe reads --recipe, or unpacks the embedded sample files into a
-// temporary directory and returns the sample recipe pointing at them.
+// new private temporary directory (nothing planted at a known path, a
+// symbolic link say, is followed) and returns the sample recipe pointing at
+// them, with the store beside them.
 func loadRecipe() (recipes.Recipe, error) {
 	if *recipePath != "" {
 		return recipes.Load(*recipePath)
 	}
-	dir := filepath.Join(os.TempDir(), "zarrforge-sample")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	top, err := os.MkdirTemp("", "zarrforge-sample-")
+	if err != nil {
+		return recipes.Recipe{}, err
+	}
+	dir := filepath.Join(top, "inputs")
+	if err := os.Mkdir(dir, 0o755); err != nil {
 		return recipes.Recipe{}, err
 	}
 	names, err := fs.Glob(sample, "sample/*.nc")
@@ -192,7 +198,7 @@ func loadRecipe() (recipes.Recipe, error) {
 		return recipes.Recipe{}, err
 	}
 	yaml := strings.NewReplacer("$SAMPLE_DIR", filepath.ToSlash(dir),
-		"$SAMPLE_OUT", filepath.ToSlash(filepath.Join(os.TempDir(), "zarrforge-sample.zarr"))).Replace(string(text))
+		"$SAMPLE_OUT", filepath.ToSlash(filepath.Join(top, "sample.zarr"))).Replace(string(text))
 	return recipes.Parse([]byte(yaml), "sample recipe")
 }
 
