@@ -42,6 +42,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/transforms"
 )
 
 // Recipe is one conversion: the input files, the target store and an
@@ -74,22 +75,18 @@ type Target struct {
 	// Mode is "create" (the default: fail if a store exists), "overwrite"
 	// or "append" (extend along the concat dimension) ("mode").
 	Mode string `yaml:"mode"`
-	// MaxMem is the memory budget of one chunk's work: no target chunk, and
-	// no input chunk read for it, may be larger ("max_mem", a size like
-	// "512MiB", "2GB" or a number of bytes; default 512 MiB). See
-	// MaxMemBytes.
+	// MaxMem is the memory budget of one chunk's work: no target chunk may
+	// be larger, nor any input chunk read for it larger than half of it
+	// ("max_mem", a size like "256MiB", "2GB" or a number of bytes;
+	// default transforms.DefaultMaxMem). See MaxMemBytes.
 	MaxMem string `yaml:"max_mem"`
 }
-
-// DefaultMaxMem is the memory budget of a chunk's work when target.max_mem
-// is not given (512 MiB).
-const DefaultMaxMem = 512 << 20
 
 // MaxMemBytes returns a validated target's memory budget in bytes.
 func (t Target) MaxMemBytes() int64 {
 	n, err := parseSize(t.MaxMem)
 	if err != nil || n == 0 {
-		return DefaultMaxMem
+		return transforms.DefaultMaxMem
 	}
 	return n
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zarrforge/zarrforge/transforms"
 )
 
 func TestLoad(t *testing.T) {
@@ -361,7 +363,7 @@ func TestMaxMem(t *testing.T) {
 		want int64
 		err  string
 	}{
-		{"", DefaultMaxMem, ""},
+		{"", transforms.DefaultMaxMem, ""},
 		{"1048576", 1 << 20, ""},
 		{"512MiB", 512 << 20, ""},
 		{"2GB", 2e9, ""},

@@ -45,8 +45,9 @@ type TargetConfig struct {
 	// Mode is ModeCreate (the default), ModeOverwrite or ModeAppend.
 	Mode string
 	// MaxMem is the memory budget of one chunk's work, in bytes: a layout
-	// with a larger chunk is refused, and inputs' chunks larger than it are
-	// not decoded. 0 means DefaultMaxMem.
+	// with a larger chunk is refused, and inputs' chunks larger than half
+	// of it are not decoded (each of a chunk's parallel reads may decode
+	// one). 0 means DefaultMaxMem.
 	MaxMem int64
 	// Retry is how StoreChunks' HTTP reads of the inputs retry; the zero
 	// value is storage.DefaultRetry.
@@ -73,8 +74,9 @@ func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam
 }
 
 // DefaultMaxMem is the memory budget of one chunk's work when none is
-// given (512 MiB).
-const DefaultMaxMem = 512 << 20
+// given (256 MiB): with the chunk, two cores' reads and the compressor,
+// a worker stays well under 1 GB.
+const DefaultMaxMem = 256 << 20
 
 // markerKey is the object recording which run owns a store and whether it
 // finished. zarr-python and xarray ignore it.

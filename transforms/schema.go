@@ -92,7 +92,7 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 	if budget <= 0 {
 		budget = DefaultMaxMem
 	}
-	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, netcdf.Options{MaxChunk: budget})
+	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, netcdf.Options{MaxChunk: inputChunkLimit(budget)})
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}

@@ -115,7 +115,7 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 // chunk is fed to the compressor while the rest is still being read.
 func (f *storeChunkFn) assembleAndEncode(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
 	s := &t.Schema
-	opts := netcdf.Options{MaxChunk: t.MaxMem}
+	opts := netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)}
 	enc := &f.encoder
 	start, count := v.Region(key.Index)
 	size := meta.ChunkBytes()
@@ -244,7 +244,7 @@ func (f *storeChunkFn) assembleStrings(ctx context.Context, t *plan.Target, v *p
 		parts = parts[1:]
 	}
 	for _, sl := range parts {
-		in, err := f.inputs.get(ctx, sl.Input, netcdf.Options{MaxChunk: t.MaxMem})
+		in, err := f.inputs.get(ctx, sl.Input, netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)})
 		if err != nil {
 			return 0, err
 		}
@@ -261,6 +261,15 @@ func (f *storeChunkFn) assembleStrings(ctx context.Context, t *plan.Target, v *p
 	}
 	written, err := dst.Write(b)
 	return int64(written), err
+}
+
+// inputChunkLimit is the largest input chunk a chunk's reads may decode
+// under the memory budget: half of it.
+func inputChunkLimit(budget int64) int64 {
+	if budget <= 0 {
+		budget = DefaultMaxMem
+	}
+	return budget / 2
 }
 
 func partBytes(v *plan.Variable, sl plan.Slice) int64 {
