@@ -69,21 +69,28 @@ func copyObject(ctx context.Context, be backend, path string, w io.Writer) (int6
 // transient failure.
 func download(ctx context.Context, url string, w io.Writer) (int64, error) {
 	var (
-		n     int64
-		size  int64 = -1
-		sums  checksums
-		first = true
+		n       int64
+		size    int64 = -1
+		sums    checksums
+		first   = true
+		version string // of the object, from the first response
 	)
 	err := withRetries(ctx, url, func(ctx context.Context, timeout time.Duration) error {
 		rng := ""
 		if n > 0 {
 			rng = fmt.Sprintf("bytes=%d-", n)
 		}
-		resp, err := send(ctx, timeout, http.MethodGet, url, rng)
+		// A resumed download asks for the rest of the version it began
+		// with; one that changed comes back whole, and is refused below
+		// rather than spliced onto the old bytes.
+		resp, err := sendIf(ctx, timeout, http.MethodGet, url, rng, version)
 		if err != nil {
 			return err
 		}
 		defer resp.Close()
+		if err := checkVersion(resp, version, url); err != nil {
+			return err
+		}
 		switch {
 		case n > 0 && resp.StatusCode == http.StatusOK: // Range ignored: skip what we have
 			if _, err := io.CopyN(io.Discard, resp, n); err != nil {
@@ -101,6 +108,7 @@ func download(ctx context.Context, url string, w io.Writer) (int64, error) {
 			first = false
 			size = resp.ContentLength
 			sums = headerChecksums(resp.Header)
+			version = validator(resp.Header)
 		}
 		got, err := io.Copy(io.MultiWriter(w, &sums), resp)
 		n += got

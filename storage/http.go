@@ -67,6 +67,13 @@ func (r *response) Close() {
 // send makes one request; failures come back classified (permanentError
 // for those not worth retrying). rng is a Range header value or "".
 func send(ctx context.Context, timeout time.Duration, method, url, rng string) (*response, error) {
+	return sendIf(ctx, timeout, method, url, rng, "")
+}
+
+// sendIf is send with an If-Range validator (an ETag or Last-Modified date
+// of the object seen before; "" for none): a server whose object changed
+// since answers with the whole new object instead of the range.
+func sendIf(ctx context.Context, timeout time.Duration, method, url, rng, ifRange string) (*response, error) {
 	shown := Redact(url) // the URL in messages: no secrets
 	ctx, cancel := context.WithCancel(ctx)
 	timedOut := new(atomic.Bool)
@@ -79,6 +86,9 @@ func send(ctx context.Context, timeout time.Duration, method, url, rng string) (
 	}
 	if rng != "" {
 		req.Header.Set("Range", rng)
+		if ifRange != "" {
+			req.Header.Set("If-Range", ifRange)
+		}
 	}
 	resp, err := httpClient().Do(req)
 	if err != nil {
@@ -114,13 +124,39 @@ func send(ctx context.Context, timeout time.Duration, method, url, rng string) (
 }
 
 func (httpFS) stat(ctx context.Context, url string) (int64, error) {
+	size, _, err := head(ctx, url)
+	return size, err
+}
+
+// validator is what tells versions of an object apart in a response: its
+// ETag, else its Last-Modified date ("" when it has neither).
+func validator(h http.Header) string {
+	if v := h.Get("ETag"); v != "" {
+		return v
+	}
+	return h.Get("Last-Modified")
+}
+
+// checkVersion fails, for good, when a response comes from another version
+// of the object than the one first seen (when both say which they are).
+func checkVersion(resp *response, seen, url string) error {
+	if v := validator(resp.Header); seen != "" && v != "" && v != seen {
+		return &permanentError{fmt.Errorf("GET %s: the object changed while it was being read (%s, then %s): run again once it is stable", Redact(url), seen, v)}
+	}
+	return nil
+}
+
+// head returns the size of the object at url and its validator.
+func head(ctx context.Context, url string) (int64, string, error) {
 	var size int64
+	var version string
 	err := withRetries(ctx, url, func(ctx context.Context, timeout time.Duration) error {
 		resp, err := send(ctx, timeout, http.MethodHead, url, "")
 		if err != nil {
 			return err
 		}
 		resp.Close()
+		version = validator(resp.Header)
 		if resp.ContentLength >= 0 && resp.StatusCode == http.StatusOK {
 			size = resp.ContentLength
 			return nil
@@ -143,9 +179,9 @@ func (httpFS) stat(ctx context.Context, url string) (int64, error) {
 		return &permanentError{fmt.Errorf("GET %s: the server gives no length", Redact(url))}
 	})
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	return size, nil
+	return size, version, nil
 }
 
 // totalFromContentRange parses "bytes 0-0/12345".
@@ -193,10 +229,12 @@ func checkRange(resp *response, first, last, size int64) error {
 	return nil
 }
 
-// httpReader reads ranges of a URL.
+// httpReader reads ranges of a URL, all of one version of the object: the
+// one its first request saw.
 type httpReader struct {
-	ctx context.Context
-	url string
+	ctx     context.Context
+	url     string
+	version string
 	*blockCache
 }
 
@@ -204,11 +242,11 @@ type httpReader struct {
 const maxIgnoredSkip = 64 << 20
 
 func (httpFS) open(ctx context.Context, url string) (Reader, error) {
-	size, err := httpFS{}.stat(ctx, url)
+	size, version, err := head(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	r := &httpReader{ctx: context.WithoutCancel(ctx), url: url}
+	r := &httpReader{ctx: context.WithoutCancel(ctx), url: url, version: version}
 	r.blockCache = newBlockCache(url, size, remoteCache, r.fetch)
 	return r, nil
 }
@@ -219,11 +257,14 @@ func (r *httpReader) Close() error { return nil }
 func (r *httpReader) fetch(p []byte, off int64) error {
 	rng := fmt.Sprintf("bytes=%d-%d", off, off+int64(len(p))-1)
 	return withRetries(r.ctx, r.url, func(ctx context.Context, timeout time.Duration) error {
-		resp, err := send(ctx, timeout, http.MethodGet, r.url, rng)
+		resp, err := sendIf(ctx, timeout, http.MethodGet, r.url, rng, r.version)
 		if err != nil {
 			return err
 		}
 		defer resp.Close()
+		if err := checkVersion(resp, r.version, r.url); err != nil {
+			return err
+		}
 		if err := checkRange(resp, off, off+int64(len(p))-1, r.Size()); err != nil {
 			return fmt.Errorf("GET %s: %w", Redact(r.url), err)
 		}

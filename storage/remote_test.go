@@ -420,3 +420,48 @@ func TestHTTPContentRange(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPSourceChanges replaces the object a server serves (same size, new
+// ETag) while it is read: a ranged read after the change and a download
+// resumed after it fail, naming the change, instead of mixing versions.
+func TestHTTPSourceChanges(t *testing.T) {
+	v1, v2 := payload(200_000), payload(200_000)
+	for i := range v2 {
+		v2[i] ^= 0xff
+	}
+	var changed, broke atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, etag := v1, `"v1"`
+		if changed.Load() {
+			body, etag = v2, `"v2"`
+		}
+		w.Header().Set("ETag", etag)
+		if r.Method == http.MethodGet && r.Header.Get("Range") == "" && !broke.Swap(true) {
+			// The first download breaks off after 1000 bytes; the object
+			// changes before it resumes.
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.Write(body[:1000])
+			w.(http.Flusher).Flush()
+			changed.Store(true)
+			panic(http.ErrAbortHandler)
+		}
+		http.ServeContent(w, r, "x.nc", time.Time{}, bytes.NewReader(body)) // honours If-Range
+	}))
+	defer srv.Close()
+	_, err := storage.Copy(fastRetry(context.Background()), srv.URL+"/x.nc", filepath.Join(t.TempDir(), "x.nc"))
+	if err == nil || !strings.Contains(err.Error(), "the object changed while it was being read") {
+		t.Fatalf("Copy: %v, want an error saying the object changed", err)
+	}
+
+	changed.Store(false)
+	r, err := storage.OpenReader(fastRetry(context.Background()), srv.URL+"/x.nc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	changed.Store(true)
+	p := make([]byte, 100)
+	if _, err := r.ReadAt(p, 150_000); err == nil || !strings.Contains(err.Error(), `"v1", then "v2"`) {
+		t.Fatalf("ReadAt: %v, want an error saying the object changed", err)
+	}
+}
