@@ -49,6 +49,7 @@ func putInput(w *writer, in plan.Input) {
 	w.ints(in.Index.Merge)
 	w.string(in.Source)
 	w.string(in.URL)
+	w.string(in.Version)
 }
 
 func getInput(r *reader) plan.Input {
@@ -57,6 +58,7 @@ func getInput(r *reader) plan.Input {
 	in.Index.Merge = r.ints()
 	in.Source = r.string()
 	in.URL = r.string()
+	in.Version = r.string()
 	return in
 }
 

@@ -32,8 +32,12 @@ func (ix Index) String() string {
 // Input is one file of a recipe: where it sits in the pattern and where its
 // bytes are. URL is where the stages read it from (after CacheInputs, the
 // cached copy); Source is the URL the pattern named, kept for messages.
+// Version, set by the schema stage, is the version of URL it read (see
+// storage.Reader.Version): the chunk stage reads that version or fails, so
+// a source replaced mid-run cannot mix its old coordinate with new data.
 type Input struct {
-	Index  Index
-	Source string
-	URL    string
+	Index   Index
+	Source  string
+	URL     string
+	Version string
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 
 	"cloud.google.com/go/storage"
@@ -72,7 +73,8 @@ type gcsReader struct {
 	*blockCache
 }
 
-func (r *gcsReader) Close() error { return nil }
+func (r *gcsReader) Close() error    { return nil }
+func (r *gcsReader) Version() string { return strconv.FormatInt(r.attrs.Generation, 10) }
 
 // fetch reads exactly len(p) bytes at off.
 func (r *gcsReader) fetch(p []byte, off int64) error {
@@ -93,7 +95,9 @@ func (g gcsFS) open(ctx context.Context, path string) (Reader, error) {
 	if err != nil {
 		return nil, gcsError(path, err)
 	}
-	r := &gcsReader{ctx: context.WithoutCancel(ctx), obj: obj, attrs: attrs}
+	// Reads are of this generation: one that replaces it mid-read fails
+	// them instead of mixing versions.
+	r := &gcsReader{ctx: context.WithoutCancel(ctx), obj: obj.Generation(attrs.Generation), attrs: attrs}
 	r.blockCache = newBlockCache("gs://"+attrs.Bucket+"/"+path, attrs.Size, remoteCache, r.fetch)
 	return r, nil
 }

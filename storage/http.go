@@ -238,6 +238,9 @@ type httpReader struct {
 	*blockCache
 }
 
+// Version returns the object's ETag, else its Last-Modified date.
+func (r *httpReader) Version() string { return r.version }
+
 // maxIgnoredSkip is how many bytes a server ignoring Range may make us skip.
 const maxIgnoredSkip = 64 << 20
 

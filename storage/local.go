@@ -18,10 +18,12 @@ type localFS struct{}
 
 type localReader struct {
 	*blockCache
-	f *os.File
+	f       *os.File
+	version string
 }
 
-func (r localReader) Close() error { return r.f.Close() }
+func (r localReader) Close() error    { return r.f.Close() }
+func (r localReader) Version() string { return r.version }
 
 func (r localReader) fetch(p []byte, off int64) error {
 	_, err := r.f.ReadAt(p, off)
@@ -42,7 +44,7 @@ func (localFS) open(_ context.Context, path string) (Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: is a directory", path)
 	}
-	r := localReader{f: f}
+	r := localReader{f: f, version: fmt.Sprintf("%d@%d", st.Size(), st.ModTime().UnixNano())}
 	r.blockCache = newBlockCache(path, st.Size(), localCache, r.fetch)
 	return r, nil
 }

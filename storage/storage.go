@@ -54,12 +54,21 @@ func Join(base, key string) string {
 	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(key, "/")
 }
 
-// Reader is an open object: random access to its bytes and its size.
+// Reader is an open object: random access to its bytes, its size and the
+// version of it that is open.
 type Reader interface {
 	io.ReaderAt
 	io.Closer
 	Size() int64
+	// Version tells versions of the object apart: a Cloud Storage
+	// generation, an HTTP ETag (else Last-Modified date), a local file's
+	// size and modification time; "" when the source says nothing.
+	Version() string
 }
+
+// ErrChanged is wrapped by errors for an object that is no longer the
+// version an earlier read saw.
+var ErrChanged = errors.New("the object changed since it was first read")
 
 // backend is one kind of location. Paths are backend-specific: a local
 // path, an object name in a bucket, or a URL.
@@ -115,6 +124,21 @@ func OpenReader(ctx context.Context, rawURL string) (Reader, error) {
 	r, err := be.open(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return r, nil
+}
+
+// OpenPinned is OpenReader for the version of the object an earlier
+// reader's Version gave (any version when it is ""): a source replaced in
+// between fails with ErrChanged rather than mixing the two versions' data.
+func OpenPinned(ctx context.Context, rawURL, version string) (Reader, error) {
+	r, err := OpenReader(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if now := r.Version(); version != "" && now != "" && now != version {
+		r.Close()
+		return nil, fmt.Errorf("storage: %s: version %s, then %s: %w", Redact(rawURL), version, now, ErrChanged)
 	}
 	return r, nil
 }

@@ -43,7 +43,7 @@ func (p *inputPool) get(ctx context.Context, in plan.Input, opts netcdf.Options)
 		return f, nil
 	}
 	p.mu.Unlock()
-	r, err := storage.OpenReader(ctx, in.URL)
+	r, err := storage.OpenPinned(ctx, in.URL, in.Version)
 	if err != nil {
 		return openInput{}, fmt.Errorf("input %s: %w", in.Source, err)
 	}

@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -496,5 +497,47 @@ func TestRecovered(t *testing.T) {
 	}
 	if err := recovered("", func() error { return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSourceChangesMidRun replaces an input (same size, new bytes and
+// modification time) between the schema and the chunk stage: writing a
+// chunk that reads it fails, naming the change, rather than storing the new
+// data under the old coordinate.
+func TestSourceChangesMidRun(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var paths []string
+	for i := range 2 {
+		b, err := os.ReadFile(beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("d%d.nc", i))
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	schema := schemaOfFiles(t, paths...)
+	target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, "out.zarr"), Chunks: map[string]int64{"time": 1}, RunID: "r"}}).ProcessElement(ctx, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(beamtest.Testdata("collections", "daily", "daily_05.nc")) // same layout, other values
+	if err := os.WriteFile(paths[1], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(paths[1], future, future); err != nil {
+		t.Fatal(err)
+	}
+	f := newStoreFn(t)
+	_, err = f.ProcessElement(ctx, plan.ChunkKey{Var: "sst", Index: []int64{1, 0, 0}}, target)
+	if !errors.Is(err, storage.ErrChanged) || !strings.Contains(err.Error(), "d1.nc") {
+		t.Fatalf("got %v, want storage.ErrChanged naming the input", err)
+	}
+	if _, err := f.ProcessElement(ctx, plan.ChunkKey{Var: "sst", Index: []int64{0, 0, 0}}, target); err != nil {
+		t.Errorf("a chunk of the unchanged input: %v", err)
 	}
 }

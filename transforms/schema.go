@@ -88,6 +88,7 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}
 	defer r.Close()
+	in.Version = r.Version() // the chunk stage reads this version or fails
 	budget := f.Config.MaxMem
 	if budget <= 0 {
 		budget = DefaultMaxMem
