@@ -112,22 +112,42 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 	return nil
 }
 
-// cache copies one input into the cache, unless a copy of its size is
-// there, and returns it pointing at the copy, with the bytes copied (-1
-// when the copy was there).
+// cache copies one input into the cache, unless a copy of it is there, and
+// returns it pointing at the copy, with the bytes copied (-1 when the copy
+// was there). A copy is reused when it has the source's size and, when the
+// source tells its version (ETag, generation, ...), was made from that
+// version: a source corrected since is copied again. The version a copy
+// was made from is kept beside it, in "<name>.version".
 func (f *cacheFn) cache(ctx context.Context, in plan.Input) (plan.Input, int64, error) {
-	dst := storage.Join(f.Config.URL, CacheName(in.URL))
-	want, err := storage.Stat(ctx, in.URL)
+	name := CacheName(in.URL)
+	dst := storage.Join(f.Config.URL, name)
+	src, err := storage.OpenReader(ctx, in.URL)
 	if err != nil {
 		return plan.Input{}, 0, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)
 	}
+	want, version := src.Size(), src.Version()
+	src.Close()
+	cache, err := storage.NewStore(ctx, f.Config.URL)
+	if err != nil {
+		return plan.Input{}, 0, fmt.Errorf("CacheInputs: cache %s: %w", f.Config.URL, err)
+	}
 	have, err := storage.Stat(ctx, dst)
+	fresh := err == nil && have == want
+	if fresh && version != "" {
+		made, verr := cache.Get(ctx, name+".version")
+		fresh = verr == nil && string(made) == version
+	}
 	n := int64(-1)
 	switch {
-	case err == nil && have == want:
+	case fresh:
 	case err == nil || errors.Is(err, fs.ErrNotExist):
 		if n, err = storage.Copy(ctx, in.URL, dst); err != nil {
 			return plan.Input{}, 0, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)
+		}
+		if version != "" {
+			if err := cache.Put(ctx, name+".version", []byte(version)); err != nil {
+				return plan.Input{}, 0, fmt.Errorf("CacheInputs: cache %s: %w", f.Config.URL, err)
+			}
 		}
 		log.Infof(ctx, "CacheInputs: cached %s (%d bytes) as %s", in.Source, n, dst)
 	default:

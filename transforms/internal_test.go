@@ -1,9 +1,13 @@
 package transforms
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -539,5 +543,48 @@ func TestSourceChangesMidRun(t *testing.T) {
 	}
 	if _, err := f.ProcessElement(ctx, plan.ChunkKey{Var: "sst", Index: []int64{0, 0, 0}}, target); err != nil {
 		t.Errorf("a chunk of the unchanged input: %v", err)
+	}
+}
+
+// TestStaleCache re-runs the cache stage after the server replaced an input
+// with a corrected file of the same size (a new ETag): the copy is made
+// again, not reused because its size matches.
+func TestStaleCache(t *testing.T) {
+	ctx := context.Background()
+	v1, err := os.ReadFile(beamtest.Testdata("collections", "daily", "daily_00.nc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := os.ReadFile(beamtest.Testdata("collections", "daily", "daily_05.nc"))
+	var current atomic.Pointer[[]byte]
+	current.Store(&v1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := *current.Load()
+		w.Header().Set("ETag", fmt.Sprintf(`"%x"`, sha256.Sum256(b)))
+		http.ServeContent(w, r, "d.nc", time.Time{}, bytes.NewReader(b))
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	f := &cacheFn{Config: CacheConfig{URL: cache}}
+	f.Setup()
+	in := plan.Input{Index: plan.Index{Concat: 0}, Source: srv.URL + "/d.nc", URL: srv.URL + "/d.nc"}
+	cacheOne := func() (plan.Input, int64) {
+		out, n, err := f.cache(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, n
+	}
+	if _, n := cacheOne(); n != int64(len(v1)) {
+		t.Fatalf("first run copied %d bytes", n)
+	}
+	if _, n := cacheOne(); n != -1 {
+		t.Fatalf("an unchanged source was copied again (%d bytes)", n)
+	}
+	current.Store(&v2)
+	out, n := cacheOne()
+	got, _ := os.ReadFile(out.URL)
+	if n != int64(len(v2)) || !bytes.Equal(got, v2) {
+		t.Fatalf("after the source changed: copied %d bytes, cached copy is the new one: %v", n, bytes.Equal(got, v2))
 	}
 }
