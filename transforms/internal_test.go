@@ -588,3 +588,48 @@ func TestStaleCache(t *testing.T) {
 		t.Fatalf("after the source changed: copied %d bytes, cached copy is the new one: %v", n, bytes.Equal(got, v2))
 	}
 }
+
+// TestStaleMarker: after a killed append, another tool appends and
+// consolidates (as xarray's to_zarr(mode="a") does); appending again with
+// zarrforge is refused instead of starting from the marker's length and
+// dropping that tool's steps.
+func TestStaleMarker(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := TargetConfig{URL: filepath.Join(dir, "a.zarr"), Chunks: map[string]int64{"time": 2, "lat": 4}, Compressor: "zstd", RunID: "a"}
+	stages(t, cfg, 0, 3, -1, true)
+	cfg.Mode, cfg.RunID = ModeAppend, "b"
+	stages(t, cfg, 3, 5, 1, false) // killed after one chunk
+	// The other tool: two more steps on every array along time, and a new .zmetadata.
+	st, err := storage.NewStore(ctx, cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := st.List(ctx, "")
+	var names []string
+	for _, k := range keys {
+		name, ok := strings.CutSuffix(k, "/.zarray")
+		if !ok {
+			continue
+		}
+		names = append(names, name)
+		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dims, _ := attrs["_ARRAY_DIMENSIONS"].([]any); len(dims) > 0 && dims[0] == "time" {
+			meta.Shape[0] = 5
+			if err := zarr.UpdateArrayMeta(ctx, st, name, meta); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := zarr.Consolidate(ctx, st, names); err != nil {
+		t.Fatal(err)
+	}
+	cfg.RunID = "c"
+	_, err = (&prepareFn{Config: cfg}).ProcessElement(ctx, schemaOf(t, "daily_03.nc"))
+	if err == nil || !strings.Contains(err.Error(), "an unfinished zarrforge append started from 3 steps along time, but the store now holds 5") {
+		t.Fatalf("got %v, want a refusal naming both lengths", err)
+	}
+}

@@ -272,6 +272,9 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set target.mode to overwrite to start again", m.Run)
 	case ok && m.State == stateAppending && m.Base != nil:
 		base = m.Base // an append that did not finish, ours retried or another's: start from where it started
+		if err := checkUnfinished(ctx, st, keys, schema, base); err != nil {
+			return plan.Target{}, false, err
+		}
 	case ok && m.State == stateComplete, !ok && slices.Contains(keys, ".zmetadata"):
 	default:
 		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no .zmetadata); set target.mode to overwrite to replace it")
@@ -298,36 +301,38 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	return t, true, nil
 }
 
+// checkUnfinished refuses to take up an unfinished append (whose marker
+// says the store held base.Len steps) when the store has since been
+// consolidated by another tool — xarray's to_zarr(mode="a") after a killed
+// run — to a length this append would not make: starting again from base
+// would drop what that tool added. (The unfinished append withdrew
+// .zmetadata; it comes back only at its own very end, with the length it
+// makes.)
+func checkUnfinished(ctx context.Context, st *storage.Store, keys []string, schema plan.Schema, base *appendBase) error {
+	if !slices.Contains(keys, ".zmetadata") {
+		return nil
+	}
+	now, err := readArrays(ctx, st, keys, schema.ConcatDim, true)
+	if err != nil {
+		return err
+	}
+	steps, _ := schema.Dim(schema.ConcatDim)
+	if now.Len != base.Len && now.Len != base.Len+steps {
+		return fmt.Errorf("an unfinished zarrforge append started from %d steps along %s, but the store now holds %d "+
+			"(another tool appended and consolidated it since); appending again from %d would drop those steps: "+
+			"check the store, then append with that tool or set target.mode to overwrite",
+			base.Len, schema.ConcatDim, now.Len, base.Len)
+	}
+	return nil
+}
+
 // readStored reads the arrays of the store and, unless base (from an
 // unfinished append) gives them, its length along concatDim and its concat
 // coordinate.
 func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim string, base *appendBase) (plan.Stored, error) {
-	stored := plan.Stored{Arrays: map[string]plan.StoredArray{}, Len: -1}
-	for _, k := range keys {
-		name, ok := strings.CutSuffix(k, "/.zarray")
-		if !ok || strings.Contains(name, "/") {
-			continue
-		}
-		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
-		if err != nil {
-			return plan.Stored{}, err
-		}
-		var dims []string
-		list, _ := attrs["_ARRAY_DIMENSIONS"].([]any)
-		for _, d := range list {
-			s, _ := d.(string)
-			dims = append(dims, s)
-		}
-		if len(dims) != len(meta.Shape) {
-			return plan.Stored{}, fmt.Errorf("array %q has no _ARRAY_DIMENSIONS for its %d dimensions", name, len(meta.Shape))
-		}
-		stored.Arrays[name] = plan.StoredArray{Meta: meta, Dims: dims, Attrs: attrs}
-		if i := slices.Index(dims, concatDim); i >= 0 && base == nil {
-			if stored.Len >= 0 && meta.Shape[i] != stored.Len {
-				return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, stored.Len, meta.Shape[i])
-			}
-			stored.Len = meta.Shape[i]
-		}
+	stored, err := readArrays(ctx, st, keys, concatDim, base == nil)
+	if err != nil {
+		return plan.Stored{}, err
 	}
 	if base != nil {
 		// Shapes may already be the unfinished append's: the store holds
@@ -349,6 +354,41 @@ func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim
 			return plan.Stored{}, err
 		}
 		stored.Coord = coord
+	}
+	return stored, nil
+}
+
+// readArrays reads the metadata of the store's arrays and their length
+// along concatDim as their shapes say (-1 when none has it); with even,
+// arrays of different lengths are an error (an append killed while it
+// wrote the new shapes leaves them so).
+func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim string, even bool) (plan.Stored, error) {
+	stored := plan.Stored{Arrays: map[string]plan.StoredArray{}, Len: -1}
+	for _, k := range keys {
+		name, ok := strings.CutSuffix(k, "/.zarray")
+		if !ok || strings.Contains(name, "/") {
+			continue
+		}
+		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
+		if err != nil {
+			return plan.Stored{}, err
+		}
+		var dims []string
+		list, _ := attrs["_ARRAY_DIMENSIONS"].([]any)
+		for _, d := range list {
+			s, _ := d.(string)
+			dims = append(dims, s)
+		}
+		if len(dims) != len(meta.Shape) {
+			return plan.Stored{}, fmt.Errorf("array %q has no _ARRAY_DIMENSIONS for its %d dimensions", name, len(meta.Shape))
+		}
+		stored.Arrays[name] = plan.StoredArray{Meta: meta, Dims: dims, Attrs: attrs}
+		if i := slices.Index(dims, concatDim); i >= 0 {
+			if even && stored.Len >= 0 && meta.Shape[i] != stored.Len {
+				return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, stored.Len, meta.Shape[i])
+			}
+			stored.Len = max(stored.Len, meta.Shape[i])
+		}
 	}
 	return stored, nil
 }
