@@ -235,7 +235,8 @@ func (f *storeChunkFn) assembleStrings(ctx context.Context, t *plan.Target, v *p
 			var old []string
 			if old, err = zarr.DecodeStrings(meta, data); err == nil {
 				copy(chunk, old)
-				plan.FillFrom(chunk, v.Chunks, v.ConcatAxis(s.ConcatDim), parts[0].Count[v.ConcatAxis(s.ConcatDim)], 1, nil)
+				axis := v.ConcatAxis(s.ConcatDim)
+				plan.FillFrom(chunk, v.Chunks, axis, parts[0].Count[axis], 1, nil) // the steps the store does not hold
 			}
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a missing object holds only ""
