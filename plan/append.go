@@ -74,7 +74,7 @@ func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compress
 		}
 		axis := v.ConcatAxis(s.ConcatDim)
 		isCoord := v.Name == s.ConcatDim && v.IsDimCoord()
-		if want := dtypes[v.Type]; want != a.Meta.DType && !isCoord {
+		if want, _ := v.dtype(); want != a.Meta.DType && !isCoord {
 			return nil, fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.Meta.DType)
 		}
 		for j := range v.Shape {

@@ -18,14 +18,23 @@ var dtypes = map[netcdf.Type]zarr.DType{
 	netcdf.String: zarr.Strings,
 }
 
-// ArrayMeta returns the .zarray metadata of v in the target.
-func (t *Target) ArrayMeta(v *Variable) (zarr.ArrayMeta, error) {
+// dtype returns the Zarr dtype that stores v.
+func (v *Variable) dtype() (zarr.DType, error) {
 	dt, ok := dtypes[v.Type]
 	if !ok {
-		return zarr.ArrayMeta{}, fmt.Errorf("variable %q: type %s has no Zarr dtype", v.Name, v.Type)
+		return "", fmt.Errorf("variable %q: type %s has no Zarr dtype", v.Name, v.Type)
 	}
 	if v.Width > 0 {
 		dt = zarr.DType(fmt.Sprintf("|S%d", v.Width))
+	}
+	return dt, nil
+}
+
+// ArrayMeta returns the .zarray metadata of v in the target.
+func (t *Target) ArrayMeta(v *Variable) (zarr.ArrayMeta, error) {
+	dt, err := v.dtype()
+	if err != nil {
+		return zarr.ArrayMeta{}, err
 	}
 	comp, err := zarr.NewCompressor(t.Compressor, t.Level)
 	if err != nil {

@@ -128,3 +128,30 @@ func TestCollections(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendCollections appends the last inputs of a collection to a store
+// of its first ones — across a chunk that straddles the old end — and asks
+// xarray whether the store equals open_mfdataset of them all: strings and
+// fixed-width strings (rw_text, rw_fills) go through the append path too.
+func TestAppendCollections(t *testing.T) {
+	for _, name := range []string{"rw_text", "rw_fills"} {
+		t.Run(name, func(t *testing.T) {
+			r, manifestPath := collectionRecipe(t, name)
+			r.Target.Chunks = map[string]int64{"time": 3}
+			r.Target.Mode = "append"
+			keys := r.Pattern.ConcatDim.Keys
+			for _, part := range [][]string{keys[:2], keys[2:]} {
+				r.Pattern.ConcatDim.Keys = part
+				err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+					if _, err := recipes.Build(s, r); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if err != nil {
+					t.Fatalf("appending %v: %v", part, err)
+				}
+			}
+			beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
+		})
+	}
+}
