@@ -120,6 +120,20 @@ func (o *Object) dataset() (*Dataset, error) {
 	if d.layout, err = f.parseLayout(m.data, len(d.Dims)); err != nil {
 		return nil, err
 	}
+	if d.layout.class == layoutChunked {
+		// HDF5 refuses to make a chunk larger than a fixed dimension: one
+		// that is can only be damage, or a bomb (a small file declaring a
+		// huge chunk).
+		limits := d.Dims
+		if d.MaxDims != nil {
+			limits = d.MaxDims
+		}
+		for i, c := range d.layout.chunk {
+			if limit := limits[i]; limit != Unlimited && limit > 0 && c > limit {
+				return nil, fmt.Errorf("chunk shape %v is larger than the dataset's maximum shape %v", d.layout.chunk, limits)
+			}
+		}
+	}
 	if m, ok := o.hdr.find(msgFilters); ok {
 		if d.filters, err = f.parseFilters(m.data); err != nil {
 			return nil, err

@@ -244,6 +244,17 @@ func TestChunkBudget(t *testing.T) {
 	if err := f.Read("zeros", []int64{0, 4095, 4095}, []int64{1, 1, 1}, make([]byte, 4)); err != nil {
 		t.Errorf("within the budget: %v", err)
 	}
+	// The same file declaring chunks of (1, 65536, 65536): larger than the
+	// variable, which HDF5 never writes; refused whatever the budget.
+	layout := []byte("\x01\x00\x00\x00\x00\x10\x00\x00\x00\x10\x00\x00\x04\x00\x00\x00")
+	huge := bytes.Replace(b, layout, []byte("\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x04\x00\x00\x00"), 1)
+	if bytes.Equal(huge, b) {
+		t.Fatal("the fixture's layout message has changed")
+	}
+	_, err = netcdf.OpenWith(bytes.NewReader(huge), int64(len(huge)), path, netcdf.Options{MaxChunk: 1 << 40})
+	if !errors.Is(err, netcdf.ErrFormat) || !strings.Contains(err.Error(), "larger than the dataset's maximum shape") {
+		t.Errorf("chunks larger than the variable: %v, want ErrFormat", err)
+	}
 }
 
 // TestManyAttributes opens a file whose one variable has 20,000 attributes
