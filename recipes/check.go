@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -21,16 +22,15 @@ func (r Recipe) Check(ctx context.Context) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	inputs, err := r.Pattern.Inputs()
+	e, err := r.Pattern.expand()
 	if err != nil {
 		return r.errorf("", "%s", err)
 	}
+	var inputs []plan.Input // those of the first concat position
+	e.each(0, 1, func(in plan.Input) { inputs = append(inputs, in) })
 	dims := map[string]bool{}
 	var first string
 	for _, in := range inputs {
-		if in.Index.Concat != 0 {
-			continue
-		}
 		f, err := storage.OpenReader(ctx, in.URL)
 		if err != nil {
 			return fmt.Errorf("input %s: %w", in.Source, err)

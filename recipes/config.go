@@ -41,6 +41,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/transforms"
 )
@@ -370,21 +371,25 @@ func (r Recipe) checkLocations() error {
 			return r.errorf("cache.url", "%s and target.url %s lie inside each other; keep the cache apart from the store", r.Cache.URL, t)
 		}
 	}
-	inputs, err := r.Pattern.Inputs()
+	e, err := r.Pattern.expand()
 	if err != nil {
 		return r.errorf("pattern", "%s", err)
 	}
 	var loc storage.Locator
-	for _, in := range inputs {
+	var bad error
+	e.each(0, len(e.keys[0]), func(in plan.Input) {
+		if bad != nil {
+			return
+		}
 		l, err := loc.Locate(in.URL)
-		if err != nil {
-			return r.errorf("pattern", "input %s: %s", storage.Redact(in.URL), err)
+		switch {
+		case err != nil:
+			bad = r.errorf("pattern", "input %s: %s", in.Source, err)
+		case target.Contains(l):
+			bad = r.errorf("target.url", "%s holds the input %s; the store must not contain its inputs", t, in.Source)
 		}
-		if target.Contains(l) {
-			return r.errorf("target.url", "%s holds the input %s; the store must not contain its inputs", t, storage.Redact(in.URL))
-		}
-	}
-	return nil
+	})
+	return bad
 }
 
 // CompressorAndLevel returns the numcodecs id of a validated target's

@@ -165,10 +165,19 @@ func (p Pattern) Inputs() ([]plan.Input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recipes: %w", err)
 	}
-	merge := e.keys[1:]
 	out := make([]plan.Input, 0, e.count())
-	for c := range e.keys[0] {
-		for j := range e.count() / len(e.keys[0]) {
+	e.each(0, len(e.keys[0]), func(in plan.Input) { out = append(out, in) })
+	return out, nil
+}
+
+// each calls fn with the inputs of the concat positions lo to hi-1, in
+// order, keeping none of them: a pattern of millions of inputs is expanded
+// a few at a time.
+func (e *expanded) each(lo, hi int, fn func(plan.Input)) {
+	merge := e.keys[1:]
+	perConcat := e.count() / len(e.keys[0])
+	for c := lo; c < hi; c++ {
+		for j := range perConcat {
 			var ix []int
 			if len(merge) > 0 {
 				ix = make([]int, len(merge))
@@ -179,10 +188,9 @@ func (p Pattern) Inputs() ([]plan.Input, error) {
 				rest /= len(merge[d])
 			}
 			url := e.fill(c, ix)
-			out = append(out, plan.Input{Index: plan.Index{Concat: c, Merge: ix}, Source: storage.Redact(url), URL: url})
+			fn(plan.Input{Index: plan.Index{Concat: c, Merge: ix}, Source: storage.Redact(url), URL: url})
 		}
 	}
-	return out, nil
 }
 
 // NumInputs returns the number of inputs the pattern names, or 0 if the

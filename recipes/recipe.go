@@ -2,9 +2,58 @@ package recipes
 
 import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/transforms"
 )
+
+func init() {
+	register.DoFn2x1[int, func(plan.Input), error](&expandFn{})
+}
+
+// ExpandInputs returns the PCollection of a valid pattern's inputs
+// (plan.Input, as Pattern.Inputs lists them, in no particular order). They
+// are expanded on the workers, a thousand concat positions per element, so
+// the pipeline graph holds the pattern, not every input. An invalid
+// pattern gives an empty PCollection: Recipe.Validate says why.
+func ExpandInputs(s beam.Scope, p Pattern) beam.PCollection {
+	s = s.Scope("recipes.ExpandInputs")
+	var shards []int
+	if e, err := p.expand(); err == nil {
+		for i := range (len(e.keys[0]) + shardSize - 1) / shardSize {
+			shards = append(shards, i)
+		}
+	}
+	return beam.ParDo(s, &expandFn{Pattern: p, Per: shardSize}, beam.CreateList(s, shards))
+}
+
+// shardSize is how many concat positions one element of the pipeline's
+// first stage expands into inputs.
+const shardSize = 1000
+
+// expandFn expands shard i of a pattern — concat positions i*Per to
+// (i+1)*Per-1 — into its inputs, on the worker: the pipeline graph holds
+// the pattern and a shard number per thousand positions, not every input,
+// so millions of inputs cost no memory before the run.
+type expandFn struct {
+	Pattern Pattern
+	Per     int
+
+	e *expanded
+}
+
+func (f *expandFn) Setup() error {
+	e, err := f.Pattern.expand()
+	f.e = e
+	return err
+}
+
+func (f *expandFn) ProcessElement(shard int, emit func(plan.Input)) error {
+	lo := shard * f.Per
+	f.e.each(lo, min(lo+f.Per, len(f.e.keys[0])), emit)
+	return nil
+}
 
 // Build adds the recipe's pipeline to s — CacheInputs, DetermineSchema,
 // PrepareTarget, StoreChunks, FinalizeTarget — and returns the singleton
@@ -15,11 +64,8 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 	if err := r.Validate(); err != nil {
 		return beam.PCollection{}, err
 	}
-	inputs, err := r.Pattern.Inputs()
-	if err != nil {
-		return beam.PCollection{}, err
-	}
 	s = s.Scope("Recipe")
+	inputs := ExpandInputs(s, r.Pattern)
 	cacheURL := ""
 	if r.Cache != nil {
 		cacheURL = r.Cache.URL
@@ -27,7 +73,7 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 	compressor, level := r.Target.CompressorAndLevel()
 	retry := r.Pattern.Retry()
 
-	cached := transforms.CacheInputs(s, transforms.CacheConfig{URL: cacheURL, Retry: retry}, beam.CreateList(s, inputs))
+	cached := transforms.CacheInputs(s, transforms.CacheConfig{URL: cacheURL, Retry: retry}, inputs)
 	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{
 		ConcatDim:     r.Pattern.ConcatDim.Name,
 		NItemsPerFile: r.Pattern.ConcatDim.NItemsPerFile,
