@@ -62,13 +62,18 @@ func (a *Attribute) Strings() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]string, len(vals))
-		for i, v := range vals {
-			out[i] = string(v)
-		}
-		return out, nil
+		return texts(vals), nil
 	}
 	return nil, fmt.Errorf("attribute %q: %s is not a string: %w", a.Name, a.Type, ErrUnsupported)
+}
+
+// texts turns variable-length strings' bytes into strings.
+func texts(vals [][]byte) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // References returns the object addresses an attribute refers to: one list
@@ -109,28 +114,48 @@ func (a *Attribute) References() ([][]uint64, error) {
 // varLen reads the variable-length elements of the attribute from the
 // global heap; elemSize is the size of one base element.
 func (a *Attribute) varLen(elemSize int) ([][]byte, error) {
-	f := a.f
+	out, err := a.f.varLen(a.data, a.Len(), elemSize)
+	if err != nil {
+		return nil, fmt.Errorf("attribute %q: %w", a.Name, wrapFormat(err))
+	}
+	return out, nil
+}
+
+// maxVarLen caps the bytes of the variable-length elements one varLen call
+// returns.
+const maxVarLen = 256 << 20
+
+// varLen resolves n variable-length element descriptors in raw (each a
+// 4-byte element count, a global heap collection address and a 4-byte
+// object index) to their bytes; elemSize is the size of one base element.
+// A zero count is an empty element.
+func (f *File) varLen(raw []byte, n, elemSize int) ([][]byte, error) {
 	heap := f.globalHeap()
-	c := f.cursor(a.data)
-	out := make([][]byte, a.Len())
+	c := f.cursor(raw)
+	out := make([][]byte, n)
+	total := uint64(0)
 	for i := range out {
-		n := c.u32()
+		count := c.u32()
 		coll := c.addr()
 		idx := c.u32()
 		if c.err != nil {
-			return nil, fmt.Errorf("attribute %q: %w (%w)", a.Name, c.err, ErrFormat)
+			return nil, c.err
 		}
-		if n == 0 {
+		if count == 0 {
 			continue
 		}
 		b, err := heap.object(coll, idx)
 		if err != nil {
-			return nil, fmt.Errorf("attribute %q: %w", a.Name, wrapFormat(err))
+			return nil, fmt.Errorf("element %d: %w", i, err)
 		}
-		if uint64(n)*uint64(elemSize) > uint64(len(b)) {
-			return nil, fmt.Errorf("attribute %q: element %d has %d bytes, want %d (%w)", a.Name, i, len(b), uint64(n)*uint64(elemSize), ErrFormat)
+		size := uint64(count) * uint64(elemSize)
+		if size > uint64(len(b)) {
+			return nil, fmt.Errorf("element %d has %d bytes, want %d", i, len(b), size)
 		}
-		out[i] = b[:int(n)*elemSize]
+		if total += size; total > maxVarLen {
+			return nil, fmt.Errorf("variable-length data of more than %d bytes in one read", maxVarLen)
+		}
+		out[i] = b[:size]
 	}
 	return out, nil
 }

@@ -131,7 +131,7 @@ func (o *Object) follow(path string, hops int) (uint64, error) {
 		if name == "" || name == "." {
 			continue
 		}
-		if at == nil || !at.IsGroup() {
+		if !at.IsGroup() {
 			return 0, errDangling
 		}
 		raw, err := at.links()
@@ -326,7 +326,8 @@ func (f *File) symbolTable(msg []byte) ([]rawLink, error) {
 			addr := bc.addr()
 			cache := bc.u32()
 			bc.skip(4)
-			scratch := bc.bytes(16)
+			linkOff := uint64(bc.u32()) // of the scratch pad: where a soft link's path is in the local heap
+			bc.skip(12)
 			if bc.err != nil {
 				return bc.err
 			}
@@ -335,9 +336,8 @@ func (f *File) symbolTable(msg []byte) ([]rawLink, error) {
 				return err
 			}
 			l := rawLink{Link: Link{Name: name, Addr: addr}}
-			if cache == 2 { // a soft link: its path is in the local heap
-				off := uint64(scratch[0]) | uint64(scratch[1])<<8 | uint64(scratch[2])<<16 | uint64(scratch[3])<<24
-				if l.soft, err = heap.name(off); err != nil {
+			if cache == 2 { // a soft link
+				if l.soft, err = heap.name(linkOff); err != nil {
 					return fmt.Errorf("soft link %q: %w", name, err)
 				}
 				if l.soft == "" {

@@ -242,10 +242,7 @@ func (h *fractalHeap) get(id []byte) ([]byte, error) {
 // B-tree of huge objects.
 func (h *fractalHeap) huge(key []byte) ([]byte, error) {
 	f := h.f
-	var want uint64
-	for i := len(key) - 1; i >= 0; i-- {
-		want = want<<8 | uint64(key[i])
-	}
+	want := f.cursor(key).uvar(len(key))
 	if f.undefined(h.hugeTree) {
 		return nil, fmt.Errorf("huge object %d: the heap has no B-tree of huge objects", want)
 	}

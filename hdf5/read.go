@@ -28,9 +28,6 @@ func (d *Dataset) Read(start, count []uint64, dst []byte) error {
 	return nil
 }
 
-// maxStrings caps the bytes of the strings one ReadStrings call returns.
-const maxStrings = 256 << 20
-
 // ReadStrings reads the hyperslab start[i] : start[i]+count[i] of a
 // variable-length or fixed-length string dataset, in C order. Fixed-length
 // strings lose their padding, as attribute strings do. Elements never
@@ -49,8 +46,8 @@ func (d *Dataset) readStrings(start, count []uint64) ([]string, error) {
 		return nil, fmt.Errorf("%s is not a string type", d.Type)
 	}
 	n, ok := numElements(count)
-	if !ok || n > maxStrings/uint64(d.Type.Size) {
-		return nil, fmt.Errorf("hyperslab %v of strings: more than %d bytes", count, maxStrings)
+	if !ok || n > maxVarLen/uint64(d.Type.Size) {
+		return nil, fmt.Errorf("hyperslab %v of strings: more than %d bytes", count, maxVarLen)
 	}
 	raw := make([]byte, n*uint64(d.Type.Size))
 	if err := d.read(start, count, raw); err != nil {
@@ -59,34 +56,11 @@ func (d *Dataset) readStrings(start, count []uint64) ([]string, error) {
 	if fixed {
 		return d.Type.fixedStrings(raw), nil
 	}
-	f := d.f
-	heap := f.globalHeap()
-	c := f.cursor(raw)
-	out := make([]string, n)
-	total := uint64(0)
-	for i := range out {
-		size := c.u32()
-		coll := c.addr()
-		idx := c.u32()
-		if c.err != nil {
-			return nil, c.err
-		}
-		if size == 0 {
-			continue
-		}
-		b, err := heap.object(coll, idx)
-		if err != nil {
-			return nil, fmt.Errorf("string %d: %w", i, err)
-		}
-		if uint64(size) > uint64(len(b)) {
-			return nil, fmt.Errorf("string %d: %d bytes in the heap, %d in its descriptor", i, len(b), size)
-		}
-		if total += uint64(size); total > maxStrings {
-			return nil, fmt.Errorf("strings of more than %d bytes in one read", maxStrings)
-		}
-		out[i] = string(b[:size])
+	vals, err := d.f.varLen(raw, int(n), 1)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return texts(vals), nil
 }
 
 func (d *Dataset) read(start, count []uint64, dst []byte) error {
