@@ -243,35 +243,38 @@ func (f *classic) readHeader(h *headerReader) error {
 // checkNames refuses a header that gives two dimensions, two variables or
 // two attributes of one list the same name (netCDF-C never writes one).
 func (f *classic) checkNames() error {
-	lists := [][]string{nil, nil, nil}
-	for _, d := range f.dims {
-		lists[0] = append(lists[0], d.Name)
+	dup := func(what, name string) error {
+		return fmt.Errorf("netcdf: %s: two %s are named %q (%w)", f.name, what, name, ErrFormat)
+	}
+	attrName := func(a Attr) string { return a.Name }
+	if n, ok := firstDuplicate(f.dims, func(d Dim) string { return d.Name }); ok {
+		return dup("dimensions", n)
+	}
+	if n, ok := firstDuplicate(f.vars, func(v classicVar) string { return v.Name }); ok {
+		return dup("variables", n)
+	}
+	if n, ok := firstDuplicate(f.attrs, attrName); ok {
+		return dup("global attributes", n)
 	}
 	for _, v := range f.vars {
-		lists[1] = append(lists[1], v.Name)
-	}
-	for _, a := range f.attrs {
-		lists[2] = append(lists[2], a.Name)
-	}
-	what := []string{"dimensions", "variables", "global attributes"}
-	for _, v := range f.vars {
-		var names []string
-		for _, a := range v.Attrs {
-			names = append(names, a.Name)
-		}
-		lists = append(lists, names)
-		what = append(what, fmt.Sprintf("attributes of variable %q", v.Name))
-	}
-	for i, names := range lists {
-		seen := make(map[string]bool, len(names))
-		for _, n := range names {
-			if seen[n] {
-				return fmt.Errorf("netcdf: %s: two %s are named %q (%w)", f.name, what[i], n, ErrFormat)
-			}
-			seen[n] = true
+		if n, ok := firstDuplicate(v.Attrs, attrName); ok {
+			return dup(fmt.Sprintf("attributes of variable %q", v.Name), n)
 		}
 	}
 	return nil
+}
+
+// firstDuplicate returns the first name of xs that an earlier one has too.
+func firstDuplicate[T any](xs []T, name func(T) string) (string, bool) {
+	seen := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		n := name(x)
+		if seen[n] {
+			return n, true
+		}
+		seen[n] = true
+	}
+	return "", false
 }
 
 func (f *classic) validType(t Type) bool {

@@ -465,7 +465,8 @@ func (f *nc4) Vars() []Var {
 }
 
 // variable returns the variable called name, checking that it is of type
-// String or not, as want says, and that the hyperslab fits it.
+// String when strs is set (and of another type when not), and that the
+// hyperslab fits it.
 func (f *nc4) variable(name string, strs bool, start, count []int64, dstLen int) (*Var, error) {
 	var v *Var
 	for i := range f.vars {

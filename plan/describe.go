@@ -99,11 +99,7 @@ func Describe(in Input, f netcdf.File, concatDim string, budget int64) (InputMet
 			return InputMeta{}, fmt.Errorf("input %s: the coordinate %q to concatenate along holds strings, which cannot be concatenated",
 				in.Source, v.Name)
 		}
-		size := int64(v.Type.Size())
-		if v.Type == netcdf.String {
-			size = 16
-		}
-		if n := v.Shape[0] * size; n > budget || n < 0 {
+		if n := v.Shape[0] * memSize(v.Type, v.Type.Size()); n > budget || n < 0 {
 			return InputMeta{}, fmt.Errorf("input %s: coordinate %q of %d values takes more than the memory budget of %d bytes (target.max_mem): %w",
 				in.Source, v.Name, v.Shape[0], budget, netcdf.ErrTooLarge)
 		}

@@ -74,7 +74,7 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 }
 
 // CheckMemory refuses a layout with a chunk larger than budget bytes (a
-// chunk of strings counts 16 bytes a string), naming the variable, the
+// string counts stringCost bytes), naming the variable, the
 // chunk's size and chunk sizes that would fit.
 func (s *Schema) CheckMemory(budget int64) error {
 	for i := range s.Vars {
@@ -116,13 +116,22 @@ func (s *Schema) CheckMemory(budget int64) error {
 	return nil
 }
 
+// stringCost is what one string counts for in memory budgets (its header;
+// the text is bounded where it is read).
+const stringCost = 16
+
+// memSize is what one value of v takes in memory budgets.
+func memSize(t netcdf.Type, itemSize int) int64 {
+	if t == netcdf.String {
+		return stringCost
+	}
+	return int64(itemSize)
+}
+
 // chunkBytes returns the size of a chunk of v of the given shape, and
 // false on overflow.
 func chunkBytes(v *Variable, shape []int64) (int64, bool) {
-	n := int64(v.ItemSize())
-	if v.Type == netcdf.String {
-		n = 16
-	}
+	n := memSize(v.Type, v.ItemSize())
 	for _, c := range shape {
 		if c < 0 || c != 0 && n > math.MaxInt64/c {
 			return 0, false

@@ -299,7 +299,8 @@ func (r Recipe) errorf(field, format string, args ...any) error {
 // must be >= 1, got 0". Empty file_type, compressor and mode mean their
 // defaults.
 func (r Recipe) Validate() error {
-	if _, err := r.Pattern.expand(); err != nil {
+	e, err := r.Pattern.expand()
+	if err != nil {
 		return r.errorf("", "%s", err)
 	}
 	t := r.Target
@@ -341,13 +342,13 @@ func (r Recipe) Validate() error {
 	if _, err := r.Pattern.HTTP.retry(); err != nil {
 		return r.errorf("", "%s", err)
 	}
-	return r.checkLocations()
+	return r.checkLocations(e)
 }
 
 // checkLocations refuses a target that holds what a run must not write
 // over, or that overwrite would delete: an input, the cache, the working
 // directory or a directory above it (".", "..", "/").
-func (r Recipe) checkLocations() error {
+func (r Recipe) checkLocations(e *expanded) error {
 	t := r.Target.URL
 	target, err := storage.Locate(t)
 	if err != nil {
@@ -370,10 +371,6 @@ func (r Recipe) checkLocations() error {
 		if target.Contains(cache) || cache.Contains(target) {
 			return r.errorf("cache.url", "%s and target.url %s lie inside each other; keep the cache apart from the store", r.Cache.URL, t)
 		}
-	}
-	e, err := r.Pattern.expand()
-	if err != nil {
-		return r.errorf("pattern", "%s", err)
 	}
 	var loc storage.Locator
 	var bad error

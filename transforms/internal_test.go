@@ -70,6 +70,25 @@ func newStoreFn(t *testing.T) *storeChunkFn {
 	return f
 }
 
+// copyDaily copies the first n daily fixtures into dir (as in_0.nc, ...)
+// and returns their paths, for tests that damage or replace them.
+func copyDaily(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	var paths []string
+	for i := range n {
+		b, err := os.ReadFile(beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("in_%d.nc", i))
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
 // keysOf returns the chunk keys chunkKeysFn emits for target.
 func keysOf(target plan.Target) []plan.ChunkKey {
 	var keys []plan.ChunkKey
@@ -161,18 +180,7 @@ func TestFinalizeRefusesMissingChunks(t *testing.T) {
 func TestChunkPartFails(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	var paths []string
-	for i := range 4 {
-		b, err := os.ReadFile(beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, fmt.Sprintf("in_%d.nc", i))
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
+	paths := copyDaily(t, dir, 4)
 	schema := schemaOfFiles(t, paths...)
 	url := filepath.Join(dir, "out.zarr")
 	target, err := (&prepareFn{Config: TargetConfig{URL: url, Chunks: map[string]int64{"time": 4}, Compressor: "zstd", RunID: "r"}}).ProcessElement(ctx, schema)
@@ -511,18 +519,7 @@ func TestRecovered(t *testing.T) {
 func TestSourceChangesMidRun(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	var paths []string
-	for i := range 2 {
-		b, err := os.ReadFile(beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, fmt.Sprintf("d%d.nc", i))
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
+	paths := copyDaily(t, dir, 2)
 	schema := schemaOfFiles(t, paths...)
 	target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, "out.zarr"), Chunks: map[string]int64{"time": 1}, RunID: "r"}}).ProcessElement(ctx, schema)
 	if err != nil {
@@ -538,7 +535,7 @@ func TestSourceChangesMidRun(t *testing.T) {
 	}
 	f := newStoreFn(t)
 	_, err = f.ProcessElement(ctx, plan.ChunkKey{Var: "sst", Index: []int64{1, 0, 0}}, target)
-	if !errors.Is(err, storage.ErrChanged) || !strings.Contains(err.Error(), "d1.nc") {
+	if !errors.Is(err, storage.ErrChanged) || !strings.Contains(err.Error(), "in_1.nc") {
 		t.Fatalf("got %v, want storage.ErrChanged naming the input", err)
 	}
 	if _, err := f.ProcessElement(ctx, plan.ChunkKey{Var: "sst", Index: []int64{0, 0, 0}}, target); err != nil {

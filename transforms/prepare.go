@@ -78,6 +78,14 @@ func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam
 // a worker stays well under 1 GB.
 const DefaultMaxMem = 256 << 20
 
+// budgetOf is a configured memory budget, DefaultMaxMem when unset.
+func budgetOf(maxMem int64) int64 {
+	if maxMem <= 0 {
+		return DefaultMaxMem
+	}
+	return maxMem
+}
+
 // markerKey is the object recording which run owns a store and whether it
 // finished. zarr-python and xarray ignore it.
 const markerKey = ".zarrforge.json"
@@ -148,10 +156,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 	if err := schema.Layout(f.Config.Chunks); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
-	budget := f.Config.MaxMem
-	if budget <= 0 {
-		budget = DefaultMaxMem
-	}
+	budget := budgetOf(f.Config.MaxMem)
 	st, err := storage.NewStore(ctx, f.Config.URL)
 	if err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)

@@ -89,10 +89,7 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 	}
 	defer r.Close()
 	in.Version = r.Version() // the chunk stage reads this version or fails
-	budget := f.Config.MaxMem
-	if budget <= 0 {
-		budget = DefaultMaxMem
-	}
+	budget := budgetOf(f.Config.MaxMem)
 	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, netcdf.Options{MaxChunk: inputChunkLimit(budget)})
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)

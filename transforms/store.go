@@ -266,12 +266,7 @@ func (f *storeChunkFn) assembleStrings(ctx context.Context, t *plan.Target, v *p
 
 // inputChunkLimit is the largest input chunk a chunk's reads may decode
 // under the memory budget: half of it.
-func inputChunkLimit(budget int64) int64 {
-	if budget <= 0 {
-		budget = DefaultMaxMem
-	}
-	return budget / 2
-}
+func inputChunkLimit(budget int64) int64 { return budgetOf(budget) / 2 }
 
 func partBytes(v *plan.Variable, sl plan.Slice) int64 {
 	n := int64(v.ItemSize())

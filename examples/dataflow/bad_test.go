@@ -26,7 +26,7 @@ func buildProgram(t *testing.T) string {
 }
 
 // runProgram runs the program in dir with args, within a minute, and
-// returns its exit code and its last line on stderr.
+// returns its exit code and what it printed on stderr.
 func runProgram(t *testing.T, bin, dir string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -39,15 +39,20 @@ func runProgram(t *testing.T, bin, dir string, args ...string) (int, string) {
 	if ctx.Err() != nil {
 		t.Fatal("the program hung")
 	}
-	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	if err == nil {
-		return 0, lines[len(lines)-1]
+		return 0, stderr.String()
 	}
 	ee, isExit := err.(*exec.ExitError)
 	if !isExit {
 		t.Fatal(err)
 	}
-	return ee.ExitCode(), lines[len(lines)-1]
+	return ee.ExitCode(), stderr.String()
+}
+
+// lastLine is the last line of text.
+func lastLine(text string) string {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	return lines[len(lines)-1]
 }
 
 // TestBadInputs runs the program itself on inputs that are damaged, not
@@ -104,19 +109,11 @@ func TestBadInputs(t *testing.T) {
 				recipe := write(strings.ReplaceAll(c.name, " ", "_")+".yaml", []byte(fmt.Sprintf(
 					"pattern:\n  template: \"{time}\"\n  concat_dim: {name: time, keys: [%q, %q]}\ntarget: {url: %q, chunks: {time: 2}}\n%s",
 					ok, c.second, target, c.recipe)))
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				cmd := exec.CommandContext(ctx, bin, "--recipe", recipe, "--runner", runner)
-				var stderr strings.Builder
-				cmd.Stderr = &stderr
-				err := cmd.Run()
-				if ctx.Err() != nil {
-					t.Fatal("the program hung")
+				code, stderr := runProgram(t, bin, "", "--recipe", recipe, "--runner", runner)
+				if code != 1 {
+					t.Fatalf("exit status %d, want 1\n%s", code, stderr)
 				}
-				if ee, isExit := err.(*exec.ExitError); !isExit || ee.ExitCode() != 1 {
-					t.Fatalf("exit: %v, want status 1\n%s", err, stderr.String())
-				}
-				lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+				lines := strings.Split(strings.TrimSpace(stderr), "\n")
 				last := lines[len(lines)-1]
 				names := c.second // the input at fault, or the recipe
 				if c.recipe != "" {
@@ -125,8 +122,8 @@ func TestBadInputs(t *testing.T) {
 				if !strings.HasPrefix(last, "zarrforge: error: ") || !strings.Contains(last, names) || !strings.Contains(last, c.want) {
 					t.Errorf("last line %q: want the root cause naming %s and saying %q", last, names, c.want)
 				}
-				if len(lines) > 2 || strings.Contains(stderr.String(), "level=") {
-					t.Errorf("more than our two lines on stderr:\n%s", stderr.String())
+				if len(lines) > 2 || strings.Contains(stderr, "level=") {
+					t.Errorf("more than our two lines on stderr:\n%s", stderr)
 				}
 				if _, err := os.Stat(filepath.Join(target, ".zmetadata")); err == nil {
 					t.Error("the failed run left a store that looks complete")

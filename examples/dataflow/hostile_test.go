@@ -116,7 +116,8 @@ func TestHostileTargets(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := treeSum(t, work)
-			code, last := runProgram(t, bin, filepath.Join(work, "run"), "--recipe", recipe)
+			code, stderr := runProgram(t, bin, filepath.Join(work, "run"), "--recipe", recipe)
+			last := lastLine(stderr)
 			if code != 1 || !strings.Contains(last, tc.want) {
 				t.Errorf("exit %d, last line %q: want 1 and an error saying %q", code, last, tc.want)
 			}
@@ -177,7 +178,7 @@ func TestNoSecrets(t *testing.T) {
 				t.Fatal(err)
 			}
 			cmd := exec.Command(bin, "--recipe", recipe, "--verbose")
-			out, _ := cmd.CombinedOutput()
+			out, _ := cmd.CombinedOutput() // stdout too: the summary lines
 			if strings.Contains(string(out), secret) {
 				t.Errorf("the output shows the secret:\n%s", out)
 			}
