@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
 	"sync"
 
 	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 )
 
@@ -171,4 +173,55 @@ func (g gcsFS) removeAll(ctx context.Context, prefix string) error {
 		}
 	}
 	return nil
+}
+
+func (g gcsFS) getVersion(ctx context.Context, path string) ([]byte, string, error) {
+	r, err := g.bucket.Object(path).NewReader(ctx)
+	if err != nil {
+		return nil, "", gcsError(path, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, "", gcsError(path, err)
+	}
+	return b, strconv.FormatInt(r.Attrs.Generation, 10), nil
+}
+
+// swap writes with a generation precondition (ifGenerationMatch, 0 for
+// "no object"), which Cloud Storage checks atomically.
+func (g gcsFS) swap(ctx context.Context, path string, data []byte, version string) (string, error) {
+	var gen int64
+	if version != "" {
+		var err error
+		if gen, err = strconv.ParseInt(version, 10, 64); err != nil {
+			return "", fmt.Errorf("gs object %s: version %q is not a generation", path, version)
+		}
+	}
+	cond := storage.Conditions{GenerationMatch: gen}
+	if gen == 0 {
+		cond = storage.Conditions{DoesNotExist: true}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := g.bucket.Object(path).If(cond).NewWriter(ctx)
+	if _, err := w.Write(data); err != nil {
+		_ = w.Close()
+		return "", gcsError(path, err)
+	}
+	if err := w.Close(); err != nil {
+		var apiErr *googleapi.Error
+		if errors.As(err, &apiErr) && apiErr.Code == http.StatusPreconditionFailed {
+			return "", fmt.Errorf("gs object %s: generation is not %s: %w", path, describeGen(version), ErrConflict)
+		}
+		return "", gcsError(path, err)
+	}
+	return strconv.FormatInt(w.Attrs().Generation, 10), nil
+}
+
+func describeGen(version string) string {
+	if version == "" {
+		return "0 (no object)"
+	}
+	return version
 }

@@ -81,6 +81,10 @@ type backend interface {
 	list(ctx context.Context, prefix string) ([]string, error)
 	remove(ctx context.Context, path string) error
 	removeAll(ctx context.Context, prefix string) error
+	// getVersion reads a whole object and its version; swap writes one if
+	// it is still at version (absent for ""), else fails with ErrConflict.
+	getVersion(ctx context.Context, path string) ([]byte, string, error)
+	swap(ctx context.Context, path string, data []byte, version string) (string, error)
 }
 
 type objectWriter interface {

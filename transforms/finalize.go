@@ -3,6 +3,7 @@ package transforms
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -67,6 +68,12 @@ func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 	if err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: %w", err)
 	}
+	// The store must still be this run's, and stays so: a run that took it
+	// meanwhile would make the conditional writes below fail.
+	owned, err := ensureOwner(ctx, st, t.Run, time.Now(), 0)
+	if err != nil {
+		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: not finalizing: %w", t.URL, err)
+	}
 	if s.Base > 0 {
 		err = finishAppend(ctx, st, &t)
 	} else {
@@ -82,7 +89,9 @@ func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 	if err := zarr.Consolidate(ctx, st, names); err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
 	}
-	if err := writeMarker(ctx, st, marker{Run: t.Run, State: stateComplete, Chunks: totals.Chunks}); err != nil {
+	done := owned.marker
+	done.State, done.Chunks, done.Base = stateComplete, totals.Chunks, nil
+	if _, err := replace(ctx, st, owned, done); err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
 	}
 	log.Infof(ctx, "FinalizeTarget: %s complete: %d arrays, %d chunks, %d bytes", t.URL, len(s.Vars), totals.Chunks, totals.Bytes)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -137,6 +139,13 @@ func TestStagesIdempotent(t *testing.T) {
 		return snapshot(t, url)
 	}
 	first, second := run(), run()
+	// The marker records when the run was last heard from; the rest is
+	// the same.
+	if a, b := markerOf(t, first), markerOf(t, second); a.Run != b.Run || a.State != b.State || a.Chunks != b.Chunks {
+		t.Errorf("the marker changed on the second run: %+v, then %+v", a, b)
+	}
+	delete(first, "/"+markerKey)
+	delete(second, "/"+markerKey)
 	if len(first) == 0 || len(first) != len(second) {
 		t.Fatalf("stores differ in size: %d vs %d objects", len(first), len(second))
 	}
@@ -245,7 +254,7 @@ func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, fin bool) {
 	for i := from; i < to; i++ {
 		names = append(names, fmt.Sprintf("daily_%02d.nc", i))
 	}
-	target, err := (&prepareFn{Config: cfg}).ProcessElement(ctx, schemaOf(t, names...))
+	target, err := (&prepareFn{Config: cfg, self: deadProcess(t)}).ProcessElement(ctx, schemaOf(t, names...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +337,7 @@ func TestKilledRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		target, err := (&prepareFn{Config: tc}).ProcessElement(context.Background(), schemaOf(t, "daily_03.nc", "daily_04.nc", "daily_05.nc"))
+		target, err := (&prepareFn{Config: tc, self: deadProcess(t)}).ProcessElement(context.Background(), schemaOf(t, "daily_03.nc", "daily_04.nc", "daily_05.nc"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,6 +352,29 @@ func TestKilledRuns(t *testing.T) {
 }
 
 // snapshotData is snapshot without the run marker.
+// markerOf decodes the marker of a snapshot.
+func markerOf(t *testing.T, snap map[string]string) marker {
+	t.Helper()
+	var m marker
+	if err := json.Unmarshal([]byte(snap["/"+markerKey]), &m); err != nil {
+		t.Fatalf("%s: %v", markerKey, err)
+	}
+	return m
+}
+
+// deadProcess is a process of this machine that has ended: the identity of
+// a run the tests kill.
+func deadProcess(t *testing.T) process {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	p := thisProcess()
+	p.PID = cmd.Process.Pid
+	return p
+}
+
 func snapshotData(t *testing.T, dir string) map[string]string {
 	s := snapshot(t, dir)
 	delete(s, "/.zarrforge.json")

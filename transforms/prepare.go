@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -86,53 +86,9 @@ func budgetOf(maxMem int64) int64 {
 	return maxMem
 }
 
-// markerKey is the object recording which run owns a store and whether it
-// finished. zarr-python and xarray ignore it.
-const markerKey = ".zarrforge.json"
-
-type marker struct {
-	Run    string `json:"run"`
-	State  string `json:"state"` // "writing", "appending" or "complete"
-	Chunks int64  `json:"chunks,omitempty"`
-	// Base is, while appending, what the store held before: a run that dies
-	// mid-append leaves enough behind for the next to start from it.
-	Base *appendBase `json:"base,omitempty"`
-}
-
-// Marker states.
-const (
-	stateWriting   = "writing"
-	stateAppending = "appending"
-	stateComplete  = "complete"
-)
-
-type appendBase struct {
-	Len   int64  `json:"len"`             // steps along the concat dimension
-	Coord []byte `json:"coord,omitempty"` // the concat coordinate, raw
-}
-
-func readMarker(ctx context.Context, st *storage.Store) (marker, bool, error) {
-	b, err := st.Get(ctx, markerKey)
-	if errors.Is(err, fs.ErrNotExist) {
-		return marker{}, false, nil
-	}
-	if err != nil {
-		return marker{}, false, err
-	}
-	var m marker
-	if err := json.Unmarshal(b, &m); err != nil {
-		return marker{}, false, fmt.Errorf("%s: %w", markerKey, err)
-	}
-	return m, true, nil
-}
-
-func writeMarker(ctx context.Context, st *storage.Store, m marker) error {
-	b, _ := json.Marshal(m)
-	return st.Put(ctx, markerKey, b)
-}
-
 type prepareFn struct {
 	Config TargetConfig
+	self   process // who claims the store; thisProcess() unless a test says
 }
 
 func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (plan.Target, error) {
@@ -146,6 +102,9 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 }
 
 func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Target, error) {
+	if f.self == (process{}) {
+		f.self = thisProcess()
+	}
 	switch f.Config.Mode {
 	case "", ModeCreate, ModeOverwrite, ModeAppend:
 	default:
@@ -214,32 +173,41 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 
 // claim makes the target this run's: in create mode it refuses a target
 // that holds anything but this run's own partial writes (a retried bundle);
-// in overwrite mode it deletes whatever another run left there.
+// in overwrite mode it takes the store, then deletes whatever another run
+// left there. A store that another run is live writing is refused in both.
 func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 	keys, err := st.List(ctx, "")
 	if err != nil {
 		return err
 	}
-	if len(keys) > 0 {
-		m, ok, err := readMarker(ctx, st)
-		if err != nil {
-			return err
-		}
-		mine := ok && m.Run == f.Config.RunID
-		switch {
-		case mine:
-		case f.Config.Mode == ModeOverwrite && !ok && !zarr.IsStore(keys):
-			return fmt.Errorf("it holds %d objects (%s) and is not a Zarr store, nor what a zarrforge run left; "+
-				"overwrite replaces only those: remove them yourself or choose another target.url", len(keys), sample(keys))
-		case f.Config.Mode == ModeOverwrite:
-			if err := st.DeleteAll(ctx); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("a store already exists there (%d objects); set target.mode to overwrite to replace it", len(keys))
-		}
+	m, err := readMarker(ctx, st)
+	if err != nil {
+		return err
 	}
-	return writeMarker(ctx, st, marker{Run: f.Config.RunID, State: stateWriting})
+	now := time.Now()
+	switch {
+	case m.exists() && m.Run == f.Config.RunID:
+		_, err = claim(ctx, st, m, f.Config.RunID, stateWriting, nil, f.self, now)
+		return err // our own, retried
+	case m.live(f.self, now):
+		return m.busy(now)
+	case len(keys) == 0:
+	case f.Config.Mode == ModeOverwrite && !m.exists() && !zarr.IsStore(keys):
+		return fmt.Errorf("it holds %d objects (%s) and is not a Zarr store, nor what a zarrforge run left; "+
+			"overwrite replaces only those: remove them yourself or choose another target.url", len(keys), sample(keys))
+	case f.Config.Mode == ModeOverwrite:
+	default:
+		return fmt.Errorf("a store already exists there (%d objects); set target.mode to overwrite to replace it", len(keys))
+	}
+	// Take the store first, then clear it: a run that took it since
+	// stops this one here, before anything of its is deleted.
+	if _, err := claim(ctx, st, m, f.Config.RunID, stateWriting, nil, f.self, now); err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		return st.Clear(ctx, markerKey)
+	}
+	return nil
 }
 
 // sample names the first few of keys.
@@ -265,22 +233,26 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	if len(keys) == 0 {
 		return plan.Target{}, false, nil
 	}
-	m, ok, err := readMarker(ctx, st)
+	m, err := readMarker(ctx, st)
 	if err != nil {
 		return plan.Target{}, false, err
 	}
+	now := time.Now()
+	mine := m.exists() && m.Run == f.Config.RunID
 	var base *appendBase
 	switch {
-	case ok && m.State == stateWriting && m.Run == f.Config.RunID:
+	case mine && m.State == stateWriting:
 		return plan.Target{}, false, nil // our own create, retried
-	case ok && m.State == stateWriting:
+	case !mine && m.live(f.self, now):
+		return plan.Target{}, false, m.busy(now)
+	case m.State == stateWriting:
 		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set target.mode to overwrite to start again", m.Run)
-	case ok && m.State == stateAppending && m.Base != nil:
-		base = m.Base // an append that did not finish, ours retried or another's: start from where it started
+	case m.State == stateAppending && m.Base != nil:
+		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started
 		if err := checkUnfinished(ctx, st, keys, schema, base); err != nil {
 			return plan.Target{}, false, err
 		}
-	case ok && m.State == stateComplete, !ok && slices.Contains(keys, ".zmetadata"):
+	case m.State == stateComplete, !m.exists() && slices.Contains(keys, ".zmetadata"):
 	default:
 		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no .zmetadata); set target.mode to overwrite to replace it")
 	}
@@ -296,8 +268,7 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	if comp != nil {
 		t.Compressor, t.Level = comp.ID, comp.Level
 	}
-	mk := marker{Run: f.Config.RunID, State: stateAppending, Base: &appendBase{Len: stored.Len, Coord: stored.Coord}}
-	if err := writeMarker(ctx, st, mk); err != nil {
+	if _, err := claim(ctx, st, m, f.Config.RunID, stateAppending, &appendBase{Len: stored.Len, Coord: stored.Coord}, f.self, now); err != nil {
 		return plan.Target{}, false, err
 	}
 	if err := st.Delete(ctx, ".zmetadata"); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -53,6 +54,7 @@ type storeChunkFn struct {
 	chunk   []byte // the chunk being assembled, reused
 	encoder zarr.ChunkEncoder
 	store   *storage.Store
+	owned   time.Time // when this worker last found the store its run's
 	chunks  beam.Counter
 	written beam.Counter
 }
@@ -83,6 +85,14 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 		if f.store, err = storage.NewStore(ctx, t.URL); err != nil {
 			return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
 		}
+		f.owned = time.Time{}
+	}
+	// Stop writing a store another run has taken, and keep ours alive.
+	if now := time.Now(); now.Sub(f.owned) >= beatEvery {
+		if _, err := ensureOwner(ctx, f.store, t.Run, now, beatEvery); err != nil {
+			return plan.WriteResult{}, fmt.Errorf("StoreChunks: target %s: %w", t.URL, err)
+		}
+		f.owned = now
 	}
 	var size int64
 	err = f.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(w io.Writer) error {

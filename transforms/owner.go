@@ -1,0 +1,180 @@
+package transforms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/zarrforge/zarrforge/storage"
+)
+
+// A store has one writer at a time: the run its marker names. The marker
+// is taken and changed only by conditional writes (storage.PutIf: a
+// generation precondition on Cloud Storage, a compare under an exclusive
+// lock locally), so of two runs that read the same marker one wins and the
+// other fails. A run takes over another run's unfinished store only when
+// that run is dead: on the same machine, its process is gone; anywhere,
+// nothing was heard from it for leaseTimeout (StoreChunks renews the
+// marker's beat every beatEvery while it writes). FinalizeTarget checks that
+// the marker is still its run's, with a conditional write, before the store
+// is made to look complete.
+
+// markerKey is the object recording which run owns a store and whether it
+// finished. zarr-python and xarray ignore it.
+const markerKey = ".zarrforge.json"
+
+const (
+	// leaseTimeout is how long a run not heard from keeps its store from
+	// other runs (on another machine; on the same one its process tells).
+	leaseTimeout = 5 * time.Minute
+	// beatEvery is how often a writing run renews its marker's beat.
+	beatEvery = 30 * time.Second
+)
+
+// ErrTargetBusy is wrapped by the errors of a run refused a store because
+// another run, live, is writing it, or took it first.
+var ErrTargetBusy = errors.New("the target is busy")
+
+type marker struct {
+	Run    string `json:"run"`
+	State  string `json:"state"` // "writing", "appending" or "complete"
+	Chunks int64  `json:"chunks,omitempty"`
+	// Base is, while appending, what the store held before: a run that dies
+	// mid-append leaves enough behind for the next to start from it.
+	Base *appendBase `json:"base,omitempty"`
+	// Host and PID are the process that claimed the store, Beat when the
+	// run was last heard from.
+	Host string    `json:"host,omitempty"`
+	PID  int       `json:"pid,omitempty"`
+	Beat time.Time `json:"beat,omitzero"`
+}
+
+// Marker states.
+const (
+	stateWriting   = "writing"
+	stateAppending = "appending"
+	stateComplete  = "complete"
+)
+
+type appendBase struct {
+	Len   int64  `json:"len"`             // steps along the concat dimension
+	Coord []byte `json:"coord,omitempty"` // the concat coordinate, raw
+}
+
+// process names a process: the machine it runs on and its id there.
+type process struct {
+	Host string
+	PID  int
+}
+
+// thisProcess is the process running the code.
+func thisProcess() process {
+	host, _ := os.Hostname()
+	return process{Host: host, PID: os.Getpid()}
+}
+
+// markerAt is the marker of a store and the version of it read.
+type markerAt struct {
+	marker
+	version string // "" when the store has no marker
+}
+
+func (m markerAt) exists() bool { return m.version != "" }
+
+// readMarker reads the store's marker and its version.
+func readMarker(ctx context.Context, st *storage.Store) (markerAt, error) {
+	b, v, err := st.GetVersion(ctx, markerKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		return markerAt{}, nil
+	}
+	if err != nil {
+		return markerAt{}, err
+	}
+	var m marker
+	if err := json.Unmarshal(b, &m); err != nil {
+		return markerAt{}, fmt.Errorf("%s: %w", markerKey, err)
+	}
+	return markerAt{marker: m, version: v}, nil
+}
+
+// replace writes m in place of the marker read as old, only if no one
+// changed it since; a run that got there first gives ErrTargetBusy.
+func replace(ctx context.Context, st *storage.Store, old markerAt, m marker) (markerAt, error) {
+	b, _ := json.Marshal(m)
+	v, err := st.PutIf(ctx, markerKey, b, old.version)
+	if errors.Is(err, storage.ErrConflict) {
+		now, rerr := readMarker(ctx, st)
+		who := "another run"
+		if rerr == nil && now.exists() {
+			who = "run " + now.Run
+		}
+		return markerAt{}, fmt.Errorf("%w: %s took the store while this run (%s) was taking it", ErrTargetBusy, who, m.Run)
+	}
+	if err != nil {
+		return markerAt{}, err
+	}
+	return markerAt{marker: m, version: v}, nil
+}
+
+// claim makes the store run's, in state, in place of the marker read as
+// old.
+func claim(ctx context.Context, st *storage.Store, old markerAt, run, state string, base *appendBase, self process, now time.Time) (markerAt, error) {
+	return replace(ctx, st, old, marker{Run: run, State: state, Base: base, Host: self.Host, PID: self.PID, Beat: now.UTC()})
+}
+
+// live reports whether the marker's run may still be writing the store, as
+// seen by process self at time now.
+func (m marker) live(self process, now time.Time) bool {
+	if m.Run == "" || m.State == stateComplete {
+		return false
+	}
+	if m.Host != "" && m.Host == self.Host && m.PID > 0 && !processAlive(m.PID) {
+		return false
+	}
+	return now.Sub(m.Beat) < leaseTimeout
+}
+
+// busy is the error for a store that live run m is writing.
+func (m marker) busy(now time.Time) error {
+	doing := "writing"
+	if m.State == stateAppending {
+		doing = "appending to"
+	}
+	return fmt.Errorf("%w: run %s (process %d on %s, last heard from %s ago) is %s this store; a store has one writer at a time: "+
+		"wait for it to finish, or, if it died on another machine, for %s after it was last heard from",
+		ErrTargetBusy, m.Run, m.PID, m.Host, now.Sub(m.Beat).Round(time.Second), doing, leaseTimeout)
+}
+
+// ensureOwner checks that the store is still run's and renews its beat
+// (when older than every, or always when every is 0) with a conditional
+// write, so that no other run can have taken it in between. A beat lost to
+// another worker of the same run is no loss: the marker is read again.
+func ensureOwner(ctx context.Context, st *storage.Store, run string, now time.Time, every time.Duration) (markerAt, error) {
+	for try := 0; ; try++ {
+		m, err := readMarker(ctx, st)
+		if err != nil {
+			return markerAt{}, err
+		}
+		if !m.exists() || m.Run != run {
+			who := "no run"
+			if m.exists() {
+				who = "run " + m.Run
+			}
+			return markerAt{}, fmt.Errorf("%w: the store is no longer this run's (%s): %s holds it now (this run was taken for dead)", ErrTargetBusy, run, who)
+		}
+		if every > 0 && now.Sub(m.Beat) < every {
+			return m, nil
+		}
+		next := m.marker
+		next.Beat = now.UTC()
+		renewed, err := replace(ctx, st, m, next)
+		if errors.Is(err, ErrTargetBusy) && try < 3 {
+			continue
+		}
+		return renewed, err
+	}
+}

@@ -1,0 +1,165 @@
+package transforms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/storage"
+)
+
+// TestOneWriter: two live runs that start together on one target, in any
+// pairing of modes and at varied offsets: exactly one takes the store, the
+// other fails with ErrTargetBusy before it writes anything, and the
+// winner's store is the one an undisturbed run writes.
+func TestOneWriter(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	chunks := map[string]int64{"time": 2, "lat": 4}
+	stages(t, TargetConfig{URL: filepath.Join(dir, "ref.zarr"), Chunks: chunks, Compressor: "zstd", RunID: "ref"}, 0, 6, -1, true)
+	want := snapshotData(t, filepath.Join(dir, "ref.zarr"))
+
+	for _, modes := range [][2]string{
+		{ModeCreate, ModeCreate}, {ModeCreate, ModeOverwrite}, {ModeOverwrite, ModeOverwrite},
+		{ModeAppend, ModeAppend}, {ModeAppend, ModeOverwrite},
+	} {
+		t.Run(modes[0]+"+"+modes[1], func(t *testing.T) {
+			for trial := range 12 {
+				url := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.zarr", modes[0], modes[1], trial))
+				appending := modes[0] == ModeAppend
+				if appending { // days 0-2 stored; both runs append days 3-5
+					stages(t, TargetConfig{URL: url, Chunks: chunks, Compressor: "zstd", RunID: "base"}, 0, 3, -1, true)
+				}
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				preps := make([]*prepareFn, 2)
+				for i := range 2 {
+					preps[i] = &prepareFn{Config: TargetConfig{URL: url, Chunks: chunks, Compressor: "zstd", Mode: modes[i], RunID: fmt.Sprintf("run%d", i)}}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						time.Sleep(time.Duration(trial*(i+1)%5) * time.Millisecond)
+						_, errs[i] = preps[i].ProcessElement(ctx, schemaOf(t, namesFor(modes[i], appending)...))
+					}()
+				}
+				wg.Wait()
+				won := -1
+				for i, err := range errs {
+					switch {
+					case err == nil && won >= 0:
+						t.Fatalf("trial %d: both runs took the store", trial)
+					case err == nil:
+						won = i
+					case !errors.Is(err, ErrTargetBusy):
+						t.Fatalf("trial %d: run %d failed with %v, want ErrTargetBusy", trial, i, err)
+					}
+				}
+				if won < 0 {
+					t.Fatalf("trial %d: neither run took the store: %v", trial, errs)
+				}
+				// The winner writes and finalizes; its store is the reference
+				// (an overwrite that won an append writes days 0-5 whole).
+				w := preps[won]
+				target, err := w.ProcessElement(ctx, schemaOf(t, namesFor(w.Config.Mode, appending)...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := finalize(ctx, target, writeChunks(t, newStoreFn(t), target, keysOf(target), 1)); err != nil {
+					t.Fatal(err)
+				}
+				sameSnapshot(t, snapshotData(t, url), want)
+			}
+		})
+	}
+}
+
+// namesFor is the inputs a run in mode writes: days 3-5 when it appends to
+// days 0-2, else days 0-5.
+func namesFor(mode string, appending bool) []string {
+	if mode == ModeAppend && appending {
+		return []string{"daily_03.nc", "daily_04.nc", "daily_05.nc"}
+	}
+	var names []string
+	for i := range 6 {
+		names = append(names, fmt.Sprintf("daily_%02d.nc", i))
+	}
+	return names
+}
+
+// TestTakeOver: a run's unfinished store is taken over only when the run
+// is dead — its process gone, on this machine, or not heard from for the
+// lease, on another — and a run whose store was taken stops: its chunk
+// writes and its finalize fail with ErrTargetBusy.
+func TestTakeOver(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	self := thisProcess()
+	for _, tc := range []struct {
+		name string
+		m    marker
+		live bool
+	}{
+		{"this machine, process alive", marker{Run: "a", State: stateWriting, Host: self.Host, PID: self.PID, Beat: now}, true},
+		{"this machine, process gone", marker{Run: "a", State: stateWriting, Host: self.Host, PID: deadProcess(t).PID, Beat: now}, false},
+		{"this machine, alive but silent past the lease", marker{Run: "a", State: stateWriting, Host: self.Host, PID: self.PID, Beat: now.Add(-leaseTimeout - time.Second)}, false},
+		{"another machine, heard from lately", marker{Run: "a", State: stateAppending, Host: "worker-7", PID: 1, Beat: now.Add(-leaseTimeout + time.Minute)}, true},
+		{"another machine, silent past the lease", marker{Run: "a", State: stateAppending, Host: "worker-7", PID: 1, Beat: now.Add(-leaseTimeout - time.Second)}, false},
+		{"complete", marker{Run: "a", State: stateComplete, Host: self.Host, PID: self.PID, Beat: now}, false},
+	} {
+		if got := tc.m.live(self, now); got != tc.live {
+			t.Errorf("%s: live = %v, want %v", tc.name, got, tc.live)
+		}
+	}
+
+	// A live run's store refused to overwrite; once silent past the lease,
+	// taken, and the first run is then stopped.
+	url := filepath.Join(t.TempDir(), "out.zarr")
+	first := &prepareFn{Config: TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zstd", RunID: "first"},
+		self: process{Host: "worker-7", PID: 1}}
+	target, err := first.ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := &prepareFn{Config: TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zstd", Mode: ModeOverwrite, RunID: "second"}}
+	if _, err := second.ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc")); !errors.Is(err, ErrTargetBusy) {
+		t.Fatalf("overwriting a live run's store: %v, want ErrTargetBusy", err)
+	}
+	st, err := storage.NewStore(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readMarker(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := m.marker
+	stale.Beat = now.Add(-leaseTimeout - time.Minute)
+	b, _ := json.Marshal(stale)
+	if err := st.Put(ctx, markerKey, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc")); err != nil {
+		t.Fatalf("overwriting a run silent past its lease: %v", err)
+	}
+	if _, err := newStoreFn(t).ProcessElement(ctx, keysOf(target)[0], target); !errors.Is(err, ErrTargetBusy) {
+		t.Errorf("a chunk of the run taken for dead: %v, want ErrTargetBusy", err)
+	}
+	if _, err := finalize(ctx, target, writeChunksUnchecked(target)); !errors.Is(err, ErrTargetBusy) {
+		t.Errorf("finalizing the run taken for dead: %v, want ErrTargetBusy", err)
+	}
+	if ok, _ := st.Exists(ctx, ".zmetadata"); ok {
+		t.Error("the run taken for dead consolidated the store")
+	}
+}
+
+// writeChunksUnchecked is the totals of a run that wrote every chunk of
+// target.
+func writeChunksUnchecked(target plan.Target) plan.Totals {
+	return plan.Totals{Chunks: target.Schema.NumChunks()}
+}
