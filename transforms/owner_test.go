@@ -12,6 +12,7 @@ import (
 
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/storage/storagetest"
 )
 
 // TestOneWriter: two live runs that start together on one target, in any
@@ -162,4 +163,52 @@ func TestTakeOver(t *testing.T) {
 // target.
 func writeChunksUnchecked(target plan.Target) plan.Totals {
 	return plan.Totals{Chunks: target.Schema.NumChunks()}
+}
+
+// TestClaimRaceGCS: runs claiming one Cloud Storage target at once, through
+// the real client and generation preconditions: one wins, and the others,
+// taking it over from the winner's marker, fail with ErrTargetBusy.
+func TestClaimRaceGCS(t *testing.T) {
+	ctx := context.Background()
+	st, err := storage.NewStore(ctx, storagetest.FakeGCS(t, "claims")+"/out.zarr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, before := range []string{"", stateComplete} {
+		old := markerAt{}
+		if before != "" {
+			if old, err = claim(ctx, st, markerAt{}, "done", stateWriting, nil, thisProcess(), time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			done := old.marker
+			done.State = stateComplete
+			if old, err = replace(ctx, st, old, done); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = claim(ctx, st, old, fmt.Sprintf("run%d", i), stateAppending, nil, thisProcess(), time.Now())
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+			} else if !errors.Is(err, ErrTargetBusy) {
+				t.Fatal(err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("from %q: %d runs took the store, want 1 (%v)", before, won, errs)
+		}
+		if err := st.Delete(ctx, markerKey); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
