@@ -88,6 +88,7 @@ func putSchema(w *writer, s plan.Schema) error {
 		w.ints(v.Merge)
 		w.int64s(v.Chunks)
 		w.varint(v.Width)
+		w.int64s(v.SourceChunks)
 	}
 	w.uvarint(uint64(len(s.Inputs)))
 	for _, e := range s.Inputs {
@@ -116,7 +117,7 @@ func getSchema(r *reader) plan.Schema {
 		s.Vars = make([]plan.Variable, n)
 		for i := range s.Vars {
 			s.Vars[i] = plan.Variable{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(),
-				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Width: r.varint()}
+				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Width: r.varint(), SourceChunks: r.int64s()}
 		}
 	}
 	if n := r.count(8); n > 0 {

@@ -179,3 +179,13 @@ func (d *Dataset) Storage() string {
 	}
 	return s
 }
+
+// ChunkShape is the shape of the dataset's chunks, nil when it is not
+// chunked (contiguous or compact: any part of it reads without decoding
+// more).
+func (d *Dataset) ChunkShape() []uint64 {
+	if d.layout.class != layoutChunked {
+		return nil
+	}
+	return slices.Clone(d.layout.chunk[:len(d.Dims)])
+}

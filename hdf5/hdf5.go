@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 )
 
 // ErrFormat is wrapped by errors for input that is not HDF5, or is corrupt
@@ -42,8 +43,9 @@ const Signature = "\x89HDF\r\n\x1a\n"
 // maxMetadata caps the size of one metadata structure read into memory.
 const maxMetadata = 64 << 20
 
-// File is an open HDF5 file. It is safe for concurrent use: it holds no
-// mutable state, and reads go through the io.ReaderAt.
+// File is an open HDF5 file. It is safe for concurrent use: reads go
+// through the io.ReaderAt, and its only mutable state is the count of bytes
+// decoded (Decoded).
 type File struct {
 	r          io.ReaderAt
 	size       int64
@@ -53,7 +55,15 @@ type File struct {
 	lengthSize int
 	root       uint64 // object header address of the root group
 	maxChunk   uint64 // decoded bytes of one chunk, at most
+	decoded    atomic.Int64
 }
+
+// Decoded is how many bytes of dataset values the file's reads have
+// produced so far: whole chunks for chunked datasets (a chunk is decoded
+// whole however little of it a read wants), the bytes read otherwise. Set
+// against the bytes the reads asked for, it shows how often a chunk was
+// decoded again.
+func (f *File) Decoded() int64 { return f.decoded.Load() }
 
 // DefaultMaxChunk is the largest chunk Open's files decode (1 GiB).
 const DefaultMaxChunk = 1 << 30

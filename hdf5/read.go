@@ -84,12 +84,14 @@ func (d *Dataset) read(start, count []uint64, dst []byte) error {
 	var err error
 	switch d.layout.class {
 	case layoutCompact:
+		d.f.decoded.Add(int64(len(dst)))
 		total, _ := numElements(d.Dims)
 		if uint64(len(d.layout.compact)) < total*es {
 			return fmt.Errorf("compact data of %d bytes for %d elements", len(d.layout.compact), total)
 		}
 		copyBlock(dst, count, make([]uint64, len(count)), d.layout.compact, d.Dims, start, count, int(es))
 	case layoutContiguous:
+		d.f.decoded.Add(int64(len(dst)))
 		err = d.readContiguous(start, count, dst)
 	case layoutChunked:
 		err = d.readChunked(start, count, dst)
@@ -254,6 +256,7 @@ func (d *Dataset) chunk(ref chunkRef, coord []uint64, elems uint64, buf []byte) 
 	if hi != 0 || want > d.f.maxChunk {
 		return nil, fmt.Errorf("chunk %v decodes to %d bytes, more than the %d a chunk may take here: %w", coord, want, d.f.maxChunk, ErrTooLarge)
 	}
+	d.f.decoded.Add(int64(want))
 	filters := d.filters
 	if d.layout.noEdgeFilter && d.isEdge(coord) {
 		filters = nil

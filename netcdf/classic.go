@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync/atomic"
 )
 
 // classic is a netCDF classic-format file (CDF-1, CDF-2 or CDF-5).
@@ -21,6 +22,7 @@ type classic struct {
 	vars    []classicVar
 	recSize int64 // bytes per record, over all record variables
 	numRecs int64
+	decoded atomic.Int64
 }
 
 type classicVar struct {
@@ -449,6 +451,8 @@ func (f *classic) Format() string { return fmt.Sprintf("CDF-%d", f.version) }
 func (f *classic) Dims() []Dim    { return append([]Dim(nil), f.dims...) }
 func (f *classic) Attrs() []Attr  { return append([]Attr(nil), f.attrs...) }
 
+func (f *classic) Decoded() int64 { return f.decoded.Load() }
+
 func (f *classic) Vars() []Var {
 	out := make([]Var, len(f.vars))
 	for i, v := range f.vars {
@@ -479,6 +483,7 @@ func (f *classic) Read(name string, start, count []int64, dst []byte) error {
 	if len(dst) == 0 {
 		return nil
 	}
+	f.decoded.Add(int64(len(dst)))
 	rank := len(v.Shape)
 	// nat[i] is the byte size of one step along dimension i when the inner
 	// dimensions are laid out contiguously; stride[i] is the step in the

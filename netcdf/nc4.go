@@ -13,6 +13,7 @@ import (
 // nc4 is a netCDF-4 file: the root group of an HDF5 file, with HDF5
 // dimension scales mapped back to named netCDF dimensions.
 type nc4 struct {
+	h     *hdf5.File
 	name  string
 	dims  []Dim
 	vars  []Var
@@ -50,7 +51,7 @@ func openHDF5(r io.ReaderAt, size int64, name string, opts Options) (File, error
 	if err != nil {
 		return nil, nc4Error(name, err)
 	}
-	f := &nc4{name: name, data: map[string]*nc4Var{}}
+	f := &nc4{h: h, name: name, data: map[string]*nc4Var{}}
 	if err := f.load(h); err != nil {
 		return nil, nc4Error(name, err)
 	}
@@ -387,6 +388,9 @@ func nc4Variable(d *dataset, dims []*dimInfo) (Var, error) {
 	if v.Attrs, err = nc4Attrs(d.attrs, nil); err != nil {
 		return Var{}, err
 	}
+	for _, c := range d.ds.ChunkShape() {
+		v.Chunks = append(v.Chunks, int64(c))
+	}
 	return v, nil
 }
 
@@ -455,10 +459,12 @@ func (f *nc4) Format() string { return "netCDF-4" }
 func (f *nc4) Dims() []Dim    { return slices.Clone(f.dims) }
 func (f *nc4) Attrs() []Attr  { return slices.Clone(f.attrs) }
 
+func (f *nc4) Decoded() int64 { return f.h.Decoded() }
+
 func (f *nc4) Vars() []Var {
 	out := make([]Var, len(f.vars))
 	for i, v := range f.vars {
-		v.Dims, v.Shape, v.Attrs = slices.Clone(v.Dims), slices.Clone(v.Shape), slices.Clone(v.Attrs)
+		v.Dims, v.Shape, v.Attrs, v.Chunks = slices.Clone(v.Dims), slices.Clone(v.Shape), slices.Clone(v.Attrs), slices.Clone(v.Chunks)
 		out[i] = v
 	}
 	return out

@@ -91,6 +91,11 @@ type Var struct {
 	Dims  []string
 	Shape []int64
 	Attrs []Attr
+	// Chunks is the shape of the variable's stored chunks (netCDF-4), each
+	// decoded whole whenever any of it is read; nil when the values are
+	// stored contiguously (the classic formats, contiguous netCDF-4), so
+	// that any part of them reads without reading more.
+	Chunks []int64
 }
 
 // Attr returns the attribute called name.
@@ -127,6 +132,10 @@ type File interface {
 	// String variable, in C order. Values never written read as "", as in
 	// netCDF-C.
 	ReadStrings(name string, start, count []int64) ([]string, error)
+	// Decoded is how many bytes of values the file's reads have produced
+	// so far: whole chunks of chunked variables, however little of a chunk
+	// a read wanted; the bytes read otherwise.
+	Decoded() int64
 }
 
 // ErrFormat is wrapped by errors for input that is not a netCDF file this

@@ -6,44 +6,51 @@ package plan
 // number, or one string). The block must fit: at[i]+srcShape[i] <=
 // dstShape[i].
 func CopyBlock[E any](dst []E, dstShape, at []int64, src []E, srcShape []int64, itemSize int) {
+	CopyBox(dst, dstShape, at, src, srcShape, make([]int64, len(srcShape)), srcShape, itemSize)
+}
+
+// CopyBox copies the box of extent count at index srcAt of the C-ordered
+// array src, of shape srcShape, to index dstAt of the C-ordered array dst,
+// of shape dstShape. Every element is itemSize items of E. The box must fit
+// in both.
+func CopyBox[E any](dst []E, dstShape, dstAt []int64, src []E, srcShape, srcAt, count []int64, itemSize int) {
 	rank := len(dstShape)
 	if rank == 0 {
 		copy(dst[:itemSize], src[:itemSize])
 		return
 	}
+	for _, c := range count {
+		if c == 0 {
+			return
+		}
+	}
 	// Merge trailing dimensions that are whole in both arrays into one run.
 	run := int64(itemSize)
 	inner := rank
-	for inner > 1 && srcShape[inner-1] == dstShape[inner-1] {
-		run *= dstShape[inner-1]
+	for inner > 1 && count[inner-1] == dstShape[inner-1] && count[inner-1] == srcShape[inner-1] {
+		run *= count[inner-1]
 		inner--
 	}
-	run *= srcShape[inner-1]
-	// Strides (in bytes) of dst for the outer dims.
-	dstStride := make([]int64, rank)
-	s := int64(itemSize)
-	for i := rank - 1; i >= 0; i-- {
-		dstStride[i] = s
-		s *= dstShape[i]
-	}
-	base := int64(0)
-	for i := 0; i < rank; i++ {
-		base += at[i] * dstStride[i]
+	run *= count[inner-1]
+	dstStride, srcStride := strides(dstShape, itemSize), strides(srcShape, itemSize)
+	var dstBase, srcBase int64
+	for i := range rank {
+		dstBase += dstAt[i] * dstStride[i]
+		srcBase += srcAt[i] * srcStride[i]
 	}
 	outer := inner - 1 // dims [0, outer) are iterated; dim outer starts the run
 	idx := make([]int64, outer)
-	var srcOff int64
 	for {
-		off := base
-		for i := 0; i < outer; i++ {
-			off += idx[i] * dstStride[i]
+		d, s := dstBase, srcBase
+		for i := range outer {
+			d += idx[i] * dstStride[i]
+			s += idx[i] * srcStride[i]
 		}
-		copy(dst[off:off+run], src[srcOff:srcOff+run])
-		srcOff += run
+		copy(dst[d:d+run], src[s:s+run])
 		k := outer - 1
 		for ; k >= 0; k-- {
 			idx[k]++
-			if idx[k] < srcShape[k] {
+			if idx[k] < count[k] {
 				break
 			}
 			idx[k] = 0
@@ -52,6 +59,18 @@ func CopyBlock[E any](dst []E, dstShape, at []int64, src []E, srcShape []int64, 
 			return
 		}
 	}
+}
+
+// strides are the steps, in items, along each dimension of a C-ordered
+// array of shape with elements of itemSize items.
+func strides(shape []int64, itemSize int) []int64 {
+	out := make([]int64, len(shape))
+	s := int64(itemSize)
+	for i := len(shape) - 1; i >= 0; i-- {
+		out[i] = s
+		s *= shape[i]
+	}
+	return out
 }
 
 // Fill sets every element of buf to the pattern value (the bytes of one

@@ -302,6 +302,9 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64) error {
 			nv := Variable{Name: v.Name, Type: v.Type, Dims: slices.Clone(v.Dims), Shape: shape,
 				Attrs: v.Attrs, Merge: slices.Clone(r.Input.Index.Merge)}
 			nv.foldChars(s.ConcatDim)
+			if nv.Width == 0 && nv.Type != netcdf.String && len(v.Chunks) == len(v.Dims) {
+				nv.SourceChunks = slices.Clone(v.Chunks)
+			}
 			s.Vars = append(s.Vars, nv)
 		}
 		for _, o := range reps[:ri] {

@@ -26,6 +26,11 @@ type Variable struct {
 	Merge []int
 	// Chunks is the target chunk shape; set by Schema.Layout.
 	Chunks []int64
+	// SourceChunks is the shape of the chunks the inputs store the
+	// variable in (as the first input holding it has them), each decoded
+	// whole when any of it is read; nil when stored contiguously (any part
+	// reads alone) or unknown. Read groups are cut at its boundaries.
+	SourceChunks []int64
 	// Width, when not 0, is the length of a Char variable's last netCDF
 	// dimension, folded into its values: it is stored as xarray writes it,
 	// as fixed-width strings ("|S<Width>") over its other dimensions, which
@@ -170,6 +175,7 @@ func (s Schema) Clone() Schema {
 	for i := range c.Vars {
 		c.Vars[i].Shape = slices.Clone(s.Vars[i].Shape)
 		c.Vars[i].Chunks = slices.Clone(s.Vars[i].Chunks)
+		c.Vars[i].SourceChunks = slices.Clone(s.Vars[i].SourceChunks)
 	}
 	c.Inputs = slices.Clone(s.Inputs)
 	c.Coord = slices.Clone(s.Coord)

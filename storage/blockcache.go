@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // blockCache gives an object ReaderAt semantics with few requests: small
@@ -15,6 +16,8 @@ type blockCache struct {
 	size  int64
 	fetch func(p []byte, off int64) error // reads exactly len(p) bytes at off
 	shape cacheShape
+
+	fetched atomic.Int64 // bytes fetched from the object
 
 	mu     sync.Mutex
 	blocks map[int64][]byte
@@ -40,6 +43,16 @@ func newBlockCache(name string, size int64, shape cacheShape, fetch func(p []byt
 
 func (c *blockCache) Size() int64 { return c.size }
 
+// Fetched is how many bytes were fetched from the object so far (whole
+// blocks for small reads).
+func (c *blockCache) Fetched() int64 { return c.fetched.Load() }
+
+// get fetches p at off, counting it.
+func (c *blockCache) get(p []byte, off int64) error {
+	c.fetched.Add(int64(len(p)))
+	return c.fetch(p, off)
+}
+
 func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("%s: negative offset", c.name)
@@ -55,7 +68,7 @@ func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
 	if int64(n) <= c.shape.small {
 		err = c.readCached(p[:n], off)
 	} else {
-		err = c.fetch(p[:n], off)
+		err = c.get(p[:n], off)
 	}
 	if err != nil {
 		return 0, err
@@ -94,7 +107,7 @@ func (c *blockCache) block(idx int64) ([]byte, error) {
 	c.mu.Unlock()
 	start := idx * c.shape.block
 	b := make([]byte, min(c.shape.block, c.size-start))
-	if err := c.fetch(b, start); err != nil {
+	if err := c.get(b, start); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()

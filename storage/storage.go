@@ -64,6 +64,10 @@ type Reader interface {
 	// generation, an HTTP ETag (else Last-Modified date), a local file's
 	// size and modification time; "" when the source says nothing.
 	Version() string
+	// Fetched is how many bytes were read from the object itself so far:
+	// with the reads a block cache served, set against the bytes asked for,
+	// it shows whether an object was fetched more than once.
+	Fetched() int64
 }
 
 // ErrChanged is wrapped by errors for an object that is no longer the
