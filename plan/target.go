@@ -20,6 +20,11 @@ type Target struct {
 	Schema Schema
 }
 
+// GroupMem is how many bytes the region of one read group may take: half
+// of MaxMem, the other half being for the chunks cut from it, their
+// encoders and the reads' decoding.
+func (t *Target) GroupMem() int64 { return t.MaxMem / 2 }
+
 // WriteResult reports one chunk object written.
 type WriteResult struct {
 	Key   ChunkKey

@@ -105,8 +105,11 @@ func (localFS) list(_ context.Context, prefix string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == root {
+			switch {
+			case errors.Is(err, fs.ErrNotExist) && p == root:
 				return fs.SkipAll
+			case errors.Is(err, fs.ErrNotExist):
+				return nil // removed while we walked: another writer's, gone
 			}
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
@@ -18,6 +19,10 @@ import (
 type inputPool struct {
 	max int
 
+	// decoded and fetched sum what the inputs' readers decoded and fetched
+	// while out of the pool.
+	decoded, fetched atomic.Int64
+
 	mu    sync.Mutex
 	idle  map[string]openInput
 	order []string // idle inputs, least recently used first
@@ -26,6 +31,8 @@ type inputPool struct {
 type openInput struct {
 	r  storage.Reader
 	nc netcdf.File
+	// what the reader had decoded and fetched when it left the pool
+	decoded, fetched int64
 }
 
 func newInputPool(max int) *inputPool {
@@ -40,6 +47,7 @@ func (p *inputPool) get(ctx context.Context, in plan.Input, opts netcdf.Options)
 		delete(p.idle, in.URL)
 		p.forget(in.URL)
 		p.mu.Unlock()
+		f.decoded, f.fetched = f.nc.Decoded(), f.r.Fetched()
 		return f, nil
 	}
 	p.mu.Unlock()
@@ -58,6 +66,8 @@ func (p *inputPool) get(ctx context.Context, in plan.Input, opts netcdf.Options)
 // put returns f, got for in, to the pool, closing the least recently used
 // idle input when the pool is full.
 func (p *inputPool) put(in plan.Input, f openInput) {
+	p.decoded.Add(f.nc.Decoded() - f.decoded)
+	p.fetched.Add(f.r.Fetched() - f.fetched)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, dup := p.idle[in.URL]; dup {

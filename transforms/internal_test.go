@@ -63,13 +63,12 @@ func schemaOfFiles(t *testing.T, paths ...string) plan.Schema {
 	return s
 }
 
-// newStoreFn returns a storeChunkFn set up as a worker would, torn down
-// when the test ends.
-func newStoreFn(t *testing.T) *storeChunkFn {
-	f := &storeChunkFn{}
-	f.Setup()
-	t.Cleanup(f.Teardown)
-	return f
+// newStoreFn returns a chunkWriter as a worker of StoreChunks has one,
+// closed when the test ends.
+func newStoreFn(t *testing.T) *chunkWriter {
+	w := newChunkWriter()
+	t.Cleanup(w.close)
+	return w
 }
 
 // copyDaily copies the first n daily fixtures into dir (as in_0.nc, ...)
@@ -91,22 +90,22 @@ func copyDaily(t *testing.T, dir string, n int) []string {
 	return paths
 }
 
-// keysOf returns the chunk keys chunkKeysFn emits for target.
+// keysOf returns the keys of the chunks the chunk stage writes for target.
 func keysOf(target plan.Target) []plan.ChunkKey {
 	var keys []plan.ChunkKey
-	(&chunkKeysFn{}).ProcessElement(nil, target, func(k plan.ChunkKey) { keys = append(keys, k) })
+	target.Schema.ChunkKeys(func(k plan.ChunkKey) { keys = append(keys, k) })
 	return keys
 }
 
-// writeChunks writes each chunk of keys with f, times times in a row (a
+// writeChunks writes each chunk of keys with w, times times in a row (a
 // retried bundle writes it again), and returns the totals of one write of
 // each.
-func writeChunks(t *testing.T, f *storeChunkFn, target plan.Target, keys []plan.ChunkKey, times int) plan.Totals {
+func writeChunks(t *testing.T, w *chunkWriter, target plan.Target, keys []plan.ChunkKey, times int) plan.Totals {
 	t.Helper()
 	var totals plan.Totals
 	for _, k := range keys {
 		for i := range times {
-			res, err := f.ProcessElement(context.Background(), k, target)
+			res, _, err := w.writeChunk(context.Background(), &target, k)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,7 +207,7 @@ func TestChunkPartFails(t *testing.T) {
 		if v.ConcatAxis("time") < 0 {
 			continue
 		}
-		_, err := store.ProcessElement(ctx, k, target)
+		_, _, err := store.writeChunk(ctx, &target, k)
 		if err == nil {
 			t.Errorf("chunk %s: written from a truncated input", k)
 			continue
@@ -566,11 +565,11 @@ func TestSourceChangesMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newStoreFn(t)
-	_, err = f.ProcessElement(ctx, plan.ChunkKey{Var: "sst", Index: []int64{1, 0, 0}}, target)
+	_, _, err = f.writeChunk(ctx, &target, plan.ChunkKey{Var: "sst", Index: []int64{1, 0, 0}})
 	if !errors.Is(err, storage.ErrChanged) || !strings.Contains(err.Error(), "in_1.nc") {
 		t.Fatalf("got %v, want storage.ErrChanged naming the input", err)
 	}
-	if _, err := f.ProcessElement(ctx, plan.ChunkKey{Var: "sst", Index: []int64{0, 0, 0}}, target); err != nil {
+	if _, _, err := f.writeChunk(ctx, &target, plan.ChunkKey{Var: "sst", Index: []int64{0, 0, 0}}); err != nil {
 		t.Errorf("a chunk of the unchanged input: %v", err)
 	}
 }

@@ -148,7 +148,7 @@ func TestTakeOver(t *testing.T) {
 	if _, err := second.ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc")); err != nil {
 		t.Fatalf("overwriting a run silent past its lease: %v", err)
 	}
-	if _, err := newStoreFn(t).ProcessElement(ctx, keysOf(target)[0], target); !errors.Is(err, ErrTargetBusy) {
+	if _, _, err := newStoreFn(t).writeChunk(ctx, &target, keysOf(target)[0]); !errors.Is(err, ErrTargetBusy) {
 		t.Errorf("a chunk of the run taken for dead: %v, want ErrTargetBusy", err)
 	}
 	if _, err := finalize(ctx, target, writeChunksUnchecked(target)); !errors.Is(err, ErrTargetBusy) {

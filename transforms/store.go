@@ -22,100 +22,155 @@ import (
 )
 
 func init() {
-	register.DoFn3x0[[]byte, plan.Target, func(plan.ChunkKey)](&chunkKeysFn{})
-	register.Emitter1[plan.ChunkKey]()
-	register.DoFn3x2[context.Context, plan.ChunkKey, plan.Target, plan.WriteResult, error](&storeChunkFn{})
+	register.DoFn3x0[[]byte, plan.Target, func(plan.ReadGroup)](&groupKeysFn{})
+	register.Emitter1[plan.ReadGroup]()
+	register.DoFn4x1[context.Context, plan.ReadGroup, plan.Target, func(plan.WriteResult), error](&storeGroupFn{})
+	register.Emitter1[plan.WriteResult]()
 }
 
 // StoreChunks writes every chunk of the target (the singleton PCollection
 // of plan.Target from PrepareTarget, taken as a side input) and returns one
-// plan.WriteResult per chunk object. Chunk keys, not array data, go through
-// the shuffle; each chunk is read from the inputs that overlap it,
-// assembled, encoded and written whole, once, by one element.
+// plan.WriteResult per chunk object. The chunks are written in read groups
+// (plan.Schema.Groups): boxes of chunks cut so that each stored chunk of
+// the inputs is decoded, and fetched, once, however the target chunks cut
+// it. Group keys, not array data, go through the shuffle; each group is
+// read from the inputs that overlap it, cut into its chunks, and each chunk
+// is encoded and written whole, once, by one element.
 func StoreChunks(s beam.Scope, target beam.PCollection) beam.PCollection {
 	s = s.Scope("StoreChunks")
-	keys := beam.ParDo(s, &chunkKeysFn{}, beam.Impulse(s), beam.SideInput{Input: target})
-	keys = beam.Reshuffle(s, keys)
-	return beam.ParDo(s, &storeChunkFn{}, keys, beam.SideInput{Input: target})
+	groups := beam.ParDo(s, &groupKeysFn{}, beam.Impulse(s), beam.SideInput{Input: target})
+	groups = beam.Reshuffle(s, groups)
+	return beam.ParDo(s, &storeGroupFn{}, groups, beam.SideInput{Input: target})
 }
 
-// chunkKeysFn emits the key of every chunk to write.
-type chunkKeysFn struct{}
+// groupKeysFn emits the key of every read group to write.
+type groupKeysFn struct{}
 
-func (f *chunkKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.ChunkKey)) {
-	t.Schema.ChunkKeys(emit)
+func (f *groupKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.ReadGroup)) {
+	t.Schema.Groups(t.GroupMem(), emit)
 }
 
-// storeChunkFn assembles and writes one chunk. The chunk is compressed
-// while it is assembled and its encoding streamed to the store as it is
-// produced; the object appears, whole, only when it is complete.
-type storeChunkFn struct {
-	inputs  *inputPool
-	chunk   []byte // the chunk being assembled, reused
-	encoder zarr.ChunkEncoder
-	store   *storage.Store
-	owned   time.Time // when this worker last found the store its run's
+// storeGroupFn writes the chunks of one read group, through a chunkWriter.
+type storeGroupFn struct {
+	w       *chunkWriter
 	chunks  beam.Counter
 	written beam.Counter
+	needed  beam.Counter
+	decoded beam.Counter
+	fetched beam.Counter
 }
 
-func (f *storeChunkFn) Setup() {
-	f.inputs = newInputPool(64)
+func (f *storeGroupFn) Setup() {
+	f.w = newChunkWriter()
 	f.chunks = beam.NewCounter(counterNamespace, "chunks_written")
 	f.written = beam.NewCounter(counterNamespace, "chunk_bytes_written")
+	f.needed = beam.NewCounter(counterNamespace, "source_bytes_needed")
+	f.decoded = beam.NewCounter(counterNamespace, "source_bytes_decoded")
+	f.fetched = beam.NewCounter(counterNamespace, "input_bytes_fetched")
 }
 
-func (f *storeChunkFn) Teardown() {
-	f.inputs.closeAll()
+func (f *storeGroupFn) Teardown() {
+	f.w.close()
 }
 
-func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t plan.Target) (plan.WriteResult, error) {
+func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t plan.Target, emit func(plan.WriteResult)) error {
+	decoded, fetched := f.w.inputs.decoded.Load(), f.w.inputs.fetched.Load()
+	results, needed, err := f.w.writeGroup(ctx, &t, g)
+	f.needed.Inc(ctx, needed)
+	f.decoded.Inc(ctx, f.w.inputs.decoded.Load()-decoded)
+	f.fetched.Inc(ctx, f.w.inputs.fetched.Load()-fetched)
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		f.chunks.Inc(ctx, 1)
+		f.written.Inc(ctx, r.Bytes)
+		emit(r)
+	}
+	return nil
+}
+
+// chunkWriter writes chunks and read groups of a target: the chunk stage
+// without Beam. It keeps what a worker keeps between elements — open
+// inputs, the store, buffers and encoders — and is used by one goroutine at
+// a time.
+type chunkWriter struct {
+	inputs  *inputPool
+	store   *storage.Store
+	owned   time.Time // when the store was last found to be the target's run's
+	chunk   []byte    // the chunk being assembled, reused
+	encoder zarr.ChunkEncoder
+	region  []byte      // a read group's region, reused
+	slots   []groupSlot // a chunk buffer and an encoder for each of a group's encoding goroutines
+}
+
+type groupSlot struct {
+	chunk   []byte
+	encoder zarr.ChunkEncoder
+}
+
+func newChunkWriter() *chunkWriter { return &chunkWriter{inputs: newInputPool(64)} }
+
+func (w *chunkWriter) close() { w.inputs.closeAll() }
+
+// open readies w for target t: its store, and the check that the store is
+// still t's run's (renewing the run's beat every beatEvery).
+func (w *chunkWriter) open(ctx context.Context, t *plan.Target) (context.Context, error) {
 	if t.Retry != (storage.Retry{}) {
 		ctx = storage.WithRetry(ctx, t.Retry)
 	}
+	if w.store == nil || w.store.URL() != t.URL {
+		var err error
+		if w.store, err = storage.NewStore(ctx, t.URL); err != nil {
+			return ctx, fmt.Errorf("StoreChunks: %w", err)
+		}
+		w.owned = time.Time{}
+	}
+	// Stop writing a store another run has taken, and keep ours alive.
+	if now := time.Now(); now.Sub(w.owned) >= beatEvery {
+		if _, err := ensureOwner(ctx, w.store, t.Run, now, beatEvery); err != nil {
+			return ctx, fmt.Errorf("StoreChunks: target %s: %w", t.URL, err)
+		}
+		w.owned = now
+	}
+	return ctx, nil
+}
+
+// writeChunk writes chunk key of target t, returning its result and how
+// many bytes of the inputs it needed.
+func (w *chunkWriter) writeChunk(ctx context.Context, t *plan.Target, key plan.ChunkKey) (plan.WriteResult, int64, error) {
+	ctx, err := w.open(ctx, t)
+	if err != nil {
+		return plan.WriteResult{}, 0, err
+	}
 	v, ok := t.Schema.Var(key.Var)
 	if !ok {
-		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: no such variable in the schema", key)
+		return plan.WriteResult{}, 0, fmt.Errorf("StoreChunks: chunk %s: no such variable in the schema", key)
 	}
 	meta, err := t.ArrayMeta(v)
 	if err != nil {
-		return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
+		return plan.WriteResult{}, 0, fmt.Errorf("StoreChunks: %w", err)
 	}
-	if f.store == nil || f.store.URL() != t.URL {
-		if f.store, err = storage.NewStore(ctx, t.URL); err != nil {
-			return plan.WriteResult{}, fmt.Errorf("StoreChunks: %w", err)
-		}
-		f.owned = time.Time{}
-	}
-	// Stop writing a store another run has taken, and keep ours alive.
-	if now := time.Now(); now.Sub(f.owned) >= beatEvery {
-		if _, err := ensureOwner(ctx, f.store, t.Run, now, beatEvery); err != nil {
-			return plan.WriteResult{}, fmt.Errorf("StoreChunks: target %s: %w", t.URL, err)
-		}
-		f.owned = now
-	}
-	var size int64
-	err = f.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(w io.Writer) error {
+	var size, needed int64
+	err = w.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(dst io.Writer) error {
 		return recovered("", func() error {
 			var err error
 			if meta.DType == zarr.Strings {
-				size, err = f.assembleStrings(ctx, &t, v, key, meta, w)
+				size, err = w.assembleStrings(ctx, t, v, key, meta, dst)
 			} else {
-				size, err = f.assembleAndEncode(ctx, &t, v, key, meta, w)
+				size, needed, err = w.assembleAndEncode(ctx, t, v, key, meta, dst)
 			}
 			return err
 		})
 	})
 	if err != nil {
-		return plan.WriteResult{}, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
+		return plan.WriteResult{}, needed, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
 	}
-	f.chunks.Inc(ctx, 1)
-	f.written.Inc(ctx, size)
-	return plan.WriteResult{Key: key, Bytes: size}, nil
+	return plan.WriteResult{Key: key, Bytes: size}, needed, nil
 }
 
 // assembleAndEncode reads the parts of chunk key from the inputs that hold
-// them into f.chunk, sized to the full chunk (edges padded with the fill
+// them into w.chunk, sized to the full chunk (edges padded with the fill
 // value), and writes the chunk, encoded, to dst, returning its size. Parts
 // are read in parallel, by a goroutine per core (at least remoteReaders
 // when any input is remote): the runner may give this worker a single
@@ -123,32 +178,35 @@ func (f *storeChunkFn) ProcessElement(ctx context.Context, key plan.ChunkKey, t 
 // contiguous run of the chunk is decoded straight into it; when every part
 // is (the concat dimension leads the chunk), each finished prefix of the
 // chunk is fed to the compressor while the rest is still being read.
-func (f *storeChunkFn) assembleAndEncode(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+func (w *chunkWriter) assembleAndEncode(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (size, needed int64, err error) {
 	s := &t.Schema
 	opts := netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)}
-	enc := &f.encoder
+	enc := &w.encoder
 	start, count := v.Region(key.Index)
-	size := meta.ChunkBytes()
-	if int64(cap(f.chunk)) < size {
-		f.chunk = make([]byte, size)
+	n := meta.ChunkBytes()
+	if int64(cap(w.chunk)) < n {
+		w.chunk = make([]byte, n)
 	}
-	chunk := f.chunk[:size]
+	chunk := w.chunk[:n]
 	if !plan.Covers(v, count) {
 		plan.Fill(chunk, v.FillBytes())
 	}
 	parts, err := s.Sources(v, start, count)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if parts[0].Existing {
-		if err := f.readExisting(ctx, s.ConcatDim, v, key, meta, chunk, parts[0]); err != nil {
-			return 0, err
+		if err := w.readExisting(ctx, s.ConcatDim, v, key, meta, chunk, parts[0]); err != nil {
+			return 0, 0, err
 		}
 		parts = parts[1:]
 	}
 	// ends[i] is where part i ends in the chunk when the parts are runs in
 	// order; nil otherwise.
 	ends := make([]int64, len(parts))
+	for _, sl := range parts {
+		needed += partBytes(v, sl)
+	}
 	for i, sl := range parts {
 		off, ok := plan.Run(v.Chunks, sl.At, sl.Count, v.ItemSize())
 		if !ok || (i > 0 && off < ends[i-1]) {
@@ -158,9 +216,38 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, t *plan.Target, v 
 		ends[i] = off + partBytes(v, sl)
 	}
 	if err := enc.Begin(meta, dst); err != nil {
-		return 0, err
+		return 0, needed, err
 	}
+	done := make([]bool, len(parts))
+	written, ready := int64(0), 0
+	err = readParallel(ctx, parts, func(i int, scratch []byte) ([]byte, error) {
+		return w.readPart(ctx, opts, v, v.Chunks, chunk, parts[i], scratch)
+	}, func(i int) {
+		done[i] = true
+		for ready < len(parts) && done[ready] {
+			ready++
+		}
+		if ends != nil && ready > 0 && ends[ready-1] > written {
+			enc.Write(chunk[written:ends[ready-1]])
+			written = ends[ready-1]
+		}
+	})
+	if err != nil {
+		enc.Abort() // before the store discards dst
+		return 0, needed, err
+	}
+	enc.Write(chunk[written:])
+	size, err = enc.Finish()
+	return size, needed, err
+}
 
+// readParallel calls read for every part, on a goroutine per core (at
+// least remoteReaders when any input is remote: reading them is mostly
+// waiting), each goroutine with its own scratch buffer, which read returns
+// for reuse. done, when not nil, is called on the caller's goroutine as
+// each part is read. After a failure the parts left are not read; the
+// first error is returned.
+func readParallel(ctx context.Context, parts []plan.Slice, read func(i int, scratch []byte) ([]byte, error), done func(i int)) error {
 	next := make(chan int, len(parts))
 	for i := range parts {
 		next <- i
@@ -184,10 +271,10 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, t *plan.Target, v 
 			var scratch []byte
 			for i := range next {
 				var err error
-				if !failed.Load() {
+				if !failed.Load() && ctx.Err() == nil {
 					err = recovered("input "+parts[i].Input.Source, func() error {
 						var err error
-						scratch, err = f.readPart(ctx, opts, v, chunk, parts[i], scratch)
+						scratch, err = read(i, scratch)
 						return err
 					})
 					if err != nil {
@@ -198,35 +285,27 @@ func (f *storeChunkFn) assembleAndEncode(ctx context.Context, t *plan.Target, v 
 			}
 		}()
 	}
-	done := make([]bool, len(parts))
-	written, ready := int64(0), 0
+	var err error
 	for range parts {
 		r := <-results
 		if r.err != nil && err == nil {
 			err = r.err
 		}
-		done[r.part] = true
-		for ready < len(parts) && done[ready] {
-			ready++
-		}
-		if ends != nil && err == nil && ready > 0 && ends[ready-1] > written {
-			enc.Write(chunk[written:ends[ready-1]])
-			written = ends[ready-1]
+		if err == nil && done != nil {
+			done(r.part)
 		}
 	}
 	wg.Wait()
-	if err != nil {
-		enc.Abort() // before the store discards dst
-		return 0, err
+	if err == nil {
+		err = ctx.Err()
 	}
-	enc.Write(chunk[written:])
-	return enc.Finish()
+	return err
 }
 
 // assembleStrings is assembleAndEncode for a variable of strings: it reads
 // the parts of chunk key (one after another: strings are small) into a
 // chunk of strings ("" at the edges), and writes it, encoded, to dst.
-func (f *storeChunkFn) assembleStrings(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
 	s := &t.Schema
 	start, count := v.Region(key.Index)
 	n := int64(1)
@@ -240,7 +319,7 @@ func (f *storeChunkFn) assembleStrings(ctx context.Context, t *plan.Target, v *p
 	}
 	if parts[0].Existing {
 		name := zarr.ChunkKey(key.Var, key.Index)
-		data, err := f.store.Get(ctx, name)
+		data, err := w.store.Get(ctx, name)
 		if err == nil {
 			var old []string
 			if old, err = zarr.DecodeStrings(meta, data); err == nil {
@@ -255,12 +334,12 @@ func (f *storeChunkFn) assembleStrings(ctx context.Context, t *plan.Target, v *p
 		parts = parts[1:]
 	}
 	for _, sl := range parts {
-		in, err := f.inputs.get(ctx, sl.Input, netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)})
+		in, err := w.inputs.get(ctx, sl.Input, netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)})
 		if err != nil {
 			return 0, err
 		}
 		strs, err := in.nc.ReadStrings(v.Name, sl.Start, sl.Count)
-		f.inputs.put(sl.Input, in)
+		w.inputs.put(sl.Input, in)
 		if err != nil {
 			return 0, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 		}
@@ -295,9 +374,9 @@ const remoteReaders = 8
 // already holds from the chunk's object into chunk, and sets the rest of
 // the chunk to fill. A missing object (zarr-python leaves out chunks that
 // hold only fill) holds nothing but fill.
-func (f *storeChunkFn) readExisting(ctx context.Context, concatDim string, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, chunk []byte, part plan.Slice) error {
+func (w *chunkWriter) readExisting(ctx context.Context, concatDim string, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, chunk []byte, part plan.Slice) error {
 	name := zarr.ChunkKey(key.Var, key.Index)
-	data, err := f.store.Get(ctx, name)
+	data, err := w.store.Get(ctx, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		plan.Fill(chunk, v.FillBytes()) // the chunk buffer holds the last chunk
 		return nil
@@ -317,15 +396,15 @@ func (f *storeChunkFn) readExisting(ctx context.Context, concatDim string, v *pl
 
 // readPart reads one part of a chunk into its place in chunk, through
 // scratch (returned for reuse) when the part is not one contiguous run.
-func (f *storeChunkFn) readPart(ctx context.Context, opts netcdf.Options, v *plan.Variable, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
-	in, err := f.inputs.get(ctx, sl.Input, opts)
+func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan.Variable, shape []int64, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
+	in, err := w.inputs.get(ctx, sl.Input, opts)
 	if err != nil {
 		return scratch, err
 	}
-	defer f.inputs.put(sl.Input, in)
+	defer w.inputs.put(sl.Input, in)
 	n := partBytes(v, sl)
 	start, count := v.InputSlab(sl.Start, sl.Count)
-	if off, ok := plan.Run(v.Chunks, sl.At, sl.Count, v.ItemSize()); ok {
+	if off, ok := plan.Run(shape, sl.At, sl.Count, v.ItemSize()); ok {
 		if err := in.nc.Read(v.Name, start, count, chunk[off:off+n]); err != nil {
 			return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 		}
@@ -338,6 +417,6 @@ func (f *storeChunkFn) readPart(ctx context.Context, opts netcdf.Options, v *pla
 	if err := in.nc.Read(v.Name, start, count, buf); err != nil {
 		return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 	}
-	plan.CopyBlock(chunk, v.Chunks, sl.At, buf, sl.Count, v.ItemSize())
+	plan.CopyBlock(chunk, shape, sl.At, buf, sl.Count, v.ItemSize())
 	return scratch, nil
 }

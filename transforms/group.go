@@ -1,0 +1,184 @@
+package transforms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/zarr"
+)
+
+// writeGroup writes every chunk of read group g of target t and returns
+// their results and how many bytes of the inputs it needed. A group of one
+// chunk is written as a chunk (its reads feed the compressor as they
+// finish); a larger one is read once into a buffer of its region — every
+// stored chunk of the inputs inside it decoded once — then cut into its
+// chunks, which are encoded and written in parallel, each whole.
+func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.ReadGroup) ([]plan.WriteResult, int64, error) {
+	if g.NumChunks() == 1 {
+		r, needed, err := w.writeChunk(ctx, t, plan.ChunkKey{Var: g.Var, Index: g.Index})
+		if err != nil {
+			return nil, needed, err
+		}
+		return []plan.WriteResult{r}, needed, nil
+	}
+	ctx, err := w.open(ctx, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := t.Schema.Plan(g)
+	if err != nil {
+		return nil, 0, fmt.Errorf("StoreChunks: %w", err)
+	}
+	meta, err := t.ArrayMeta(p.Var)
+	if err != nil {
+		return nil, 0, fmt.Errorf("StoreChunks: %w", err)
+	}
+	var needed int64
+	for _, r := range p.Reads {
+		needed += partBytes(p.Var, r)
+	}
+	var results []plan.WriteResult
+	err = recovered("", func() error {
+		if err := w.readRegion(ctx, t, &p, meta); err != nil {
+			return err
+		}
+		var err error
+		results, err = w.writeCut(ctx, &p, meta, t.MaxMem)
+		return err
+	})
+	if err != nil {
+		return nil, needed, fmt.Errorf("StoreChunks: read group %s: %w", g, err)
+	}
+	return results, needed, nil
+}
+
+// readRegion reads the region of plan p into w.region: the steps the store
+// holds already from their chunks' objects, the rest from the inputs, in
+// parallel.
+func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.GroupPlan, meta zarr.ArrayMeta) error {
+	v := p.Var
+	n := int64(v.ItemSize())
+	for _, c := range p.Count {
+		n *= c
+	}
+	if int64(cap(w.region)) < n {
+		w.region = make([]byte, n)
+	}
+	region := w.region[:n]
+	axis := v.ConcatAxis(t.Schema.ConcatDim)
+	for _, c := range p.Chunks {
+		if c.Stored == 0 {
+			continue
+		}
+		if err := w.readStored(ctx, v, c, meta, region, p.Count, axis); err != nil {
+			return err
+		}
+	}
+	opts := netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)}
+	return readParallel(ctx, p.Reads, func(i int, scratch []byte) ([]byte, error) {
+		return w.readPart(ctx, opts, v, p.Count, region, p.Reads[i], scratch)
+	}, nil)
+}
+
+// readStored copies the steps chunk c holds in the store into its place in
+// region (of shape shape). A missing object holds only fill (zarr-python
+// leaves such chunks out).
+func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.GroupChunk, meta zarr.ArrayMeta, region []byte, shape []int64, axis int) error {
+	count := slices.Clone(c.Count)
+	count[axis] = c.Stored
+	name := zarr.ChunkKey(v.Name, c.Index)
+	data, err := w.store.Get(ctx, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		fill := make([]byte, partBytes(v, plan.Slice{Count: count}))
+		plan.Fill(fill, v.FillBytes())
+		plan.CopyBlock(region, shape, c.At, fill, count, v.ItemSize())
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the store's %s: %w", name, err)
+	}
+	old, err := zarr.DecodeChunk(meta, data)
+	if err != nil {
+		return fmt.Errorf("the store's %s: %w", name, err)
+	}
+	plan.CopyBox(region, shape, c.At, old, v.Chunks, make([]int64, len(count)), count, v.ItemSize())
+	return nil
+}
+
+// writeCut cuts the chunks of plan p out of w.region and writes each,
+// encoded, on a goroutine per core (fewer when their chunks would not fit
+// beside the region in budget bytes).
+func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr.ArrayMeta, budget int64) ([]plan.WriteResult, error) {
+	v := p.Var
+	size := meta.ChunkBytes()
+	room := max(budget-int64(len(w.region)), size) / max(size, 1)
+	workers := int(min(int64(runtime.GOMAXPROCS(0)), int64(len(p.Chunks)), room))
+	for len(w.slots) < workers {
+		w.slots = append(w.slots, groupSlot{})
+	}
+	results := make([]plan.WriteResult, len(p.Chunks))
+	next := make(chan int, len(p.Chunks))
+	for i := range p.Chunks {
+		next <- i
+	}
+	close(next)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := range workers {
+		slot := &w.slots[k]
+		if int64(cap(slot.chunk)) < size {
+			slot.chunk = make([]byte, size)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			chunk := slot.chunk[:size]
+			for i := range next {
+				if errs[k] != nil || ctx.Err() != nil {
+					continue
+				}
+				c := p.Chunks[i]
+				key := plan.ChunkKey{Var: v.Name, Index: c.Index}
+				errs[k] = recovered("chunk "+key.String(), func() error {
+					if !plan.Covers(v, c.Count) {
+						plan.Fill(chunk, v.FillBytes())
+					}
+					plan.CopyBox(chunk, v.Chunks, make([]int64, len(c.At)), w.region, p.Count, c.At, c.Count, v.ItemSize())
+					var n int64
+					err := w.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(dst io.Writer) error {
+						if err := slot.encoder.Begin(meta, dst); err != nil {
+							return err
+						}
+						if _, err := slot.encoder.Write(chunk); err != nil {
+							slot.encoder.Abort()
+							return err
+						}
+						var err error
+						n, err = slot.encoder.Finish()
+						return err
+					})
+					if err != nil {
+						return fmt.Errorf("chunk %s: %w", key, err)
+					}
+					results[i] = plan.WriteResult{Key: key, Bytes: n}
+					return nil
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return results, ctx.Err()
+}
