@@ -27,6 +27,11 @@ func EncodeMerger(g plan.Merger) ([]byte, error) {
 		w.int(int(p.CoordType))
 		w.bytes(p.Coord)
 	}
+	w.uvarint(uint64(len(g.Stored)))
+	for _, c := range g.Stored {
+		w.string(c.Var)
+		w.int64s(c.Chunks)
+	}
 	return w.b, nil
 }
 
@@ -45,6 +50,12 @@ func DecodeMerger(b []byte) (plan.Merger, error) {
 		for i := range g.Parts {
 			g.Parts[i] = plan.Part{Input: getInput(&r), Len: r.varint(), Units: r.string(), Calendar: r.string(),
 				CoordType: netcdf.Type(r.int()), Coord: r.bytes()}
+		}
+	}
+	if n := r.count(2); n > 0 {
+		g.Stored = make([]plan.StoredChunks, n)
+		for i := range g.Stored {
+			g.Stored[i] = plan.StoredChunks{Var: r.string(), Chunks: r.int64s()}
 		}
 	}
 	return g, r.done("schema accumulator")

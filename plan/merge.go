@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 )
@@ -19,6 +20,49 @@ import (
 type Merger struct {
 	Reps  []InputMeta
 	Parts []Part
+	// Stored is, per variable (by name), the least common multiple of the
+	// chunk shapes every input stores it in: a cut at a multiple of it,
+	// counted from an input's start, splits no stored chunk of any input.
+	Stored []StoredChunks
+}
+
+// StoredChunks is the stored chunk shape a Merger keeps for one variable.
+type StoredChunks struct {
+	Var    string
+	Chunks []int64
+}
+
+// addStored folds the chunk shapes of variables into g.Stored: the least
+// common multiple along each dimension (a contiguous variable counts as
+// chunks of 1).
+func (g *Merger) addStored(vars []StoredChunks) {
+	for _, v := range vars {
+		i, found := slices.BinarySearchFunc(g.Stored, v.Var, func(s StoredChunks, name string) int { return strings.Compare(s.Var, name) })
+		switch {
+		case !found:
+			g.Stored = slices.Insert(g.Stored, i, StoredChunks{Var: v.Var, Chunks: slices.Clone(v.Chunks)})
+		case len(g.Stored[i].Chunks) == len(v.Chunks):
+			for d, c := range v.Chunks {
+				g.Stored[i].Chunks[d] = lcm(max(g.Stored[i].Chunks[d], 1), max(c, 1))
+			}
+		}
+	}
+}
+
+// storedOf is the stored chunk shape of the variables of m.
+func storedOf(m InputMeta) []StoredChunks {
+	var out []StoredChunks
+	for _, v := range m.Vars {
+		c := v.Chunks
+		if c == nil {
+			c = make([]int64, len(v.Dims))
+			for i := range c {
+				c[i] = 1
+			}
+		}
+		out = append(out, StoredChunks{Var: v.Name, Chunks: c})
+	}
+	return out
 }
 
 // Part is what the Merger keeps of each input.
@@ -48,6 +92,7 @@ func (g *Merger) Add(m InputMeta, concatDim string) error {
 		p.CoordType = v.Type
 	}
 	g.Parts = append(g.Parts, p)
+	g.addStored(storedOf(m))
 	return nil
 }
 
@@ -79,6 +124,7 @@ func (g *Merger) Merge(o Merger, concatDim string) error {
 		}
 	}
 	g.Parts = append(g.Parts, o.Parts...)
+	g.addStored(o.Stored)
 	return nil
 }
 
@@ -214,7 +260,13 @@ func (g *Merger) Schema(concatDim string) (Schema, error) {
 			Units: p.Units, Calendar: p.Calendar})
 	}
 
-	if err := s.mergeDimsAndVars(reps, total); err != nil {
+	stored := map[string][]int64{}
+	for _, v := range g.Stored {
+		if slices.ContainsFunc(v.Chunks, func(c int64) bool { return c > 1 }) {
+			stored[v.Var] = slices.Clone(v.Chunks)
+		}
+	}
+	if err := s.mergeDimsAndVars(reps, total, stored); err != nil {
 		return Schema{}, err
 	}
 	if cv, ok := s.CoordVar(); ok {
@@ -264,8 +316,8 @@ func groupParts(parts []Part, reps []InputMeta) ([][]Part, error) {
 }
 
 // mergeDimsAndVars unions the dimensions and variables of the merge groups'
-// representatives.
-func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64) error {
+// representatives; stored gives the variables' stored chunk shapes.
+func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64, stored map[string][]int64) error {
 	owner := map[string]*InputMeta{}
 	for ri := range reps {
 		r := &reps[ri]
@@ -302,8 +354,8 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64) error {
 			nv := Variable{Name: v.Name, Type: v.Type, Dims: slices.Clone(v.Dims), Shape: shape,
 				Attrs: v.Attrs, Merge: slices.Clone(r.Input.Index.Merge)}
 			nv.foldChars(s.ConcatDim)
-			if nv.Width == 0 && nv.Type != netcdf.String && len(v.Chunks) == len(v.Dims) {
-				nv.SourceChunks = slices.Clone(v.Chunks)
+			if nv.Width == 0 && nv.Type != netcdf.String {
+				nv.SourceChunks = stored[v.Name]
 			}
 			s.Vars = append(s.Vars, nv)
 		}

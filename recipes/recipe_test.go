@@ -87,6 +87,8 @@ func TestCollections(t *testing.T) {
 		{collection: "nc4_bounds", chunks: map[string]int64{"time": 5}, nitems: true, compressor: "zlib",
 			want: map[string][]int64{"time_bnds": {5, 2}, "mask": {6, 8}}},
 		{collection: "nc4_classic", chunks: map[string]int64{"time": 4}},
+		// read groups: target chunks that cut the inputs' tiles on every axis
+		{collection: "nc4_tiled", chunks: map[string]int64{"time": 4, "lat": 5, "lon": 3}, want: map[string][]int64{"sst": {4, 5, 3}, "ice": {4, 5, 3}}},
 		// what real files hold that is hard to store
 		{collection: "rw_text", chunks: map[string]int64{"time": 4}, want: map[string][]int64{"station_name": {4}, "remark": {4}}},
 		{collection: "rw_fills", chunks: map[string]int64{"time": 2}, want: map[string][]int64{"code": {2}}},

@@ -288,6 +288,50 @@ def collections():
                 format="NETCDF4", open_kwargs={"data_vars": "minimal", "coords": "minimal", "compat": "override"},
                 notes="noleap time with time_bnds(time, bnds), scalar crs, static uint8 mask, "
                                         "zlib+shuffle chunks of a whole time step")
+    tiled()
+
+
+def tiled():
+    """nc4_tiled: the read-group case. Uneven files (3, 5, 2, 4 steps) split by
+    variable along a merge dim, each variable stored in tiles that the test's
+    target chunks cut on every axis, with tile shapes that differ between
+    files (as a producer changing its settings would)."""
+    d = mf.fresh("nc4_tiled")
+    rng = np.random.default_rng(23)
+    lengths = [3, 5, 2, 4]
+    tiles = {"sst": [(2, 4, 5), (2, 4, 5), (3, 3, 5), (3, 3, 5)], "ice": [(4, 9, 4)] * 4}
+    nested, keys, start = [[], []], [], 0
+    for i, n in enumerate(lengths):
+        key = "%02d" % i
+        keys.append(key)
+        for vi, name in enumerate(["sst", "ice"]):
+            fn = "nc4_tiled_%s_%s.nc" % (name, key)
+            ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF4")
+            mf.globals_(ds, i)
+            mf.grid(ds, 9, 13)
+            mf.time_var(ds, [start + j for j in range(n)], "days since 2001-01-01")
+            tile = tuple(min(t, n) if k == 0 else t for k, t in enumerate(tiles[name][i]))
+            if name == "sst":
+                v = ds.createVariable("sst", "i2", ("time", "lat", "lon"), zlib=True, shuffle=True,
+                                      chunksizes=tile, fill_value=np.int16(-999))
+                v.scale_factor = np.float32(0.01)
+                v.set_auto_maskandscale(False)
+                x = rng.integers(-300, 3500, size=(n, 9, 13)).astype("i2")
+                x[:, 0, :3] = -999
+                v[:] = x
+            else:
+                v = ds.createVariable("ice", "f4", ("time", "lat", "lon"), zlib=True, chunksizes=tile,
+                                      fill_value=np.float32(np.nan))
+                x = rng.random(size=(n, 9, 13)).astype("f4")
+                x[:, 4, 4] = np.nan
+                v[:] = x
+            ds.close()
+            nested[vi].append(fn)
+        start += n
+    mf.manifest("nc4_tiled", nested, merge_dim="variable", merge_keys=["sst", "ice"], concat_keys=keys,
+                template="nc4_tiled_{variable}_{time}.nc", format="NETCDF4",
+                notes="uneven files (3, 5, 2, 4 steps), merge dim, zlib tiles sst (2,4,5)/(3,3,5), ice (4,9,4) "
+                      "over a 9x13 grid")
 
 
 def main():
@@ -306,4 +350,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["nc4_tiled"]:  # this collection alone, leaving the others as committed
+        tiled()
+    else:
+        main()

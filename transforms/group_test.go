@@ -1,0 +1,128 @@
+package transforms
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+)
+
+// storedBytes is what decoding every stored chunk of variable name in the
+// netCDF file at path once produces (its bytes, when contiguous).
+func storedBytes(t *testing.T, path, name string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range f.Vars() {
+		if v.Name != name {
+			continue
+		}
+		n := int64(v.Type.Size())
+		for i, s := range v.Shape {
+			if v.Chunks == nil {
+				n *= s
+			} else {
+				n *= (s + v.Chunks[i] - 1) / v.Chunks[i] * v.Chunks[i]
+			}
+		}
+		return n
+	}
+	t.Fatalf("%s: no variable %s", path, name)
+	return 0
+}
+
+// writeGroups writes every read group of target with a new chunkWriter and
+// returns the totals and the bytes the writer decoded and needed.
+func writeGroups(t *testing.T, target plan.Target) (plan.Totals, int64, int64) {
+	t.Helper()
+	w := newStoreFn(t)
+	var totals plan.Totals
+	var needed int64
+	target.Schema.Groups(target.GroupMem(), func(g plan.ReadGroup) {
+		res, n, err := w.writeGroup(context.Background(), &target, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		needed += n
+		for _, r := range res {
+			totals = totals.Add(r)
+		}
+	})
+	return totals, w.inputs.decoded.Load(), needed
+}
+
+// TestGroupsDecodeOnce: target chunks that cut the inputs' tiles on every
+// axis, over uneven files whose tiles differ: written in read groups, every
+// stored chunk is decoded exactly once (edge tiles whole), and the store is
+// byte for byte the one a chunk at a time writes, which decodes several
+// times as much. Halved groups (a budget smaller than a group) write the
+// same store too.
+func TestGroupsDecodeOnce(t *testing.T) {
+	ctx := context.Background()
+	var paths []string
+	for i := range 4 {
+		paths = append(paths, beamtest.Testdata("collections", "nc4_tiled", fmt.Sprintf("nc4_tiled_sst_%02d.nc", i)))
+	}
+	schema := schemaOfFiles(t, paths...)
+	if sst, _ := schema.Var("sst"); fmt.Sprint(sst.SourceChunks) != "[6 12 5]" {
+		t.Errorf("sst stored in chunks %v, want [6 12 5] (the least common multiple of (2,4,5) and (3,3,5), time counted in whole files)", sst.SourceChunks)
+	}
+	want := storedBytes(t, paths[0], "lat") + storedBytes(t, paths[0], "lon")
+	for _, p := range paths {
+		want += storedBytes(t, p, "sst")
+	}
+	dir := t.TempDir()
+	prepare := func(name string, maxMem int64) plan.Target {
+		target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, name), Chunks: map[string]int64{"time": 4, "lat": 5, "lon": 3},
+			Compressor: "zstd", RunID: name, MaxMem: maxMem}}).ProcessElement(ctx, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return target
+	}
+
+	grouped := prepare("groups.zarr", 0)
+	totals, decoded, needed := writeGroups(t, grouped)
+	if decoded != want {
+		t.Errorf("read groups decoded %d bytes, want %d: each stored chunk once", decoded, want)
+	}
+	if _, err := finalize(ctx, grouped, totals); err != nil {
+		t.Fatal(err)
+	}
+
+	single := prepare("chunks.zarr", 0)
+	w := newStoreFn(t)
+	totals = writeChunks(t, w, single, keysOf(single), 1)
+	if _, err := finalize(ctx, single, totals); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("needed %d bytes; decoded %d in read groups (%.2fx), %d a chunk at a time (%.2fx)",
+		needed, decoded, float64(decoded)/float64(needed), w.inputs.decoded.Load(), float64(w.inputs.decoded.Load())/float64(needed))
+	if w.inputs.decoded.Load() < 2*decoded {
+		t.Errorf("a chunk at a time decoded %d bytes, read groups %d: the fixture no longer shows what groups save", w.inputs.decoded.Load(), decoded)
+	}
+	sameSnapshot(t, snapshotData(t, filepath.Join(dir, "groups.zarr")), snapshotData(t, filepath.Join(dir, "chunks.zarr")))
+
+	halved := prepare("halved.zarr", 1200) // a region of at most 600 bytes: a chunk is 120
+	totals, decoded, _ = writeGroups(t, halved)
+	if halved.Schema.NumGroups(halved.GroupMem()) <= grouped.Schema.NumGroups(grouped.GroupMem()) {
+		t.Errorf("a budget of 1200 bytes gave %d groups, no more than the default's %d", halved.Schema.NumGroups(halved.GroupMem()), grouped.Schema.NumGroups(grouped.GroupMem()))
+	}
+	if _, err := finalize(ctx, halved, totals); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("halved groups decoded %d bytes", decoded)
+	sameSnapshot(t, snapshotData(t, filepath.Join(dir, "halved.zarr")), snapshotData(t, filepath.Join(dir, "chunks.zarr")))
+}
