@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
@@ -124,61 +123,45 @@ func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr
 	for len(w.slots) < workers {
 		w.slots = append(w.slots, groupSlot{})
 	}
-	results := make([]plan.WriteResult, len(p.Chunks))
-	next := make(chan int, len(p.Chunks))
-	for i := range p.Chunks {
-		next <- i
-	}
-	close(next)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
+	slots := make(chan *groupSlot, workers)
 	for k := range workers {
-		slot := &w.slots[k]
-		if int64(cap(slot.chunk)) < size {
-			slot.chunk = make([]byte, size)
+		if int64(cap(w.slots[k].chunk)) < size {
+			w.slots[k].chunk = make([]byte, size)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			chunk := slot.chunk[:size]
-			for i := range next {
-				if errs[k] != nil || ctx.Err() != nil {
-					continue
-				}
-				c := p.Chunks[i]
-				key := plan.ChunkKey{Var: v.Name, Index: c.Index}
-				errs[k] = recovered("chunk "+key.String(), func() error {
-					if !plan.Covers(v, c.Count) {
-						plan.Fill(chunk, v.FillBytes())
-					}
-					plan.CopyBox(chunk, v.Chunks, make([]int64, len(c.At)), w.region, p.Count, c.At, c.Count, v.ItemSize())
-					var n int64
-					err := w.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(dst io.Writer) error {
-						if err := slot.encoder.Begin(meta, dst); err != nil {
-							return err
-						}
-						if _, err := slot.encoder.Write(chunk); err != nil {
-							slot.encoder.Abort()
-							return err
-						}
-						var err error
-						n, err = slot.encoder.Finish()
-						return err
-					})
-					if err != nil {
-						return fmt.Errorf("chunk %s: %w", key, err)
-					}
-					results[i] = plan.WriteResult{Key: key, Bytes: n}
-					return nil
-				})
+		slots <- &w.slots[k]
+	}
+	results := make([]plan.WriteResult, len(p.Chunks))
+	err := concurrently(ctx, len(p.Chunks), workers, func(ctx context.Context, i int) error {
+		slot := <-slots
+		defer func() { slots <- slot }()
+		chunk := slot.chunk[:size]
+		c := p.Chunks[i]
+		key := plan.ChunkKey{Var: v.Name, Index: c.Index}
+		if !plan.Covers(v, c.Count) {
+			plan.Fill(chunk, v.FillBytes())
+		}
+		plan.CopyBox(chunk, v.Chunks, make([]int64, len(c.At)), w.region, p.Count, c.At, c.Count, v.ItemSize())
+		var n int64
+		err := w.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(dst io.Writer) error {
+			if err := slot.encoder.Begin(meta, dst); err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
+			if _, err := slot.encoder.Write(chunk); err != nil {
+				slot.encoder.Abort()
+				return err
+			}
+			var err error
+			n, err = slot.encoder.Finish()
+			return err
+		})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("chunk %s: %w", key, err)
 		}
+		results[i] = plan.WriteResult{Key: key, Bytes: n}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return results, ctx.Err()
+	return results, nil
 }

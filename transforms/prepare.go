@@ -44,10 +44,10 @@ type TargetConfig struct {
 	Level int
 	// Mode is ModeCreate (the default), ModeOverwrite or ModeAppend.
 	Mode string
-	// MaxMem is the memory budget of one chunk's work, in bytes: a layout
-	// with a larger chunk is refused, and inputs' chunks larger than half
-	// of it are not decoded (each of a chunk's parallel reads may decode
-	// one). 0 means DefaultMaxMem.
+	// MaxMem is the memory budget of one element's chunk work, in bytes:
+	// a layout with a larger chunk is refused, a read group's region takes
+	// at most half of it (larger groups are split), and inputs' chunks
+	// larger than half of it are not decoded. 0 means DefaultMaxMem.
 	MaxMem int64
 	// Retry is how StoreChunks' HTTP reads of the inputs retry; the zero
 	// value is storage.DefaultRetry.
@@ -73,10 +73,12 @@ func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam
 	return beam.ParDo(s, &prepareFn{Config: cfg}, schema)
 }
 
-// DefaultMaxMem is the memory budget of one chunk's work when none is
-// given (256 MiB): with the chunk, two cores' reads and the compressor,
-// a worker stays well under 1 GB.
-const DefaultMaxMem = 256 << 20
+// DefaultMaxMem is the memory budget of one element's chunk work when none
+// is given: 1 GiB, sized for a Dataflow worker (an n1-standard-1 has 3.75
+// GB for one element at a time per core, beside the SDK harness). A read
+// group's region takes at most half of it; its chunks, encoders and the
+// reads' decoding the rest.
+const DefaultMaxMem = 1 << 30
 
 // budgetOf is a configured memory budget, DefaultMaxMem when unset.
 func budgetOf(maxMem int64) int64 {
@@ -225,17 +227,27 @@ func sample(keys []string) string {
 // does not look complete until FinalizeTarget has written every chunk and
 // the new shapes. The store's arrays keep their metadata until then. It
 // returns false when there is no store to append to.
-func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema plan.Schema) (plan.Target, bool, error) {
+func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema plan.Schema) (_ plan.Target, _ bool, err error) {
+	m, err := readMarker(ctx, st)
+	if err != nil {
+		return plan.Target{}, false, err
+	}
+	// What is read below can vanish under a run that takes the store
+	// meanwhile (an overwrite clearing it): then that, not the store, is
+	// why reading it failed.
+	defer func() {
+		if err != nil && !errors.Is(err, ErrTargetBusy) {
+			if later, rerr := readMarker(ctx, st); rerr == nil && later.version != m.version {
+				err = fmt.Errorf("%w: run %s took the store while this run read it (%v)", ErrTargetBusy, later.Run, err)
+			}
+		}
+	}()
 	keys, err := st.List(ctx, "")
 	if err != nil {
 		return plan.Target{}, false, err
 	}
 	if len(keys) == 0 {
 		return plan.Target{}, false, nil
-	}
-	m, err := readMarker(ctx, st)
-	if err != nil {
-		return plan.Target{}, false, err
 	}
 	now := time.Now()
 	mine := m.exists() && m.Run == f.Config.RunID

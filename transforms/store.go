@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -243,63 +242,34 @@ func (w *chunkWriter) assembleAndEncode(ctx context.Context, t *plan.Target, v *
 
 // readParallel calls read for every part, on a goroutine per core (at
 // least remoteReaders when any input is remote: reading them is mostly
-// waiting), each goroutine with its own scratch buffer, which read returns
-// for reuse. done, when not nil, is called on the caller's goroutine as
-// each part is read. After a failure the parts left are not read; the
-// first error is returned.
+// waiting), each with a scratch buffer of its own, which read returns for
+// reuse. done, when not nil, is called after each part is read, one call
+// at a time. The first failure stops the reads left and is returned.
 func readParallel(ctx context.Context, parts []plan.Slice, read func(i int, scratch []byte) ([]byte, error), done func(i int)) error {
-	next := make(chan int, len(parts))
-	for i := range parts {
-		next <- i
-	}
-	close(next)
-	type result struct {
-		part int
-		err  error
-	}
-	results := make(chan result, len(parts))
-	var failed atomic.Bool
-	var wg sync.WaitGroup
 	readers := runtime.GOMAXPROCS(0)
 	if slices.ContainsFunc(parts, func(sl plan.Slice) bool { return storage.IsRemote(sl.Input.URL) }) {
 		readers = max(readers, remoteReaders)
 	}
-	for range min(len(parts), readers) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var scratch []byte
-			for i := range next {
-				var err error
-				if !failed.Load() && ctx.Err() == nil {
-					err = recovered("input "+parts[i].Input.Source, func() error {
-						var err error
-						scratch, err = read(i, scratch)
-						return err
-					})
-					if err != nil {
-						failed.Store(true)
-					}
-				}
-				results <- result{i, err}
-			}
-		}()
+	scratch := make(chan []byte, readers)
+	for range readers {
+		scratch <- nil
 	}
-	var err error
-	for range parts {
-		r := <-results
-		if r.err != nil && err == nil {
-			err = r.err
-		}
+	var mu sync.Mutex
+	return concurrently(ctx, len(parts), readers, func(_ context.Context, i int) error {
+		buf := <-scratch
+		err := recovered("input "+parts[i].Input.Source, func() error {
+			var err error
+			buf, err = read(i, buf)
+			return err
+		})
+		scratch <- buf
 		if err == nil && done != nil {
-			done(r.part)
+			mu.Lock()
+			defer mu.Unlock()
+			done(i)
 		}
-	}
-	wg.Wait()
-	if err == nil {
-		err = ctx.Err()
-	}
-	return err
+		return err
+	})
 }
 
 // assembleStrings is assembleAndEncode for a variable of strings: it reads

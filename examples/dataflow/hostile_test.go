@@ -102,7 +102,7 @@ func TestHostileTargets(t *testing.T) {
 		{"a variable named ../..", "evil{time}.nc", filepath.Join(work, "a", "b", "out.zarr"), "", `variable "../.." cannot be stored`},
 		// Memory: a 14 KB file declaring a 40000 x 40000 variable, and recipe numbers that overflow.
 		{"a sparse huge variable", "sparse{time}.nc", filepath.Join(work, "a", "out.zarr"), "",
-			`variable "big": a chunk of [2 40000 40000] would take 12800000000 bytes, more than the memory budget of 268435456 bytes (target.max_mem); set target.chunks (e.g. {lat: 5000, lon: 5000})`},
+			`variable "big": a chunk of [2 40000 40000] would take 12800000000 bytes, more than the memory budget of 1073741824 bytes (target.max_mem); set target.chunks (e.g. {lat: 10000, lon: 10000})`},
 		{"chunks of 2^63-1 steps", "d{time}.nc", filepath.Join(work, "a", "out.zarr"), "  chunks: {time: 9223372036854775807}\n", "more than target.max_mem"},
 		{"chunks of 2^62 steps", "d{time}.nc", filepath.Join(work, "a", "out.zarr"), "  chunks: {time: 4611686018427387904}\n", "more than target.max_mem"},
 		{"a budget too small", "d{time}.nc", filepath.Join(work, "a", "out.zarr"), "  max_mem: 10kB\n", "less than 1 MiB"},

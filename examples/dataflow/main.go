@@ -214,7 +214,18 @@ func printCounters(res beam.PipelineResult) {
 	fmt.Fprintf(os.Stderr, "zarrforge: CacheInputs: %d inputs copied (%d bytes), %d already cached, %d retries\n",
 		n["inputs_cached"], n["input_bytes_cached"], n["inputs_cache_hits"], n["input_retries"])
 	fmt.Fprintf(os.Stderr, "zarrforge: DetermineSchema: %d inputs read\n", n["inputs_described"])
-	fmt.Fprintf(os.Stderr, "zarrforge: StoreChunks: %d chunks written (%d bytes)\n", n["chunks_written"], n["chunk_bytes_written"])
+	fmt.Fprintf(os.Stderr, "zarrforge: StoreChunks: %d chunks written (%d bytes); inputs: %d bytes fetched, %d decoded for %d needed (%s)\n",
+		n["chunks_written"], n["chunk_bytes_written"], n["input_bytes_fetched"], n["source_bytes_decoded"], n["source_bytes_needed"],
+		amplification(n["source_bytes_decoded"], n["source_bytes_needed"]))
+}
+
+// amplification is how many times over the inputs' bytes were decoded,
+// for the summary line: 1.00x when each was decoded once.
+func amplification(decoded, needed int64) string {
+	if needed == 0 {
+		return "nothing needed"
+	}
+	return fmt.Sprintf("%.2fx", float64(decoded)/float64(needed))
 }
 
 // runnerError is a failure of the pipeline, reported by the runner.
