@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+
+	"github.com/zarrforge/zarrforge/internal/nd"
 )
 
 // Attribute is an attribute of a group or dataset. Its value is decoded on
@@ -41,7 +43,7 @@ func (a *Attribute) Numbers() ([]byte, error) {
 	}
 	out := append([]byte(nil), a.data[:n]...)
 	if a.Type.BigEndian {
-		swap(out, a.Type.Size)
+		nd.SwapBytes(out, a.Type.Size)
 	}
 	return out, nil
 }
@@ -292,14 +294,4 @@ func (f *File) attributes(h *objectHeader) ([]Attribute, error) {
 		out = append(out, d.attr)
 	}
 	return out, nil
-}
-
-// swap reverses the byte order of every size-byte element of b in place.
-func swap(b []byte, size int) {
-	if size <= 1 {
-		return
-	}
-	for i := 0; i+size <= len(b); i += size {
-		slices.Reverse(b[i : i+size])
-	}
 }

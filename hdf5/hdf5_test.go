@@ -45,18 +45,6 @@ func TestUnshuffle(t *testing.T) {
 	}
 }
 
-func TestCopyBlock(t *testing.T) {
-	// src is 3x4 of 1-byte elements 0..11; copy its 2x2 box at (1,1) into
-	// a 3x3 destination at (0,1).
-	src := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
-	dst := make([]byte, 9)
-	copyBlock(dst, []uint64{3, 3}, []uint64{0, 1}, src, []uint64{3, 4}, []uint64{1, 1}, []uint64{2, 2}, 1)
-	want := []byte{0, 5, 6, 0, 9, 10, 0, 0, 0}
-	if !bytes.Equal(dst, want) {
-		t.Errorf("got %v, want %v", dst, want)
-	}
-}
-
 func TestNotHDF5(t *testing.T) {
 	for _, b := range [][]byte{nil, []byte("CDF\x01"), bytes.Repeat([]byte{0}, 4096), []byte(Signature)} {
 		if _, err := Open(bytes.NewReader(b), int64(len(b))); err == nil {

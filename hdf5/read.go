@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/zarrforge/zarrforge/internal/nd"
 )
 
 // Read reads the hyperslab start[i] : start[i]+count[i] of the dataset into
@@ -89,7 +91,8 @@ func (d *Dataset) read(start, count []uint64, dst []byte) error {
 		if uint64(len(d.layout.compact)) < total*es {
 			return fmt.Errorf("compact data of %d bytes for %d elements", len(d.layout.compact), total)
 		}
-		copyBlock(dst, count, make([]uint64, len(count)), d.layout.compact, d.Dims, start, count, int(es))
+		c := nd.Ints(count)
+		nd.CopyBox(dst, c, make([]int64, len(c)), d.layout.compact, nd.Ints(d.Dims), nd.Ints(start), c, int(es))
 	case layoutContiguous:
 		d.f.decoded.Add(int64(len(dst)))
 		err = d.readContiguous(start, count, dst)
@@ -102,7 +105,7 @@ func (d *Dataset) read(start, count []uint64, dst []byte) error {
 		return err
 	}
 	if d.Type.BigEndian {
-		swap(dst, int(es))
+		nd.SwapBytes(dst, int(es))
 	}
 	return nil
 }
@@ -213,7 +216,7 @@ func (d *Dataset) readChunked(start, count []uint64, dst []byte) error {
 			if buf, err = d.chunk(ref, c, chunkElems, buf); err != nil {
 				return err
 			}
-			copyBlock(dst, count, lo, buf, chunk, src, ext, es)
+			nd.CopyBox(dst, nd.Ints(count), nd.Ints(lo), buf, nd.Ints(chunk[:rank]), nd.Ints(src), nd.Ints(ext), es)
 		} else {
 			fillBlock(dst, count, lo, ext, es, d)
 		}
@@ -480,53 +483,11 @@ func unshuffle(dst, src []byte, size int) {
 	copy(dst[n*size:len(src)], src[n*size:])
 }
 
-// copyBlock copies the box of extent ext at srcOff in src (of shape
-// srcShape) to dstOff in dst (of shape dstShape); es is the element size.
-func copyBlock(dst []byte, dstShape, dstOff []uint64, src []byte, srcShape, srcOff, ext []uint64, es int) {
-	rank := len(ext)
-	if rank == 0 {
-		copy(dst[:es], src[:es])
-		return
-	}
-	// Merge trailing dimensions copied whole in both arrays into one run.
-	k := rank - 1
-	run := ext[k] * uint64(es)
-	for k > 0 && ext[k] == dstShape[k] && ext[k] == srcShape[k] {
-		k--
-		run *= ext[k]
-	}
-	idx := make([]uint64, k)
-	for {
-		var d, s uint64
-		for i := 0; i < rank; i++ {
-			p := uint64(0)
-			if i < k {
-				p = idx[i]
-			}
-			d = d*dstShape[i] + dstOff[i] + p
-			s = s*srcShape[i] + srcOff[i] + p
-		}
-		d *= uint64(es)
-		s *= uint64(es)
-		copy(dst[d:d+run], src[s:s+run])
-		i := k - 1
-		for ; i >= 0; i-- {
-			if idx[i]++; idx[i] < ext[i] {
-				break
-			}
-			idx[i] = 0
-		}
-		if i < 0 {
-			return
-		}
-	}
-}
-
 // fillBlock writes the dataset's fill value into the box of extent ext at
 // off in dst (of shape shape).
 func fillBlock(dst []byte, shape, off, ext []uint64, es int, d *Dataset) {
 	n, _ := numElements(ext)
 	tmp := make([]byte, n*uint64(es))
 	d.fill(tmp)
-	copyBlock(dst, shape, off, tmp, ext, make([]uint64, len(ext)), ext, es)
+	nd.CopyBlock(dst, nd.Ints(shape), nd.Ints(off), tmp, nd.Ints(ext), es)
 }

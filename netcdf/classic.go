@@ -9,6 +9,8 @@ import (
 	"math"
 	"strings"
 	"sync/atomic"
+
+	"github.com/zarrforge/zarrforge/internal/nd"
 )
 
 // classic is a netCDF classic-format file (CDF-1, CDF-2 or CDF-5).
@@ -322,27 +324,9 @@ func (h *headerReader) attrList(what string) []Attr {
 func decodeBigEndian(t Type, raw []byte) any {
 	le := make([]byte, len(raw))
 	copy(le, raw)
-	swapBytes(le, t.Size())
+	nd.SwapBytes(le, t.Size())
 	a, _ := AttrFromRaw("", t, le)
 	return a.Value
-}
-
-// swapBytes reverses the byte order of every size-byte element of b.
-func swapBytes(b []byte, size int) {
-	switch size {
-	case 2:
-		for i := 0; i+1 < len(b); i += 2 {
-			b[i], b[i+1] = b[i+1], b[i]
-		}
-	case 4:
-		for i := 0; i+3 < len(b); i += 4 {
-			binary.LittleEndian.PutUint32(b[i:], binary.BigEndian.Uint32(b[i:]))
-		}
-	case 8:
-		for i := 0; i+7 < len(b); i += 8 {
-			binary.LittleEndian.PutUint64(b[i:], binary.BigEndian.Uint64(b[i:]))
-		}
-	}
 }
 
 // layout resolves shapes, the record size and the number of records, and
@@ -539,7 +523,7 @@ func (f *classic) Read(name string, start, count []int64, dst []byte) error {
 			break
 		}
 	}
-	swapBytes(dst, int(size))
+	nd.SwapBytes(dst, int(size))
 	return nil
 }
 

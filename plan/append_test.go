@@ -101,12 +101,3 @@ func TestAppendTo(t *testing.T) {
 	}
 }
 
-func TestFillFrom(t *testing.T) {
-	// A 2x3x2 array of bytes; from index 1 along axis 1 becomes 9.
-	buf := make([]byte, 12)
-	FillFrom(buf, []int64{2, 3, 2}, 1, 1, 1, []byte{9})
-	want := []byte{0, 0, 9, 9, 9, 9, 0, 0, 9, 9, 9, 9}
-	if !slices.Equal(buf, want) {
-		t.Errorf("got %v", buf)
-	}
-}

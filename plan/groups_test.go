@@ -110,7 +110,10 @@ func checkCover(t *testing.T, s Schema, budget int64) {
 			n *= c
 		}
 		hits := make([]int, n)
-		st := strides(p.Count, 1)
+		st := make([]int64, len(p.Count)) // C-order strides of the region
+		for i, n := len(st)-1, int64(1); i >= 0; i-- {
+			st[i], n = n, n*p.Count[i]
+		}
 		axis := p.Var.ConcatAxis(s.ConcatDim)
 		for _, c := range p.Chunks { // stored steps
 			if c.Stored > 0 {

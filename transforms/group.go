@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/zarrforge/zarrforge/internal/nd"
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -97,8 +98,8 @@ func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.G
 	data, err := w.store.Get(ctx, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		fill := make([]byte, partBytes(v, plan.Slice{Count: count}))
-		plan.Fill(fill, v.FillBytes())
-		plan.CopyBlock(region, shape, c.At, fill, count, v.ItemSize())
+		nd.Fill(fill, v.FillBytes())
+		nd.CopyBlock(region, shape, c.At, fill, count, v.ItemSize())
 		return nil
 	}
 	if err != nil {
@@ -108,7 +109,7 @@ func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.G
 	if err != nil {
 		return fmt.Errorf("the store's %s: %w", name, err)
 	}
-	plan.CopyBox(region, shape, c.At, old, v.Chunks, make([]int64, len(count)), count, v.ItemSize())
+	nd.CopyBox(region, shape, c.At, old, v.Chunks, make([]int64, len(count)), count, v.ItemSize())
 	return nil
 }
 
@@ -138,9 +139,9 @@ func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr
 		c := p.Chunks[i]
 		key := plan.ChunkKey{Var: v.Name, Index: c.Index}
 		if !plan.Covers(v, c.Count) {
-			plan.Fill(chunk, v.FillBytes())
+			nd.Fill(chunk, v.FillBytes())
 		}
-		plan.CopyBox(chunk, v.Chunks, make([]int64, len(c.At)), w.region, p.Count, c.At, c.Count, v.ItemSize())
+		nd.CopyBox(chunk, v.Chunks, make([]int64, len(c.At)), w.region, p.Count, c.At, c.Count, v.ItemSize())
 		var n int64
 		err := w.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(dst io.Writer) error {
 			if err := slot.encoder.Begin(meta, dst); err != nil {

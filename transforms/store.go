@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/zarrforge/zarrforge/internal/nd"
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
@@ -188,7 +189,7 @@ func (w *chunkWriter) assembleAndEncode(ctx context.Context, t *plan.Target, v *
 	}
 	chunk := w.chunk[:n]
 	if !plan.Covers(v, count) {
-		plan.Fill(chunk, v.FillBytes())
+		nd.Fill(chunk, v.FillBytes())
 	}
 	parts, err := s.Sources(v, start, count)
 	if err != nil {
@@ -207,7 +208,7 @@ func (w *chunkWriter) assembleAndEncode(ctx context.Context, t *plan.Target, v *
 		needed += partBytes(v, sl)
 	}
 	for i, sl := range parts {
-		off, ok := plan.Run(v.Chunks, sl.At, sl.Count, v.ItemSize())
+		off, ok := nd.Run(v.Chunks, sl.At, sl.Count, v.ItemSize())
 		if !ok || (i > 0 && off < ends[i-1]) {
 			ends = nil
 			break
@@ -295,7 +296,7 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 			if old, err = zarr.DecodeStrings(meta, data); err == nil {
 				copy(chunk, old)
 				axis := v.ConcatAxis(s.ConcatDim)
-				plan.FillFrom(chunk, v.Chunks, axis, parts[0].Count[axis], 1, nil) // the steps the store does not hold
+				nd.FillFrom(chunk, v.Chunks, axis, parts[0].Count[axis], 1, nil) // the steps the store does not hold
 			}
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a missing object holds only ""
@@ -313,7 +314,7 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 		if err != nil {
 			return 0, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 		}
-		plan.CopyBlock(chunk, v.Chunks, sl.At, strs, sl.Count, 1)
+		nd.CopyBlock(chunk, v.Chunks, sl.At, strs, sl.Count, 1)
 	}
 	b, err := zarr.EncodeStrings(meta, chunk)
 	if err != nil {
@@ -348,7 +349,7 @@ func (w *chunkWriter) readExisting(ctx context.Context, concatDim string, v *pla
 	name := zarr.ChunkKey(key.Var, key.Index)
 	data, err := w.store.Get(ctx, name)
 	if errors.Is(err, fs.ErrNotExist) {
-		plan.Fill(chunk, v.FillBytes()) // the chunk buffer holds the last chunk
+		nd.Fill(chunk, v.FillBytes()) // the chunk buffer holds the last chunk
 		return nil
 	}
 	if err != nil {
@@ -360,7 +361,7 @@ func (w *chunkWriter) readExisting(ctx context.Context, concatDim string, v *pla
 	}
 	copy(chunk, old)
 	axis := v.ConcatAxis(concatDim)
-	plan.FillFrom(chunk, v.Chunks, axis, part.Count[axis], v.ItemSize(), v.FillBytes())
+	nd.FillFrom(chunk, v.Chunks, axis, part.Count[axis], v.ItemSize(), v.FillBytes())
 	return nil
 }
 
@@ -374,7 +375,7 @@ func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan
 	defer w.inputs.put(sl.Input, in)
 	n := partBytes(v, sl)
 	start, count := v.InputSlab(sl.Start, sl.Count)
-	if off, ok := plan.Run(shape, sl.At, sl.Count, v.ItemSize()); ok {
+	if off, ok := nd.Run(shape, sl.At, sl.Count, v.ItemSize()); ok {
 		if err := in.nc.Read(v.Name, start, count, chunk[off:off+n]); err != nil {
 			return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 		}
@@ -387,6 +388,6 @@ func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan
 	if err := in.nc.Read(v.Name, start, count, buf); err != nil {
 		return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 	}
-	plan.CopyBlock(chunk, shape, sl.At, buf, sl.Count, v.ItemSize())
+	nd.CopyBlock(chunk, shape, sl.At, buf, sl.Count, v.ItemSize())
 	return scratch, nil
 }

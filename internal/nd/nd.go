@@ -1,4 +1,13 @@
-package plan
+// Package nd copies, fills and byte-swaps boxes of C-ordered N-dimensional
+// arrays: the one home of the index arithmetic the readers and the chunk
+// stage share. Shapes and indices are int64; an element is itemSize items
+// of E (the bytes of a number, or one string).
+package nd
+
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // CopyBlock copies the C-ordered block src, of shape srcShape, into the
 // C-ordered array dst, of shape dstShape, with the block's first element
@@ -124,4 +133,37 @@ func FillFrom[E any](buf []E, shape []int64, axis int, from int64, itemSize int,
 	for o := range outer {
 		Fill(buf[(o*rows+from)*inner:(o+1)*rows*inner], value)
 	}
+}
+
+// SwapBytes reverses the byte order of every size-byte element of b in
+// place (big-endian to little-endian and back).
+func SwapBytes(b []byte, size int) {
+	switch size {
+	case 0, 1:
+	case 2:
+		for i := 0; i+1 < len(b); i += 2 {
+			b[i], b[i+1] = b[i+1], b[i]
+		}
+	case 4:
+		for i := 0; i+3 < len(b); i += 4 {
+			binary.LittleEndian.PutUint32(b[i:], binary.BigEndian.Uint32(b[i:]))
+		}
+	case 8:
+		for i := 0; i+7 < len(b); i += 8 {
+			binary.LittleEndian.PutUint64(b[i:], binary.BigEndian.Uint64(b[i:]))
+		}
+	default:
+		for i := 0; i+size <= len(b); i += size {
+			slices.Reverse(b[i : i+size])
+		}
+	}
+}
+
+// Ints converts a shape or index of uint64 (as HDF5 has them) to int64.
+func Ints(u []uint64) []int64 {
+	out := make([]int64, len(u))
+	for i, x := range u {
+		out[i] = int64(x)
+	}
+	return out
 }
