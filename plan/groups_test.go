@@ -202,3 +202,31 @@ func TestSplitRead(t *testing.T) {
 		t.Errorf("pieces (start, count, at) %v, want %v", rows, want)
 	}
 }
+
+// FuzzGroups: for any small layout, stored chunking, budget and append
+// base, every chunk the stage writes is in exactly one read group and every
+// group's reads fill its region once.
+func FuzzGroups(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(9), uint8(13), uint8(2), uint8(4), uint8(5), uint8(4), uint8(5), uint8(3), uint16(600), false)
+	f.Add(uint8(1), uint8(4), uint8(7), uint8(7), uint8(1), uint8(7), uint8(7), uint8(2), uint8(3), uint8(3), uint16(2), true)
+	f.Fuzz(func(t *testing.T, n, lenEach, lat, lon, st, sy, sx, ct, cy, cx uint8, budget uint16, appending bool) {
+		if n == 0 || n > 6 || lenEach == 0 || lenEach > 6 || lat == 0 || lat > 16 || lon == 0 || lon > 16 ||
+			ct == 0 || cy == 0 || cx == 0 || ct > 8 || cy > lat || cx > lon {
+			return
+		}
+		lens := make([]int64, n)
+		for i := range lens {
+			lens[i] = int64(lenEach) + int64(i%2)
+		}
+		var src []int64
+		if st > 0 && sy > 0 && sx > 0 {
+			src = []int64{int64(st), int64(sy), int64(sx)}
+		}
+		s := gridSchema(t, lens, int64(lat), int64(lon), src, []int64{int64(ct), int64(cy), int64(cx)}, netcdf.Short)
+		if appending && n > 1 {
+			s.Base = lens[0]
+			s.Inputs = s.Inputs[1:]
+		}
+		checkCover(t, s, max(int64(budget), 2*int64(ct)*int64(cy)*int64(cx)))
+	})
+}
