@@ -48,8 +48,29 @@ type Comparison struct {
 // fails with xarray's list of problems if they differ.
 func CompareWithXarray(t *testing.T, storePath, manifest string, files any, chunks map[string][]int64) Comparison {
 	t.Helper()
+	return compare(t, storePath, manifest, files, chunks, nil)
+}
+
+// CompareWithXarrayPreprocessed is CompareWithXarray against
+// open_mfdataset(..., preprocess=...) making the xarray calls that a
+// recipe's preprocess section (given in its YAML form, which is marshalled
+// to JSON: maps and lists of its keys) stands for.
+func CompareWithXarrayPreprocessed(t *testing.T, storePath, manifest string, preprocess any) Comparison {
+	t.Helper()
+	return compare(t, storePath, manifest, nil, nil, preprocess)
+}
+
+func compare(t *testing.T, storePath, manifest string, files any, chunks map[string][]int64, preprocess any) Comparison {
+	t.Helper()
 	py := RequirePython(t)
 	args := []string{Testdata("compare_store.py"), "--store", storePath, "--manifest", manifest}
+	if preprocess != nil {
+		b, err := json.Marshal(preprocess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--preprocess", string(b))
+	}
 	if files != nil {
 		b, _ := json.Marshal(files)
 		args = append(args, "--files-json", string(b))

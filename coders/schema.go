@@ -100,6 +100,12 @@ func putSchema(w *writer, s plan.Schema) error {
 		w.int64s(v.Chunks)
 		w.varint(v.Width)
 		w.int64s(v.SourceChunks)
+		w.string(v.InputName)
+		w.uvarint(uint64(len(v.Sel)))
+		for _, st := range v.Sel {
+			w.varint(st.Start)
+			w.varint(st.Step)
+		}
 	}
 	w.uvarint(uint64(len(s.Inputs)))
 	for _, e := range s.Inputs {
@@ -128,7 +134,14 @@ func getSchema(r *reader) plan.Schema {
 		s.Vars = make([]plan.Variable, n)
 		for i := range s.Vars {
 			s.Vars[i] = plan.Variable{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(),
-				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Width: r.varint(), SourceChunks: r.int64s()}
+				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Width: r.varint(), SourceChunks: r.int64s(), InputName: r.string()}
+			if n := r.count(2); n > 0 {
+				v := &s.Vars[i]
+				v.Sel = make([]plan.Step, n)
+				for k := range v.Sel {
+					v.Sel[k] = plan.Step{Start: r.varint(), Step: r.varint()}
+				}
+			}
 		}
 	}
 	if n := r.count(8); n > 0 {

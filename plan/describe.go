@@ -76,10 +76,19 @@ func (m *InputMeta) coordAttr(concatDim, name string) string {
 	return s
 }
 
-// Describe reads what the schema stage needs from an open input. The
-// coordinates it reads may take budget bytes each, at most.
-func Describe(in Input, f netcdf.File, concatDim string, budget int64) (InputMeta, error) {
+// Describe reads what the schema stage needs from an open input, as the
+// preprocess edits p make it (before anything is checked: a variable
+// dropped cannot fail). The coordinates it reads may take budget bytes
+// each, at most.
+func Describe(in Input, f netcdf.File, concatDim string, budget int64, p Preprocess) (InputMeta, error) {
 	m := InputMeta{Input: in, Format: f.Format(), Dims: f.Dims(), Vars: f.Vars(), Attrs: f.Attrs()}
+	full := map[string]int64{} // the inputs' dimension sizes, before a selection
+	for _, d := range m.Dims {
+		full[d.Name] = d.Len
+	}
+	if err := p.Apply(&m); err != nil {
+		return InputMeta{}, err
+	}
 	if _, ok := m.dim(concatDim); !ok {
 		return InputMeta{}, fmt.Errorf("input %s: no dimension %q to concatenate along (its dimensions: %s)",
 			in.Source, concatDim, netcdfDimList(m.Dims))
@@ -99,11 +108,13 @@ func Describe(in Input, f netcdf.File, concatDim string, budget int64) (InputMet
 			return InputMeta{}, fmt.Errorf("input %s: the coordinate %q to concatenate along holds strings, which cannot be concatenated",
 				in.Source, v.Name)
 		}
-		if n := v.Shape[0] * memSize(v.Type, v.Type.Size()); n > budget || n < 0 {
+		name, dim := p.original(v.Name), p.original(v.Dims[0])
+		if n := full[dim] * memSize(v.Type, v.Type.Size()); n > budget || n < 0 {
 			return InputMeta{}, fmt.Errorf("input %s: coordinate %q of %d values takes more than the memory budget of %d bytes (target.max_mem): %w",
-				in.Source, v.Name, v.Shape[0], budget, netcdf.ErrTooLarge)
+				in.Source, v.Name, full[dim], budget, netcdf.ErrTooLarge)
 		}
-		raw, err := coordBytes(f, v)
+		start, step, _, _ := p.sel(dim, full[dim])
+		raw, err := coordBytes(f, v, name, full[dim], start, step)
 		if err != nil {
 			return InputMeta{}, fmt.Errorf("input %s: reading coordinate %q: %w", in.Source, v.Name, err)
 		}
@@ -117,20 +128,37 @@ func Describe(in Input, f netcdf.File, concatDim string, budget int64) (InputMet
 	return m, nil
 }
 
-// coordBytes reads a dimension coordinate's values: raw, or for strings
-// each one's length and bytes.
-func coordBytes(f netcdf.File, v netcdf.Var) ([]byte, error) {
+// coordBytes reads the values of dimension coordinate v, called name in
+// the file where it has n values, that a selection from start by step
+// keeps: raw, or for strings each one's length and bytes.
+func coordBytes(f netcdf.File, v netcdf.Var, name string, n, start, step int64) ([]byte, error) {
+	keep := func(i int64) bool { return i >= start && (i-start)%step == 0 && (i-start)/step < v.Shape[0] }
 	if v.Type == netcdf.String {
-		strs, err := f.ReadStrings(v.Name, []int64{0}, v.Shape)
+		strs, err := f.ReadStrings(name, []int64{0}, []int64{n})
 		var raw []byte
-		for _, s := range strs {
-			raw = binary.LittleEndian.AppendUint64(raw, uint64(len(s)))
-			raw = append(raw, s...)
+		for i, s := range strs {
+			if keep(int64(i)) {
+				raw = binary.LittleEndian.AppendUint64(raw, uint64(len(s)))
+				raw = append(raw, s...)
+			}
 		}
 		return raw, err
 	}
-	raw := make([]byte, v.Shape[0]*int64(v.Type.Size()))
-	return raw, f.Read(v.Name, []int64{0}, v.Shape, raw)
+	size := int64(v.Type.Size())
+	all := make([]byte, n*size)
+	if err := f.Read(name, []int64{0}, []int64{n}, all); err != nil {
+		return nil, err
+	}
+	if start == 0 && step == 1 && n == v.Shape[0] {
+		return all, nil
+	}
+	raw := make([]byte, 0, v.Shape[0]*size)
+	for i := range n {
+		if keep(i) {
+			raw = append(raw, all[i*size:(i+1)*size]...)
+		}
+	}
+	return raw, nil
 }
 
 func netcdfDimList(dims []netcdf.Dim) string {

@@ -31,6 +31,13 @@ type Variable struct {
 	// whole when any of it is read; nil when stored contiguously (any part
 	// reads alone) or unknown. Read groups are cut at its boundaries.
 	SourceChunks []int64
+	// InputName is the variable's name in the inputs when a preprocess
+	// rename changed it ("" otherwise), and Sel, when a preprocess isel
+	// selects part of its dimensions, where its values start in the inputs
+	// and the step between them, per dimension (nil: all of them). See
+	// Read.
+	InputName string
+	Sel       []Step
 	// Width, when not 0, is the length of a Char variable's last netCDF
 	// dimension, folded into its values: it is stored as xarray writes it,
 	// as fixed-width strings ("|S<Width>") over its other dimensions, which
@@ -133,16 +140,6 @@ func (v *Variable) ItemSize() int {
 	return v.Type.Size()
 }
 
-// InputSlab returns the hyperslab of v's netCDF variable in an input that
-// holds the region start/count of v: the same, but for a folded char
-// dimension, which is read whole.
-func (v *Variable) InputSlab(start, count []int64) ([]int64, []int64) {
-	if v.Width == 0 {
-		return start, count
-	}
-	return append(slices.Clone(start), 0), append(slices.Clone(count), v.Width)
-}
-
 // foldChars makes v, a variable as an input holds it, fixed-width strings
 // when it is a Char variable whose _FillValue has more than one character:
 // such a fill stands for whole strings, as xarray reads it (it masks the
@@ -176,6 +173,7 @@ func (s Schema) Clone() Schema {
 		c.Vars[i].Shape = slices.Clone(s.Vars[i].Shape)
 		c.Vars[i].Chunks = slices.Clone(s.Vars[i].Chunks)
 		c.Vars[i].SourceChunks = slices.Clone(s.Vars[i].SourceChunks)
+		c.Vars[i].Sel = slices.Clone(s.Vars[i].Sel)
 	}
 	c.Inputs = slices.Clone(s.Inputs)
 	c.Coord = slices.Clone(s.Coord)

@@ -26,10 +26,12 @@ func (r Recipe) Check(ctx context.Context) error {
 	if err != nil {
 		return r.errorf("", "%s", err)
 	}
-	var inputs []plan.Input // those of the first concat position
+	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name) // validated above
+	var inputs []plan.Input                                  // those of the first concat position
 	e.each(0, 1, func(in plan.Input) { inputs = append(inputs, in) })
 	dims := map[string]bool{}
 	var first string
+	var headers []plan.InputMeta
 	for _, in := range inputs {
 		f, err := storage.OpenReader(ctx, in.URL)
 		if err != nil {
@@ -43,7 +45,17 @@ func (r Recipe) Check(ctx context.Context) error {
 		if first == "" {
 			first = in.Source
 		}
-		for _, d := range nc.Dims() {
+		headers = append(headers, plan.InputMeta{Input: in, Dims: nc.Dims(), Vars: nc.Vars(), Attrs: nc.Attrs()})
+	}
+	// The dimensions the pipeline will see are those the edits leave.
+	if err := edits.CheckNames(headers); err != nil {
+		return r.errorf("", "%s", err)
+	}
+	for _, h := range headers {
+		if err := edits.Apply(&h); err != nil {
+			return r.errorf("", "%s", err)
+		}
+		for _, d := range h.Dims {
 			dims[d.Name] = true
 		}
 	}

@@ -56,6 +56,9 @@ type Recipe struct {
 	// Cache, when present, is where inputs are copied before they are
 	// read ("cache", optional).
 	Cache *Cache `yaml:"cache"`
+	// Preprocess, when present, edits every input before they are
+	// combined ("preprocess", optional).
+	Preprocess *Preprocess `yaml:"preprocess"`
 	// Source names where the recipe came from (a file path) in error
 	// messages. It is not part of the YAML.
 	Source string `yaml:"-"`
@@ -187,6 +190,12 @@ func Parse(data []byte, source string) (Recipe, error) {
 	if err := checkExplicitZero(data); err != nil {
 		return Recipe{}, r.errorf("", "%s", err)
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err == nil {
+		if err := checkWholeNumbers(&doc, reflect.TypeFor[Recipe](), ""); err != nil {
+			return Recipe{}, r.errorf("", "%s", err)
+		}
+	}
 	if r.Pattern.FileType == "" {
 		r.Pattern.FileType = FileTypeAuto
 	}
@@ -221,20 +230,75 @@ func checkExplicitZero(data []byte) error {
 	return nil
 }
 
+// checkWholeNumbers refuses a number with a fraction (or an exponent)
+// where the recipe type t holds an integer, which YAML decoding would
+// silently truncate ("chunks: {time: 2.99}" is not 2).
+func checkWholeNumbers(n *yaml.Node, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if err := checkWholeNumbers(c, t, path); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, value := n.Content[i].Value, n.Content[i+1]
+			sub := strings.TrimPrefix(path+"."+key, ".")
+			switch t.Kind() {
+			case reflect.Struct:
+				for f := range t.Fields() {
+					if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key {
+						if err := checkWholeNumbers(value, f.Type, sub); err != nil {
+							return err
+						}
+					}
+				}
+			case reflect.Map:
+				if err := checkWholeNumbers(value, t.Elem(), sub); err != nil {
+					return err
+				}
+			}
+		}
+	case yaml.SequenceNode:
+		if t.Kind() == reflect.Slice {
+			for _, c := range n.Content {
+				if err := checkWholeNumbers(c, t.Elem(), path); err != nil {
+					return err
+				}
+			}
+		}
+	case yaml.ScalarNode:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if n.Tag == "!!float" {
+				return &fieldError{path, fmt.Sprintf("line %d: %s is not a whole number", n.Line, n.Value)}
+			}
+		}
+	}
+	return nil
+}
+
 // sections maps the Go types of the recipe to their place in the YAML, for
 // messages about unknown keys.
 var sections = map[string]struct {
 	path string
 	typ  reflect.Type
 }{
-	"recipes.Recipe":    {"the recipe", reflect.TypeFor[Recipe]()},
-	"recipes.Pattern":   {"pattern", reflect.TypeFor[Pattern]()},
-	"recipes.ConcatDim": {"pattern.concat_dim", reflect.TypeFor[ConcatDim]()},
-	"recipes.MergeDim":  {"pattern.merge_dims", reflect.TypeFor[MergeDim]()},
-	"recipes.DateRange": {"dates", reflect.TypeFor[DateRange]()},
-	"recipes.IntRange":  {"range", reflect.TypeFor[IntRange]()},
-	"recipes.Target":    {"target", reflect.TypeFor[Target]()},
-	"recipes.Cache":     {"cache", reflect.TypeFor[Cache]()},
+	"recipes.Recipe":     {"the recipe", reflect.TypeFor[Recipe]()},
+	"recipes.Pattern":    {"pattern", reflect.TypeFor[Pattern]()},
+	"recipes.ConcatDim":  {"pattern.concat_dim", reflect.TypeFor[ConcatDim]()},
+	"recipes.MergeDim":   {"pattern.merge_dims", reflect.TypeFor[MergeDim]()},
+	"recipes.DateRange":  {"dates", reflect.TypeFor[DateRange]()},
+	"recipes.IntRange":   {"range", reflect.TypeFor[IntRange]()},
+	"recipes.Target":     {"target", reflect.TypeFor[Target]()},
+	"recipes.Cache":      {"cache", reflect.TypeFor[Cache]()},
+	"recipes.Preprocess": {"preprocess", reflect.TypeFor[Preprocess]()},
+	"recipes.Slice":      {"preprocess.isel", reflect.TypeFor[Slice]()},
 }
 
 var unknownField = regexp.MustCompile(`^line (\d+): field (.+) not found in type (\S+)$`)
@@ -340,6 +404,9 @@ func (r Recipe) Validate() error {
 		return r.errorf("cache.url", "missing; give a directory, or remove the cache section to read inputs where they are")
 	}
 	if _, err := r.Pattern.HTTP.retry(); err != nil {
+		return r.errorf("", "%s", err)
+	}
+	if _, err := r.Preprocess.Edits(r.Pattern.ConcatDim.Name); err != nil {
 		return r.errorf("", "%s", err)
 	}
 	return r.checkLocations(e)

@@ -108,7 +108,7 @@ func TestParseErrors(t *testing.T) {
 		{"syntax", "pattern: [\n", "recipe r.yaml: line 1: did not find expected node content"},
 		{"not a mapping", "- a\n- b\n", "recipe r.yaml: line 1: cannot unmarshal !!seq into recipes.Recipe"},
 		{"unknown top-level key", good + "targets: {}\n",
-			`recipe r.yaml: line 13: unknown key "targets" in the recipe (known: pattern, target, cache)`},
+			`recipe r.yaml: line 13: unknown key "targets" in the recipe (known: pattern, target, cache, preprocess)`},
 		{"unknown pattern key", strings.Replace(good, "  template:", "  tmplate:", 1),
 			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, merge_dims, file_type, http)`},
 		{"unknown concat_dim key", strings.Replace(good, "    name: time", "    name: time\n    nitems: 1", 1),
@@ -427,6 +427,24 @@ func TestHTTPSection(t *testing.T) {
 	} {
 		if _, err := Parse([]byte(fmt.Sprintf(base, tc.http)), "r.yaml"); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error saying %q", tc.http, err, tc.want)
+		}
+	}
+}
+
+// TestFractionalNumbers: a number with a fraction where a recipe holds an
+// integer is refused, naming the key and line, not truncated.
+func TestFractionalNumbers(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"pattern:\n  template: \"{time}\"\n  concat_dim: {name: time, keys: [a.nc, b.nc]}\ntarget: {url: out.zarr, chunks: {time: 2.99}}\n",
+			"target.chunks.time: line 4: 2.99 is not a whole number"},
+		{"pattern:\n  template: \"{time}\"\n  concat_dim: {name: time, keys: [a.nc, b.nc], nitems_per_file: 1.5}\ntarget: {url: out.zarr}\n",
+			"pattern.concat_dim.nitems_per_file: line 3: 1.5 is not a whole number"},
+		{"pattern:\n  template: \"{time}\"\n  concat_dim: {name: time, range: {start: 0, stop: 4, step: 1.9}}\ntarget: {url: out.zarr}\n",
+			"pattern.concat_dim.range.step: line 3: 1.9 is not a whole number"},
+	} {
+		_, err := Parse([]byte(c.text), "r.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.text, err, c.want)
 		}
 	}
 }

@@ -72,6 +72,7 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 	}
 	compressor, level := r.Target.CompressorAndLevel()
 	retry := r.Pattern.Retry()
+	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name) // validated above
 
 	cached := transforms.CacheInputs(s, transforms.CacheConfig{URL: cacheURL, Retry: retry}, inputs)
 	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{
@@ -80,6 +81,7 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 		FileType:      r.Pattern.FileType,
 		MaxMem:        r.Target.MaxMemBytes(),
 		Retry:         retry,
+		Preprocess:    edits,
 	}, cached)
 	target := transforms.PrepareTarget(s, transforms.TargetConfig{
 		URL:        r.Target.URL,

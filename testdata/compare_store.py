@@ -82,6 +82,7 @@ def main():
     p.add_argument("--manifest", required=True)
     p.add_argument("--files-json")
     p.add_argument("--chunks")
+    p.add_argument("--preprocess", help="a recipe's preprocess section as JSON, applied to each input by open_mfdataset")
     args = p.parse_args()
     with open(args.manifest) as f:
         m = json.load(f)
@@ -100,6 +101,36 @@ def main():
     print(json.dumps({"ok": not problems, "problems": problems, "checked": checked}))
 
 
+def preprocessor(spec):
+    """The xarray calls a recipe's preprocess section stands for, as an
+    open_mfdataset preprocess function. Names a dataset lacks are passed over
+    (each input of a merge collection holds some variables)."""
+    def pre(ds):
+        if "drop_vars" in spec:
+            ds = ds.drop_vars(spec["drop_vars"], errors="ignore")
+        if "keep_vars" in spec:
+            ds = ds[[v for v in spec["keep_vars"] if v in ds.variables]]
+        if "isel" in spec:
+            ds = ds.isel({d: slice(s.get("start", 0), s.get("stop"), s.get("step", 1))
+                          for d, s in spec["isel"].items() if d in ds.dims})
+        if "rename" in spec:
+            ds = ds.rename({k: v for k, v in spec["rename"].items() if k in ds.variables or k in ds.dims})
+        for v, attrs in spec.get("attrs", {}).items():
+            if v in ds.variables:
+                for k, val in attrs.items():
+                    if val is None:
+                        ds[v].attrs.pop(k, None)
+                    else:
+                        ds[v].attrs[k] = val
+        for k, val in spec.get("global_attrs", {}).items():
+            if val is None:
+                ds.attrs.pop(k, None)
+            else:
+                ds.attrs[k] = val
+        return ds
+    return pre
+
+
 def run(args, m, files, problems, checked):
     store = args.store
     if not os.path.exists(os.path.join(store, ".zmetadata")):
@@ -110,6 +141,8 @@ def run(args, m, files, problems, checked):
         ref_kwargs = dict(combine="nested", concat_dim=[None, concat], **kw)
     else:
         ref_kwargs = dict(combine="nested", concat_dim=concat, **kw)
+    if args.preprocess:
+        ref_kwargs["preprocess"] = preprocessor(json.loads(args.preprocess))
 
     got = xr.open_zarr(store).load()
     want = xr.open_mfdataset(files, **ref_kwargs).load()

@@ -34,6 +34,10 @@ type SchemaConfig struct {
 	// Retry is how HTTP reads retry; the zero value is
 	// storage.DefaultRetry.
 	Retry storage.Retry
+	// Preprocess edits every input as it is described (see
+	// plan.Preprocess); the later stages read each variable where the
+	// edits say it is.
+	Preprocess plan.Preprocess
 }
 
 // DetermineSchema reads the metadata of every input (a PCollection of
@@ -44,7 +48,7 @@ type SchemaConfig struct {
 func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) beam.PCollection {
 	s = s.Scope("DetermineSchema")
 	metas := beam.ParDo(s, &describeFn{Config: cfg}, batches(s, inputs))
-	return beam.Combine(s, &mergeSchemaFn{ConcatDim: cfg.ConcatDim}, metas)
+	return beam.Combine(s, &mergeSchemaFn{ConcatDim: cfg.ConcatDim, Preprocess: cfg.Preprocess}, metas)
 }
 
 // describeFn reads the headers of a batch of inputs, at once.
@@ -97,7 +101,7 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 	if err := checkFileType(f.Config.FileType, nc.Format()); err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}
-	m, err := plan.Describe(in, nc, f.Config.ConcatDim, budget)
+	m, err := plan.Describe(in, nc, f.Config.ConcatDim, budget, f.Config.Preprocess)
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
@@ -126,7 +130,8 @@ func checkFileType(want, format string) error {
 
 // mergeSchemaFn combines input metadata into the Schema.
 type mergeSchemaFn struct {
-	ConcatDim string
+	ConcatDim  string
+	Preprocess plan.Preprocess
 }
 
 func (f *mergeSchemaFn) CreateAccumulator() plan.Merger { return plan.Merger{} }
@@ -150,5 +155,6 @@ func (f *mergeSchemaFn) ExtractOutput(g plan.Merger) (plan.Schema, error) {
 	if err != nil {
 		return plan.Schema{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
+	s.Bind(f.Preprocess)
 	return s, nil
 }

@@ -309,10 +309,16 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 		if err != nil {
 			return 0, err
 		}
-		strs, err := in.nc.ReadStrings(v.Name, sl.Start, sl.Count)
+		name, start, count, step := v.Read(sl.Start, sl.Count)
+		strs, err := in.nc.ReadStrings(name, start, count)
 		w.inputs.put(sl.Input, in)
 		if err != nil {
 			return 0, fmt.Errorf("input %s: %w", sl.Input.Source, err)
+		}
+		if strided(step) {
+			picked := make([]string, partBytes(v, plan.Slice{Count: sl.Count})/int64(v.ItemSize()))
+			nd.Pick(picked, sl.Count, strs, count, step, 1)
+			strs = picked
 		}
 		nd.CopyBlock(chunk, v.Chunks, sl.At, strs, sl.Count, 1)
 	}
@@ -374,9 +380,24 @@ func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan
 	}
 	defer w.inputs.put(sl.Input, in)
 	n := partBytes(v, sl)
-	start, count := v.InputSlab(sl.Start, sl.Count)
+	name, start, count, step := v.Read(sl.Start, sl.Count)
+	if strided(step) {
+		// A preprocess isel with a step: read the range covering the
+		// values, then pick them.
+		cover := partBytes(v, plan.Slice{Count: count}) / int64(v.ItemSize()) * int64(v.Type.Size())
+		if int64(cap(scratch)) < cover {
+			scratch = make([]byte, cover)
+		}
+		if err := in.nc.Read(name, start, count, scratch[:cover]); err != nil {
+			return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
+		}
+		picked := make([]byte, n)
+		nd.Pick(picked, pickShape(v, sl.Count), scratch[:cover], count, step, v.Type.Size())
+		nd.CopyBlock(chunk, shape, sl.At, picked, sl.Count, v.ItemSize())
+		return scratch, nil
+	}
 	if off, ok := nd.Run(shape, sl.At, sl.Count, v.ItemSize()); ok {
-		if err := in.nc.Read(v.Name, start, count, chunk[off:off+n]); err != nil {
+		if err := in.nc.Read(name, start, count, chunk[off:off+n]); err != nil {
 			return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 		}
 		return scratch, nil
@@ -385,9 +406,22 @@ func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan
 		scratch = make([]byte, n)
 	}
 	buf := scratch[:n]
-	if err := in.nc.Read(v.Name, start, count, buf); err != nil {
+	if err := in.nc.Read(name, start, count, buf); err != nil {
 		return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
 	}
 	nd.CopyBlock(chunk, shape, sl.At, buf, sl.Count, v.ItemSize())
 	return scratch, nil
+}
+
+// strided reports whether a read picks values apart (a preprocess isel
+// with a step).
+func strided(step []int64) bool { return slices.ContainsFunc(step, func(s int64) bool { return s > 1 }) }
+
+// pickShape is the shape of the values a read of part count of v picks,
+// in the input's terms (a folded char dimension is the last).
+func pickShape(v *plan.Variable, count []int64) []int64 {
+	if v.Width > 0 {
+		return append(slices.Clone(count), v.Width)
+	}
+	return count
 }

@@ -101,7 +101,7 @@ func TestBadInputs(t *testing.T) {
 		{"missing file", filepath.Join(dir, "missing.nc"), "no such file", ""},
 		{"404", srv.URL + "/missing.nc", "404", ""},
 		// A recipe mistake: the library's own message, whole.
-		{"typo", ok, `typo.yaml: line 5: unknown key "cahce" in the recipe (known: pattern, target, cache)`, "cahce: {url: /tmp}\n"},
+		{"typo", ok, `typo.yaml: line 5: unknown key "cahce" in the recipe (known: pattern, target, cache, preprocess)`, "cahce: {url: /tmp}\n"},
 	} {
 		for _, runner := range []string{"direct", "prism"} {
 			t.Run(c.name+"/"+runner, func(t *testing.T) {

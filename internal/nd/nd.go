@@ -167,3 +167,38 @@ func Ints(u []uint64) []int64 {
 	}
 	return out
 }
+
+// Pick copies to dst, of shape count, every step[i]-th element along each
+// dimension i of src, of shape srcShape, starting at its first:
+// dst[j...] = src[j0*step[0], j1*step[1], ...].
+func Pick[E any](dst []E, count []int64, src []E, srcShape, step []int64, itemSize int) {
+	rank := len(count)
+	for _, c := range count {
+		if c == 0 {
+			return
+		}
+	}
+	if rank == 0 {
+		copy(dst[:itemSize], src[:itemSize])
+		return
+	}
+	st := strides(srcShape, itemSize)
+	idx := make([]int64, rank)
+	for out := 0; ; out += itemSize {
+		off := int64(0)
+		for i, j := range idx {
+			off += j * step[i] * st[i]
+		}
+		copy(dst[out:out+itemSize], src[off:off+int64(itemSize)])
+		k := rank - 1
+		for ; k >= 0; k-- {
+			if idx[k]++; idx[k] < count[k] {
+				break
+			}
+			idx[k] = 0
+		}
+		if k < 0 {
+			return
+		}
+	}
+}

@@ -95,3 +95,16 @@ func TestSwapBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestPick(t *testing.T) {
+	// Every second row and every third column of a 5x7 array of bytes.
+	src := make([]byte, 35)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	dst := make([]byte, 3*3)
+	Pick(dst, []int64{3, 3}, src, []int64{5, 7}, []int64{2, 3}, 1)
+	if want := []byte{0, 3, 6, 14, 17, 20, 28, 31, 34}; !slices.Equal(dst, want) {
+		t.Errorf("got %v, want %v", dst, want)
+	}
+}

@@ -1,0 +1,378 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+)
+
+// Preprocess is the edits a recipe's preprocess section makes to every
+// input, as xarray makes them to each dataset before combining
+// (open_mfdataset(..., preprocess=...)), in this order: drop (or keep)
+// variables, select index ranges, rename, set attributes. The inputs are
+// never changed: the schema records, for each variable, where its values
+// are in the inputs (Variable.InputName, Variable.Sel).
+type Preprocess struct {
+	// DropVars are dropped, as ds.drop_vars(...); names an input lacks are
+	// passed over (each input of a merge collection holds some variables).
+	DropVars []string
+	// KeepVars, instead, keeps only these variables and the coordinates
+	// whose dimensions they all use, as ds[[...]].
+	KeepVars []string
+	// Isel selects index ranges of dimensions other than the concat
+	// dimension (by their names in the inputs), as ds.isel(dim=slice(...)).
+	Isel []Sel
+	// Rename renames variables and dimensions, as ds.rename(...).
+	Rename []Rename
+	// Attrs sets or deletes variables' attributes (by their new names), and
+	// GlobalAttrs the dataset's.
+	Attrs, GlobalAttrs []AttrEdit
+}
+
+// Sel is one dimension's index slice: start, stop (0 for the dimension's
+// end) and step, as Python's slice(start, stop, step).
+type Sel struct {
+	Dim               string
+	Start, Stop, Step int64
+}
+
+// Rename renames a variable or dimension (or both, when they share the
+// name: a dimension coordinate).
+type Rename struct{ From, To string }
+
+// AttrEdit sets an attribute to a text or numbers, or deletes it. (Values
+// are plain fields, not an interface, so that the stage configs holding
+// them serialise.)
+type AttrEdit struct {
+	Var     string // the variable, "" for a global attribute
+	Name    string
+	Delete  bool
+	Text    *string   // a text value
+	Numbers []float64 // else numbers
+	Integer bool      // the numbers are integers (stored as int64, as Python ints are)
+}
+
+// packing names the attributes that say how stored values decode: editing
+// them would change what the values mean without changing the values.
+var packing = []string{"scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned"}
+
+// IsZero reports whether p edits nothing.
+func (p Preprocess) IsZero() bool {
+	return len(p.DropVars) == 0 && len(p.KeepVars) == 0 && len(p.Isel) == 0 && len(p.Rename) == 0 &&
+		len(p.Attrs) == 0 && len(p.GlobalAttrs) == 0
+}
+
+// Validate checks p on its own, for inputs concatenated along concatDim.
+// Errors name the recipe key: "preprocess.isel.time: ...".
+func (p Preprocess) Validate(concatDim string) error {
+	if len(p.DropVars) > 0 && len(p.KeepVars) > 0 {
+		return fmt.Errorf("preprocess: drop_vars and keep_vars together; give one")
+	}
+	for _, s := range p.Isel {
+		key := "preprocess.isel." + s.Dim
+		switch {
+		case s.Dim == concatDim:
+			return fmt.Errorf("%s: %s is the dimension inputs are concatenated along; select inputs with the pattern instead", key, s.Dim)
+		case s.Start < 0 || s.Stop < 0:
+			return fmt.Errorf("%s: start and stop must be >= 0 (count from the start), got %d:%d", key, s.Start, s.Stop)
+		case s.Stop != 0 && s.Stop <= s.Start:
+			return fmt.Errorf("%s: stop %d must be after start %d", key, s.Stop, s.Start)
+		case s.Step < 1:
+			return fmt.Errorf("%s: step must be >= 1, got %d", key, s.Step)
+		}
+	}
+	to := map[string]string{}
+	for _, r := range p.Rename {
+		key := "preprocess.rename." + r.From
+		switch {
+		case r.From == concatDim:
+			return fmt.Errorf("%s: %s is the dimension inputs are concatenated along (pattern.concat_dim.name); it keeps its name", key, r.From)
+		case r.To == "" || r.To == r.From:
+			return fmt.Errorf("%s: rename to a new, non-empty name", key)
+		case to[r.To] != "":
+			return fmt.Errorf("%s: %s and %s are both renamed to %s", key, to[r.To], r.From, r.To)
+		}
+		to[r.To] = r.From
+	}
+	for _, e := range append(slices.Clone(p.Attrs), p.GlobalAttrs...) {
+		key := "preprocess.global_attrs." + e.Name
+		if e.Var != "" {
+			key = "preprocess.attrs." + e.Var + "." + e.Name
+		}
+		switch {
+		case e.Name == "":
+			return fmt.Errorf("%s: an attribute needs a name", key)
+		case slices.Contains(packing, e.Name) && e.Var != "":
+			return fmt.Errorf("%s: %s says how the stored values decode; changing it would change what they mean (values are not re-packed)", key, e.Name)
+		case !e.Delete && e.Text == nil && len(e.Numbers) == 0:
+			return fmt.Errorf("%s: give a text, a number or a list of numbers (null deletes)", key)
+		}
+	}
+	return nil
+}
+
+// renamed returns name after p's renames.
+func (p Preprocess) renamed(name string) string {
+	for _, r := range p.Rename {
+		if r.From == name {
+			return r.To
+		}
+	}
+	return name
+}
+
+// original returns the name in the inputs of what p's renames call name.
+func (p Preprocess) original(name string) string {
+	for _, r := range p.Rename {
+		if r.To == name {
+			return r.From
+		}
+	}
+	return name
+}
+
+// sel returns the slice p selects of the inputs' dimension dim of size n:
+// its start, step and length.
+func (p Preprocess) sel(dim string, n int64) (start, step, length int64, ok bool) {
+	for _, s := range p.Isel {
+		if s.Dim != dim {
+			continue
+		}
+		stop := s.Stop
+		if stop == 0 || stop > n {
+			stop = n
+		}
+		if s.Start >= stop {
+			return s.Start, s.Step, 0, true
+		}
+		return s.Start, s.Step, (stop - s.Start + s.Step - 1) / s.Step, true
+	}
+	return 0, 1, n, false
+}
+
+// Apply edits the header of one input (its dimensions, variables and
+// attributes) as p says. Names the input lacks are passed over; a slice
+// past the end of a dimension is an error.
+func (p Preprocess) Apply(m *InputMeta) error {
+	if p.IsZero() {
+		return nil
+	}
+	// 1. drop_vars / keep_vars
+	switch {
+	case len(p.DropVars) > 0:
+		m.Vars = slices.DeleteFunc(m.Vars, func(v netcdf.Var) bool { return slices.Contains(p.DropVars, v.Name) })
+	case len(p.KeepVars) > 0:
+		m.Vars = keep(m.Vars, p.KeepVars)
+	}
+	// 2. isel
+	for _, s := range p.Isel {
+		i := slices.IndexFunc(m.Dims, func(d netcdf.Dim) bool { return d.Name == s.Dim })
+		if i < 0 {
+			continue
+		}
+		n := m.Dims[i].Len
+		if s.Start >= n || s.Stop > n {
+			return fmt.Errorf("preprocess.isel.%s: the slice %d:%d is past the end of dimension %q (size %d) in input %s",
+				s.Dim, s.Start, s.Stop, s.Dim, n, m.Input.Source)
+		}
+		_, _, length, _ := p.sel(s.Dim, n)
+		m.Dims[i].Len = length
+		for vi := range m.Vars {
+			v := &m.Vars[vi]
+			if k := slices.Index(v.Dims, s.Dim); k >= 0 {
+				v.Shape = slices.Clone(v.Shape)
+				v.Shape[k] = length
+				v.Chunks = nil // stored chunks no longer line up with the selection
+			}
+		}
+	}
+	// 3. rename
+	for i := range m.Dims {
+		m.Dims[i].Name = p.renamed(m.Dims[i].Name)
+	}
+	for vi := range m.Vars {
+		v := &m.Vars[vi]
+		v.Name = p.renamed(v.Name)
+		v.Dims = slices.Clone(v.Dims)
+		for k := range v.Dims {
+			v.Dims[k] = p.renamed(v.Dims[k])
+		}
+	}
+	// 4. attributes
+	for _, e := range p.Attrs {
+		if vi := slices.IndexFunc(m.Vars, func(v netcdf.Var) bool { return v.Name == e.Var }); vi >= 0 {
+			m.Vars[vi].Attrs = e.apply(m.Vars[vi].Attrs)
+		}
+	}
+	for _, e := range p.GlobalAttrs {
+		m.Attrs = e.apply(m.Attrs)
+	}
+	return nil
+}
+
+// keep returns the variables named in names and the coordinates (dimension
+// coordinates and variables a kept one names in its coordinates attribute)
+// whose dimensions the named ones use, as xarray's ds[names] does.
+func keep(vars []netcdf.Var, names []string) []netcdf.Var {
+	dims := map[string]bool{}
+	coords := map[string]bool{}
+	for _, v := range vars {
+		if len(v.Dims) == 1 && v.Dims[0] == v.Name {
+			coords[v.Name] = true
+		}
+		if a, ok := v.Attr("coordinates"); ok {
+			if s, ok := a.Value.(string); ok {
+				for _, c := range strings.Fields(s) {
+					coords[c] = true
+				}
+			}
+		}
+		if slices.Contains(names, v.Name) {
+			for _, d := range v.Dims {
+				dims[d] = true
+			}
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(vars), func(v netcdf.Var) bool {
+		if slices.Contains(names, v.Name) {
+			return false
+		}
+		if !coords[v.Name] {
+			return true
+		}
+		for _, d := range v.Dims {
+			if !dims[d] {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// apply sets or deletes e's attribute in attrs.
+func (e AttrEdit) apply(attrs []netcdf.Attr) []netcdf.Attr {
+	attrs = slices.DeleteFunc(slices.Clone(attrs), func(a netcdf.Attr) bool { return a.Name == e.Name && e.Delete })
+	if e.Delete {
+		return attrs
+	}
+	a := netcdf.Attr{Name: e.Name}
+	switch {
+	case e.Text != nil:
+		a.Type, a.Value = netcdf.Char, *e.Text
+	case e.Integer:
+		ints := make([]int64, len(e.Numbers))
+		for i, x := range e.Numbers {
+			ints[i] = int64(x)
+		}
+		a.Type, a.Value = netcdf.Int64, ints
+	default:
+		a.Type, a.Value = netcdf.Double, slices.Clone(e.Numbers)
+	}
+	if i := slices.IndexFunc(attrs, func(x netcdf.Attr) bool { return x.Name == e.Name }); i >= 0 {
+		attrs[i] = a
+		return attrs
+	}
+	return append(attrs, a)
+}
+
+// CheckNames checks that every variable and dimension p names is in one of
+// the inputs described by metas (headers before p), naming the key of the
+// first that is not.
+func (p Preprocess) CheckNames(metas []InputMeta) error {
+	has := func(name string, dim bool) bool {
+		for _, m := range metas {
+			if _, ok := m.varByName(name); ok && !dim {
+				return true
+			}
+			if _, ok := m.dim(name); ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, n := range p.DropVars {
+		if !has(n, false) {
+			return fmt.Errorf("preprocess.drop_vars: no input has a variable %q", n)
+		}
+	}
+	for _, n := range p.KeepVars {
+		if !has(n, false) {
+			return fmt.Errorf("preprocess.keep_vars: no input has a variable %q", n)
+		}
+	}
+	for _, s := range p.Isel {
+		if !has(s.Dim, true) {
+			return fmt.Errorf("preprocess.isel.%s: no input has a dimension %q", s.Dim, s.Dim)
+		}
+	}
+	for _, r := range p.Rename {
+		if !has(r.From, false) {
+			return fmt.Errorf("preprocess.rename.%s: no input has a variable or dimension %q", r.From, r.From)
+		}
+	}
+	for _, e := range p.Attrs {
+		if !has(p.original(e.Var), false) {
+			return fmt.Errorf("preprocess.attrs.%s: no variable %q (after renames)", e.Var, e.Var)
+		}
+	}
+	return nil
+}
+
+// Step is where a dimension's values start in the inputs and the step
+// between them.
+type Step struct{ Start, Step int64 }
+
+// Bind records in every variable of s where its values are in the inputs
+// once p has edited them: its name there and, per dimension, its start and
+// step.
+func (s *Schema) Bind(p Preprocess) {
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		if in := p.original(v.Name); in != v.Name {
+			v.InputName = in
+		}
+		v.Sel = nil
+		for k, d := range v.Dims {
+			start, step, _, ok := p.sel(p.original(d), 1<<62)
+			if !ok {
+				continue
+			}
+			if v.Sel == nil {
+				v.Sel = make([]Step, len(v.Dims))
+				for j := range v.Sel {
+					v.Sel[j].Step = 1
+				}
+			}
+			v.Sel[k] = Step{Start: start, Step: step}
+		}
+	}
+}
+
+// Read is what to read from an input for the region start/count of v:
+// the variable's name there, the hyperslab and, per dimension, the step
+// between the values wanted (all 1 unless a preprocess isel strides).
+func (v *Variable) Read(start, count []int64) (name string, inStart, inCount, step []int64) {
+	name = v.Name
+	if v.InputName != "" {
+		name = v.InputName
+	}
+	inStart, inCount = slices.Clone(start), slices.Clone(count)
+	step = make([]int64, len(start))
+	for k := range step {
+		step[k] = 1
+		if k < len(v.Sel) {
+			s := v.Sel[k]
+			inStart[k] = s.Start + start[k]*s.Step
+			if count[k] > 0 {
+				inCount[k] = (count[k]-1)*s.Step + 1
+			}
+			step[k] = s.Step
+		}
+	}
+	if v.Width > 0 { // a folded char dimension is read whole
+		inStart, inCount, step = append(inStart, 0), append(inCount, v.Width), append(step, 1)
+	}
+	return name, inStart, inCount, step
+}
