@@ -100,4 +100,3 @@ func TestAppendTo(t *testing.T) {
 		}
 	}
 }
-

@@ -415,7 +415,9 @@ func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan
 
 // strided reports whether a read picks values apart (a preprocess isel
 // with a step).
-func strided(step []int64) bool { return slices.ContainsFunc(step, func(s int64) bool { return s > 1 }) }
+func strided(step []int64) bool {
+	return slices.ContainsFunc(step, func(s int64) bool { return s > 1 })
+}
 
 // pickShape is the shape of the values a read of part count of v picks,
 // in the input's terms (a folded char dimension is the last).
