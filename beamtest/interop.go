@@ -51,13 +51,13 @@ func CompareWithXarray(t *testing.T, storePath, manifest string, files any, chun
 	return compare(t, storePath, manifest, files, chunks, nil)
 }
 
-// CompareWithXarrayPreprocessed is CompareWithXarray against
-// open_mfdataset(..., preprocess=...) making the xarray calls that a
-// recipe's preprocess section (given in its YAML form, which is marshalled
-// to JSON: maps and lists of its keys) stands for.
-func CompareWithXarrayPreprocessed(t *testing.T, storePath, manifest string, preprocess any) Comparison {
+// CompareWithXarrayPreprocessed is CompareWithXarray (files as there)
+// against open_mfdataset(..., preprocess=...) making the xarray calls that
+// a recipe's preprocess section (given in its YAML form, which is
+// marshalled to JSON: maps and lists of its keys) stands for.
+func CompareWithXarrayPreprocessed(t *testing.T, storePath, manifest string, files, preprocess any) Comparison {
 	t.Helper()
-	return compare(t, storePath, manifest, nil, nil, preprocess)
+	return compare(t, storePath, manifest, files, nil, preprocess)
 }
 
 func compare(t *testing.T, storePath, manifest string, files any, chunks map[string][]int64, preprocess any) Comparison {

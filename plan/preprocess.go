@@ -325,14 +325,12 @@ func (p Preprocess) CheckNames(metas []InputMeta) error {
 type Step struct{ Start, Step int64 }
 
 // Bind records in every variable of s where its values are in the inputs
-// once p has edited them: its name there and, per dimension, its start and
-// step.
+// once p has edited them: its name there (always, so that a user's step
+// on the schema may rename it) and, per dimension, its start and step.
 func (s *Schema) Bind(p Preprocess) {
 	for i := range s.Vars {
 		v := &s.Vars[i]
-		if in := p.original(v.Name); in != v.Name {
-			v.InputName = in
-		}
+		v.InputName = p.original(v.Name)
 		v.Sel = nil
 		for k, d := range v.Dims {
 			start, step, _, ok := p.sel(p.original(d), 1<<62)

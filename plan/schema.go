@@ -31,8 +31,8 @@ type Variable struct {
 	// whole when any of it is read; nil when stored contiguously (any part
 	// reads alone) or unknown. Read groups are cut at its boundaries.
 	SourceChunks []int64
-	// InputName is the variable's name in the inputs when a preprocess
-	// rename changed it ("" otherwise), and Sel, when a preprocess isel
+	// InputName is the variable's name in the inputs (set by the schema
+	// stage; "" means Name), and Sel, when a preprocess isel
 	// selects part of its dimensions, where its values start in the inputs
 	// and the step between them, per dimension (nil: all of them). See
 	// Read.

@@ -59,7 +59,7 @@ func TestPreprocess(t *testing.T) {
 				if err != nil {
 					t.Fatalf("pipeline failed: %v", err)
 				}
-				beamtest.CompareWithXarrayPreprocessed(t, r.Target.URL, manifestPath, spec)
+				beamtest.CompareWithXarrayPreprocessed(t, r.Target.URL, manifestPath, nil, spec)
 			})
 		})
 	}

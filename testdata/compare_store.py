@@ -127,6 +127,10 @@ def preprocessor(spec):
                 ds.attrs.pop(k, None)
             else:
                 ds.attrs[k] = val
+        # Not a recipe key: what a test's own value step does, {var: [mul, add]}.
+        for v, (mul, add) in spec.get("_values", {}).items():
+            if v in ds.variables:
+                ds[v] = ds[v].copy(data=ds[v].data * mul + add)
         return ds
     return pre
 

@@ -22,7 +22,11 @@ import (
 // stored chunk of the inputs inside it decoded once — then cut into its
 // chunks, which are encoded and written in parallel, each whole.
 func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.ReadGroup) ([]plan.WriteResult, int64, error) {
-	if g.NumChunks() == 1 {
+	v, ok := t.Schema.Var(g.Var)
+	if !ok {
+		return nil, 0, fmt.Errorf("StoreChunks: read group %s: no such variable in the schema", g)
+	}
+	if g.NumChunks() == 1 && (len(w.editors) == 0 || !editable(v)) {
 		r, needed, err := w.writeChunk(ctx, t, plan.ChunkKey{Var: g.Var, Index: g.Index})
 		if err != nil {
 			return nil, needed, err
@@ -48,6 +52,9 @@ func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.Rea
 	var results []plan.WriteResult
 	err = recovered("", func() error {
 		if err := w.readRegion(ctx, t, &p, meta); err != nil {
+			return err
+		}
+		if err := w.edit(t, &p); err != nil {
 			return err
 		}
 		var err error
@@ -165,4 +172,36 @@ func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr
 		return nil, err
 	}
 	return results, nil
+}
+
+// edit gives the values of plan p's region that come from the inputs to
+// the editors: all of it, but for the steps the store already held.
+func (w *chunkWriter) edit(t *plan.Target, p *plan.GroupPlan) error {
+	v := p.Var
+	if len(w.editors) == 0 || !editable(v) {
+		return nil
+	}
+	region := w.region[:partBytes(v, plan.Slice{Count: p.Count})]
+	b := &plan.Block{Var: v, Start: p.Start, Shape: p.Count, Data: region}
+	axis := v.ConcatAxis(t.Schema.ConcatDim)
+	var skip int64 // steps along the concat dimension the store held
+	if axis >= 0 {
+		skip = max(0, t.Schema.Base-p.Start[axis])
+	}
+	if skip > 0 { // edit a copy of the rest of the region, then put it back
+		at := make([]int64, len(p.Count))
+		at[axis] = skip
+		b.Start, b.Shape = slices.Clone(p.Start), slices.Clone(p.Count)
+		b.Start[axis] += skip
+		b.Shape[axis] -= skip
+		b.Data = make([]byte, partBytes(v, plan.Slice{Count: b.Shape}))
+		nd.CopyBox(b.Data, b.Shape, make([]int64, len(at)), region, p.Count, at, b.Shape, v.ItemSize())
+		defer nd.CopyBlock(region, p.Count, at, b.Data, b.Shape, v.ItemSize())
+	}
+	for _, e := range w.editors {
+		if err := e.EditChunk(b); err != nil {
+			return fmt.Errorf("editor %T: %w", e, err)
+		}
+	}
+	return nil
 }

@@ -36,11 +36,23 @@ func init() {
 // it. Group keys, not array data, go through the shuffle; each group is
 // read from the inputs that overlap it, cut into its chunks, and each chunk
 // is encoded and written whole, once, by one element.
-func StoreChunks(s beam.Scope, target beam.PCollection) beam.PCollection {
+//
+// Editors, when given, change the values before they are encoded (see
+// ChunkEditor). StoreChunks panics, as beam.ParDo does for a malformed
+// DoFn, when an editor cannot travel to the workers.
+func StoreChunks(s beam.Scope, target beam.PCollection, editors ...ChunkEditor) beam.PCollection {
 	s = s.Scope("StoreChunks")
+	fn := &storeGroupFn{}
+	for _, e := range editors {
+		enc, err := encodeEditor(e)
+		if err != nil {
+			panic(err)
+		}
+		fn.Editors = append(fn.Editors, enc)
+	}
 	groups := beam.ParDo(s, &groupKeysFn{}, beam.Impulse(s), beam.SideInput{Input: target})
 	groups = beam.Reshuffle(s, groups)
-	return beam.ParDo(s, &storeGroupFn{}, groups, beam.SideInput{Input: target})
+	return beam.ParDo(s, fn, groups, beam.SideInput{Input: target})
 }
 
 // groupKeysFn emits the key of every read group to write.
@@ -52,6 +64,8 @@ func (f *groupKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.Rea
 
 // storeGroupFn writes the chunks of one read group, through a chunkWriter.
 type storeGroupFn struct {
+	Editors []EncodedEditor
+
 	w       *chunkWriter
 	chunks  beam.Counter
 	written beam.Counter
@@ -60,13 +74,21 @@ type storeGroupFn struct {
 	fetched beam.Counter
 }
 
-func (f *storeGroupFn) Setup() {
+func (f *storeGroupFn) Setup() error {
 	f.w = newChunkWriter()
+	for _, e := range f.Editors {
+		ed, err := e.decode()
+		if err != nil {
+			return err
+		}
+		f.w.editors = append(f.w.editors, ed)
+	}
 	f.chunks = beam.NewCounter(counterNamespace, "chunks_written")
 	f.written = beam.NewCounter(counterNamespace, "chunk_bytes_written")
 	f.needed = beam.NewCounter(counterNamespace, "source_bytes_needed")
 	f.decoded = beam.NewCounter(counterNamespace, "source_bytes_decoded")
 	f.fetched = beam.NewCounter(counterNamespace, "input_bytes_fetched")
+	return nil
 }
 
 func (f *storeGroupFn) Teardown() {
@@ -102,6 +124,7 @@ type chunkWriter struct {
 	encoder zarr.ChunkEncoder
 	region  []byte      // a read group's region, reused
 	slots   []groupSlot // a chunk buffer and an encoder for each of a group's encoding goroutines
+	editors []ChunkEditor
 }
 
 type groupSlot struct {

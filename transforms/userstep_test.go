@@ -1,0 +1,99 @@
+package transforms_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
+
+	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/transforms"
+)
+
+// This file is written as a user of the package would: exported API only.
+
+func init() {
+	register.DoFn1x1[plan.Schema, plan.Schema](&renameVar{})
+	beam.RegisterType(reflect.TypeOf(linear{}))
+}
+
+// renameVar is a user's step on the schema: it renames a variable and
+// records that in a global attribute.
+type renameVar struct{ From, To string }
+
+func (f *renameVar) ProcessElement(s plan.Schema) plan.Schema {
+	s = s.Clone()
+	for i := range s.Vars {
+		if s.Vars[i].Name == f.From {
+			s.Vars[i].Name = f.To
+		}
+	}
+	s.Attrs = append(slices.Clone(s.Attrs), netcdf.Attr{Name: "processed_by", Type: netcdf.Char, Value: "a user step"})
+	return s
+}
+
+// linear is a user's step on the values: v*Mul + Add for variable Var.
+type linear struct {
+	Var      string
+	Mul, Add float64
+}
+
+func (e linear) EditChunk(b *plan.Block) error {
+	if b.Var.Name != e.Var {
+		return nil
+	}
+	vals, err := b.Values()
+	if err != nil {
+		return err
+	}
+	for i := range vals {
+		vals[i] = vals[i]*e.Mul + e.Add
+	}
+	return b.SetValues(vals)
+}
+
+// TestUserSteps inserts a schema DoFn that renames and a value editor into
+// the stages, creates a store from three days and appends three more across
+// a chunk that holds stored steps (which must not be edited again), on both
+// runners; xarray, making the same edits, is the oracle.
+func TestUserSteps(t *testing.T) {
+	manifest := beamtest.Testdata("collections", "daily", "collection.json")
+	beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
+		target := transforms.TargetConfig{URL: filepath.Join(t.TempDir(), "out.zarr"), Chunks: map[string]int64{"time": 4, "lat": 4},
+			Compressor: "zstd", Mode: transforms.ModeAppend}
+		for _, days := range [][2]int{{0, 3}, {3, 6}} {
+			var in []plan.Input
+			for i := days[0]; i < days[1]; i++ {
+				p := fixture("daily", fmt.Sprintf("daily_%02d.nc", i))
+				in = append(in, plan.Input{Index: plan.Index{Concat: i - days[0]}, Source: p, URL: p})
+			}
+			err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
+				cached := transforms.CacheInputs(s, transforms.CacheConfig{}, beam.CreateList(s, in))
+				schema := transforms.DetermineSchema(s, transforms.SchemaConfig{ConcatDim: "time"}, cached)
+				schema = beam.ParDo(s, &renameVar{From: "ice", To: "sea_ice"}, schema)
+				prepared := transforms.PrepareTarget(s, target, schema)
+				summary := transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared, linear{Var: "sea_ice", Mul: 2, Add: 1}))
+				passert.Count(s, summary, "summary", 1)
+			})
+			if err != nil {
+				t.Fatalf("days %v: %v", days, err)
+			}
+		}
+		var files []string
+		for i := range 6 {
+			files = append(files, fixture("daily", fmt.Sprintf("daily_%02d.nc", i)))
+		}
+		beamtest.CompareWithXarrayPreprocessed(t, target.URL, manifest, files, map[string]any{
+			"rename":       map[string]string{"ice": "sea_ice"},
+			"global_attrs": map[string]string{"processed_by": "a user step"},
+			"_values":      map[string][]float64{"sea_ice": {2, 1}},
+		})
+	})
+}
