@@ -73,3 +73,36 @@ target: {url: /tmp/daily.zarr, chunks: {time: 2, depth: 5}}
 	// Output:
 	// recipe daily.yaml: target.chunks.depth: the inputs have no dimension "depth" (dimensions of ../testdata/collections/daily/daily_00.nc: lat, lon, time)
 }
+
+// A preprocess section becomes the edits the schema stage applies to every
+// input, in xarray's order, checked and with its maps sorted.
+func ExamplePreprocess_Edits() {
+	r, err := recipes.Parse([]byte(`
+pattern:
+  template: "/data/oisst.{time}.nc"
+  concat_dim: {name: time, keys: ["20010101", "20010102"]}
+target: {url: /out/oisst.zarr}
+preprocess:
+  drop_vars: [err]
+  isel: {lat: {start: 0, stop: 360, step: 2}}
+  rename: {sst: analysed_sst, lon: longitude}
+  attrs: {analysed_sst: {long_name: "Analysed SST", comment: null}}
+`), "oisst.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name)
+	fmt.Println("drop:", edits.DropVars)
+	fmt.Printf("isel: %+v\n", edits.Isel)
+	fmt.Printf("rename: %+v\n", edits.Rename)
+	for _, a := range edits.Attrs {
+		fmt.Printf("attrs: %s.%s delete=%v\n", a.Var, a.Name, a.Delete)
+	}
+	// Output:
+	// drop: [err]
+	// isel: [{Dim:lat Start:0 Stop:360 Step:2}]
+	// rename: [{From:lon To:longitude} {From:sst To:analysed_sst}]
+	// attrs: analysed_sst.comment delete=true
+	// attrs: analysed_sst.long_name delete=false
+}

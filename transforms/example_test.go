@@ -1,0 +1,62 @@
+package transforms_test
+
+import (
+	"reflect"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/transforms"
+)
+
+// kelvinToCelsius is a step on the values: a struct whose exported fields
+// configure it, registered below so that workers can rebuild it.
+type kelvinToCelsius struct{ Var string }
+
+func (e kelvinToCelsius) EditChunk(b *plan.Block) error {
+	if b.Var.Name != e.Var {
+		return nil
+	}
+	vals, err := b.Values()
+	if err != nil {
+		return err
+	}
+	for i, k := range vals {
+		vals[i] = k - 273.15
+	}
+	return b.SetValues(vals)
+}
+
+// retitle is a step on the schema: any registered DoFn of plan.Schema.
+type retitle struct{ Title string }
+
+func (f *retitle) ProcessElement(s plan.Schema) plan.Schema {
+	s = s.Clone()
+	s.Attrs = append(s.Attrs, netcdf.Attr{Name: "title", Type: netcdf.Char, Value: f.Title})
+	return s
+}
+
+func init() {
+	beam.RegisterType(reflect.TypeOf(kelvinToCelsius{}))
+	register.DoFn1x1[plan.Schema, plan.Schema](&retitle{})
+}
+
+// Your own steps between the stages: one on the schema (between
+// DetermineSchema and PrepareTarget; later stages honour renames too) and
+// one on the values (given to StoreChunks).
+func Example_userSteps() {
+	_, s := beam.NewPipelineWithRoot()
+	inputs := beam.CreateList(s, []plan.Input{
+		{Index: plan.Index{Concat: 0}, Source: "/data/t2m_2001.nc", URL: "/data/t2m_2001.nc"},
+		{Index: plan.Index{Concat: 1}, Source: "/data/t2m_2002.nc", URL: "/data/t2m_2002.nc"},
+	})
+	cached := transforms.CacheInputs(s, transforms.CacheConfig{}, inputs)
+	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{ConcatDim: "time"}, cached)
+	schema = beam.ParDo(s, &retitle{Title: "2 m temperature, Celsius"}, schema)
+	target := transforms.PrepareTarget(s, transforms.TargetConfig{URL: "/out/t2m.zarr", Chunks: map[string]int64{"time": 365}}, schema)
+	results := transforms.StoreChunks(s, target, kelvinToCelsius{Var: "t2m"})
+	transforms.FinalizeTarget(s, target, results)
+	// beamx.Run(ctx, p) runs it.
+}
