@@ -12,8 +12,10 @@ import (
 	"github.com/zarrforge/zarrforge/storage"
 )
 
-// Check reads the header of the first input of each merge position and
-// checks the recipe against it: the concat dimension and every dimension
+// Check looks at the target — in create mode, a store already there is
+// refused before any input is read — then reads the header of the first
+// input of each merge position and checks the recipe against it (with the
+// preprocess edits applied): the concat dimension and every dimension
 // target.chunks names must be there. It runs before a pipeline is built,
 // so that such mistakes are reported with the recipe field, before anything
 // runs or is submitted; the pipeline checks every input again. An input
@@ -21,6 +23,11 @@ import (
 func (r Recipe) Check(ctx context.Context) error {
 	if err := r.Validate(); err != nil {
 		return err
+	}
+	// An existing store in create mode is refused before any input is read.
+	_, _, target := r.configs()
+	if err := target.Check(ctx); err != nil {
+		return r.errorf("target.url", "%s", err)
 	}
 	e, err := r.Pattern.expand()
 	if err != nil {

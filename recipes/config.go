@@ -457,7 +457,7 @@ func (r Recipe) checkLocations(e *expanded) error {
 }
 
 // CompressorAndLevel returns the numcodecs id of a validated target's
-// compressor ("zstd", "zlib", "gzip"; "" for none) and its level, 0 meaning
+// compressor ("zstd", "zlib", "gzip"; "none") and its level, 0 meaning
 // the compressor's default (3 for zstd). An empty Compressor is zstd; a
 // compressor Validate rejects gives ("", 0).
 func (t Target) CompressorAndLevel() (id string, level int) {
@@ -483,7 +483,7 @@ func (t Target) codec() (id string, level int, err error) {
 		if hasLevel {
 			return "", 0, fmt.Errorf("%q: none takes no level", t.Compressor)
 		}
-		return "", 0, nil
+		return "none", 0, nil
 	}
 	if hasLevel {
 		level, err = strconv.Atoi(levelText)

@@ -312,7 +312,7 @@ func TestCompressorAndLevel(t *testing.T) {
 		{"zlib", "zlib", 0, true},
 		{"zlib:9", "zlib", 9, true},
 		{"gzip:1", "gzip", 1, true},
-		{"none", "", 0, true},
+		{"none", "none", 0, true},
 		{"zstd:0", "", 0, false},
 		{"zlib:10", "", 0, false},
 		{"ZSTD", "", 0, false},

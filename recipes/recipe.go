@@ -55,6 +55,35 @@ func (f *expandFn) ProcessElement(shard int, emit func(plan.Input)) error {
 	return nil
 }
 
+// configs are the recipe's stage configurations.
+func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, transforms.TargetConfig) {
+	retry := r.Pattern.Retry()
+	cache := transforms.CacheConfig{Retry: retry}
+	if r.Cache != nil {
+		cache.URL = r.Cache.URL
+	}
+	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name) // Validate reports its errors
+	schema := transforms.SchemaConfig{
+		ConcatDim:     r.Pattern.ConcatDim.Name,
+		NItemsPerFile: r.Pattern.ConcatDim.NItemsPerFile,
+		FileType:      r.Pattern.FileType,
+		MaxMem:        r.Target.MaxMemBytes(),
+		Retry:         retry,
+		Preprocess:    edits,
+	}
+	compressor, level := r.Target.CompressorAndLevel()
+	target := transforms.TargetConfig{
+		URL:        r.Target.URL,
+		Chunks:     r.Target.Chunks,
+		Compressor: compressor,
+		Level:      level,
+		Mode:       r.Target.Mode,
+		MaxMem:     r.Target.MaxMemBytes(),
+		Retry:      retry,
+	}
+	return cache, schema, target
+}
+
 // Build adds the recipe's pipeline to s — CacheInputs, DetermineSchema,
 // PrepareTarget, StoreChunks, FinalizeTarget — and returns the singleton
 // PCollection of plan.Summary that FinalizeTarget emits once the store is
@@ -64,34 +93,15 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 	if err := r.Validate(); err != nil {
 		return beam.PCollection{}, err
 	}
-	s = s.Scope("Recipe")
-	inputs := ExpandInputs(s, r.Pattern)
-	cacheURL := ""
-	if r.Cache != nil {
-		cacheURL = r.Cache.URL
+	cache, schema, target := r.configs()
+	// The stages panic on a configuration they refuse: ask first.
+	for _, err := range []error{cache.Validate(), schema.Validate(), target.Validate()} {
+		if err != nil {
+			return beam.PCollection{}, r.errorf("", "%s", err)
+		}
 	}
-	compressor, level := r.Target.CompressorAndLevel()
-	retry := r.Pattern.Retry()
-	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name) // validated above
-
-	cached := transforms.CacheInputs(s, transforms.CacheConfig{URL: cacheURL, Retry: retry}, inputs)
-	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{
-		ConcatDim:     r.Pattern.ConcatDim.Name,
-		NItemsPerFile: r.Pattern.ConcatDim.NItemsPerFile,
-		FileType:      r.Pattern.FileType,
-		MaxMem:        r.Target.MaxMemBytes(),
-		Retry:         retry,
-		Preprocess:    edits,
-	}, cached)
-	target := transforms.PrepareTarget(s, transforms.TargetConfig{
-		URL:        r.Target.URL,
-		Chunks:     r.Target.Chunks,
-		Compressor: compressor,
-		Level:      level,
-		Mode:       r.Target.Mode,
-		MaxMem:     r.Target.MaxMemBytes(),
-		Retry:      retry,
-	}, schema)
-	results := transforms.StoreChunks(s, target)
-	return transforms.FinalizeTarget(s, target, results), nil
+	s = s.Scope("Recipe")
+	cached := transforms.CacheInputs(s, cache, ExpandInputs(s, r.Pattern))
+	prepared := transforms.PrepareTarget(s, target, transforms.DetermineSchema(s, schema, cached))
+	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared)), nil
 }

@@ -33,7 +33,10 @@ func init() {
 // transient failures with backoff (storage.Retry); 404 and 403 fail at once.
 // With an empty URL the inputs are returned as they are and read in place,
 // through the same retrying reader.
+//
+// It panics, as the pipeline is built, when cfg.Validate fails.
 func CacheInputs(s beam.Scope, cfg CacheConfig, inputs beam.PCollection) beam.PCollection {
+	mustValid("transforms.CacheInputs", cfg.Validate())
 	s = s.Scope("CacheInputs")
 	if cfg.URL == "" {
 		return inputs

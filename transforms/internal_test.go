@@ -661,3 +661,22 @@ func TestStaleMarker(t *testing.T) {
 		t.Fatalf("got %v, want a refusal naming both lengths", err)
 	}
 }
+
+// TestZeroCompressor: a TargetConfig that names no compressor compresses
+// with zstd, as a recipe does; "none" is how to ask for none.
+func TestZeroCompressor(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ compressor, want string }{{"", `"id":"zstd"`}, {"none", `"compressor":null`}} {
+		url := filepath.Join(t.TempDir(), "out.zarr")
+		if _, err := (&prepareFn{Config: TargetConfig{URL: url, RunID: "r", Compressor: c.compressor}}).ProcessElement(ctx, schemaOf(t, "daily_00.nc")); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(url, "sst", ".zarray"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.ReplaceAll(string(b), " ", ""), c.want) {
+			t.Errorf("compressor %q: .zarray %s, want %s", c.compressor, b, c.want)
+		}
+	}
+}

@@ -38,7 +38,8 @@ type TargetConfig struct {
 	// Chunks is the target chunk size per dimension; dimensions not named
 	// are one chunk.
 	Chunks map[string]int64
-	// Compressor is the numcodecs id — "zstd", "zlib", "gzip" — or "" / "none".
+	// Compressor is the numcodecs id — "zstd", "zlib", "gzip" — or "none";
+	// "" means zstd, as in recipes.
 	Compressor string
 	// Level is the compression level; 0 means the compressor's default.
 	Level int
@@ -63,7 +64,10 @@ type TargetConfig struct {
 // FinalizeTarget take as a side input. The store's root group and
 // consolidated metadata are written only by FinalizeTarget, so a store whose
 // run has not finished cannot be opened as complete.
+//
+// It panics, as the pipeline is built, when cfg.Validate fails.
 func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam.PCollection {
+	mustValid("transforms.PrepareTarget", cfg.Validate())
 	s = s.Scope("PrepareTarget")
 	if cfg.RunID == "" {
 		var b [8]byte
@@ -142,11 +146,8 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 	if err := schema.CheckMemory(budget); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
-	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.Compressor, Level: f.Config.Level, Run: f.Config.RunID,
+	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.compressor(), Level: f.Config.Level, Run: f.Config.RunID,
 		MaxMem: budget, Retry: f.Config.Retry, Schema: schema}
-	if t.Compressor == "none" {
-		t.Compressor = ""
-	}
 	if err := f.claim(ctx, st); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}

@@ -45,7 +45,10 @@ type SchemaConfig struct {
 // PCollection. Inputs that disagree — a different grid, dtype or variable
 // set — fail the pipeline here, before anything is written, with an error
 // naming both inputs and the difference.
+//
+// It panics, as the pipeline is built, when cfg.Validate fails.
 func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) beam.PCollection {
+	mustValid("transforms.DetermineSchema", cfg.Validate())
 	s = s.Scope("DetermineSchema")
 	metas := beam.ParDo(s, &describeFn{Config: cfg}, batches(s, inputs))
 	return beam.Combine(s, &mergeSchemaFn{ConcatDim: cfg.ConcatDim, Preprocess: cfg.Preprocess}, metas)

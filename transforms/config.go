@@ -1,0 +1,142 @@
+package transforms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/zarr"
+)
+
+// The stages check their configuration when they are built, as Beam's own
+// IO transforms do, and panic on a mistake (as beam.ParDo does for a
+// malformed DoFn): call Validate first to get it as an error.
+
+// Validate checks the configuration of PrepareTarget: the URL (a path,
+// file:// or gs://), the mode, the compressor and its level, the chunk
+// sizes and the memory budget.
+func (c TargetConfig) Validate() error {
+	if err := writableURL(c.URL); err != nil {
+		return fmt.Errorf("target URL: %w", err)
+	}
+	if !slices.Contains([]string{"", ModeCreate, ModeOverwrite, ModeAppend}, c.Mode) {
+		return fmt.Errorf("target %s: mode %q is not supported (use %s, %s or %s)", c.URL, c.Mode, ModeCreate, ModeOverwrite, ModeAppend)
+	}
+	if _, err := zarr.NewCompressor(c.compressor(), c.Level); err != nil {
+		return fmt.Errorf("target %s: %w", c.URL, err)
+	}
+	for d, n := range c.Chunks {
+		if d == "" || n < 1 {
+			return fmt.Errorf("target %s: chunks %q: a dimension name and a size >= 1, got %d", c.URL, d, n)
+		}
+	}
+	if c.MaxMem < 0 {
+		return fmt.Errorf("target %s: memory budget %d is negative", c.URL, c.MaxMem)
+	}
+	return nil
+}
+
+// compressor is the numcodecs id of the chunks' compressor: zstd when none
+// is given (the recipe's default), "" for "none".
+func (c TargetConfig) compressor() string {
+	switch c.Compressor {
+	case "":
+		return "zstd"
+	case "none":
+		return ""
+	}
+	return c.Compressor
+}
+
+// Check is Validate, and then looks at the target: in create mode a store
+// that is already there (and not this run's) is refused, before any input
+// is read. A target this machine cannot list (no credentials where a job is
+// only submitted) is left to PrepareTarget, which checks it again.
+func (c TargetConfig) Check(ctx context.Context) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.Mode != "" && c.Mode != ModeCreate {
+		return nil
+	}
+	st, err := storage.NewStore(ctx, c.URL)
+	if err != nil {
+		return err
+	}
+	keys, err := st.List(ctx, "")
+	if err != nil || len(keys) == 0 {
+		return nil
+	}
+	m, err := readMarker(ctx, st)
+	switch now := time.Now(); {
+	case err == nil && m.exists() && m.Run == c.RunID:
+		return nil
+	case err == nil && m.live(thisProcess(), now):
+		return fmt.Errorf("target %s: %w", c.URL, m.busy(now))
+	}
+	return fmt.Errorf("target %s: a store already exists there (%d objects); set target.mode to overwrite to replace it", c.URL, len(keys))
+}
+
+// Validate checks the configuration of DetermineSchema: the concat
+// dimension, the file type, the counts and the preprocess edits.
+func (c SchemaConfig) Validate() error {
+	switch {
+	case c.ConcatDim == "":
+		return errors.New("schema: no dimension to concatenate along")
+	case !slices.Contains([]string{"", "auto", "netcdf3", "netcdf4"}, c.FileType):
+		return fmt.Errorf("schema: file type %q is not supported (use auto, netcdf3 or netcdf4)", c.FileType)
+	case c.NItemsPerFile < 0:
+		return fmt.Errorf("schema: nitems per file %d is negative", c.NItemsPerFile)
+	case c.MaxMem < 0:
+		return fmt.Errorf("schema: memory budget %d is negative", c.MaxMem)
+	}
+	return c.Preprocess.Validate(c.ConcatDim)
+}
+
+// Validate checks the configuration of CacheInputs: its URL, when given,
+// must be a place to write (a path, file:// or gs://).
+func (c CacheConfig) Validate() error {
+	if c.URL == "" {
+		return nil
+	}
+	if err := writableURL(c.URL); err != nil {
+		return fmt.Errorf("cache URL: %w", err)
+	}
+	return nil
+}
+
+// writableURL checks that u names a place zarrforge can write: a local path,
+// a file:// URL or gs://bucket/prefix.
+func writableURL(u string) error {
+	if strings.TrimSpace(u) == "" {
+		return errors.New("missing")
+	}
+	p, err := storage.Path(u)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !strings.Contains(p, "://"):
+		return nil
+	case strings.HasPrefix(p, "gs://"):
+		if strings.TrimPrefix(p, "gs://") == "" || strings.HasPrefix(p, "gs:///") {
+			return fmt.Errorf("%s: no bucket", storage.Redact(u))
+		}
+		return nil
+	case strings.HasPrefix(p, "http://"), strings.HasPrefix(p, "https://"):
+		return fmt.Errorf("%s: HTTP locations are read-only", storage.Redact(u))
+	}
+	return fmt.Errorf("%s: unsupported scheme (want a path, file:// or gs://)", storage.Redact(u))
+}
+
+// mustValid panics with err, for a stage built with a configuration its
+// Validate refuses.
+func mustValid(stage string, err error) {
+	if err != nil {
+		panic(fmt.Errorf("%s: %w", stage, err))
+	}
+}
