@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -76,19 +77,23 @@ func CacheName(sourceURL string) string {
 type cacheFn struct {
 	Config CacheConfig
 
-	hits, copied, bytes, retries beam.Counter
+	hits, copied, bytes, retries, msec beam.Counter
+	progress                           progress
 }
 
 func (f *cacheFn) Setup() {
-	f.hits = beam.NewCounter(counterNamespace, "inputs_cache_hits")
-	f.copied = beam.NewCounter(counterNamespace, "inputs_cached")
-	f.bytes = beam.NewCounter(counterNamespace, "input_bytes_cached")
-	f.retries = beam.NewCounter(counterNamespace, "input_retries")
+	f.hits = beam.NewCounter(CounterNamespace, CounterInputsCacheHits)
+	f.copied = beam.NewCounter(CounterNamespace, CounterInputsCached)
+	f.bytes = beam.NewCounter(CounterNamespace, CounterInputBytesCached)
+	f.retries = beam.NewCounter(CounterNamespace, CounterInputRetries)
+	f.msec = beam.NewCounter(CounterNamespace, CounterCacheMsec)
+	f.progress = progress{stage: StageCacheInputs, what: "inputs cached"}
 }
 
 // ProcessElement caches a batch of inputs, at once, and emits them in the
 // order they came.
 func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.Input)) error {
+	defer timeSince(ctx, f.msec, time.Now())
 	ins := collect(iter)
 	rctx, retries := countingRetries(ctx, f.Config.Retry)
 	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit
@@ -110,6 +115,7 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 			f.copied.Inc(ctx, 1)
 			f.bytes.Inc(ctx, copied[i])
 		}
+		f.progress.add(ctx, 1, max(copied[i], 0), 0)
 		emit(in)
 	}
 	return nil

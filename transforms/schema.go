@@ -3,6 +3,7 @@ package transforms
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -58,15 +59,19 @@ func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) be
 type describeFn struct {
 	Config SchemaConfig
 
-	described, retries beam.Counter
+	described, retries, msec beam.Counter
+	progress                 progress
 }
 
 func (f *describeFn) Setup() {
-	f.described = beam.NewCounter(counterNamespace, "inputs_described")
-	f.retries = beam.NewCounter(counterNamespace, "input_retries")
+	f.described = beam.NewCounter(CounterNamespace, CounterInputsDescribed)
+	f.retries = beam.NewCounter(CounterNamespace, CounterInputRetries)
+	f.msec = beam.NewCounter(CounterNamespace, CounterDescribeMsec)
+	f.progress = progress{stage: StageDetermineSchema, what: "inputs described"}
 }
 
 func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.InputMeta)) error {
+	defer timeSince(ctx, f.msec, time.Now())
 	ins := collect(iter)
 	metas := make([]plan.InputMeta, len(ins))
 	rctx, retries := countingRetries(ctx, f.Config.Retry)
@@ -85,6 +90,7 @@ func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.
 		f.described.Inc(ctx, 1)
 		emit(m)
 	}
+	f.progress.add(ctx, int64(len(metas)), 0, 0)
 	return nil
 }
 

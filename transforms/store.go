@@ -66,12 +66,14 @@ func (f *groupKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.Rea
 type storeGroupFn struct {
 	Editors []EncodedEditor
 
-	w       *chunkWriter
-	chunks  beam.Counter
-	written beam.Counter
-	needed  beam.Counter
-	decoded beam.Counter
-	fetched beam.Counter
+	w        *chunkWriter
+	chunks   beam.Counter
+	written  beam.Counter
+	needed   beam.Counter
+	decoded  beam.Counter
+	fetched  beam.Counter
+	msec     beam.Counter
+	progress progress
 }
 
 func (f *storeGroupFn) Setup() error {
@@ -83,11 +85,13 @@ func (f *storeGroupFn) Setup() error {
 		}
 		f.w.editors = append(f.w.editors, ed)
 	}
-	f.chunks = beam.NewCounter(counterNamespace, "chunks_written")
-	f.written = beam.NewCounter(counterNamespace, "chunk_bytes_written")
-	f.needed = beam.NewCounter(counterNamespace, "source_bytes_needed")
-	f.decoded = beam.NewCounter(counterNamespace, "source_bytes_decoded")
-	f.fetched = beam.NewCounter(counterNamespace, "input_bytes_fetched")
+	f.chunks = beam.NewCounter(CounterNamespace, CounterChunksWritten)
+	f.written = beam.NewCounter(CounterNamespace, CounterChunkBytes)
+	f.needed = beam.NewCounter(CounterNamespace, CounterSourceNeeded)
+	f.decoded = beam.NewCounter(CounterNamespace, CounterSourceDecoded)
+	f.fetched = beam.NewCounter(CounterNamespace, CounterInputBytes)
+	f.msec = beam.NewCounter(CounterNamespace, CounterStoreMsec)
+	f.progress = progress{stage: StageStoreChunks, what: "chunks written"}
 	return nil
 }
 
@@ -96,6 +100,7 @@ func (f *storeGroupFn) Teardown() {
 }
 
 func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t plan.Target, emit func(plan.WriteResult)) error {
+	defer timeSince(ctx, f.msec, time.Now())
 	decoded, fetched := f.w.inputs.decoded.Load(), f.w.inputs.fetched.Load()
 	results, needed, err := f.w.writeGroup(ctx, &t, g)
 	f.needed.Inc(ctx, needed)
@@ -104,11 +109,14 @@ func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t p
 	if err != nil {
 		return err
 	}
+	var bytes int64
 	for _, r := range results {
 		f.chunks.Inc(ctx, 1)
 		f.written.Inc(ctx, r.Bytes)
+		bytes += r.Bytes
 		emit(r)
 	}
+	f.progress.add(ctx, int64(len(results)), bytes, t.Schema.NumChunks())
 	return nil
 }
 

@@ -15,5 +15,32 @@ import (
 	_ "github.com/zarrforge/zarrforge/coders"
 )
 
-// counterNamespace is the namespace of every Beam counter the stages report.
-const counterNamespace = "zarrforge"
+// CounterNamespace is the namespace of every Beam counter the stages
+// report; the Counter constants are their names.
+const CounterNamespace = "zarrforge"
+
+// Counters the stages report (namespace CounterNamespace).
+const (
+	CounterInputsCached     = "inputs_cached"        // CacheInputs: inputs copied to the cache
+	CounterInputBytesCached = "input_bytes_cached"   // CacheInputs: bytes copied
+	CounterInputsCacheHits  = "inputs_cache_hits"    // CacheInputs: inputs found in the cache
+	CounterInputRetries     = "input_retries"        // every stage: retried reads of the inputs
+	CounterInputsDescribed  = "inputs_described"     // DetermineSchema: input headers read
+	CounterChunksWritten    = "chunks_written"       // StoreChunks: chunk objects written
+	CounterChunkBytes       = "chunk_bytes_written"  // StoreChunks: their encoded bytes
+	CounterSourceNeeded     = "source_bytes_needed"  // StoreChunks: input bytes the chunks need
+	CounterSourceDecoded    = "source_bytes_decoded" // StoreChunks: input bytes decoded (whole stored chunks)
+	CounterInputBytes       = "input_bytes_fetched"  // StoreChunks: bytes read from the inputs' storage
+	CounterCacheMsec        = "cache_msec"           // CacheInputs: milliseconds spent in elements
+	CounterDescribeMsec     = "describe_msec"        // DetermineSchema: likewise
+	CounterStoreMsec        = "store_msec"           // StoreChunks: likewise
+)
+
+// The stages' names, which start every line they log.
+const (
+	StageCacheInputs     = "CacheInputs"
+	StageDetermineSchema = "DetermineSchema"
+	StagePrepareTarget   = "PrepareTarget"
+	StageStoreChunks     = "StoreChunks"
+	StageFinalizeTarget  = "FinalizeTarget"
+)

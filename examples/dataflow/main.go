@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -34,6 +35,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // links the prism, direct and dataflow runners
 
 	"github.com/zarrforge/zarrforge/recipes"
+	"github.com/zarrforge/zarrforge/transforms"
 )
 
 //go:embed sample/*.nc sample/recipe.yaml
@@ -42,7 +44,8 @@ var sample embed.FS
 var (
 	recipePath = flag.String("recipe", "", "recipe YAML file (default: the built-in sample recipe)")
 	targetURL  = flag.String("target", "", "overrides target.url of the recipe")
-	verbose    = flag.Bool("verbose", false, "show the runner's own log lines")
+	verbose    = flag.Bool("verbose", false, "show the runner's own log lines too")
+	quiet      = flag.Bool("quiet", false, "show only warnings, errors and where the store is")
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of this process to the file (local runners)")
 	memProfile = flag.String("memprofile", "", "write a heap profile of this process to the file at the end (local runners)")
 )
@@ -52,9 +55,10 @@ func main() {
 	beam.Init()
 	if !*verbose {
 		// The local runners log through slog, and quote every failure in
-		// full several times: their lines would bury ours. beam.Init sets
-		// the default logger, so this comes after it.
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 100})))
+		// full several times: their lines would bury ours, so only the
+		// stages' own lines are shown. beam.Init sets the default logger,
+		// so this comes after it.
+		slog.SetDefault(slog.New(stageLines{quiet: *quiet}))
 	}
 	if err := profile(context.Background(), run); err != nil {
 		msg := err.Error() // a mistake found before the pipeline ran: the library's own text
@@ -128,7 +132,9 @@ func run(ctx context.Context) error {
 	if err := checkRemote(runner, r); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "zarrforge: running %d inputs into %s on %s\n", r.Pattern.NumInputs(), r.Target.URL, runner)
+	if !*quiet {
+		fmt.Fprintf(os.Stderr, "zarrforge: running %d inputs into %s on %s\n", r.Pattern.NumInputs(), r.Target.URL, runner)
+	}
 	res, err := beamx.RunWithMetrics(ctx, p)
 	if err != nil {
 		return runnerError{err}
@@ -141,7 +147,7 @@ func run(ctx context.Context) error {
 		fmt.Printf("submitted; the job writes %s\n", r.Target.URL)
 		return nil
 	}
-	if res != nil {
+	if res != nil && !*quiet {
 		printCounters(res)
 	}
 	fmt.Printf("wrote %s\n", r.Target.URL)
@@ -207,17 +213,47 @@ func loadRecipe() (recipes.Recipe, error) {
 func printCounters(res beam.PipelineResult) {
 	n := map[string]int64{}
 	for _, c := range res.Metrics().AllMetrics().Counters() {
-		if c.Key.Namespace == "zarrforge" {
+		if c.Key.Namespace == transforms.CounterNamespace {
 			n[c.Key.Name] += c.Result()
 		}
 	}
-	fmt.Fprintf(os.Stderr, "zarrforge: CacheInputs: %d inputs copied (%d bytes), %d already cached, %d retries\n",
-		n["inputs_cached"], n["input_bytes_cached"], n["inputs_cache_hits"], n["input_retries"])
-	fmt.Fprintf(os.Stderr, "zarrforge: DetermineSchema: %d inputs read\n", n["inputs_described"])
-	fmt.Fprintf(os.Stderr, "zarrforge: StoreChunks: %d chunks written (%d bytes); inputs: %d bytes fetched, %d decoded for %d needed (%s)\n",
-		n["chunks_written"], n["chunk_bytes_written"], n["input_bytes_fetched"], n["source_bytes_decoded"], n["source_bytes_needed"],
-		amplification(n["source_bytes_decoded"], n["source_bytes_needed"]))
+	secs := func(name string) float64 { return float64(n[name]) / 1000 }
+	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d inputs copied (%d bytes), %d already cached, %d retries, %.1f s\n", transforms.StageCacheInputs,
+		n[transforms.CounterInputsCached], n[transforms.CounterInputBytesCached], n[transforms.CounterInputsCacheHits],
+		n[transforms.CounterInputRetries], secs(transforms.CounterCacheMsec))
+	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d inputs read, %.1f s\n", transforms.StageDetermineSchema,
+		n[transforms.CounterInputsDescribed], secs(transforms.CounterDescribeMsec))
+	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d chunks written (%d bytes), %.1f s; inputs: %d bytes fetched, %d decoded for %d needed (%s)\n",
+		transforms.StageStoreChunks, n[transforms.CounterChunksWritten], n[transforms.CounterChunkBytes], secs(transforms.CounterStoreMsec),
+		n[transforms.CounterInputBytes], n[transforms.CounterSourceDecoded], n[transforms.CounterSourceNeeded],
+		amplification(n[transforms.CounterSourceDecoded], n[transforms.CounterSourceNeeded]))
 }
+
+// stageLines is the log handler without --verbose: it shows the stages'
+// own lines (their progress, and warnings such as retries) as
+// "zarrforge: ...", and none of the runner's; quiet keeps only warnings
+// and errors.
+type stageLines struct{ quiet bool }
+
+var stageNames = []string{transforms.StageCacheInputs, transforms.StageDetermineSchema, transforms.StagePrepareTarget,
+	transforms.StageStoreChunks, transforms.StageFinalizeTarget}
+
+func (h stageLines) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo && (!h.quiet || l >= slog.LevelWarn)
+}
+
+func (h stageLines) Handle(_ context.Context, r slog.Record) error {
+	ours := strings.HasPrefix(r.Message, "retrying ") || slices.ContainsFunc(stageNames, func(s string) bool {
+		return strings.HasPrefix(r.Message, s+": ")
+	})
+	if ours {
+		fmt.Fprintf(os.Stderr, "zarrforge: %s\n", strings.TrimSpace(r.Message))
+	}
+	return nil
+}
+
+func (h stageLines) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h stageLines) WithGroup(string) slog.Handler      { return h }
 
 // amplification is how many times over the inputs' bytes were decoded,
 // for the summary line: 1.00x when each was decoded once.

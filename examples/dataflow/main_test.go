@@ -95,3 +95,27 @@ func TestDataflowNeedsGCS(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWhatItShows: by default the program shows the stages' own lines (the
+// target laid out, the store complete, a summary per stage) and none of the
+// runner's log; --quiet shows nothing on stderr but where the store is on
+// stdout.
+func TestWhatItShows(t *testing.T) {
+	bin := buildProgram(t)
+	code, stderr := runProgram(t, bin, "", "--target", filepath.Join(t.TempDir(), "a.zarr"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"zarrforge: PrepareTarget: ", "zarrforge: FinalizeTarget: ", "zarrforge: StoreChunks: 11 chunks written", "decoded for"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "level=") {
+		t.Errorf("the runner's log on stderr:\n%s", stderr)
+	}
+	code, stderr = runProgram(t, bin, "", "--quiet", "--target", filepath.Join(t.TempDir(), "b.zarr"))
+	if code != 0 || stderr != "" {
+		t.Errorf("--quiet: exit %d, stderr %q", code, stderr)
+	}
+}
