@@ -97,3 +97,29 @@ func TestPreprocessRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestUnstorableDropped: a collection whose variable the schema refuses
+// (anom's scale_factor changes between files) converts once a preprocess
+// drops it, and equals xarray making the same drop.
+func TestUnstorableDropped(t *testing.T) {
+	r, manifestPath := collectionRecipe(t, "nc4_unstorable")
+	err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+		if _, err := recipes.Build(s, r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "scale_factor") {
+		t.Fatalf("converting it as it is: %v, want a refusal naming scale_factor", err)
+	}
+	r, _ = collectionRecipe(t, "nc4_unstorable")
+	r.Preprocess = &recipes.Preprocess{DropVars: []string{"anom"}}
+	err = beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+		if _, err := recipes.Build(s, r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("with anom dropped: %v", err)
+	}
+	beamtest.CompareWithXarrayPreprocessed(t, r.Target.URL, manifestPath, nil, map[string]any{"drop_vars": []string{"anom"}})
+}

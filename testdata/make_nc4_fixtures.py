@@ -289,6 +289,7 @@ def collections():
                 notes="noleap time with time_bnds(time, bnds), scalar crs, static uint8 mask, "
                                         "zlib+shuffle chunks of a whole time step")
     tiled()
+    unstorable()
 
 
 def tiled():
@@ -334,6 +335,33 @@ def tiled():
                       "over a 9x13 grid")
 
 
+def unstorable():
+    """nc4_unstorable: anom is packed with a scale_factor that changes between
+    files, so the collection is refused as it is; sst is fine. With
+    preprocess drop_vars: [anom] it converts."""
+    d = mf.fresh("nc4_unstorable")
+    rng = np.random.default_rng(24)
+    files, keys = [], []
+    for i in range(3):
+        key = "%02d" % i
+        fn = "nc4_unstorable_%s.nc" % key
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF4")
+        mf.globals_(ds, i)
+        mf.grid(ds, 5, 6)
+        mf.time_var(ds, [i], "days since 2001-01-01")
+        sst = ds.createVariable("sst", "f4", ("time", "lat", "lon"), zlib=True, fill_value=np.float32(np.nan))
+        sst[:] = rng.random(size=(1, 5, 6)).astype("f4")
+        anom = ds.createVariable("anom", "i2", ("time", "lat", "lon"), zlib=True, fill_value=np.int16(-999))
+        anom.scale_factor = np.float32(0.01 if i == 0 else 0.1)
+        anom.set_auto_maskandscale(False)
+        anom[:] = rng.integers(-300, 300, size=(1, 5, 6)).astype("i2")
+        ds.close()
+        files.append(fn)
+        keys.append(key)
+    mf.manifest("nc4_unstorable", files, concat_keys=keys, template="nc4_unstorable_{time}.nc", format="NETCDF4",
+                notes="anom's scale_factor changes between files (refused unless dropped)")
+
+
 def main():
     writers = {"nc4_packed.nc": packed, "nc4_types.nc": types, "nc4_partial.nc": partial,
                "nc4_classic_model.nc": classic_model, "nc4_ncgen.nc": ncgen, "nc4_nccopy.nc": nccopy,
@@ -350,7 +378,8 @@ def main():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["nc4_tiled"]:  # this collection alone, leaving the others as committed
-        tiled()
+    alone = {"nc4_tiled": tiled, "nc4_unstorable": unstorable}
+    if len(sys.argv) == 2 and sys.argv[1] in alone:  # this collection alone, leaving the others as committed
+        alone[sys.argv[1]]()
     else:
         main()
