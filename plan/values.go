@@ -44,14 +44,19 @@ func toFloat64(t netcdf.Type, raw []byte) ([]float64, error) {
 }
 
 // fromFloat64 encodes vals as little-endian values of type t and reports
-// whether every value was represented exactly.
+// whether every value was represented exactly. Values of an integer type
+// are rounded to the nearest and clamped to the type's range.
 func fromFloat64(t netcdf.Type, vals []float64) ([]byte, bool) {
 	n := t.Size()
 	raw := make([]byte, len(vals)*n)
 	exact := true
-	for i, v := range vals {
+	for i, x := range vals {
 		b := raw[i*n : (i+1)*n]
 		var back float64
+		v := x
+		if lo, hi, ok := intRange(t); ok {
+			v = math.Max(lo, math.Min(hi, math.Round(x)))
+		}
 		switch t {
 		case netcdf.Byte:
 			b[0] = byte(int8(v))
@@ -86,9 +91,32 @@ func fromFloat64(t netcdf.Type, vals []float64) ([]byte, bool) {
 		default:
 			return nil, false
 		}
-		if back != v && !(math.IsNaN(v) && math.IsNaN(back)) {
+		if back != x && !(math.IsNaN(x) && math.IsNaN(back)) {
 			exact = false
 		}
 	}
 	return raw, exact
+}
+
+// intRange is the range of integer type t (false for other types).
+func intRange(t netcdf.Type) (lo, hi float64, ok bool) {
+	switch t {
+	case netcdf.Byte:
+		return math.MinInt8, math.MaxInt8, true
+	case netcdf.UByte:
+		return 0, math.MaxUint8, true
+	case netcdf.Short:
+		return math.MinInt16, math.MaxInt16, true
+	case netcdf.UShort:
+		return 0, math.MaxUint16, true
+	case netcdf.Int:
+		return math.MinInt32, math.MaxInt32, true
+	case netcdf.UInt:
+		return 0, math.MaxUint32, true
+	case netcdf.Int64:
+		return math.MinInt64, math.MaxInt64, true
+	case netcdf.UInt64:
+		return 0, math.MaxUint64, true
+	}
+	return 0, 0, false
 }

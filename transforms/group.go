@@ -2,10 +2,8 @@ package transforms
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"runtime"
 	"slices"
 
@@ -101,20 +99,15 @@ func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.Gr
 func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.GroupChunk, meta zarr.ArrayMeta, region []byte, shape []int64, axis int) error {
 	count := slices.Clone(c.Count)
 	count[axis] = c.Stored
-	name := zarr.ChunkKey(v.Name, c.Index)
-	data, err := w.store.Get(ctx, name)
-	if errors.Is(err, fs.ErrNotExist) {
+	old, err := w.storedChunk(ctx, v, c.Index, meta)
+	if err != nil {
+		return err
+	}
+	if old == nil {
 		fill := make([]byte, partBytes(v, plan.Slice{Count: count}))
 		nd.Fill(fill, v.FillBytes())
 		nd.CopyBlock(region, shape, c.At, fill, count, v.ItemSize())
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("the store's %s: %w", name, err)
-	}
-	old, err := zarr.DecodeChunk(meta, data)
-	if err != nil {
-		return fmt.Errorf("the store's %s: %w", name, err)
 	}
 	nd.CopyBox(region, shape, c.At, old, v.Chunks, make([]int64, len(count)), count, v.ItemSize())
 	return nil

@@ -383,23 +383,37 @@ const remoteReaders = 8
 // the chunk to fill. A missing object (zarr-python leaves out chunks that
 // hold only fill) holds nothing but fill.
 func (w *chunkWriter) readExisting(ctx context.Context, concatDim string, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, chunk []byte, part plan.Slice) error {
-	name := zarr.ChunkKey(key.Var, key.Index)
-	data, err := w.store.Get(ctx, name)
-	if errors.Is(err, fs.ErrNotExist) {
+	old, err := w.storedChunk(ctx, v, key.Index, meta)
+	if err != nil {
+		return err
+	}
+	if old == nil {
 		nd.Fill(chunk, v.FillBytes()) // the chunk buffer holds the last chunk
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("the store's %s: %w", name, err)
-	}
-	old, err := zarr.DecodeChunk(meta, data)
-	if err != nil {
-		return fmt.Errorf("the store's %s: %w", name, err)
 	}
 	copy(chunk, old)
 	axis := v.ConcatAxis(concatDim)
 	nd.FillFrom(chunk, v.Chunks, axis, part.Count[axis], v.ItemSize(), v.FillBytes())
 	return nil
+}
+
+// storedChunk reads and decodes chunk idx of v from the store; nil when
+// the store has no such object (zarr-python leaves out chunks that hold
+// only fill).
+func (w *chunkWriter) storedChunk(ctx context.Context, v *plan.Variable, idx []int64, meta zarr.ArrayMeta) ([]byte, error) {
+	name := zarr.ChunkKey(v.Name, idx)
+	data, err := w.store.Get(ctx, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the store's %s: %w", name, err)
+	}
+	old, err := zarr.DecodeChunk(meta, data)
+	if err != nil {
+		return nil, fmt.Errorf("the store's %s: %w", name, err)
+	}
+	return old, nil
 }
 
 // readPart reads one part of a chunk into its place in chunk, through
