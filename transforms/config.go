@@ -65,7 +65,7 @@ func (c TargetConfig) Check(ctx context.Context) error {
 	}
 	st, err := storage.NewStore(ctx, c.URL)
 	if err != nil {
-		return err
+		return nil // no client here (no credentials): PrepareTarget will look
 	}
 	keys, err := st.List(ctx, "")
 	if err != nil || len(keys) == 0 {
