@@ -25,26 +25,6 @@ func TestLookup3(t *testing.T) {
 	}
 }
 
-func TestUnshuffle(t *testing.T) {
-	tests := []struct {
-		size     int
-		shuffled []byte
-		want     []byte
-	}{
-		{2, []byte{1, 3, 5, 2, 4, 6}, []byte{1, 2, 3, 4, 5, 6}},
-		{4, []byte{1, 5, 2, 6, 3, 7, 4, 8, 9}, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}}, // a trailing partial element stays
-		{1, []byte{7, 8}, []byte{7, 8}},
-		{3, []byte{1, 4, 2, 5, 3, 6, 7}, []byte{1, 2, 3, 4, 5, 6, 7}},
-		{8, []byte{1, 2, 3}, []byte{1, 2, 3}}, // shorter than one element
-	}
-	for _, tc := range tests {
-		got := make([]byte, len(tc.shuffled))
-		if unshuffle(got, tc.shuffled, tc.size); !bytes.Equal(got, tc.want) {
-			t.Errorf("unshuffle(%v, %d) = %v, want %v", tc.shuffled, tc.size, got, tc.want)
-		}
-	}
-}
-
 func TestNotHDF5(t *testing.T) {
 	for _, b := range [][]byte{nil, []byte("CDF\x01"), bytes.Repeat([]byte{0}, 4096), []byte(Signature)} {
 		if _, err := Open(bytes.NewReader(b), int64(len(b))); err == nil {

@@ -350,7 +350,7 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 			if i != last || uint64(len(data)) != want {
 				out = make([]byte, len(data))
 			}
-			unshuffle(out, data, size)
+			nd.Unshuffle(out, data, size)
 			data = out
 		case filterDeflate:
 			if scratch == nil {
@@ -444,43 +444,6 @@ func inflateAll(data []byte, limit uint64, out []byte) ([]byte, error) {
 		return nil, errors.New("decompressed data longer than the chunk")
 	}
 	return out[:n], nil
-}
-
-// unshuffle undoes HDF5's byte shuffle of src into dst (as long as src):
-// the stream holds byte 0 of every element, then byte 1 of every element,
-// and so on; bytes past the last whole element are copied as they are.
-func unshuffle(dst, src []byte, size int) {
-	n := len(src) / size
-	if size <= 1 || n == 0 {
-		copy(dst, src)
-		return
-	}
-	switch size {
-	case 2:
-		lo, hi := src[:n], src[n:2*n]
-		out := dst[:2*n]
-		for i := range lo {
-			out[2*i] = lo[i]
-			out[2*i+1] = hi[i]
-		}
-	case 4:
-		b0, b1, b2, b3 := src[:n], src[n:2*n], src[2*n:3*n], src[3*n:4*n]
-		out := dst[:4*n]
-		for i := range b0 {
-			out[4*i] = b0[i]
-			out[4*i+1] = b1[i]
-			out[4*i+2] = b2[i]
-			out[4*i+3] = b3[i]
-		}
-	default:
-		for j := range size {
-			plane := src[j*n : (j+1)*n]
-			for i, x := range plane {
-				dst[i*size+j] = x
-			}
-		}
-	}
-	copy(dst[n*size:len(src)], src[n*size:])
 }
 
 // fillBlock writes the dataset's fill value into the box of extent ext at

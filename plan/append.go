@@ -92,7 +92,7 @@ func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compress
 			if err != nil {
 				return nil, err
 			}
-			if fmt.Sprint(fill) != fmt.Sprint(a.Meta.FillValue) {
+			if !sameFill(v, fill, a.Meta.FillValue) {
 				return nil, fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.Meta.FillValue)
 			}
 			for _, name := range packingAttrs {
@@ -229,4 +229,16 @@ func partAtExtent(in []Extent, i int64) Extent {
 
 func sameCompressor(a, b *zarr.Compressor) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+// sameFill reports whether the inputs' fill value of v and the store's
+// mean the same: equal, or — as xarray stores a float variable that has no
+// _FillValue — none in the inputs and NaN in the store, which mask nothing
+// but NaN, itself.
+func sameFill(v *Variable, inputs, store any) bool {
+	if fmt.Sprint(inputs) == fmt.Sprint(store) {
+		return true
+	}
+	isFloat := v.Type == netcdf.Float || v.Type == netcdf.Double
+	return isFloat && inputs == nil && fmt.Sprint(store) == "NaN"
 }

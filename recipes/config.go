@@ -72,9 +72,10 @@ type Target struct {
 	// Chunks is the target chunk size per dimension; dimensions not named
 	// are one chunk ("chunks", e.g. {time: 30}). Sizes must be >= 1.
 	Chunks map[string]int64 `yaml:"chunks"`
-	// Compressor is "zstd" (the default), "zlib", "gzip" or "none",
-	// optionally with a level: "zstd:5" (1..22), "zlib:9" (1..9)
-	// ("compressor"). See CompressorAndLevel.
+	// Compressor is "zstd" (the default), "zlib", "gzip", "blosc" (lz4
+	// with byte shuffle, as zarr-python and xarray default it) or "none",
+	// optionally with a level: "zstd:5" (1..22), "zlib:9" or "blosc:9"
+	// (1..9) ("compressor"). See CompressorAndLevel.
 	Compressor string `yaml:"compressor"`
 	// Mode is "create" (the default: fail if a store exists), "overwrite"
 	// or "append" (extend along the concat dimension) ("mode").
@@ -145,7 +146,7 @@ var (
 	fileTypes = []string{FileTypeAuto, FileTypeNetCDF3, FileTypeNetCDF4}
 	modes     = []string{ModeCreate, ModeOverwrite, ModeAppend}
 	// compressorLevels holds each compressor's valid levels; none has none.
-	compressorLevels = map[string][2]int{"zstd": {1, 22}, "zlib": {1, 9}, "gzip": {1, 9}, "none": {}}
+	compressorLevels = map[string][2]int{"zstd": {1, 22}, "zlib": {1, 9}, "gzip": {1, 9}, "blosc": {1, 9}, "none": {}}
 )
 
 // maxRecipeSize bounds the recipe files Load reads.
@@ -477,7 +478,7 @@ func (t Target) codec() (id string, level int, err error) {
 	name, levelText, hasLevel := strings.Cut(spec, ":")
 	bounds, ok := compressorLevels[name]
 	if !ok {
-		return "", 0, fmt.Errorf("unknown compressor %q (want zstd, zlib, gzip or none, optionally with a level as in zstd:5)", t.Compressor)
+		return "", 0, fmt.Errorf("unknown compressor %q (want zstd, zlib, gzip, blosc or none, optionally with a level as in zstd:5)", t.Compressor)
 	}
 	if name == "none" {
 		if hasLevel {

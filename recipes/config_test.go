@@ -172,7 +172,7 @@ func TestParseErrors(t *testing.T) {
 		{"chunk empty name", strings.Replace(good, "{time: 30}", `{"": 30}`, 1),
 			"recipe r.yaml: target.chunks: empty dimension name"},
 		{"compressor", good + "  compressor: lz4\n",
-			`recipe r.yaml: target.compressor: unknown compressor "lz4" (want zstd, zlib, gzip or none, optionally with a level as in zstd:5)`},
+			`recipe r.yaml: target.compressor: unknown compressor "lz4" (want zstd, zlib, gzip, blosc or none, optionally with a level as in zstd:5)`},
 		{"compressor level", good + "  compressor: zstd:23\n",
 			`recipe r.yaml: target.compressor: "zstd:23": zstd level must be an integer in 1..22`},
 		{"compressor level text", good + "  compressor: gzip:high\n",
@@ -313,10 +313,12 @@ func TestCompressorAndLevel(t *testing.T) {
 		{"zlib:9", "zlib", 9, true},
 		{"gzip:1", "gzip", 1, true},
 		{"none", "none", 0, true},
+		{"blosc", "blosc", 0, true},
+		{"blosc:9", "blosc", 9, true},
+		{"blosc:10", "", 0, false},
 		{"zstd:0", "", 0, false},
 		{"zlib:10", "", 0, false},
 		{"ZSTD", "", 0, false},
-		{"blosc", "", 0, false},
 	}
 	for _, tt := range tests {
 		tg := Target{URL: "/x", Compressor: tt.in}

@@ -2,9 +2,12 @@ package recipes_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -73,6 +76,7 @@ func TestCollections(t *testing.T) {
 		{collection: "daily", chunks: map[string]int64{"time": 3, "lat": 4, "lon": 3}, compressor: "zlib",
 			want: map[string][]int64{"sst": {3, 4, 3}, "lon": {10}}},
 		{collection: "daily_units", chunks: map[string]int64{"time": 5}, compressor: "gzip"},
+		{collection: "daily_units", chunks: map[string]int64{"time": 3}, compressor: "blosc"},
 		{collection: "multistep", chunks: map[string]int64{"time": 4}, nitems: true, compressor: "none"},
 		{collection: "multistep", chunks: map[string]int64{"time": 7}},
 		{collection: "uneven", chunks: map[string]int64{"time": 4}, want: map[string][]int64{"time": {11}}},
@@ -211,3 +215,60 @@ target: {url: "/out.zarr"}
 func inputURL(in plan.Input) string { return in.URL }
 
 func init() { register.Function1x1(inputURL) }
+
+// TestAppendToXarrayStore appends to a store xarray wrote with its
+// defaults (Blosc lz4 with byte shuffle; NaN fill values on float
+// coordinates) and compares it with the store xarray makes appending the
+// same inputs itself (to_zarr(mode="a", append_dim="time")): the same
+// variables, values (decoded and raw), attributes and encodings. Global
+// attributes stay the first input's, as open_mfdataset of all the inputs
+// has them (xarray's own append replaces them with the appended files').
+func TestAppendToXarrayStore(t *testing.T) {
+	py := beamtest.RequirePython(t, "xarray", "zarr", "numcodecs")
+	dir := t.TempDir()
+	day := func(i int) string { return beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)) }
+	ours, theirs := filepath.Join(dir, "ours.zarr"), filepath.Join(dir, "theirs.zarr")
+	script := `
+import sys, xarray as xr
+first, rest = sys.argv[3:6], sys.argv[6:9]
+for store in sys.argv[1:3]:
+    xr.open_mfdataset(first, combine="nested", concat_dim="time").to_zarr(store, consolidated=True)
+xr.open_mfdataset(rest, combine="nested", concat_dim="time").to_zarr(sys.argv[2], mode="a", append_dim="time", consolidated=True)
+`
+	args := []string{"-c", script, ours, theirs}
+	for i := range 6 {
+		args = append(args, day(i))
+	}
+	if out, err := exec.Command(py, args...).CombinedOutput(); err != nil {
+		t.Fatalf("xarray: %v\n%s", err, out)
+	}
+	r, _ := collectionRecipe(t, "daily")
+	r.Pattern.ConcatDim.Keys = []string{"03", "04", "05"}
+	r.Target.URL, r.Target.Mode = ours, "append"
+	if err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+		if _, err := recipes.Build(s, r); err != nil {
+			t.Fatal(err)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	compare := `
+import sys, xarray as xr
+a, b = xr.open_zarr(sys.argv[1]).load(), xr.open_zarr(sys.argv[2]).load()
+bad = [v for v in b.variables if v not in a.variables or not a[v].identical(b[v])]
+if not xr.Dataset(attrs=a.attrs).identical(xr.Dataset(attrs=xr.open_dataset(sys.argv[3]).attrs)):
+    bad.append("global attributes: %r" % a.attrs)
+ra = xr.open_zarr(sys.argv[1], mask_and_scale=False, decode_times=False).load()
+rb = xr.open_zarr(sys.argv[2], mask_and_scale=False, decode_times=False).load()
+bad += [v for v in rb.variables if v not in ra.variables or not ra[v].equals(rb[v])]
+for v in b.variables:
+    for k in ("_FillValue", "dtype", "units", "calendar", "scale_factor", "add_offset"):
+        if a[v].encoding.get(k) != b[v].encoding.get(k) and not (str(a[v].encoding.get(k)) == str(b[v].encoding.get(k))):
+            bad.append("%s encoding %s: %r vs %r" % (v, k, a[v].encoding.get(k), b[v].encoding.get(k)))
+print("; ".join(bad))
+`
+	out, err := exec.Command(py, "-c", compare, ours, theirs, day(0)).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Errorf("our append differs from xarray's: %v\n%s", err, out)
+	}
+}

@@ -13,11 +13,15 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Compressor is a numcodecs compressor: ID "zstd", "zlib" or "gzip", and a
-// level (zstd 1..22, zlib and gzip 1..9).
+// Compressor is a numcodecs compressor: ID "zstd", "zlib", "gzip" or
+// "blosc", and a level (zstd 1..22, zlib and gzip 1..9, blosc 0..9). Blosc
+// also has an inner codec (CName: lz4, zstd or zlib to write; blosclz and
+// snappy are refused) and a shuffle (BloscNoShuffle or BloscShuffle).
 type Compressor struct {
-	ID    string
-	Level int
+	ID      string
+	Level   int
+	CName   string
+	Shuffle int
 }
 
 // Default levels, as numcodecs has them.
@@ -25,6 +29,10 @@ const (
 	DefaultZstdLevel = 3
 	DefaultZlibLevel = 1
 	DefaultGzipLevel = 1
+	// Blosc as numcodecs (and so zarr-python and xarray) default it:
+	// lz4 at level 5 with byte shuffle.
+	DefaultBloscLevel = 5
+	DefaultBloscCName = "lz4"
 )
 
 // NewCompressor returns the compressor id at level (0: the default level).
@@ -47,13 +55,30 @@ func NewCompressor(id string, level int) (*Compressor, error) {
 		if level < 1 || level > 9 {
 			return nil, fmt.Errorf("zarr: %s level %d is not in 1..9", id, level)
 		}
+	case "blosc":
+		if level == 0 {
+			level = DefaultBloscLevel
+		}
+		return NewBlosc(DefaultBloscCName, level, BloscShuffle)
 	default:
-		return nil, fmt.Errorf("zarr: unknown compressor %q (want zstd, zlib, gzip or none)", id)
+		return nil, fmt.Errorf("zarr: unknown compressor %q (want zstd, zlib, gzip, blosc or none)", id)
 	}
 	return &Compressor{ID: id, Level: level}, nil
 }
 
+// NewBlosc returns the Blosc compressor with inner codec cname (lz4, zstd
+// or zlib), level 0..9 and shuffle (BloscNoShuffle or BloscShuffle).
+func NewBlosc(cname string, level, shuffle int) (*Compressor, error) {
+	if _, ok := bloscFormats[cname]; !ok || level < 0 || level > 9 || shuffle < BloscNoShuffle || shuffle > BloscBitShuffle {
+		return nil, fmt.Errorf("zarr: blosc with %q at level %d, shuffle %d: want lz4, zstd or zlib, a level in 0..9 and a shuffle of 0, 1 or 2", cname, level, shuffle)
+	}
+	return &Compressor{ID: "blosc", Level: level, CName: cname, Shuffle: shuffle}, nil
+}
+
 func (c *Compressor) json() string {
+	if c.ID == "blosc" {
+		return fmt.Sprintf(`{"blocksize":0,"clevel":%d,"cname":%q,"id":"blosc","shuffle":%d}`, c.Level, c.CName, c.Shuffle)
+	}
 	return fmt.Sprintf(`{"id":%q,"level":%d}`, c.ID, c.Level)
 }
 
@@ -62,11 +87,20 @@ func parseCompressor(raw json.RawMessage) (*Compressor, error) {
 		return nil, nil
 	}
 	var c struct {
-		ID    string `json:"id"`
-		Level int    `json:"level"`
+		ID      string `json:"id"`
+		Level   int    `json:"level"`
+		CLevel  int    `json:"clevel"`
+		CName   string `json:"cname"`
+		Shuffle int    `json:"shuffle"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("zarr: compressor %s: %w", raw, err)
+	}
+	if c.ID == "blosc" {
+		if c.Shuffle < 0 { // AUTOSHUFFLE: each frame says what it did
+			c.Shuffle = BloscShuffle
+		}
+		return NewBlosc(c.CName, c.CLevel, c.Shuffle)
 	}
 	return NewCompressor(c.ID, c.Level)
 }
@@ -153,7 +187,7 @@ func (e *ChunkEncoder) Begin(meta ArrayMeta, dst io.Writer) error {
 	case c == nil:
 		e.w = nopCloser{e.dst}
 		return nil
-	case e.want < streamMin:
+	case e.want < streamMin, c.ID == "blosc": // Blosc frames are made whole
 		e.raw = e.raw[:0]
 		return nil
 	}
@@ -256,15 +290,18 @@ func (e *ChunkEncoder) encode(meta ArrayMeta, raw, dst []byte) ([]byte, error) {
 	if want := meta.ChunkBytes(); int64(len(raw)) != want {
 		return nil, fmt.Errorf("zarr: chunk has %d bytes, want %d for chunks %v of %s", len(raw), want, meta.Chunks, meta.DType)
 	}
-	return compress(meta.Compressor, raw, dst)
+	return compress(meta.Compressor, raw, dst, meta.DType.ItemSize())
 }
 
-// compress appends raw, compressed by c in one call, to dst.
-func compress(c *Compressor, raw, dst []byte) ([]byte, error) {
+// compress appends raw, values of itemSize bytes, compressed by c in one
+// call, to dst.
+func compress(c *Compressor, raw, dst []byte, itemSize int) ([]byte, error) {
 	if c == nil {
 		return raw, nil
 	}
 	switch c.ID {
+	case "blosc":
+		return bloscEncode(dst, raw, itemSize, c.CName, c.Level, c.Shuffle)
 	case "zstd":
 		z, err := zstdEncoder(c.Level)
 		if err != nil {
@@ -353,6 +390,8 @@ func decompress(c *Compressor, data []byte, want int64) ([]byte, error) {
 		if r, err = zlib.NewReader(bytes.NewReader(data)); err == nil {
 			out, err = io.ReadAll(io.LimitReader(r, limit+1))
 		}
+	case c.ID == "blosc":
+		out, err = bloscDecode(data, limit)
 	case c.ID == "gzip":
 		var r *gzip.Reader
 		if r, err = gzip.NewReader(bytes.NewReader(data)); err == nil {

@@ -40,7 +40,7 @@ func EncodeStrings(meta ArrayMeta, strs []string) ([]byte, error) {
 		raw = binary.LittleEndian.AppendUint32(raw, uint32(len(s)))
 		raw = append(raw, s...)
 	}
-	return compress(meta.Compressor, raw, nil)
+	return compress(meta.Compressor, raw, nil, 1)
 }
 
 // DecodeStrings decodes one chunk object of a Strings array.

@@ -63,7 +63,7 @@ func (d dirStore) Put(_ context.Context, key string, data []byte) error {
 
 func TestChunkRoundTrip(t *testing.T) {
 	for _, dt := range []zarr.DType{"|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8", "|S1"} {
-		for _, comp := range []string{"none", "zstd", "zlib", "gzip"} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc"} {
 			c, err := zarr.NewCompressor(comp, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -211,7 +211,7 @@ func TestCompressorErrors(t *testing.T) {
 	for _, tc := range []struct {
 		id    string
 		level int
-	}{{"blosc", 0}, {"zstd", 23}, {"zlib", 10}, {"gzip", -1}} {
+	}{{"blosc", 10}, {"lzma", 0}, {"zstd", 23}, {"zlib", 10}, {"gzip", -1}} {
 		if _, err := zarr.NewCompressor(tc.id, tc.level); err == nil {
 			t.Errorf("NewCompressor(%q, %d) accepted", tc.id, tc.level)
 		}
@@ -259,7 +259,7 @@ func TestZarrPythonReads(t *testing.T) {
 	st := dirStore(dir)
 	var names []string
 	for _, dt := range []zarr.DType{"|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8"} {
-		for _, comp := range []string{"none", "zstd", "zlib", "gzip"} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc"} {
 			c, _ := zarr.NewCompressor(comp, 0)
 			name := fmt.Sprintf("%s_%s", strings.Trim(string(dt), "<|"), comp)
 			names = append(names, name)
@@ -407,7 +407,7 @@ func TestChunkEncoder(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
 	for _, n := range []int64{1000, 3 << 20} {
-		for _, comp := range []string{"none", "zstd", "zlib", "gzip"} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc"} {
 			c, _ := zarr.NewCompressor(comp, 1)
 			meta := zarr.ArrayMeta{Shape: []int64{n}, Chunks: []int64{n}, DType: "<i2", Compressor: c}
 			raw := make([]byte, meta.ChunkBytes())
@@ -463,7 +463,7 @@ func TestChunkEncoder(t *testing.T) {
 	py := beamtest.RequirePython(t, "numcodecs")
 	script := `
 import sys, numcodecs
-codecs = {"zstd": numcodecs.Zstd(), "zlib": numcodecs.Zlib(), "gzip": numcodecs.GZip()}
+codecs = {"zstd": numcodecs.Zstd(), "zlib": numcodecs.Zlib(), "gzip": numcodecs.GZip(), "blosc": numcodecs.Blosc()}
 for name in sys.argv[2:]:
     data = open(sys.argv[1] + "/" + name, "rb").read()
     raw = open(sys.argv[1] + "/" + name + ".raw", "rb").read()
@@ -496,7 +496,7 @@ func (c *closable) Write(p []byte) (int, error) {
 // if nothing had happened.
 func TestChunkEncoderAbort(t *testing.T) {
 	var enc zarr.ChunkEncoder
-	for _, comp := range []string{"none", "zstd", "zlib", "gzip"} {
+	for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc"} {
 		c, _ := zarr.NewCompressor(comp, 1)
 		meta := zarr.ArrayMeta{Shape: []int64{4 << 20}, Chunks: []int64{4 << 20}, DType: "<i2", Compressor: c}
 		raw := make([]byte, meta.ChunkBytes())

@@ -202,3 +202,56 @@ func Pick[E any](dst []E, count []int64, src []E, srcShape, step []int64, itemSi
 		}
 	}
 }
+
+// Unshuffle undoes a byte shuffle (HDF5's shuffle filter, Blosc's) of src
+// into dst (as long as src): the stream holds byte 0 of every element of
+// size bytes, then byte 1 of every element, and so on; bytes past the last
+// whole element are copied as they are.
+func Unshuffle(dst, src []byte, size int) {
+	n := len(src) / size
+	if size <= 1 || n == 0 {
+		copy(dst, src)
+		return
+	}
+	switch size {
+	case 2:
+		lo, hi := src[:n], src[n:2*n]
+		out := dst[:2*n]
+		for i := range lo {
+			out[2*i] = lo[i]
+			out[2*i+1] = hi[i]
+		}
+	case 4:
+		b0, b1, b2, b3 := src[:n], src[n:2*n], src[2*n:3*n], src[3*n:4*n]
+		out := dst[:4*n]
+		for i := range b0 {
+			out[4*i] = b0[i]
+			out[4*i+1] = b1[i]
+			out[4*i+2] = b2[i]
+			out[4*i+3] = b3[i]
+		}
+	default:
+		for j := range size {
+			plane := src[j*n : (j+1)*n]
+			for i, x := range plane {
+				dst[i*size+j] = x
+			}
+		}
+	}
+	copy(dst[n*size:len(src)], src[n*size:])
+}
+
+// Shuffle is the byte shuffle Unshuffle undoes.
+func Shuffle(dst, src []byte, size int) {
+	n := len(src) / size
+	if size <= 1 || n == 0 {
+		copy(dst, src)
+		return
+	}
+	for i := range n {
+		for j := range size {
+			dst[j*n+i] = src[i*size+j]
+		}
+	}
+	copy(dst[n*size:len(src)], src[n*size:])
+}

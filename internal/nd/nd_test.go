@@ -108,3 +108,41 @@ func TestPick(t *testing.T) {
 		t.Errorf("got %v, want %v", dst, want)
 	}
 }
+
+func TestShuffle(t *testing.T) {
+	for _, size := range []int{1, 2, 3, 4, 8} {
+		src := make([]byte, 5*size+2) // two trailing bytes of no whole value
+		for i := range src {
+			src[i] = byte(i * 7)
+		}
+		sh, back := make([]byte, len(src)), make([]byte, len(src))
+		Shuffle(sh, src, size)
+		Unshuffle(back, sh, size)
+		if !slices.Equal(back, src) {
+			t.Errorf("size %d: shuffled and back %v, want %v", size, back, src)
+		}
+		if size == 2 && sh[0] != src[0] || size == 2 && sh[1] != src[2] {
+			t.Errorf("size 2: shuffle starts %v, want byte 0 of each value first", sh[:2])
+		}
+	}
+}
+
+func TestUnshuffle(t *testing.T) {
+	tests := []struct {
+		size     int
+		shuffled []byte
+		want     []byte
+	}{
+		{2, []byte{1, 3, 5, 2, 4, 6}, []byte{1, 2, 3, 4, 5, 6}},
+		{4, []byte{1, 5, 2, 6, 3, 7, 4, 8, 9}, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}}, // a trailing partial element stays
+		{1, []byte{7, 8}, []byte{7, 8}},
+		{3, []byte{1, 4, 2, 5, 3, 6, 7}, []byte{1, 2, 3, 4, 5, 6, 7}},
+		{8, []byte{1, 2, 3}, []byte{1, 2, 3}}, // shorter than one element
+	}
+	for _, tc := range tests {
+		got := make([]byte, len(tc.shuffled))
+		if Unshuffle(got, tc.shuffled, tc.size); !slices.Equal(got, tc.want) {
+			t.Errorf("Unshuffle(%v, %d) = %v, want %v", tc.shuffled, tc.size, got, tc.want)
+		}
+	}
+}
