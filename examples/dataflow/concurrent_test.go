@@ -19,8 +19,8 @@ import (
 // create racing an overwrite of different days. A store has one writer at
 // a time, so whichever runs exit 0, the store must be what xarray makes of
 // exactly their inputs (in the order they finished); a run that loses
-// exits 1 saying the target is busy (or, an append of earlier days that
-// comes second, that its days come before the store's).
+// exits 1 saying the target is busy (or, coming second, that a create
+// finds a store, or that an append's days come before the store's).
 func TestConcurrentWriters(t *testing.T) {
 	beamtest.RequirePython(t, "xarray")
 	bin := buildProgram(t)
@@ -100,9 +100,11 @@ func TestConcurrentWriters(t *testing.T) {
 								want = append([]string(nil), c.runs[i].files...)
 							}
 						case 1:
-							// Busy; or, for an append that comes second, the
-							// other's later days are already in the store.
-							if !strings.Contains(stderrs[i], "busy") && !strings.Contains(stderrs[i], "does not come after the store's last value") {
+							// Busy; or, for a run that comes second, what the
+							// first left: a store a create must not replace,
+							// later days an append cannot come before.
+							if !strings.Contains(stderrs[i], "busy") && !strings.Contains(stderrs[i], "a store already exists there") &&
+								!strings.Contains(stderrs[i], "does not come after the store's last value") {
 								t.Errorf("run %d (%s) failed, but not for a busy target:\n%s", i, c.runs[i].mode, stderrs[i])
 							}
 						default:
