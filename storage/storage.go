@@ -97,29 +97,64 @@ type objectWriter interface {
 	Abort()
 }
 
-// locate returns the backend for rawURL and the path within it.
-func locate(ctx context.Context, rawURL string) (backend, string, error) {
+// Kinds of location.
+const (
+	kindLocal = "local"
+	kindGCS   = "gs"
+	kindHTTP  = "http"
+)
+
+// parse tells what kind of location rawURL names and the path within it
+// (for gs://, the bucket and the object name), without reaching it.
+func parse(rawURL string) (kind, bucket, path string, err error) {
 	p, err := Path(rawURL)
 	if err != nil {
-		return nil, "", err
+		return "", "", "", err
 	}
 	switch {
 	case !strings.Contains(p, "://"):
-		return localFS{}, p, nil
+		return kindLocal, "", p, nil
 	case strings.HasPrefix(p, "gs://"):
 		bucket, object, _ := strings.Cut(strings.TrimPrefix(p, "gs://"), "/")
 		if bucket == "" {
-			return nil, "", fmt.Errorf("storage: %s: no bucket", rawURL)
+			return "", "", "", fmt.Errorf("storage: %s: no bucket", Redact(rawURL))
 		}
+		return kindGCS, bucket, object, nil
+	case strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://"):
+		return kindHTTP, "", p, nil
+	}
+	return "", "", "", fmt.Errorf("storage: %s: unsupported scheme (want a path, file://, gs://, http:// or https://)", Redact(rawURL))
+}
+
+// locate returns the backend for rawURL and the path within it.
+func locate(ctx context.Context, rawURL string) (backend, string, error) {
+	kind, bucket, p, err := parse(rawURL)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case kind == kindGCS:
 		be, err := newGCS(ctx, bucket)
 		if err != nil {
-			return nil, "", fmt.Errorf("storage: %s: %w", rawURL, err)
+			return nil, "", fmt.Errorf("storage: %s: %w", Redact(rawURL), err)
 		}
-		return be, object, nil
-	case strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://"):
+		return be, p, nil
+	case kind == kindHTTP:
 		return httpFS{}, p, nil
 	}
-	return nil, "", fmt.Errorf("storage: %s: unsupported scheme (want a path, file://, gs://, http:// or https://)", rawURL)
+	return localFS{}, p, nil
+}
+
+// CheckWritable checks, without reaching it, that rawURL names a place a
+// Store can write: a local path, a file:// URL or gs://bucket/prefix.
+func CheckWritable(rawURL string) error {
+	if strings.TrimSpace(rawURL) == "" {
+		return errors.New("storage: no location given")
+	}
+	kind, _, _, err := parse(rawURL)
+	if err == nil && kind == kindHTTP {
+		err = fmt.Errorf("storage: %s: HTTP locations are read-only", Redact(rawURL))
+	}
+	return err
 }
 
 // OpenReader opens the object at rawURL for ranged reads. A missing object
@@ -176,12 +211,12 @@ type Store struct {
 // NewStore returns the store rooted at rawURL (a local path, file:// or
 // gs:// URL). Nothing is created until the first Put.
 func NewStore(ctx context.Context, rawURL string) (*Store, error) {
+	if err := CheckWritable(rawURL); err != nil {
+		return nil, err
+	}
 	be, p, err := locate(ctx, rawURL)
 	if err != nil {
 		return nil, err
-	}
-	if _, ok := be.(httpFS); ok {
-		return nil, fmt.Errorf("storage: %s: HTTP locations are read-only", rawURL)
 	}
 	root := p
 	if root != "/" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/zarrforge/zarrforge/storage"
@@ -20,7 +19,7 @@ import (
 // file:// or gs://), the mode, the compressor and its level, the chunk
 // sizes and the memory budget.
 func (c TargetConfig) Validate() error {
-	if err := writableURL(c.URL); err != nil {
+	if err := storage.CheckWritable(c.URL); err != nil {
 		return fmt.Errorf("target URL: %w", err)
 	}
 	if !slices.Contains([]string{"", ModeCreate, ModeOverwrite, ModeAppend}, c.Mode) {
@@ -103,34 +102,10 @@ func (c CacheConfig) Validate() error {
 	if c.URL == "" {
 		return nil
 	}
-	if err := writableURL(c.URL); err != nil {
+	if err := storage.CheckWritable(c.URL); err != nil {
 		return fmt.Errorf("cache URL: %w", err)
 	}
 	return nil
-}
-
-// writableURL checks that u names a place zarrforge can write: a local path,
-// a file:// URL or gs://bucket/prefix.
-func writableURL(u string) error {
-	if strings.TrimSpace(u) == "" {
-		return errors.New("missing")
-	}
-	p, err := storage.Path(u)
-	if err != nil {
-		return err
-	}
-	switch {
-	case !strings.Contains(p, "://"):
-		return nil
-	case strings.HasPrefix(p, "gs://"):
-		if strings.TrimPrefix(p, "gs://") == "" || strings.HasPrefix(p, "gs:///") {
-			return fmt.Errorf("%s: no bucket", storage.Redact(u))
-		}
-		return nil
-	case strings.HasPrefix(p, "http://"), strings.HasPrefix(p, "https://"):
-		return fmt.Errorf("%s: HTTP locations are read-only", storage.Redact(u))
-	}
-	return fmt.Errorf("%s: unsupported scheme (want a path, file:// or gs://)", storage.Redact(u))
 }
 
 // mustValid panics with err, for a stage built with a configuration its

@@ -25,7 +25,7 @@ func TestConfigsValidated(t *testing.T) {
 		want  string
 	}{
 		{"target without a URL", func(s beam.Scope, in beam.PCollection) { transforms.PrepareTarget(s, transforms.TargetConfig{}, in) },
-			transforms.TargetConfig{}.Validate(), "target URL: missing"},
+			transforms.TargetConfig{}.Validate(), "target URL: storage: no location given"},
 		{"target on HTTP", nil, transforms.TargetConfig{URL: "https://host/x.zarr"}.Validate(), "HTTP locations are read-only"},
 		{"target scheme", nil, transforms.TargetConfig{URL: "s3://b/x.zarr"}.Validate(), "unsupported scheme"},
 		{"mode", nil, transforms.TargetConfig{URL: good.URL, Mode: "replace"}.Validate(), `mode "replace" is not supported`},
