@@ -20,7 +20,8 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PY = "/usr/bin/python3"
 
-# Measures one command: wall seconds and the peak RSS of its process tree.
+# Measures one command: wall and CPU seconds (user + system) and the peak
+# RSS of its process tree, and what it printed on stderr.
 MEASURE = """
 import resource, subprocess, sys, time, json
 t = time.perf_counter()
@@ -28,7 +29,8 @@ p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PI
 wall = time.perf_counter() - t
 if p.returncode:
     sys.exit(p.stderr[-3000:])
-print(json.dumps({"wall": wall, "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": u.ru_utime + u.ru_stime, "rss_mb": u.ru_maxrss / 1024, "stderr": p.stderr}))
 """
 
 REFERENCE = """

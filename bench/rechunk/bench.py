@@ -21,7 +21,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "oisst"))
-import bench as oisst  # noqa: E402  (make_inputs, warm, COMPARE)
+import bench as oisst  # noqa: E402  (measure, warm, COMPARE)
 
 PY = "/usr/bin/python3"
 
@@ -32,19 +32,6 @@ ROWS = [
     ("16 tiles, max_mem 128MiB: halved", {"time": 60, "lat": 180, "lon": 360}, "128MiB"),
 ]
 
-# Runs one command: wall and CPU seconds and peak RSS of its process tree,
-# and what it printed on stderr.
-MEASURE = """
-import resource, subprocess, sys, time, json
-t = time.perf_counter()
-p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-wall = time.perf_counter() - t
-if p.returncode:
-    sys.exit(p.stderr[-3000:])
-u = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": wall, "cpu": u.ru_utime + u.ru_stime, "rss_mb": u.ru_maxrss / 1024, "stderr": p.stderr}))
-"""
-
 REFERENCE = """
 import sys, glob, json, numcodecs, xarray as xr
 files = sorted(glob.glob(sys.argv[1] + "/*.nc"))
@@ -54,13 +41,6 @@ for v in ds.variables.values():  # keep the inputs' packing (int16, scale_factor
     v.encoding.pop("chunks", None); v.encoding.pop("preferred_chunks", None)
 ds.to_zarr(sys.argv[2], consolidated=True, mode="w")
 """
-
-
-def measure(cmd):
-    out = subprocess.run([PY, "-c", MEASURE] + cmd, capture_output=True, text=True)
-    if out.returncode:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd), out.stderr))
-    return json.loads(out.stdout)
 
 
 def main():
@@ -85,8 +65,8 @@ def main():
         with open(recipe, "w") as f:
             f.write("pattern:\n  template: %s/oisst.{time}.nc\n  concat_dim: {name: time, keys: %s, nitems_per_file: 1}\n"
                     "target: %s\n" % (inputs, json.dumps(keys), target))
-        a = measure([binary, "--recipe", recipe])
-        b = measure([PY, "-c", REFERENCE, inputs, ref, json.dumps(chunks)])
+        a = oisst.measure([binary, "--recipe", recipe])
+        b = oisst.measure([PY, "-c", REFERENCE, inputs, ref, json.dumps(chunks)])
         m = re.search(r"(\d+) decoded for (\d+) needed", a["stderr"])
         amp = int(m.group(1)) / int(m.group(2)) if m else float("nan")
         first_cpu = first_cpu or a["cpu"]
