@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"gopkg.in/yaml.v3"
 
 	"github.com/zarrforge/zarrforge/beamtest"
@@ -49,16 +48,7 @@ func TestPreprocess(t *testing.T) {
 				if err := r.Check(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
-					summary, err := recipes.Build(s, r)
-					if err != nil {
-						t.Fatal(err)
-					}
-					passert.Count(s, summary, "summary", 1)
-				})
-				if err != nil {
-					t.Fatalf("pipeline failed: %v", err)
-				}
+				runRecipe(t, runner, r)
 				beamtest.CompareWithXarrayPreprocessed(t, r.Target.URL, manifestPath, nil, spec)
 			})
 		})

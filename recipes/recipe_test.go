@@ -122,19 +122,25 @@ func TestCollections(t *testing.T) {
 					}
 					r.Pattern.ConcatDim.NItemsPerFile = *m.NItemsPerFile
 				}
-				err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
-					summary, err := recipes.Build(s, r)
-					if err != nil {
-						t.Fatal(err)
-					}
-					passert.Count(s, summary, "summary", 1)
-				})
-				if err != nil {
-					t.Fatalf("pipeline failed: %v", err)
-				}
+				runRecipe(t, runner, r)
 				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, tc.want)
 			})
 		})
+	}
+}
+
+// runRecipe runs recipe r on runner and checks it ends with one summary.
+func runRecipe(t *testing.T, runner string, r recipes.Recipe) {
+	t.Helper()
+	err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
+		summary, err := recipes.Build(s, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		passert.Count(s, summary, "summary", 1)
+	})
+	if err != nil {
+		t.Fatalf("pipeline failed: %v", err)
 	}
 }
 

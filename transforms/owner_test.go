@@ -151,7 +151,7 @@ func TestTakeOver(t *testing.T) {
 	if _, _, err := newStoreFn(t).writeChunk(ctx, &target, keysOf(target)[0]); !errors.Is(err, ErrTargetBusy) {
 		t.Errorf("a chunk of the run taken for dead: %v, want ErrTargetBusy", err)
 	}
-	if _, err := finalize(ctx, target, writeChunksUnchecked(target)); !errors.Is(err, ErrTargetBusy) {
+	if _, err := finalize(ctx, target, allWritten(target)); !errors.Is(err, ErrTargetBusy) {
 		t.Errorf("finalizing the run taken for dead: %v, want ErrTargetBusy", err)
 	}
 	if ok, _ := st.Exists(ctx, ".zmetadata"); ok {
@@ -159,9 +159,8 @@ func TestTakeOver(t *testing.T) {
 	}
 }
 
-// writeChunksUnchecked is the totals of a run that wrote every chunk of
-// target.
-func writeChunksUnchecked(target plan.Target) plan.Totals {
+// allWritten is the totals of a run that wrote every chunk of target.
+func allWritten(target plan.Target) plan.Totals {
 	return plan.Totals{Chunks: target.Schema.NumChunks()}
 }
 

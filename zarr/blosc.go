@@ -78,7 +78,7 @@ func bloscDecode(src []byte, limit int64) ([]byte, error) {
 	if nbytes == 0 {
 		return out, nil
 	}
-	if blocksize <= 0 || blocksize > max(nbytes, 1)+bloscBlockSize<<6 {
+	if blocksize <= 0 {
 		return nil, fmt.Errorf("blosc: block size %d for %d bytes", blocksize, nbytes)
 	}
 	if flags&bloscFlagBitShuf != 0 {
@@ -230,8 +230,12 @@ func bloscEncode(dst, raw []byte, typesize int, cname string, level, shuffle int
 			if err != nil {
 				return nil, fmt.Errorf("blosc: zlib: %w", err)
 			}
-			w.Write(block)
-			w.Close()
+			if _, err := w.Write(block); err != nil {
+				return nil, fmt.Errorf("blosc: zlib: %w", err)
+			}
+			if err := w.Close(); err != nil {
+				return nil, fmt.Errorf("blosc: zlib: %w", err)
+			}
 			c = zb.Bytes()
 		case 4:
 			z, err := zstdEncoder(min(max(level, 1), 22))
