@@ -11,6 +11,7 @@ import (
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/zarr"
 )
 
 var allTypes = []netcdf.Attr{
@@ -88,6 +89,16 @@ func TestRoundTrip(t *testing.T) {
 			func(b []byte) (any, error) { return DecodeSchema(b) }},
 		{"target", plan.Target{URL: "/out.zarr", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
 			Retry: storage.Retry{Attempts: 3, Initial: time.Second, Max: time.Minute, Timeout: 30 * time.Second, Deadline: 5 * time.Minute}, Schema: sampleSchema()},
+			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
+			func(b []byte) (any, error) { return DecodeTarget(b) }},
+		{"appending target", plan.Target{URL: "gs://b/out.zarr", Format: 3, Run: "r2", MaxMem: 1 << 30, Schema: sampleSchema(),
+			Arrays: map[string]zarr.ArrayMeta{
+				"sst": {Format: 3, Shape: []int64{10, 4}, Chunks: []int64{8, 4}, Inner: []int64{2, 4}, DType: "<i2",
+					Compressor: &zarr.Compressor{ID: "blosc", Level: 5, CName: "zstd", Shuffle: 2}, FillValue: int64(-999), EmptyFill: int64(0),
+					Dims: []string{"time", "lat"}},
+				"crs":   {Shape: []int64{}, Chunks: []int64{}, DType: "|S1", FillValue: "x", Dims: []string{}},
+				"count": {Shape: []int64{3}, Chunks: []int64{3}, DType: "<u8", FillValue: uint64(1 << 63), EmptyFill: 2.5, Dims: []string{"n"}},
+			}},
 			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
 			func(b []byte) (any, error) { return DecodeTarget(b) }},
 		{"chunk key", plan.ChunkKey{Var: "sst", Index: []int64{0, 12, 3}},

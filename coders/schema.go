@@ -2,11 +2,13 @@ package coders
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // EncodeMerger encodes the schema stage's accumulator.
@@ -98,6 +100,7 @@ func putSchema(w *writer, s plan.Schema) error {
 		}
 		w.ints(v.Merge)
 		w.int64s(v.Chunks)
+		w.int64s(v.Inner)
 		w.varint(v.Width)
 		w.int64s(v.SourceChunks)
 		w.string(v.InputName)
@@ -134,7 +137,7 @@ func getSchema(r *reader) plan.Schema {
 		s.Vars = make([]plan.Variable, n)
 		for i := range s.Vars {
 			s.Vars[i] = plan.Variable{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(),
-				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Width: r.varint(), SourceChunks: r.int64s(), InputName: r.string()}
+				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Inner: r.int64s(), Width: r.varint(), SourceChunks: r.int64s(), InputName: r.string()}
 			if n := r.count(2); n > 0 {
 				v := &s.Vars[i]
 				v.Sel = make([]plan.Step, n)
@@ -162,6 +165,7 @@ func getSchema(r *reader) plan.Schema {
 func EncodeTarget(t plan.Target) ([]byte, error) {
 	var w writer
 	w.string(t.URL)
+	w.int(t.Format)
 	w.string(t.Compressor)
 	w.int(t.Level)
 	w.string(t.Run)
@@ -173,16 +177,123 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 	if err := putSchema(&w, t.Schema); err != nil {
 		return nil, err
 	}
+	names := make([]string, 0, len(t.Arrays))
+	for name := range t.Arrays {
+		names = append(names, name)
+	}
+	slices.Sort(names) // deterministic
+	w.strings(names)
+	for _, name := range names {
+		if err := putArrayMeta(&w, t.Arrays[name]); err != nil {
+			return nil, fmt.Errorf("coders: array %q: %w", name, err)
+		}
+	}
 	return w.b, nil
+}
+
+func putArrayMeta(w *writer, m zarr.ArrayMeta) error {
+	w.int(m.Format)
+	w.int64s(m.Shape)
+	w.int64s(m.Chunks)
+	w.int64s(m.Inner)
+	w.string(string(m.DType))
+	w.bool(m.Compressor != nil)
+	if c := m.Compressor; c != nil {
+		w.string(c.ID)
+		w.int(c.Level)
+		w.string(c.CName)
+		w.int(c.Shuffle)
+	}
+	for _, f := range []any{m.FillValue, m.EmptyFill} {
+		if err := putFill(w, f); err != nil {
+			return err
+		}
+	}
+	w.bool(m.Dims != nil)
+	w.strings(m.Dims)
+	return nil
+}
+
+func getArrayMeta(r *reader) zarr.ArrayMeta {
+	m := zarr.ArrayMeta{Format: r.int(), Shape: r.int64s(), Chunks: r.int64s(), Inner: r.int64s(), DType: zarr.DType(r.string())}
+	if m.Shape == nil {
+		m.Shape, m.Chunks = []int64{}, []int64{}
+	}
+	if r.bool() {
+		m.Compressor = &zarr.Compressor{ID: r.string(), Level: r.int(), CName: r.string(), Shuffle: r.int()}
+	}
+	m.FillValue, m.EmptyFill = getFill(r), getFill(r)
+	if r.bool() {
+		m.Dims = r.strings()
+		if m.Dims == nil {
+			m.Dims = []string{}
+		}
+	}
+	return m
+}
+
+// Fill value kinds, as zarr.ArrayMeta holds them.
+const (
+	fillNone = iota
+	fillInt
+	fillUint
+	fillFloat
+	fillString
+)
+
+func putFill(w *writer, v any) error {
+	switch x := v.(type) {
+	case nil:
+		w.int(fillNone)
+	case int64:
+		w.int(fillInt)
+		w.varint(x)
+	case uint64:
+		w.int(fillUint)
+		w.uvarint(x)
+	case float64:
+		w.int(fillFloat)
+		w.float64(x)
+	case string:
+		w.int(fillString)
+		w.string(x)
+	default:
+		return fmt.Errorf("fill value of Go type %T", v)
+	}
+	return nil
+}
+
+func getFill(r *reader) any {
+	switch k := r.int(); k {
+	case fillNone:
+		return nil
+	case fillInt:
+		return r.varint()
+	case fillUint:
+		return r.uvarint()
+	case fillFloat:
+		return r.float64()
+	case fillString:
+		return r.string()
+	default:
+		r.fail(fmt.Errorf("fill value kind %d", k))
+		return nil
+	}
 }
 
 // DecodeTarget decodes what EncodeTarget wrote.
 func DecodeTarget(b []byte) (plan.Target, error) {
 	r := reader{b: b}
-	t := plan.Target{URL: r.string(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
+	t := plan.Target{URL: r.string(), Format: r.int(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
 	t.Retry = storage.Retry{Attempts: int(r.varint()), Initial: time.Duration(r.varint()), Max: time.Duration(r.varint()),
 		Timeout: time.Duration(r.varint()), Deadline: time.Duration(r.varint())}
 	t.Schema = getSchema(&r)
+	if names := r.strings(); len(names) > 0 {
+		t.Arrays = make(map[string]zarr.ArrayMeta, len(names))
+		for _, name := range names {
+			t.Arrays[name] = getArrayMeta(&r)
+		}
+	}
 	return t, r.done("target")
 }
 

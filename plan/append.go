@@ -13,6 +13,8 @@ import (
 
 // Stored is what a store holds before an append, as read back from it.
 type Stored struct {
+	// Format is the store's Zarr format, 2 or 3.
+	Format int
 	// Arrays are the store's arrays by name.
 	Arrays map[string]StoredArray
 	// Len is the number of steps along the concat dimension.
@@ -22,11 +24,10 @@ type Stored struct {
 	Coord []byte
 }
 
-// StoredArray is one array of a store: its .zarray, its dimension names
-// and its attributes.
+// StoredArray is one array of a store: its metadata (with its dimension
+// names) and its attributes.
 type StoredArray struct {
 	Meta  zarr.ArrayMeta
-	Dims  []string
 	Attrs map[string]any
 }
 
@@ -40,16 +41,17 @@ var netcdfTypes = func() map[zarr.DType]netcdf.Type {
 }()
 
 // AppendTo turns s, the schema of the inputs, into the schema of store
-// after the inputs are appended along the concat dimension, and returns the
-// compressor the store's arrays use. It checks that the inputs match the
-// store: the same variables with the same dimensions, dtypes, fill values
-// and (but for the concat dimension) shapes, and concat coordinate values
-// that continue the store's, strictly increasing, once re-encoded in its
-// units and calendar. The store's chunking is kept; chunks may name sizes
-// only where they agree with it. Afterwards s.Base is store.Len, every
-// variable along the concat dimension is store.Len steps longer, the inputs
-// sit after the stored steps, and s.Coord holds the whole coordinate.
-func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compressor, error) {
+// after the inputs are appended along the concat dimension. It checks that
+// the inputs match the store: the same variables with the same dimensions,
+// dtypes, fill values and (but for the concat dimension) shapes, and concat
+// coordinate values that continue the store's, strictly increasing, once
+// re-encoded in its units and calendar. The store's chunking and sharding
+// are kept; chunks and shards may name sizes only where they agree with
+// them. Afterwards s.Base is store.Len, every variable along the concat
+// dimension is store.Len steps longer, the inputs sit after the stored
+// steps, and s.Coord holds the whole coordinate. The store's arrays keep
+// their encodings: see Target.Arrays.
+func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 	var names []string
 	for name := range store.Arrays {
 		if _, ok := s.Var(name); !ok {
@@ -58,42 +60,40 @@ func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compress
 	}
 	if len(names) > 0 {
 		sort.Strings(names)
-		return nil, fmt.Errorf("the store has variables the inputs lack: %s", strings.Join(names, ", "))
+		return fmt.Errorf("the store has variables the inputs lack: %s", strings.Join(names, ", "))
 	}
-	var comp *zarr.Compressor
-	compFrom := ""
 	for i := range s.Vars {
 		v := &s.Vars[i]
 		a, ok := store.Arrays[v.Name]
 		if !ok {
-			return nil, fmt.Errorf("variable %q is in the inputs but not in the store", v.Name)
+			return fmt.Errorf("variable %q is in the inputs but not in the store", v.Name)
 		}
-		if !slices.Equal(a.Dims, v.Dims) {
-			return nil, fmt.Errorf("variable %q: dimensions (%s) in the inputs, (%s) in the store",
-				v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Dims, ", "))
+		if !slices.Equal(a.Meta.Dims, v.Dims) {
+			return fmt.Errorf("variable %q: dimensions (%s) in the inputs, (%s) in the store",
+				v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Meta.Dims, ", "))
 		}
 		axis := v.ConcatAxis(s.ConcatDim)
 		isCoord := v.Name == s.ConcatDim && v.IsDimCoord()
 		if want, _ := v.dtype(); want != a.Meta.DType && !isCoord {
-			return nil, fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.Meta.DType)
+			return fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.Meta.DType)
 		}
 		for j := range v.Shape {
 			if j != axis && v.Shape[j] != a.Meta.Shape[j] {
-				return nil, fmt.Errorf("variable %q: dimension %s has %d in the inputs, %d in the store",
+				return fmt.Errorf("variable %q: dimension %s has %d in the inputs, %d in the store",
 					v.Name, v.Dims[j], v.Shape[j], a.Meta.Shape[j])
 			}
 		}
 		if axis >= 0 && a.Meta.Shape[axis] != store.Len {
-			return nil, fmt.Errorf("variable %q: %d steps along %s in the store, its coordinate has %d",
+			return fmt.Errorf("variable %q: %d steps along %s in the store, its coordinate has %d",
 				v.Name, a.Meta.Shape[axis], s.ConcatDim, store.Len)
 		}
 		if !isCoord {
 			fill, err := v.fillValue()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if !sameFill(v, fill, a.Meta.FillValue) {
-				return nil, fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.Meta.FillValue)
+				return fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.Meta.FillValue)
 			}
 			for _, name := range packingAttrs {
 				if name == "_FillValue" {
@@ -109,10 +109,14 @@ func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compress
 					got = fmt.Sprint(x)
 				}
 				if got != want {
-					return nil, fmt.Errorf("variable %q: attribute %s is %s in the inputs, %s in the store (values would decode differently)",
+					return fmt.Errorf("variable %q: attribute %s is %s in the inputs, %s in the store (values would decode differently)",
 						v.Name, name, want, got)
 				}
 			}
+		}
+		inner := a.Meta.Inner
+		if inner == nil {
+			inner = a.Meta.Chunks
 		}
 		for j, d := range v.Dims {
 			n, ok := chunks[d]
@@ -122,21 +126,26 @@ func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compress
 			if d != s.ConcatDim {
 				n = max(min(n, v.Shape[j]), 1)
 			}
-			if n != a.Meta.Chunks[j] {
-				return nil, fmt.Errorf("target.chunks.%s: the store's %q has chunks of %d along %s, not %d",
-					d, v.Name, a.Meta.Chunks[j], d, chunks[d])
+			if n != inner[j] {
+				return fmt.Errorf("target.chunks.%s: the store's %q has chunks of %d along %s, not %d",
+					d, v.Name, inner[j], d, chunks[d])
 			}
 		}
-		v.Chunks = slices.Clone(a.Meta.Chunks)
-		if axis >= 0 && !isCoord {
-			if compFrom != "" && !sameCompressor(comp, a.Meta.Compressor) {
-				return nil, fmt.Errorf("the store's arrays %q and %q use different compressors; appending needs one", compFrom, v.Name)
+		for j, d := range v.Dims {
+			n, ok := shards[d]
+			switch {
+			case !ok || v.IsDimCoord() || v.Type == netcdf.String:
+			case a.Meta.Inner == nil:
+				return fmt.Errorf("target.shards.%s: the store's %q is not sharded", d, v.Name)
+			case n != a.Meta.Chunks[j] && (inner[j] < v.Shape[j] || d == s.ConcatDim):
+				return fmt.Errorf("target.shards.%s: the store's %q has shards of %d along %s, not %d",
+					d, v.Name, a.Meta.Chunks[j], d, n)
 			}
-			comp, compFrom = a.Meta.Compressor, v.Name
 		}
+		v.Chunks, v.Inner = slices.Clone(a.Meta.Chunks), slices.Clone(a.Meta.Inner)
 	}
 	if err := s.appendCoord(store); err != nil {
-		return nil, err
+		return err
 	}
 	for i := range s.Vars {
 		v := &s.Vars[i]
@@ -153,7 +162,7 @@ func (s *Schema) AppendTo(store Stored, chunks map[string]int64) (*zarr.Compress
 		s.Inputs[i].Offset += store.Len
 	}
 	s.Base = store.Len
-	return comp, nil
+	return nil
 }
 
 // appendCoord re-encodes the inputs' concat coordinate in the store's
@@ -225,10 +234,6 @@ func partAtExtent(in []Extent, i int64) Extent {
 		}
 	}
 	return in[len(in)-1]
-}
-
-func sameCompressor(a, b *zarr.Compressor) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // sameFill reports whether the inputs' fill value of v and the store's

@@ -23,10 +23,10 @@ func stored(n int64) Stored {
 		Len:   n,
 		Coord: coord,
 		Arrays: map[string]StoredArray{
-			"time": {Meta: zarr.ArrayMeta{Shape: []int64{n}, Chunks: []int64{n}, DType: "<f8", Compressor: comp},
-				Dims: []string{"time"}, Attrs: map[string]any{"units": "days since 2000-01-01"}},
-			"sst": {Meta: zarr.ArrayMeta{Shape: []int64{n, 7, 4}, Chunks: []int64{2, 7, 4}, DType: "<i2", Compressor: comp, FillValue: int64(-999)},
-				Dims: []string{"time", "lat", "lon"}, Attrs: map[string]any{}},
+			"time": {Meta: zarr.ArrayMeta{Shape: []int64{n}, Chunks: []int64{n}, DType: "<f8", Compressor: comp, Dims: []string{"time"}},
+				Attrs: map[string]any{"units": "days since 2000-01-01"}},
+			"sst": {Meta: zarr.ArrayMeta{Shape: []int64{n, 7, 4}, Chunks: []int64{2, 7, 4}, DType: "<i2", Compressor: comp, FillValue: int64(-999),
+				Dims: []string{"time", "lat", "lon"}}, Attrs: map[string]any{}},
 		},
 	}
 }
@@ -47,13 +47,12 @@ func TestAppendTo(t *testing.T) {
 	// Three days after three: shapes grow, inputs move, the coordinate is
 	// the store's followed by the inputs', re-encoded into its units.
 	s := days("hours since 2000-01-02", 48, 72, 96)
-	comp, err := s.AppendTo(stored(3), map[string]int64{"time": 2})
-	if err != nil {
+	if err := s.AppendTo(stored(3), map[string]int64{"time": 2}, nil); err != nil {
 		t.Fatal(err)
 	}
 	sst, _ := s.Var("sst")
-	if comp == nil || comp.ID != "zstd" || s.Base != 3 || !slices.Equal(sst.Shape, []int64{6, 7, 4}) || s.Inputs[0].Offset != 3 {
-		t.Errorf("comp %v base %d shape %v offset %d", comp, s.Base, sst.Shape, s.Inputs[0].Offset)
+	if s.Base != 3 || !slices.Equal(sst.Shape, []int64{6, 7, 4}) || s.Inputs[0].Offset != 3 {
+		t.Errorf("base %d shape %v offset %d", s.Base, sst.Shape, s.Inputs[0].Offset)
 	}
 	if got := coordValues(t, s); !slices.Equal(got, []float64{0, 1, 2, 3, 4, 5}) {
 		t.Errorf("coordinate %v", got)
@@ -76,25 +75,33 @@ func TestAppendTo(t *testing.T) {
 		store  func(*Stored)
 		chunks map[string]int64
 		want   string
+		shards map[string]int64
 	}{
-		{"overlap", days(units, 2, 3), nil, nil, "value 2 repeats the store's last value"},
-		{"going back", days(units, 5, 4), nil, nil, "value 4 does not come after the value before it"},
-		{"a variable the store lacks", days(units, 3), func(st *Stored) { delete(st.Arrays, "sst") }, nil, `variable "sst" is in the inputs but not in the store`},
-		{"a variable the inputs lack", days(units, 3), func(st *Stored) { st.Arrays["ice"] = st.Arrays["sst"] }, nil, "the store has variables the inputs lack: ice"},
-		{"another dtype", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.DType = "<f4"; st.Arrays["sst"] = a }, nil, `variable "sst": dtype <i2 in the inputs, <f4 in the store`},
-		{"another grid", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.Shape = []int64{3, 8, 4}; st.Arrays["sst"] = a }, nil, `variable "sst": dimension lat has 7 in the inputs, 8 in the store`},
-		{"other dimensions", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Dims = []string{"time", "y", "x"}; st.Arrays["sst"] = a }, nil, `variable "sst": dimensions (time, lat, lon) in the inputs, (time, y, x) in the store`},
-		{"another fill value", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.FillValue = math.NaN(); st.Arrays["sst"] = a }, nil, `variable "sst": fill value -999 in the inputs, NaN in the store`},
-		{"other chunks", days(units, 3), nil, map[string]int64{"time": 5}, `target.chunks.time: the store's "sst" has chunks of 2 along time, not 5`},
-		{"another calendar", days(units, 3), func(st *Stored) { st.Arrays["time"].Attrs["calendar"] = "noleap" }, nil, `calendar "" in the inputs, "noleap" in the store`},
+		{"overlap", days(units, 2, 3), nil, nil, "value 2 repeats the store's last value", nil},
+		{"going back", days(units, 5, 4), nil, nil, "value 4 does not come after the value before it", nil},
+		{"a variable the store lacks", days(units, 3), func(st *Stored) { delete(st.Arrays, "sst") }, nil, `variable "sst" is in the inputs but not in the store`, nil},
+		{"a variable the inputs lack", days(units, 3), func(st *Stored) { st.Arrays["ice"] = st.Arrays["sst"] }, nil, "the store has variables the inputs lack: ice", nil},
+		{"another dtype", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.DType = "<f4"; st.Arrays["sst"] = a }, nil, `variable "sst": dtype <i2 in the inputs, <f4 in the store`, nil},
+		{"another grid", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.Shape = []int64{3, 8, 4}; st.Arrays["sst"] = a }, nil, `variable "sst": dimension lat has 7 in the inputs, 8 in the store`, nil},
+		{"other dimensions", days(units, 3), func(st *Stored) {
+			a := st.Arrays["sst"]
+			a.Meta.Dims = []string{"time", "y", "x"}
+			st.Arrays["sst"] = a
+		}, nil, `variable "sst": dimensions (time, lat, lon) in the inputs, (time, y, x) in the store`, nil},
+		{"another fill value", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.FillValue = math.NaN(); st.Arrays["sst"] = a }, nil, `variable "sst": fill value -999 in the inputs, NaN in the store`, nil},
+		{"other chunks", days(units, 3), nil, map[string]int64{"time": 5}, `target.chunks.time: the store's "sst" has chunks of 2 along time, not 5`, nil},
+		{"shards on an unsharded store", days(units, 3), nil, nil, `target.shards.time: the store's "sst" is not sharded`, map[string]int64{"time": 4}},
+		{"other shards", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.Inner = []int64{1, 7, 4}; st.Arrays["sst"] = a }, nil,
+			`target.shards.time: the store's "sst" has shards of 2 along time, not 4`, map[string]int64{"time": 4}},
+		{"another calendar", days(units, 3), func(st *Stored) { st.Arrays["time"].Attrs["calendar"] = "noleap" }, nil, `calendar "" in the inputs, "noleap" in the store`, nil},
 		{"another scale factor", days(units, 3), func(st *Stored) { st.Arrays["sst"].Attrs["scale_factor"] = 0.1 }, nil,
-			`variable "sst": attribute scale_factor is absent in the inputs, 0.1 in the store`},
+			`variable "sst": attribute scale_factor is absent in the inputs, 0.1 in the store`, nil},
 	} {
 		st := stored(3)
 		if c.store != nil {
 			c.store(&st)
 		}
-		_, err := c.schema.AppendTo(st, c.chunks)
+		err := c.schema.AppendTo(st, c.chunks, c.shards)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}

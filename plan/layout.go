@@ -73,6 +73,53 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 	return nil
 }
 
+// Shard groups the chunks Layout set into shards (Zarr v3's
+// sharding_indexed codec), shards giving the shard size per dimension: a
+// multiple of the chunk size along it, unless a chunk covers the whole
+// dimension; dimensions not named hold one chunk per shard. Every variable
+// then has Chunks the shard shape, the unit the chunk stage writes, and
+// Inner the chunk shape; but dimension coordinates and variables of
+// strings, which stay one chunk per object, and scalars. With no shards it
+// does nothing.
+func (s *Schema) Shard(shards map[string]int64) error {
+	if len(shards) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(shards))
+	for name := range shards {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, ok := s.Dim(name); !ok {
+			return fmt.Errorf("target.shards.%s: the dataset has no dimension %q", name, name)
+		}
+		if shards[name] < 1 {
+			return fmt.Errorf("target.shards.%s: shard size must be >= 1, got %d", name, shards[name])
+		}
+	}
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		if v.IsDimCoord() || v.Type == netcdf.String || len(v.Dims) == 0 {
+			continue
+		}
+		shard := slices.Clone(v.Chunks)
+		for j, d := range v.Dims {
+			n, ok := shards[d]
+			if !ok || v.Chunks[j] >= v.Shape[j] && d != s.ConcatDim {
+				continue // one chunk per shard along d
+			}
+			if n%v.Chunks[j] != 0 {
+				return fmt.Errorf("target.shards.%s: %d is not a multiple of the chunk size %d of variable %q along %s",
+					d, n, v.Chunks[j], v.Name, d)
+			}
+			shard[j] = n
+		}
+		v.Inner, v.Chunks = v.Chunks, shard
+	}
+	return nil
+}
+
 // CheckMemory refuses a layout with a chunk larger than budget bytes (a
 // string counts stringCost bytes), naming the variable, the
 // chunk's size and chunk sizes that would fit.

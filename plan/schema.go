@@ -24,8 +24,12 @@ type Variable struct {
 	Attrs []netcdf.Attr
 	// Merge is the merge position of the inputs that hold this variable.
 	Merge []int
-	// Chunks is the target chunk shape; set by Schema.Layout.
+	// Chunks is the shape of the target's chunk objects, set by
+	// Schema.Layout: of its shards when the variable is sharded
+	// (Schema.Shard), whose chunks have the shape Inner (nil when not
+	// sharded). The chunk stage writes an object, chunk or shard, whole.
 	Chunks []int64
+	Inner  []int64
 	// SourceChunks is the shape of the chunks the inputs store the
 	// variable in (as the first input holding it has them), each decoded
 	// whole when any of it is read; nil when stored contiguously (any part
@@ -172,6 +176,7 @@ func (s Schema) Clone() Schema {
 	for i := range c.Vars {
 		c.Vars[i].Shape = slices.Clone(s.Vars[i].Shape)
 		c.Vars[i].Chunks = slices.Clone(s.Vars[i].Chunks)
+		c.Vars[i].Inner = slices.Clone(s.Vars[i].Inner)
 		c.Vars[i].SourceChunks = slices.Clone(s.Vars[i].SourceChunks)
 		c.Vars[i].Sel = slices.Clone(s.Vars[i].Sel)
 	}

@@ -1,14 +1,25 @@
 package plan
 
-import "github.com/zarrforge/zarrforge/storage"
+import (
+	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/zarr"
+)
 
 // Target is the prepared store: where it is, how its chunks are compressed,
 // and the dataset laid out in chunks.
 type Target struct {
 	URL string
-	// Compressor is the numcodecs id ("zstd", "zlib", "gzip") or "" for none.
+	// Format is the Zarr format of the store, 2 or 3 (0 means 2).
+	Format int
+	// Compressor is the numcodecs id ("zstd", "zlib", "gzip", "blosc") or
+	// "" for none.
 	Compressor string
 	Level      int
+	// Arrays, when appending, holds the metadata of the store's arrays as
+	// the store has it: their chunks are encoded and decoded as it says
+	// (compressor, shards, fill), whatever Compressor says. nil when the
+	// run creates the store.
+	Arrays map[string]zarr.ArrayMeta
 	// Run identifies the run that owns the store while it is written.
 	Run string
 	// MaxMem is the memory budget of one chunk's work, in bytes: no chunk

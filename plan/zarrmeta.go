@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -30,8 +31,13 @@ func (v *Variable) dtype() (zarr.DType, error) {
 	return dt, nil
 }
 
-// ArrayMeta returns the .zarray metadata of v in the target.
+// ArrayMeta returns the metadata of v in the target: as the store has it
+// when appending (with v's shape), else as the target makes it.
 func (t *Target) ArrayMeta(v *Variable) (zarr.ArrayMeta, error) {
+	if m, ok := t.Arrays[v.Name]; ok {
+		m.Shape = slices.Clone(v.Shape)
+		return m, nil
+	}
 	dt, err := v.dtype()
 	if err != nil {
 		return zarr.ArrayMeta{}, err
@@ -44,7 +50,12 @@ func (t *Target) ArrayMeta(v *Variable) (zarr.ArrayMeta, error) {
 	if err != nil {
 		return zarr.ArrayMeta{}, err
 	}
-	return zarr.ArrayMeta{Shape: v.Shape, Chunks: v.Chunks, DType: dt, Compressor: comp, FillValue: fill}, nil
+	dims := v.Dims
+	if dims == nil {
+		dims = []string{}
+	}
+	return zarr.ArrayMeta{Format: t.Format, Shape: v.Shape, Chunks: v.Chunks, Inner: v.Inner, DType: dt, Compressor: comp,
+		FillValue: fill, Dims: dims}, nil
 }
 
 // fillAttr returns v's _FillValue attribute.
@@ -157,9 +168,8 @@ func Covers(v *Variable, count []int64) bool {
 	return true
 }
 
-// ArrayAttrs returns v's .zattrs: its attributes except _FillValue (which
-// becomes the Zarr fill_value), plus _ARRAY_DIMENSIONS, which xarray needs to
-// name the dimensions.
+// ArrayAttrs returns v's attributes as the store keeps them: all but
+// _FillValue, which is part of the array's metadata (ArrayMeta).
 func ArrayAttrs(v *Variable) zarr.Attrs {
 	var out zarr.Attrs
 	for _, a := range v.Attrs {
@@ -168,11 +178,7 @@ func ArrayAttrs(v *Variable) zarr.Attrs {
 		}
 		out = append(out, zarr.Attr{Key: a.Name, Value: attrJSON(a)})
 	}
-	dims := v.Dims
-	if dims == nil {
-		dims = []string{}
-	}
-	return append(out, zarr.Attr{Key: "_ARRAY_DIMENSIONS", Value: dims})
+	return out
 }
 
 // GroupAttrs returns the root group's .zattrs: the first input's global

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -85,6 +86,16 @@ type Target struct {
 	// ("max_mem", a size like "256MiB", "2GB" or a number of bytes;
 	// default transforms.DefaultMaxMem). See MaxMemBytes.
 	MaxMem string `yaml:"max_mem"`
+	// ZarrFormat is the Zarr format of the store: 2 (the default) or 3
+	// ("zarr_format"). An append keeps the store's; naming another is an
+	// error.
+	ZarrFormat int `yaml:"zarr_format"`
+	// Shards (Zarr v3 only) is the shard size per dimension: each shard
+	// object holds the chunks within it, so that fine chunks do not each
+	// cost an object ("shards", e.g. {time: 120}). A size must be a
+	// multiple of the chunk size along its dimension; dimensions not named
+	// hold one chunk per shard.
+	Shards map[string]int64 `yaml:"shards"`
 }
 
 // MaxMemBytes returns a validated target's memory budget in bytes.
@@ -397,6 +408,24 @@ func (r Recipe) Validate() error {
 	}
 	if _, _, err := t.codec(); err != nil {
 		return r.errorf("target.compressor", "%s", err)
+	}
+	if t.ZarrFormat != 0 && t.ZarrFormat != 2 && t.ZarrFormat != 3 {
+		return r.errorf("target.zarr_format", "%d is not 2 or 3", t.ZarrFormat)
+	}
+	if len(t.Shards) > 0 && t.ZarrFormat != 3 {
+		return r.errorf("target.shards", "shards need target.zarr_format: 3 (Zarr v2 has no shards)")
+	}
+	shardDims := slices.Sorted(maps.Keys(t.Shards))
+	for _, d := range shardDims {
+		n := t.Shards[d]
+		switch c, chunked := t.Chunks[d]; {
+		case d == "":
+			return r.errorf("target.shards", "empty dimension name")
+		case n < 1:
+			return r.errorf("target.shards."+d, "shard size must be >= 1, got %d", n)
+		case chunked && n%c != 0:
+			return r.errorf("target.shards."+d, "%d is not a multiple of the chunk size %d (target.chunks.%s)", n, c, d)
+		}
 	}
 	if t.Mode != "" && !slices.Contains(modes, t.Mode) {
 		return r.errorf("target.mode", "unknown mode %q (want %s)", t.Mode, strings.Join(modes, ", "))

@@ -75,6 +75,8 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 	target := transforms.TargetConfig{
 		URL:        r.Target.URL,
 		Chunks:     r.Target.Chunks,
+		Format:     r.Target.ZarrFormat,
+		Shards:     r.Target.Shards,
 		Compressor: compressor,
 		Level:      level,
 		Mode:       r.Target.Mode,

@@ -3,14 +3,21 @@
 netCDF inputs it was made from.
 
 usage: compare_store.py --store PATH --manifest collection.json
-                        [--files-json JSON] [--chunks JSON]
+                        [--files-json JSON] [--chunks JSON] [--zarrita DUMP]
+
+With --zarrita, the store is a Zarr v3 one, which the xarray here (with
+zarr-python 2) cannot open: DUMP is what zarrita read from it
+(beamtest/zarrita/dump.mjs), rewritten here as a v2 store to compare.
 
 Prints one JSON object {"ok": bool, "problems": [...], "checked": {...}} and
 exits 0; exits 2 on usage errors."""
 import argparse
+import base64
 import json
 import os
+import struct
 import sys
+import tempfile
 import traceback
 
 import numpy as np
@@ -82,6 +89,7 @@ def main():
     p.add_argument("--manifest", required=True)
     p.add_argument("--files-json")
     p.add_argument("--chunks")
+    p.add_argument("--zarrita", help="zarrita's dump of a v3 store (see the usage)")
     p.add_argument("--preprocess", help="a recipe's preprocess section as JSON, applied to each input by open_mfdataset")
     args = p.parse_args()
     with open(args.manifest) as f:
@@ -135,8 +143,62 @@ def preprocessor(spec):
     return pre
 
 
+V3_DTYPES = {"int8": "i1", "uint8": "u1", "int16": "<i2", "uint16": "<u2", "int32": "<i4", "uint32": "<u4",
+             "int64": "<i8", "uint64": "<u8", "float32": "<f4", "float64": "<f8"}
+
+
+def decode_v3_fill(value, dtype):
+    """The _FillValue attribute of a v3 array, decoded as xarray (2024.10 and
+    later, xarray.backends.zarr.FillValueCoder) decodes it: floats as the
+    base64 of a little-endian float64, bytes as base64, integers as they are."""
+    if dtype.kind == "f":
+        return struct.unpack("<d", base64.standard_b64decode(value))[0]
+    if dtype.kind == "S":
+        return base64.standard_b64decode(value)
+    return int(value)
+
+
+def v2_from_zarrita(dump, problems):
+    """Writes what zarrita read from a v3 store as a consolidated v2 store,
+    for xarray to open; returns its path."""
+    with open(dump) as f:
+        d = json.load(f)
+    out = tempfile.mkdtemp(prefix="zarrita-v2-")
+    g = zarr.open_group(out, mode="w")
+    g.attrs.update(d["attributes"])
+    for name, a in d["arrays"].items():
+        attrs = dict(a["attributes"])
+        if a.get("dimension_names") is None:
+            problems.append("%s: no dimension_names" % name)
+            continue
+        if "_ARRAY_DIMENSIONS" in attrs:
+            problems.append("%s: _ARRAY_DIMENSIONS in a v3 array's attributes" % name)
+        attrs["_ARRAY_DIMENSIONS"] = a["dimension_names"]
+        shape = a["shape"]
+        if a["data_type"] == "string":
+            import numcodecs
+            data = np.array(a["strings"], dtype=object).reshape(shape)
+            arr = g.create(name, shape=shape, chunks=a["chunks"], dtype=object, object_codec=numcodecs.VLenUTF8(),
+                           fill_value=None)
+        else:
+            dtype = np.dtype(V3_DTYPES[a["data_type"]])
+            data = np.frombuffer(base64.standard_b64decode(a["base64"]), dtype=dtype).reshape(shape)
+            fill = None
+            if "_FillValue" in attrs:
+                fill = decode_v3_fill(attrs.pop("_FillValue"), dtype)
+            arr = g.create(name, shape=shape, chunks=a["chunks"], dtype=dtype, fill_value=fill)
+        arr[...] = data
+        arr.attrs.update(attrs)
+    zarr.consolidate_metadata(out)
+    return out
+
+
 def run(args, m, files, problems, checked):
     store = args.store
+    if args.zarrita:
+        if not os.path.exists(os.path.join(store, "zarr.json")):
+            problems.append("store has no root zarr.json")
+        store = v2_from_zarrita(args.zarrita, problems)
     if not os.path.exists(os.path.join(store, ".zmetadata")):
         problems.append("store has no .zmetadata")
     concat = m["concat_dim"]

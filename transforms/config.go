@@ -16,8 +16,8 @@ import (
 // malformed DoFn): call Validate first to get it as an error.
 
 // Validate checks the configuration of PrepareTarget: the URL (a path,
-// file:// or gs://), the mode, the compressor and its level, the chunk
-// sizes and the memory budget.
+// file:// or gs://), the mode, the Zarr format, the compressor and its
+// level, the chunk and shard sizes and the memory budget.
 func (c TargetConfig) Validate() error {
 	if err := storage.CheckWritable(c.URL); err != nil {
 		return fmt.Errorf("target URL: %w", err)
@@ -28,15 +28,35 @@ func (c TargetConfig) Validate() error {
 	if _, err := zarr.NewCompressor(c.compressor(), c.Level); err != nil {
 		return fmt.Errorf("target %s: %w", c.URL, err)
 	}
+	if c.Format != 0 && c.Format != 2 && c.Format != 3 {
+		return fmt.Errorf("target %s: zarr_format %d is not 2 or 3", c.URL, c.Format)
+	}
 	for d, n := range c.Chunks {
 		if d == "" || n < 1 {
 			return fmt.Errorf("target %s: chunks %q: a dimension name and a size >= 1, got %d", c.URL, d, n)
+		}
+	}
+	if len(c.Shards) > 0 && c.Format != 3 {
+		return fmt.Errorf("target %s: shards need zarr_format 3 (Zarr v2 has no shards)", c.URL)
+	}
+	for d, n := range c.Shards {
+		if d == "" || n < 1 {
+			return fmt.Errorf("target %s: shards %q: a dimension name and a size >= 1, got %d", c.URL, d, n)
 		}
 	}
 	if c.MaxMem < 0 {
 		return fmt.Errorf("target %s: memory budget %d is negative", c.URL, c.MaxMem)
 	}
 	return nil
+}
+
+// format is the Zarr format of a store the run creates: 2 unless 3 is
+// asked for.
+func (c TargetConfig) format() int {
+	if c.Format == 3 {
+		return 3
+	}
+	return 2
 }
 
 // compressor is the numcodecs id of the chunks' compressor: zstd when none

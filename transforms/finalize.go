@@ -24,7 +24,7 @@ func init() {
 // write results (a PCollection of plan.WriteResult from StoreChunks) are
 // combined into one plan.Totals, a side input of the finalizer, which checks
 // that every chunk arrived, then writes the root group and the consolidated
-// .zmetadata last. It returns a singleton PCollection of plan.Summary. (The
+// metadata last (.zmetadata in v2, the root zarr.json in v3). It returns a singleton PCollection of plan.Summary. (The
 // side input is iterated: combining no results at all, as for inputs that
 // hold only the concat coordinate, gives no Totals, not a zero one.)
 func FinalizeTarget(s beam.Scope, target, results beam.PCollection) beam.PCollection {
@@ -74,19 +74,19 @@ func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 	if err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: not finalizing: %w", t.URL, err)
 	}
-	if s.Base > 0 {
-		err = finishAppend(ctx, st, &t)
-	} else {
-		err = zarr.WriteGroup(ctx, st, plan.GroupAttrs(s))
-	}
-	if err != nil {
-		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
-	}
 	names := make([]string, len(s.Vars))
 	for i, v := range s.Vars {
 		names[i] = v.Name
 	}
-	if err := zarr.Consolidate(ctx, st, names); err != nil {
+	if s.Base > 0 {
+		err = finishAppend(ctx, st, &t)
+		if err == nil {
+			err = zarr.Consolidate(ctx, st, t.Format, names)
+		}
+	} else {
+		err = zarr.WriteGroup(ctx, st, t.Format, plan.GroupAttrs(s), names)
+	}
+	if err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
 	}
 	done := owned.marker
@@ -134,7 +134,7 @@ func finishAppend(ctx context.Context, st *storage.Store, t *plan.Target) error 
 		}
 		grid := v.Grid()
 		for _, k := range keys {
-			if idx, ok := zarr.ParseChunkKey(v.Name, k); ok && len(idx) == len(grid) && idx[axis] >= grid[axis] {
+			if idx, ok := meta.ParseKey(v.Name, k); ok && len(idx) == len(grid) && idx[axis] >= grid[axis] {
 				if err := st.Delete(ctx, k); err != nil {
 					return err
 				}

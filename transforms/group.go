@@ -94,8 +94,8 @@ func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.Gr
 }
 
 // readStored copies the steps chunk c holds in the store into its place in
-// region (of shape shape). A missing object holds only fill (zarr-python
-// leaves such chunks out).
+// region (of shape shape). A missing object holds only the store's fill
+// value (zarr-python leaves such chunks out).
 func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.GroupChunk, meta zarr.ArrayMeta, region []byte, shape []int64, axis int) error {
 	count := slices.Clone(c.Count)
 	count[axis] = c.Stored
@@ -105,7 +105,7 @@ func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.G
 	}
 	if old == nil {
 		fill := make([]byte, partBytes(v, plan.Slice{Count: count}))
-		nd.Fill(fill, v.FillBytes())
+		nd.Fill(fill, meta.EmptyBytes())
 		nd.CopyBlock(region, shape, c.At, fill, count, v.ItemSize())
 		return nil
 	}
@@ -143,7 +143,7 @@ func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr
 		}
 		nd.CopyBox(chunk, v.Chunks, make([]int64, len(c.At)), w.region, p.Count, c.At, c.Count, v.ItemSize())
 		var n int64
-		err := w.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(dst io.Writer) error {
+		err := w.store.PutFrom(ctx, meta.Key(key.Var, key.Index), func(dst io.Writer) error {
 			if err := slot.encoder.Begin(meta, dst); err != nil {
 				return err
 			}

@@ -634,25 +634,20 @@ func TestStaleMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys, _ := st.List(ctx, "")
-	var names []string
-	for _, k := range keys {
-		name, ok := strings.CutSuffix(k, "/.zarray")
-		if !ok {
-			continue
-		}
-		names = append(names, name)
-		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
+	names := zarr.Arrays(keys)
+	for _, name := range names {
+		meta, _, err := zarr.ReadArrayMeta(ctx, st, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if dims, _ := attrs["_ARRAY_DIMENSIONS"].([]any); len(dims) > 0 && dims[0] == "time" {
+		if len(meta.Dims) > 0 && meta.Dims[0] == "time" {
 			meta.Shape[0] = 5
 			if err := zarr.UpdateArrayMeta(ctx, st, name, meta); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := zarr.Consolidate(ctx, st, names); err != nil {
+	if err := zarr.Consolidate(ctx, st, 2, names); err != nil {
 		t.Fatal(err)
 	}
 	cfg.RunID = "c"

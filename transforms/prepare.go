@@ -38,6 +38,13 @@ type TargetConfig struct {
 	// Chunks is the target chunk size per dimension; dimensions not named
 	// are one chunk.
 	Chunks map[string]int64
+	// Format is the Zarr format of a store the run creates: 2 (the
+	// default when 0) or 3. An append keeps the store's.
+	Format int
+	// Shards (Zarr v3 only) is the shard size per dimension, a multiple of
+	// the chunk size: each shard object holds the chunks within it (see
+	// plan.Schema.Shard). nil: no shards.
+	Shards map[string]int64
 	// Compressor is the numcodecs id — "zstd", "zlib", "gzip" — or "none";
 	// "" means zstd, as in recipes.
 	Compressor string
@@ -143,11 +150,14 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 		}
 		// Nothing to append to: create the store.
 	}
+	if err := schema.Shard(f.Config.Shards); err != nil { // (an append keeps the store's shards)
+		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+	}
 	if err := schema.CheckMemory(budget); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
-	t := plan.Target{URL: f.Config.URL, Compressor: f.Config.compressor(), Level: f.Config.Level, Run: f.Config.RunID,
-		MaxMem: budget, Retry: f.Config.Retry, Schema: schema}
+	t := plan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
+		Run: f.Config.RunID, MaxMem: budget, Retry: f.Config.Retry, Schema: schema}
 	if err := f.claim(ctx, st); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}
@@ -265,26 +275,38 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 		if err := checkUnfinished(ctx, st, keys, schema, base); err != nil {
 			return plan.Target{}, false, err
 		}
-	case m.State == stateComplete, !m.exists() && slices.Contains(keys, ".zmetadata"):
+	case m.State == stateComplete:
+	case !m.exists():
+		consolidated, err := zarr.IsConsolidated(ctx, st, keys)
+		if err != nil {
+			return plan.Target{}, false, err
+		}
+		if !consolidated {
+			return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no consolidated metadata: " +
+				".zmetadata, or a root zarr.json with consolidated_metadata); set target.mode to overwrite to replace it")
+		}
 	default:
-		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no .zmetadata); set target.mode to overwrite to replace it")
+		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set target.mode to overwrite to replace it")
 	}
 	stored, err := readStored(ctx, st, keys, schema.ConcatDim, base)
 	if err != nil {
 		return plan.Target{}, false, err
 	}
-	comp, err := schema.AppendTo(stored, f.Config.Chunks)
-	if err != nil {
+	if f.Config.Format != 0 && f.Config.Format != stored.Format {
+		return plan.Target{}, false, fmt.Errorf("target.zarr_format: the store is Zarr v%d, not v%d", stored.Format, f.Config.Format)
+	}
+	if err := schema.AppendTo(stored, f.Config.Chunks, f.Config.Shards); err != nil {
 		return plan.Target{}, false, err
 	}
-	t := plan.Target{URL: f.Config.URL, Run: f.Config.RunID, Schema: schema}
-	if comp != nil {
-		t.Compressor, t.Level = comp.ID, comp.Level
+	t := plan.Target{URL: f.Config.URL, Format: stored.Format, Run: f.Config.RunID, Schema: schema,
+		Arrays: make(map[string]zarr.ArrayMeta, len(stored.Arrays))}
+	for name, a := range stored.Arrays {
+		t.Arrays[name] = a.Meta
 	}
 	if _, err := claim(ctx, st, m, f.Config.RunID, stateAppending, &appendBase{Len: stored.Len, Coord: stored.Coord}, f.self, now); err != nil {
 		return plan.Target{}, false, err
 	}
-	if err := st.Delete(ctx, ".zmetadata"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := zarr.Withdraw(ctx, st, stored.Format); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return plan.Target{}, false, err
 	}
 	return t, true, nil
@@ -298,8 +320,8 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 // .zmetadata; it comes back only at its own very end, with the length it
 // makes.)
 func checkUnfinished(ctx context.Context, st *storage.Store, keys []string, schema plan.Schema, base *appendBase) error {
-	if !slices.Contains(keys, ".zmetadata") {
-		return nil
+	if consolidated, err := zarr.IsConsolidated(ctx, st, keys); err != nil || !consolidated {
+		return err
 	}
 	now, err := readArrays(ctx, st, keys, schema.ConcatDim, true)
 	if err != nil {
@@ -328,7 +350,7 @@ func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim
 		// what it held before it.
 		stored.Len, stored.Coord = base.Len, base.Coord
 		for _, a := range stored.Arrays {
-			if i := slices.Index(a.Dims, concatDim); i >= 0 {
+			if i := slices.Index(a.Meta.Dims, concatDim); i >= 0 {
 				a.Meta.Shape[i] = base.Len
 			}
 		}
@@ -337,7 +359,7 @@ func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim
 	if stored.Len < 0 {
 		return plan.Stored{}, fmt.Errorf("no array of the store has the dimension %s", concatDim)
 	}
-	if a, ok := stored.Arrays[concatDim]; ok && len(a.Dims) == 1 {
+	if a, ok := stored.Arrays[concatDim]; ok && len(a.Meta.Dims) == 1 {
 		coord, err := zarr.ReadVector(ctx, st, concatDim, a.Meta)
 		if err != nil {
 			return plan.Stored{}, err
@@ -352,27 +374,18 @@ func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim
 // arrays of different lengths are an error (an append killed while it
 // wrote the new shapes leaves them so).
 func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim string, even bool) (plan.Stored, error) {
-	stored := plan.Stored{Arrays: map[string]plan.StoredArray{}, Len: -1}
-	for _, k := range keys {
-		name, ok := strings.CutSuffix(k, "/.zarray")
-		if !ok || strings.Contains(name, "/") {
-			continue
-		}
+	stored := plan.Stored{Format: zarr.FormatOf(keys), Arrays: map[string]plan.StoredArray{}, Len: -1}
+	for _, name := range zarr.Arrays(keys) {
 		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
 		if err != nil {
 			return plan.Stored{}, err
 		}
-		var dims []string
-		list, _ := attrs["_ARRAY_DIMENSIONS"].([]any)
-		for _, d := range list {
-			s, _ := d.(string)
-			dims = append(dims, s)
+		if meta.Dims == nil {
+			return plan.Stored{}, fmt.Errorf("array %q has no dimension names (_ARRAY_DIMENSIONS or dimension_names) for its %d dimensions",
+				name, len(meta.Shape))
 		}
-		if len(dims) != len(meta.Shape) {
-			return plan.Stored{}, fmt.Errorf("array %q has no _ARRAY_DIMENSIONS for its %d dimensions", name, len(meta.Shape))
-		}
-		stored.Arrays[name] = plan.StoredArray{Meta: meta, Dims: dims, Attrs: attrs}
-		if i := slices.Index(dims, concatDim); i >= 0 {
+		stored.Arrays[name] = plan.StoredArray{Meta: meta, Attrs: attrs}
+		if i := slices.Index(meta.Dims, concatDim); i >= 0 {
 			if even && stored.Len >= 0 && meta.Shape[i] != stored.Len {
 				return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, stored.Len, meta.Shape[i])
 			}

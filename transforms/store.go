@@ -183,7 +183,7 @@ func (w *chunkWriter) writeChunk(ctx context.Context, t *plan.Target, key plan.C
 		return plan.WriteResult{}, 0, fmt.Errorf("StoreChunks: %w", err)
 	}
 	var size, needed int64
-	err = w.store.PutFrom(ctx, zarr.ChunkKey(key.Var, key.Index), func(dst io.Writer) error {
+	err = w.store.PutFrom(ctx, meta.Key(key.Var, key.Index), func(dst io.Writer) error {
 		return recovered("", func() error {
 			var err error
 			if meta.DType == zarr.Strings {
@@ -320,7 +320,7 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 		return 0, err
 	}
 	if parts[0].Existing {
-		name := zarr.ChunkKey(key.Var, key.Index)
+		name := meta.Key(key.Var, key.Index)
 		data, err := w.store.Get(ctx, name)
 		if err == nil {
 			var old []string
@@ -381,17 +381,17 @@ const remoteReaders = 8
 // readExisting reads, when appending, the steps of chunk key that the store
 // already holds from the chunk's object into chunk, and sets the rest of
 // the chunk to fill. A missing object (zarr-python leaves out chunks that
-// hold only fill) holds nothing but fill.
+// hold only fill) holds nothing but the store's fill value.
 func (w *chunkWriter) readExisting(ctx context.Context, concatDim string, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, chunk []byte, part plan.Slice) error {
 	old, err := w.storedChunk(ctx, v, key.Index, meta)
 	if err != nil {
 		return err
 	}
 	if old == nil {
-		nd.Fill(chunk, v.FillBytes()) // the chunk buffer holds the last chunk
-		return nil
+		nd.Fill(chunk, meta.EmptyBytes()) // what the store's unwritten chunk holds
+	} else {
+		copy(chunk, old)
 	}
-	copy(chunk, old)
 	axis := v.ConcatAxis(concatDim)
 	nd.FillFrom(chunk, v.Chunks, axis, part.Count[axis], v.ItemSize(), v.FillBytes())
 	return nil
@@ -401,7 +401,7 @@ func (w *chunkWriter) readExisting(ctx context.Context, concatDim string, v *pla
 // the store has no such object (zarr-python leaves out chunks that hold
 // only fill).
 func (w *chunkWriter) storedChunk(ctx context.Context, v *plan.Variable, idx []int64, meta zarr.ArrayMeta) ([]byte, error) {
-	name := zarr.ChunkKey(v.Name, idx)
+	name := meta.Key(v.Name, idx)
 	data, err := w.store.Get(ctx, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

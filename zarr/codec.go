@@ -184,10 +184,10 @@ func (e *ChunkEncoder) Begin(meta ArrayMeta, dst io.Writer) error {
 	e.dst = &countingWriter{w: dst}
 	c := meta.Compressor
 	switch {
-	case c == nil:
+	case c == nil && meta.Inner == nil:
 		e.w = nopCloser{e.dst}
 		return nil
-	case e.want < streamMin, c.ID == "blosc": // Blosc frames are made whole
+	case e.want < streamMin, c.ID == "blosc", meta.Inner != nil: // Blosc frames and shards are made whole
 		e.raw = e.raw[:0]
 		return nil
 	}
@@ -290,6 +290,9 @@ func (e *ChunkEncoder) encode(meta ArrayMeta, raw, dst []byte) ([]byte, error) {
 	if want := meta.ChunkBytes(); int64(len(raw)) != want {
 		return nil, fmt.Errorf("zarr: chunk has %d bytes, want %d for chunks %v of %s", len(raw), want, meta.Chunks, meta.DType)
 	}
+	if meta.Inner != nil {
+		return encodeShard(meta, raw, dst)
+	}
 	return compress(meta.Compressor, raw, dst, meta.DType.ItemSize())
 }
 
@@ -353,6 +356,9 @@ func finish(out *bytes.Buffer, w io.WriteCloser, raw []byte) ([]byte, error) {
 
 // DecodeChunk decompresses one chunk object into its raw bytes.
 func DecodeChunk(meta ArrayMeta, data []byte) ([]byte, error) {
+	if meta.Inner != nil {
+		return decodeShard(meta, data)
+	}
 	want := meta.ChunkBytes()
 	out, err := decompress(meta.Compressor, data, want)
 	if err != nil {

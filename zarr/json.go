@@ -23,8 +23,13 @@ type Attr struct {
 type Attrs []Attr
 
 // MarshalJSON renders the .zattrs document.
-func (a Attrs) MarshalJSON() ([]byte, error) {
-	var b jsonWriter
+func (a Attrs) MarshalJSON() ([]byte, error) { return a.marshal(false) }
+
+// marshal renders a as a JSON object; with strict, NaN and ±Inf become the
+// strings "NaN", "Infinity", "-Infinity", as zarr-python 3 writes them in
+// v3 metadata (which must be standard JSON).
+func (a Attrs) marshal(strict bool) ([]byte, error) {
+	b := jsonWriter{strict: strict}
 	b.raw("{")
 	for i, at := range a {
 		if i > 0 {
@@ -115,8 +120,9 @@ func unquoteSpecialFloats(v any) any {
 
 // jsonWriter builds JSON text; the first error sticks.
 type jsonWriter struct {
-	buf bytes.Buffer
-	err error
+	buf    bytes.Buffer
+	err    error
+	strict bool // standard JSON: special floats as strings
 }
 
 func (w *jsonWriter) raw(s string)  { w.buf.WriteString(s) }
@@ -162,15 +168,22 @@ func (w *jsonWriter) str(s string) {
 func (w *jsonWriter) int(v int64)   { w.buf.WriteString(strconv.FormatInt(v, 10)) }
 func (w *jsonWriter) uint(v uint64) { w.buf.WriteString(strconv.FormatUint(v, 10)) }
 func (w *jsonWriter) float(f float64) {
+	var special string
 	switch {
 	case math.IsNaN(f):
-		w.raw("NaN")
+		special = "NaN"
 	case math.IsInf(f, 1):
-		w.raw("Infinity")
+		special = "Infinity"
 	case math.IsInf(f, -1):
-		w.raw("-Infinity")
+		special = "-Infinity"
 	default:
 		w.raw(formatFloat(f))
+		return
+	}
+	if w.strict {
+		w.str(special)
+	} else {
+		w.raw(special)
 	}
 }
 

@@ -1,17 +1,23 @@
-// Package zarr writes and reads Zarr v2 stores: group and array metadata,
-// chunk objects compressed with numcodecs-compatible codecs (zstd, zlib,
-// gzip), and consolidated metadata, in the form zarr-python and xarray read
-// with no arguments. It knows nothing of Beam or netCDF; objects go to any
-// Store.
+// Package zarr writes and reads Zarr v2 and v3 stores: group and array
+// metadata with the conventions xarray relies on (dimension names, fill
+// values), chunk objects compressed with numcodecs-compatible codecs (zstd,
+// zlib, gzip, Blosc), v3 shards, and consolidated metadata, in the form
+// zarr-python, xarray and zarrita read with no arguments. It knows nothing
+// of Beam or netCDF; objects go to any Store.
 package zarr
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/zarrforge/zarrforge/internal/nd"
 )
 
 // Store is a flat key-value object store rooted at a Zarr store's URL. Keys
@@ -50,16 +56,35 @@ func (d DType) kind() byte {
 	return d[1]
 }
 
-// ArrayMeta is the content of an array's .zarray. Chunks are C-ordered,
-// with "." as dimension separator.
+// ArrayMeta is an array's metadata: its .zarray (Zarr v2) or zarr.json
+// (v3), and its dimension names. Chunks are C-ordered; v2 keys use "." as
+// dimension separator, v3 keys the default encoding ("c/0/1/2").
 type ArrayMeta struct {
-	Shape      []int64
-	Chunks     []int64
+	// Format is the Zarr format, 2 or 3; 0 means 2.
+	Format int
+	Shape  []int64
+	// Chunks is the shape of the cells of the chunk grid: of each chunk
+	// object, or of each shard when the array is sharded.
+	Chunks []int64
+	// Inner, for a sharded array (v3 only), is the shape of the chunks
+	// inside each shard (the sharding_indexed codec); nil when not sharded.
+	Inner      []int64
 	DType      DType
 	Compressor *Compressor // nil: uncompressed
-	// FillValue is nil (JSON null), an int64, a uint64, a float64 (NaN and
-	// ±Inf allowed) or, for "|S1", a one-byte string; nil for Strings.
+	// FillValue is the value that stands for missing data, as xarray
+	// reads it (_FillValue), or nil for none. It is an int64, a uint64, a
+	// float64 (NaN and ±Inf allowed) or, for "|S" dtypes, a string; nil
+	// for Strings. Zarr v2 stores it as fill_value; v3 as the _FillValue
+	// attribute, in xarray's encoding, and as fill_value too.
 	FillValue any
+	// EmptyFill (v3 only) is what chunks that were never written hold,
+	// the array's fill_value, where that is not FillValue: xarray writes
+	// v3 arrays with a fill_value of 0 and the _FillValue attribute apart.
+	// nil: FillValue, or zero when that is nil.
+	EmptyFill any
+	// Dims names the array's dimensions, which xarray needs: the
+	// _ARRAY_DIMENSIONS attribute in v2, dimension_names in v3.
+	Dims []string
 }
 
 // CheckName returns an error if name cannot be the name of an array of the
@@ -87,30 +112,115 @@ func CheckName(name string) error {
 func IsStore(keys []string) bool {
 	for _, k := range keys {
 		switch k {
-		case ".zgroup", ".zarray", ".zmetadata", "zarr.json":
+		case ".zgroup", ".zarray", ".zmetadata", v3Meta:
 			return true
 		}
 	}
 	return false
 }
 
-// ChunkKey returns the store key of chunk idx of array name: "sst/0.1.2",
-// or "name/0" for a scalar array.
-func ChunkKey(name string, idx []int64) string {
-	if len(idx) == 0 {
-		return name + "/0"
+// FormatOf returns the Zarr format of the store whose objects have keys:
+// 3 when it holds any zarr.json, 2 when it holds v2 metadata, 0 when
+// neither.
+func FormatOf(keys []string) int {
+	format := 0
+	for _, k := range keys {
+		base := k[strings.LastIndexByte(k, '/')+1:]
+		switch base {
+		case v3Meta:
+			return 3
+		case ".zgroup", ".zarray", ".zmetadata":
+			format = 2
+		}
 	}
+	return format
+}
+
+// Arrays returns the names of the arrays of the root group among keys, the
+// keys of a store's objects, in their order.
+func Arrays(keys []string) []string {
+	var names []string
+	for _, k := range keys {
+		name, ok := strings.CutSuffix(k, "/.zarray")
+		if !ok {
+			name, ok = strings.CutSuffix(k, "/"+v3Meta)
+		}
+		if ok && !strings.Contains(name, "/") {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// v3Meta is the key of a Zarr v3 node's metadata, under the node's path.
+const v3Meta = "zarr.json"
+
+// format returns m's Zarr format, 2 when unset.
+func (m ArrayMeta) format() int {
+	if m.Format == 0 {
+		return 2
+	}
+	return m.Format
+}
+
+// ChunkBytes returns the size of one decoded chunk (of a shard when the
+// array is sharded); 0 for Strings arrays, whose chunks have no fixed size.
+func (m ArrayMeta) ChunkBytes() int64 {
+	return int64(m.DType.ItemSize()) * elements(m.Chunks)
+}
+
+// Key returns the store key of chunk (or shard) idx of array name:
+// "sst/0.1.2" in v2 ("sst/0" for a scalar), "sst/c/0/1/2" in v3 ("sst/c").
+func (m ArrayMeta) Key(name string, idx []int64) string {
 	parts := make([]string, len(idx))
 	for i, x := range idx {
-		parts[i] = fmt.Sprint(x)
+		parts[i] = strconv.FormatInt(x, 10)
+	}
+	if m.format() == 3 {
+		return strings.Join(append([]string{name, "c"}, parts...), "/")
+	}
+	if len(idx) == 0 {
+		return name + "/0"
 	}
 	return name + "/" + strings.Join(parts, ".")
 }
 
-// ChunkBytes returns the size of one decoded chunk; 0 for Strings arrays,
-// whose chunks have no fixed size.
-func (m ArrayMeta) ChunkBytes() int64 {
-	return int64(m.DType.ItemSize()) * elements(m.Chunks)
+// ParseKey returns the chunk index of key, a store key of array name, and
+// whether key is the key of one of its chunks.
+func (m ArrayMeta) ParseKey(name, key string) ([]int64, bool) {
+	rest, ok := strings.CutPrefix(key, name+"/")
+	if !ok || rest == "" {
+		return nil, false
+	}
+	sep := "."
+	if m.format() == 3 {
+		if rest, ok = strings.CutPrefix(rest, "c"); !ok {
+			return nil, false
+		}
+		if rest == "" {
+			return []int64{}, len(m.Shape) == 0
+		}
+		if rest, ok = strings.CutPrefix(rest, "/"); !ok {
+			return nil, false
+		}
+		sep = "/"
+	}
+	parts := strings.Split(rest, sep)
+	if len(parts) != max(len(m.Shape), 1) {
+		return nil, false
+	}
+	idx := make([]int64, len(parts))
+	for i, p := range parts {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n < 0 || strconv.FormatInt(n, 10) != p {
+			return nil, false
+		}
+		idx[i] = n
+	}
+	if len(m.Shape) == 0 {
+		return []int64{}, idx[0] == 0
+	}
+	return idx, true
 }
 
 func (m ArrayMeta) validate() error {
@@ -120,6 +230,9 @@ func (m ArrayMeta) validate() error {
 	if m.DType == Strings && m.FillValue != nil {
 		return fmt.Errorf("zarr: fill value %v for an array of strings", m.FillValue)
 	}
+	if m.Format != 0 && m.Format != 2 && m.Format != 3 {
+		return fmt.Errorf("zarr: zarr_format %d is not 2 or 3", m.Format)
+	}
 	if len(m.Shape) != len(m.Chunks) {
 		return fmt.Errorf("zarr: shape %v and chunks %v differ in rank", m.Shape, m.Chunks)
 	}
@@ -128,11 +241,63 @@ func (m ArrayMeta) validate() error {
 			return fmt.Errorf("zarr: bad shape %v / chunks %v", m.Shape, m.Chunks)
 		}
 	}
+	if m.Dims != nil && len(m.Dims) != len(m.Shape) {
+		return fmt.Errorf("zarr: %d dimension names for %d dimensions", len(m.Dims), len(m.Shape))
+	}
+	if m.Inner != nil {
+		switch {
+		case m.format() != 3:
+			return errors.New("zarr: sharding needs Zarr v3")
+		case m.DType == Strings:
+			return errors.New("zarr: arrays of strings are not sharded")
+		case len(m.Inner) != len(m.Chunks) || len(m.Inner) == 0:
+			return fmt.Errorf("zarr: inner chunks %v of shards %v differ in rank", m.Inner, m.Chunks)
+		}
+		for i, c := range m.Inner {
+			if c < 1 || m.Chunks[i]%c != 0 {
+				return fmt.Errorf("zarr: shards %v are not a multiple of their inner chunks %v", m.Chunks, m.Inner)
+			}
+		}
+	}
 	return nil
 }
 
-// MarshalJSON renders the .zarray document.
+// MarshalJSON renders the array's metadata document: its .zarray in v2
+// (where the dimension names are an attribute: see WriteArrayMeta), its
+// zarr.json in v3, with no attributes but the _FillValue.
 func (m ArrayMeta) MarshalJSON() ([]byte, error) {
+	if m.format() == 3 {
+		attrs, err := m.v3Attrs(nil).marshal(true)
+		if err != nil {
+			return nil, err
+		}
+		return m.zarrJSON(attrs)
+	}
+	return m.zarray()
+}
+
+// UnmarshalJSON reads an array's .zarray or zarr.json document. Attributes
+// of a zarr.json other than _FillValue are left out.
+func (m *ArrayMeta) UnmarshalJSON(data []byte) error {
+	var head struct {
+		Format int `json:"zarr_format"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("zarr: array metadata: %w", err)
+	}
+	if head.Format == 3 {
+		meta, _, err := parseZarrJSON(data)
+		if err != nil {
+			return err
+		}
+		*m = meta
+		return nil
+	}
+	return m.parseZarray(data)
+}
+
+// zarray renders the .zarray document.
+func (m ArrayMeta) zarray() ([]byte, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
@@ -171,8 +336,8 @@ func (m ArrayMeta) MarshalJSON() ([]byte, error) {
 	return b.bytes(), b.err
 }
 
-// UnmarshalJSON reads a .zarray document.
-func (m *ArrayMeta) UnmarshalJSON(data []byte) error {
+// parseZarray reads a .zarray document.
+func (m *ArrayMeta) parseZarray(data []byte) error {
 	var doc struct {
 		Shape      []int64          `json:"shape"`
 		Chunks     []int64          `json:"chunks"`
@@ -225,11 +390,31 @@ func (m *ArrayMeta) UnmarshalJSON(data []byte) error {
 	return m.validate()
 }
 
-// WriteArrayMeta writes an array's .zarray and .zattrs.
+// dimsAttr is the attribute in which xarray keeps a v2 array's dimension
+// names.
+const dimsAttr = "_ARRAY_DIMENSIONS"
+
+// WriteArrayMeta writes the metadata of array name: in v2 its .zarray and
+// its .zattrs (attrs and the dimension names as _ARRAY_DIMENSIONS); in v3
+// its zarr.json (attrs, the _FillValue attribute and dimension_names).
 func WriteArrayMeta(ctx context.Context, st Store, name string, meta ArrayMeta, attrs Attrs) error {
-	zarray, err := meta.MarshalJSON()
+	if meta.format() == 3 {
+		raw, err := meta.v3Attrs(attrs).marshal(true)
+		if err != nil {
+			return fmt.Errorf("zarr: array %q: %w", name, err)
+		}
+		doc, err := meta.zarrJSON(raw)
+		if err != nil {
+			return fmt.Errorf("zarr: array %q: %w", name, err)
+		}
+		return st.Put(ctx, name+"/"+v3Meta, doc)
+	}
+	zarray, err := meta.zarray()
 	if err != nil {
 		return fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	if meta.Dims != nil {
+		attrs = append(slices.Clip(attrs), Attr{Key: dimsAttr, Value: meta.Dims})
 	}
 	zattrs, err := attrs.MarshalJSON()
 	if err != nil {
@@ -241,22 +426,111 @@ func WriteArrayMeta(ctx context.Context, st Store, name string, meta ArrayMeta, 
 	return st.Put(ctx, name+"/.zattrs", zattrs)
 }
 
-// WriteGroup writes the root group's .zgroup and .zattrs.
-func WriteGroup(ctx context.Context, st Store, attrs Attrs) error {
-	zattrs, err := attrs.MarshalJSON()
+// ReadArrayMeta reads the metadata of array name, v2 or v3, and its
+// attributes but for those that are part of the metadata (the dimension
+// names, and in v3 the _FillValue).
+func ReadArrayMeta(ctx context.Context, st Store, name string) (ArrayMeta, map[string]any, error) {
+	b, err := st.Get(ctx, name+"/.zarray")
+	if errors.Is(err, fs.ErrNotExist) {
+		if b, err = st.Get(ctx, name+"/"+v3Meta); err != nil {
+			return ArrayMeta{}, nil, err
+		}
+		meta, attrs, err := parseZarrJSON(b)
+		if err != nil {
+			return ArrayMeta{}, nil, fmt.Errorf("zarr: array %q: %w", name, err)
+		}
+		return meta, attrs, nil
+	}
+	if err != nil {
+		return ArrayMeta{}, nil, err
+	}
+	var meta ArrayMeta
+	if err := meta.parseZarray(b); err != nil {
+		return meta, nil, fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	b, err = st.Get(ctx, name+"/.zattrs")
+	if err != nil {
+		return meta, nil, err
+	}
+	attrs, err := ParseAttrs(b)
+	if err != nil {
+		return meta, nil, fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	if list, ok := attrs[dimsAttr].([]any); ok {
+		meta.Dims = make([]string, 0, len(list))
+		for _, d := range list {
+			s, ok := d.(string)
+			if !ok {
+				return meta, nil, fmt.Errorf("zarr: array %q: %s holds %v, not names", name, dimsAttr, attrs[dimsAttr])
+			}
+			meta.Dims = append(meta.Dims, s)
+		}
+		delete(attrs, dimsAttr)
+	}
+	return meta, attrs, nil
+}
+
+// UpdateArrayMeta rewrites the metadata of array name as meta says,
+// leaving its attributes as they are.
+func UpdateArrayMeta(ctx context.Context, st Store, name string, meta ArrayMeta) error {
+	if meta.format() == 3 {
+		b, err := st.Get(ctx, name+"/"+v3Meta)
+		if err != nil {
+			return err
+		}
+		var doc struct {
+			Attrs json.RawMessage `json:"attributes"`
+		}
+		if err := json.Unmarshal(quoteSpecialFloats(b), &doc); err != nil {
+			return fmt.Errorf("zarr: array %q: %w", name, err)
+		}
+		out, err := meta.zarrJSON(unquotedRaw(doc.Attrs))
+		if err != nil {
+			return fmt.Errorf("zarr: array %q: %w", name, err)
+		}
+		return st.Put(ctx, name+"/"+v3Meta, out)
+	}
+	zarray, err := meta.zarray()
+	if err != nil {
+		return fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	return st.Put(ctx, name+"/.zarray", zarray)
+}
+
+// WriteGroup writes the root group: its attributes and, last, the
+// consolidated metadata of the named arrays, as zarr.consolidate_metadata
+// does. Its presence is what tells readers the store is complete: in v2
+// .zgroup and .zattrs, then .zmetadata; in v3 the root zarr.json, written
+// once, with the arrays' metadata inline (consolidated_metadata, as
+// zarr-python 3 writes it).
+func WriteGroup(ctx context.Context, st Store, format int, attrs Attrs, arrays []string) error {
+	raw, err := attrs.marshal(format == 3)
 	if err != nil {
 		return fmt.Errorf("zarr: group attributes: %w", err)
 	}
-	if err := st.Put(ctx, ".zattrs", zattrs); err != nil {
+	if format == 3 {
+		return writeRootV3(ctx, st, raw, arrays)
+	}
+	if err := st.Put(ctx, ".zattrs", raw); err != nil {
 		return err
 	}
-	return st.Put(ctx, ".zgroup", []byte(`{"zarr_format":2}`))
+	if err := st.Put(ctx, ".zgroup", []byte(`{"zarr_format":2}`)); err != nil {
+		return err
+	}
+	return Consolidate(ctx, st, format, arrays)
 }
 
-// Consolidate writes .zmetadata: the root group's and the named arrays'
-// metadata documents, as zarr.consolidate_metadata does. Write it last: its
-// presence is what tells readers the store is complete.
-func Consolidate(ctx context.Context, st Store, arrays []string) error {
+// Consolidate writes the consolidated metadata of the root group and the
+// named arrays, keeping the group's attributes as the store has them: in
+// v2 .zmetadata, in v3 the root zarr.json. Write it last.
+func Consolidate(ctx context.Context, st Store, format int, arrays []string) error {
+	if format == 3 {
+		attrs, err := rootAttrsV3(ctx, st)
+		if err != nil {
+			return err
+		}
+		return writeRootV3(ctx, st, attrs, arrays)
+	}
 	keys := []string{".zattrs", ".zgroup"}
 	for _, a := range arrays {
 		keys = append(keys, a+"/.zarray", a+"/.zattrs")
@@ -278,54 +552,53 @@ func Consolidate(ctx context.Context, st Store, arrays []string) error {
 	return st.Put(ctx, ".zmetadata", b.bytes())
 }
 
-// ReadArrayMeta reads an array's .zarray and .zattrs.
-func ReadArrayMeta(ctx context.Context, st Store, name string) (ArrayMeta, map[string]any, error) {
-	var meta ArrayMeta
-	b, err := st.Get(ctx, name+"/.zarray")
-	if err != nil {
-		return meta, nil, err
-	}
-	if err := json.Unmarshal(b, &meta); err != nil {
-		return meta, nil, fmt.Errorf("zarr: array %q: %w", name, err)
-	}
-	b, err = st.Get(ctx, name+"/.zattrs")
-	if err != nil {
-		return meta, nil, err
-	}
-	attrs, err := ParseAttrs(b)
-	if err != nil {
-		return meta, nil, fmt.Errorf("zarr: array %q: %w", name, err)
-	}
-	return meta, attrs, nil
+// Deleter is a Store that can delete objects; deleting a missing one is
+// not an error.
+type Deleter interface {
+	Store
+	Delete(ctx context.Context, key string) error
 }
 
-// UpdateArrayMeta rewrites array name's .zarray, leaving its attributes as
-// they are.
-func UpdateArrayMeta(ctx context.Context, st Store, name string, meta ArrayMeta) error {
-	zarray, err := meta.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("zarr: array %q: %w", name, err)
-	}
-	return st.Put(ctx, name+"/.zarray", zarray)
-}
-
-// ParseChunkKey returns the chunk index of key, a store key of array name
-// ("sst/0.1.2"), and whether key is one.
-func ParseChunkKey(name, key string) ([]int64, bool) {
-	rest, ok := strings.CutPrefix(key, name+"/")
-	if !ok || rest == "" || strings.HasPrefix(rest, ".z") {
-		return nil, false
-	}
-	parts := strings.Split(rest, ".")
-	idx := make([]int64, len(parts))
-	for i, p := range parts {
-		n, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || n < 0 {
-			return nil, false
+// Withdraw makes a complete store of the given format look incomplete until
+// Consolidate: in v2 it removes .zmetadata; in v3 it rewrites the root
+// zarr.json without its consolidated metadata. The arrays stay readable one
+// by one.
+func Withdraw(ctx context.Context, st Deleter, format int) error {
+	if format == 3 {
+		attrs, err := rootAttrsV3(ctx, st)
+		if err != nil {
+			return err
 		}
-		idx[i] = n
+		return st.Put(ctx, v3Meta, rootV3(attrs, nil))
 	}
-	return idx, true
+	if err := st.Delete(ctx, ".zmetadata"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// IsConsolidated reports whether the store whose objects have keys holds
+// consolidated metadata: .zmetadata (v2), or a root zarr.json with
+// consolidated_metadata (v3).
+func IsConsolidated(ctx context.Context, st Store, keys []string) (bool, error) {
+	if slices.Contains(keys, ".zmetadata") {
+		return true, nil
+	}
+	if !slices.Contains(keys, v3Meta) {
+		return false, nil
+	}
+	b, err := st.Get(ctx, v3Meta)
+	if err != nil {
+		return false, err
+	}
+	var doc struct {
+		Consolidated json.RawMessage `json:"consolidated_metadata"`
+	}
+	if err := json.Unmarshal(quoteSpecialFloats(b), &doc); err != nil {
+		return false, fmt.Errorf("zarr: root zarr.json: %w", err)
+	}
+	c := bytes.TrimSpace(doc.Consolidated)
+	return len(c) > 0 && string(c) != "null", nil
 }
 
 // ReadVector reads the whole of the one-dimensional array name, described
@@ -337,14 +610,19 @@ func ReadVector(ctx context.Context, st Store, name string, meta ArrayMeta) ([]b
 	size := int64(meta.DType.ItemSize())
 	var out []byte
 	for i := int64(0); i*meta.Chunks[0] < meta.Shape[0]; i++ {
-		key := ChunkKey(name, []int64{i})
+		key := meta.Key(name, []int64{i})
 		data, err := st.Get(ctx, key)
-		if err != nil {
+		var raw []byte
+		switch {
+		case errors.Is(err, fs.ErrNotExist): // never written: fill
+			raw = make([]byte, meta.ChunkBytes())
+			nd.Fill(raw, meta.EmptyBytes())
+		case err != nil:
 			return nil, fmt.Errorf("zarr: reading %s: %w", key, err)
-		}
-		raw, err := DecodeChunk(meta, data)
-		if err != nil {
-			return nil, fmt.Errorf("zarr: reading %s: %w", key, err)
+		default:
+			if raw, err = DecodeChunk(meta, data); err != nil {
+				return nil, fmt.Errorf("zarr: reading %s: %w", key, err)
+			}
 		}
 		n := min(meta.Chunks[0], meta.Shape[0]-i*meta.Chunks[0])
 		out = append(out, raw[:n*size]...)
@@ -371,7 +649,7 @@ func WriteVector(ctx context.Context, st Store, name string, meta ArrayMeta, raw
 		if err != nil {
 			return fmt.Errorf("zarr: array %q: %w", name, err)
 		}
-		if err := st.Put(ctx, ChunkKey(name, []int64{i}), enc); err != nil {
+		if err := st.Put(ctx, meta.Key(name, []int64{i}), enc); err != nil {
 			return err
 		}
 	}
