@@ -221,6 +221,56 @@ func TestAppendCollections(t *testing.T) {
 	}
 }
 
+// TestAppendV3 appends to sharded Zarr v3 stores, in three runs, each
+// ending within a shard that the next rewrites whole, and checks each
+// store, as zarrita reads it, against open_mfdataset of all the inputs.
+// Naming another format or other shards than the store has is refused.
+func TestAppendV3(t *testing.T) {
+	for _, tc := range []struct {
+		collection     string
+		chunks, shards map[string]int64
+		compressor     string
+	}{
+		{"daily", map[string]int64{"time": 1, "lat": 4}, map[string]int64{"time": 4, "lat": 8}, ""},
+		{"nc4_daily", map[string]int64{"time": 2}, map[string]int64{"time": 6}, "blosc"},
+		{"rw_text", map[string]int64{"time": 3}, nil, ""},
+	} {
+		t.Run(tc.collection, func(t *testing.T) {
+			r, manifestPath := collectionRecipe(t, tc.collection)
+			r.Target.Chunks, r.Target.Shards, r.Target.ZarrFormat = tc.chunks, tc.shards, 3
+			r.Target.Compressor = tc.compressor
+			r.Target.Mode = "append"
+			keys := r.Pattern.ConcatDim.Keys
+			k1, k2 := max(1, len(keys)/3), max(2, 2*len(keys)/3)
+			for _, part := range [][]string{keys[:k1], keys[k1:k2], keys[k2:]} {
+				r.Pattern.ConcatDim.Keys = part
+				runRecipe(t, "direct", r)
+			}
+			beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
+
+			r.Pattern.ConcatDim.Keys = keys[:1]
+			for what, edit := range map[string]func(*recipes.Recipe){
+				"target.zarr_format: the store is Zarr v3, not v2": func(r *recipes.Recipe) { r.Target.ZarrFormat, r.Target.Shards = 2, nil },
+				"target.shards.time":                              func(r *recipes.Recipe) { r.Target.Shards = map[string]int64{"time": 2} },
+			} {
+				if tc.shards == nil {
+					continue
+				}
+				bad := r
+				edit(&bad)
+				err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+					if _, err := recipes.Build(s, bad); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if err == nil || !strings.Contains(err.Error(), what) {
+					t.Errorf("appending with %q: %v", what, err)
+				}
+			}
+		})
+	}
+}
+
 // TestBuildManyInputs builds the pipeline of a recipe of a million inputs:
 // the inputs are expanded on the workers, a thousand concat positions per
 // element, so building allocates a few hundred bytes per input, not the

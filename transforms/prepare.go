@@ -234,9 +234,10 @@ func sample(keys []string) string {
 
 // prepareAppend readies an append: it reads what the store holds, checks
 // the inputs against it (plan.Schema.AppendTo), records the store's state
-// before the append in the marker and removes .zmetadata, so that the store
-// does not look complete until FinalizeTarget has written every chunk and
-// the new shapes. The store's arrays keep their metadata until then. It
+// before the append in the marker and withdraws the consolidated metadata
+// (zarr.Withdraw), so that the store does not look complete until
+// FinalizeTarget has written every chunk and the new shapes. The target
+// encodes chunks as the store's arrays say (plan.Target.Arrays). The store's arrays keep their metadata until then. It
 // returns false when there is no store to append to.
 func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema plan.Schema) (_ plan.Target, _ bool, err error) {
 	m, err := readMarker(ctx, st)

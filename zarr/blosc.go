@@ -81,9 +81,6 @@ func bloscDecode(src []byte, limit int64) ([]byte, error) {
 	if blocksize <= 0 {
 		return nil, fmt.Errorf("blosc: block size %d for %d bytes", blocksize, nbytes)
 	}
-	if flags&bloscFlagBitShuf != 0 {
-		return nil, fmt.Errorf("blosc: bit shuffle: %w", ErrBloscUnsupported)
-	}
 	format := flags >> 5
 	nblocks := (nbytes + blocksize - 1) / blocksize
 	if bloscHeader+4*nblocks > int64(len(src)) {
@@ -103,8 +100,9 @@ func bloscDecode(src []byte, limit int64) ([]byte, error) {
 			nsplits = typesize
 		}
 		shuffled := flags&bloscFlagShuffle != 0 && typesize > 1
+		bitShuffled := !shuffled && flags&bloscFlagBitShuf != 0
 		dst := out[lo : lo+bsize]
-		if shuffled {
+		if shuffled || bitShuffled {
 			dst = tmp[:bsize]
 		}
 		neblock := bsize / nsplits
@@ -126,11 +124,36 @@ func bloscDecode(src []byte, limit int64) ([]byte, error) {
 			}
 			p = p[csize:]
 		}
-		if shuffled {
+		switch {
+		case shuffled:
 			nd.Unshuffle(out[lo:lo+bsize], dst, int(typesize))
+		case bitShuffled:
+			bitUnshuffleBlock(out[lo:lo+bsize], dst, int(typesize))
 		}
 	}
 	return out, nil
+}
+
+// bitShuffleBlock bit-shuffles a Blosc block as c-blosc does: the whole
+// elements, when their number is a multiple of 8, the bytes after them (and
+// any other block) as they are.
+func bitShuffleBlock(dst, src []byte, typesize int) {
+	whole := len(src) / typesize * typesize
+	if whole/typesize%8 != 0 {
+		whole = 0
+	}
+	nd.BitShuffle(dst[:whole], src[:whole], typesize)
+	copy(dst[whole:len(src)], src[whole:])
+}
+
+// bitUnshuffleBlock undoes bitShuffleBlock.
+func bitUnshuffleBlock(dst, src []byte, typesize int) {
+	whole := len(src) / typesize * typesize
+	if whole/typesize%8 != 0 {
+		whole = 0
+	}
+	nd.BitUnshuffle(dst[:whole], src[:whole], typesize)
+	copy(dst[whole:len(src)], src[whole:])
 }
 
 // bloscInflate decodes one stream of inner codec format into dst, which it
@@ -171,12 +194,12 @@ func bloscInflate(format byte, src, dst []byte) error {
 }
 
 // bloscEncode appends to dst raw, of values of typesize bytes, as a Blosc
-// frame: inner codec cname at level, shuffled unless shuffle is
-// BloscNoShuffle. Blocks are not split (the dont-split flag), and a frame
-// that would not be smaller than raw stores it as it is. Frames say how
-// they were made, so where this package cannot do what a store's metadata
-// names — bit shuffle, the blosclz, lz4hc or snappy codecs — it writes byte
-// shuffle and lz4, which every Blosc reader decodes the same.
+// frame: inner codec cname at level, byte- or bit-shuffled as shuffle
+// says. Blocks are not split (the dont-split flag), and a frame that would
+// not be smaller than raw stores it as it is. Frames say how they were
+// made, so where this package cannot do what a store's metadata names —
+// the blosclz, lz4hc or snappy codecs — it writes lz4, which every Blosc
+// reader decodes the same.
 func bloscEncode(dst, raw []byte, typesize int, cname string, level, shuffle int) ([]byte, error) {
 	format, ok := bloscFormats[cname]
 	if !ok || (format != 3 && format != 4) {
@@ -184,7 +207,10 @@ func bloscEncode(dst, raw []byte, typesize int, cname string, level, shuffle int
 	}
 	typesize = min(max(typesize, 1), 255)
 	flags := format<<5 | bloscFlagDontSplt
-	if shuffle != BloscNoShuffle && typesize > 1 {
+	switch {
+	case shuffle == BloscBitShuffle:
+		flags |= bloscFlagBitShuf
+	case shuffle != BloscNoShuffle && typesize > 1:
 		flags |= bloscFlagShuffle
 	}
 	n := len(raw)
@@ -211,8 +237,12 @@ func bloscEncode(dst, raw []byte, typesize int, cname string, level, shuffle int
 	var lzc lz4.Compressor
 	for b := range nblocks {
 		block := raw[b*blocksize : min((b+1)*blocksize, n)]
-		if flags&bloscFlagShuffle != 0 {
+		switch {
+		case flags&bloscFlagShuffle != 0:
 			nd.Shuffle(buf[:len(block)], block, typesize)
+			block = buf[:len(block)]
+		case flags&bloscFlagBitShuf != 0:
+			bitShuffleBlock(buf[:len(block)], block, typesize)
 			block = buf[:len(block)]
 		}
 		binary.LittleEndian.PutUint32(out[base+bloscHeader+4*b:], uint32(len(out)-base))

@@ -162,7 +162,11 @@ func (m ArrayMeta) v3Attrs(attrs Attrs) Attrs {
 	switch m.DType.kind() {
 	case 'f':
 		f, _ := toFloat(v)
-		v = base64.StdEncoding.EncodeToString(binary.LittleEndian.AppendUint64(nil, math.Float64bits(f)))
+		bits := math.Float64bits(f)
+		if math.IsNaN(f) {
+			bits = 0x7ff8000000000000 // the NaN numpy and Python have (Go's has another payload)
+		}
+		v = base64.StdEncoding.EncodeToString(binary.LittleEndian.AppendUint64(nil, bits))
 	case 'S':
 		s, _ := v.(string)
 		v = base64.StdEncoding.EncodeToString([]byte(s))

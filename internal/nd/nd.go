@@ -255,3 +255,36 @@ func Shuffle(dst, src []byte, size int) {
 	}
 	copy(dst[n*size:len(src)], src[n*size:])
 }
+
+// BitShuffle transposes the bits of src, whole elements of size bytes
+// whose number is a multiple of 8, into dst (as long as src): dst holds
+// bit 0 of byte 0 of every element, then bit 1 of byte 0, and so on, each
+// bit plane packed eight elements to a byte, least significant bit first
+// (the bitshuffle filter Blosc uses).
+func BitShuffle(dst, src []byte, size int) {
+	n := len(src) / size
+	row := n / 8
+	clear(dst[:len(src)])
+	for i := range n {
+		for b := range size * 8 {
+			if src[i*size+b/8]>>(b%8)&1 != 0 {
+				dst[b*row+i/8] |= 1 << (i % 8)
+			}
+		}
+	}
+}
+
+// BitUnshuffle undoes BitShuffle.
+func BitUnshuffle(dst, src []byte, size int) {
+	n := len(src) / size
+	row := n / 8
+	clear(dst[:len(src)])
+	for b := range size * 8 {
+		plane := src[b*row : (b+1)*row]
+		for i := range n {
+			if plane[i/8]>>(i%8)&1 != 0 {
+				dst[i*size+b/8] |= 1 << (b % 8)
+			}
+		}
+	}
+}

@@ -146,3 +146,26 @@ func TestUnshuffle(t *testing.T) {
 		}
 	}
 }
+
+func TestBitShuffle(t *testing.T) {
+	// Eight one-byte values: bit plane b holds bit b of each, value 0 in
+	// the least significant bit.
+	src := []byte{1, 0, 0, 0, 0, 0, 0, 0x81}
+	sh := make([]byte, 8)
+	BitShuffle(sh, src, 1)
+	if want := []byte{0x81, 0, 0, 0, 0, 0, 0, 0x80}; !slices.Equal(sh, want) {
+		t.Errorf("bit planes %x, want %x", sh, want)
+	}
+	for _, size := range []int{1, 2, 4, 8} {
+		src := make([]byte, 16*size)
+		for i := range src {
+			src[i] = byte(i*37 + 11)
+		}
+		sh, back := make([]byte, len(src)), make([]byte, len(src))
+		BitShuffle(sh, src, size)
+		BitUnshuffle(back, sh, size)
+		if !slices.Equal(back, src) {
+			t.Errorf("size %d: bit-shuffled and back %v, want %v", size, back, src)
+		}
+	}
+}
