@@ -271,6 +271,52 @@ func TestAppendV3(t *testing.T) {
 	}
 }
 
+// TestAppendToZarrPythonStore appends to a store zarr-python 2 wrote
+// directly, as tools other than xarray do (pangeo-forge's raw writes): a
+// compressor per array — numcodecs' LZ4, Blosc with zstd and bit shuffle,
+// zlib, gzip, zstd, Blosc without shuffle — chunks along time of 2, and
+// NaN fill values on floats without _FillValue. The store, as xarray opens
+// it, must equal open_mfdataset of all the inputs.
+func TestAppendToZarrPythonStore(t *testing.T) {
+	py := beamtest.RequirePython(t, "xarray", "zarr", "numcodecs")
+	r, manifestPath := collectionRecipe(t, "daily")
+	keys := r.Pattern.ConcatDim.Keys
+	script := `
+import sys, numpy as np, xarray as xr, zarr, numcodecs
+store, files = sys.argv[1], sys.argv[2:]
+ds = xr.open_mfdataset(files, combine="nested", concat_dim="time", mask_and_scale=False, decode_times=False).load()
+g = zarr.open_group(store, mode="w")
+plain = lambda d: {k: v.tolist() if hasattr(v, "tolist") else v for k, v in d.items()}
+g.attrs.update(plain(xr.open_dataset(files[0]).attrs))
+B = numcodecs.Blosc
+codecs = [numcodecs.LZ4(), B(cname="zstd", clevel=3, shuffle=B.BITSHUFFLE), numcodecs.Zlib(level=4),
+          numcodecs.GZip(level=2), numcodecs.Zstd(level=5), B(cname="lz4", shuffle=B.NOSHUFFLE)]
+for i, name in enumerate(sorted(ds.variables)):
+    v = ds[name].variable
+    attrs = plain(v.attrs)
+    fill = attrs.pop("_FillValue", None)
+    if fill is None and v.dtype.kind == "f":
+        fill = np.nan
+    chunks = v.shape if name in ds.dims else tuple(2 if d == "time" else n for d, n in zip(v.dims, v.shape))
+    a = g.create(name, shape=v.shape, chunks=chunks, dtype=v.dtype, compressor=codecs[i % len(codecs)], fill_value=fill)
+    a[...] = v.values
+    attrs["_ARRAY_DIMENSIONS"] = list(v.dims)
+    a.attrs.update(attrs)
+zarr.consolidate_metadata(store)
+`
+	files := []string{}
+	for _, k := range keys[:3] {
+		files = append(files, beamtest.Testdata("collections", "daily", "daily_"+k+".nc"))
+	}
+	if out, err := exec.Command(py, append([]string{"-c", script, r.Target.URL}, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("zarr-python: %v\n%s", err, out)
+	}
+	r.Pattern.ConcatDim.Keys = keys[3:]
+	r.Target.Mode = "append"
+	runRecipe(t, "direct", r)
+	beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, map[string][]int64{"sst": {2, 7, 10}})
+}
+
 // TestBuildManyInputs builds the pipeline of a recipe of a million inputs:
 // the inputs are expanded on the workers, a thousand concat positions per
 // element, so building allocates a few hundred bytes per input, not the

@@ -13,8 +13,9 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Compressor is a numcodecs compressor: ID "zstd", "zlib", "gzip" or
-// "blosc", and a level (zstd 1..22, zlib and gzip 1..9, blosc 0..9). Blosc
+// Compressor is a numcodecs compressor: ID "zstd", "zlib", "gzip", "blosc"
+// or "lz4", and a level (zstd 1..22, zlib and gzip 1..9, blosc 0..9; lz4's
+// acceleration, >= 1). Blosc
 // also has an inner codec (CName: lz4, zstd or zlib to write; blosclz and
 // snappy are refused) and a shuffle (BloscNoShuffle or BloscShuffle).
 type Compressor struct {
@@ -60,8 +61,15 @@ func NewCompressor(id string, level int) (*Compressor, error) {
 			level = DefaultBloscLevel
 		}
 		return NewBlosc(DefaultBloscCName, level, BloscShuffle)
+	case "lz4": // the level is numcodecs' acceleration
+		if level == 0 {
+			level = 1
+		}
+		if level < 1 {
+			return nil, fmt.Errorf("zarr: lz4 acceleration %d is not >= 1", level)
+		}
 	default:
-		return nil, fmt.Errorf("zarr: unknown compressor %q (want zstd, zlib, gzip, blosc or none)", id)
+		return nil, fmt.Errorf("zarr: unknown compressor %q (want zstd, zlib, gzip, blosc, lz4 or none)", id)
 	}
 	return &Compressor{ID: id, Level: level}, nil
 }
@@ -76,6 +84,9 @@ func NewBlosc(cname string, level, shuffle int) (*Compressor, error) {
 }
 
 func (c *Compressor) json() string {
+	if c.ID == "lz4" {
+		return fmt.Sprintf(`{"acceleration":%d,"id":"lz4"}`, c.Level)
+	}
 	if c.ID == "blosc" {
 		return fmt.Sprintf(`{"blocksize":0,"clevel":%d,"cname":%q,"id":"blosc","shuffle":%d}`, c.Level, c.CName, c.Shuffle)
 	}
@@ -92,9 +103,13 @@ func parseCompressor(raw json.RawMessage) (*Compressor, error) {
 		CLevel  int    `json:"clevel"`
 		CName   string `json:"cname"`
 		Shuffle int    `json:"shuffle"`
+		Accel   int    `json:"acceleration"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("zarr: compressor %s: %w", raw, err)
+	}
+	if c.ID == "lz4" {
+		c.Level = c.Accel
 	}
 	if c.ID == "blosc" {
 		if c.Shuffle < 0 { // AUTOSHUFFLE: each frame says what it did
@@ -187,7 +202,7 @@ func (e *ChunkEncoder) Begin(meta ArrayMeta, dst io.Writer) error {
 	case c == nil && meta.Inner == nil:
 		e.w = nopCloser{e.dst}
 		return nil
-	case e.want < streamMin, c.ID == "blosc", meta.Inner != nil: // Blosc frames and shards are made whole
+	case e.want < streamMin, c.ID == "blosc", c.ID == "lz4", meta.Inner != nil: // Blosc and LZ4 frames and shards are made whole
 		e.raw = e.raw[:0]
 		return nil
 	}
@@ -305,6 +320,8 @@ func compress(c *Compressor, raw, dst []byte, itemSize int) ([]byte, error) {
 	switch c.ID {
 	case "blosc":
 		return bloscEncode(dst, raw, itemSize, c.CName, c.Level, c.Shuffle)
+	case "lz4":
+		return lz4Encode(dst, raw)
 	case "zstd":
 		z, err := zstdEncoder(c.Level)
 		if err != nil {
@@ -398,6 +415,8 @@ func decompress(c *Compressor, data []byte, want int64) ([]byte, error) {
 		}
 	case c.ID == "blosc":
 		out, err = bloscDecode(data, limit)
+	case c.ID == "lz4":
+		out, err = lz4Decode(data, limit)
 	case c.ID == "gzip":
 		var r *gzip.Reader
 		if r, err = gzip.NewReader(bytes.NewReader(data)); err == nil {

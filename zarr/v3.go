@@ -62,8 +62,8 @@ func parseV3DataType(raw json.RawMessage) (DType, error) {
 }
 
 // v3JSON renders c as a v3 codec: zstd, gzip and blosc by their v3 names,
-// zlib as numcodecs.zlib (there is no v3 zlib codec; zarr-python 3 reads
-// it through numcodecs, as zarrita does).
+// zlib and lz4 as numcodecs.zlib and numcodecs.lz4 (there are no v3 codecs
+// of theirs; zarr-python 3 reads them through numcodecs, as zarrita does).
 func (c *Compressor) v3JSON(itemSize int) string {
 	switch c.ID {
 	case "zstd":
@@ -72,6 +72,8 @@ func (c *Compressor) v3JSON(itemSize int) string {
 		return fmt.Sprintf(`{"name":"gzip","configuration":{"level":%d}}`, c.Level)
 	case "zlib":
 		return fmt.Sprintf(`{"name":"numcodecs.zlib","configuration":{"level":%d}}`, c.Level)
+	case "lz4":
+		return fmt.Sprintf(`{"name":"numcodecs.lz4","configuration":{"acceleration":%d}}`, c.Level)
 	}
 	shuffle := [...]string{"noshuffle", "shuffle", "bitshuffle"}[c.Shuffle]
 	return fmt.Sprintf(`{"name":"blosc","configuration":{"cname":%q,"clevel":%d,"shuffle":%q,"typesize":%d,"blocksize":0}}`,

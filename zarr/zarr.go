@@ -48,6 +48,15 @@ func (d DType) ItemSize() int {
 	return n
 }
 
+// canonical returns d as numpy spells it: one-byte types with "|" ("<i1",
+// as some tools write it, is "|i1").
+func (d DType) canonical() DType {
+	if d.ItemSize() == 1 && len(d) == 3 && (d[0] == '<' || d[0] == '>') {
+		return "|" + d[1:]
+	}
+	return d
+}
+
 // kind returns the numpy kind letter: 'i', 'u', 'f' or 'S'.
 func (d DType) kind() byte {
 	if len(d) < 2 {
@@ -227,6 +236,9 @@ func (m ArrayMeta) validate() error {
 	if m.DType != Strings && (m.DType.ItemSize() == 0 || strings.IndexByte("iufS", m.DType.kind()) < 0) {
 		return fmt.Errorf("zarr: unsupported dtype %q", m.DType)
 	}
+	if m.DType[0] == '>' && m.DType.kind() != 'S' {
+		return fmt.Errorf("zarr: big-endian dtype %q is not supported", m.DType)
+	}
 	if m.DType == Strings && m.FillValue != nil {
 		return fmt.Errorf("zarr: fill value %v for an array of strings", m.FillValue)
 	}
@@ -374,7 +386,7 @@ func (m *ArrayMeta) parseZarray(data []byte) error {
 	if doc.Separator != "" && doc.Separator != "." {
 		return fmt.Errorf("zarr: .zarray: dimension_separator %q is not supported", doc.Separator)
 	}
-	*m = ArrayMeta{Shape: doc.Shape, Chunks: doc.Chunks, DType: DType(doc.DType)}
+	*m = ArrayMeta{Shape: doc.Shape, Chunks: doc.Chunks, DType: DType(doc.DType).canonical()}
 	if doc.Compressor != nil {
 		c, err := parseCompressor(*doc.Compressor)
 		if err != nil {

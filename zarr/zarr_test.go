@@ -64,7 +64,7 @@ func (d dirStore) Put(_ context.Context, key string, data []byte) error {
 
 func TestChunkRoundTrip(t *testing.T) {
 	for _, dt := range []zarr.DType{"|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8", "|S1"} {
-		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc"} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc", "lz4"} {
 			c, err := zarr.NewCompressor(comp, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -119,6 +119,38 @@ func TestArrayMetaJSON(t *testing.T) {
 		again, _ := back.MarshalJSON()
 		if string(again) != tc.want {
 			t.Errorf("read back as %s", again)
+		}
+	}
+}
+
+// TestOtherWriters: .zarray documents as other tools write them read
+// as what they mean — "<i1" is "|i1", lz4 and Blosc's bit shuffle are
+// codecs like the others — and what would be misread is refused.
+func TestOtherWriters(t *testing.T) {
+	doc := func(dtype, compressor string) string {
+		return `{"chunks":[2],"compressor":` + compressor + `,"dtype":"` + dtype +
+			`","fill_value":0,"filters":null,"order":"C","shape":[4],"zarr_format":2}`
+	}
+	for _, tc := range []struct {
+		doc, dtype, comp, err string
+	}{
+		{doc("<i1", "null"), "|i1", "<nil>", ""},
+		{doc(">u1", "null"), "|u1", "<nil>", ""},
+		{doc("<f4", `{"id":"lz4","acceleration":3}`), "<f4", "&{ID:lz4 Level:3 CName: Shuffle:0}", ""},
+		{doc("<f4", `{"id":"blosc","cname":"zstd","clevel":9,"shuffle":2,"blocksize":0}`), "<f4", "&{ID:blosc Level:9 CName:zstd Shuffle:2}", ""},
+		{doc(">f4", "null"), "", "", `big-endian dtype ">f4"`},
+		{doc("<f4", `{"id":"zfpy","mode":4}`), "", "", `unknown compressor "zfpy"`},
+		{doc("|b1", "null"), "", "", `unsupported dtype "|b1"`},
+	} {
+		var m zarr.ArrayMeta
+		err := json.Unmarshal([]byte(tc.doc), &m)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, want %q", tc.doc, err, tc.err)
+			}
+		case err != nil || m.DType != zarr.DType(tc.dtype) || fmt.Sprintf("%+v", m.Compressor) != tc.comp:
+			t.Errorf("%s: dtype %s compressor %+v (%v)", tc.doc, m.DType, m.Compressor, err)
 		}
 	}
 }
@@ -211,7 +243,7 @@ func TestCompressorErrors(t *testing.T) {
 	for _, tc := range []struct {
 		id    string
 		level int
-	}{{"blosc", 10}, {"lzma", 0}, {"zstd", 23}, {"zlib", 10}, {"gzip", -1}} {
+	}{{"blosc", 10}, {"lzma", 0}, {"zstd", 23}, {"zlib", 10}, {"gzip", -1}, {"lz4", -1}} {
 		if _, err := zarr.NewCompressor(tc.id, tc.level); err == nil {
 			t.Errorf("NewCompressor(%q, %d) accepted", tc.id, tc.level)
 		}
@@ -259,7 +291,7 @@ func TestZarrPythonReads(t *testing.T) {
 	st := dirStore(dir)
 	var names []string
 	for _, dt := range []zarr.DType{"|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8"} {
-		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc"} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc", "lz4"} {
 			c, _ := zarr.NewCompressor(comp, 0)
 			name := fmt.Sprintf("%s_%s", strings.Trim(string(dt), "<|"), comp)
 			names = append(names, name)
@@ -404,7 +436,7 @@ func TestChunkEncoder(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
 	for _, n := range []int64{1000, 3 << 20} {
-		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc"} {
+		for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc", "lz4"} {
 			c, _ := zarr.NewCompressor(comp, 1)
 			meta := zarr.ArrayMeta{Shape: []int64{n}, Chunks: []int64{n}, DType: "<i2", Compressor: c}
 			raw := make([]byte, meta.ChunkBytes())
@@ -460,7 +492,7 @@ func TestChunkEncoder(t *testing.T) {
 	py := beamtest.RequirePython(t, "numcodecs")
 	script := `
 import sys, numcodecs
-codecs = {"zstd": numcodecs.Zstd(), "zlib": numcodecs.Zlib(), "gzip": numcodecs.GZip(), "blosc": numcodecs.Blosc()}
+codecs = {"zstd": numcodecs.Zstd(), "zlib": numcodecs.Zlib(), "gzip": numcodecs.GZip(), "blosc": numcodecs.Blosc(), "lz4": numcodecs.LZ4()}
 for name in sys.argv[2:]:
     data = open(sys.argv[1] + "/" + name, "rb").read()
     raw = open(sys.argv[1] + "/" + name + ".raw", "rb").read()
@@ -493,7 +525,7 @@ func (c *closable) Write(p []byte) (int, error) {
 // if nothing had happened.
 func TestChunkEncoderAbort(t *testing.T) {
 	var enc zarr.ChunkEncoder
-	for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc"} {
+	for _, comp := range []string{"none", "zstd", "zlib", "gzip", "blosc", "lz4"} {
 		c, _ := zarr.NewCompressor(comp, 1)
 		meta := zarr.ArrayMeta{Shape: []int64{4 << 20}, Chunks: []int64{4 << 20}, DType: "<i2", Compressor: c}
 		raw := make([]byte, meta.ChunkBytes())
