@@ -2,9 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/zarrforge/zarrforge/netcdf"
@@ -36,12 +36,7 @@ func (k ChunkKey) String() string {
 // one request. Naming a dimension the dataset lacks, or a size below 1, is an
 // error.
 func (s *Schema) Layout(chunks map[string]int64) error {
-	names := make([]string, 0, len(chunks))
-	for name := range chunks {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(chunks)) {
 		if _, ok := s.Dim(name); !ok {
 			dims := make([]string, len(s.Dims))
 			for i, d := range s.Dims {
@@ -85,12 +80,7 @@ func (s *Schema) Shard(shards map[string]int64) error {
 	if len(shards) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(shards))
-	for name := range shards {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(shards)) {
 		if _, ok := s.Dim(name); !ok {
 			return fmt.Errorf("target.shards.%s: the dataset has no dimension %q", name, name)
 		}

@@ -149,7 +149,7 @@ func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim
 		return plan.Stored{}, fmt.Errorf("no array of the store has the dimension %s", concatDim)
 	}
 	if a, ok := stored.Arrays[concatDim]; ok && len(a.Meta.Dims) == 1 {
-		coord, err := zarr.ReadVector(ctx, st, concatDim, a.Meta)
+		coord, err := zarr.ReadArray(ctx, st, concatDim, a.Meta)
 		if err != nil {
 			return plan.Stored{}, err
 		}

@@ -128,31 +128,22 @@ func bloscDecode(src []byte, limit int64) ([]byte, error) {
 		case shuffled:
 			nd.Unshuffle(out[lo:lo+bsize], dst, int(typesize))
 		case bitShuffled:
-			bitUnshuffleBlock(out[lo:lo+bsize], dst, int(typesize))
+			bitShuffleBlock(out[lo:lo+bsize], dst, int(typesize), nd.BitUnshuffle)
 		}
 	}
 	return out, nil
 }
 
-// bitShuffleBlock bit-shuffles a Blosc block as c-blosc does: the whole
+// bitShuffleBlock bit-shuffles a Blosc block as c-blosc does, with
+// transpose (nd.BitShuffle, or nd.BitUnshuffle to undo it): the whole
 // elements, when their number is a multiple of 8, the bytes after them (and
 // any other block) as they are.
-func bitShuffleBlock(dst, src []byte, typesize int) {
+func bitShuffleBlock(dst, src []byte, typesize int, transpose func(dst, src []byte, size int)) {
 	whole := len(src) / typesize * typesize
 	if whole/typesize%8 != 0 {
 		whole = 0
 	}
-	nd.BitShuffle(dst[:whole], src[:whole], typesize)
-	copy(dst[whole:len(src)], src[whole:])
-}
-
-// bitUnshuffleBlock undoes bitShuffleBlock.
-func bitUnshuffleBlock(dst, src []byte, typesize int) {
-	whole := len(src) / typesize * typesize
-	if whole/typesize%8 != 0 {
-		whole = 0
-	}
-	nd.BitUnshuffle(dst[:whole], src[:whole], typesize)
+	transpose(dst[:whole], src[:whole], typesize)
 	copy(dst[whole:len(src)], src[whole:])
 }
 
@@ -242,7 +233,7 @@ func bloscEncode(dst, raw []byte, typesize int, cname string, level, shuffle int
 			nd.Shuffle(buf[:len(block)], block, typesize)
 			block = buf[:len(block)]
 		case flags&bloscFlagBitShuf != 0:
-			bitShuffleBlock(buf[:len(block)], block, typesize)
+			bitShuffleBlock(buf[:len(block)], block, typesize, nd.BitShuffle)
 			block = buf[:len(block)]
 		}
 		binary.LittleEndian.PutUint32(out[base+bloscHeader+4*b:], uint32(len(out)-base))

@@ -95,8 +95,13 @@ func quoteSpecialFloats(data []byte) []byte {
 	return out.Bytes()
 }
 
+// unquoteSpecialFloats turns the marked strings quoteSpecialFloats made in
+// a decoded JSON value, and any json.Number, into float64s.
 func unquoteSpecialFloats(v any) any {
 	switch x := v.(type) {
+	case json.Number:
+		f, _ := x.Float64()
+		return f
 	case string:
 		switch x {
 		case specialPrefix + "NaN":

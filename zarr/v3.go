@@ -445,7 +445,7 @@ func parseZarrJSON(data []byte) (ArrayMeta, map[string]any, error) {
 	}
 	attrs := map[string]any{}
 	for k, v := range doc.Attrs {
-		attrs[k] = numbers(unquoteSpecialFloats(v))
+		attrs[k] = unquoteSpecialFloats(v)
 	}
 	if v, ok := doc.Attrs[fillAttr]; ok && dt != Strings {
 		if meta.FillValue, err = decodeFillAttr(v, dt); err != nil {
@@ -467,25 +467,6 @@ func parseZarrJSON(data []byte) (ArrayMeta, map[string]any, error) {
 func isZero(v any) bool {
 	f, ok := toFloat(v)
 	return v == nil || ok && f == 0 && !math.Signbit(f) || v == ""
-}
-
-// numbers turns the json.Numbers of a decoded attribute value into
-// float64s, as ParseAttrs returns them.
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = numbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = numbers(x[k])
-		}
-	}
-	return v
 }
 
 // unquotedRaw undoes quoteSpecialFloats in raw JSON text.

@@ -613,16 +613,29 @@ func IsConsolidated(ctx context.Context, st Store, keys []string) (bool, error) 
 	return len(c) > 0 && string(c) != "null", nil
 }
 
-// ReadVector reads the whole of the one-dimensional array name, described
-// by meta, raw: meta.Shape[0] elements of meta.DType.
-func ReadVector(ctx context.Context, st Store, name string, meta ArrayMeta) ([]byte, error) {
-	if len(meta.Shape) != 1 {
-		return nil, fmt.Errorf("zarr: array %q has %d dimensions, not 1", name, len(meta.Shape))
+// ReadArray reads the whole of array name, described by meta, raw: every
+// element of meta.Shape in C order, little-endian in meta.DType. Chunks
+// never written hold the array's fill value. Arrays of strings are read
+// chunk by chunk with DecodeStrings.
+func ReadArray(ctx context.Context, st Store, name string, meta ArrayMeta) ([]byte, error) {
+	if meta.DType == Strings {
+		return nil, fmt.Errorf("zarr: array %q holds strings: read its chunks with DecodeStrings", name)
 	}
-	size := int64(meta.DType.ItemSize())
-	var out []byte
-	for i := int64(0); i*meta.Chunks[0] < meta.Shape[0]; i++ {
-		key := meta.Key(name, []int64{i})
+	if err := meta.validate(); err != nil {
+		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	size := meta.DType.ItemSize()
+	out := make([]byte, int64(size)*elements(meta.Shape))
+	grid := make([]int64, len(meta.Shape))
+	for i := range grid {
+		grid[i] = (meta.Shape[i] + meta.Chunks[i] - 1) / meta.Chunks[i]
+		if grid[i] == 0 {
+			return out, nil
+		}
+	}
+	idx := make([]int64, len(grid))
+	for {
+		key := meta.Key(name, idx)
 		data, err := st.Get(ctx, key)
 		var raw []byte
 		switch {
@@ -636,10 +649,23 @@ func ReadVector(ctx context.Context, st Store, name string, meta ArrayMeta) ([]b
 				return nil, fmt.Errorf("zarr: reading %s: %w", key, err)
 			}
 		}
-		n := min(meta.Chunks[0], meta.Shape[0]-i*meta.Chunks[0])
-		out = append(out, raw[:n*size]...)
+		at, count := make([]int64, len(idx)), make([]int64, len(idx))
+		for i := range idx {
+			at[i] = idx[i] * meta.Chunks[i]
+			count[i] = min(meta.Chunks[i], meta.Shape[i]-at[i])
+		}
+		nd.CopyBox(out, meta.Shape, at, raw, meta.Chunks, make([]int64, len(idx)), count, size)
+		k := len(idx) - 1
+		for ; k >= 0; k-- {
+			if idx[k]++; idx[k] < grid[k] {
+				break
+			}
+			idx[k] = 0
+		}
+		if k < 0 {
+			return out, nil
+		}
 	}
-	return out, nil
 }
 
 // WriteVector writes the chunks of the one-dimensional array name,

@@ -173,7 +173,7 @@ func TestVector(t *testing.T) {
 		if want := (7 + chunk - 1) / chunk; int64(len(st.objs)) != want {
 			t.Errorf("chunks of %d: %d objects, want %d", chunk, len(st.objs), want)
 		}
-		got, err := zarr.ReadVector(ctx, st, "time", meta)
+		got, err := zarr.ReadArray(ctx, st, "time", meta)
 		if err != nil || !bytes.Equal(got, raw) {
 			t.Errorf("chunks of %d: read back %v, %v", chunk, got, err)
 		}
@@ -184,7 +184,7 @@ func TestVector(t *testing.T) {
 		t.Error("wrote 6 values as 7")
 	}
 	meta.FillValue = -1.5 // chunks never written hold the fill value, as zarr-python reads them
-	got, err := zarr.ReadVector(ctx, st, "time", meta)
+	got, err := zarr.ReadArray(ctx, st, "time", meta)
 	if err != nil || len(got) != 28 || math.Float32frombits(binary.LittleEndian.Uint32(got[24:])) != -1.5 {
 		t.Errorf("reading missing chunks: %v, %v", got, err)
 	}
@@ -406,7 +406,7 @@ func ExampleWriteVector() {
 	meta := zarr.ArrayMeta{Shape: []int64{5}, Chunks: []int64{2}, DType: "|u1"}
 	_ = zarr.WriteVector(ctx, st, "time", meta, []byte{10, 11, 12, 13, 14})
 	fmt.Println(st.objs["time/0"], st.objs["time/1"], st.objs["time/2"]) // the last chunk padded
-	values, err := zarr.ReadVector(ctx, st, "time", meta)
+	values, err := zarr.ReadArray(ctx, st, "time", meta)
 	fmt.Println(values, err)
 	// Output:
 	// [10 11] [12 13] [14 0]
