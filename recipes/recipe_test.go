@@ -280,7 +280,7 @@ func TestAppendV3(t *testing.T) {
 			r.Pattern.ConcatDim.Keys = keys[:1]
 			for what, edit := range map[string]func(*recipes.Recipe){
 				"target.zarr_format: the store is Zarr v3, not v2": func(r *recipes.Recipe) { r.Target.ZarrFormat, r.Target.Shards = 2, nil },
-				"target.shards.time":                              func(r *recipes.Recipe) { r.Target.Shards = map[string]int64{"time": 2} },
+				"target.shards.time": func(r *recipes.Recipe) { r.Target.Shards = map[string]int64{"time": 2} },
 			} {
 				if tc.shards == nil {
 					continue
