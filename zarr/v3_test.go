@@ -273,3 +273,25 @@ func show(m zarr.ArrayMeta) string {
 	}
 	return fmt.Sprintf("%+v", m)
 }
+
+// FuzzArrayMeta: any document reads as array metadata or as an error, and
+// what reads renders again.
+func FuzzArrayMeta(f *testing.F) {
+	zstd, _ := zarr.NewCompressor("zstd", 0)
+	for _, m := range []zarr.ArrayMeta{
+		{Format: 3, Shape: []int64{10, 7}, Chunks: []int64{4, 7}, Inner: []int64{2, 7}, DType: "<i2", Compressor: zstd, FillValue: int64(-9), Dims: []string{"t", "y"}},
+		{Shape: []int64{3}, Chunks: []int64{2}, DType: "<f4", FillValue: math.NaN()},
+	} {
+		doc, _ := m.MarshalJSON()
+		f.Add(doc)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var m zarr.ArrayMeta
+		if json.Unmarshal(doc, &m) != nil {
+			return
+		}
+		if _, err := m.MarshalJSON(); err != nil {
+			t.Fatalf("%s read as %+v, which does not render: %v", doc, m, err)
+		}
+	})
+}
