@@ -28,6 +28,7 @@ func init() {
 	beam.RegisterCoder(reflect.TypeOf(plan.WriteResult{}), EncodeWriteResult, DecodeWriteResult)
 	beam.RegisterCoder(reflect.TypeOf(plan.Totals{}), EncodeTotals, DecodeTotals)
 	beam.RegisterCoder(reflect.TypeOf(plan.Summary{}), EncodeSummary, DecodeSummary)
+	beam.RegisterCoder(reflect.TypeOf(plan.InputRefs{}), EncodeInputRefs, DecodeInputRefs)
 }
 
 // EncodeInput encodes a plan.Input.

@@ -101,6 +101,14 @@ func TestRoundTrip(t *testing.T) {
 			}},
 			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
 			func(b []byte) (any, error) { return DecodeTarget(b) }},
+		{"input references", plan.InputRefs{Input: plan.Input{Source: "gs://b/a.nc", URL: "/cache/a.nc"}, Vars: []plan.VarRefs{
+			{Name: "sst", BigEndian: true, Chunks: []int64{1, 7, 10}, Filters: []zarr.Filter{{ID: "shuffle", ElementSize: 2}, {ID: "zlib", Level: 4}},
+				Pieces: []plan.RefPiece{{Index: []int64{3, 0, 0}, Offset: 1 << 33, Size: 1234}}},
+			{Name: "crs", Chunks: []int64{}, Pieces: []plan.RefPiece{{Index: []int64{}, Data: []byte{}}}},
+			{Name: "lat", Chunks: []int64{7}, Pieces: []plan.RefPiece{{Index: []int64{0}, Data: []byte{1, 2, 3}}}},
+		}},
+			func(v any) ([]byte, error) { return EncodeInputRefs(v.(plan.InputRefs)), nil },
+			func(b []byte) (any, error) { return DecodeInputRefs(b) }},
 		{"chunk key", plan.ChunkKey{Var: "sst", Index: []int64{0, 12, 3}},
 			func(v any) ([]byte, error) { return EncodeChunkKey(v.(plan.ChunkKey)), nil },
 			func(b []byte) (any, error) { return DecodeChunkKey(b) }},
@@ -146,7 +154,7 @@ func TestRoundTrip(t *testing.T) {
 
 // TestRegistered checks that Beam uses these coders for the element types.
 func TestRegistered(t *testing.T) {
-	for _, v := range []any{plan.Input{}, plan.InputMeta{}, plan.Merger{}, plan.Schema{}, plan.Target{},
+	for _, v := range []any{plan.Input{}, plan.InputMeta{}, plan.Merger{}, plan.Schema{}, plan.Target{}, plan.InputRefs{},
 		plan.ChunkKey{}, plan.WriteResult{}, plan.Totals{}, plan.Summary{}} {
 		if c := coder.LookupCustomCoder(reflect.TypeOf(v)); c == nil {
 			t.Errorf("%T: no custom coder registered", v)

@@ -359,3 +359,71 @@ func DecodeSummary(b []byte) (plan.Summary, error) {
 	s := plan.Summary{URL: r.string(), Arrays: r.int(), Chunks: r.varint(), Bytes: r.varint()}
 	return s, r.done("summary")
 }
+
+// EncodeInputRefs encodes a plan.InputRefs.
+func EncodeInputRefs(in plan.InputRefs) []byte {
+	var w writer
+	putInput(&w, in.Input)
+	w.uvarint(uint64(len(in.Vars)))
+	for _, v := range in.Vars {
+		w.string(v.Name)
+		w.bool(v.BigEndian)
+		w.int64s(v.Chunks)
+		w.uvarint(uint64(len(v.Filters)))
+		for _, f := range v.Filters {
+			w.string(f.ID)
+			w.int(f.Level)
+			w.int(f.ElementSize)
+		}
+		w.uvarint(uint64(len(v.Pieces)))
+		for _, p := range v.Pieces {
+			w.int64s(p.Index)
+			w.varint(p.Offset)
+			w.varint(p.Size)
+			w.bool(p.Data != nil)
+			if p.Data != nil {
+				w.bytes(p.Data)
+			}
+		}
+	}
+	return w.b
+}
+
+// DecodeInputRefs decodes what EncodeInputRefs wrote.
+func DecodeInputRefs(b []byte) (plan.InputRefs, error) {
+	r := reader{b: b}
+	in := plan.InputRefs{Input: getInput(&r)}
+	if n := r.count(4); n > 0 {
+		in.Vars = make([]plan.VarRefs, n)
+		for i := range in.Vars {
+			v := &in.Vars[i]
+			v.Name, v.BigEndian, v.Chunks = r.string(), r.bool(), r.int64s()
+			if v.Chunks == nil {
+				v.Chunks = []int64{}
+			}
+			if n := r.count(3); n > 0 {
+				v.Filters = make([]zarr.Filter, n)
+				for k := range v.Filters {
+					v.Filters[k] = zarr.Filter{ID: r.string(), Level: r.int(), ElementSize: r.int()}
+				}
+			}
+			if n := r.count(4); n > 0 {
+				v.Pieces = make([]plan.RefPiece, n)
+				for k := range v.Pieces {
+					p := &v.Pieces[k]
+					p.Index, p.Offset, p.Size = r.int64s(), r.varint(), r.varint()
+					if p.Index == nil {
+						p.Index = []int64{}
+					}
+					if r.bool() {
+						p.Data = r.bytes()
+						if p.Data == nil {
+							p.Data = []byte{}
+						}
+					}
+				}
+			}
+		}
+	}
+	return in, r.done("input references")
+}

@@ -132,6 +132,9 @@ type File interface {
 	// String variable, in C order. Values never written read as "", as in
 	// netCDF-C.
 	ReadStrings(name string, start, count []int64) ([]string, error)
+	// Layout returns where variable name's values lie in the file, as
+	// stored (see Layout).
+	Layout(name string) (Layout, error)
 	// Decoded is how many bytes of values the file's reads have produced
 	// so far: whole chunks of chunked variables, however little of a chunk
 	// a read wanted; the bytes read otherwise.

@@ -26,8 +26,10 @@ func (r Recipe) Check(ctx context.Context) error {
 	}
 	// An existing store in create mode is refused before any input is read.
 	_, _, target := r.configs()
-	if err := target.Check(ctx); err != nil {
-		return r.errorf("target.url", "%s", err)
+	if !r.Target.References() {
+		if err := target.Check(ctx); err != nil {
+			return r.errorf("target.url", "%s", err)
+		}
 	}
 	e, err := r.Pattern.expand()
 	if err != nil {

@@ -96,7 +96,22 @@ type Target struct {
 	// multiple of the chunk size along its dimension; dimensions not named
 	// hold one chunk per shard.
 	Shards map[string]int64 `yaml:"shards"`
+	// Format is "zarr" (the default: copy the data into a Zarr store) or
+	// "references": url is then a .json file of kerchunk references into
+	// the inputs' bytes, and no data is copied ("format"). References
+	// keep the inputs' chunks and encoding, so chunks, shards, compressor
+	// and zarr_format do not apply, nor mode append.
+	Format string `yaml:"format"`
 }
+
+// Target formats.
+const (
+	FormatZarr       = "zarr"
+	FormatReferences = "references"
+)
+
+// References reports whether the target is a reference set.
+func (t Target) References() bool { return t.Format == FormatReferences }
 
 // MaxMemBytes returns a validated target's memory budget in bytes.
 func (t Target) MaxMemBytes() int64 {
@@ -408,6 +423,22 @@ func (r Recipe) Validate() error {
 	}
 	if _, _, err := t.codec(); err != nil {
 		return r.errorf("target.compressor", "%s", err)
+	}
+	switch t.Format {
+	case "", FormatZarr:
+	case FormatReferences:
+		switch {
+		case !strings.HasSuffix(t.URL, ".json"):
+			return r.errorf("target.url", "a reference set is a .json file; %q is not one", t.URL)
+		case t.Mode == "append":
+			return r.errorf("target.mode", "append: a reference set is written whole; use create or overwrite")
+		case len(t.Chunks) > 0 || len(t.Shards) > 0 || t.ZarrFormat != 0:
+			return r.errorf("target.format", "references keep the inputs' chunks and encoding: remove chunks, shards and zarr_format")
+		case r.Preprocess != nil && len(r.Preprocess.Isel) > 0:
+			return r.errorf("preprocess.isel", "references point at the inputs' chunks whole: they cannot select part of them")
+		}
+	default:
+		return r.errorf("target.format", "unknown format %q (want %s or %s)", t.Format, FormatZarr, FormatReferences)
 	}
 	if t.ZarrFormat != 0 && t.ZarrFormat != 2 && t.ZarrFormat != 3 {
 		return r.errorf("target.zarr_format", "%d is not 2 or 3", t.ZarrFormat)

@@ -96,14 +96,28 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 		return beam.PCollection{}, err
 	}
 	cache, schema, target := r.configs()
+	refs := r.referencesConfig()
 	// The stages panic on a configuration they refuse: ask first.
-	for _, err := range []error{cache.Validate(), schema.Validate(), target.Validate()} {
+	last := target.Validate()
+	if r.Target.References() {
+		last = refs.Validate()
+	}
+	for _, err := range []error{cache.Validate(), schema.Validate(), last} {
 		if err != nil {
 			return beam.PCollection{}, r.errorf("", "%s", err)
 		}
 	}
 	s = s.Scope("Recipe")
 	cached := transforms.CacheInputs(s, cache, ExpandInputs(s, r.Pattern))
-	prepared := transforms.PrepareTarget(s, target, transforms.DetermineSchema(s, schema, cached))
+	described := transforms.DetermineSchema(s, schema, cached)
+	if r.Target.References() {
+		return transforms.WriteReferences(s, refs, described), nil
+	}
+	prepared := transforms.PrepareTarget(s, target, described)
 	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared)), nil
+}
+
+// referencesConfig is the configuration of the references stage.
+func (r Recipe) referencesConfig() transforms.ReferencesConfig {
+	return transforms.ReferencesConfig{URL: r.Target.URL, Mode: r.Target.Mode, MaxMem: r.Target.MaxMemBytes(), Retry: r.Pattern.Retry()}
 }

@@ -346,6 +346,43 @@ zarr.consolidate_metadata(store)
 	beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, map[string][]int64{"sst": {2, 7, 10}})
 }
 
+// TestReferences writes kerchunk reference files of the collections and
+// has xarray open each through fsspec's reference filesystem: it must equal
+// open_mfdataset of the inputs (values, dtypes, attributes, decoded times).
+func TestReferences(t *testing.T) {
+	for i, c := range []struct {
+		collection string
+		nitems     bool
+	}{
+		{"daily", false},       // netCDF-3 classic, a record per file
+		{"daily_units", false}, // time units differ per file: the coordinate is re-encoded, inlined
+		{"multistep", true},    // several records per file
+		{"merge", false},       // merge dims
+		{"big4d", false},       // 64-bit offset, 4-D
+		{"scalar_and_static", false},
+		{"nc4_daily", false},   // zlib + shuffle, edge chunks
+		{"nc4_bounds", true},   // contiguous and chunked, bounds
+		{"nc4_classic", false}, // netCDF-4 classic model
+		{"chars", false},       // char variables
+		{"rw_text", false},     // netCDF-4 strings: inlined
+	} {
+		runner := beamtest.Runners()[i%len(beamtest.Runners())]
+		t.Run(c.collection+"/"+runner, func(t *testing.T) {
+			r, manifestPath := collectionRecipe(t, c.collection)
+			r.Target.URL = filepath.Join(t.TempDir(), c.collection+".json")
+			r.Target.Format = recipes.FormatReferences
+			if c.nitems {
+				b, _ := os.ReadFile(manifestPath)
+				var m manifest
+				_ = json.Unmarshal(b, &m)
+				r.Pattern.ConcatDim.NItemsPerFile = *m.NItemsPerFile
+			}
+			runRecipe(t, runner, r)
+			beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
+		})
+	}
+}
+
 // TestBuildManyInputs builds the pipeline of a recipe of a million inputs:
 // the inputs are expanded on the workers, a thousand concat positions per
 // element, so building allocates a few hundred bytes per input, not the

@@ -195,6 +195,9 @@ const streamMin = 1 << 20
 // EncodeChunk takes them) follow in order through Write; the encoded chunk
 // goes to dst.
 func (e *ChunkEncoder) Begin(meta ArrayMeta, dst io.Writer) error {
+	if err := meta.codable(); err != nil {
+		return err
+	}
 	e.meta, e.want, e.n, e.err, e.w = meta, meta.ChunkBytes(), 0, nil, nil
 	e.dst = &countingWriter{w: dst}
 	c := meta.Compressor
@@ -305,6 +308,9 @@ func (e *ChunkEncoder) encode(meta ArrayMeta, raw, dst []byte) ([]byte, error) {
 	if want := meta.ChunkBytes(); int64(len(raw)) != want {
 		return nil, fmt.Errorf("zarr: chunk has %d bytes, want %d for chunks %v of %s", len(raw), want, meta.Chunks, meta.DType)
 	}
+	if err := meta.codable(); err != nil {
+		return nil, err
+	}
 	if meta.Inner != nil {
 		return encodeShard(meta, raw, dst)
 	}
@@ -373,6 +379,9 @@ func finish(out *bytes.Buffer, w io.WriteCloser, raw []byte) ([]byte, error) {
 
 // DecodeChunk decompresses one chunk object into its raw bytes.
 func DecodeChunk(meta ArrayMeta, data []byte) ([]byte, error) {
+	if err := meta.codable(); err != nil {
+		return nil, err
+	}
 	if meta.Inner != nil {
 		return decodeShard(meta, data)
 	}

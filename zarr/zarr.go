@@ -94,6 +94,42 @@ type ArrayMeta struct {
 	// Dims names the array's dimensions, which xarray needs: the
 	// _ARRAY_DIMENSIONS attribute in v2, dimension_names in v3.
 	Dims []string
+	// Filters (v2) are codecs the chunks went through before the
+	// compressor, in that order: how the filter pipeline of an HDF5
+	// dataset reads in Zarr, for references to its chunks. This package
+	// writes them in .zarray but neither encodes nor decodes chunks with
+	// them.
+	Filters []Filter
+}
+
+// Filter is a numcodecs filter: ID "zlib" or "zstd" (with Level),
+// "shuffle" (with ElementSize) or "fletcher32".
+type Filter struct {
+	ID          string
+	Level       int
+	ElementSize int
+}
+
+func (f Filter) json() string {
+	switch f.ID {
+	case "shuffle":
+		return fmt.Sprintf(`{"elementsize":%d,"id":"shuffle"}`, f.ElementSize)
+	case "fletcher32":
+		return `{"id":"fletcher32"}`
+	}
+	return fmt.Sprintf(`{"id":%q,"level":%d}`, f.ID, f.Level)
+}
+
+// codable reports why this package cannot encode or decode m's chunks:
+// big-endian values, or filters.
+func (m ArrayMeta) codable() error {
+	switch {
+	case len(m.Filters) > 0:
+		return fmt.Errorf("zarr: chunks with filters (%s) are not encoded or decoded here", m.Filters[0].ID)
+	case m.DType[0] == '>' && m.DType.ItemSize() > 1 && m.DType.kind() != 'S':
+		return fmt.Errorf("zarr: big-endian dtype %q is not supported", m.DType)
+	}
+	return nil
 }
 
 // CheckName returns an error if name cannot be the name of an array of the
@@ -236,8 +272,8 @@ func (m ArrayMeta) validate() error {
 	if m.DType != Strings && (m.DType.ItemSize() == 0 || strings.IndexByte("iufS", m.DType.kind()) < 0) {
 		return fmt.Errorf("zarr: unsupported dtype %q", m.DType)
 	}
-	if m.DType[0] == '>' && m.DType.kind() != 'S' {
-		return fmt.Errorf("zarr: big-endian dtype %q is not supported", m.DType)
+	if len(m.Filters) > 0 && (m.format() != 2 || m.DType == Strings) {
+		return errors.New("zarr: filters are written in v2 metadata of numeric arrays only")
 	}
 	if m.DType == Strings && m.FillValue != nil {
 		return fmt.Errorf("zarr: fill value %v for an array of strings", m.FillValue)
@@ -336,9 +372,15 @@ func (m ArrayMeta) zarray() ([]byte, error) {
 		return nil, err
 	}
 	b.raw(`,"filters":`)
-	if m.DType == Strings {
+	switch {
+	case m.DType == Strings:
 		b.raw(vlenUTF8)
-	} else {
+	case len(m.Filters) > 0:
+		for i, f := range m.Filters {
+			b.raw([]string{"[", ","}[min(i, 1)] + f.json())
+		}
+		b.raw("]")
+	default:
 		b.raw("null")
 	}
 	b.raw(`,"order":"C",`)
@@ -621,7 +663,7 @@ func ReadArray(ctx context.Context, st Store, name string, meta ArrayMeta) ([]by
 	if meta.DType == Strings {
 		return nil, fmt.Errorf("zarr: array %q holds strings: read its chunks with DecodeStrings", name)
 	}
-	if err := meta.validate(); err != nil {
+	if err := errors.Join(meta.validate(), meta.codable()); err != nil {
 		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
 	}
 	size := meta.DType.ItemSize()

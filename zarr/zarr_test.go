@@ -138,7 +138,7 @@ func TestOtherWriters(t *testing.T) {
 		{doc(">u1", "null"), "|u1", "<nil>", ""},
 		{doc("<f4", `{"id":"lz4","acceleration":3}`), "<f4", "&{ID:lz4 Level:3 CName: Shuffle:0}", ""},
 		{doc("<f4", `{"id":"blosc","cname":"zstd","clevel":9,"shuffle":2,"blocksize":0}`), "<f4", "&{ID:blosc Level:9 CName:zstd Shuffle:2}", ""},
-		{doc(">f4", "null"), "", "", `big-endian dtype ">f4"`},
+		{doc(">f4", "null"), ">f4", "<nil>", ""}, // its chunks are refused: below
 		{doc("<f4", `{"id":"zfpy","mode":4}`), "", "", `unknown compressor "zfpy"`},
 		{doc("|b1", "null"), "", "", `unsupported dtype "|b1"`},
 	} {
@@ -152,6 +152,10 @@ func TestOtherWriters(t *testing.T) {
 		case err != nil || m.DType != zarr.DType(tc.dtype) || fmt.Sprintf("%+v", m.Compressor) != tc.comp:
 			t.Errorf("%s: dtype %s compressor %+v (%v)", tc.doc, m.DType, m.Compressor, err)
 		}
+	}
+	big := zarr.ArrayMeta{Shape: []int64{2}, Chunks: []int64{2}, DType: ">f4"}
+	if _, err := zarr.DecodeChunk(big, make([]byte, 8)); err == nil || !strings.Contains(err.Error(), `big-endian dtype ">f4"`) {
+		t.Errorf("a big-endian chunk: %v", err)
 	}
 }
 

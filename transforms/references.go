@@ -1,0 +1,477 @@
+package transforms
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/zarrforge/zarrforge/kerchunk"
+	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/zarr"
+)
+
+func init() {
+	register.DoFn2x0[plan.Schema, func(int)](&refIndexesFn{})
+	register.Emitter1[int]()
+	register.DoFn3x2[context.Context, int, plan.Schema, plan.InputRefs, error](&refInputFn{})
+	register.DoFn3x2[context.Context, plan.Schema, func(*plan.InputRefs) bool, plan.Summary, error](&writeRefsFn{})
+	register.Iter1[plan.InputRefs]()
+}
+
+// ReferencesConfig configures WriteReferences.
+type ReferencesConfig struct {
+	// URL is the reference file to write: a path, file:// URL or
+	// gs://bucket/object, ending in .json.
+	URL string
+	// Mode is ModeCreate (the default: refuse an existing file) or
+	// ModeOverwrite.
+	Mode string
+	// InlineLimit is the largest array without the concat dimension, in
+	// bytes, that is inlined in the file rather than referenced; 0 means
+	// DefaultInlineLimit. Coordinates are that small, as a rule, and a
+	// reader then opens the set without touching the inputs for them.
+	InlineLimit int64
+	// MaxMem bounds an inlined variable's values and an input chunk
+	// decoded for one; 0 means DefaultMaxMem.
+	MaxMem int64
+	// Retry is how reads of HTTP inputs retry (zero: the storage default).
+	Retry storage.Retry
+}
+
+// DefaultInlineLimit is the largest array without the concat dimension
+// inlined in a reference set when ReferencesConfig names none.
+const DefaultInlineLimit = 64 << 10
+
+// Validate checks the configuration of WriteReferences.
+func (c ReferencesConfig) Validate() error {
+	if err := storage.CheckWritable(c.URL); err != nil {
+		return fmt.Errorf("references URL: %w", err)
+	}
+	if !strings.HasSuffix(c.URL, ".json") {
+		return fmt.Errorf("references %s: the URL must name a .json file", c.URL)
+	}
+	if c.Mode != "" && c.Mode != ModeCreate && c.Mode != ModeOverwrite {
+		return fmt.Errorf("references %s: mode %q is not supported (use %s or %s; a reference set is written whole)", c.URL, c.Mode, ModeCreate, ModeOverwrite)
+	}
+	if c.InlineLimit < 0 || c.MaxMem < 0 {
+		return fmt.Errorf("references %s: negative inline limit or memory budget", c.URL)
+	}
+	return nil
+}
+
+// WriteReferences writes a kerchunk reference set of the dataset that
+// schema (a singleton PCollection of plan.Schema) describes, instead of a
+// copy: every input's header is read for where its chunks lie (in
+// parallel, an element per input), and one element writes the file,
+// atomically, streaming the inputs' references into it as they come. It
+// returns a singleton PCollection of plan.Summary. It panics, as the
+// pipeline is built, when cfg.Validate fails.
+func WriteReferences(s beam.Scope, cfg ReferencesConfig, schema beam.PCollection) beam.PCollection {
+	mustValid("transforms.WriteReferences", cfg.Validate())
+	s = s.Scope("transforms.WriteReferences")
+	indexes := beam.ParDo(s, &refIndexesFn{}, schema)
+	refs := beam.ParDo(s, &refInputFn{Config: cfg}, beam.Reshuffle(s, indexes), beam.SideInput{Input: schema})
+	return beam.ParDo(s, &writeRefsFn{Config: cfg}, schema, beam.SideInput{Input: refs})
+}
+
+// refIndexesFn emits the position of every input in the schema.
+type refIndexesFn struct{}
+
+func (refIndexesFn) ProcessElement(s plan.Schema, emit func(int)) {
+	for i := range s.Inputs {
+		emit(i)
+	}
+}
+
+// refInputFn reads where one input's chunks lie.
+type refInputFn struct {
+	Config ReferencesConfig
+	inputs *inputPool
+}
+
+func (f *refInputFn) Setup()    { f.inputs = newInputPool(8) }
+func (f *refInputFn) Teardown() { f.inputs.closeAll() }
+
+func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (plan.InputRefs, error) {
+	if f.Config.Retry != (storage.Retry{}) {
+		ctx = storage.WithRetry(ctx, f.Config.Retry)
+	}
+	var refs plan.InputRefs
+	err := recovered("WriteReferences: input", func() error {
+		var err error
+		refs, err = referenceInput(ctx, f.inputs, &s, i, f.Config)
+		return err
+	})
+	return refs, err
+}
+
+// referenceInput returns where the values input i of s contributes lie
+// in it: the chunks of every variable along the concat dimension it holds,
+// and of those without it for which it is the first input holding them;
+// small ones of those, strings and compact ones inlined (the stage without
+// Beam).
+func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int, cfg ReferencesConfig) (plan.InputRefs, error) {
+	if i < 0 || i >= len(s.Inputs) {
+		return plan.InputRefs{}, fmt.Errorf("WriteReferences: no input %d", i)
+	}
+	e := s.Inputs[i]
+	budget := budgetOf(cfg.MaxMem)
+	in, err := pool.get(ctx, e.Input, netcdf.Options{MaxChunk: inputChunkLimit(budget)})
+	if err != nil {
+		return plan.InputRefs{}, fmt.Errorf("WriteReferences: %w", err)
+	}
+	defer pool.put(e.Input, in)
+	refs := plan.InputRefs{Input: e.Input}
+	inline := cfg.InlineLimit
+	if inline == 0 {
+		inline = DefaultInlineLimit
+	}
+	for k := range s.Vars {
+		v := &s.Vars[k]
+		if !slices.Equal(v.Merge, e.Input.Index.Merge) || !s.StoredByChunks(v) {
+			continue // another input's, or the concat coordinate (inlined from the schema)
+		}
+		axis := v.ConcatAxis(s.ConcatDim)
+		if axis < 0 && firstHolding(s, v) != i {
+			continue
+		}
+		vr, err := referenceVar(in.nc, s, v, e, axis < 0 && int64(v.ItemSize())*product(v.Shape) <= inline, budget)
+		if err != nil {
+			return plan.InputRefs{}, fmt.Errorf("WriteReferences: input %s: %w", e.Input.Source, err)
+		}
+		refs.Vars = append(refs.Vars, vr)
+	}
+	return refs, nil
+}
+
+// firstHolding returns the position of the first input that holds v.
+func firstHolding(s *plan.Schema, v *plan.Variable) int {
+	return slices.IndexFunc(s.Inputs, func(e plan.Extent) bool { return slices.Equal(e.Input.Index.Merge, v.Merge) })
+}
+
+func product(shape []int64) int64 {
+	n := int64(1)
+	for _, x := range shape {
+		n *= x
+	}
+	return n
+}
+
+// referenceVar returns where v's values lie in input e (open as nc), or
+// with small set, or for strings and compact layouts, the values
+// themselves as one inlined chunk of the input's part of v.
+func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Extent, small bool, budget int64) (plan.VarRefs, error) {
+	name := v.InputName
+	if name == "" {
+		name = v.Name
+	}
+	var layout netcdf.Layout
+	if !small && v.Type != netcdf.String {
+		var err error
+		if layout, err = nc.Layout(name); err != nil {
+			return plan.VarRefs{}, err
+		}
+		if layout.Inline == nil {
+			filters, err := kerchunk.Filters(layout.Filters, v.Type.Size())
+			if err != nil {
+				return plan.VarRefs{}, fmt.Errorf("variable %q: %w", v.Name, err)
+			}
+			chunks, pieces, err := s.RefPieces(v, e, layout.Chunks, layout.Pieces)
+			if err != nil {
+				return plan.VarRefs{}, err
+			}
+			return plan.VarRefs{Name: v.Name, BigEndian: layout.BigEndian && v.Type.Size() > 1, Chunks: chunks, Filters: filters, Pieces: pieces}, nil
+		}
+	}
+	// Inlined: the input's part of v, as one chunk.
+	shape := slices.Clone(v.Shape)
+	axis := v.ConcatAxis(s.ConcatDim)
+	if axis >= 0 {
+		shape[axis] = e.Len
+	}
+	n := product(shape)
+	if v.Type != netcdf.String && int64(v.ItemSize())*n > budget/2 {
+		return plan.VarRefs{}, fmt.Errorf("variable %q: %d values to inline, more than the memory budget allows", v.Name, n)
+	}
+	zero := make([]int64, len(shape))
+	rname, start, count, _ := v.Read(zero, shape)
+	var data []byte
+	meta := zarr.ArrayMeta{Shape: shape, Chunks: shape, DType: zarr.Strings}
+	if v.Type == netcdf.String {
+		strs, err := nc.ReadStrings(rname, start, count)
+		if err != nil {
+			return plan.VarRefs{}, err
+		}
+		if data, err = zarr.EncodeStrings(meta, strs); err != nil {
+			return plan.VarRefs{}, err
+		}
+	} else {
+		data = make([]byte, int64(v.ItemSize())*n)
+		if err := nc.Read(rname, start, count, data); err != nil {
+			return plan.VarRefs{}, err
+		}
+	}
+	chunks, pieces, err := s.RefPieces(v, e, withWidth(v, shape), []netcdf.Piece{{Index: make([]int64, len(shape)+min(int(v.Width), 1))}})
+	if err != nil {
+		return plan.VarRefs{}, err
+	}
+	pieces[0].Data = data
+	return plan.VarRefs{Name: v.Name, Chunks: chunks, Pieces: pieces}, nil
+}
+
+// withWidth returns shape as the input stores v: with its folded char
+// dimension last.
+func withWidth(v *plan.Variable, shape []int64) []int64 {
+	if v.Width > 0 {
+		return append(slices.Clone(shape), v.Width)
+	}
+	return shape
+}
+
+// writeRefsFn writes the reference file.
+type writeRefsFn struct {
+	Config ReferencesConfig
+}
+
+func (f *writeRefsFn) ProcessElement(ctx context.Context, s plan.Schema, refs func(*plan.InputRefs) bool) (plan.Summary, error) {
+	var sum plan.Summary
+	err := recovered("WriteReferences: "+f.Config.URL, func() error {
+		var err error
+		sum, err = writeReferences(ctx, f.Config, &s, refs)
+		return err
+	})
+	return sum, err
+}
+
+// metaStore holds metadata documents in memory.
+type metaStore map[string][]byte
+
+func (m metaStore) Get(_ context.Context, key string) ([]byte, error) {
+	if b, ok := m[key]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s: %w", key, errNoKey)
+}
+
+func (m metaStore) Put(_ context.Context, key string, data []byte) error {
+	m[key] = data
+	return nil
+}
+
+var errNoKey = fmt.Errorf("no such document: %w", fs.ErrNotExist)
+
+// countingWriter counts what goes through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeReferences writes the reference set of s at cfg.URL, atomically,
+// from the inputs' references that next yields one at a time (the stage
+// without Beam): the chunks as they come, then the metadata of every
+// array and the group, consolidated. Inputs must agree on how each
+// variable's chunks are stored.
+func writeReferences(ctx context.Context, cfg ReferencesConfig, s *plan.Schema, next func(*plan.InputRefs) bool) (plan.Summary, error) {
+	dir, file := path.Split(cfg.URL)
+	if dir == "" {
+		dir = "."
+	}
+	st, err := storage.NewStore(ctx, strings.TrimSuffix(dir, "/"))
+	if err != nil {
+		return plan.Summary{}, fmt.Errorf("WriteReferences: %w", err)
+	}
+	if cfg.Mode == "" || cfg.Mode == ModeCreate {
+		if ok, err := st.Exists(ctx, file); err != nil || ok {
+			if err == nil {
+				err = fmt.Errorf("the file exists; set target.mode to overwrite to replace it")
+			}
+			return plan.Summary{}, fmt.Errorf("WriteReferences: %s: %w", cfg.URL, err)
+		}
+	}
+	target := plan.Target{Format: 2, Schema: *s}
+	docs := metaStore{}
+	type seen struct {
+		from plan.Input
+		refs plan.VarRefs
+	}
+	first := map[string]seen{}
+	var chunks int64
+	var size int64
+	err = st.PutFrom(ctx, file, func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		kw := kerchunk.NewWriter(cw)
+		var one plan.InputRefs
+		for next(&one) {
+			url, err := referenceURL(one.Input.Source)
+			if err != nil {
+				return err
+			}
+			for _, vr := range one.Vars {
+				v, ok := s.Var(vr.Name)
+				if !ok {
+					return fmt.Errorf("input %s: no variable %q in the schema", one.Input.Source, vr.Name)
+				}
+				meta, err := refMeta(&target, v, vr)
+				if err != nil {
+					return err
+				}
+				if was, ok := first[vr.Name]; !ok {
+					first[vr.Name] = seen{one.Input, vr}
+					if err := zarr.WriteArrayMeta(ctx, docs, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+						return err
+					}
+				} else if !sameStorage(was.refs, vr) {
+					return fmt.Errorf("variable %q: input %s stores it in chunks %v%s, input %s in chunks %v%s; "+
+						"a reference set needs one chunk shape and encoding for every input",
+						v.Name, was.from.Source, was.refs.Chunks, describeStorage(was.refs), one.Input.Source, vr.Chunks, describeStorage(vr))
+				}
+				for _, p := range vr.Pieces {
+					key := meta.Key(v.Name, p.Index)
+					if p.Data != nil {
+						kw.Inline(key, p.Data)
+					} else {
+						kw.Ref(key, url, p.Offset, p.Size)
+					}
+					chunks++
+				}
+			}
+		}
+		if err := refCoordinate(ctx, &target, docs, kw); err != nil {
+			return err
+		}
+		names := make([]string, len(s.Vars))
+		for i := range s.Vars {
+			v := &s.Vars[i]
+			names[i] = v.Name
+			if _, ok := docs[v.Name+"/.zarray"]; ok {
+				continue
+			}
+			// No input holds any of it (an empty variable): metadata only.
+			meta, err := target.ArrayMeta(v)
+			if err != nil {
+				return err
+			}
+			meta.Compressor, meta.Chunks = nil, maxOne(v.Shape)
+			if err := zarr.WriteArrayMeta(ctx, docs, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+				return err
+			}
+		}
+		if err := zarr.WriteGroup(ctx, docs, 2, plan.GroupAttrs(s), names); err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(docs))
+		for k := range docs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			kw.Meta(k, docs[k])
+		}
+		err := kw.Close()
+		size = cw.n
+		return err
+	})
+	if err != nil {
+		return plan.Summary{}, fmt.Errorf("WriteReferences: %s: %w", cfg.URL, err)
+	}
+	log.Infof(ctx, "WriteReferences: %s: %d arrays, %d chunks referenced, %d bytes", cfg.URL, len(s.Vars), chunks, size)
+	return plan.Summary{URL: cfg.URL, Arrays: len(s.Vars), Chunks: chunks, Bytes: size}, nil
+}
+
+// refMeta returns the .zarray metadata of v in a reference set whose
+// chunks are stored as vr says.
+func refMeta(t *plan.Target, v *plan.Variable, vr plan.VarRefs) (zarr.ArrayMeta, error) {
+	meta, err := t.ArrayMeta(v)
+	if err != nil {
+		return zarr.ArrayMeta{}, err
+	}
+	meta.Compressor, meta.Chunks, meta.Filters = nil, vr.Chunks, vr.Filters
+	if vr.BigEndian {
+		meta.DType = ">" + meta.DType[1:]
+	}
+	return meta, nil
+}
+
+// refCoordinate writes the concat coordinate, inlined whole, re-encoded in
+// the first input's units as the schema holds it.
+func refCoordinate(ctx context.Context, t *plan.Target, docs metaStore, kw *kerchunk.Writer) error {
+	s := &t.Schema
+	cv, ok := s.CoordVar()
+	if !ok {
+		return nil
+	}
+	meta, err := t.ArrayMeta(cv)
+	if err != nil {
+		return err
+	}
+	meta.Compressor, meta.Chunks = nil, maxOne(cv.Shape)
+	if err := zarr.WriteArrayMeta(ctx, docs, cv.Name, meta, plan.ArrayAttrs(cv)); err != nil {
+		return err
+	}
+	chunk := make([]byte, meta.ChunkBytes())
+	copy(chunk, s.Coord)
+	kw.Inline(meta.Key(cv.Name, []int64{0}), chunk)
+	return nil
+}
+
+// maxOne returns shape with no size below 1 (a chunk shape for an array
+// held in one chunk).
+func maxOne(shape []int64) []int64 {
+	out := make([]int64, len(shape))
+	for i, n := range shape {
+		out[i] = max(n, 1)
+	}
+	return out
+}
+
+func sameStorage(a, b plan.VarRefs) bool {
+	return a.BigEndian == b.BigEndian && slices.Equal(a.Chunks, b.Chunks) && slices.Equal(a.Filters, b.Filters) &&
+		(a.Pieces == nil || b.Pieces == nil || (a.Pieces[0].Data == nil) == (b.Pieces[0].Data == nil))
+}
+
+func describeStorage(v plan.VarRefs) string {
+	var parts []string
+	if v.BigEndian {
+		parts = append(parts, "big-endian")
+	}
+	for _, f := range v.Filters {
+		parts = append(parts, f.ID)
+	}
+	if len(v.Pieces) > 0 && v.Pieces[0].Data != nil {
+		parts = append(parts, "inlined")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// referenceURL is what a reference set names an input by: its URL, or
+// for a local path the absolute path.
+func referenceURL(source string) (string, error) {
+	if strings.Contains(source, "://") {
+		return source, nil
+	}
+	abs, err := filepath.Abs(source)
+	if err != nil {
+		return "", fmt.Errorf("input %s: %w", source, err)
+	}
+	return abs, nil
+}
