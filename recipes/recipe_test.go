@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,6 +172,7 @@ func TestCollections(t *testing.T) {
 		{collection: "nc4_bounds", chunks: map[string]int64{"time": 5}, nitems: true, compressor: "zlib",
 			want: map[string][]int64{"time_bnds": {5, 2}, "mask": {6, 8}}},
 		{collection: "nc4_classic", chunks: map[string]int64{"time": 4}},
+		{collection: "nc4_checksummed", chunks: map[string]int64{"time": 3}, nitems: true},
 		// read groups: target chunks that cut the inputs' tiles on every axis
 		{collection: "nc4_tiled", chunks: map[string]int64{"time": 4, "lat": 5, "lon": 3}, want: map[string][]int64{"sst": {4, 5, 3}, "ice": {4, 5, 3}}},
 		// what real files hold that is hard to store
@@ -360,11 +363,12 @@ func TestReferences(t *testing.T) {
 		{"merge", false},       // merge dims
 		{"big4d", false},       // 64-bit offset, 4-D
 		{"scalar_and_static", false},
-		{"nc4_daily", false},   // zlib + shuffle, edge chunks
-		{"nc4_bounds", true},   // contiguous and chunked, bounds
-		{"nc4_classic", false}, // netCDF-4 classic model
-		{"chars", false},       // char variables
-		{"rw_text", false},     // netCDF-4 strings: inlined
+		{"nc4_daily", false},      // zlib + shuffle, edge chunks
+		{"nc4_bounds", true},      // contiguous and chunked, bounds
+		{"nc4_classic", false},    // netCDF-4 classic model
+		{"chars", false},          // char variables
+		{"rw_text", false},        // netCDF-4 strings: inlined
+		{"nc4_checksummed", true}, // big-endian, fletcher32, contiguous along time
 	} {
 		runner := beamtest.Runners()[i%len(beamtest.Runners())]
 		t.Run(c.collection+"/"+runner, func(t *testing.T) {
@@ -381,6 +385,67 @@ func TestReferences(t *testing.T) {
 			beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
 		})
 	}
+}
+
+// TestReferencesRefused: what a reference set cannot say is refused,
+// naming the variable and the inputs.
+func TestReferencesRefused(t *testing.T) {
+	r, _ := collectionRecipe(t, "nc4_tiled") // tiles that differ between files, and uneven files
+	r.Target.URL = filepath.Join(t.TempDir(), "tiled.json")
+	r.Target.Format = recipes.FormatReferences
+	err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+		if _, err := recipes.Build(s, r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), `variable "sst"`) || !strings.Contains(err.Error(), "nc4_tiled_sst_0") {
+		t.Errorf("irregular chunks: %v", err)
+	}
+	if _, err := os.Stat(r.Target.URL); !os.IsNotExist(err) {
+		t.Errorf("a refused reference file was written: %v", err)
+	}
+	for what, edit := range map[string]func(*recipes.Recipe){
+		"target.mode":     func(r *recipes.Recipe) { r.Target.Mode = "append" },
+		"target.format":   func(r *recipes.Recipe) { r.Target.Chunks = map[string]int64{"time": 2} },
+		"target.url":      func(r *recipes.Recipe) { r.Target.URL = "/tmp/refs.zarr" },
+		"preprocess.isel": func(r *recipes.Recipe) {
+			stop := int64(3)
+			r.Preprocess = &recipes.Preprocess{Isel: map[string]recipes.Slice{"lat": {Stop: &stop}}}
+		},
+	} {
+		bad := r
+		edit(&bad)
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), what) {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+}
+
+// TestReferencesHTTP makes references to inputs served over HTTP: the set
+// names them by their URLs. Rewritten to name the same files on disk (the
+// Python here has no HTTP client for fsspec), xarray reads it as
+// open_mfdataset of the inputs.
+func TestReferencesHTTP(t *testing.T) {
+	r, manifestPath := collectionRecipe(t, "nc4_daily")
+	dir := filepath.Dir(manifestPath)
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	r.Pattern.Template = srv.URL + "/" + filepath.Base(r.Pattern.Template)
+	r.Target.URL = filepath.Join(t.TempDir(), "http.json")
+	r.Target.Format = recipes.FormatReferences
+	runRecipe(t, "direct", r)
+	b, err := os.ReadFile(r.Target.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `["`+srv.URL+"/nc4_daily_00.nc") {
+		t.Fatalf("the references do not name the inputs' URLs: %.300s", b)
+	}
+	local := filepath.Join(t.TempDir(), "local.json")
+	if err := os.WriteFile(local, []byte(strings.ReplaceAll(string(b), srv.URL, dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	beamtest.CompareWithXarray(t, local, manifestPath, nil, nil)
 }
 
 // TestBuildManyInputs builds the pipeline of a recipe of a million inputs:

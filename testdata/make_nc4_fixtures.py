@@ -290,6 +290,7 @@ def collections():
                                         "zlib+shuffle chunks of a whole time step")
     tiled()
     unstorable()
+    checksummed()
 
 
 def tiled():
@@ -335,6 +336,42 @@ def tiled():
                       "over a 9x13 grid")
 
 
+def checksummed():
+    """nc4_checksummed: what references must express of HDF5 storage beyond
+    zlib: big-endian values, Fletcher-32 checksums, shuffle without
+    compression, and contiguous variables along a fixed (not unlimited)
+    time dimension, two steps a file."""
+    d = mf.fresh("nc4_checksummed")
+    rng = np.random.default_rng(24)
+    files, keys = [], []
+    for i in range(4):
+        key = "%02d" % i
+        fn = "nc4_checksummed_%s.nc" % key
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF4")
+        mf.globals_(ds, i)
+        mf.grid(ds, 5, 6)
+        ds.createDimension("time", 2)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "days since 2002-01-01"
+        t.standard_name = "time"
+        t[:] = [2 * i, 2 * i + 1]
+        sst = ds.createVariable("sst", "i2", ("time", "lat", "lon"), zlib=True, shuffle=True, fletcher32=True,
+                                endian="big", chunksizes=(1, 5, 3), fill_value=np.int16(-999))
+        sst.scale_factor = np.float32(0.01)
+        sst.set_auto_maskandscale(False)
+        sst[:] = rng.integers(-300, 3500, size=(2, 5, 6)).astype("i2")
+        ice = ds.createVariable("ice", "f4", ("time", "lat", "lon"), contiguous=True, endian="big")
+        ice[:] = rng.random(size=(2, 5, 6)).astype("f4")
+        n = ds.createVariable("count", "i4", ("time", "lat", "lon"), shuffle=True, fletcher32=True, chunksizes=(2, 5, 6))
+        n[:] = rng.integers(0, 100, size=(2, 5, 6)).astype("i4")
+        ds.close()
+        files.append(fn)
+        keys.append(key)
+    mf.manifest("nc4_checksummed", files, concat_keys=keys, template="nc4_checksummed_{time}.nc", nitems_per_file=2,
+                format="NETCDF4", notes="fixed time of 2 a file; sst big-endian zlib+shuffle+fletcher32 chunks (1,5,3); "
+                                        "ice big-endian contiguous; count shuffle+fletcher32, no compression")
+
+
 def unstorable():
     """nc4_unstorable: anom is packed with a scale_factor that changes between
     files, so the collection is refused as it is; sst is fine. With
@@ -378,7 +415,7 @@ def main():
 
 
 if __name__ == "__main__":
-    alone = {"nc4_tiled": tiled, "nc4_unstorable": unstorable}
+    alone = {"nc4_tiled": tiled, "nc4_unstorable": unstorable, "nc4_checksummed": checksummed}
     if len(sys.argv) == 2 and sys.argv[1] in alone:  # this collection alone, leaving the others as committed
         alone[sys.argv[1]]()
     else:

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -98,21 +99,34 @@ func (refIndexesFn) ProcessElement(s plan.Schema, emit func(int)) {
 type refInputFn struct {
 	Config ReferencesConfig
 	inputs *inputPool
+	chunks, fetched, msec beam.Counter
 }
 
-func (f *refInputFn) Setup()    { f.inputs = newInputPool(8) }
+func (f *refInputFn) Setup() {
+	f.inputs = newInputPool(8)
+	f.chunks = beam.NewCounter(CounterNamespace, CounterChunksReferenced)
+	f.fetched = beam.NewCounter(CounterNamespace, CounterRefBytesFetched)
+	f.msec = beam.NewCounter(CounterNamespace, CounterReferencesMsec)
+}
+
 func (f *refInputFn) Teardown() { f.inputs.closeAll() }
 
 func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (plan.InputRefs, error) {
+	defer timeSince(ctx, f.msec, time.Now())
 	if f.Config.Retry != (storage.Retry{}) {
 		ctx = storage.WithRetry(ctx, f.Config.Retry)
 	}
 	var refs plan.InputRefs
+	var fetched int64
 	err := recovered("WriteReferences: input", func() error {
 		var err error
-		refs, err = referenceInput(ctx, f.inputs, &s, i, f.Config)
+		refs, fetched, err = referenceInput(ctx, f.inputs, &s, i, f.Config)
 		return err
 	})
+	f.fetched.Inc(ctx, fetched)
+	for _, v := range refs.Vars {
+		f.chunks.Inc(ctx, int64(len(v.Pieces)))
+	}
 	return refs, err
 }
 
@@ -120,18 +134,21 @@ func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (
 // in it: the chunks of every variable along the concat dimension it holds,
 // and of those without it for which it is the first input holding them;
 // small ones of those, strings and compact ones inlined (the stage without
-// Beam).
-func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int, cfg ReferencesConfig) (plan.InputRefs, error) {
+// Beam), and how many bytes it read of the input.
+func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int, cfg ReferencesConfig) (_ plan.InputRefs, fetched int64, err error) {
 	if i < 0 || i >= len(s.Inputs) {
-		return plan.InputRefs{}, fmt.Errorf("WriteReferences: no input %d", i)
+		return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: no input %d", i)
 	}
 	e := s.Inputs[i]
 	budget := budgetOf(cfg.MaxMem)
 	in, err := pool.get(ctx, e.Input, netcdf.Options{MaxChunk: inputChunkLimit(budget)})
 	if err != nil {
-		return plan.InputRefs{}, fmt.Errorf("WriteReferences: %w", err)
+		return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: %w", err)
 	}
-	defer pool.put(e.Input, in)
+	defer func() {
+		fetched = in.r.Fetched() // each input is read by one element: its header, indexes and inlined values
+		pool.put(e.Input, in)
+	}()
 	refs := plan.InputRefs{Input: e.Input}
 	inline := cfg.InlineLimit
 	if inline == 0 {
@@ -148,11 +165,11 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 		}
 		vr, err := referenceVar(in.nc, s, v, e, axis < 0 && int64(v.ItemSize())*product(v.Shape) <= inline, budget)
 		if err != nil {
-			return plan.InputRefs{}, fmt.Errorf("WriteReferences: input %s: %w", e.Input.Source, err)
+			return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: %w", err)
 		}
 		refs.Vars = append(refs.Vars, vr)
 	}
-	return refs, nil
+	return refs, 0, nil
 }
 
 // firstHolding returns the position of the first input that holds v.

@@ -34,6 +34,9 @@ const (
 	CounterCacheMsec        = "cache_msec"           // CacheInputs: milliseconds spent in elements
 	CounterDescribeMsec     = "describe_msec"        // DetermineSchema: likewise
 	CounterStoreMsec        = "store_msec"           // StoreChunks: likewise
+	CounterChunksReferenced = "chunks_referenced"    // WriteReferences: chunks referenced or inlined
+	CounterRefBytesFetched  = "ref_bytes_fetched"    // WriteReferences: bytes read from the inputs (headers, indexes, inlined values)
+	CounterReferencesMsec   = "references_msec"      // WriteReferences: milliseconds spent reading the inputs
 )
 
 // The stages' names, which start every line they log.
@@ -43,4 +46,5 @@ const (
 	StagePrepareTarget   = "PrepareTarget"
 	StageStoreChunks     = "StoreChunks"
 	StageFinalizeTarget  = "FinalizeTarget"
+	StageWriteReferences = "WriteReferences"
 )

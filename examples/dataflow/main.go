@@ -151,6 +151,11 @@ func run(ctx context.Context) error {
 		printCounters(res)
 	}
 	fmt.Printf("wrote %s\n", r.Target.URL)
+	if r.Target.References() {
+		fmt.Printf("open it with: python3 -c 'import xarray; print(xarray.open_dataset(\"reference://\", engine=\"zarr\", "+
+			"backend_kwargs={\"consolidated\": False, \"storage_options\": {\"fo\": %q}}))'\n", r.Target.URL)
+		return nil
+	}
 	fmt.Printf("open it with: python3 -c 'import xarray; print(xarray.open_zarr(%q))'\n", r.Target.URL)
 	return nil
 }
@@ -223,6 +228,11 @@ func printCounters(res beam.PipelineResult) {
 		n[transforms.CounterInputRetries], secs(transforms.CounterCacheMsec))
 	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d inputs read, %.1f s\n", transforms.StageDetermineSchema,
 		n[transforms.CounterInputsDescribed], secs(transforms.CounterDescribeMsec))
+	if _, refs := n[transforms.CounterChunksReferenced]; refs {
+		fmt.Fprintf(os.Stderr, "zarrforge: %s: %d chunks referenced, %.1f s; inputs: %d bytes fetched\n", transforms.StageWriteReferences,
+			n[transforms.CounterChunksReferenced], secs(transforms.CounterReferencesMsec), n[transforms.CounterRefBytesFetched])
+		return
+	}
 	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d chunks written (%d bytes), %.1f s; inputs: %d bytes fetched, %d decoded for %d needed (%s)\n",
 		transforms.StageStoreChunks, n[transforms.CounterChunksWritten], n[transforms.CounterChunkBytes], secs(transforms.CounterStoreMsec),
 		n[transforms.CounterInputBytes], n[transforms.CounterSourceDecoded], n[transforms.CounterSourceNeeded],
