@@ -405,9 +405,9 @@ func TestReferencesRefused(t *testing.T) {
 		t.Errorf("a refused reference file was written: %v", err)
 	}
 	for what, edit := range map[string]func(*recipes.Recipe){
-		"target.mode":     func(r *recipes.Recipe) { r.Target.Mode = "append" },
-		"target.format":   func(r *recipes.Recipe) { r.Target.Chunks = map[string]int64{"time": 2} },
-		"target.url":      func(r *recipes.Recipe) { r.Target.URL = "/tmp/refs.zarr" },
+		"target.mode":   func(r *recipes.Recipe) { r.Target.Mode = "append" },
+		"target.format": func(r *recipes.Recipe) { r.Target.Chunks = map[string]int64{"time": 2} },
+		"target.url":    func(r *recipes.Recipe) { r.Target.URL = "/tmp/refs.zarr" },
 		"preprocess.isel": func(r *recipes.Recipe) {
 			stop := int64(3)
 			r.Preprocess = &recipes.Preprocess{Isel: map[string]recipes.Slice{"lat": {Stop: &stop}}}
@@ -421,8 +421,8 @@ func TestReferencesRefused(t *testing.T) {
 	}
 }
 
-// TestReferencesHTTP makes references to inputs served over HTTP: the set
-// names them by their URLs. Rewritten to name the same files on disk (the
+// TestReferencesHTTP makes references to inputs served over HTTP, read
+// through the cache: the set names them by their URLs. Rewritten to name the same files on disk (the
 // Python here has no HTTP client for fsspec), xarray reads it as
 // open_mfdataset of the inputs.
 func TestReferencesHTTP(t *testing.T) {
@@ -433,6 +433,7 @@ func TestReferencesHTTP(t *testing.T) {
 	r.Pattern.Template = srv.URL + "/" + filepath.Base(r.Pattern.Template)
 	r.Target.URL = filepath.Join(t.TempDir(), "http.json")
 	r.Target.Format = recipes.FormatReferences
+	r.Cache = &recipes.Cache{URL: t.TempDir()} // read through the cache: the set still names the URLs
 	runRecipe(t, "direct", r)
 	b, err := os.ReadFile(r.Target.URL)
 	if err != nil {

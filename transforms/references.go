@@ -97,8 +97,8 @@ func (refIndexesFn) ProcessElement(s plan.Schema, emit func(int)) {
 
 // refInputFn reads where one input's chunks lie.
 type refInputFn struct {
-	Config ReferencesConfig
-	inputs *inputPool
+	Config                ReferencesConfig
+	inputs                *inputPool
 	chunks, fetched, msec beam.Counter
 }
 
