@@ -92,6 +92,8 @@ func TestRoundTrip(t *testing.T) {
 			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
 			func(b []byte) (any, error) { return DecodeTarget(b) }},
 		{"appending target", plan.Target{URL: "gs://b/out.zarr", Format: 3, Run: "r2", MaxMem: 1 << 30, Schema: sampleSchema(),
+			Auth: storage.HTTPAuth{UsernameEnv: "U", PasswordEnv: "P", HeadersEnv: map[string]string{"Authorization": "B", "X-A": "C"},
+				QueryEnv: map[string]string{"token": "T"}},
 			Arrays: map[string]zarr.ArrayMeta{
 				"sst": {Format: 3, Shape: []int64{10, 4}, Chunks: []int64{8, 4}, Inner: []int64{2, 4}, DType: "<i2",
 					Compressor: &zarr.Compressor{ID: "blosc", Level: 5, CName: "zstd", Shuffle: 2}, FillValue: int64(-999), EmptyFill: int64(0),

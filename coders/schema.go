@@ -2,6 +2,7 @@ package coders
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -188,7 +189,34 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 			return nil, fmt.Errorf("coders: array %q: %w", name, err)
 		}
 	}
+	w.string(t.Auth.UsernameEnv)
+	w.string(t.Auth.PasswordEnv)
+	putStringMap(&w, t.Auth.HeadersEnv)
+	putStringMap(&w, t.Auth.QueryEnv)
 	return w.b, nil
+}
+
+// putStringMap writes m sorted by key (deterministic).
+func putStringMap(w *writer, m map[string]string) {
+	keys := slices.Sorted(maps.Keys(m))
+	w.uvarint(uint64(len(keys)))
+	for _, k := range keys {
+		w.string(k)
+		w.string(m[k])
+	}
+}
+
+func getStringMap(r *reader) map[string]string {
+	n := r.count(2)
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := r.string()
+		m[k] = r.string()
+	}
+	return m
 }
 
 func putArrayMeta(w *writer, m zarr.ArrayMeta) error {
@@ -294,6 +322,8 @@ func DecodeTarget(b []byte) (plan.Target, error) {
 			t.Arrays[name] = getArrayMeta(&r)
 		}
 	}
+	t.Auth.UsernameEnv, t.Auth.PasswordEnv = r.string(), r.string()
+	t.Auth.HeadersEnv, t.Auth.QueryEnv = getStringMap(&r), getStringMap(&r)
 	return t, r.done("target")
 }
 

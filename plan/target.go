@@ -27,7 +27,9 @@ type Target struct {
 	MaxMem int64
 	// Retry is how the chunk stage's HTTP reads retry (zero: the storage
 	// default).
-	Retry  storage.Retry
+	Retry storage.Retry
+	// Auth is how the chunk stage's HTTP reads authenticate.
+	Auth   storage.HTTPAuth
 	Schema Schema
 }
 

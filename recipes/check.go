@@ -35,6 +35,7 @@ func (r Recipe) Check(ctx context.Context) error {
 	if err != nil {
 		return r.errorf("", "%s", err)
 	}
+	ctx = storage.WithHTTPAuth(storage.WithRetry(ctx, r.Pattern.Retry()), r.Pattern.Auth())
 	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name) // validated above
 	var inputs []plan.Input                                  // those of the first concat position
 	e.each(0, 1, func(in plan.Input) { inputs = append(inputs, in) })

@@ -467,6 +467,9 @@ func (r Recipe) Validate() error {
 	if _, err := r.Pattern.HTTP.retry(); err != nil {
 		return r.errorf("", "%s", err)
 	}
+	if err := r.Pattern.HTTP.checkAuth(); err != nil {
+		return r.errorf("", "%s", err)
+	}
 	if _, err := r.Preprocess.Edits(r.Pattern.ConcatDim.Name); err != nil {
 		return r.errorf("", "%s", err)
 	}

@@ -54,7 +54,62 @@ type HTTP struct {
 	Attempts int `yaml:"attempts"`
 	// Deadline bounds one request with its retries ("deadline": "5m").
 	Deadline string `yaml:"deadline"`
+	// BasicAuth names the environment variables of the Basic auth
+	// credentials ("basic_auth": {username_env: OISST_USER,
+	// password_env: OISST_PASSWORD}).
+	BasicAuth *BasicAuth `yaml:"basic_auth"`
+	// HeadersEnv maps a header to the environment variable of its value
+	// ("headers_env": {Authorization: EARTHDATA_BEARER}).
+	HeadersEnv map[string]string `yaml:"headers_env"`
+	// QuerySecretsEnv maps a query parameter, added to every request, to
+	// the environment variable of its value ("query_secrets_env":
+	// {token: OISST_TOKEN}).
+	QuerySecretsEnv map[string]string `yaml:"query_secrets_env"`
 }
+
+// BasicAuth is "pattern.http.basic_auth": the names of the environment
+// variables that hold the credentials. Secrets are never written in a
+// recipe: they are read where the inputs are read (the workers'
+// environment), and appear in no log, error, cache name, counter or store.
+type BasicAuth struct {
+	UsernameEnv string `yaml:"username_env"`
+	PasswordEnv string `yaml:"password_env"`
+}
+
+// Auth returns how a validated pattern's HTTP reads authenticate.
+func (p Pattern) Auth() storage.HTTPAuth {
+	h := p.HTTP
+	if h == nil {
+		return storage.HTTPAuth{}
+	}
+	a := storage.HTTPAuth{HeadersEnv: h.HeadersEnv, QueryEnv: h.QuerySecretsEnv}
+	if h.BasicAuth != nil {
+		a.UsernameEnv, a.PasswordEnv = h.BasicAuth.UsernameEnv, h.BasicAuth.PasswordEnv
+	}
+	return a
+}
+
+// checkAuth checks the names of the section's credentials (not their
+// values, which only the machines that read the inputs need).
+func (h *HTTP) checkAuth() error {
+	if h == nil {
+		return nil
+	}
+	if b := h.BasicAuth; b != nil && (b.UsernameEnv == "" || b.PasswordEnv == "") {
+		return fmt.Errorf("pattern.http.basic_auth: give both username_env and password_env")
+	}
+	for key, m := range map[string]map[string]string{"headers_env": h.HeadersEnv, "query_secrets_env": h.QuerySecretsEnv} {
+		for k, v := range m {
+			if k == "" || !envName.MatchString(v) {
+				return fmt.Errorf("pattern.http.%s.%s: %q is not the name of an environment variable", key, k, v)
+			}
+		}
+	}
+	return nil
+}
+
+// envName is what an environment variable's name looks like.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Retry returns the retry policy of a validated pattern's HTTP reads.
 func (p Pattern) Retry() storage.Retry {

@@ -58,7 +58,8 @@ func (f *expandFn) ProcessElement(shard int, emit func(plan.Input)) error {
 // configs are the recipe's stage configurations.
 func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, transforms.TargetConfig) {
 	retry := r.Pattern.Retry()
-	cache := transforms.CacheConfig{Retry: retry}
+	auth := r.Pattern.Auth()
+	cache := transforms.CacheConfig{Retry: retry, Auth: auth}
 	if r.Cache != nil {
 		cache.URL = r.Cache.URL
 	}
@@ -69,6 +70,7 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 		FileType:      r.Pattern.FileType,
 		MaxMem:        r.Target.MaxMemBytes(),
 		Retry:         retry,
+		Auth:          auth,
 		Preprocess:    edits,
 	}
 	compressor, level := r.Target.CompressorAndLevel()
@@ -82,6 +84,7 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 		Mode:       r.Target.Mode,
 		MaxMem:     r.Target.MaxMemBytes(),
 		Retry:      retry,
+		Auth:       auth,
 	}
 	return cache, schema, target
 }
@@ -119,5 +122,6 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 
 // referencesConfig is the configuration of the references stage.
 func (r Recipe) referencesConfig() transforms.ReferencesConfig {
-	return transforms.ReferencesConfig{URL: r.Target.URL, Mode: r.Target.Mode, MaxMem: r.Target.MaxMemBytes(), Retry: r.Pattern.Retry()}
+	return transforms.ReferencesConfig{URL: r.Target.URL, Mode: r.Target.Mode, MaxMem: r.Target.MaxMemBytes(),
+		Retry: r.Pattern.Retry(), Auth: r.Pattern.Auth()}
 }

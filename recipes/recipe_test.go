@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -554,5 +556,93 @@ print("; ".join(bad))
 	out, err := exec.Command(py, "-c", compare, ours, theirs, day(0)).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "" {
 		t.Errorf("our append differs from xarray's: %v\n%s", err, out)
+	}
+}
+
+// TestHTTPAuth reads inputs from a flaky server that demands Basic auth, a
+// header and a query token, each from an environment variable: the store
+// equals open_mfdataset of the inputs, and no secret is in any file or file
+// name of the store or the cache, nor in the error of a run refused for a
+// wrong password, which fails at once naming the URL.
+func TestHTTPAuth(t *testing.T) {
+	secrets := map[string]string{"ZF_USER": "alice-user", "ZF_PASS": "pass-s3cret", "ZF_KEY": "key-s3cret", "ZF_TOKEN": "token-s3cret"}
+	for k, v := range secrets {
+		t.Setenv(k, v)
+	}
+	r, manifestPath := collectionRecipe(t, "daily")
+	dir := filepath.Dir(manifestPath)
+	var mu sync.Mutex
+	requests, denied := 0, 0
+	files := http.FileServer(http.Dir(dir))
+	handler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		requests++
+		n := requests
+		mu.Unlock()
+		user, pass, ok := req.BasicAuth()
+		if !ok || user != secrets["ZF_USER"] || pass != secrets["ZF_PASS"] || req.Header.Get("X-Api-Key") != secrets["ZF_KEY"] ||
+			req.URL.Query().Get("token") != secrets["ZF_TOKEN"] {
+			mu.Lock()
+			denied++
+			mu.Unlock()
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		if n%4 == 0 { // flaky
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		files.ServeHTTP(w, req)
+	})
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	r.Pattern.Template = srv.URL + "/" + filepath.Base(r.Pattern.Template)
+	r.Pattern.HTTP = &recipes.HTTP{Attempts: 6, BasicAuth: &recipes.BasicAuth{UsernameEnv: "ZF_USER", PasswordEnv: "ZF_PASS"},
+		HeadersEnv: map[string]string{"X-Api-Key": "ZF_KEY"}, QuerySecretsEnv: map[string]string{"token": "ZF_TOKEN"}}
+	cache := t.TempDir()
+	r.Cache = &recipes.Cache{URL: cache}
+	runRecipe(t, "direct", r)
+	beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
+	if denied > 0 {
+		t.Errorf("%d requests were denied", denied)
+	}
+	for _, root := range []string{r.Target.URL, cache} {
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			b := []byte(p)
+			if !d.IsDir() {
+				b, _ = os.ReadFile(p)
+				b = append(b, p...)
+			}
+			for k, v := range secrets {
+				if k != "ZF_USER" && bytes.Contains(b, []byte(v)) {
+					t.Errorf("%s holds the secret of %s", p, k)
+				}
+			}
+			return nil
+		})
+	}
+
+	t.Setenv("ZF_PASS", "wrong")
+	denied = 0
+	srv2 := httptest.NewServer(handler) // a server this process has read nothing from
+	defer srv2.Close()
+	r.Pattern.Template = srv2.URL + "/" + filepath.Base(r.Pattern.Template)
+	r.Cache = nil
+	r.Target.URL = filepath.Join(t.TempDir(), "denied.zarr")
+	err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+		if _, err := recipes.Build(s, r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), srv2.URL+"/daily_") || denied > 8 {
+		t.Fatalf("a wrong password: %v (%d requests denied: each input once, no retries)", err, denied)
+	}
+	for k, v := range secrets {
+		if strings.Contains(err.Error(), v) {
+			t.Errorf("the error holds the secret of %s: %v", k, err)
+		}
 	}
 }

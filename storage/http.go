@@ -84,6 +84,11 @@ func sendIf(ctx context.Context, timeout time.Duration, method, url, rng, ifRang
 		cancel()
 		return nil, &permanentError{fmt.Errorf("%s %s: bad request", method, shown)}
 	}
+	if err := authenticate(ctx, req); err != nil {
+		timer.Stop()
+		cancel()
+		return nil, &permanentError{fmt.Errorf("%s %s: %w", method, shown, err)}
+	}
 	if rng != "" {
 		req.Header.Set("Range", rng)
 		if ifRange != "" {

@@ -110,14 +110,15 @@ func recovered(what string, fn func() error) (err error) {
 }
 
 // countingRetries returns a context whose storage reads follow policy (the
-// storage default when it is the zero Retry) and count each retry (and log
-// it). Beam counters may only be updated from the goroutine that runs the
+// storage default when it is the zero Retry), authenticate as auth says,
+// and count each retry (and log it). Beam counters may only be updated from the goroutine that runs the
 // element, so the count is added to a counter afterwards.
-func countingRetries(ctx context.Context, policy storage.Retry) (context.Context, *atomic.Int64) {
+func countingRetries(ctx context.Context, policy storage.Retry, auth storage.HTTPAuth) (context.Context, *atomic.Int64) {
 	var n atomic.Int64
 	if policy != (storage.Retry{}) {
 		ctx = storage.WithRetry(ctx, policy)
 	}
+	ctx = storage.WithHTTPAuth(ctx, auth)
 	return storage.WithRetryObserver(ctx, func(url string, attempt int, err error) {
 		n.Add(1)
 		log.Warnf(ctx, "retrying %s after attempt %d failed: %v", url, attempt, err)

@@ -52,6 +52,9 @@ type CacheConfig struct {
 	// Retry is how HTTP downloads retry; the zero value is
 	// storage.DefaultRetry.
 	Retry storage.Retry
+	// Auth is how HTTP reads of the inputs authenticate (names of
+	// environment variables, resolved where the reads run).
+	Auth storage.HTTPAuth
 }
 
 // CacheName returns the stable name an input's copy has in the cache: a
@@ -95,7 +98,7 @@ func (f *cacheFn) Setup() {
 func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.Input)) error {
 	defer timeSince(ctx, f.msec, time.Now())
 	ins := collect(iter)
-	rctx, retries := countingRetries(ctx, f.Config.Retry)
+	rctx, retries := countingRetries(ctx, f.Config.Retry, f.Config.Auth)
 	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit
 	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
 		return recovered("CacheInputs: input "+ins[i].Source, func() error {

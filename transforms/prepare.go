@@ -57,6 +57,9 @@ type TargetConfig struct {
 	// Retry is how StoreChunks' HTTP reads of the inputs retry; the zero
 	// value is storage.DefaultRetry.
 	Retry storage.Retry
+	// Auth is how HTTP reads of the inputs authenticate (names of
+	// environment variables, resolved where the reads run).
+	Auth storage.HTTPAuth
 	// RunID tells this run's own partial writes from another run's. Left
 	// empty, PrepareTarget picks a random one when the pipeline is built.
 	RunID string
@@ -136,7 +139,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
 		}
 		if ok {
-			t.MaxMem, t.Retry = budget, f.Config.Retry
+			t.MaxMem, t.Retry, t.Auth = budget, f.Config.Retry, f.Config.Auth
 			if err := t.Schema.CheckMemory(budget); err != nil { // the store's chunks
 				return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
 			}
@@ -154,7 +157,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	t := plan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
-		Run: f.Config.RunID, MaxMem: budget, Retry: f.Config.Retry, Schema: schema}
+		Run: f.Config.RunID, MaxMem: budget, Retry: f.Config.Retry, Auth: f.Config.Auth, Schema: schema}
 	if err := f.claim(ctx, st); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}

@@ -48,6 +48,9 @@ type ReferencesConfig struct {
 	MaxMem int64
 	// Retry is how reads of HTTP inputs retry (zero: the storage default).
 	Retry storage.Retry
+	// Auth is how HTTP reads of the inputs authenticate (names of
+	// environment variables, resolved where the reads run).
+	Auth storage.HTTPAuth
 }
 
 // DefaultInlineLimit is the largest array without the concat dimension
@@ -116,6 +119,7 @@ func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (
 	if f.Config.Retry != (storage.Retry{}) {
 		ctx = storage.WithRetry(ctx, f.Config.Retry)
 	}
+	ctx = storage.WithHTTPAuth(ctx, f.Config.Auth)
 	var refs plan.InputRefs
 	var fetched int64
 	err := recovered("WriteReferences: input", func() error {

@@ -35,6 +35,9 @@ type SchemaConfig struct {
 	// Retry is how HTTP reads retry; the zero value is
 	// storage.DefaultRetry.
 	Retry storage.Retry
+	// Auth is how HTTP reads of the inputs authenticate (names of
+	// environment variables, resolved where the reads run).
+	Auth storage.HTTPAuth
 	// Preprocess edits every input as it is described (see
 	// plan.Preprocess); the later stages read each variable where the
 	// edits say it is.
@@ -74,7 +77,7 @@ func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.
 	defer timeSince(ctx, f.msec, time.Now())
 	ins := collect(iter)
 	metas := make([]plan.InputMeta, len(ins))
-	rctx, retries := countingRetries(ctx, f.Config.Retry)
+	rctx, retries := countingRetries(ctx, f.Config.Retry, f.Config.Auth)
 	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
 		return recovered("DetermineSchema: input "+ins[i].Source, func() error {
 			var err error

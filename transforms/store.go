@@ -150,6 +150,7 @@ func (w *chunkWriter) open(ctx context.Context, t *plan.Target) (context.Context
 	if t.Retry != (storage.Retry{}) {
 		ctx = storage.WithRetry(ctx, t.Retry)
 	}
+	ctx = storage.WithHTTPAuth(ctx, t.Auth)
 	if w.store == nil || w.store.URL() != t.URL {
 		var err error
 		if w.store, err = storage.NewStore(ctx, t.URL); err != nil {

@@ -46,6 +46,7 @@ var (
 	targetURL  = flag.String("target", "", "overrides target.url of the recipe")
 	verbose    = flag.Bool("verbose", false, "show the runner's own log lines too")
 	quiet      = flag.Bool("quiet", false, "show only warnings, errors and where the store is")
+	prune      = flag.Int("prune", 0, "convert only the first N keys of the concat dimension (to try a recipe on a big archive); 0: all")
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of this process to the file (local runners)")
 	memProfile = flag.String("memprofile", "", "write a heap profile of this process to the file at the end (local runners)")
 )
@@ -109,14 +110,11 @@ func run(ctx context.Context) error {
 	if *targetURL != "" {
 		r.Target.URL = *targetURL
 	}
-	// Recipe mistakes that need an input's header to see (a chunk size for
-	// a dimension the data lacks) are reported before anything runs.
-	if err := r.Check(ctx); err != nil {
-		return err
+	if *prune < 0 {
+		return fmt.Errorf("--prune %d: give a number of concat keys >= 1", *prune)
 	}
-	p, s := beam.NewPipelineWithRoot()
-	if _, err := recipes.Build(s, r); err != nil {
-		return err
+	if *prune > 0 {
+		r.Pattern = r.Pattern.Prune(*prune)
 	}
 	runner := *runners.Runner
 	if runner == "" {
@@ -132,6 +130,28 @@ func run(ctx context.Context) error {
 	if err := checkRemote(runner, r); err != nil {
 		return err
 	}
+	dryRun := false
+	if f := flag.Lookup("dry_run"); runner == "dataflow" && f != nil && f.Value.String() == "true" {
+		dryRun = true
+	}
+	local := runner == "direct" || runner == "prism"
+	if err := r.Pattern.Auth().Check(); err != nil && local {
+		// The local runners read the inputs here: their credentials must
+		// be in this environment (Dataflow workers read their own).
+		return fmt.Errorf("recipe pattern.http: %w", err)
+	}
+	// Recipe mistakes that need an input's header to see (a chunk size for
+	// a dimension the data lacks) are reported before anything runs (a dry
+	// run only translates the job: it reads nothing).
+	if !dryRun {
+		if err := r.Check(ctx); err != nil {
+			return err
+		}
+	}
+	p, s := beam.NewPipelineWithRoot()
+	if _, err := recipes.Build(s, r); err != nil {
+		return err
+	}
 	if !*quiet {
 		fmt.Fprintf(os.Stderr, "zarrforge: running %d inputs into %s on %s\n", r.Pattern.NumInputs(), r.Target.URL, runner)
 	}
@@ -139,7 +159,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return runnerError{err}
 	}
-	if f := flag.Lookup("dry_run"); runner == "dataflow" && f != nil && f.Value.String() == "true" {
+	if dryRun {
 		fmt.Println("dry run: the job was translated, nothing was submitted")
 		return nil
 	}
@@ -171,6 +191,9 @@ func checkRemote(runner string, r recipes.Recipe) error {
 	}
 	if r.Cache != nil && r.Cache.URL != "" && !strings.HasPrefix(r.Cache.URL, "gs://") {
 		return fmt.Errorf("recipe cache.url: on Dataflow the cache must be a gs:// URL, not %s", r.Cache.URL)
+	}
+	if t := r.Pattern.Template; !strings.Contains(t, "://") || strings.HasPrefix(t, "file://") {
+		return fmt.Errorf("recipe pattern.template: on Dataflow the inputs must be gs:// or http(s):// URLs that workers can read, not %s", t)
 	}
 	return nil
 }

@@ -94,6 +94,10 @@ func TestDataflowNeedsGCS(t *testing.T) {
 	if err := checkRemote("dataflow", r); err != nil {
 		t.Fatal(err)
 	}
+	r.Pattern.Template = "/data/oisst-avhrr-v02r01.{time}.nc"
+	if err := checkRemote("dataflow", r); err == nil || !strings.Contains(err.Error(), "pattern.template") {
+		t.Fatalf("got %v, want the local inputs refused", err)
+	}
 }
 
 // TestWhatItShows: by default the program shows the stages' own lines (the
