@@ -278,12 +278,15 @@ func (p Pattern) Prune(n int) Pattern {
 type expanded struct {
 	segments []segment
 	keys     [][]string
+	times    [][]time.Time // per dimension: its generated dates, nil for other keys
+	layout   []bool        // per dimension: whether its keys can stand in the template as they are
 }
 
 // segment is literal text (dim < 0) or the placeholder of dimension dim.
 type segment struct {
-	text string
-	dim  int
+	text   string
+	dim    int
+	format string // a strftime format for the dimension's dates ({time:%Y%m%d}); "" for its key
 }
 
 // count returns the number of inputs, or maxInputs+1 if there are more.
@@ -305,10 +308,16 @@ func (e *expanded) fill(c int, ix []int) string {
 		switch {
 		case s.dim < 0:
 			b.WriteString(s.text)
-		case s.dim == 0:
-			b.WriteString(e.keys[0][c])
 		default:
-			b.WriteString(e.keys[s.dim][ix[s.dim-1]])
+			k := c
+			if s.dim > 0 {
+				k = ix[s.dim-1]
+			}
+			if s.format != "" {
+				b.WriteString(strftime(e.times[s.dim][k], s.format))
+			} else {
+				b.WriteString(e.keys[s.dim][k])
+			}
 		}
 	}
 	return b.String()
@@ -332,21 +341,28 @@ func (p Pattern) expand() (*expanded, error) {
 			return nil, err
 		}
 		var keys []string
+		var times []time.Time
 		var err error
 		if i == 0 {
 			c := p.ConcatDim
-			keys, err = dimKeys(fields[i], c.Keys, c.Dates, c.Range)
+			keys, times, err = dimKeys(fields[i], c.Keys, c.Dates, c.Range)
 			if err == nil && c.NItemsPerFile < 0 {
 				err = &fieldError{fields[i] + ".nitems_per_file", fmt.Sprintf("must be >= 1 when given, got %d", c.NItemsPerFile)}
 			}
 		} else {
 			m := p.MergeDims[i-1]
-			keys, err = dimKeys(fields[i], m.Keys, m.Dates, m.Range)
+			keys, times, err = dimKeys(fields[i], m.Keys, m.Dates, m.Range)
 		}
 		if err != nil {
 			return nil, err
 		}
 		e.keys = append(e.keys, keys)
+		e.times = append(e.times, times)
+		dates := p.ConcatDim.Dates
+		if i > 0 {
+			dates = p.MergeDims[i-1].Dates
+		}
+		e.layout = append(e.layout, dates == nil || dates.Layout != "")
 	}
 	if e.count() > maxInputs {
 		return nil, &fieldError{"pattern", fmt.Sprintf("names more than %d inputs", maxInputs)}
@@ -357,6 +373,17 @@ func (p Pattern) expand() (*expanded, error) {
 	var err error
 	if e.segments, err = parseTemplate(p.Template, names, fields); err != nil {
 		return nil, err
+	}
+	for _, s := range e.segments {
+		switch {
+		case s.dim < 0:
+		case s.format != "" && e.times[s.dim] == nil:
+			return nil, &fieldError{"pattern.template", fmt.Sprintf("{%s:%s}: a strftime format needs keys generated as dates (%s.dates)",
+				names[s.dim], s.format, fields[s.dim])}
+		case s.format == "" && e.times[s.dim] != nil && !e.layout[s.dim]:
+			return nil, &fieldError{"pattern.template", fmt.Sprintf("{%s}: give the dates a format, as {%s:%%Y%%m%%d}, or %s.dates.layout",
+				names[s.dim], names[s.dim], fields[s.dim])}
+		}
 	}
 	return e, nil
 }
@@ -400,13 +427,16 @@ func parseTemplate(tmpl string, names, fields []string) ([]segment, error) {
 		if end < 0 || rest[open+1+end] != '}' {
 			return nil, &fieldError{field, fmt.Sprintf("%q: { without }", tmpl)}
 		}
-		name := rest[open+1 : open+1+end]
+		name, format, _ := strings.Cut(rest[open+1:open+1+end], ":")
+		if err := checkStrftime(format); err != nil {
+			return nil, &fieldError{field, err.Error()}
+		}
 		d := slices.Index(names, name)
 		if d < 0 {
 			return nil, &fieldError{field, fmt.Sprintf("placeholder {%s} is not a declared dimension (declared: %s)", name, strings.Join(names, ", "))}
 		}
 		used[d] = true
-		segs = append(segs, segment{dim: d})
+		segs = append(segs, segment{dim: d, format: format})
 		rest = rest[open+1+end+1:]
 	}
 	for d, ok := range used {
@@ -419,7 +449,7 @@ func parseTemplate(tmpl string, names, fields []string) ([]segment, error) {
 
 // dimKeys returns a dimension's keys from whichever of keys, dates and rng
 // is given; field is the dimension's YAML path.
-func dimKeys(field string, keys []string, dates *DateRange, rng *IntRange) ([]string, error) {
+func dimKeys(field string, keys []string, dates *DateRange, rng *IntRange) ([]string, []time.Time, error) {
 	given := 0
 	for _, ok := range []bool{keys != nil, dates != nil, rng != nil} {
 		if ok {
@@ -428,30 +458,35 @@ func dimKeys(field string, keys []string, dates *DateRange, rng *IntRange) ([]st
 	}
 	switch {
 	case given == 0:
-		return nil, &fieldError{field + ".keys", "missing; give keys, dates or range"}
+		return nil, nil, &fieldError{field + ".keys", "missing; give keys, dates or range"}
 	case given > 1:
-		return nil, &fieldError{field, "give only one of keys, dates and range"}
+		return nil, nil, &fieldError{field, "give only one of keys, dates and range"}
 	case dates != nil:
-		keys, err := dates.keys(field + ".dates")
-		return checkUnique(field+".dates", keys, err)
+		times, err := dates.times(field + ".dates")
+		if err != nil {
+			return nil, nil, err
+		}
+		keys, err := checkUnique(field+".dates", dates.keys(times), nil)
+		return keys, times, err
 	case rng != nil:
 		keys, err := rng.keys(field + ".range")
-		return checkUnique(field+".range", keys, err)
+		keys, err = checkUnique(field+".range", keys, err)
+		return keys, nil, err
 	}
 	if len(keys) == 0 {
-		return nil, &fieldError{field + ".keys", "empty"}
+		return nil, nil, &fieldError{field + ".keys", "empty"}
 	}
 	if len(keys) > maxKeys {
-		return nil, &fieldError{field + ".keys", fmt.Sprintf("%d keys, more than the limit of %d", len(keys), maxKeys)}
+		return nil, nil, &fieldError{field + ".keys", fmt.Sprintf("%d keys, more than the limit of %d", len(keys), maxKeys)}
 	}
 	seen := make(map[string]int, len(keys))
 	for i, k := range keys {
 		if j, dup := seen[k]; dup {
-			return nil, &fieldError{fmt.Sprintf("%s.keys[%d]", field, i), fmt.Sprintf("duplicate key %q (also keys[%d])", k, j)}
+			return nil, nil, &fieldError{fmt.Sprintf("%s.keys[%d]", field, i), fmt.Sprintf("duplicate key %q (also keys[%d])", k, j)}
 		}
 		seen[k] = i
 	}
-	return keys, nil
+	return keys, nil, nil
 }
 
 // checkUnique rejects generated keys that repeat, which a layout or format
@@ -488,7 +523,7 @@ func parseDateTime(field, s string) (time.Time, error) {
 var dateStep = regexp.MustCompile(`^([0-9]+)\s*(d|h|mo)$`)
 
 // keys generates the date keys; field is the YAML path of the range.
-func (r DateRange) keys(field string) ([]string, error) {
+func (r DateRange) times(field string) ([]time.Time, error) {
 	start, err := parseDateTime(field+".start", r.Start)
 	if err != nil {
 		return nil, err
@@ -508,9 +543,6 @@ func (r DateRange) keys(field string) ([]string, error) {
 	n, err := strconv.Atoi(g[1])
 	if err != nil || n < 1 || n > maxKeys {
 		return nil, badStep
-	}
-	if r.Layout == "" {
-		return nil, &fieldError{field + ".layout", "missing; give a Go time layout such as 20060102"}
 	}
 	var at func(i int) time.Time
 	var count int64
@@ -533,15 +565,29 @@ func (r DateRange) keys(field string) ([]string, error) {
 	if count > maxKeys {
 		return nil, &fieldError{field, fmt.Sprintf("%d keys, more than the limit of %d", count, maxKeys)}
 	}
-	keys := make([]string, 0, count)
+	times := make([]time.Time, 0, count)
 	for i := range int(count) {
 		t := at(i)
 		if t.After(end) {
 			break
 		}
-		keys = append(keys, t.Format(r.Layout))
+		times = append(times, t)
 	}
-	return keys, nil
+	return times, nil
+}
+
+// keys are the keys of the generated dates: formatted with Layout, or
+// without one (the template then formats them) as RFC 3339 times.
+func (r DateRange) keys(times []time.Time) []string {
+	layout := r.Layout
+	if layout == "" {
+		layout = time.RFC3339
+	}
+	keys := make([]string, len(times))
+	for i, t := range times {
+		keys[i] = t.Format(layout)
+	}
+	return keys
 }
 
 // keys generates the integer keys; field is the YAML path of the range.

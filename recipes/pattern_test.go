@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zarrforge/zarrforge/plan"
 )
@@ -109,7 +110,8 @@ func TestDateKeys(t *testing.T) {
 			[]string{"1900/02/27", "1900/02/28", "1900/03/01"}},
 	}
 	for _, tt := range tests {
-		got, err := tt.r.keys("dates")
+		times, err := tt.r.times("dates")
+		got := tt.r.keys(times)
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: keys() = %v, %v; want %v", tt.name, got, err, tt.want)
 		}
@@ -132,12 +134,11 @@ func TestDateKeysErrors(t *testing.T) {
 		{"step zero", with(func(r *DateRange) { r.Step = "0d" }), `d.step: "0d": want a positive count`},
 		{"step minutes", with(func(r *DateRange) { r.Step = "30m" }), `d.step: "30m": want a positive count`},
 		{"step huge", with(func(r *DateRange) { r.Step = "99999999999999999999d" }), `d.step: "99999999999999999999d": want a positive count`},
-		{"layout missing", with(func(r *DateRange) { r.Layout = "" }), "d.layout: missing; give a Go time layout such as 20060102"},
 		{"monthly from the 31st", with(func(r *DateRange) { r.Start, r.Step = "1981-01-31", "1mo" }), "d.start: monthly steps need a start day of at most 28"},
 		{"too many", with(func(r *DateRange) { r.Start, r.End, r.Step = "0001-01-01", "9999-01-01", "1h" }), "d: 87640657 keys, more than the limit of 1000000"},
 	}
 	for _, tt := range tests {
-		_, err := tt.r.keys("d")
+		_, err := tt.r.times("d")
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%s: got error %v, want %s", tt.name, err, tt.want)
 		}
@@ -242,5 +243,41 @@ func TestPrune(t *testing.T) {
 	q.ConcatDim.Keys[0] = "changed"
 	if explicit.ConcatDim.Keys[0] != "a" || p.ConcatDim.Dates == nil {
 		t.Errorf("Prune changed its receiver")
+	}
+}
+
+// TestStrftimeTemplates: placeholders of generated dates with a strftime
+// format each; the template's literal digits are never rewritten (a Go
+// layout in dates.layout would turn "v02r01" into "v01r09").
+func TestStrftimeTemplates(t *testing.T) {
+	p := Pattern{
+		Template:  "https://host/{time:%Y%m}/oisst-avhrr-v02r01.{time:%Y%m%d}.nc",
+		ConcatDim: ConcatDim{Name: "time", Dates: &DateRange{Start: "1981-12-31", End: "1982-01-01", Step: "1d"}},
+	}
+	in, err := p.Inputs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://host/198112/oisst-avhrr-v02r01.19811231.nc", "https://host/198201/oisst-avhrr-v02r01.19820101.nc"}
+	if len(in) != 2 || in[0].URL != want[0] || in[1].URL != want[1] {
+		t.Errorf("inputs %+v, want %v", in, want)
+	}
+	if got := strftime(time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC), "%Y-%y-%m-%d %H:%M:%S %j %%"); got != "2001-01-02-03 04:05:06 034 %" {
+		t.Errorf("strftime: %q", got)
+	}
+	for tmpl, msg := range map[string]string{
+		"h/{time:%Y%q}.nc": `unsupported strftime directive "%q"`,
+		"h/{time}.nc":      "give the dates a format, as {time:%Y%m%d}, or pattern.concat_dim.dates.layout",
+	} {
+		p := p
+		p.Template = tmpl
+		if _, err := p.Inputs(); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v, want %q", tmpl, err, msg)
+		}
+	}
+	p.ConcatDim = ConcatDim{Name: "time", Keys: []string{"a"}}
+	p.Template = "h/{time:%Y}.nc"
+	if _, err := p.Inputs(); err == nil || !strings.Contains(err.Error(), "needs keys generated as dates") {
+		t.Errorf("a format on keys: %v", err)
 	}
 }

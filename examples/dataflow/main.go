@@ -172,11 +172,11 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("wrote %s\n", r.Target.URL)
 	if r.Target.References() {
-		fmt.Printf("open it with: python3 -c 'import xarray; print(xarray.open_dataset(\"reference://\", engine=\"zarr\", "+
+		fmt.Printf("open it with xarray (a Python that has it: pip install xarray zarr fsspec, or Debian's python3-xarray): python3 -c 'import xarray; print(xarray.open_dataset(\"reference://\", engine=\"zarr\", "+
 			"backend_kwargs={\"consolidated\": False, \"storage_options\": {\"fo\": %q}}))'\n", r.Target.URL)
 		return nil
 	}
-	fmt.Printf("open it with: python3 -c 'import xarray; print(xarray.open_zarr(%q))'\n", r.Target.URL)
+	fmt.Printf("open it with xarray (a Python that has it: pip install xarray zarr fsspec, or Debian's python3-xarray): python3 -c 'import xarray; print(xarray.open_zarr(%q))'\n", r.Target.URL)
 	return nil
 }
 

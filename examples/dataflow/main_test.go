@@ -72,9 +72,12 @@ func TestOISSTRecipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = "https://www.ncei.noaa.gov/data/sea-surface-temperature-optimum-interpolation/v2.1/access/avhrr/198109/oisst-avhrr-v02r01.19810930.nc"
-	if len(in) != 30 || in[29].URL != want {
-		t.Fatalf("%d inputs, the last %s; want 30, the last %s", len(in), in[len(in)-1].URL, want)
+	const want = "https://www.ncei.noaa.gov/data/sea-surface-temperature-optimum-interpolation/v2.1/access/avhrr/198208/oisst-avhrr-v02r01.19820831.nc"
+	if len(in) != 365 || in[364].URL != want {
+		t.Fatalf("%d inputs, the last %s; want 365, the last %s", len(in), in[len(in)-1].URL, want)
+	}
+	if !strings.HasSuffix(in[29].URL, "/avhrr/198109/oisst-avhrr-v02r01.19810930.nc") {
+		t.Errorf("input 30: %s", in[29].URL)
 	}
 }
 
