@@ -24,7 +24,7 @@ var allTypes = []netcdf.Attr{
 	{Name: "l", Type: netcdf.Int64, Value: []int64{math.MinInt64, 1}},
 	{Name: "ul", Type: netcdf.UInt64, Value: []uint64{math.MaxUint64}},
 	{Name: "f", Type: netcdf.Float, Value: []float32{0.01, float32(math.Inf(-1))}},
-	{Name: "d", Type: netcdf.Double, Value: []float64{1e300, -0.0}},
+	{Name: "d", Type: netcdf.Double, Value: []float64{1e300, math.Copysign(0, -1)}},
 	{Name: "c", Type: netcdf.Char, Value: "degrees_north"},
 	{Name: "empty", Type: netcdf.Char, Value: ""},
 	{Name: "strs", Type: netcdf.String, Value: []string{"a", "", "ü"}},

@@ -208,12 +208,3 @@ func numElements(dims []uint64) (uint64, bool) {
 	}
 	return n, true
 }
-
-// count returns the number of elements in the dataspace.
-func (s dataspace) count() uint64 {
-	if s.null {
-		return 0
-	}
-	n, _ := numElements(s.dims)
-	return n
-}
