@@ -189,6 +189,7 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 			return nil, fmt.Errorf("coders: array %q: %w", name, err)
 		}
 	}
+	w.string(t.RecipeHash)
 	w.string(t.Auth.UsernameEnv)
 	w.string(t.Auth.PasswordEnv)
 	putStringMap(&w, t.Auth.HeadersEnv)
@@ -322,6 +323,7 @@ func DecodeTarget(b []byte) (plan.Target, error) {
 			t.Arrays[name] = getArrayMeta(&r)
 		}
 	}
+	t.RecipeHash = r.string()
 	t.Auth.UsernameEnv, t.Auth.PasswordEnv = r.string(), r.string()
 	t.Auth.HeadersEnv, t.Auth.QueryEnv = getStringMap(&r), getStringMap(&r)
 	return t, r.done("target")

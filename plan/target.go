@@ -22,6 +22,9 @@ type Target struct {
 	Arrays map[string]zarr.ArrayMeta
 	// Run identifies the run that owns the store while it is written.
 	Run string
+	// RecipeHash is the SHA-256 of the recipe that made the store, hex,
+	// recorded in its root attributes (see Provenance); "" for none.
+	RecipeHash string
 	// MaxMem is the memory budget of one chunk's work, in bytes: no chunk
 	// of the target, nor any input chunk read for one, may be larger.
 	MaxMem int64

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
@@ -189,6 +191,24 @@ func GroupAttrs(s *Schema) zarr.Attrs {
 		out = append(out, zarr.Attr{Key: a.Name, Value: attrJSON(a)})
 	}
 	return out
+}
+
+// Provenance returns the root attributes that say what made a store: the
+// zarrforge version, and SHA-256 digests of the recipe (recipeHash, when
+// not "") and of the list of inputs (their sources, in pattern order).
+// They are deterministic: a re-run of the same recipe writes the same
+// bytes.
+func Provenance(s *Schema, version, recipeHash string) zarr.Attrs {
+	h := sha256.New()
+	for _, e := range s.Inputs {
+		h.Write([]byte(e.Input.Source))
+		h.Write([]byte{'\n'})
+	}
+	out := zarr.Attrs{{Key: "zarrforge_version", Value: version}}
+	if recipeHash != "" {
+		out = append(out, zarr.Attr{Key: "zarrforge_recipe_sha256", Value: recipeHash})
+	}
+	return append(out, zarr.Attr{Key: "zarrforge_inputs_sha256", Value: hex.EncodeToString(h.Sum(nil))})
 }
 
 // attrJSON turns a netCDF attribute value into what xarray writes for it:

@@ -1,6 +1,9 @@
 package recipes
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
@@ -85,6 +88,7 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 		MaxMem:     r.Target.MaxMemBytes(),
 		Retry:      retry,
 		Auth:       auth,
+		RecipeHash: r.Hash(),
 	}
 	return cache, schema, target
 }
@@ -123,5 +127,15 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 // referencesConfig is the configuration of the references stage.
 func (r Recipe) referencesConfig() transforms.ReferencesConfig {
 	return transforms.ReferencesConfig{URL: r.Target.URL, Mode: r.Target.Mode, MaxMem: r.Target.MaxMemBytes(),
-		Retry: r.Pattern.Retry(), Auth: r.Pattern.Auth()}
+		Retry: r.Pattern.Retry(), Auth: r.Pattern.Auth(), RecipeHash: r.Hash()}
+}
+
+// Hash returns the SHA-256 of the recipe (hex): of its keys and values,
+// whatever their layout in its file, so that the same recipe always gives
+// the same hash. Stores record it in their root attributes.
+func (r Recipe) Hash() string {
+	r.Source = ""
+	b, _ := json.Marshal(r) // maps in key order: deterministic
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -3,6 +3,8 @@ package recipes_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -21,6 +23,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
+	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/recipes"
@@ -644,5 +647,42 @@ func TestHTTPAuth(t *testing.T) {
 		if strings.Contains(err.Error(), v) {
 			t.Errorf("the error holds the secret of %s: %v", k, err)
 		}
+	}
+}
+
+// TestProvenance: a store's root attributes name the zarrforge version and
+// digests of the recipe and of the inputs; running the recipe again writes
+// the same bytes.
+func TestProvenance(t *testing.T) {
+	r, _ := collectionRecipe(t, "daily")
+	r.Target.Mode = "overwrite"
+	var docs [2][]byte
+	for i := range docs {
+		runRecipe(t, "direct", r)
+		var err error
+		if docs[i], err = os.ReadFile(filepath.Join(r.Target.URL, ".zattrs")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(docs[0], docs[1]) {
+		t.Errorf("a re-run wrote other root attributes:\n%s\n%s", docs[0], docs[1])
+	}
+	var attrs map[string]any
+	if err := json.Unmarshal(docs[0], &attrs); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := r.Pattern.Inputs()
+	h := sha256.New()
+	for _, x := range in {
+		h.Write([]byte(x.Source + "\n"))
+	}
+	if attrs["zarrforge_version"] != zarrforge.Version || attrs["zarrforge_recipe_sha256"] != r.Hash() ||
+		attrs["zarrforge_inputs_sha256"] != hex.EncodeToString(h.Sum(nil)) || attrs["title"] != "zarrforge fixture" {
+		t.Errorf("root attributes %v", attrs)
+	}
+	other := r
+	other.Target.Chunks = map[string]int64{"time": 2}
+	if other.Hash() == r.Hash() {
+		t.Error("two recipes hash the same")
 	}
 }

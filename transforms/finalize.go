@@ -9,6 +9,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -84,7 +85,8 @@ func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 			err = zarr.Consolidate(ctx, st, t.Format, names)
 		}
 	} else {
-		err = zarr.WriteGroup(ctx, st, t.Format, plan.GroupAttrs(s), names)
+		attrs := append(plan.GroupAttrs(s), plan.Provenance(s, zarrforge.Version, t.RecipeHash)...)
+		err = zarr.WriteGroup(ctx, st, t.Format, attrs, names)
 	}
 	if err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)

@@ -57,6 +57,10 @@ type TargetConfig struct {
 	// Retry is how StoreChunks' HTTP reads of the inputs retry; the zero
 	// value is storage.DefaultRetry.
 	Retry storage.Retry
+	// RecipeHash, the SHA-256 of the recipe (hex), is recorded in the root
+	// attributes of a store the run creates, beside the zarrforge version
+	// and a digest of the inputs (plan.Provenance); "" records none.
+	RecipeHash string
 	// Auth is how HTTP reads of the inputs authenticate (names of
 	// environment variables, resolved where the reads run).
 	Auth storage.HTTPAuth
@@ -157,7 +161,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	t := plan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
-		Run: f.Config.RunID, MaxMem: budget, Retry: f.Config.Retry, Auth: f.Config.Auth, Schema: schema}
+		Run: f.Config.RunID, MaxMem: budget, Retry: f.Config.Retry, Auth: f.Config.Auth, RecipeHash: f.Config.RecipeHash, Schema: schema}
 	if err := f.claim(ctx, st); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}

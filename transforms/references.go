@@ -15,6 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/kerchunk"
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
@@ -48,6 +49,9 @@ type ReferencesConfig struct {
 	MaxMem int64
 	// Retry is how reads of HTTP inputs retry (zero: the storage default).
 	Retry storage.Retry
+	// RecipeHash is recorded in the set's root attributes, as
+	// TargetConfig.RecipeHash is in a store's.
+	RecipeHash string
 	// Auth is how HTTP reads of the inputs authenticate (names of
 	// environment variables, resolved where the reads run).
 	Auth storage.HTTPAuth
@@ -394,7 +398,8 @@ func writeReferences(ctx context.Context, cfg ReferencesConfig, s *plan.Schema, 
 				return err
 			}
 		}
-		if err := zarr.WriteGroup(ctx, docs, 2, plan.GroupAttrs(s), names); err != nil {
+		attrs := append(plan.GroupAttrs(s), plan.Provenance(s, zarrforge.Version, cfg.RecipeHash)...)
+		if err := zarr.WriteGroup(ctx, docs, 2, attrs, names); err != nil {
 			return err
 		}
 		keys := make([]string, 0, len(docs))
