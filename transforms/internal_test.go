@@ -233,7 +233,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 			return err
 		}
 		b, err := os.ReadFile(p)
-		out[strings.TrimPrefix(p, dir)] = string(b)
+		out[strings.TrimPrefix(p, dir)] = string(beamtest.SameInputs(b))
 		return err
 	})
 	if err != nil {

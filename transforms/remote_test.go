@@ -90,6 +90,7 @@ func storeFiles(t *testing.T, url string) map[string][]byte {
 		if out[k], err = st.Get(ctx, k); err != nil {
 			t.Fatal(err)
 		}
+		out[k] = beamtest.SameInputs(out[k])
 	}
 	return out
 }
