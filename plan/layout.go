@@ -68,6 +68,30 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 	return nil
 }
 
+// ConcatChunk returns the chunk size along the concat dimension that makes
+// the largest chunk of a variable along it, laid out as Layout has laid
+// it out along the other dimensions, come nearest to target bytes without
+// going over (at least 1).
+func (s *Schema) ConcatChunk(target int64) int64 {
+	var step int64 // the bytes of one step of the largest chunk
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		axis := v.ConcatAxis(s.ConcatDim)
+		if axis < 0 || v.IsDimCoord() {
+			continue
+		}
+		shape := slices.Clone(v.Chunks)
+		shape[axis] = 1
+		if n, ok := chunkBytes(v, shape); ok {
+			step = max(step, n)
+		}
+	}
+	if step == 0 {
+		return 1
+	}
+	return max(1, target/step)
+}
+
 // Shard groups the chunks Layout set into shards (Zarr v3's
 // sharding_indexed codec), shards giving the shard size per dimension: a
 // multiple of the chunk size along it, unless a chunk covers the whole

@@ -96,6 +96,10 @@ type Target struct {
 	// multiple of the chunk size along its dimension; dimensions not named
 	// hold one chunk per shard.
 	Shards map[string]int64 `yaml:"shards"`
+	// ChunkBytes picks the chunk size along the concat dimension so that
+	// chunks come out near this size ("chunk_bytes", a size like "100MB";
+	// instead of naming the concat dimension in chunks). See ChunkBytesN.
+	ChunkBytes string `yaml:"chunk_bytes"`
 	// Format is "zarr" (the default: copy the data into a Zarr store) or
 	// "references": url is then a .json file of kerchunk references into
 	// the inputs' bytes, and no data is copied ("format"). References
@@ -109,6 +113,12 @@ const (
 	FormatZarr       = "zarr"
 	FormatReferences = "references"
 )
+
+// ChunkBytesN returns a validated target's chunk_bytes in bytes (0: none).
+func (t Target) ChunkBytesN() int64 {
+	n, _ := parseSize(t.ChunkBytes)
+	return n
+}
 
 // References reports whether the target is a reference set.
 func (t Target) References() bool { return t.Format == FormatReferences }
@@ -432,13 +442,22 @@ func (r Recipe) Validate() error {
 			return r.errorf("target.url", "a reference set is a .json file; %q is not one", t.URL)
 		case t.Mode == "append":
 			return r.errorf("target.mode", "append: a reference set is written whole; use create or overwrite")
-		case len(t.Chunks) > 0 || len(t.Shards) > 0 || t.ZarrFormat != 0:
-			return r.errorf("target.format", "references keep the inputs' chunks and encoding: remove chunks, shards and zarr_format")
+		case len(t.Chunks) > 0 || len(t.Shards) > 0 || t.ZarrFormat != 0 || t.ChunkBytes != "":
+			return r.errorf("target.format", "references keep the inputs' chunks and encoding: remove chunks, chunk_bytes, shards and zarr_format")
 		case r.Preprocess != nil && len(r.Preprocess.Isel) > 0:
 			return r.errorf("preprocess.isel", "references point at the inputs' chunks whole: they cannot select part of them")
 		}
 	default:
 		return r.errorf("target.format", "unknown format %q (want %s or %s)", t.Format, FormatZarr, FormatReferences)
+	}
+	if n, err := parseSize(t.ChunkBytes); err != nil || n < 0 || t.ChunkBytes != "" && n == 0 {
+		if err == nil {
+			err = fmt.Errorf("%q is not a size of at least one byte", t.ChunkBytes)
+		}
+		return r.errorf("target.chunk_bytes", "%s", err)
+	}
+	if _, named := t.Chunks[r.Pattern.ConcatDim.Name]; named && t.ChunkBytes != "" {
+		return r.errorf("target.chunk_bytes", "give the chunk size along %s once: in target.chunks or as chunk_bytes", r.Pattern.ConcatDim.Name)
 	}
 	if t.ZarrFormat != 0 && t.ZarrFormat != 2 && t.ZarrFormat != 3 {
 		return r.errorf("target.zarr_format", "%d is not 2 or 3", t.ZarrFormat)

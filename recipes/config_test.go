@@ -64,7 +64,7 @@ func TestLoad(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	tests := []struct{ path, want string }{
-		{"testdata/typo.yaml", `recipe testdata/typo.yaml: line 8: unknown key "chunk" in target (known: url, chunks, compressor, mode, max_mem, zarr_format, shards, format)`},
+		{"testdata/typo.yaml", `recipe testdata/typo.yaml: line 8: unknown key "chunk" in target (known: url, chunks, compressor, mode, max_mem, zarr_format, shards, chunk_bytes, format)`},
 		{"testdata/missing.yaml", "recipe testdata/missing.yaml: open testdata/missing.yaml: no such file or directory"},
 	}
 	for _, tt := range tests {

@@ -81,6 +81,7 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 		URL:        r.Target.URL,
 		Chunks:     r.Target.Chunks,
 		Format:     r.Target.ZarrFormat,
+		ChunkBytes: r.Target.ChunkBytesN(),
 		Shards:     r.Target.Shards,
 		Compressor: compressor,
 		Level:      level,

@@ -686,3 +686,19 @@ func TestProvenance(t *testing.T) {
 		t.Error("two recipes hash the same")
 	}
 }
+
+// TestChunkBytes: target.chunk_bytes picks the chunk size along the concat
+// dimension so the largest chunk (ice and count in chunks of 4 x 10 along
+// lat and lon: 160 bytes a step) comes nearest to it without going over:
+// 6 steps in 1 KiB.
+func TestChunkBytes(t *testing.T) {
+	r, manifestPath := collectionRecipe(t, "daily")
+	r.Target.ChunkBytes = "1KiB"
+	r.Target.Chunks = map[string]int64{"lat": 4}
+	runRecipe(t, "direct", r)
+	beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, map[string][]int64{"sst": {6, 4, 10}, "ice": {6, 4, 10}})
+	r.Target.Chunks = map[string]int64{"time": 2}
+	if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "target.chunk_bytes") {
+		t.Errorf("chunks along time and chunk_bytes: %v", err)
+	}
+}

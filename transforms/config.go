@@ -44,6 +44,9 @@ func (c TargetConfig) Validate() error {
 			return fmt.Errorf("target %s: shards %q: a dimension name and a size >= 1, got %d", c.URL, d, n)
 		}
 	}
+	if c.ChunkBytes < 0 {
+		return fmt.Errorf("target %s: chunk bytes %d is negative", c.URL, c.ChunkBytes)
+	}
 	if c.MaxMem < 0 {
 		return fmt.Errorf("target %s: memory budget %d is negative", c.URL, c.MaxMem)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -35,6 +36,11 @@ type TargetConfig struct {
 	// Chunks is the target chunk size per dimension; dimensions not named
 	// are one chunk.
 	Chunks map[string]int64
+	// ChunkBytes, when not 0, sets the chunk size along the concat
+	// dimension of a store the run creates so that chunks come out near
+	// that many bytes (plan.Schema.ConcatChunk); Chunks must then not
+	// name the concat dimension. An append keeps the store's chunks.
+	ChunkBytes int64
 	// Format is the Zarr format of a store the run creates: 2 (the
 	// default when 0) or 3. An append keeps the store's.
 	Format int
@@ -153,6 +159,16 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 			return t, nil
 		}
 		// Nothing to append to: create the store.
+	}
+	if f.Config.ChunkBytes > 0 {
+		chunks := maps.Clone(f.Config.Chunks)
+		if chunks == nil {
+			chunks = map[string]int64{}
+		}
+		chunks[schema.ConcatDim] = schema.ConcatChunk(f.Config.ChunkBytes)
+		if err := schema.Layout(chunks); err != nil {
+			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+		}
 	}
 	if err := schema.Shard(f.Config.Shards); err != nil { // (an append keeps the store's shards)
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
