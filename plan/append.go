@@ -222,6 +222,14 @@ func (s *Schema) appendCoord(store Stored) error {
 		return fmt.Errorf("coordinate %q: the inputs' values do not fit the store's dtype %s exactly", cv.Name, a.Meta.DType)
 	}
 	cv.Type = typ
+	// The coordinate is now in the store's units (and bounds follow it:
+	// RecodeBounds).
+	cv.Attrs = slices.Clone(cv.Attrs)
+	for i, at := range cv.Attrs {
+		if at.Name == "units" {
+			cv.Attrs[i].Value = units
+		}
+	}
 	s.Coord = append(slices.Clone(store.Coord), raw...)
 	return nil
 }

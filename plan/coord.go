@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zarrforge/zarrforge/cftime"
@@ -128,4 +129,78 @@ func recodeTime(vals []float64, from, to, calendar string) ([]float64, error) {
 		return nil, err
 	}
 	return cftime.Recode(vals, fu, tu, cal)
+}
+
+// BoundsVar returns the variable the concat coordinate's bounds attribute
+// names (time_bnds), when it has the concat dimension.
+func (s *Schema) BoundsVar() (*Variable, bool) {
+	cv, ok := s.CoordVar()
+	if !ok {
+		return nil, false
+	}
+	a, ok := cv.Attr("bounds")
+	name, _ := a.Value.(string)
+	if !ok || name == "" {
+		return nil, false
+	}
+	v, ok := s.Var(name)
+	if !ok || v.ConcatAxis(s.ConcatDim) < 0 || v.Type == netcdf.String || v.Type == netcdf.Char {
+		return nil, false
+	}
+	return v, true
+}
+
+// CoordUnits returns the units and calendar the target holds the concat
+// coordinate in: the first input's, or when appending the store's.
+func (s *Schema) CoordUnits() (units, calendar string) {
+	cv, ok := s.CoordVar()
+	if !ok {
+		return "", ""
+	}
+	u, _ := cv.Attr("units")
+	c, _ := cv.Attr("calendar")
+	units, _ = u.Value.(string)
+	calendar, _ = c.Value.(string)
+	return units, calendar
+}
+
+// BoundsDiffer reports whether some input's bounds (see BoundsVar) are in
+// other units than the target's coordinate, so that RecodeBounds changes
+// them.
+func (s *Schema) BoundsDiffer() bool {
+	if _, ok := s.BoundsVar(); !ok {
+		return false
+	}
+	units, _ := s.CoordUnits()
+	return slices.ContainsFunc(s.Inputs, func(e Extent) bool { return e.Units != units })
+}
+
+// RecodeBounds re-encodes, in place, values of v read from input in
+// (little-endian, of v's type) into the units the target holds the concat
+// coordinate in, as the coordinate itself is re-encoded. It does nothing
+// unless v is the coordinate's bounds variable and in's units differ.
+func (s *Schema) RecodeBounds(v *Variable, in Input, data []byte) error {
+	bv, ok := s.BoundsVar()
+	if !ok || bv.Name != v.Name {
+		return nil
+	}
+	i := slices.IndexFunc(s.Inputs, func(e Extent) bool { return e.Input.Index.Concat == in.Index.Concat })
+	units, calendar := s.CoordUnits()
+	if i < 0 || s.Inputs[i].Units == units {
+		return nil
+	}
+	vals, err := toFloat64(v.Type, data)
+	if err != nil {
+		return fmt.Errorf("bounds %q: %w", v.Name, err)
+	}
+	out, err := recodeTime(vals, s.Inputs[i].Units, units, calendar)
+	if err != nil {
+		return fmt.Errorf("input %s: re-encoding bounds %q from %q to %q: %w", in.Source, v.Name, s.Inputs[i].Units, units, err)
+	}
+	raw, exact := fromFloat64(v.Type, out)
+	if !exact {
+		return fmt.Errorf("input %s: bounds %q in %q do not fit %s exactly", in.Source, v.Name, units, v.Type)
+	}
+	copy(data, raw)
+	return nil
 }

@@ -178,6 +178,7 @@ func TestCollections(t *testing.T) {
 			want: map[string][]int64{"time_bnds": {5, 2}, "mask": {6, 8}}},
 		{collection: "nc4_classic", chunks: map[string]int64{"time": 4}},
 		{collection: "nc4_checksummed", chunks: map[string]int64{"time": 3}, nitems: true},
+		{collection: "bounds_units", chunks: map[string]int64{"time": 3}, nitems: true, want: map[string][]int64{"time_bnds": {3, 2}}},
 		// read groups: target chunks that cut the inputs' tiles on every axis
 		{collection: "nc4_tiled", chunks: map[string]int64{"time": 4, "lat": 5, "lon": 3}, want: map[string][]int64{"sst": {4, 5, 3}, "ice": {4, 5, 3}}},
 		// what real files hold that is hard to store
@@ -374,6 +375,7 @@ func TestReferences(t *testing.T) {
 		{"chars", false},          // char variables
 		{"rw_text", false},        // netCDF-4 strings: inlined
 		{"nc4_checksummed", true}, // big-endian, fletcher32, contiguous along time
+		{"bounds_units", true},    // time_bnds re-encoded with time: inlined
 	} {
 		runner := beamtest.Runners()[i%len(beamtest.Runners())]
 		t.Run(c.collection+"/"+runner, func(t *testing.T) {

@@ -293,11 +293,12 @@ def run(args, m, files, problems, checked):
                 problems.append("%s: units %r, want the first input's %r" % (
                     concat, z[concat].attrs.get("units"), f0[concat].attrs["units"]))
 
-    # Raw (undecoded) values and dtypes, except the re-encoded concat coordinate.
+    # Raw (undecoded) values and dtypes, except the re-encoded concat coordinate and its bounds.
     raw_got = open_store(store, mask_and_scale=False, decode_times=False).load()
     raw_want = xr.open_mfdataset(files, mask_and_scale=False, decode_times=False, **ref_kwargs).load()
+    bounds = raw_want[concat].attrs.get("bounds") if concat in raw_want.variables else None
     for name in sorted(set(raw_got.variables) & set(raw_want.variables)):
-        if name == concat:
+        if name in (concat, bounds):
             continue
         g, w = raw_got[name], raw_want[name]
         if g.dtype != w.dtype:

@@ -6,6 +6,7 @@ Run from the repository root:  /usr/bin/python3 testdata/make_fixtures.py
 Output is deterministic (fixed seeds, no history attribute)."""
 import json
 import os
+import sys
 import shutil
 
 import netCDF4
@@ -112,8 +113,37 @@ def simple(name, lengths, units_fn, fmt, dtype="f8", calendar="standard", nlat=7
     manifest(name, files, concat_keys=keys, template=name + "_{time}.nc", nitems_per_file=nitems, format=fmt, notes=notes)
 
 
+def bounds_units():
+    """bounds_units: time with time_bnds (named by time's bounds attribute), two steps a
+    file, each file counting in its own units (days or hours since its own date): both
+    are re-encoded into the first file's units."""
+    d = fresh("bounds_units")
+    rng = np.random.default_rng(31)
+    files, keys = [], []
+    for i in range(4):
+        key = "%02d" % i
+        fn = "bounds_units_%s.nc" % key
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF3_64BIT_OFFSET")
+        globals_(ds, i)
+        grid(ds, 5, 6)
+        hours = i % 2 == 1
+        scale = 24 if hours else 1
+        time_var(ds, [0.5 * scale, 1.5 * scale], ("hours" if hours else "days") + " since 2000-01-%02d" % (2 * i + 1))
+        ds["time"].bounds = "time_bnds"
+        ds.createDimension("nv", 2)
+        tb = ds.createVariable("time_bnds", "f8", ("time", "nv"))
+        tb[:] = np.array([[0, 1], [1, 2]], dtype="f8") * scale
+        data_vars(ds, rng, range(2), names=("sst",))
+        ds.close()
+        files.append(fn)
+        keys.append(key)
+    manifest("bounds_units", files, concat_keys=keys, template="bounds_units_{time}.nc", nitems_per_file=2,
+             format="NETCDF3_64BIT_OFFSET", notes="time_bnds with time units that differ per file (days, hours)")
+
+
 def main():
     os.makedirs(COLL, exist_ok=True)
+    bounds_units()
     simple("daily", [1] * 8, lambda i, s: "days since 2000-01-01", "NETCDF3_CLASSIC",
            notes="one step per file, record dim, packed int16 with fill, float with NaN fill, int without fill, byte")
     simple("daily_units", [1] * 6,
@@ -336,4 +366,7 @@ def sample():
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 2 and sys.argv[1] == "bounds_units":  # this collection alone
+        bounds_units()
+    else:
+        main()

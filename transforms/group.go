@@ -89,7 +89,7 @@ func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.Gr
 	}
 	opts := netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)}
 	return readParallel(ctx, p.Reads, func(i int, scratch []byte) ([]byte, error) {
-		return w.readPart(ctx, opts, v, p.Count, region, p.Reads[i], scratch)
+		return w.readPart(ctx, opts, &t.Schema, v, p.Count, region, p.Reads[i], scratch)
 	}, nil)
 }
 

@@ -171,7 +171,11 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 		if axis < 0 && firstHolding(s, v) != i {
 			continue
 		}
-		vr, err := referenceVar(in.nc, s, v, e, axis < 0 && int64(v.ItemSize())*product(v.Shape) <= inline, budget)
+		small := axis < 0 && int64(v.ItemSize())*product(v.Shape) <= inline
+		if b, ok := s.BoundsVar(); ok && b.Name == v.Name && s.BoundsDiffer() {
+			small = true // re-encoded with the coordinate: its bytes change, so they are inlined
+		}
+		vr, err := referenceVar(in.nc, s, v, e, small, budget)
 		if err != nil {
 			return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: %w", err)
 		}
@@ -195,7 +199,8 @@ func product(shape []int64) int64 {
 
 // referenceVar returns where v's values lie in input e (open as nc), or
 // with small set, or for strings and compact layouts, the values
-// themselves as one inlined chunk of the input's part of v.
+// themselves as one inlined chunk of the input's part of v (bounds of the
+// concat coordinate re-encoded as it is).
 func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Extent, small bool, budget int64) (plan.VarRefs, error) {
 	name := v.InputName
 	if name == "" {
@@ -244,6 +249,9 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 	} else {
 		data = make([]byte, int64(v.ItemSize())*n)
 		if err := nc.Read(rname, start, count, data); err != nil {
+			return plan.VarRefs{}, err
+		}
+		if err := s.RecodeBounds(v, e.Input, data); err != nil {
 			return plan.VarRefs{}, err
 		}
 	}

@@ -253,7 +253,7 @@ func (w *chunkWriter) assembleAndEncode(ctx context.Context, t *plan.Target, v *
 	done := make([]bool, len(parts))
 	written, ready := int64(0), 0
 	err = readParallel(ctx, parts, func(i int, scratch []byte) ([]byte, error) {
-		return w.readPart(ctx, opts, v, v.Chunks, chunk, parts[i], scratch)
+		return w.readPart(ctx, opts, s, v, v.Chunks, chunk, parts[i], scratch)
 	}, func(i int) {
 		done[i] = true
 		for ready < len(parts) && done[ready] {
@@ -419,7 +419,9 @@ func (w *chunkWriter) storedChunk(ctx context.Context, v *plan.Variable, idx []i
 
 // readPart reads one part of a chunk into its place in chunk, through
 // scratch (returned for reuse) when the part is not one contiguous run.
-func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan.Variable, shape []int64, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
+// Bounds of the concat coordinate are re-encoded as it is (see
+// plan.Schema.RecodeBounds).
+func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, s *plan.Schema, v *plan.Variable, shape []int64, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
 	in, err := w.inputs.get(ctx, sl.Input, opts)
 	if err != nil {
 		return scratch, err
@@ -427,6 +429,12 @@ func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan
 	defer w.inputs.put(sl.Input, in)
 	n := partBytes(v, sl)
 	name, start, count, step := v.Read(sl.Start, sl.Count)
+	read := func(dst []byte) error {
+		if err := in.nc.Read(name, start, count, dst); err != nil {
+			return fmt.Errorf("input %s: %w", sl.Input.Source, err)
+		}
+		return nil
+	}
 	if strided(step) {
 		// A preprocess isel with a step: read the range covering the
 		// values, then pick them.
@@ -434,26 +442,32 @@ func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, v *plan
 		if int64(cap(scratch)) < cover {
 			scratch = make([]byte, cover)
 		}
-		if err := in.nc.Read(name, start, count, scratch[:cover]); err != nil {
-			return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
+		if err := read(scratch[:cover]); err != nil {
+			return scratch, err
 		}
 		picked := make([]byte, n)
 		nd.Pick(picked, pickShape(v, sl.Count), scratch[:cover], count, step, v.Type.Size())
+		if err := s.RecodeBounds(v, sl.Input, picked); err != nil {
+			return scratch, err
+		}
 		nd.CopyBlock(chunk, shape, sl.At, picked, sl.Count, v.ItemSize())
 		return scratch, nil
 	}
 	if off, ok := nd.Run(shape, sl.At, sl.Count, v.ItemSize()); ok {
-		if err := in.nc.Read(name, start, count, chunk[off:off+n]); err != nil {
-			return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
+		if err := read(chunk[off : off+n]); err != nil {
+			return scratch, err
 		}
-		return scratch, nil
+		return scratch, s.RecodeBounds(v, sl.Input, chunk[off:off+n])
 	}
 	if int64(cap(scratch)) < n {
 		scratch = make([]byte, n)
 	}
 	buf := scratch[:n]
-	if err := in.nc.Read(name, start, count, buf); err != nil {
-		return scratch, fmt.Errorf("input %s: %w", sl.Input.Source, err)
+	if err := read(buf); err != nil {
+		return scratch, err
+	}
+	if err := s.RecodeBounds(v, sl.Input, buf); err != nil {
+		return scratch, err
 	}
 	nd.CopyBlock(chunk, shape, sl.At, buf, sl.Count, v.ItemSize())
 	return scratch, nil
