@@ -267,9 +267,17 @@ func (p Pattern) Prune(n int) Pattern {
 		return p
 	}
 	n = max(0, min(n, len(e.keys[0])))
+	p.MergeDims = slices.Clone(p.MergeDims)
+	if d := p.ConcatDim.Dates; d != nil && n > 0 {
+		// Dates stay dates (a template may format them): the range ends
+		// at the n-th.
+		pruned := *d
+		pruned.End = e.times[0][n-1].Format("2006-01-02T15:04:05")
+		p.ConcatDim.Dates = &pruned
+		return p
+	}
 	p.ConcatDim.Keys = slices.Clone(e.keys[0][:n])
 	p.ConcatDim.Dates, p.ConcatDim.Range = nil, nil
-	p.MergeDims = slices.Clone(p.MergeDims)
 	return p
 }
 
