@@ -36,6 +36,30 @@ func TestSampleRecipe(t *testing.T) {
 	beamtest.CompareWithXarray(t, out, manifest, files, map[string][]int64{"sst": {5, 1, 24, 48}})
 }
 
+// TestPrune: --prune 3 converts the sample's first three days, and the
+// store equals xarray's reading of those three files.
+func TestPrune(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "pruned.zarr")
+	*targetURL, *prune = out, 3
+	defer func() { *targetURL, *prune = "", 0 }()
+	if err := run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(beamtest.Root(), "examples", "dataflow", "sample", "*.nc"))
+	if err != nil || len(files) != 10 {
+		t.Fatalf("sample files: %v %v", files, err)
+	}
+	manifest := filepath.Join(t.TempDir(), "collection.json")
+	if err := os.WriteFile(manifest, []byte(`{"concat_dim": "time", "files": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	beamtest.CompareWithXarray(t, out, manifest, files[:3], nil)
+	*prune = -1
+	if err := run(context.Background()); err == nil || !strings.Contains(err.Error(), "--prune") {
+		t.Errorf("--prune -1: %v", err)
+	}
+}
+
 func TestRootCause(t *testing.T) {
 	const cause = "DetermineSchema: netcdf: /data/recipe x.nc: StoreChunks: dimension list at offset 16: not a valid netCDF file"
 	tests := []struct{ name, text, want string }{
