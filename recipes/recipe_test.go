@@ -235,9 +235,11 @@ func runRecipe(t *testing.T, runner string, r recipes.Recipe) {
 // TestAppendCollections appends the last inputs of a collection to a store
 // of its first ones — across a chunk that straddles the old end — and asks
 // xarray whether the store equals open_mfdataset of them all: strings and
-// fixed-width strings (rw_text, rw_fills) go through the append path too.
+// fixed-width strings (rw_text, rw_fills) go through the append path too,
+// and time bounds in other units than the store's (bounds_units) are
+// re-encoded into its units.
 func TestAppendCollections(t *testing.T) {
-	for _, name := range []string{"rw_text", "rw_fills"} {
+	for _, name := range []string{"rw_text", "rw_fills", "bounds_units"} {
 		t.Run(name, func(t *testing.T) {
 			r, manifestPath := collectionRecipe(t, name)
 			r.Target.Chunks = map[string]int64{"time": 3}
