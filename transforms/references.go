@@ -171,7 +171,7 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 		if axis < 0 && firstHolding(s, v) != i {
 			continue
 		}
-		small := axis < 0 && int64(v.ItemSize())*product(v.Shape) <= inline
+		small := axis < 0 && partBytes(v, plan.Slice{Count: v.Shape}) <= inline
 		if b, ok := s.BoundsVar(); ok && b.Name == v.Name && s.BoundsDiffer() {
 			small = true // re-encoded with the coordinate: its bytes change, so they are inlined
 		}
@@ -187,14 +187,6 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 // firstHolding returns the position of the first input that holds v.
 func firstHolding(s *plan.Schema, v *plan.Variable) int {
 	return slices.IndexFunc(s.Inputs, func(e plan.Extent) bool { return slices.Equal(e.Input.Index.Merge, v.Merge) })
-}
-
-func product(shape []int64) int64 {
-	n := int64(1)
-	for _, x := range shape {
-		n *= x
-	}
-	return n
 }
 
 // referenceVar returns where v's values lie in input e (open as nc), or
@@ -230,9 +222,9 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 	if axis >= 0 {
 		shape[axis] = e.Len
 	}
-	n := product(shape)
-	if v.Type != netcdf.String && int64(v.ItemSize())*n > budget/2 {
-		return plan.VarRefs{}, fmt.Errorf("variable %q: %d values to inline, more than the memory budget allows", v.Name, n)
+	size := partBytes(v, plan.Slice{Count: shape})
+	if v.Type != netcdf.String && size > budget/2 {
+		return plan.VarRefs{}, fmt.Errorf("variable %q: %d bytes to inline, more than the memory budget allows", v.Name, size)
 	}
 	zero := make([]int64, len(shape))
 	rname, start, count, _ := v.Read(zero, shape)
@@ -247,7 +239,7 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 			return plan.VarRefs{}, err
 		}
 	} else {
-		data = make([]byte, int64(v.ItemSize())*n)
+		data = make([]byte, size)
 		if err := nc.Read(rname, start, count, data); err != nil {
 			return plan.VarRefs{}, err
 		}

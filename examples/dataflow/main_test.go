@@ -25,6 +25,14 @@ func TestSampleRecipe(t *testing.T) {
 	if err := run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	files, manifest := sampleCollection(t)
+	beamtest.CompareWithXarray(t, out, manifest, files, map[string][]int64{"sst": {5, 1, 24, 48}})
+}
+
+// sampleCollection returns the sample's files in date order and a manifest
+// for beamtest.CompareWithXarray to take them with.
+func sampleCollection(t *testing.T) ([]string, string) {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join(beamtest.Root(), "examples", "dataflow", "sample", "*.nc"))
 	if err != nil || len(files) != 10 {
 		t.Fatalf("sample files: %v %v", files, err)
@@ -33,7 +41,7 @@ func TestSampleRecipe(t *testing.T) {
 	if err := os.WriteFile(manifest, []byte(`{"concat_dim": "time", "files": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	beamtest.CompareWithXarray(t, out, manifest, files, map[string][]int64{"sst": {5, 1, 24, 48}})
+	return files, manifest
 }
 
 // TestPrune: --prune 3 converts the sample's first three days, and the
@@ -45,14 +53,7 @@ func TestPrune(t *testing.T) {
 	if err := run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join(beamtest.Root(), "examples", "dataflow", "sample", "*.nc"))
-	if err != nil || len(files) != 10 {
-		t.Fatalf("sample files: %v %v", files, err)
-	}
-	manifest := filepath.Join(t.TempDir(), "collection.json")
-	if err := os.WriteFile(manifest, []byte(`{"concat_dim": "time", "files": []}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	files, manifest := sampleCollection(t)
 	beamtest.CompareWithXarray(t, out, manifest, files[:3], nil)
 	*prune = -1
 	if err := run(context.Background()); err == nil || !strings.Contains(err.Error(), "--prune") {
