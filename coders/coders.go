@@ -46,7 +46,7 @@ func DecodeInput(b []byte) (plan.Input, error) {
 }
 
 func putInput(w *writer, in plan.Input) {
-	w.int(in.Index.Concat)
+	w.ints(in.Index.Concat)
 	w.ints(in.Index.Merge)
 	w.string(in.Source)
 	w.string(in.URL)
@@ -55,7 +55,7 @@ func putInput(w *writer, in plan.Input) {
 
 func getInput(r *reader) plan.Input {
 	var in plan.Input
-	in.Index.Concat = r.int()
+	in.Index.Concat = r.ints()
 	in.Index.Merge = r.ints()
 	in.Source = r.string()
 	in.URL = r.string()
@@ -102,8 +102,10 @@ func putInputMeta(w *writer, m plan.InputMeta) error {
 	if err := putAttrs(w, m.Attrs); err != nil {
 		return fmt.Errorf("coders: global attributes: %w", err)
 	}
-	w.bytes(m.Coord)
-	w.bool(m.Coord != nil)
+	w.uvarint(uint64(len(m.Coords)))
+	for _, c := range m.Coords {
+		putOptBytes(w, c)
+	}
 	w.uvarint(uint64(len(m.CoordSums)))
 	for _, c := range m.CoordSums {
 		w.string(c.Name)
@@ -129,9 +131,11 @@ func getInputMeta(r *reader) plan.InputMeta {
 		}
 	}
 	m.Attrs = getAttrs(r)
-	coord := r.bytes()
-	if r.bool() {
-		m.Coord = coord
+	if n := r.count(2); n > 0 {
+		m.Coords = make([][]byte, n)
+		for i := range m.Coords {
+			m.Coords[i] = getOptBytes(r)
+		}
 	}
 	if n := r.count(2); n > 0 {
 		m.CoordSums = make([]plan.CoordSum, n)
@@ -140,6 +144,23 @@ func getInputMeta(r *reader) plan.InputMeta {
 		}
 	}
 	return m
+}
+
+// putOptBytes encodes bytes that may be nil (nil and empty differ).
+func putOptBytes(w *writer, b []byte) {
+	w.bytes(b)
+	w.bool(b != nil)
+}
+
+func getOptBytes(r *reader) []byte {
+	b := r.bytes()
+	if !r.bool() {
+		return nil
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b
 }
 
 // putAttrs encodes attributes: name, type, then the value (text for Char,

@@ -32,46 +32,48 @@ var allTypes = []netcdf.Attr{
 
 func sampleSchema() plan.Schema {
 	return plan.Schema{
-		ConcatDim: "time",
-		Dims:      []plan.Dim{{Name: "time", Size: 10}, {Name: "lat", Size: 3}},
-		Attrs:     allTypes,
+		Concat: []plan.Axis{{Name: "time", Coord: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
+			{Name: "member", New: true, Labels: []string{"r1", "r2"}}},
+		Dims:  []plan.Dim{{Name: "member", Size: 2}, {Name: "time", Size: 10}, {Name: "lat", Size: 3}},
+		Attrs: allTypes,
 		Vars: []plan.Variable{
 			{Name: "time", Type: netcdf.Double, Dims: []string{"time"}, Shape: []int64{10}, Chunks: []int64{10}},
-			{Name: "sst", Type: netcdf.Short, Dims: []string{"time", "lat"}, Shape: []int64{10, 3},
-				Attrs: allTypes[:3], Merge: []int{1, 0}, Chunks: []int64{4, 3}},
+			{Name: "member", Type: netcdf.String, Dims: []string{"member"}, Shape: []int64{2}, Chunks: []int64{2}},
+			{Name: "sst", Type: netcdf.Short, Dims: []string{"member", "time", "lat"}, Shape: []int64{2, 10, 3},
+				Attrs: allTypes[:3], Merge: []int{1, 0}, Chunks: []int64{1, 4, 3}, Lead: 1},
 			{Name: "crs", Type: netcdf.Int},
 		},
 		Inputs: []plan.Extent{
-			{Input: plan.Input{Index: plan.Index{Concat: 0, Merge: []int{1, 0}}, Source: "a.nc", URL: "/c/a.nc"}, Offset: 0, Len: 4,
-				Units: "days since 2000-01-01", Calendar: "noleap"},
-			{Input: plan.Input{Index: plan.Index{Concat: 1, Merge: []int{1, 0}}, Source: "b.nc", URL: "/c/b.nc"}, Offset: 4, Len: 6},
+			{Input: plan.Input{Index: plan.Index{Concat: []int{0, 1}, Merge: []int{1, 0}}, Source: "a.nc", URL: "/c/a.nc"},
+				Spans: []plan.Span{{Offset: 0, Len: 4, Units: "days since 2000-01-01", Calendar: "noleap"}, {Offset: 1, Len: 1}}},
+			{Input: plan.Input{Index: plan.Index{Concat: []int{1, 0}, Merge: []int{1, 0}}, Source: "b.nc", URL: "/c/b.nc"},
+				Spans: []plan.Span{{Offset: 4, Len: 6}, {Offset: 0, Len: 1}}},
 		},
-		Coord: []byte{1, 2, 3, 4, 5, 6, 7, 8},
-		Base:  365,
+		Base: 365,
 	}
 }
 
 // TestRoundTrip encodes and decodes a value of every element type.
 func TestRoundTrip(t *testing.T) {
 	meta := plan.InputMeta{
-		Input:  plan.Input{Index: plan.Index{Concat: 3}, Source: "http://x/a.nc", URL: "/cache/a.nc"},
+		Input:  plan.Input{Index: plan.Index{Concat: []int{3}}, Source: "http://x/a.nc", URL: "/cache/a.nc"},
 		Format: "CDF-2",
 		Dims:   []netcdf.Dim{{Name: "time", Len: 2, Unlimited: true}, {Name: "lat", Len: 3}},
 		Vars: []netcdf.Var{{Name: "sst", Type: netcdf.Short, Dims: []string{"time", "lat"}, Shape: []int64{2, 3}, Attrs: allTypes},
 			{Name: "scalar", Type: netcdf.Double}},
 		Attrs:     allTypes,
-		Coord:     []byte{},
+		Coords:    [][]byte{{}},
 		CoordSums: []plan.CoordSum{{Name: "lat", Sum: "abc"}},
 	}
 	noCoord := meta
-	noCoord.Coord = nil
+	noCoord.Coords = [][]byte{nil}
 	tests := []struct {
 		name string
 		v    any
 		enc  func(any) ([]byte, error)
 		dec  func([]byte) (any, error)
 	}{
-		{"input", plan.Input{Index: plan.Index{Concat: 7, Merge: []int{0, 2}}, Source: "s", URL: "u"},
+		{"input", plan.Input{Index: plan.Index{Concat: []int{7, 0}, Merge: []int{0, 2}}, Source: "s", URL: "u"},
 			func(v any) ([]byte, error) { return EncodeInput(v.(plan.Input)), nil },
 			func(b []byte) (any, error) { return DecodeInput(b) }},
 		{"input meta", meta,
@@ -80,8 +82,8 @@ func TestRoundTrip(t *testing.T) {
 		{"input meta without coordinate", noCoord,
 			func(v any) ([]byte, error) { return EncodeInputMeta(v.(plan.InputMeta)) },
 			func(b []byte) (any, error) { return DecodeInputMeta(b) }},
-		{"merger", plan.Merger{Reps: []plan.InputMeta{meta}, Parts: []plan.Part{{Input: meta.Input, Len: 2, Units: "u",
-			Calendar: "c", CoordType: netcdf.Float, Coord: []byte{0, 0, 128, 63}}}},
+		{"merger", plan.Merger{Reps: []plan.InputMeta{meta}, Parts: []plan.Part{{Input: meta.Input, Axes: []plan.PartAxis{
+			{Len: 2, Units: "u", Calendar: "c", CoordType: netcdf.Float, Coord: []byte{0, 0, 128, 63}}, {Len: 1}}}}},
 			func(v any) ([]byte, error) { return EncodeMerger(v.(plan.Merger)) },
 			func(b []byte) (any, error) { return DecodeMerger(b) }},
 		{"schema", sampleSchema(),

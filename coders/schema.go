@@ -24,11 +24,14 @@ func EncodeMerger(g plan.Merger) ([]byte, error) {
 	w.uvarint(uint64(len(g.Parts)))
 	for _, p := range g.Parts {
 		putInput(&w, p.Input)
-		w.varint(p.Len)
-		w.string(p.Units)
-		w.string(p.Calendar)
-		w.int(int(p.CoordType))
-		w.bytes(p.Coord)
+		w.uvarint(uint64(len(p.Axes)))
+		for _, a := range p.Axes {
+			w.varint(a.Len)
+			w.string(a.Units)
+			w.string(a.Calendar)
+			w.int(int(a.CoordType))
+			putOptBytes(&w, a.Coord)
+		}
 	}
 	w.uvarint(uint64(len(g.Stored)))
 	for _, c := range g.Stored {
@@ -51,8 +54,15 @@ func DecodeMerger(b []byte) (plan.Merger, error) {
 	if n := r.count(9); n > 0 {
 		g.Parts = make([]plan.Part, n)
 		for i := range g.Parts {
-			g.Parts[i] = plan.Part{Input: getInput(&r), Len: r.varint(), Units: r.string(), Calendar: r.string(),
-				CoordType: netcdf.Type(r.int()), Coord: r.bytes()}
+			p := plan.Part{Input: getInput(&r)}
+			if n := r.count(5); n > 0 {
+				p.Axes = make([]plan.PartAxis, n)
+				for k := range p.Axes {
+					p.Axes[k] = plan.PartAxis{Len: r.varint(), Units: r.string(), Calendar: r.string(),
+						CoordType: netcdf.Type(r.int()), Coord: getOptBytes(&r)}
+				}
+			}
+			g.Parts[i] = p
 		}
 	}
 	if n := r.count(2); n > 0 {
@@ -81,7 +91,13 @@ func DecodeSchema(b []byte) (plan.Schema, error) {
 }
 
 func putSchema(w *writer, s plan.Schema) error {
-	w.string(s.ConcatDim)
+	w.uvarint(uint64(len(s.Concat)))
+	for _, a := range s.Concat {
+		w.string(a.Name)
+		w.bool(a.New)
+		putOptBytes(w, a.Coord)
+		w.strings(a.Labels)
+	}
 	w.uvarint(uint64(len(s.Dims)))
 	for _, d := range s.Dims {
 		w.string(d.Name)
@@ -103,6 +119,7 @@ func putSchema(w *writer, s plan.Schema) error {
 		w.int64s(v.Chunks)
 		w.int64s(v.Inner)
 		w.varint(v.Width)
+		w.int(v.Lead)
 		w.int64s(v.SourceChunks)
 		w.string(v.InputName)
 		w.uvarint(uint64(len(v.Sel)))
@@ -114,19 +131,26 @@ func putSchema(w *writer, s plan.Schema) error {
 	w.uvarint(uint64(len(s.Inputs)))
 	for _, e := range s.Inputs {
 		putInput(w, e.Input)
-		w.varint(e.Offset)
-		w.varint(e.Len)
-		w.string(e.Units)
-		w.string(e.Calendar)
+		w.uvarint(uint64(len(e.Spans)))
+		for _, sp := range e.Spans {
+			w.varint(sp.Offset)
+			w.varint(sp.Len)
+			w.string(sp.Units)
+			w.string(sp.Calendar)
+		}
 	}
-	w.bytes(s.Coord)
 	w.varint(s.Base)
 	return nil
 }
 
 func getSchema(r *reader) plan.Schema {
 	var s plan.Schema
-	s.ConcatDim = r.string()
+	if n := r.count(4); n > 0 {
+		s.Concat = make([]plan.Axis, n)
+		for k := range s.Concat {
+			s.Concat[k] = plan.Axis{Name: r.string(), New: r.bool(), Coord: getOptBytes(r), Labels: r.strings()}
+		}
+	}
 	if n := r.count(2); n > 0 {
 		s.Dims = make([]plan.Dim, n)
 		for i := range s.Dims {
@@ -138,7 +162,7 @@ func getSchema(r *reader) plan.Schema {
 		s.Vars = make([]plan.Variable, n)
 		for i := range s.Vars {
 			s.Vars[i] = plan.Variable{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(),
-				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Inner: r.int64s(), Width: r.varint(), SourceChunks: r.int64s(), InputName: r.string()}
+				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Inner: r.int64s(), Width: r.varint(), Lead: r.int(), SourceChunks: r.int64s(), InputName: r.string()}
 			if n := r.count(2); n > 0 {
 				v := &s.Vars[i]
 				v.Sel = make([]plan.Step, n)
@@ -151,12 +175,15 @@ func getSchema(r *reader) plan.Schema {
 	if n := r.count(8); n > 0 {
 		s.Inputs = make([]plan.Extent, n)
 		for i := range s.Inputs {
-			s.Inputs[i] = plan.Extent{Input: getInput(r), Offset: r.varint(), Len: r.varint(), Units: r.string(), Calendar: r.string()}
+			e := plan.Extent{Input: getInput(r)}
+			if n := r.count(4); n > 0 {
+				e.Spans = make([]plan.Span, n)
+				for k := range e.Spans {
+					e.Spans[k] = plan.Span{Offset: r.varint(), Len: r.varint(), Units: r.string(), Calendar: r.string()}
+				}
+			}
+			s.Inputs[i] = e
 		}
-	}
-	s.Coord = r.bytes()
-	if len(s.Coord) == 0 {
-		s.Coord = nil
 	}
 	s.Base = r.varint()
 	return s

@@ -17,11 +17,17 @@ type Stored struct {
 	Format int
 	// Arrays are the store's arrays by name.
 	Arrays map[string]StoredArray
-	// Len is the number of steps along the concat dimension.
+	// Len is the number of steps along the dimension appends extend (the
+	// first concat dimension).
 	Len int64
-	// Coord holds the concat coordinate's Len values, raw in its array's
-	// dtype; nil when the dataset has no concat coordinate.
+	// Coord holds its coordinate's Len values, raw in its array's dtype;
+	// nil when the dataset has no coordinate along it.
 	Coord []byte
+	// Others are the store's coordinates along the other concat
+	// dimensions, which an append does not change: Name, and Coord (raw in
+	// the array's dtype) or Labels (strings). Those the store lacks are
+	// left out.
+	Others []Axis
 }
 
 // StoredArray is one array of a store: its metadata (with its dimension
@@ -41,16 +47,16 @@ var netcdfTypes = func() map[zarr.DType]netcdf.Type {
 }()
 
 // AppendTo turns s, the schema of the inputs, into the schema of store
-// after the inputs are appended along the concat dimension. It checks that
-// the inputs match the store: the same variables with the same dimensions,
-// dtypes, fill values and (but for the concat dimension) shapes, and concat
-// coordinate values that continue the store's, strictly increasing, once
-// re-encoded in its units and calendar. The store's chunking and sharding
-// are kept; chunks and shards may name sizes only where they agree with
-// them. Afterwards s.Base is store.Len, every variable along the concat
-// dimension is store.Len steps longer, the inputs sit after the stored
-// steps, and s.Coord holds the whole coordinate. The store's arrays keep
-// their encodings: see Target.Arrays.
+// after the inputs are appended along the first concat dimension (see
+// AppendDim). It checks that the inputs match the store: the same
+// variables with the same dimensions, dtypes, fill values and (but for
+// that dimension) shapes, and coordinate values along it that continue the
+// store's, strictly increasing, once re-encoded in its units and calendar.
+// The store's chunking and sharding are kept; chunks and shards may name
+// sizes only where they agree with them. Afterwards s.Base is store.Len,
+// every variable along the dimension is store.Len steps longer, the inputs
+// sit after the stored steps, and s.Concat[0].Coord holds the whole
+// coordinate. The store's arrays keep their encodings: see Target.Arrays.
 func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 	var names []string
 	for name := range store.Arrays {
@@ -72,8 +78,9 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 			return fmt.Errorf("variable %q: dimensions (%s) in the inputs, (%s) in the store",
 				v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Meta.Dims, ", "))
 		}
-		axis := v.ConcatAxis(s.ConcatDim)
-		isCoord := v.Name == s.ConcatDim && v.IsDimCoord()
+		dim := s.AppendDim()
+		axis := v.ConcatAxis(dim)
+		isCoord := v.Name == dim && v.IsDimCoord()
 		if want, _ := v.dtype(); want != a.Meta.DType && !isCoord {
 			return fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.Meta.DType)
 		}
@@ -85,7 +92,7 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 		}
 		if axis >= 0 && a.Meta.Shape[axis] != store.Len {
 			return fmt.Errorf("variable %q: %d steps along %s in the store, its coordinate has %d",
-				v.Name, a.Meta.Shape[axis], s.ConcatDim, store.Len)
+				v.Name, a.Meta.Shape[axis], dim, store.Len)
 		}
 		if !isCoord {
 			fill, err := v.fillValue()
@@ -123,7 +130,7 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 			if !ok || v.IsDimCoord() {
 				continue
 			}
-			if d != s.ConcatDim {
+			if d != dim {
 				n = max(min(n, v.Shape[j]), 1)
 			}
 			if n != inner[j] {
@@ -137,7 +144,7 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 			case !ok || v.IsDimCoord() || v.Type == netcdf.String:
 			case a.Meta.Inner == nil:
 				return fmt.Errorf("target.shards.%s: the store's %q is not sharded", d, v.Name)
-			case n != a.Meta.Chunks[j] && (inner[j] < v.Shape[j] || d == s.ConcatDim):
+			case n != a.Meta.Chunks[j] && (inner[j] < v.Shape[j] || d == dim):
 				return fmt.Errorf("target.shards.%s: the store's %q has shards of %d along %s, not %d",
 					d, v.Name, a.Meta.Chunks[j], d, n)
 			}
@@ -147,44 +154,51 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 	if err := s.appendCoord(store); err != nil {
 		return err
 	}
+	if err := s.sameOthers(store); err != nil {
+		return err
+	}
 	for i := range s.Vars {
 		v := &s.Vars[i]
-		if axis := v.ConcatAxis(s.ConcatDim); axis >= 0 {
+		if axis := v.ConcatAxis(s.AppendDim()); axis >= 0 {
 			v.Shape[axis] += store.Len
 		}
 	}
 	for i := range s.Dims {
-		if s.Dims[i].Name == s.ConcatDim {
+		if s.Dims[i].Name == s.AppendDim() {
 			s.Dims[i].Size += store.Len
 		}
 	}
 	for i := range s.Inputs {
-		s.Inputs[i].Offset += store.Len
+		s.Inputs[i].Spans = slices.Clone(s.Inputs[i].Spans)
+		s.Inputs[i].Spans[0].Offset += store.Len
 	}
 	s.Base = store.Len
 	return nil
 }
 
-// appendCoord re-encodes the inputs' concat coordinate in the store's
-// units, calendar and dtype, checks that it continues the store's, and makes
-// s.Coord the whole coordinate.
+// appendCoord re-encodes the inputs' coordinate along the first concat
+// dimension in the store's units, calendar and dtype, checks that it
+// continues the store's, and makes s.Concat[0].Coord the whole coordinate.
 func (s *Schema) appendCoord(store Stored) error {
-	cv, ok := s.CoordVar()
+	cv, ok := s.CoordVar(0)
 	if !ok {
 		return nil
+	}
+	if cv.Type == netcdf.String {
+		return fmt.Errorf("coordinate %q holds strings (the pattern's keys): appending along it is not supported", cv.Name)
 	}
 	a := store.Arrays[cv.Name]
 	typ, ok := netcdfTypes[a.Meta.DType]
 	if !ok || store.Coord == nil {
 		return fmt.Errorf("coordinate %q: the store's dtype %s cannot be appended to", cv.Name, a.Meta.DType)
 	}
-	newVals, err := toFloat64(cv.Type, s.Coord)
+	newVals, err := toFloat64(cv.Type, s.Concat[0].Coord)
 	if err != nil {
 		return fmt.Errorf("coordinate %q: %w", cv.Name, err)
 	}
 	units, _ := a.Attrs["units"].(string)
 	calendar, _ := a.Attrs["calendar"].(string)
-	from := s.Inputs[0]
+	from := s.Inputs[0].Spans[0]
 	if !sameCalendar(from.Calendar, calendar) {
 		return fmt.Errorf("coordinate %q: calendar %q in the inputs, %q in the store", cv.Name, from.Calendar, calendar)
 	}
@@ -230,14 +244,56 @@ func (s *Schema) appendCoord(store Stored) error {
 			cv.Attrs[i].Value = units
 		}
 	}
-	s.Coord = append(slices.Clone(store.Coord), raw...)
+	s.Concat[0].Coord = append(slices.Clone(store.Coord), raw...)
 	return nil
 }
 
-// partAtExtent returns the input holding new step i.
+// sameOthers checks that the inputs' coordinates along the concat
+// dimensions but the first are the store's, value for value (once in its
+// units, for CF times): an append adds steps along the first only.
+func (s *Schema) sameOthers(store Stored) error {
+	for k := 1; k < len(s.Concat); k++ {
+		cv, ok := s.CoordVar(k)
+		if !ok {
+			continue
+		}
+		a := s.Concat[k]
+		i := slices.IndexFunc(store.Others, func(o Axis) bool { return o.Name == a.Name })
+		if i < 0 {
+			return fmt.Errorf("coordinate %q: the store has none to compare the inputs' with", a.Name)
+		}
+		o := store.Others[i]
+		differ := fmt.Errorf("coordinate %q: the inputs' values are not the store's (an append adds steps along %s only)", a.Name, s.AppendDim())
+		if a.Labels != nil || o.Labels != nil {
+			if !slices.Equal(a.Labels, o.Labels) {
+				return fmt.Errorf("%w: %q vs %q", differ, a.Labels, o.Labels)
+			}
+			continue
+		}
+		typ, ok := netcdfTypes[store.Arrays[a.Name].Meta.DType]
+		mine, err1 := toFloat64(cv.Type, a.Coord)
+		theirs, err2 := toFloat64(typ, o.Coord)
+		if !ok || err1 != nil || err2 != nil {
+			return differ
+		}
+		if units, _ := store.Arrays[a.Name].Attrs["units"].(string); len(s.Inputs) > 0 && s.Inputs[0].Spans[k].Units != units {
+			calendar, _ := store.Arrays[a.Name].Attrs["calendar"].(string)
+			if mine, err1 = recodeTime(mine, s.Inputs[0].Spans[k].Units, units, calendar); err1 != nil {
+				return fmt.Errorf("%w: units %q in the inputs, %q in the store", differ, s.Inputs[0].Spans[k].Units, units)
+			}
+		}
+		if !slices.Equal(mine, theirs) {
+			return fmt.Errorf("%w: %v vs %v", differ, mine, theirs)
+		}
+	}
+	return nil
+}
+
+// partAtExtent returns the input holding new step i along the first
+// concat dimension.
 func partAtExtent(in []Extent, i int64) Extent {
 	for _, e := range in {
-		if i >= e.Offset && i < e.Offset+e.Len {
+		if sp := e.Spans[0]; i >= sp.Offset && i < sp.Offset+sp.Len {
 			return e
 		}
 	}

@@ -51,8 +51,8 @@ func TestAppendTo(t *testing.T) {
 		t.Fatal(err)
 	}
 	sst, _ := s.Var("sst")
-	if s.Base != 3 || !slices.Equal(sst.Shape, []int64{6, 7, 4}) || s.Inputs[0].Offset != 3 {
-		t.Errorf("base %d shape %v offset %d", s.Base, sst.Shape, s.Inputs[0].Offset)
+	if s.Base != 3 || !slices.Equal(sst.Shape, []int64{6, 7, 4}) || s.Inputs[0].Spans[0].Offset != 3 {
+		t.Errorf("base %d shape %v offset %d", s.Base, sst.Shape, s.Inputs[0].Spans[0].Offset)
 	}
 	if got := coordValues(t, s); !slices.Equal(got, []float64{0, 1, 2, 3, 4, 5}) {
 		t.Errorf("coordinate %v", got)

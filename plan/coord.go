@@ -11,18 +11,21 @@ import (
 	"github.com/zarrforge/zarrforge/netcdf"
 )
 
-// concatCoord joins the concat coordinate values of the inputs, in order,
-// re-encoding each input's values into the first input's units when they
-// differ (CF time "<unit> since <date>" in the first input's calendar). It
-// returns the raw values and their type: the first input's type when every
-// value is exactly representable in it, float64 otherwise.
-func concatCoord(groups [][]Part, typ netcdf.Type, concatDim string) ([]byte, netcdf.Type, error) {
+// concatCoord joins the values of the coordinate of concat dimension k
+// (called concatDim) of the inputs, in order, re-encoding each input's
+// values into the first input's units when they differ (CF time "<unit>
+// since <date>" in the first input's calendar). Each of groups is a line of
+// inputs along the dimension (see lines): every line must give the values
+// of the first. It returns the raw values and their type: the first
+// input's type when every value is exactly representable in it, float64
+// otherwise.
+func concatCoord(groups [][]Part, k int, typ netcdf.Type, concatDim string) ([]byte, netcdf.Type, error) {
 	var joined [][]float64
 	recoded := false
 	for gi, g := range groups {
 		var vals []float64
 		for _, p := range g {
-			v, did, err := partValues(g[0], p, concatDim)
+			v, did, err := partValues(g[0], p, k, concatDim)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -32,7 +35,7 @@ func concatCoord(groups [][]Part, typ netcdf.Type, concatDim string) ([]byte, ne
 		if gi > 0 {
 			for i := range vals {
 				if vals[i] != joined[0][i] && !(vals[i] != vals[i] && joined[0][i] != joined[0][i]) {
-					p0, p := partAt(groups[0], int64(i)), partAt(g, int64(i))
+					p0, p := partAt(groups[0], k, int64(i)), partAt(g, k, int64(i))
 					return nil, 0, fmt.Errorf("inputs disagree: %s and %s: coordinate %q values differ (%v vs %v)",
 						p0.Input.Source, p.Input.Source, concatDim, joined[0][i], vals[i])
 				}
@@ -43,11 +46,11 @@ func concatCoord(groups [][]Part, typ netcdf.Type, concatDim string) ([]byte, ne
 	if !recoded {
 		var buf bytes.Buffer
 		for _, p := range groups[0] {
-			if p.CoordType != typ {
+			if a := p.Axes[k]; a.CoordType != typ {
 				return nil, 0, fmt.Errorf("inputs disagree: %s and %s: coordinate %q has type %s vs %s",
-					groups[0][0].Input.Source, p.Input.Source, concatDim, typ, p.CoordType)
+					groups[0][0].Input.Source, p.Input.Source, concatDim, typ, a.CoordType)
 			}
-			buf.Write(p.Coord)
+			buf.Write(p.Axes[k].Coord)
 		}
 		return buf.Bytes(), typ, nil
 	}
@@ -58,13 +61,14 @@ func concatCoord(groups [][]Part, typ netcdf.Type, concatDim string) ([]byte, ne
 	return raw, netcdf.Double, nil
 }
 
-// partAt returns the part holding concat index i (counting values).
-func partAt(g []Part, i int64) Part {
+// partAt returns the part of line g holding index i along concat
+// dimension k.
+func partAt(g []Part, k int, i int64) Part {
 	for _, p := range g {
-		if i < p.Len {
+		if i < p.Axes[k].Len {
 			return p
 		}
-		i -= p.Len
+		i -= p.Axes[k].Len
 	}
 	return g[len(g)-1]
 }
@@ -86,28 +90,29 @@ func sameCalendar(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
-// partValues returns p's coordinate values in the units of first, and
-// whether they had to be re-encoded.
-func partValues(first, p Part, concatDim string) ([]float64, bool, error) {
-	vals, err := toFloat64(p.CoordType, p.Coord)
+// partValues returns p's values of the coordinate of concat dimension k
+// in the units of first, and whether they had to be re-encoded.
+func partValues(first, p Part, k int, concatDim string) ([]float64, bool, error) {
+	pa, fa := p.Axes[k], first.Axes[k]
+	vals, err := toFloat64(pa.CoordType, pa.Coord)
 	if err != nil {
 		return nil, false, fmt.Errorf("input %s: coordinate %q: %w", p.Input.Source, concatDim, err)
 	}
-	if !sameCalendar(p.Calendar, first.Calendar) {
+	if !sameCalendar(pa.Calendar, fa.Calendar) {
 		return nil, false, fmt.Errorf("inputs disagree: %s and %s: coordinate %q calendar %q vs %q",
-			first.Input.Source, p.Input.Source, concatDim, first.Calendar, p.Calendar)
+			first.Input.Source, p.Input.Source, concatDim, fa.Calendar, pa.Calendar)
 	}
-	if p.Units == first.Units {
+	if pa.Units == fa.Units {
 		return vals, false, nil
 	}
-	out, err := recodeTime(vals, p.Units, first.Units, first.Calendar)
+	out, err := recodeTime(vals, pa.Units, fa.Units, fa.Calendar)
 	switch {
 	case errors.Is(err, errNotTimeUnits):
 		return nil, false, fmt.Errorf("inputs disagree: %s and %s: coordinate %q units %q vs %q, which are not both CF time units",
-			first.Input.Source, p.Input.Source, concatDim, first.Units, p.Units)
+			first.Input.Source, p.Input.Source, concatDim, fa.Units, pa.Units)
 	case err != nil:
 		return nil, false, fmt.Errorf("input %s: re-encoding coordinate %q from %q to %q: %w",
-			p.Input.Source, concatDim, p.Units, first.Units, err)
+			p.Input.Source, concatDim, pa.Units, fa.Units, err)
 	}
 	return out, true, nil
 }
@@ -131,10 +136,10 @@ func recodeTime(vals []float64, from, to, calendar string) ([]float64, error) {
 	return cftime.Recode(vals, fu, tu, cal)
 }
 
-// BoundsVar returns the variable the concat coordinate's bounds attribute
-// names (time_bnds), when it has the concat dimension.
-func (s *Schema) BoundsVar() (*Variable, bool) {
-	cv, ok := s.CoordVar()
+// BoundsVar returns the variable the coordinate of concat dimension k
+// names in its bounds attribute (time_bnds), when it has that dimension.
+func (s *Schema) BoundsVar(k int) (*Variable, bool) {
+	cv, ok := s.CoordVar(k)
 	if !ok {
 		return nil, false
 	}
@@ -144,16 +149,17 @@ func (s *Schema) BoundsVar() (*Variable, bool) {
 		return nil, false
 	}
 	v, ok := s.Var(name)
-	if !ok || v.ConcatAxis(s.ConcatDim) < 0 || v.Type == netcdf.String || v.Type == netcdf.Char {
+	if !ok || v.ConcatAxis(s.Concat[k].Name) < 0 || v.Type == netcdf.String || v.Type == netcdf.Char {
 		return nil, false
 	}
 	return v, true
 }
 
-// CoordUnits returns the units and calendar the target holds the concat
-// coordinate in: the first input's, or when appending the store's.
-func (s *Schema) CoordUnits() (units, calendar string) {
-	cv, ok := s.CoordVar()
+// CoordUnits returns the units and calendar the target holds the
+// coordinate of concat dimension k in: the first input's, or when
+// appending the store's.
+func (s *Schema) CoordUnits(k int) (units, calendar string) {
+	cv, ok := s.CoordVar(k)
 	if !ok {
 		return "", ""
 	}
@@ -168,39 +174,51 @@ func (s *Schema) CoordUnits() (units, calendar string) {
 // other units than the target's coordinate, so that RecodeBounds changes
 // them.
 func (s *Schema) BoundsDiffer() bool {
-	if _, ok := s.BoundsVar(); !ok {
-		return false
+	for k := range s.Concat {
+		if _, ok := s.BoundsVar(k); !ok {
+			continue
+		}
+		units, _ := s.CoordUnits(k)
+		if slices.ContainsFunc(s.Inputs, func(e Extent) bool { return e.Spans[k].Units != units }) {
+			return true
+		}
 	}
-	units, _ := s.CoordUnits()
-	return slices.ContainsFunc(s.Inputs, func(e Extent) bool { return e.Units != units })
+	return false
 }
 
 // RecodeBounds re-encodes, in place, values of v read from input in
-// (little-endian, of v's type) into the units the target holds the concat
-// coordinate in, as the coordinate itself is re-encoded. It does nothing
-// unless v is the coordinate's bounds variable and in's units differ.
+// (little-endian, of v's type) into the units the target holds the
+// coordinate they bound in, as the coordinate itself is re-encoded. It does
+// nothing unless v is the bounds variable of a concat coordinate and in's
+// units differ.
 func (s *Schema) RecodeBounds(v *Variable, in Input, data []byte) error {
-	bv, ok := s.BoundsVar()
-	if !ok || bv.Name != v.Name {
+	for k := range s.Concat {
+		bv, ok := s.BoundsVar(k)
+		if !ok || bv.Name != v.Name {
+			continue
+		}
+		i := slices.IndexFunc(s.Inputs, func(e Extent) bool {
+			return slices.Equal(e.Input.Index.Concat, in.Index.Concat) && slices.Equal(e.Input.Index.Merge, in.Index.Merge)
+		})
+		units, calendar := s.CoordUnits(k)
+		if i < 0 || s.Inputs[i].Spans[k].Units == units {
+			return nil
+		}
+		from := s.Inputs[i].Spans[k].Units
+		vals, err := toFloat64(v.Type, data)
+		if err != nil {
+			return fmt.Errorf("bounds %q: %w", v.Name, err)
+		}
+		out, err := recodeTime(vals, from, units, calendar)
+		if err != nil {
+			return fmt.Errorf("input %s: re-encoding bounds %q from %q to %q: %w", in.Source, v.Name, from, units, err)
+		}
+		raw, exact := fromFloat64(v.Type, out)
+		if !exact {
+			return fmt.Errorf("input %s: bounds %q in %q do not fit %s exactly", in.Source, v.Name, units, v.Type)
+		}
+		copy(data, raw)
 		return nil
 	}
-	i := slices.IndexFunc(s.Inputs, func(e Extent) bool { return e.Input.Index.Concat == in.Index.Concat })
-	units, calendar := s.CoordUnits()
-	if i < 0 || s.Inputs[i].Units == units {
-		return nil
-	}
-	vals, err := toFloat64(v.Type, data)
-	if err != nil {
-		return fmt.Errorf("bounds %q: %w", v.Name, err)
-	}
-	out, err := recodeTime(vals, s.Inputs[i].Units, units, calendar)
-	if err != nil {
-		return fmt.Errorf("input %s: re-encoding bounds %q from %q to %q: %w", in.Source, v.Name, s.Inputs[i].Units, units, err)
-	}
-	raw, exact := fromFloat64(v.Type, out)
-	if !exact {
-		return fmt.Errorf("input %s: bounds %q in %q do not fit %s exactly", in.Source, v.Name, units, v.Type)
-	}
-	copy(data, raw)
 	return nil
 }

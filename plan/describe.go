@@ -5,13 +5,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // InputMeta is what the schema stage learns from one input: its header, the
-// values of its concat coordinate and digests of its other dimension
+// values of its concat coordinates and digests of its other dimension
 // coordinates.
 type InputMeta struct {
 	Input  Input
@@ -19,10 +20,10 @@ type InputMeta struct {
 	Dims   []netcdf.Dim
 	Vars   []netcdf.Var
 	Attrs  []netcdf.Attr
-	// Coord holds the concat coordinate's raw values (little-endian, in the
-	// coordinate variable's type); nil when the concat dimension has no
-	// coordinate variable.
-	Coord []byte
+	// Coords holds, per concat dimension (in the pattern's order), its
+	// coordinate's raw values (little-endian, in the coordinate variable's
+	// type); nil when the input has no coordinate variable along it.
+	Coords [][]byte
 	// CoordSums are SHA-256 digests of the raw values of every other
 	// dimension coordinate, used to tell inputs on different grids apart.
 	CoordSums []CoordSum
@@ -34,14 +35,13 @@ type CoordSum struct {
 	Sum  string
 }
 
-// ConcatLen returns the input's length along the concat dimension.
+// ConcatLen returns the input's length along a concat dimension: 1 when it
+// lacks the dimension (a new one, see Axis.New).
 func (m *InputMeta) ConcatLen(concatDim string) int64 {
-	for _, d := range m.Dims {
-		if d.Name == concatDim {
-			return d.Len
-		}
+	if d, ok := m.dim(concatDim); ok {
+		return d.Len
 	}
-	return 0
+	return 1
 }
 
 func (m *InputMeta) dim(name string) (netcdf.Dim, bool) {
@@ -62,7 +62,7 @@ func (m *InputMeta) varByName(name string) (netcdf.Var, bool) {
 	return netcdf.Var{}, false
 }
 
-// coordAttr returns a text attribute of the concat coordinate ("" if absent).
+// coordAttr returns a text attribute of a concat coordinate ("" if absent).
 func (m *InputMeta) coordAttr(concatDim, name string) string {
 	v, ok := m.varByName(concatDim)
 	if !ok {
@@ -80,18 +80,17 @@ func (m *InputMeta) coordAttr(concatDim, name string) string {
 // preprocess edits p make it (before anything is checked: a variable
 // dropped cannot fail). The coordinates it reads may take budget bytes
 // each, at most.
-func Describe(in Input, f netcdf.File, concatDim string, budget int64, p Preprocess) (InputMeta, error) {
-	m := InputMeta{Input: in, Format: f.Format(), Dims: f.Dims(), Vars: f.Vars(), Attrs: f.Attrs()}
+//
+// concat names the concat dimensions. An input may lack one (a new
+// dimension, see Axis.New): the merge checks that they all do.
+func Describe(in Input, f netcdf.File, concat []string, budget int64, p Preprocess) (InputMeta, error) {
+	m := InputMeta{Input: in, Format: f.Format(), Dims: f.Dims(), Vars: f.Vars(), Attrs: f.Attrs(), Coords: make([][]byte, len(concat))}
 	full := map[string]int64{} // the inputs' dimension sizes, before a selection
 	for _, d := range m.Dims {
 		full[d.Name] = d.Len
 	}
 	if err := p.Apply(&m); err != nil {
 		return InputMeta{}, err
-	}
-	if _, ok := m.dim(concatDim); !ok {
-		return InputMeta{}, fmt.Errorf("input %s: no dimension %q to concatenate along (its dimensions: %s)",
-			in.Source, concatDim, netcdfDimList(m.Dims))
 	}
 	for _, v := range m.Vars {
 		if err := zarr.CheckName(v.Name); err != nil {
@@ -104,7 +103,8 @@ func Describe(in Input, f netcdf.File, concatDim string, budget int64, p Preproc
 		if len(v.Dims) != 1 || v.Dims[0] != v.Name {
 			continue
 		}
-		if v.Type == netcdf.String && v.Name == concatDim {
+		k := slices.Index(concat, v.Name)
+		if v.Type == netcdf.String && k >= 0 {
 			return InputMeta{}, fmt.Errorf("input %s: the coordinate %q to concatenate along holds strings, which cannot be concatenated",
 				in.Source, v.Name)
 		}
@@ -118,8 +118,8 @@ func Describe(in Input, f netcdf.File, concatDim string, budget int64, p Preproc
 		if err != nil {
 			return InputMeta{}, fmt.Errorf("input %s: reading coordinate %q: %w", in.Source, v.Name, err)
 		}
-		if v.Name == concatDim {
-			m.Coord = raw
+		if k >= 0 {
+			m.Coords[k] = raw
 			continue
 		}
 		sum := sha256.Sum256(raw)

@@ -12,9 +12,9 @@ import (
 // each daily slice is decoded once and cut 64 ways. Under a smaller budget
 // the groups are halved across the grid (slices are then decoded twice).
 func ExampleSchema_Groups() {
-	s := plan.Schema{ConcatDim: "time", Dims: []plan.Dim{{Name: "time", Size: 360}, {Name: "lat", Size: 720}, {Name: "lon", Size: 1440}}}
+	s := plan.Schema{Concat: []plan.Axis{{Name: "time"}}, Dims: []plan.Dim{{Name: "time", Size: 360}, {Name: "lat", Size: 720}, {Name: "lon", Size: 1440}}}
 	for i := range 360 {
-		s.Inputs = append(s.Inputs, plan.Extent{Input: plan.Input{Index: plan.Index{Concat: i}}, Offset: int64(i), Len: 1})
+		s.Inputs = append(s.Inputs, plan.Extent{Input: plan.Input{Index: plan.Index{Concat: []int{i}}}, Spans: []plan.Span{{Offset: int64(i), Len: 1}}})
 	}
 	s.Vars = []plan.Variable{{Name: "sst", Type: netcdf.Float, Dims: []string{"time", "lat", "lon"},
 		Shape: []int64{360, 720, 1440}, SourceChunks: []int64{1, 720, 1440}}}

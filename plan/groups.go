@@ -99,18 +99,19 @@ func (s *Schema) NumGroups(budget int64) int64 {
 // groups start, followed by the end of its grid.
 func (s *Schema) cuts(v *Variable, first, budget int64) [][]int64 {
 	grid := v.Grid()
-	axis := v.ConcatAxis(s.ConcatDim)
+	axis := v.ConcatAxis(s.AppendDim())
 	cuts := make([][]int64, len(grid))
 	for d := range grid {
 		lo := int64(0)
 		if d == axis {
 			lo = first
 		}
+		k := slices.IndexFunc(s.Concat, func(a Axis) bool { return a.Name == v.Dims[d] })
 		switch {
 		case v.Type == netcdf.String:
 			cuts[d] = every(lo, grid[d], 1)
-		case d == axis:
-			cuts[d] = s.concatCuts(v, lo, grid[d])
+		case k >= 0:
+			cuts[d] = s.concatCuts(v, d, k, lo, grid[d])
 		default:
 			cuts[d] = []int64{0, grid[d]}
 		}
@@ -168,10 +169,9 @@ func widest(cuts [][]int64, axis int, align []int64) (int, int64) {
 }
 
 // concatCuts returns the chunk indices from lo to n where read groups along
-// the concat dimension may start: every chunk boundary that lies on a
-// stored chunk boundary of the input holding that step.
-func (s *Schema) concatCuts(v *Variable, lo, n int64) []int64 {
-	axis := v.ConcatAxis(s.ConcatDim)
+// axis of v, concat dimension k, may start: every chunk boundary that lies
+// on a stored chunk boundary of the input holding that step.
+func (s *Schema) concatCuts(v *Variable, axis, k int, lo, n int64) []int64 {
 	src := int64(1)
 	if len(v.SourceChunks) == len(v.Dims) {
 		src = max(v.SourceChunks[axis], 1)
@@ -179,22 +179,33 @@ func (s *Schema) concatCuts(v *Variable, lo, n int64) []int64 {
 	if src == 1 {
 		return every(lo, n, 1)
 	}
-	var ext []Extent // the inputs holding v, in order along the concat dimension
+	var line []Span // the spans along k of the inputs holding v, in order
 	for _, e := range s.Inputs {
-		if slices.Equal(e.Input.Index.Merge, v.Merge) {
-			ext = append(ext, e)
+		if slices.Equal(e.Input.Index.Merge, v.Merge) && onLine(e.Input.Index.Concat, k) {
+			line = append(line, e.Spans[k])
 		}
 	}
 	cuts := []int64{lo}
-	for k := lo + 1; k < n; k++ {
-		p := k * v.Chunks[axis]
-		i := sort.Search(len(ext), func(i int) bool { return ext[i].Offset+ext[i].Len > p })
-		if i < len(ext) && ext[i].Offset < p && (p-ext[i].Offset)%src != 0 {
+	for c := lo + 1; c < n; c++ {
+		p := c * v.Chunks[axis]
+		i := sort.Search(len(line), func(i int) bool { return line[i].Offset+line[i].Len > p })
+		if i < len(line) && line[i].Offset < p && (p-line[i].Offset)%src != 0 {
 			continue // inside a stored chunk
 		}
-		cuts = append(cuts, k)
+		cuts = append(cuts, c)
 	}
 	return append(cuts, n)
+}
+
+// onLine reports whether concat positions ix are 0 along every concat
+// dimension but k.
+func onLine(ix []int, k int) bool {
+	for j, c := range ix {
+		if j != k && c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // every returns lo, lo+step, ... up to n, then n.
@@ -305,7 +316,7 @@ func (s *Schema) Plan(g ReadGroup) (GroupPlan, error) {
 			p.Reads = append(p.Reads, splitRead(v, r, ReadSize)...)
 		}
 	}
-	axis := v.ConcatAxis(s.ConcatDim)
+	axis := v.ConcatAxis(s.AppendDim())
 	idx := slices.Clone(g.Index)
 	for {
 		start, count := v.Region(idx)
@@ -331,30 +342,32 @@ func (s *Schema) Plan(g ReadGroup) (GroupPlan, error) {
 	return p, nil
 }
 
-// splitRead cuts a read along its first dimension into reads of about size
-// bytes or fewer, at stored chunk boundaries of the input.
+// splitRead cuts a read along its first dimension that the inputs have
+// (after v.Lead) into reads of about size bytes or fewer, at stored chunk
+// boundaries of the input.
 func splitRead(v *Variable, r Slice, size int64) []Slice {
-	if len(r.Count) == 0 || r.Count[0] <= 1 {
+	d := v.Lead
+	if len(r.Count) <= d || r.Count[d] <= 1 {
 		return []Slice{r}
 	}
 	row := int64(v.ItemSize())
-	for _, c := range r.Count[1:] {
+	for _, c := range r.Count[d+1:] {
 		row *= c
 	}
 	src := int64(1)
 	if len(v.SourceChunks) == len(v.Dims) {
-		src = max(v.SourceChunks[0], 1)
+		src = max(v.SourceChunks[d], 1)
 	}
 	step := max(size/max(row, 1)/src, 1) * src // rows per read, a multiple of src
-	if step >= r.Count[0] {
+	if step >= r.Count[d] {
 		return []Slice{r}
 	}
 	var out []Slice
-	end := r.Start[0] + r.Count[0]
-	for a := r.Start[0]; a < end; {
+	end := r.Start[d] + r.Count[d]
+	for a := r.Start[d]; a < end; {
 		b := min((a/step+1)*step, end)
 		piece := Slice{Input: r.Input, Start: slices.Clone(r.Start), Count: slices.Clone(r.Count), At: slices.Clone(r.At)}
-		piece.Start[0], piece.Count[0], piece.At[0] = a, b-a, r.At[0]+a-r.Start[0]
+		piece.Start[d], piece.Count[d], piece.At[d] = a, b-a, r.At[d]+a-r.Start[d]
 		out = append(out, piece)
 		a = b
 	}

@@ -14,10 +14,10 @@ import (
 // contiguous), laid out in target chunks.
 func gridSchema(t *testing.T, lens []int64, lat, lon int64, src, chunks []int64, typ netcdf.Type) Schema {
 	t.Helper()
-	s := Schema{ConcatDim: "time"}
+	s := Schema{Concat: []Axis{{Name: "time"}}}
 	var total int64
 	for i, n := range lens {
-		s.Inputs = append(s.Inputs, Extent{Input: Input{Index: Index{Concat: i}, Source: fmt.Sprintf("in%d.nc", i), URL: fmt.Sprintf("in%d.nc", i)}, Offset: total, Len: n})
+		s.Inputs = append(s.Inputs, Extent{Input: Input{Index: Index{Concat: []int{i}}, Source: fmt.Sprintf("in%d.nc", i), URL: fmt.Sprintf("in%d.nc", i)}, Spans: []Span{{Offset: total, Len: n}}})
 		total += n
 	}
 	s.Dims = []Dim{{Name: "time", Size: total}, {Name: "lat", Size: lat}, {Name: "lon", Size: lon}}
@@ -114,7 +114,7 @@ func checkCover(t *testing.T, s Schema, budget int64) {
 		for i, n := len(st)-1, int64(1); i >= 0; i-- {
 			st[i], n = n, n*p.Count[i]
 		}
-		axis := p.Var.ConcatAxis(s.ConcatDim)
+		axis := p.Var.ConcatAxis(s.AppendDim())
 		for _, c := range p.Chunks { // stored steps
 			if c.Stored > 0 {
 				cnt := slices.Clone(c.Count)

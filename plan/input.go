@@ -6,18 +6,24 @@ package plan
 
 import "fmt"
 
-// Index locates one input of a file pattern: its position along the concat
-// dimension and its position along each merge dimension (in the order the
-// merge dimensions were declared).
+// Index locates one input of a file pattern: its position along each
+// concat dimension and along each merge dimension (each in the order the
+// dimensions were declared).
 type Index struct {
-	Concat int
+	Concat []int
 	Merge  []int
 }
 
-// String renders the index as "time=3" or "time=3,variable=1" style text
-// without dimension names: "c3" / "c3/m1.0".
+// String renders the index without dimension names: "c3", "c3.0" (two
+// concat dimensions) or "c3/m1.0" (two merge dimensions).
 func (ix Index) String() string {
-	s := fmt.Sprintf("c%d", ix.Concat)
+	s := "c"
+	for i, c := range ix.Concat {
+		if i > 0 {
+			s += "."
+		}
+		s += fmt.Sprint(c)
+	}
 	for i, m := range ix.Merge {
 		if i == 0 {
 			s += "/m"

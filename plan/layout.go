@@ -31,7 +31,7 @@ func (k ChunkKey) String() string {
 
 // Layout sets every variable's target chunk shape. chunks gives the chunk
 // size per dimension, clamped to the dimension's size except along the
-// concat dimension; dimensions not named are one chunk. Dimension
+// dimension appends extend; dimensions not named are one chunk. Dimension
 // coordinates are always one chunk, so that opening the store reads each in
 // one request. Naming a dimension the dataset lacks, or a size below 1, is an
 // error.
@@ -56,7 +56,7 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 			c := v.Shape[j]
 			if n, ok := chunks[d]; ok && !v.IsDimCoord() {
 				c = min(n, v.Shape[j])
-				if d == s.ConcatDim {
+				if d == s.AppendDim() {
 					// Not clamped: the store may grow by appends, and the
 					// chunking it is created with is the one it keeps.
 					c = n
@@ -68,15 +68,15 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 	return nil
 }
 
-// ConcatChunk returns the chunk size along the concat dimension that makes
-// the largest chunk of a variable along it, laid out as Layout has laid
-// it out along the other dimensions, come nearest to target bytes without
-// going over (at least 1).
+// ConcatChunk returns the chunk size along the first concat dimension that
+// makes the largest chunk of a variable along it, laid out as Layout has
+// laid it out along the other dimensions, come nearest to target bytes
+// without going over (at least 1).
 func (s *Schema) ConcatChunk(target int64) int64 {
 	var step int64 // the bytes of one step of the largest chunk
 	for i := range s.Vars {
 		v := &s.Vars[i]
-		axis := v.ConcatAxis(s.ConcatDim)
+		axis := v.ConcatAxis(s.AppendDim())
 		if axis < 0 || v.IsDimCoord() {
 			continue
 		}
@@ -120,7 +120,7 @@ func (s *Schema) Shard(shards map[string]int64) error {
 		shard := slices.Clone(v.Chunks)
 		for j, d := range v.Dims {
 			n, ok := shards[d]
-			if !ok || v.Chunks[j] >= v.Shape[j] && d != s.ConcatDim {
+			if !ok || v.Chunks[j] >= v.Shape[j] && d != s.AppendDim() {
 				continue // one chunk per shard along d
 			}
 			if n%v.Chunks[j] != 0 {
@@ -234,22 +234,20 @@ func (v *Variable) Region(idx []int64) (start, count []int64) {
 }
 
 // StoredByChunks reports whether the chunk stage writes v; the concat
-// coordinate is written whole by the prepare stage from the schema.
-func (s *Schema) StoredByChunks(v *Variable) bool {
-	cv, ok := s.CoordVar()
-	return !ok || cv.Name != v.Name
-}
+// coordinates are written whole by the prepare stage from the schema.
+func (s *Schema) StoredByChunks(v *Variable) bool { return !s.IsConcatCoord(v) }
 
-// firstChunk returns the index along the concat axis of v's first chunk
-// the chunk stage writes: 0, or when appending the chunk holding the first
-// new step. It returns -1 when the stage writes none of v: the concat
-// coordinate, which the prepare and finalize stages write whole, and, when
-// appending, variables without the concat dimension, which the store has.
+// firstChunk returns the index along the append axis (see AppendDim) of
+// v's first chunk the chunk stage writes: 0, or when appending the chunk
+// holding the first new step. It returns -1 when the stage writes none of
+// v: the concat coordinates, which the prepare and finalize stages write
+// whole, and, when appending, variables without the append dimension,
+// which the store has.
 func (s *Schema) firstChunk(v *Variable) int64 {
 	if !s.StoredByChunks(v) || v.NumChunks() == 0 {
 		return -1
 	}
-	axis := v.ConcatAxis(s.ConcatDim)
+	axis := v.ConcatAxis(s.AppendDim())
 	switch {
 	case s.Base == 0:
 		return 0
@@ -268,7 +266,7 @@ func (s *Schema) ChunkKeys(emit func(ChunkKey)) {
 			continue
 		}
 		grid := v.Grid()
-		axis := v.ConcatAxis(s.ConcatDim)
+		axis := v.ConcatAxis(s.AppendDim())
 		idx := make([]int64, len(grid))
 		if axis >= 0 {
 			idx[axis] = first
@@ -302,7 +300,7 @@ func (s *Schema) NumChunks() int64 {
 		if first < 0 {
 			continue
 		}
-		if axis := v.ConcatAxis(s.ConcatDim); axis >= 0 {
+		if axis := v.ConcatAxis(s.AppendDim()); axis >= 0 {
 			grid := v.Grid()
 			n += v.NumChunks() / grid[axis] * (grid[axis] - first)
 			continue
@@ -326,32 +324,43 @@ type Slice struct {
 }
 
 // Sources returns the reads that together fill the region start/count of
-// v: one per input overlapping it along the concat dimension, or a single
-// read from the first input holding v when v does not have that dimension.
+// v: one per input that overlaps it along every concat dimension v has,
+// taking the inputs at position 0 along those it lacks (a variable without
+// the dimension is read from the first input).
 func (s *Schema) Sources(v *Variable, start, count []int64) ([]Slice, error) {
-	axis := v.ConcatAxis(s.ConcatDim)
+	axes := make([]int, len(s.Concat)) // v's axis of each concat dimension, or -1
+	for k, a := range s.Concat {
+		axes[k] = v.ConcatAxis(a.Name)
+	}
 	var out []Slice
-	if axis >= 0 && start[axis] < s.Base {
+	if axis := axes[0]; axis >= 0 && start[axis] < s.Base {
 		sl := Slice{Existing: true, Start: slices.Clone(start), Count: slices.Clone(count), At: make([]int64, len(start))}
 		sl.Count[axis] = min(count[axis], s.Base-start[axis])
 		out = append(out, sl)
 	}
+inputs:
 	for _, e := range s.Inputs {
 		if !slices.Equal(e.Input.Index.Merge, v.Merge) {
 			continue
 		}
-		if axis < 0 {
-			return []Slice{{Input: e.Input, Start: slices.Clone(start), Count: slices.Clone(count), At: make([]int64, len(start))}}, nil
-		}
-		lo := max(start[axis], e.Offset)
-		hi := min(start[axis]+count[axis], e.Offset+e.Len)
-		if lo >= hi {
-			continue
-		}
 		sl := Slice{Input: e.Input, Start: slices.Clone(start), Count: slices.Clone(count), At: make([]int64, len(start))}
-		sl.Start[axis] = lo - e.Offset
-		sl.Count[axis] = hi - lo
-		sl.At[axis] = lo - start[axis]
+		for k, axis := range axes {
+			sp := e.Spans[k]
+			if axis < 0 {
+				if e.Input.Index.Concat[k] != 0 {
+					continue inputs
+				}
+				continue
+			}
+			lo := max(start[axis], sp.Offset)
+			hi := min(start[axis]+count[axis], sp.Offset+sp.Len)
+			if lo >= hi {
+				continue inputs
+			}
+			sl.Start[axis] = lo - sp.Offset
+			sl.Count[axis] = hi - lo
+			sl.At[axis] = lo - start[axis]
+		}
 		out = append(out, sl)
 	}
 	if len(out) == 0 || len(out) == 1 && out[0].Existing {

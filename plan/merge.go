@@ -65,48 +65,55 @@ func storedOf(m InputMeta) []StoredChunks {
 	return out
 }
 
-// Part is what the Merger keeps of each input.
+// Part is what the Merger keeps of each input: what it holds along each
+// concat dimension.
 type Part struct {
-	Input     Input
+	Input Input
+	Axes  []PartAxis
+}
+
+// PartAxis is what an input holds along one concat dimension.
+type PartAxis struct {
 	Len       int64
 	Units     string
 	Calendar  string
-	CoordType netcdf.Type // 0 when there is no concat coordinate
+	CoordType netcdf.Type // 0 when there is no coordinate along it
 	Coord     []byte
 }
 
 // Add validates m against the inputs seen so far and keeps what the schema
-// needs of it.
-func (g *Merger) Add(m InputMeta, concatDim string) error {
-	if err := g.addRep(m, concatDim); err != nil {
+// needs of it; concat names the concat dimensions.
+func (g *Merger) Add(m InputMeta, concat []string) error {
+	if len(m.Input.Index.Concat) != len(concat) || len(m.Coords) != len(concat) {
+		return fmt.Errorf("input %s: %d concat positions for %d concat dimensions", m.Input.Source, len(m.Input.Index.Concat), len(concat))
+	}
+	if err := g.addRep(m, concat); err != nil {
 		return err
 	}
-	p := Part{
-		Input:    m.Input,
-		Len:      m.ConcatLen(concatDim),
-		Units:    m.coordAttr(concatDim, "units"),
-		Calendar: m.coordAttr(concatDim, "calendar"),
-		Coord:    m.Coord,
-	}
-	if v, ok := m.varByName(concatDim); ok && m.Coord != nil {
-		p.CoordType = v.Type
+	p := Part{Input: m.Input, Axes: make([]PartAxis, len(concat))}
+	for k, name := range concat {
+		a := PartAxis{Len: m.ConcatLen(name), Units: m.coordAttr(name, "units"), Calendar: m.coordAttr(name, "calendar"), Coord: m.Coords[k]}
+		if v, ok := m.varByName(name); ok && a.Coord != nil {
+			a.CoordType = v.Type
+		}
+		p.Axes[k] = a
 	}
 	g.Parts = append(g.Parts, p)
 	g.addStored(storedOf(m))
 	return nil
 }
 
-func (g *Merger) addRep(m InputMeta, concatDim string) error {
+func (g *Merger) addRep(m InputMeta, concat []string) error {
 	for i := range g.Reps {
 		r := &g.Reps[i]
 		if !slices.Equal(r.Input.Index.Merge, m.Input.Index.Merge) {
 			continue
 		}
 		first, second := *r, m
-		if second.Input.Index.Concat < first.Input.Index.Concat {
+		if slices.Compare(second.Input.Index.Concat, first.Input.Index.Concat) < 0 {
 			first, second = second, first
 		}
-		if err := compareInputs(&first, &second, concatDim); err != nil {
+		if err := compareInputs(&first, &second, concat); err != nil {
 			return err
 		}
 		*r = first
@@ -117,9 +124,9 @@ func (g *Merger) addRep(m InputMeta, concatDim string) error {
 }
 
 // Merge folds another accumulator into g.
-func (g *Merger) Merge(o Merger, concatDim string) error {
+func (g *Merger) Merge(o Merger, concat []string) error {
 	for _, r := range o.Reps {
-		if err := g.addRep(r, concatDim); err != nil {
+		if err := g.addRep(r, concat); err != nil {
 			return err
 		}
 	}
@@ -133,14 +140,14 @@ func disagree(a, b *InputMeta, format string, args ...any) error {
 }
 
 // compareInputs checks that two inputs of the same merge position describe
-// the same dataset apart from their extent along the concat dimension.
-func compareInputs(a, b *InputMeta, concatDim string) error {
+// the same dataset apart from their extent along the concat dimensions.
+func compareInputs(a, b *InputMeta, concat []string) error {
 	for _, da := range a.Dims {
 		db, ok := b.dim(da.Name)
 		if !ok {
 			return disagree(a, b, "dimension %q is missing from the second", da.Name)
 		}
-		if da.Name != concatDim && da.Len != db.Len {
+		if !slices.Contains(concat, da.Name) && da.Len != db.Len {
 			return disagree(a, b, "dimension %q has size %d vs %d", da.Name, da.Len, db.Len)
 		}
 	}
@@ -215,7 +222,7 @@ func sameCoords(a, b *InputMeta) error {
 	for _, ca := range a.CoordSums {
 		for _, cb := range b.CoordSums {
 			if ca.Name == cb.Name && ca.Sum != cb.Sum {
-				return disagree(a, b, "coordinate %q has different values", ca.Name)
+				return disagree(a, b, "coordinate %q has different values (to concatenate along %s, make it a concat dimension)", ca.Name, ca.Name)
 			}
 		}
 	}
@@ -223,41 +230,68 @@ func sameCoords(a, b *InputMeta) error {
 }
 
 // Schema finishes the merge: it checks that the inputs form a complete,
-// regular collection, lays them out along the concat dimension, and
-// re-encodes the concat coordinate into the first input's units.
-func (g *Merger) Schema(concatDim string) (Schema, error) {
+// regular collection, lays them out along the concat dimensions, and
+// re-encodes the concat coordinates into the first input's units.
+func (g *Merger) Schema(concat []ConcatDim) (Schema, error) {
 	if len(g.Reps) == 0 {
 		return Schema{}, fmt.Errorf("no inputs")
+	}
+	if len(concat) == 0 {
+		return Schema{}, fmt.Errorf("no concat dimension")
 	}
 	reps := slices.Clone(g.Reps)
 	sort.Slice(reps, func(i, j int) bool { return slices.Compare(reps[i].Input.Index.Merge, reps[j].Input.Index.Merge) < 0 })
 	parts := slices.Clone(g.Parts)
 	sort.Slice(parts, func(i, j int) bool { return lessIndex(parts[i].Input.Index, parts[j].Input.Index) })
-
-	groups, err := groupParts(parts, reps)
-	if err != nil {
-		return Schema{}, err
-	}
-	first := &reps[0]
-	s := Schema{ConcatDim: concatDim, Attrs: first.Attrs}
-
-	// Offsets along the concat dimension, from the first merge group.
-	offsets := make([]int64, len(groups[0])+1)
-	for i, p := range groups[0] {
-		offsets[i+1] = offsets[i] + p.Len
-	}
-	total := offsets[len(groups[0])]
-	for gi := 1; gi < len(groups); gi++ {
-		for i, p := range groups[gi] {
-			if q := groups[0][i]; p.Len != q.Len {
-				return Schema{}, fmt.Errorf("inputs disagree: %s and %s: %d vs %d steps along %q",
-					q.Input.Source, p.Input.Source, q.Len, p.Len, concatDim)
-			}
+	for _, p := range parts {
+		if len(p.Axes) != len(concat) {
+			return Schema{}, fmt.Errorf("input %s: described along %d concat dimensions, not %d", p.Input.Source, len(p.Axes), len(concat))
 		}
 	}
+
+	// The grid: how many positions along each concat dimension.
+	grid := make([]int, len(concat))
 	for _, p := range parts {
-		s.Inputs = append(s.Inputs, Extent{Input: p.Input, Offset: offsets[p.Input.Index.Concat], Len: p.Len,
-			Units: p.Units, Calendar: p.Calendar})
+		for k, c := range p.Input.Index.Concat {
+			grid[k] = max(grid[k], c+1)
+		}
+	}
+	if err := checkGrid(parts, reps, grid); err != nil {
+		return Schema{}, err
+	}
+	s := Schema{Attrs: reps[0].Attrs, Concat: make([]Axis, len(concat))}
+
+	// Along each concat dimension, every input at one position has the
+	// length of the first input there.
+	firsts := make([][]Part, len(concat))
+	offsets := make([][]int64, len(concat))
+	totals := make([]int64, len(concat))
+	for k, c := range concat {
+		s.Concat[k].Name = c.Name
+		firsts[k] = make([]Part, grid[k])
+		seen := make([]bool, grid[k])
+		for _, p := range parts { // in order: the first at a position is the one of merge group 0, others at 0
+			if at := p.Input.Index.Concat[k]; !seen[at] {
+				firsts[k][at], seen[at] = p, true
+			}
+		}
+		offsets[k] = make([]int64, grid[k]+1)
+		for at, p := range firsts[k] {
+			offsets[k][at+1] = offsets[k][at] + p.Axes[k].Len
+		}
+		totals[k] = offsets[k][grid[k]]
+	}
+	for _, p := range parts {
+		e := Extent{Input: p.Input, Spans: make([]Span, len(concat))}
+		for k, a := range p.Axes {
+			at := p.Input.Index.Concat[k]
+			if q := firsts[k][at]; a.Len != q.Axes[k].Len {
+				return Schema{}, fmt.Errorf("inputs disagree: %s and %s: %d vs %d steps along %q",
+					q.Input.Source, p.Input.Source, q.Axes[k].Len, a.Len, concat[k].Name)
+			}
+			e.Spans[k] = Span{Offset: offsets[k][at], Len: a.Len, Units: a.Units, Calendar: a.Calendar}
+		}
+		s.Inputs = append(s.Inputs, e)
 	}
 
 	stored := map[string][]int64{}
@@ -266,65 +300,143 @@ func (g *Merger) Schema(concatDim string) (Schema, error) {
 			stored[v.Var] = slices.Clone(v.Chunks)
 		}
 	}
-	if err := s.mergeDimsAndVars(reps, total, stored); err != nil {
+	if err := s.mergeDimsAndVars(reps, totals, stored, concat); err != nil {
 		return Schema{}, err
 	}
-	if cv, ok := s.CoordVar(); ok {
-		coord, typ, err := concatCoord(groups, cv.Type, concatDim)
+	for k := range s.Concat {
+		cv, ok := s.CoordVar(k)
+		if !ok || s.Concat[k].New {
+			continue
+		}
+		coord, typ, err := concatCoord(lines(parts, k), k, cv.Type, cv.Name)
 		if err != nil {
 			return Schema{}, err
 		}
-		s.Coord, cv.Type = coord, typ
+		s.Concat[k].Coord, cv.Type = coord, typ
 	}
 	return s, nil
 }
 
 func lessIndex(a, b Index) bool {
-	if a.Concat != b.Concat {
-		return a.Concat < b.Concat
+	if c := slices.Compare(a.Concat, b.Concat); c != 0 {
+		return c < 0
 	}
 	return slices.Compare(a.Merge, b.Merge) < 0
 }
 
-// groupParts splits the sorted parts by merge position (in the order of
-// reps) and checks each group holds exactly concat positions 0..n-1, the
-// same n for every group.
-func groupParts(parts []Part, reps []InputMeta) ([][]Part, error) {
-	groups := make([][]Part, len(reps))
-	for _, p := range parts {
+// checkGrid checks that the sorted parts hold, for each merge position
+// (those of reps), every combination of concat positions below grid once.
+func checkGrid(parts []Part, reps []InputMeta, grid []int) error {
+	count := make([]int, len(reps))
+	last := make([]*Part, len(reps))
+	for i := range parts {
+		p := &parts[i]
 		gi := slices.IndexFunc(reps, func(r InputMeta) bool { return slices.Equal(r.Input.Index.Merge, p.Input.Index.Merge) })
 		if gi < 0 {
-			return nil, fmt.Errorf("input %s: no header recorded for its merge position", p.Input.Source)
+			return fmt.Errorf("input %s: no header recorded for its merge position", p.Input.Source)
 		}
-		g := groups[gi]
-		if n := len(g); n > 0 && g[n-1].Input.Index.Concat == p.Input.Index.Concat {
-			return nil, fmt.Errorf("inputs %s and %s have the same position %s", g[n-1].Input.Source, p.Input.Source, p.Input.Index)
+		if q := last[gi]; q != nil && slices.Equal(q.Input.Index.Concat, p.Input.Index.Concat) {
+			return fmt.Errorf("inputs %s and %s have the same position %s", q.Input.Source, p.Input.Source, p.Input.Index)
 		}
-		if want := len(g); p.Input.Index.Concat != want {
-			return nil, fmt.Errorf("input at concat position %d (merge position %v) is missing; next present is %s",
-				want, p.Input.Index.Merge, p.Input.Source)
+		if want := unravel(count[gi], grid); !slices.Equal(p.Input.Index.Concat, want) {
+			return fmt.Errorf("input at concat position %s (merge position %v) is missing; next present is %s",
+				positionText(want), p.Input.Index.Merge, p.Input.Source)
 		}
-		groups[gi] = append(g, p)
+		count[gi]++
+		last[gi] = p
 	}
-	for gi := 1; gi < len(groups); gi++ {
-		if len(groups[gi]) != len(groups[0]) {
-			return nil, fmt.Errorf("merge position %v has %d inputs but merge position %v has %d",
-				reps[gi].Input.Index.Merge, len(groups[gi]), reps[0].Input.Index.Merge, len(groups[0]))
+	total := 1
+	for _, n := range grid {
+		total *= n
+	}
+	for gi := range reps {
+		if count[gi] != total { // every one before the next is there
+			return fmt.Errorf("input at concat position %s (merge position %v) is missing; the last present is %s",
+				positionText(unravel(count[gi], grid)), reps[gi].Input.Index.Merge, last[gi].Input.Source)
 		}
 	}
-	return groups, nil
+	return nil
+}
+
+// positionText renders concat positions as "3", or "3, 0" along two
+// dimensions.
+func positionText(ix []int) string {
+	return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(ix)), ", "), "[]")
+}
+
+// unravel returns the i-th combination of positions below grid, the last
+// varying fastest.
+func unravel(i int, grid []int) []int {
+	out := make([]int, len(grid))
+	for k := len(grid) - 1; k >= 0; k-- {
+		out[k] = i % max(grid[k], 1)
+		i /= max(grid[k], 1)
+	}
+	return out
+}
+
+// lines splits the sorted parts into the runs along concat dimension k:
+// the inputs that differ only in their position along k, in order. The
+// first is that of merge group 0 at position 0 along the others.
+func lines(parts []Part, k int) [][]Part {
+	var out [][]Part
+	at := map[string]int{}
+	for _, p := range parts {
+		others := slices.Clone(p.Input.Index.Concat)
+		others[k] = 0
+		key := fmt.Sprint(others, p.Input.Index.Merge)
+		i, ok := at[key]
+		if !ok {
+			i = len(out)
+			at[key] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], p)
+	}
+	return out
 }
 
 // mergeDimsAndVars unions the dimensions and variables of the merge groups'
-// representatives; stored gives the variables' stored chunk shapes.
-func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64, stored map[string][]int64) error {
+// representatives, each concat dimension k totals[k] long; stored gives the
+// variables' stored chunk shapes. Concat dimensions the inputs lack become
+// new dimensions, in front of the data variables' own, with the pattern's
+// keys as their coordinate.
+func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[string][]int64, concat []ConcatDim) error {
+	var lead []string // the new dimensions
+	var leadShape []int64
+	for k := range s.Concat {
+		a := &s.Concat[k]
+		var with, without *InputMeta
+		for ri := range reps {
+			if _, ok := reps[ri].dim(a.Name); ok {
+				with = &reps[ri]
+			} else {
+				without = &reps[ri]
+			}
+		}
+		if with != nil && without != nil {
+			return disagree(with, without, "dimension %q, to concatenate along, is missing from the second", a.Name)
+		}
+		if a.New = with == nil; a.New {
+			lead, leadShape = append(lead, a.Name), append(leadShape, totals[k])
+			s.Dims = append(s.Dims, Dim{Name: a.Name, Size: totals[k]})
+		}
+	}
+	total := func(dim string) (int64, bool) {
+		k := slices.IndexFunc(s.Concat, func(a Axis) bool { return a.Name == dim })
+		if k < 0 {
+			return 0, false
+		}
+		return totals[k], true
+	}
+	coords := coordNames(reps)
 	owner := map[string]*InputMeta{}
 	for ri := range reps {
 		r := &reps[ri]
 		for _, d := range r.Dims {
 			size := d.Len
-			if d.Name == s.ConcatDim {
-				size = total
+			if n, ok := total(d.Name); ok {
+				size = n
 			}
 			if have, ok := s.Dim(d.Name); ok {
 				if have != size {
@@ -336,6 +448,10 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64, stored map[stri
 			s.Dims = append(s.Dims, Dim{Name: d.Name, Size: size})
 		}
 		for _, v := range r.Vars {
+			if slices.Contains(lead, v.Name) {
+				return fmt.Errorf("input %s: variable %q has the name of a dimension to concatenate along that the inputs lack; "+
+					"rename or drop it (preprocess)", r.Input.Source, v.Name)
+			}
 			if _, ok := s.Var(v.Name); ok {
 				o := owner["var:"+v.Name]
 				ov, _ := o.varByName(v.Name)
@@ -347,15 +463,23 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64, stored map[stri
 			owner["var:"+v.Name] = r
 			shape := slices.Clone(v.Shape)
 			for i, d := range v.Dims {
-				if d == s.ConcatDim {
-					shape[i] = total
+				if n, ok := total(d); ok {
+					shape[i] = n
 				}
 			}
 			nv := Variable{Name: v.Name, Type: v.Type, Dims: slices.Clone(v.Dims), Shape: shape,
 				Attrs: v.Attrs, Merge: slices.Clone(r.Input.Index.Merge)}
-			nv.foldChars(s.ConcatDim)
+			nv.foldChars(s)
 			if nv.Width == 0 && nv.Type != netcdf.String {
 				nv.SourceChunks = stored[v.Name]
+			}
+			if !coords[v.Name] && !nv.IsDimCoord() && len(lead) > 0 {
+				nv.Lead = len(lead)
+				nv.Dims = append(slices.Clone(lead), nv.Dims...)
+				nv.Shape = append(slices.Clone(leadShape), nv.Shape...)
+				if nv.SourceChunks != nil {
+					nv.SourceChunks = append(slices.Repeat([]int64{1}, len(lead)), nv.SourceChunks...)
+				}
 			}
 			s.Vars = append(s.Vars, nv)
 		}
@@ -365,5 +489,39 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, total int64, stored map[stri
 			}
 		}
 	}
+	var keyed []Variable // the new dimensions' coordinates, first
+	for k := range s.Concat {
+		v, ok, err := s.Concat[k].keyCoord(concat[k], totals[k])
+		if err != nil {
+			return err
+		}
+		if ok {
+			keyed = append(keyed, v)
+		}
+	}
+	s.Vars = append(keyed, s.Vars...)
 	return nil
+}
+
+// coordNames returns the names of the variables xarray decodes as
+// coordinates (not data variables) besides dimension coordinates: those a
+// variable's or the dataset's "coordinates" attribute names.
+func coordNames(reps []InputMeta) map[string]bool {
+	out := map[string]bool{}
+	add := func(attrs []netcdf.Attr) {
+		for _, a := range attrs {
+			if s, ok := a.Value.(string); ok && a.Name == "coordinates" {
+				for _, name := range strings.Fields(s) {
+					out[name] = true
+				}
+			}
+		}
+	}
+	for _, r := range reps {
+		add(r.Attrs)
+		for _, v := range r.Vars {
+			add(v.Attrs)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -20,7 +21,7 @@ func meta(concat int, merge []int, times []float64, units string, nlat int64) In
 	n := int64(len(times))
 	src := "in" + string(rune('0'+concat)) + ".nc"
 	return InputMeta{
-		Input: Input{Index: Index{Concat: concat, Merge: merge}, Source: src, URL: src},
+		Input: Input{Index: Index{Concat: []int{concat}, Merge: merge}, Source: src, URL: src},
 		Dims:  []netcdf.Dim{{Name: "time", Len: n, Unlimited: true}, {Name: "lat", Len: nlat}, {Name: "lon", Len: 4}},
 		Vars: []netcdf.Var{
 			{Name: "time", Type: netcdf.Double, Dims: []string{"time"}, Shape: []int64{n},
@@ -28,8 +29,8 @@ func meta(concat int, merge []int, times []float64, units string, nlat int64) In
 			{Name: "sst", Type: netcdf.Short, Dims: []string{"time", "lat", "lon"}, Shape: []int64{n, nlat, 4},
 				Attrs: []netcdf.Attr{{Name: "_FillValue", Type: netcdf.Short, Value: []int16{-999}}}},
 		},
-		Attrs: []netcdf.Attr{{Name: "title", Type: netcdf.Char, Value: "input " + src}},
-		Coord: coord,
+		Attrs:  []netcdf.Attr{{Name: "title", Type: netcdf.Char, Value: "input " + src}},
+		Coords: [][]byte{coord},
 	}
 }
 
@@ -37,17 +38,17 @@ func merged(t *testing.T, metas ...InputMeta) (Schema, error) {
 	t.Helper()
 	var g Merger
 	for _, m := range metas {
-		if err := g.Add(m, "time"); err != nil {
+		if err := g.Add(m, []string{"time"}); err != nil {
 			return Schema{}, err
 		}
 	}
-	return g.Schema("time")
+	return g.Schema([]ConcatDim{{Name: "time"}})
 }
 
 func coordValues(t *testing.T, s Schema) []float64 {
 	t.Helper()
-	cv, _ := s.CoordVar()
-	v, err := toFloat64(cv.Type, s.Coord)
+	cv, _ := s.CoordVar(0)
+	v, err := toFloat64(cv.Type, s.Concat[0].Coord)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestMergeOffsetsAndRecode(t *testing.T) {
 	}
 	var offs []int64
 	for _, e := range s.Inputs {
-		offs = append(offs, e.Offset)
+		offs = append(offs, e.Spans[0].Offset)
 	}
 	if !slices.Equal(offs, []int64{0, 3, 5}) {
 		t.Errorf("offsets %v", offs)
@@ -168,7 +169,7 @@ func TestMergeDims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(src) != 1 || !slices.Equal(src[0].Input.Index.Merge, []int{1}) || src[0].Input.Index.Concat != 1 {
+	if len(src) != 1 || !slices.Equal(src[0].Input.Index.Merge, []int{1}) || !slices.Equal(src[0].Input.Index.Concat, []int{1}) {
 		t.Errorf("sources %+v", src)
 	}
 }
@@ -246,7 +247,7 @@ func FuzzLayout(f *testing.F) {
 		if lat < 0 || lon < 0 {
 			return
 		}
-		s := Schema{ConcatDim: "time", Dims: []Dim{{"time", 3}, {"lat", lat}, {"lon", lon}},
+		s := Schema{Concat: []Axis{{Name: "time"}}, Dims: []Dim{{"time", 3}, {"lat", lat}, {"lon", lon}},
 			Vars: []Variable{{Name: "v", Type: netcdf.Float, Dims: []string{"time", "lat", "lon"}, Shape: []int64{3, lat, lon}}}}
 		chunks := map[string]int64{"time": tc}
 		if latc != 0 {
@@ -274,4 +275,107 @@ func FuzzLayout(f *testing.F) {
 			t.Fatalf("chunks %v take %d bytes", v.Chunks, n)
 		}
 	})
+}
+
+// member places m, an input of meta, at time position t and member
+// position k of a pattern concatenated along time and a new dimension
+// member, which m lacks.
+func member(m InputMeta, t, k int) InputMeta {
+	m.Input.Index.Concat = []int{t, k}
+	m.Input.Source = fmt.Sprintf("in%d_m%d.nc", t, k)
+	m.Input.URL = m.Input.Source
+	m.Coords = append(m.Coords, nil)
+	return m
+}
+
+func mergedAlong(concat []ConcatDim, metas ...InputMeta) (Schema, error) {
+	var g Merger
+	for _, m := range metas {
+		if err := g.Add(m, ConcatNames(concat)); err != nil {
+			return Schema{}, err
+		}
+	}
+	return g.Schema(concat)
+}
+
+// TestMergeConcatDims: inputs concatenated along time and along member,
+// a dimension they lack: data variables gain it in front, coordinates do
+// not, its keys are its coordinate, and every input has its place along
+// both.
+func TestMergeConcatDims(t *testing.T) {
+	const units = "days since 2000-01-01"
+	concat := []ConcatDim{{Name: "time"}, {Name: "member", Keys: []string{"r1", "r2", "r3"}}}
+	var metas []InputMeta
+	for k := 2; k >= 0; k-- { // in any order
+		metas = append(metas, member(meta(1, nil, []float64{2}, units, 3), 1, k), member(meta(0, nil, []float64{0, 1}, units, 3), 0, k))
+	}
+	s, err := mergedAlong(concat, metas...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Concat[1].New || s.Concat[0].New || !slices.Equal(s.Concat[1].Labels, []string{"r1", "r2", "r3"}) {
+		t.Errorf("axes %+v", s.Concat)
+	}
+	sst, _ := s.Var("sst")
+	if !slices.Equal(sst.Dims, []string{"member", "time", "lat", "lon"}) || !slices.Equal(sst.Shape, []int64{3, 3, 3, 4}) || sst.Lead != 1 {
+		t.Errorf("sst %v %v lead %d", sst.Dims, sst.Shape, sst.Lead)
+	}
+	if tv, _ := s.Var("time"); !slices.Equal(tv.Dims, []string{"time"}) {
+		t.Errorf("the time coordinate gained a dimension: %v", tv.Dims)
+	}
+	if mv, ok := s.Var("member"); !ok || mv.Type != netcdf.String || !s.IsConcatCoord(mv) || s.StoredByChunks(mv) {
+		t.Errorf("member coordinate %+v", mv)
+	}
+	if got := coordValues(t, s); !slices.Equal(got, []float64{0, 1, 2}) {
+		t.Errorf("time = %v", got)
+	}
+	e := s.Inputs[len(s.Inputs)-1] // time position 1, member 2
+	if e.Spans[0] != (Span{Offset: 2, Len: 1, Units: units}) || e.Spans[1] != (Span{Offset: 2, Len: 1}) {
+		t.Errorf("spans of %s: %+v", e.Input.Source, e.Spans)
+	}
+	// A chunk of members 1..2 and steps 1..2 reads four inputs, each at
+	// its place, without the member dimension.
+	if err := s.Layout(map[string]int64{"time": 2, "member": 2}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := s.Sources(sst, []int64{1, 1, 0, 0}, []int64{2, 2, 3, 4})
+	if err != nil || len(src) != 4 {
+		t.Fatalf("sources %+v, %v", src, err)
+	}
+	for _, sl := range src {
+		name, start, count, _ := sst.Read(sl.Start, sl.Count)
+		if name != "sst" || len(start) != 3 || count[0] != 1 || sl.Count[0] != 1 || sl.At[0] != int64(sl.Input.Index.Concat[1]-1) {
+			t.Errorf("read %+v: %s %v %v", sl, name, start, count)
+		}
+	}
+}
+
+func TestMergeConcatDimsErrors(t *testing.T) {
+	const units = "days since 2000-01-01"
+	concat := []ConcatDim{{Name: "time"}, {Name: "member"}}
+	ok := func(tm, k int) InputMeta { return member(meta(tm, nil, []float64{float64(tm)}, units, 3), tm, k) }
+	hasMember := ok(0, 1)
+	hasMember.Dims = append(hasMember.Dims, netcdf.Dim{Name: "member", Len: 1})
+	named := ok(0, 0)
+	named.Vars = append(named.Vars, netcdf.Var{Name: "member", Type: netcdf.Int})
+	named1 := ok(0, 1)
+	named1.Vars = append(named1.Vars, netcdf.Var{Name: "member", Type: netcdf.Int})
+	otherTime := member(meta(0, nil, []float64{5}, units, 3), 0, 1)
+	longer := member(meta(1, nil, []float64{1, 1.5}, units, 3), 1, 1)
+	for _, tt := range []struct {
+		name  string
+		metas []InputMeta
+		want  string
+	}{
+		{"missing input", []InputMeta{ok(0, 0), ok(0, 1), ok(1, 0)}, "input at concat position 1, 1 (merge position []) is missing"},
+		{"dimension in some inputs", []InputMeta{ok(0, 0), hasMember}, `dimension "member" is missing from the`},
+		{"variable named as the new dimension", []InputMeta{named, named1}, `variable "member" has the name of a dimension to concatenate along`},
+		{"time differs between members", []InputMeta{ok(0, 0), otherTime}, `coordinate "time" values differ`},
+		{"irregular grid", []InputMeta{ok(0, 0), ok(0, 1), ok(1, 0), longer}, `1 vs 2 steps along "time"`},
+	} {
+		_, err := mergedAlong(concat, tt.metas...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want %q", tt.name, err, tt.want)
+		}
+	}
 }

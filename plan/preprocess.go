@@ -64,16 +64,17 @@ func (p Preprocess) IsZero() bool {
 		len(p.Attrs) == 0 && len(p.GlobalAttrs) == 0
 }
 
-// Validate checks p on its own, for inputs concatenated along concatDim.
+// Validate checks p on its own, for inputs concatenated along the
+// dimensions concat.
 // Errors name the recipe key: "preprocess.isel.time: ...".
-func (p Preprocess) Validate(concatDim string) error {
+func (p Preprocess) Validate(concat []string) error {
 	if len(p.DropVars) > 0 && len(p.KeepVars) > 0 {
 		return fmt.Errorf("preprocess: drop_vars and keep_vars together; give one")
 	}
 	for _, s := range p.Isel {
 		key := "preprocess.isel." + s.Dim
 		switch {
-		case s.Dim == concatDim:
+		case slices.Contains(concat, s.Dim):
 			return fmt.Errorf("%s: %s is the dimension inputs are concatenated along; select inputs with the pattern instead", key, s.Dim)
 		case s.Start < 0 || s.Stop < 0:
 			return fmt.Errorf("%s: start and stop must be >= 0 (count from the start), got %d:%d", key, s.Start, s.Stop)
@@ -87,8 +88,8 @@ func (p Preprocess) Validate(concatDim string) error {
 	for _, r := range p.Rename {
 		key := "preprocess.rename." + r.From
 		switch {
-		case r.From == concatDim:
-			return fmt.Errorf("%s: %s is the dimension inputs are concatenated along (pattern.concat_dim.name); it keeps its name", key, r.From)
+		case slices.Contains(concat, r.From):
+			return fmt.Errorf("%s: %s is a dimension inputs are concatenated along (pattern.concat_dim.name); it keeps its name", key, r.From)
 		case r.To == "" || r.To == r.From:
 			return fmt.Errorf("%s: rename to a new, non-empty name", key)
 		case to[r.To] != "":
@@ -350,7 +351,9 @@ func (s *Schema) Bind(p Preprocess) {
 
 // Read is what to read from an input for the region start/count of v:
 // the variable's name there, the hyperslab and, per dimension, the step
-// between the values wanted (all 1 unless a preprocess isel strides).
+// between the values wanted (all 1 unless a preprocess isel strides). The
+// hyperslab is in the input's dimensions: without v's Lead dimensions,
+// which the inputs lack (start and count must be 0 and 1 along them).
 func (v *Variable) Read(start, count []int64) (name string, inStart, inCount, step []int64) {
 	name = v.Name
 	if v.InputName != "" {
@@ -369,6 +372,7 @@ func (v *Variable) Read(start, count []int64) (name string, inStart, inCount, st
 			step[k] = s.Step
 		}
 	}
+	inStart, inCount, step = inStart[v.Lead:], inCount[v.Lead:], step[v.Lead:]
 	if v.Width > 0 { // a folded char dimension is read whole
 		inStart, inCount, step = append(inStart, 0), append(inCount, v.Width), append(step, 1)
 	}

@@ -43,14 +43,15 @@ type RefPiece struct {
 // RefPieces turns the stored pieces of variable v in input e, whose chunks
 // have the shape chunks (as the input stores them: a folded char
 // dimension last), into chunks of the reference set: it checks that e
-// starts on a chunk boundary along the concat dimension and holds whole
-// chunks (but for the last input), and returns the chunk shape of the set
-// and the pieces with their indexes in its grid.
+// starts on a chunk boundary along every concat dimension and holds whole
+// chunks (but for the last input along it), and returns the chunk shape of
+// the set and the pieces with their indexes in its grid. Along a new
+// dimension (see Axis.New) every input is a chunk of one step.
 func (s *Schema) RefPieces(v *Variable, e Extent, chunks []int64, pieces []netcdf.Piece) ([]int64, []RefPiece, error) {
 	if v.Sel != nil {
 		return nil, nil, fmt.Errorf("variable %q: a preprocess isel selects values references cannot point at", v.Name)
 	}
-	rank := len(v.Shape)
+	rank := len(v.Shape) - v.Lead // in the input
 	if v.Width > 0 {
 		if len(chunks) != rank+1 || chunks[rank] != v.Width {
 			return nil, nil, fmt.Errorf("variable %q: input %s stores its characters in chunks %v, not whole strings of %d",
@@ -61,28 +62,30 @@ func (s *Schema) RefPieces(v *Variable, e Extent, chunks []int64, pieces []netcd
 	if len(chunks) != rank {
 		return nil, nil, fmt.Errorf("variable %q: input %s stores chunks of rank %d for %d dimensions", v.Name, e.Input.Source, len(chunks), rank)
 	}
-	chunks = slices.Clone(chunks)
-	var shift int64
-	if axis := v.ConcatAxis(s.ConcatDim); axis >= 0 {
+	chunks = append(slices.Repeat([]int64{1}, v.Lead), chunks...)
+	shift := make([]int64, len(v.Shape))
+	for k, a := range s.Concat {
+		axis := v.ConcatAxis(a.Name)
+		if axis < 0 {
+			continue
+		}
+		sp := e.Spans[k]
 		c := chunks[axis]
-		last := e.Offset+e.Len == v.Shape[axis]
-		if c < 1 || e.Offset%c != 0 || e.Len%c != 0 && !last || c > e.Len && !last {
+		// The last input's chunks may overhang the dataset's end, as any
+		// array's last chunk does.
+		last := sp.Offset+sp.Len == v.Shape[axis]
+		if c < 1 || sp.Offset%c != 0 || sp.Len%c != 0 && !last || c > sp.Len && !last {
 			return nil, nil, fmt.Errorf("variable %q: input %s holds steps %d..%d along %s in chunks of %d, which do not fall on the "+
 				"reference set's chunk boundaries (every input must hold whole chunks: kerchunk cannot describe irregular chunks)",
-				v.Name, e.Input.Source, e.Offset, e.Offset+e.Len, s.ConcatDim, c)
+				v.Name, e.Input.Source, sp.Offset, sp.Offset+sp.Len, a.Name, c)
 		}
-		shift = e.Offset / c
-		if last {
-			// The last input's chunks may overhang the dataset's end, as
-			// any array's last chunk does.
-			chunks[axis] = c
-		}
+		shift[axis] = sp.Offset / c
 	}
 	out := make([]RefPiece, 0, len(pieces))
 	for _, p := range pieces {
-		idx := slices.Clone(p.Index[:rank])
-		if axis := v.ConcatAxis(s.ConcatDim); axis >= 0 {
-			idx[axis] += shift
+		idx := append(make([]int64, v.Lead), p.Index[:rank]...)
+		for d := range idx {
+			idx[d] += shift[d]
 		}
 		out = append(out, RefPiece{Index: idx, Offset: p.Offset, Size: p.Size})
 	}

@@ -11,7 +11,7 @@ import (
 // TestRefPieces: an input's chunks land where it sits along the concat
 // dimension; inputs off the chunk grid are refused.
 func TestRefPieces(t *testing.T) {
-	s := &Schema{ConcatDim: "time", Inputs: []Extent{{Offset: 0, Len: 4}, {Offset: 4, Len: 4}, {Offset: 8, Len: 3}}}
+	s := &Schema{Concat: []Axis{{Name: "time"}}, Inputs: []Extent{{Spans: []Span{{Offset: 0, Len: 4}}}, {Spans: []Span{{Offset: 4, Len: 4}}}, {Spans: []Span{{Offset: 8, Len: 3}}}}}
 	v := &Variable{Name: "sst", Dims: []string{"time", "lat"}, Shape: []int64{11, 5}}
 	pieces := []netcdf.Piece{{Index: []int64{0, 0}, Offset: 100, Size: 10}, {Index: []int64{1, 1}, Offset: 200, Size: 10}}
 	for _, tc := range []struct {

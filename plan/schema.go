@@ -42,6 +42,9 @@ type Variable struct {
 	// Read.
 	InputName string
 	Sel       []Step
+	// Lead is how many of Dims, in front, the inputs lack: new concat
+	// dimensions (see Axis.New). Reads from the inputs leave them out.
+	Lead int
 	// Width, when not 0, is the length of a Char variable's last netCDF
 	// dimension, folded into its values: it is stored as xarray writes it,
 	// as fixed-width strings ("|S<Width>") over its other dimensions, which
@@ -50,35 +53,74 @@ type Variable struct {
 	Width int64
 }
 
-// Extent is where one input sits in the target dataset along the concat
-// dimension, with the encoding of its concat coordinate.
+// Extent is where one input sits in the target dataset: its span along
+// each concat dimension (in the order of Schema.Concat).
 type Extent struct {
-	Input    Input
-	Offset   int64 // first index along the concat dimension
-	Len      int64 // number of steps along the concat dimension
+	Input Input
+	Spans []Span
+}
+
+// Span is where an input sits along one concat dimension, with the
+// encoding of its coordinate along it.
+type Span struct {
+	Offset   int64 // first index along the dimension
+	Len      int64 // number of steps along it (1 along a new dimension)
 	Units    string
 	Calendar string
 }
 
+// Axis is one dimension the inputs are concatenated along.
+type Axis struct {
+	Name string
+	// New reports that the inputs lack the dimension: each input is one
+	// step along it, labelled by its key, and every data variable (but
+	// not the coordinates) gains it in front of its dimensions, as
+	// ds.expand_dims(name=[key]) on every input before xarray combines
+	// them would.
+	New bool
+	// Coord holds the values of the dimension's coordinate variable,
+	// little-endian in its Type, encoded in the first input's units and
+	// calendar; nil when it has none or holds strings. Labels are the
+	// values of a coordinate of strings (a new dimension's keys).
+	Coord  []byte
+	Labels []string
+}
+
 // Schema is the merged, validated description of the target dataset:
 // everything the later stages need, without any array data except the values
-// of the concat coordinate.
+// of the concat coordinates.
 type Schema struct {
-	ConcatDim string
-	Dims      []Dim
-	Attrs     []netcdf.Attr // global attributes of the first input
-	Vars      []Variable
-	// Inputs lists every input in pattern order (concat position, then merge
-	// position).
+	// Concat are the dimensions the inputs are concatenated along, in the
+	// pattern's order (at least one). Appends extend the first, which
+	// target.chunk_bytes sizes.
+	Concat []Axis
+	Dims   []Dim
+	Attrs  []netcdf.Attr // global attributes of the first input
+	Vars   []Variable
+	// Inputs lists every input in pattern order (concat positions, then
+	// merge position).
 	Inputs []Extent
-	// Coord holds the concat coordinate's values (when the concat dimension
-	// has a coordinate variable), little-endian in that variable's Type,
-	// encoded in the first input's units and calendar.
-	Coord []byte
-	// Base is the number of steps along the concat dimension that the store
-	// already holds when appending (see AppendTo), 0 otherwise. The inputs
-	// come after them.
+	// Base is the number of steps along the first concat dimension that
+	// the store already holds when appending (see AppendTo), 0 otherwise.
+	// The inputs come after them.
 	Base int64
+}
+
+// AppendDim is the concat dimension appends extend: the first.
+func (s *Schema) AppendDim() string { return s.Concat[0].Name }
+
+// ConcatNames returns the names of the concat dimensions.
+func (s *Schema) ConcatNames() []string {
+	out := make([]string, len(s.Concat))
+	for k, a := range s.Concat {
+		out[k] = a.Name
+	}
+	return out
+}
+
+// IsConcat reports whether dim is one of the concat dimensions.
+func (s *Schema) IsConcat(dim string) bool {
+	return slices.ContainsFunc(s.Concat, func(a Axis) bool { return a.Name == dim })
 }
 
 // Var returns the variable called name.
@@ -101,14 +143,20 @@ func (s *Schema) Dim(name string) (int64, bool) {
 	return 0, false
 }
 
-// CoordVar returns the concat coordinate variable, if the concat dimension
+// CoordVar returns the coordinate variable of concat dimension k, if it
 // has one.
-func (s *Schema) CoordVar() (*Variable, bool) {
-	v, ok := s.Var(s.ConcatDim)
-	if !ok || len(v.Dims) != 1 || v.Dims[0] != s.ConcatDim {
+func (s *Schema) CoordVar(k int) (*Variable, bool) {
+	v, ok := s.Var(s.Concat[k].Name)
+	if !ok || !v.IsDimCoord() {
 		return nil, false
 	}
 	return v, true
+}
+
+// IsConcatCoord reports whether v is the coordinate of a concat
+// dimension, which the prepare stage writes whole.
+func (s *Schema) IsConcatCoord(v *Variable) bool {
+	return v.IsDimCoord() && s.IsConcat(v.Name)
 }
 
 // ConcatAxis returns the axis of the concat dimension in v, or -1.
@@ -148,11 +196,11 @@ func (v *Variable) ItemSize() int {
 // when it is a Char variable whose _FillValue has more than one character:
 // such a fill stands for whole strings, as xarray reads it (it masks the
 // strings equal to it), which an array of single characters cannot express.
-// Its last dimension, which must not be the concat dimension, becomes the
+// Its last dimension, which must not be a concat dimension, becomes the
 // strings' width.
-func (v *Variable) foldChars(concatDim string) {
+func (v *Variable) foldChars(s *Schema) {
 	a, ok := v.fillAttr()
-	if s, _ := a.Value.(string); !ok || v.Type != netcdf.Char || len(s) < 2 || len(v.Dims) == 0 || v.Dims[len(v.Dims)-1] == concatDim {
+	if fill, _ := a.Value.(string); !ok || v.Type != netcdf.Char || len(fill) < 2 || len(v.Dims) == 0 || s.IsConcat(v.Dims[len(v.Dims)-1]) {
 		return
 	}
 	last := len(v.Dims) - 1
@@ -181,6 +229,12 @@ func (s Schema) Clone() Schema {
 		c.Vars[i].Sel = slices.Clone(s.Vars[i].Sel)
 	}
 	c.Inputs = slices.Clone(s.Inputs)
-	c.Coord = slices.Clone(s.Coord)
+	for i := range c.Inputs {
+		c.Inputs[i].Spans = slices.Clone(s.Inputs[i].Spans)
+	}
+	c.Concat = slices.Clone(s.Concat)
+	for i := range c.Concat {
+		c.Concat[i].Coord = slices.Clone(s.Concat[i].Coord)
+	}
 	return c
 }

@@ -15,8 +15,8 @@ import (
 // Check looks at the target — in create mode, a store already there is
 // refused before any input is read — then reads the header of the first
 // input of each merge position and checks the recipe against it (with the
-// preprocess edits applied): the concat dimension and every dimension
-// target.chunks names must be there. It runs before a pipeline is built,
+// preprocess edits applied): every dimension target.chunks names must be
+// there or be a concat dimension (which the inputs may lack: a new one). It runs before a pipeline is built,
 // so that such mistakes are reported with the recipe field, before anything
 // runs or is submitted; the pipeline checks every input again. An input
 // that cannot be read is an error naming it.
@@ -36,9 +36,13 @@ func (r Recipe) Check(ctx context.Context) error {
 		return r.errorf("", "%s", err)
 	}
 	ctx = storage.WithHTTPAuth(storage.WithRetry(ctx, r.Pattern.Retry()), r.Pattern.Auth())
-	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name) // validated above
-	var inputs []plan.Input                                  // those of the first concat position
-	e.each(0, 1, func(in plan.Input) { inputs = append(inputs, in) })
+	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatNames()) // validated above
+	var inputs []plan.Input                                 // those at the first position along every concat dimension
+	e.each(0, 1, func(in plan.Input) {
+		if !slices.ContainsFunc(in.Index.Concat, func(c int) bool { return c != 0 }) {
+			inputs = append(inputs, in)
+		}
+	})
 	dims := map[string]bool{}
 	var first string
 	var headers []plan.InputMeta
@@ -70,12 +74,9 @@ func (r Recipe) Check(ctx context.Context) error {
 		}
 	}
 	names := slices.Sorted(maps.Keys(dims))
-	if name := r.Pattern.ConcatDim.Name; !dims[name] {
-		return r.errorf("pattern.concat_dim.name", "the inputs have no dimension %q (dimensions of %s: %s)",
-			name, first, strings.Join(names, ", "))
-	}
+	concat := r.Pattern.ConcatNames() // those the inputs lack are new dimensions
 	for _, d := range slices.Sorted(maps.Keys(r.Target.Chunks)) {
-		if !dims[d] {
+		if !dims[d] && !slices.Contains(concat, d) {
 			return r.errorf("target.chunks."+d, "the inputs have no dimension %q (dimensions of %s: %s)",
 				d, first, strings.Join(names, ", "))
 		}

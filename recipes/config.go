@@ -251,11 +251,13 @@ func Parse(data []byte, source string) (Recipe, error) {
 // checkExplicitZero rejects "nitems_per_file: 0", which the Recipe type
 // cannot tell from an absent key.
 func checkExplicitZero(data []byte) error {
+	type nitems struct {
+		NItemsPerFile *int64 `yaml:"nitems_per_file"`
+	}
 	var doc struct {
 		Pattern struct {
-			ConcatDim struct {
-				NItemsPerFile *int64 `yaml:"nitems_per_file"`
-			} `yaml:"concat_dim"`
+			ConcatDim  nitems   `yaml:"concat_dim"`
+			ConcatDims []nitems `yaml:"concat_dims"`
 		} `yaml:"pattern"`
 	}
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -263,6 +265,11 @@ func checkExplicitZero(data []byte) error {
 	}
 	if n := doc.Pattern.ConcatDim.NItemsPerFile; n != nil && *n < 1 {
 		return &fieldError{"pattern.concat_dim.nitems_per_file", fmt.Sprintf("must be >= 1 when given, got %d", *n)}
+	}
+	for i, d := range doc.Pattern.ConcatDims {
+		if n := d.NItemsPerFile; n != nil && *n < 1 {
+			return &fieldError{fmt.Sprintf("pattern.concat_dims[%d].nitems_per_file", i), fmt.Sprintf("must be >= 1 when given, got %d", *n)}
+		}
 	}
 	return nil
 }
@@ -456,8 +463,8 @@ func (r Recipe) Validate() error {
 		}
 		return r.errorf("target.chunk_bytes", "%s", err)
 	}
-	if _, named := t.Chunks[r.Pattern.ConcatDim.Name]; named && t.ChunkBytes != "" {
-		return r.errorf("target.chunk_bytes", "give the chunk size along %s once: in target.chunks or as chunk_bytes", r.Pattern.ConcatDim.Name)
+	if first := r.Pattern.ConcatNames()[0]; t.Chunks[first] != 0 && t.ChunkBytes != "" {
+		return r.errorf("target.chunk_bytes", "give the chunk size along %s once: in target.chunks or as chunk_bytes", first)
 	}
 	if t.ZarrFormat != 0 && t.ZarrFormat != 2 && t.ZarrFormat != 3 {
 		return r.errorf("target.zarr_format", "%d is not 2 or 3", t.ZarrFormat)
@@ -489,7 +496,7 @@ func (r Recipe) Validate() error {
 	if err := r.Pattern.HTTP.checkAuth(); err != nil {
 		return r.errorf("", "%s", err)
 	}
-	if _, err := r.Preprocess.Edits(r.Pattern.ConcatDim.Name); err != nil {
+	if _, err := r.Preprocess.Edits(r.Pattern.ConcatNames()); err != nil {
 		return r.errorf("", "%s", err)
 	}
 	return r.checkLocations(e)

@@ -47,6 +47,17 @@ func TestLoad(t *testing.T) {
 			},
 			Target: Target{URL: "gs://bucket/out/ens.zarr", Compressor: "zlib:6", Mode: "overwrite"},
 		}},
+		{"ensemble.yaml", Recipe{
+			Pattern: Pattern{
+				Template: "gs://bucket/cmip/{member}/tas_{time:%Y%m}.nc",
+				ConcatDims: []ConcatDim{
+					{Name: "time", Dates: &DateRange{Start: "2000-01-01", End: "2000-12-01", Step: "1mo"}, NItemsPerFile: 1},
+					{Name: "member", Keys: []string{"r1i1p1f1", "r2i1p1f1", "r3i1p1f1"}},
+				},
+				FileType: "auto",
+			},
+			Target: Target{URL: "gs://bucket/out/ens.zarr", Chunks: map[string]int64{"time": 12, "member": 1}, Compressor: "zstd", Mode: "create"},
+		}},
 	}
 	for _, tt := range tests {
 		path := filepath.Join("testdata", tt.file)
@@ -110,7 +121,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", good + "targets: {}\n",
 			`recipe r.yaml: line 13: unknown key "targets" in the recipe (known: pattern, target, cache, preprocess)`},
 		{"unknown pattern key", strings.Replace(good, "  template:", "  tmplate:", 1),
-			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, merge_dims, file_type, http)`},
+			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, concat_dims, merge_dims, file_type, http)`},
 		{"unknown concat_dim key", strings.Replace(good, "    name: time", "    name: time\n    nitems: 1", 1),
 			`recipe r.yaml: line 6: unknown key "nitems" in pattern.concat_dim (known: name, keys, dates, range, nitems_per_file)`},
 		{"nitems_per_file in a merge dim", strings.Replace(good, "      keys: [sst, ice]", "      keys: [sst, ice]\n      nitems_per_file: 1", 1),
@@ -344,8 +355,9 @@ func TestCheck(t *testing.T) {
 		{"good", good + "  chunks: {time: 2, lat: 4}\n", ""},
 		{"a chunk size for a dimension the data lacks", good + "  chunks: {time: 2, depth: 4}\n",
 			`recipe r.yaml: target.chunks.depth: the inputs have no dimension "depth" (dimensions of ` + dir + `/daily_00.nc: lat, lon, time)`},
-		{"a concat dimension the data lacks", strings.NewReplacer("name: time", "name: step", "{time}", "{step}").Replace(good),
-			`recipe r.yaml: pattern.concat_dim.name: the inputs have no dimension "step"`},
+		{"a concat dimension the data lacks: a new one", strings.NewReplacer("name: time", "name: step", "{time}", "{step}").Replace(good), ""},
+		{"a chunk size along a new concat dimension", strings.NewReplacer("name: time", "name: step", "{time}", "{step}").Replace(good) +
+			"  chunks: {step: 1}\n", ""},
 		{"a first input that is not there", strings.Replace(good, "daily_{time}", "nope_{time}", 1), "nope_00.nc"},
 	} {
 		r, err := Parse([]byte(c.yaml), "r.yaml")

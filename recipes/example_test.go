@@ -92,7 +92,7 @@ preprocess:
 		fmt.Println(err)
 		return
 	}
-	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name)
+	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatNames())
 	fmt.Println("drop:", edits.DropVars)
 	fmt.Printf("isel: %+v\n", edits.Isel)
 	fmt.Printf("rename: %+v\n", edits.Rename)

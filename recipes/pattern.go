@@ -14,7 +14,8 @@ import (
 
 // Pattern is the "pattern" section of a recipe: a URL template whose
 // {dim} placeholders are filled with the keys of each dimension. The inputs
-// are every combination of one concat key and one key per merge dimension.
+// are every combination of one key per concat dimension and one key per
+// merge dimension.
 //
 // Each dimension's keys are given in exactly one of three ways:
 //
@@ -29,8 +30,17 @@ type Pattern struct {
 	// ("template", required). Plain paths and URLs are used as written.
 	Template string `yaml:"template"`
 	// ConcatDim is the dimension the inputs are concatenated along
-	// ("concat_dim", required).
+	// ("concat_dim"; this or concat_dims is required).
 	ConcatDim ConcatDim `yaml:"concat_dim"`
+	// ConcatDims are several dimensions the inputs are concatenated along,
+	// as xarray.combine_nested does: the inputs are every combination of
+	// their keys, the first dimension varying slowest ("concat_dims",
+	// instead of concat_dim). A dimension the inputs lack (ensemble
+	// members) is added: each input is one step along it, its data
+	// variables gain it in front of their dimensions, and its keys are its
+	// coordinate (integers for a range, dates for dates, else strings).
+	// Appends extend, --prune and target.chunk_bytes apply to, the first.
+	ConcatDims []ConcatDim `yaml:"concat_dims"`
 	// MergeDims are dimensions whose inputs hold different variables of
 	// the same records, merged into one dataset ("merge_dims", optional).
 	MergeDims []MergeDim `yaml:"merge_dims"`
@@ -145,7 +155,7 @@ func (h *HTTP) retry() (storage.Retry, error) {
 	return r, nil
 }
 
-// ConcatDim is "pattern.concat_dim".
+// ConcatDim is "pattern.concat_dim", or one entry of "pattern.concat_dims".
 type ConcatDim struct {
 	// Name is the dimension's name, as in the files and the template
 	// ("name", required).
@@ -210,11 +220,38 @@ const (
 	maxInputs = 10_000_000 // per pattern
 )
 
-// Inputs returns the pattern's inputs: for each concat key in order, one
-// input per combination of merge keys (the first merge dimension varying
-// slowest). Index.Concat is the concat key's position and Index.Merge the
-// position along each merge dimension (nil without merge dimensions);
-// Source and URL are the template with the keys substituted.
+// Concats returns the pattern's concat dimensions: concat_dims, or
+// concat_dim alone.
+func (p Pattern) Concats() []ConcatDim {
+	if len(p.ConcatDims) > 0 {
+		return p.ConcatDims
+	}
+	return []ConcatDim{p.ConcatDim}
+}
+
+// concatField is the YAML path of concat dimension k.
+func (p Pattern) concatField(k int) string {
+	if len(p.ConcatDims) > 0 {
+		return fmt.Sprintf("pattern.concat_dims[%d]", k)
+	}
+	return "pattern.concat_dim"
+}
+
+// ConcatNames returns the names of the pattern's concat dimensions.
+func (p Pattern) ConcatNames() []string {
+	var out []string
+	for _, c := range p.Concats() {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// Inputs returns the pattern's inputs: every combination of one key per
+// concat dimension and one per merge dimension, the first concat
+// dimension varying slowest and the last merge dimension fastest.
+// Index.Concat is the position along each concat dimension and Index.Merge
+// along each merge dimension (nil without merge dimensions); Source and URL
+// are the template with the keys substituted.
 func (p Pattern) Inputs() ([]plan.Input, error) {
 	e, err := p.expand()
 	if err != nil {
@@ -225,25 +262,26 @@ func (p Pattern) Inputs() ([]plan.Input, error) {
 	return out, nil
 }
 
-// each calls fn with the inputs of the concat positions lo to hi-1, in
-// order, keeping none of them: a pattern of millions of inputs is expanded
-// a few at a time.
+// each calls fn with the inputs at positions lo to hi-1 along the first
+// concat dimension, in order, keeping none of them: a pattern of millions
+// of inputs is expanded a few at a time.
 func (e *expanded) each(lo, hi int, fn func(plan.Input)) {
-	merge := e.keys[1:]
-	perConcat := e.count() / len(e.keys[0])
+	rest := e.keys[1:] // the other concat dimensions, then the merge dimensions
+	per := e.count() / len(e.keys[0])
 	for c := lo; c < hi; c++ {
-		for j := range perConcat {
-			var ix []int
-			if len(merge) > 0 {
-				ix = make([]int, len(merge))
+		for j := range per {
+			ix := make([]int, len(rest))
+			// Read j as a number whose digits are the positions along rest.
+			for d, r := len(rest)-1, j; d >= 0; d-- {
+				ix[d] = r % len(rest[d])
+				r /= len(rest[d])
 			}
-			// Read j as a number whose digits are the merge positions.
-			for d, rest := len(merge)-1, j; d >= 0; d-- {
-				ix[d] = rest % len(merge[d])
-				rest /= len(merge[d])
+			index := plan.Index{Concat: append([]int{c}, ix[:e.concats-1]...)}
+			if len(ix) > e.concats-1 {
+				index.Merge = ix[e.concats-1:]
 			}
 			url := e.fill(c, ix)
-			fn(plan.Input{Index: plan.Index{Concat: c, Merge: ix}, Source: storage.Redact(url), URL: url})
+			fn(plan.Input{Index: index, Source: storage.Redact(url), URL: url})
 		}
 	}
 }
@@ -258,9 +296,10 @@ func (p Pattern) NumInputs() int {
 	return e.count()
 }
 
-// Prune returns a copy of the pattern that keeps only the first n concat
-// keys (all of them if there are fewer), for quick trial runs. Generated
-// keys are expanded into Keys. An invalid pattern is returned unchanged.
+// Prune returns a copy of the pattern that keeps only the first n keys of
+// its first concat dimension (all of them if there are fewer), for quick
+// trial runs. Generated keys are expanded into Keys. An invalid pattern is
+// returned unchanged.
 func (p Pattern) Prune(n int) Pattern {
 	e, err := p.expand()
 	if err != nil {
@@ -268,26 +307,49 @@ func (p Pattern) Prune(n int) Pattern {
 	}
 	n = max(0, min(n, len(e.keys[0])))
 	p.MergeDims = slices.Clone(p.MergeDims)
-	if d := p.ConcatDim.Dates; d != nil && n > 0 {
+	first := &p.ConcatDim
+	if len(p.ConcatDims) > 0 {
+		p.ConcatDims = slices.Clone(p.ConcatDims)
+		first = &p.ConcatDims[0]
+	}
+	if d := first.Dates; d != nil && n > 0 {
 		// Dates stay dates (a template may format them): the range ends
 		// at the n-th.
 		pruned := *d
 		pruned.End = e.times[0][n-1].Format("2006-01-02T15:04:05")
-		p.ConcatDim.Dates = &pruned
+		first.Dates = &pruned
 		return p
 	}
-	p.ConcatDim.Keys = slices.Clone(e.keys[0][:n])
-	p.ConcatDim.Dates, p.ConcatDim.Range = nil, nil
+	first.Keys = slices.Clone(e.keys[0][:n])
+	first.Dates, first.Range = nil, nil
 	return p
 }
 
 // expanded is a checked pattern: the template split at its placeholders
-// and every dimension's keys (the concat dimension first).
+// and every dimension's keys (the concat dimensions first).
 type expanded struct {
 	segments []segment
+	concats  int // how many of keys are concat dimensions'
 	keys     [][]string
 	times    [][]time.Time // per dimension: its generated dates, nil for other keys
+	ints     [][]int64     // per dimension: its generated integers, nil for other keys
 	layout   []bool        // per dimension: whether its keys can stand in the template as they are
+}
+
+// concatDims declares the pattern's concat dimensions, with their keys.
+func (e *expanded) concatDims(p Pattern) []plan.ConcatDim {
+	var out []plan.ConcatDim
+	for k, c := range p.Concats() {
+		d := plan.ConcatDim{Name: c.Name, NItemsPerFile: c.NItemsPerFile, Keys: e.keys[k], Values: e.ints[k]}
+		if ts := e.times[k]; ts != nil {
+			d.Values, d.Units = make([]int64, len(ts)), plan.EpochUnits
+			for i, t := range ts {
+				d.Values[i] = t.Unix()
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // segment is literal text (dim < 0) or the placeholder of dimension dim.
@@ -309,7 +371,8 @@ func (e *expanded) count() int {
 	return n
 }
 
-// fill substitutes concat key c and merge keys ix into the template.
+// fill substitutes key c of the first concat dimension and keys ix of the
+// others, then of the merge dimensions, into the template.
 func (e *expanded) fill(c int, ix []int) string {
 	var b strings.Builder
 	for _, s := range e.segments {
@@ -337,40 +400,38 @@ func (p Pattern) expand() (*expanded, error) {
 	if strings.TrimSpace(p.Template) == "" {
 		return nil, &fieldError{"pattern.template", "missing; give the input URL with a {placeholder} per dimension"}
 	}
-	e := &expanded{}
-	names := []string{p.ConcatDim.Name}
-	fields := []string{"pattern.concat_dim"}
+	if c := p.ConcatDim; len(p.ConcatDims) > 0 && (c.Name != "" || c.Keys != nil || c.Dates != nil || c.Range != nil || c.NItemsPerFile != 0) {
+		return nil, &fieldError{"pattern", "give concat_dim or concat_dims, not both"}
+	}
+	concats := p.Concats()
+	e := &expanded{concats: len(concats)}
+	var names, fields []string
+	var dims []MergeDim // every dimension's keys, in the form of a merge dimension's
+	for k, c := range concats {
+		names = append(names, c.Name)
+		fields = append(fields, p.concatField(k))
+		dims = append(dims, MergeDim{Name: c.Name, Keys: c.Keys, Dates: c.Dates, Range: c.Range})
+		if c.NItemsPerFile < 0 {
+			return nil, &fieldError{p.concatField(k) + ".nitems_per_file", fmt.Sprintf("must be >= 1 when given, got %d", c.NItemsPerFile)}
+		}
+	}
 	for i, m := range p.MergeDims {
 		names = append(names, m.Name)
 		fields = append(fields, fmt.Sprintf("pattern.merge_dims[%d]", i))
+		dims = append(dims, m)
 	}
-	for i, name := range names {
-		if err := checkDimName(name, fields[i]+".name", names[:i], fields[:i]); err != nil {
+	for i, d := range dims {
+		if err := checkDimName(d.Name, fields[i]+".name", names[:i], fields[:i]); err != nil {
 			return nil, err
 		}
-		var keys []string
-		var times []time.Time
-		var err error
-		if i == 0 {
-			c := p.ConcatDim
-			keys, times, err = dimKeys(fields[i], c.Keys, c.Dates, c.Range)
-			if err == nil && c.NItemsPerFile < 0 {
-				err = &fieldError{fields[i] + ".nitems_per_file", fmt.Sprintf("must be >= 1 when given, got %d", c.NItemsPerFile)}
-			}
-		} else {
-			m := p.MergeDims[i-1]
-			keys, times, err = dimKeys(fields[i], m.Keys, m.Dates, m.Range)
-		}
+		keys, times, ints, err := dimKeys(fields[i], d.Keys, d.Dates, d.Range)
 		if err != nil {
 			return nil, err
 		}
 		e.keys = append(e.keys, keys)
 		e.times = append(e.times, times)
-		dates := p.ConcatDim.Dates
-		if i > 0 {
-			dates = p.MergeDims[i-1].Dates
-		}
-		e.layout = append(e.layout, dates == nil || dates.Layout != "")
+		e.ints = append(e.ints, ints)
+		e.layout = append(e.layout, d.Dates == nil || d.Dates.Layout != "")
 	}
 	if e.count() > maxInputs {
 		return nil, &fieldError{"pattern", fmt.Sprintf("names more than %d inputs", maxInputs)}
@@ -456,8 +517,9 @@ func parseTemplate(tmpl string, names, fields []string) ([]segment, error) {
 }
 
 // dimKeys returns a dimension's keys from whichever of keys, dates and rng
-// is given; field is the dimension's YAML path.
-func dimKeys(field string, keys []string, dates *DateRange, rng *IntRange) ([]string, []time.Time, error) {
+// is given, with the dates or integers they were generated from; field is
+// the dimension's YAML path.
+func dimKeys(field string, keys []string, dates *DateRange, rng *IntRange) ([]string, []time.Time, []int64, error) {
 	given := 0
 	for _, ok := range []bool{keys != nil, dates != nil, rng != nil} {
 		if ok {
@@ -466,35 +528,35 @@ func dimKeys(field string, keys []string, dates *DateRange, rng *IntRange) ([]st
 	}
 	switch {
 	case given == 0:
-		return nil, nil, &fieldError{field + ".keys", "missing; give keys, dates or range"}
+		return nil, nil, nil, &fieldError{field + ".keys", "missing; give keys, dates or range"}
 	case given > 1:
-		return nil, nil, &fieldError{field, "give only one of keys, dates and range"}
+		return nil, nil, nil, &fieldError{field, "give only one of keys, dates and range"}
 	case dates != nil:
 		times, err := dates.times(field + ".dates")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		keys, err := checkUnique(field+".dates", dates.keys(times), nil)
-		return keys, times, err
+		return keys, times, nil, err
 	case rng != nil:
-		keys, err := rng.keys(field + ".range")
+		keys, ints, err := rng.keys(field + ".range")
 		keys, err = checkUnique(field+".range", keys, err)
-		return keys, nil, err
+		return keys, nil, ints, err
 	}
 	if len(keys) == 0 {
-		return nil, nil, &fieldError{field + ".keys", "empty"}
+		return nil, nil, nil, &fieldError{field + ".keys", "empty"}
 	}
 	if len(keys) > maxKeys {
-		return nil, nil, &fieldError{field + ".keys", fmt.Sprintf("%d keys, more than the limit of %d", len(keys), maxKeys)}
+		return nil, nil, nil, &fieldError{field + ".keys", fmt.Sprintf("%d keys, more than the limit of %d", len(keys), maxKeys)}
 	}
 	seen := make(map[string]int, len(keys))
 	for i, k := range keys {
 		if j, dup := seen[k]; dup {
-			return nil, nil, &fieldError{fmt.Sprintf("%s.keys[%d]", field, i), fmt.Sprintf("duplicate key %q (also keys[%d])", k, j)}
+			return nil, nil, nil, &fieldError{fmt.Sprintf("%s.keys[%d]", field, i), fmt.Sprintf("duplicate key %q (also keys[%d])", k, j)}
 		}
 		seen[k] = i
 	}
-	return keys, nil, nil
+	return keys, nil, nil, nil
 }
 
 // checkUnique rejects generated keys that repeat, which a layout or format
@@ -598,10 +660,11 @@ func (r DateRange) keys(times []time.Time) []string {
 	return keys
 }
 
-// keys generates the integer keys; field is the YAML path of the range.
-func (r IntRange) keys(field string) ([]string, error) {
+// keys generates the integer keys, with their values; field is the YAML
+// path of the range.
+func (r IntRange) keys(field string) ([]string, []int64, error) {
 	if r.Stop == nil {
-		return nil, &fieldError{field + ".stop", "missing (the range stops before it)"}
+		return nil, nil, &fieldError{field + ".stop", "missing (the range stops before it)"}
 	}
 	start, stop, step := r.Start, *r.Stop, int64(1)
 	if r.Step != nil {
@@ -612,28 +675,29 @@ func (r IntRange) keys(field string) ([]string, error) {
 		format = "%d"
 	}
 	if strings.Contains(fmt.Sprintf(format, int64(0)), "%!") {
-		return nil, &fieldError{field + ".format", fmt.Sprintf("%q: want a format with one integer verb, such as %%03d", r.Format)}
+		return nil, nil, &fieldError{field + ".format", fmt.Sprintf("%q: want a format with one integer verb, such as %%03d", r.Format)}
 	}
 	var count uint64
 	switch {
 	case step == 0:
-		return nil, &fieldError{field + ".step", "must not be 0"}
+		return nil, nil, &fieldError{field + ".step", "must not be 0"}
 	case step > 0 && stop > start:
 		count = (uint64(stop)-uint64(start)-1)/uint64(step) + 1
 	case step < 0 && stop < start:
 		count = (uint64(start)-uint64(stop)-1)/(-uint64(step)) + 1
 	default:
-		return nil, &fieldError{field, fmt.Sprintf("start %d, stop %d, step %d give no keys", start, stop, step)}
+		return nil, nil, &fieldError{field, fmt.Sprintf("start %d, stop %d, step %d give no keys", start, stop, step)}
 	}
 	if count > maxKeys {
-		return nil, &fieldError{field, fmt.Sprintf("%d keys, more than the limit of %d", count, maxKeys)}
+		return nil, nil, &fieldError{field, fmt.Sprintf("%d keys, more than the limit of %d", count, maxKeys)}
 	}
 	keys := make([]string, 0, count)
+	ints := make([]int64, 0, count)
 	for v, i := start, uint64(0); i < count; i++ {
-		keys = append(keys, fmt.Sprintf(format, v))
+		keys, ints = append(keys, fmt.Sprintf(format, v)), append(ints, v)
 		if i+1 < count {
 			v += step
 		}
 	}
-	return keys, nil
+	return keys, ints, nil
 }

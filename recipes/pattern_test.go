@@ -9,7 +9,9 @@ import (
 	"github.com/zarrforge/zarrforge/plan"
 )
 
-func in(concat int, merge []int, url string) plan.Input {
+func in(concat int, merge []int, url string) plan.Input { return inAt([]int{concat}, merge, url) }
+
+func inAt(concat, merge []int, url string) plan.Input {
 	return plan.Input{Index: plan.Index{Concat: concat, Merge: merge}, Source: url, URL: url}
 }
 
@@ -55,6 +57,20 @@ func TestInputs(t *testing.T) {
 			in(1, []int{2, 0}, "gs://b/0/w/b/w_b.nc"),
 			in(1, []int{2, 1}, "gs://b/1/w/b/w_b.nc"),
 		}},
+		{"two concat dims and a merge dim", Pattern{
+			Template:   "/e/{member}/{var}_{time}.nc",
+			ConcatDims: []ConcatDim{{Name: "time", Keys: []string{"a", "b"}}, {Name: "member", Range: &IntRange{Stop: ptr(int64(2))}}},
+			MergeDims:  []MergeDim{{Name: "var", Keys: []string{"u", "v"}}},
+		}, []plan.Input{
+			inAt([]int{0, 0}, []int{0}, "/e/0/u_a.nc"),
+			inAt([]int{0, 0}, []int{1}, "/e/0/v_a.nc"),
+			inAt([]int{0, 1}, []int{0}, "/e/1/u_a.nc"),
+			inAt([]int{0, 1}, []int{1}, "/e/1/v_a.nc"),
+			inAt([]int{1, 0}, []int{0}, "/e/0/u_b.nc"),
+			inAt([]int{1, 0}, []int{1}, "/e/0/v_b.nc"),
+			inAt([]int{1, 1}, []int{0}, "/e/1/u_b.nc"),
+			inAt([]int{1, 1}, []int{1}, "/e/1/v_b.nc"),
+		}},
 		{"template is only a placeholder", Pattern{
 			Template:  "{f}",
 			ConcatDim: ConcatDim{Name: "f", Keys: []string{"x.nc", "file:///y.nc"}},
@@ -86,6 +102,58 @@ func TestInputsInvalid(t *testing.T) {
 	}
 	if got := p.Prune(1); !reflect.DeepEqual(got, p) {
 		t.Errorf("Prune of an invalid pattern changed it: %+v", got)
+	}
+}
+
+// TestConcatDimsInvalid: mistakes in concat_dims are refused, naming the
+// field.
+func TestConcatDimsInvalid(t *testing.T) {
+	keys := []string{"a"}
+	for _, tt := range []struct {
+		p    Pattern
+		want string
+	}{
+		{Pattern{Template: "{t}{m}", ConcatDim: ConcatDim{Name: "t", Keys: keys}, ConcatDims: []ConcatDim{{Name: "m", Keys: keys}}},
+			"pattern: give concat_dim or concat_dims, not both"},
+		{Pattern{Template: "{t}", ConcatDims: []ConcatDim{{Name: "t", Keys: keys}, {Name: "t", Keys: keys}}},
+			`pattern.concat_dims[1].name: dimension "t" is already declared by pattern.concat_dims[0]`},
+		{Pattern{Template: "{t}{m}", ConcatDims: []ConcatDim{{Name: "t", Keys: keys}, {Name: "m", Keys: keys, NItemsPerFile: -2}}},
+			"pattern.concat_dims[1].nitems_per_file: must be >= 1 when given, got -2"},
+		{Pattern{Template: "{t}", ConcatDims: []ConcatDim{{Name: "t", Keys: keys}, {Name: "m", Keys: keys}}},
+			`pattern.template: dimension "m" (pattern.concat_dims[1]) does not appear as {m}`},
+		{Pattern{Template: "{t}{m}", ConcatDims: []ConcatDim{{Name: "t", Keys: keys}, {Name: "m"}}},
+			"pattern.concat_dims[1].keys: missing; give keys, dates or range"},
+	} {
+		if _, err := tt.p.Inputs(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: got error %v, want %s", tt.p, err, tt.want)
+		}
+	}
+}
+
+// TestConcatDimsKeys: the keys of each concat dimension go to the schema
+// stage, which makes them the coordinate of a dimension the inputs lack:
+// strings, the numbers of a range, dates as seconds since 1970.
+func TestConcatDimsKeys(t *testing.T) {
+	p := Pattern{Template: "{t:%Y%m%d}{m}{r}", ConcatDims: []ConcatDim{
+		{Name: "t", Dates: &DateRange{Start: "1970-01-02", End: "1970-01-03", Step: "1d"}, NItemsPerFile: 1},
+		{Name: "m", Keys: []string{"x", "y"}},
+		{Name: "r", Range: &IntRange{Start: 5, Stop: ptr(int64(11)), Step: ptr(int64(3)), Format: "%03d"}},
+	}}
+	e, err := p.expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.concatDims(p)
+	want := []plan.ConcatDim{
+		{Name: "t", NItemsPerFile: 1, Keys: []string{"1970-01-02T00:00:00Z", "1970-01-03T00:00:00Z"}, Values: []int64{86400, 172800}, Units: plan.EpochUnits},
+		{Name: "m", Keys: []string{"x", "y"}},
+		{Name: "r", Keys: []string{"005", "008"}, Values: []int64{5, 8}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("concat dims\n%+v\nwant\n%+v", got, want)
+	}
+	if q := p.Prune(1); len(q.ConcatDims[0].Keys)+len(p.ConcatDims[0].Keys) != 0 || q.NumInputs() != 1*2*2 || p.NumInputs() != 2*2*2 {
+		t.Errorf("Prune(1) of concat_dims: %+v, %d inputs", q.ConcatDims[0], q.NumInputs())
 	}
 }
 
@@ -168,7 +236,7 @@ func TestRangeKeys(t *testing.T) {
 			[]string{"-9223372036854775808", "-4611686018427387904", "0", "4611686018427387904"}},
 	}
 	for _, tt := range tests {
-		got, err := tt.r.keys("range")
+		got, _, err := tt.r.keys("range")
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: keys() = %v, %v; want %v", tt.name, got, err, tt.want)
 		}
@@ -191,7 +259,7 @@ func TestRangeKeysErrors(t *testing.T) {
 		{"too many", IntRange{Stop: ptr(int64(2_000_000))}, "r: 2000000 keys, more than the limit of 1000000"},
 	}
 	for _, tt := range tests {
-		_, err := tt.r.keys("r")
+		_, _, err := tt.r.keys("r")
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%s: got error %v, want %s", tt.name, err, tt.want)
 		}

@@ -39,8 +39,8 @@ type Slice struct {
 }
 
 // Edits returns the section as the schema stage takes it, validated for
-// inputs concatenated along concatDim. Errors name the key.
-func (p *Preprocess) Edits(concatDim string) (plan.Preprocess, error) {
+// inputs concatenated along the dimensions concat. Errors name the key.
+func (p *Preprocess) Edits(concat []string) (plan.Preprocess, error) {
 	if p == nil {
 		return plan.Preprocess{}, nil
 	}
@@ -78,7 +78,7 @@ func (p *Preprocess) Edits(concatDim string) (plan.Preprocess, error) {
 		}
 		out.GlobalAttrs = append(out.GlobalAttrs, e)
 	}
-	if err := out.Validate(concatDim); err != nil {
+	if err := out.Validate(concat); err != nil {
 		return plan.Preprocess{}, err
 	}
 	return out, nil

@@ -66,15 +66,16 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 	if r.Cache != nil {
 		cache.URL = r.Cache.URL
 	}
-	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatDim.Name) // Validate reports its errors
+	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatNames()) // Validate reports its errors
 	schema := transforms.SchemaConfig{
-		ConcatDim:     r.Pattern.ConcatDim.Name,
-		NItemsPerFile: r.Pattern.ConcatDim.NItemsPerFile,
-		FileType:      r.Pattern.FileType,
-		MaxMem:        r.Target.MaxMemBytes(),
-		Retry:         retry,
-		Auth:          auth,
-		Preprocess:    edits,
+		FileType:   r.Pattern.FileType,
+		MaxMem:     r.Target.MaxMemBytes(),
+		Retry:      retry,
+		Auth:       auth,
+		Preprocess: edits,
+	}
+	if e, err := r.Pattern.expand(); err == nil {
+		schema.Concat = e.concatDims(r.Pattern)
 	}
 	compressor, level := r.Target.CompressorAndLevel()
 	target := transforms.TargetConfig{

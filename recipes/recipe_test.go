@@ -36,8 +36,14 @@ func TestMain(m *testing.M) { ptest.Main(m) }
 // manifest is the part of a fixture collection's collection.json a recipe
 // needs.
 type manifest struct {
-	ConcatDim     string   `json:"concat_dim"`
-	ConcatKeys    []string `json:"concat_keys"`
+	ConcatDim  string   `json:"concat_dim"`
+	ConcatKeys []string `json:"concat_keys"`
+	// ConcatDims, when given, are the concat dimensions (ConcatDim is then
+	// the first).
+	ConcatDims []struct {
+		Name string   `json:"name"`
+		Keys []string `json:"keys"`
+	} `json:"concat_dims"`
 	MergeDim      *string  `json:"merge_dim"`
 	MergeKeys     []string `json:"merge_keys"`
 	Template      string   `json:"template"`
@@ -69,7 +75,30 @@ func collectionRecipe(t *testing.T, name string) (recipes.Recipe, string) {
 	if m.MergeDim != nil {
 		r.Pattern.MergeDims = []recipes.MergeDim{{Name: *m.MergeDim, Keys: m.MergeKeys}}
 	}
+	if m.ConcatDims != nil {
+		r.Pattern.ConcatDim = recipes.ConcatDim{}
+		for _, d := range m.ConcatDims {
+			r.Pattern.ConcatDims = append(r.Pattern.ConcatDims, recipes.ConcatDim{Name: d.Name, Keys: d.Keys})
+		}
+	}
 	return r, path
+}
+
+// setNItems sets the first concat dimension's nitems_per_file of r, the
+// recipe of the collection whose manifest is at path, from the manifest.
+func setNItems(t *testing.T, r *recipes.Recipe, path string) {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	var m manifest
+	_ = json.Unmarshal(b, &m)
+	if m.NItemsPerFile == nil {
+		t.Fatalf("%s has no nitems_per_file", path)
+	}
+	if len(r.Pattern.ConcatDims) > 0 {
+		r.Pattern.ConcatDims[0].NItemsPerFile = *m.NItemsPerFile
+		return
+	}
+	r.Pattern.ConcatDim.NItemsPerFile = *m.NItemsPerFile
 }
 
 // TestCollections runs a recipe over each fixture collection on every
@@ -102,6 +131,8 @@ func TestCollectionsV3(t *testing.T) {
 		{collection: "nc4_bounds", chunks: map[string]int64{"time": 5}, shards: map[string]int64{"time": 10}, compressor: "blosc"},
 		{collection: "nc4_daily", chunks: map[string]int64{"time": 1, "lat": 5}, shards: map[string]int64{"time": 3, "lat": 10}},
 		{collection: "rw_text", chunks: map[string]int64{"time": 4}},
+		{collection: "ensemble", chunks: map[string]int64{"time": 2, "member": 1}, shards: map[string]int64{"time": 4, "member": 3},
+			want: map[string][]int64{"sst": {1, 2, 4, 5}, "member": {3}}},
 	}
 	for i, tc := range tests {
 		name := tc.collection
@@ -185,6 +216,12 @@ func TestCollections(t *testing.T) {
 		{collection: "rw_text", chunks: map[string]int64{"time": 4}, want: map[string][]int64{"station_name": {4}, "remark": {4}}},
 		{collection: "rw_fills", chunks: map[string]int64{"time": 2}, want: map[string][]int64{"code": {2}}},
 		{collection: "rw_coords_only", chunks: map[string]int64{"time": 2}},
+		// several concat dimensions: a new one (member) and one the inputs have (lon)
+		{collection: "ensemble", chunks: map[string]int64{"time": 4}, nitems: true,
+			want: map[string][]int64{"sst": {3, 4, 4, 5}, "mask": {3, 4, 5}, "time_bnds": {3, 4, 2}, "member": {3}}},
+		{collection: "ensemble", chunks: map[string]int64{"time": 3, "member": 2, "lat": 3}, compressor: "blosc",
+			want: map[string][]int64{"sst": {2, 3, 3, 5}, "crs": {2}}},
+		{collection: "tiles", chunks: map[string]int64{"time": 3, "lon": 4}, want: map[string][]int64{"sst": {3, 5, 4}, "depth": {5, 4}}},
 	}
 	for _, tc := range tests {
 		name := tc.collection
@@ -202,13 +239,7 @@ func TestCollections(t *testing.T) {
 					r.Target.Compressor = tc.compressor
 				}
 				if tc.nitems {
-					b, _ := os.ReadFile(manifestPath)
-					var m manifest
-					_ = json.Unmarshal(b, &m)
-					if m.NItemsPerFile == nil {
-						t.Fatalf("%s has no nitems_per_file", manifestPath)
-					}
-					r.Pattern.ConcatDim.NItemsPerFile = *m.NItemsPerFile
+					setNItems(t, &r, manifestPath)
 				}
 				runRecipe(t, runner, r)
 				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, tc.want)
@@ -236,17 +267,23 @@ func runRecipe(t *testing.T, runner string, r recipes.Recipe) {
 // of its first ones — across a chunk that straddles the old end — and asks
 // xarray whether the store equals open_mfdataset of them all: strings and
 // fixed-width strings (rw_text, rw_fills) go through the append path too,
-// and time bounds in other units than the store's (bounds_units) are
-// re-encoded into its units.
+// time bounds in other units than the store's (bounds_units) are
+// re-encoded into its units, and with several concat dimensions (ensemble,
+// tiles) the append extends the first.
 func TestAppendCollections(t *testing.T) {
-	for _, name := range []string{"rw_text", "rw_fills", "bounds_units"} {
+	for _, name := range []string{"rw_text", "rw_fills", "bounds_units", "ensemble", "tiles"} {
 		t.Run(name, func(t *testing.T) {
 			r, manifestPath := collectionRecipe(t, name)
 			r.Target.Chunks = map[string]int64{"time": 3}
 			r.Target.Mode = "append"
-			keys := r.Pattern.ConcatDim.Keys
-			for _, part := range [][]string{keys[:2], keys[2:]} {
-				r.Pattern.ConcatDim.Keys = part
+			first := &r.Pattern.ConcatDim
+			if len(r.Pattern.ConcatDims) > 0 {
+				first = &r.Pattern.ConcatDims[0]
+			}
+			keys := first.Keys
+			cut := min(2, len(keys)-1)
+			for _, part := range [][]string{keys[:cut], keys[cut:]} {
+				first.Keys = part
 				err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
 					if _, err := recipes.Build(s, r); err != nil {
 						t.Fatal(err)
@@ -259,6 +296,35 @@ func TestAppendCollections(t *testing.T) {
 			beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
 		})
 	}
+}
+
+// TestAppendOtherConcatDims: an append adds steps along the first concat
+// dimension only; inputs whose coordinate along another differs from the
+// store's (the members in another order) are refused, and the store is left
+// as it was.
+func TestAppendOtherConcatDims(t *testing.T) {
+	r, manifestPath := collectionRecipe(t, "ensemble")
+	r.Target.Mode = "append"
+	times := r.Pattern.ConcatDims[0].Keys
+	r.Pattern.ConcatDims[0].Keys = times[:2]
+	runRecipe(t, "direct", r)
+	r.Pattern.ConcatDims[0].Keys = times[2:]
+	members := r.Pattern.ConcatDims[1].Keys
+	r.Pattern.ConcatDims[1].Keys = []string{members[2], members[1], members[0]}
+	err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+		if _, err := recipes.Build(s, r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), `coordinate "member": the inputs' values are not the store's`) {
+		t.Fatalf("members reordered: %v", err)
+	}
+	var files [][]string
+	b, _ := os.ReadFile(manifestPath)
+	var m struct{ Files [][]string }
+	_ = json.Unmarshal(b, &m)
+	files = m.Files[:2]
+	beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, files, nil)
 }
 
 // TestAppendV3 appends to sharded Zarr v3 stores, in three runs, each
@@ -378,6 +444,8 @@ func TestReferences(t *testing.T) {
 		{"rw_text", false},        // netCDF-4 strings: inlined
 		{"nc4_checksummed", true}, // big-endian, fletcher32, contiguous along time
 		{"bounds_units", true},    // time_bnds re-encoded with time: inlined
+		{"ensemble", false},       // a new concat dimension: one chunk per member
+		{"tiles", false},          // tiles along a second concat dimension the inputs have (depth dropped: TestReferencesRefused)
 	} {
 		runner := beamtest.Runners()[i%len(beamtest.Runners())]
 		t.Run(c.collection+"/"+runner, func(t *testing.T) {
@@ -385,10 +453,13 @@ func TestReferences(t *testing.T) {
 			r.Target.URL = filepath.Join(t.TempDir(), c.collection+".json")
 			r.Target.Format = recipes.FormatReferences
 			if c.nitems {
-				b, _ := os.ReadFile(manifestPath)
-				var m manifest
-				_ = json.Unmarshal(b, &m)
-				r.Pattern.ConcatDim.NItemsPerFile = *m.NItemsPerFile
+				setNItems(t, &r, manifestPath)
+			}
+			if c.collection == "tiles" {
+				r.Preprocess = &recipes.Preprocess{DropVars: []string{"depth"}}
+				runRecipe(t, runner, r)
+				beamtest.CompareWithXarrayPreprocessed(t, r.Target.URL, manifestPath, nil, map[string]any{"drop_vars": []string{"depth"}})
+				return
 			}
 			runRecipe(t, runner, r)
 			beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
@@ -399,20 +470,28 @@ func TestReferences(t *testing.T) {
 // TestReferencesRefused: what a reference set cannot say is refused,
 // naming the variable and the inputs.
 func TestReferencesRefused(t *testing.T) {
-	r, _ := collectionRecipe(t, "nc4_tiled") // tiles that differ between files, and uneven files
+	for _, c := range []struct{ collection, variable, input string }{
+		{"nc4_tiled", "sst", "nc4_tiled_sst_0"}, // tiles that differ between files, and uneven files
+		{"tiles", "depth", "tiles_t0_e"},        // concatenated along lon, one chunk per file, of uneven widths
+	} {
+		r, _ := collectionRecipe(t, c.collection)
+		r.Target.URL = filepath.Join(t.TempDir(), "refs.json")
+		r.Target.Format = recipes.FormatReferences
+		err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+			if _, err := recipes.Build(s, r); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("variable %q", c.variable)) || !strings.Contains(err.Error(), c.input) {
+			t.Errorf("%s: irregular chunks: %v", c.collection, err)
+		}
+		if _, err := os.Stat(r.Target.URL); !os.IsNotExist(err) {
+			t.Errorf("%s: a refused reference file was written: %v", c.collection, err)
+		}
+	}
+	r, _ := collectionRecipe(t, "nc4_tiled")
 	r.Target.URL = filepath.Join(t.TempDir(), "tiled.json")
 	r.Target.Format = recipes.FormatReferences
-	err := beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
-		if _, err := recipes.Build(s, r); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if err == nil || !strings.Contains(err.Error(), `variable "sst"`) || !strings.Contains(err.Error(), "nc4_tiled_sst_0") {
-		t.Errorf("irregular chunks: %v", err)
-	}
-	if _, err := os.Stat(r.Target.URL); !os.IsNotExist(err) {
-		t.Errorf("a refused reference file was written: %v", err)
-	}
 	for what, edit := range map[string]func(*recipes.Recipe){
 		"target.mode":   func(r *recipes.Recipe) { r.Target.Mode = "append" },
 		"target.format": func(r *recipes.Recipe) { r.Target.Chunks = map[string]int64{"time": 2} },

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the netCDF3 fixture collections under testdata/collections/ and the
+"""Writes the fixture collections under testdata/collections/ (netCDF-3, but tiles) and the
 sample files under examples/dataflow/sample/, with netCDF4-python.
 
 Run from the repository root:  /usr/bin/python3 testdata/make_fixtures.py
@@ -29,13 +29,13 @@ def grid(ds, nlat, nlon, lat_type="f4", lon_type="f8"):
     lon[:] = np.linspace(0, 350, nlon)
 
 
-def time_var(ds, values, units, dtype="f8", calendar="standard"):
+def time_var(ds, values, units, dtype="f8", calendar="standard", values_scale=1):
     ds.createDimension("time", None)
     t = ds.createVariable("time", dtype, ("time",))
     t.units = units
     t.calendar = calendar
     t.standard_name = "time"
-    t[:] = np.asarray(values, dtype=dtype)
+    t[:] = np.asarray(values, dtype=dtype) * values_scale
 
 
 def globals_(ds, i):
@@ -141,9 +141,101 @@ def bounds_units():
              format="NETCDF3_64BIT_OFFSET", notes="time_bnds with time units that differ per file (days, hours)")
 
 
+def ensemble():
+    """ensemble: three members of a run, each in three files of two days, and
+    no file has a member dimension: concatenated along time and along a new
+    dimension, member, whose coordinate is the members' keys. Data variables
+    (time_bnds, the static mask and the scalar crs too) gain it; the
+    coordinates (time, lat, lon and height, which sst's coordinates
+    attribute names) do not."""
+    d = fresh("ensemble")
+    rng = np.random.default_rng(41)
+    members, times = ["r1i1p1", "r2i1p1", "r3i1p1"], ["00", "01", "02"]
+    mask = rng.integers(0, 2, size=(4, 5)).astype("i1")
+    nested = []
+    for ti, tk in enumerate(times):
+        row = []
+        for mi, mk in enumerate(members):
+            fn = "ensemble_%s_%s.nc" % (mk, tk)
+            ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF3_64BIT_OFFSET")
+            globals_(ds, ti)
+            ds.member_id = mk  # differs per member: the store keeps the first
+            grid(ds, 4, 5)
+            time_var(ds, [2 * ti, 2 * ti + 1], "days since 2001-01-01")
+            ds["time"].bounds = "time_bnds"
+            ds.createDimension("nv", 2)
+            tb = ds.createVariable("time_bnds", "f8", ("time", "nv"))
+            tb[:] = np.array([[2 * ti, 2 * ti + 1], [2 * ti + 1, 2 * ti + 2]], dtype="f8")
+            h = ds.createVariable("height", "f8", ())
+            h.units = "m"
+            h[...] = 2.0
+            data_vars(ds, rng, range(2), names=("sst",))
+            ds["sst"].coordinates = "height"
+            m = ds.createVariable("mask", "i1", ("lat", "lon"))
+            m[:] = mask
+            crs = ds.createVariable("crs", "i4", ())
+            crs.grid_mapping_name = "latitude_longitude"
+            crs[...] = mi
+            ds.close()
+            row.append(fn)
+        nested.append(row)
+    manifest("ensemble", nested, concat_keys=times, template="ensemble_{member}_{time}.nc", nitems_per_file=2,
+             format="NETCDF3_64BIT_OFFSET", open_kwargs={"data_vars": "minimal", "coords": "minimal", "compat": "override"},
+             concat_dims=[{"name": "time", "keys": times}, {"name": "member", "keys": members, "new": True, "coord": members}],
+             notes="members without a member dimension: concat_dims time and a new member")
+
+
+def tiles():
+    """tiles: each day of a grid split in a western and an eastern tile of
+    uneven widths (6 and 4 longitudes), chunked (1, 5, 3) in netCDF-4 files:
+    concatenated along time and along lon, which the files have. depth has
+    lon but not time: it is concatenated along lon from the first day."""
+    d = fresh("tiles")
+    rng = np.random.default_rng(43)
+    lon = np.linspace(0, 350, 10)
+    depth = rng.random(size=(5, 10)).astype("f4")
+    times, sides, cuts = ["t0", "t1"], ["w", "e"], [(0, 6), (6, 10)]
+    nested = []
+    for ti, tk in enumerate(times):
+        row = []
+        for si, sk in enumerate(sides):
+            lo, hi = cuts[si]
+            fn = "tiles_%s_%s.nc" % (tk, sk)
+            ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF4")
+            globals_(ds, ti)
+            ds.createDimension("lat", 5)
+            ds.createDimension("lon", hi - lo)
+            la = ds.createVariable("lat", "f4", ("lat",))
+            la.units = "degrees_north"
+            la[:] = np.linspace(-40, 40, 5)
+            lo_ = ds.createVariable("lon", "f8", ("lon",))
+            lo_.units = "degrees_east"
+            lo_[:] = lon[lo:hi]
+            time_var(ds, [2 * ti, 2 * ti + 1], "hours since 2002-03-01" if ti else "days since 2002-03-01",
+                     values_scale=24 if ti else 1)
+            sst = ds.createVariable("sst", "f4", ("time", "lat", "lon"), chunksizes=(1, 5, 3), zlib=True,
+                                    fill_value=np.float32(-1e30))
+            sst.units = "K"
+            v = rng.random(size=(2, 5, hi - lo)).astype("f4") + 270
+            v[0, 0, 0] = -1e30
+            sst.set_auto_maskandscale(False)
+            sst[:] = v
+            dp = ds.createVariable("depth", "f4", ("lat", "lon"))
+            dp[:] = depth[:, lo:hi]
+            ds.close()
+            row.append(fn)
+        nested.append(row)
+    manifest("tiles", nested, concat_keys=times, template="tiles_{time}_{lon}.nc", format="NETCDF4",
+             open_kwargs={"data_vars": "minimal", "coords": "minimal", "compat": "override"},
+             concat_dims=[{"name": "time", "keys": times}, {"name": "lon", "keys": sides}],
+             notes="tiles of uneven width along lon, concatenated along time and lon; the second day in hours")
+
+
 def main():
     os.makedirs(COLL, exist_ok=True)
     bounds_units()
+    ensemble()
+    tiles()
     simple("daily", [1] * 8, lambda i, s: "days since 2000-01-01", "NETCDF3_CLASSIC",
            notes="one step per file, record dim, packed int16 with fill, float with NaN fill, int without fill, byte")
     simple("daily_units", [1] * 6,
@@ -366,7 +458,7 @@ def sample():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 2 and sys.argv[1] == "bounds_units":  # this collection alone
-        bounds_units()
+    if len(sys.argv) == 2 and sys.argv[1] in ("bounds_units", "ensemble", "tiles"):  # this collection alone
+        globals()[sys.argv[1]]()
     else:
         main()

@@ -77,7 +77,7 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	default:
 		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set target.mode to overwrite to replace it")
 	}
-	stored, err := readStored(ctx, st, keys, schema.ConcatDim, base)
+	stored, err := readStored(ctx, st, keys, schema.ConcatNames(), base)
 	if err != nil {
 		return plan.Target{}, false, err
 	}
@@ -112,27 +112,45 @@ func checkUnfinished(ctx context.Context, st *storage.Store, keys []string, sche
 	if consolidated, err := zarr.IsConsolidated(ctx, st, keys); err != nil || !consolidated {
 		return err
 	}
-	now, err := readArrays(ctx, st, keys, schema.ConcatDim, true)
+	now, err := readArrays(ctx, st, keys, schema.AppendDim(), true)
 	if err != nil {
 		return err
 	}
-	steps, _ := schema.Dim(schema.ConcatDim)
+	steps, _ := schema.Dim(schema.AppendDim())
 	if now.Len != base.Len && now.Len != base.Len+steps {
 		return fmt.Errorf("an unfinished zarrforge append started from %d steps along %s, but the store now holds %d "+
 			"(another tool appended and consolidated it since); appending again from %d would drop those steps: "+
 			"check the store, then append with that tool or set target.mode to overwrite",
-			base.Len, schema.ConcatDim, now.Len, base.Len)
+			base.Len, schema.AppendDim(), now.Len, base.Len)
 	}
 	return nil
 }
 
-// readStored reads the arrays of the store and, unless base (from an
-// unfinished append) gives them, its length along concatDim and its concat
+// readStored reads the arrays of the store, its coordinates along the
+// concat dimensions concat but the first and, unless base (from an
+// unfinished append) gives them, its length along the first and its
 // coordinate.
-func readStored(ctx context.Context, st *storage.Store, keys []string, concatDim string, base *appendBase) (plan.Stored, error) {
+func readStored(ctx context.Context, st *storage.Store, keys []string, concat []string, base *appendBase) (plan.Stored, error) {
+	concatDim := concat[0]
 	stored, err := readArrays(ctx, st, keys, concatDim, base == nil)
 	if err != nil {
 		return plan.Stored{}, err
+	}
+	for _, name := range concat[1:] {
+		a, ok := stored.Arrays[name]
+		if !ok || len(a.Meta.Dims) != 1 || a.Meta.Dims[0] != name {
+			continue
+		}
+		o := plan.Axis{Name: name}
+		if a.Meta.DType == zarr.Strings {
+			o.Labels, err = zarr.ReadLabels(ctx, st, name, a.Meta)
+		} else {
+			o.Coord, err = zarr.ReadArray(ctx, st, name, a.Meta)
+		}
+		if err != nil {
+			return plan.Stored{}, err
+		}
+		stored.Others = append(stored.Others, o)
 	}
 	if base != nil {
 		// Shapes may already be the unfinished append's: the store holds
@@ -184,8 +202,9 @@ func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim
 	return stored, nil
 }
 
-// finishAppend gives the arrays along the concat dimension their new
-// length, writes the whole concat coordinate and removes chunk objects
+// finishAppend gives the arrays along the append dimension (see
+// plan.Schema.AppendDim) their new length, writes its whole coordinate and
+// removes chunk objects
 // beyond the new ends (left by an earlier, longer append that did not
 // finish). The arrays keep their other metadata and their attributes, and
 // the store its group attributes.
@@ -194,12 +213,12 @@ func finishAppend(ctx context.Context, st *storage.Store, t *plan.Target) error 
 	var keys []string
 	for i := range s.Vars {
 		v := &s.Vars[i]
-		axis := v.ConcatAxis(s.ConcatDim)
+		axis := v.ConcatAxis(s.AppendDim())
 		if axis < 0 {
 			continue
 		}
-		if cv, ok := s.CoordVar(); ok && cv.Name == v.Name {
-			if err := writeCoord(ctx, st, v.Name, s.Coord, v.Shape[0]); err != nil {
+		if cv, ok := s.CoordVar(0); ok && cv.Name == v.Name {
+			if err := writeCoord(ctx, st, v.Name, s.Concat[0].Coord, v.Shape[0]); err != nil {
 				return err
 			}
 			continue

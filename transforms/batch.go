@@ -27,12 +27,20 @@ func init() {
 // (the direct runner does); batches also spread the inputs over workers.
 const batchSize = 16
 
-// batchKeyFn keys an input by its batch: inputs at nearby concat
-// positions, with all their merge positions, share one.
+// batchKeyFn keys an input by its batch: inputs at nearby positions along
+// the last concat dimension, at the same positions along the others, with
+// all their merge positions, share one (or, rarely, two such runs do).
 type batchKeyFn struct{}
 
 func (batchKeyFn) ProcessElement(in plan.Input) (int, plan.Input) {
-	return in.Index.Concat / batchSize, in
+	key := 0
+	for i, c := range in.Index.Concat {
+		if i == len(in.Index.Concat)-1 {
+			c /= batchSize
+		}
+		key = key*1_000_003 + c
+	}
+	return key, in
 }
 
 // batches groups inputs into batches of batchSize concat positions.

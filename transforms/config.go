@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -104,19 +105,31 @@ func (c TargetConfig) Check(ctx context.Context) error {
 }
 
 // Validate checks the configuration of DetermineSchema: the concat
-// dimension, the file type, the counts and the preprocess edits.
+// dimensions, the file type, the counts and the preprocess edits.
 func (c SchemaConfig) Validate() error {
-	switch {
-	case c.ConcatDim == "":
+	if len(c.Concat) == 0 {
 		return errors.New("schema: no dimension to concatenate along")
+	}
+	names := plan.ConcatNames(c.Concat)
+	for i, d := range c.Concat {
+		switch {
+		case d.Name == "":
+			return fmt.Errorf("schema: concat dimension %d has no name", i)
+		case slices.Contains(names[:i], d.Name):
+			return fmt.Errorf("schema: concat dimension %q is declared twice", d.Name)
+		case d.NItemsPerFile < 0:
+			return fmt.Errorf("schema: concat dimension %q: nitems per file %d is negative", d.Name, d.NItemsPerFile)
+		case d.Values != nil && d.Keys != nil && len(d.Values) != len(d.Keys):
+			return fmt.Errorf("schema: concat dimension %q: %d values for %d keys", d.Name, len(d.Values), len(d.Keys))
+		}
+	}
+	switch {
 	case !slices.Contains([]string{"", "auto", "netcdf3", "netcdf4"}, c.FileType):
 		return fmt.Errorf("schema: file type %q is not supported (use auto, netcdf3 or netcdf4)", c.FileType)
-	case c.NItemsPerFile < 0:
-		return fmt.Errorf("schema: nitems per file %d is negative", c.NItemsPerFile)
 	case c.MaxMem < 0:
 		return fmt.Errorf("schema: memory budget %d is negative", c.MaxMem)
 	}
-	return c.Preprocess.Validate(c.ConcatDim)
+	return c.Preprocess.Validate(names)
 }
 
 // Validate checks the configuration of CacheInputs: its URL, when given,

@@ -34,8 +34,8 @@ func TestConfigsValidated(t *testing.T) {
 		{"chunks", nil, transforms.TargetConfig{URL: good.URL, Chunks: map[string]int64{"time": 0}}.Validate(), `chunks "time"`},
 		{"schema without a concat dim", func(s beam.Scope, in beam.PCollection) { transforms.DetermineSchema(s, transforms.SchemaConfig{}, in) },
 			transforms.SchemaConfig{}.Validate(), "no dimension to concatenate along"},
-		{"file type", nil, transforms.SchemaConfig{ConcatDim: "time", FileType: "hdf4"}.Validate(), `file type "hdf4"`},
-		{"preprocess", nil, transforms.SchemaConfig{ConcatDim: "time", Preprocess: plan.Preprocess{Rename: []plan.Rename{{From: "time", To: "t"}}}}.Validate(),
+		{"file type", nil, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}, FileType: "hdf4"}.Validate(), `file type "hdf4"`},
+		{"preprocess", nil, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}, Preprocess: plan.Preprocess{Rename: []plan.Rename{{From: "time", To: "t"}}}}.Validate(),
 			"preprocess.rename.time"},
 		{"cache on HTTP", func(s beam.Scope, in beam.PCollection) {
 			transforms.CacheInputs(s, transforms.CacheConfig{URL: "http://host/cache"}, in)

@@ -49,11 +49,11 @@ func init() {
 func Example_userSteps() {
 	_, s := beam.NewPipelineWithRoot()
 	inputs := beam.CreateList(s, []plan.Input{
-		{Index: plan.Index{Concat: 0}, Source: "/data/t2m_2001.nc", URL: "/data/t2m_2001.nc"},
-		{Index: plan.Index{Concat: 1}, Source: "/data/t2m_2002.nc", URL: "/data/t2m_2002.nc"},
+		{Index: plan.Index{Concat: []int{0}}, Source: "/data/t2m_2001.nc", URL: "/data/t2m_2001.nc"},
+		{Index: plan.Index{Concat: []int{1}}, Source: "/data/t2m_2002.nc", URL: "/data/t2m_2002.nc"},
 	})
 	cached := transforms.CacheInputs(s, transforms.CacheConfig{}, inputs)
-	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{ConcatDim: "time"}, cached)
+	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}, cached)
 	schema = beam.ParDo(s, &retitle{Title: "2 m temperature, Celsius"}, schema)
 	target := transforms.PrepareTarget(s, transforms.TargetConfig{URL: "/out/t2m.zarr", Chunks: map[string]int64{"time": 365}}, schema)
 	results := transforms.StoreChunks(s, target, kelvinToCelsius{Var: "t2m"})

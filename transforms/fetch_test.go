@@ -70,7 +70,7 @@ for i in range(4):
 	var size int64
 	for i := range 4 {
 		u := fmt.Sprintf("%s/in_%d.nc", srv.URL, i)
-		in = append(in, plan.Input{Index: plan.Index{Concat: i}, Source: u, URL: u})
+		in = append(in, plan.Input{Index: plan.Index{Concat: []int{i}}, Source: u, URL: u})
 		st, err := os.Stat(filepath.Join(dir, fmt.Sprintf("in_%d.nc", i)))
 		if err != nil {
 			t.Fatal(err)

@@ -78,7 +78,7 @@ func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.Gr
 		w.region = make([]byte, n)
 	}
 	region := w.region[:n]
-	axis := v.ConcatAxis(t.Schema.ConcatDim)
+	axis := v.ConcatAxis(t.Schema.AppendDim())
 	for _, c := range p.Chunks {
 		if c.Stored == 0 {
 			continue
@@ -176,7 +176,7 @@ func (w *chunkWriter) edit(t *plan.Target, p *plan.GroupPlan) error {
 	}
 	region := w.region[:partBytes(v, plan.Slice{Count: p.Count})]
 	b := &plan.Block{Var: v, Start: p.Start, Shape: p.Count, Data: region}
-	axis := v.ConcatAxis(t.Schema.ConcatDim)
+	axis := v.ConcatAxis(t.Schema.AppendDim())
 	var skip int64 // steps along the concat dimension the store held
 	if axis >= 0 {
 		skip = max(0, t.Schema.Base-p.Start[axis])

@@ -38,17 +38,17 @@ func schemaOf(t *testing.T, names ...string) plan.Schema {
 func schemaOfFiles(t *testing.T, paths ...string) plan.Schema {
 	t.Helper()
 	ctx := context.Background()
-	d := &describeFn{Config: SchemaConfig{ConcatDim: "time"}}
+	d := &describeFn{Config: SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}}
 	d.Setup()
 	var ins []plan.Input
 	for i, p := range paths {
-		ins = append(ins, plan.Input{Index: plan.Index{Concat: i}, Source: p, URL: p})
+		ins = append(ins, plan.Input{Index: plan.Index{Concat: []int{i}}, Source: p, URL: p})
 	}
 	var metas []plan.InputMeta
 	if err := d.ProcessElement(ctx, 0, iterOf(ins), func(m plan.InputMeta) { metas = append(metas, m) }); err != nil {
 		t.Fatal(err)
 	}
-	m := &mergeSchemaFn{ConcatDim: "time"}
+	m := &mergeSchemaFn{Concat: []plan.ConcatDim{{Name: "time"}}}
 	acc := m.CreateAccumulator()
 	for _, meta := range metas {
 		var err error
@@ -432,7 +432,7 @@ func TestCacheIdempotent(t *testing.T) {
 	f := &cacheFn{Config: CacheConfig{URL: cache}}
 	f.Setup()
 	src := beamtest.Testdata("collections", "daily", "daily_00.nc")
-	in := plan.Input{Index: plan.Index{Concat: 0}, Source: src, URL: src}
+	in := plan.Input{Index: plan.Index{Concat: []int{0}}, Source: src, URL: src}
 	cacheOne := func() plan.Input {
 		var out []plan.Input
 		if err := f.ProcessElement(ctx, 0, iterOf([]plan.Input{in}), func(c plan.Input) { out = append(out, c) }); err != nil || len(out) != 1 {
@@ -593,7 +593,7 @@ func TestStaleCache(t *testing.T) {
 	cache := t.TempDir()
 	f := &cacheFn{Config: CacheConfig{URL: cache}}
 	f.Setup()
-	in := plan.Input{Index: plan.Index{Concat: 0}, Source: srv.URL + "/d.nc", URL: srv.URL + "/d.nc"}
+	in := plan.Input{Index: plan.Index{Concat: []int{0}}, Source: srv.URL + "/d.nc", URL: srv.URL + "/d.nc"}
 	cacheOne := func() (plan.Input, int64) {
 		out, n, err := f.cache(ctx, in)
 		if err != nil {

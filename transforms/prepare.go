@@ -153,7 +153,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 			if err := t.Schema.CheckMemory(budget); err != nil { // the store's chunks
 				return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
 			}
-			steps, _ := t.Schema.Dim(t.Schema.ConcatDim)
+			steps, _ := t.Schema.Dim(t.Schema.AppendDim())
 			log.Infof(ctx, "PrepareTarget: %s: appending %d steps to %d, %d chunks to write",
 				f.Config.URL, steps-t.Schema.Base, t.Schema.Base, t.Schema.NumChunks())
 			return t, nil
@@ -165,7 +165,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 		if chunks == nil {
 			chunks = map[string]int64{}
 		}
-		chunks[schema.ConcatDim] = schema.ConcatChunk(f.Config.ChunkBytes)
+		chunks[schema.AppendDim()] = schema.ConcatChunk(f.Config.ChunkBytes)
 		if err := schema.Layout(chunks); err != nil {
 			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 		}
@@ -191,17 +191,34 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 		}
 	}
-	if cv, ok := schema.CoordVar(); ok {
+	for k, a := range schema.Concat {
+		cv, ok := schema.CoordVar(k)
+		if !ok {
+			continue
+		}
 		meta, err := t.ArrayMeta(cv)
 		if err != nil {
 			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 		}
-		if err := zarr.WriteVector(ctx, st, cv.Name, meta, schema.Coord); err != nil {
+		if err := writeAxisCoord(ctx, st, cv.Name, meta, a); err != nil {
 			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 		}
 	}
 	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", f.Config.URL, len(schema.Vars), schema.NumChunks())
 	return t, nil
+}
+
+// writeAxisCoord writes the coordinate of concat dimension a, array name,
+// whole: its values, or its labels (strings, one chunk).
+func writeAxisCoord(ctx context.Context, st *storage.Store, name string, meta zarr.ArrayMeta, a plan.Axis) error {
+	if a.Labels == nil {
+		return zarr.WriteVector(ctx, st, name, meta, a.Coord)
+	}
+	data, err := zarr.EncodeStrings(meta, a.Labels)
+	if err != nil {
+		return fmt.Errorf("coordinate %q: %w", name, err)
+	}
+	return st.Put(ctx, meta.Key(name, []int64{0}), data)
 }
 
 // claim makes the target this run's: in create mode it refuses a target

@@ -139,10 +139,10 @@ func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (
 }
 
 // referenceInput returns where the values input i of s contributes lie
-// in it: the chunks of every variable along the concat dimension it holds,
-// and of those without it for which it is the first input holding them;
-// small ones of those, strings and compact ones inlined (the stage without
-// Beam), and how many bytes it read of the input.
+// in it: the chunks of every variable it holds that is read from it (see
+// readFrom); small ones of those without a concat dimension the inputs
+// have, strings and compact ones inlined (the stage without Beam), and how
+// many bytes it read of the input.
 func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int, cfg ReferencesConfig) (_ plan.InputRefs, fetched int64, err error) {
 	if i < 0 || i >= len(s.Inputs) {
 		return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: no input %d", i)
@@ -164,15 +164,11 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 	}
 	for k := range s.Vars {
 		v := &s.Vars[k]
-		if !slices.Equal(v.Merge, e.Input.Index.Merge) || !s.StoredByChunks(v) {
-			continue // another input's, or the concat coordinate (inlined from the schema)
+		if !readFrom(s, v, e) || !s.StoredByChunks(v) {
+			continue // another input's, or a concat coordinate (inlined from the schema)
 		}
-		axis := v.ConcatAxis(s.ConcatDim)
-		if axis < 0 && firstHolding(s, v) != i {
-			continue
-		}
-		small := axis < 0 && partBytes(v, plan.Slice{Count: v.Shape}) <= inline
-		if b, ok := s.BoundsVar(); ok && b.Name == v.Name && s.BoundsDiffer() {
+		small := !alongInputs(s, v) && partBytes(v, plan.Slice{Count: partShape(s, v, e)}) <= inline
+		if isBounds(s, v) && s.BoundsDiffer() {
 			small = true // re-encoded with the coordinate: its bytes change, so they are inlined
 		}
 		vr, err := referenceVar(in.nc, s, v, e, small, budget)
@@ -184,9 +180,46 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 	return refs, 0, nil
 }
 
-// firstHolding returns the position of the first input that holds v.
-func firstHolding(s *plan.Schema, v *plan.Variable) int {
-	return slices.IndexFunc(s.Inputs, func(e plan.Extent) bool { return slices.Equal(e.Input.Index.Merge, v.Merge) })
+// readFrom reports whether v's values are read from input e: e holds v
+// (its merge position) and is at position 0 along every concat dimension
+// v lacks.
+func readFrom(s *plan.Schema, v *plan.Variable, e plan.Extent) bool {
+	if !slices.Equal(v.Merge, e.Input.Index.Merge) {
+		return false
+	}
+	for k, a := range s.Concat {
+		if v.ConcatAxis(a.Name) < 0 && e.Input.Index.Concat[k] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// alongInputs reports whether v has a concat dimension that the inputs
+// have (not a new one).
+func alongInputs(s *plan.Schema, v *plan.Variable) bool {
+	return slices.ContainsFunc(s.Concat, func(a plan.Axis) bool { return !a.New && v.ConcatAxis(a.Name) >= 0 })
+}
+
+// isBounds reports whether v is the bounds variable of a concat coordinate.
+func isBounds(s *plan.Schema, v *plan.Variable) bool {
+	for k := range s.Concat {
+		if b, ok := s.BoundsVar(k); ok && b.Name == v.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// partShape is the shape of input e's part of v.
+func partShape(s *plan.Schema, v *plan.Variable, e plan.Extent) []int64 {
+	shape := slices.Clone(v.Shape)
+	for k, a := range s.Concat {
+		if axis := v.ConcatAxis(a.Name); axis >= 0 {
+			shape[axis] = e.Spans[k].Len
+		}
+	}
+	return shape
 }
 
 // referenceVar returns where v's values lie in input e (open as nc), or
@@ -217,11 +250,7 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 		}
 	}
 	// Inlined: the input's part of v, as one chunk.
-	shape := slices.Clone(v.Shape)
-	axis := v.ConcatAxis(s.ConcatDim)
-	if axis >= 0 {
-		shape[axis] = e.Len
-	}
+	shape := partShape(s, v, e)
 	size := partBytes(v, plan.Slice{Count: shape})
 	if v.Type != netcdf.String && size > budget/2 {
 		return plan.VarRefs{}, fmt.Errorf("variable %q: %d bytes to inline, more than the memory budget allows", v.Name, size)
@@ -230,6 +259,7 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 	rname, start, count, _ := v.Read(zero, shape)
 	var data []byte
 	meta := zarr.ArrayMeta{Shape: shape, Chunks: shape, DType: zarr.Strings}
+	inShape := shape[v.Lead:] // as the input holds it
 	if v.Type == netcdf.String {
 		strs, err := nc.ReadStrings(rname, start, count)
 		if err != nil {
@@ -247,7 +277,7 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 			return plan.VarRefs{}, err
 		}
 	}
-	chunks, pieces, err := s.RefPieces(v, e, withWidth(v, shape), []netcdf.Piece{{Index: make([]int64, len(shape)+min(int(v.Width), 1))}})
+	chunks, pieces, err := s.RefPieces(v, e, withWidth(v, inShape), []netcdf.Piece{{Index: make([]int64, len(inShape)+min(int(v.Width), 1))}})
 	if err != nil {
 		return plan.VarRefs{}, err
 	}
@@ -378,7 +408,7 @@ func writeReferences(ctx context.Context, cfg ReferencesConfig, s *plan.Schema, 
 				}
 			}
 		}
-		if err := refCoordinate(ctx, &target, docs, kw); err != nil {
+		if err := refCoordinates(ctx, &target, docs, kw); err != nil {
 			return err
 		}
 		names := make([]string, len(s.Vars))
@@ -435,25 +465,33 @@ func refMeta(t *plan.Target, v *plan.Variable, vr plan.VarRefs) (zarr.ArrayMeta,
 	return meta, nil
 }
 
-// refCoordinate writes the concat coordinate, inlined whole, re-encoded in
-// the first input's units as the schema holds it.
-func refCoordinate(ctx context.Context, t *plan.Target, docs metaStore, kw *kerchunk.Writer) error {
+// refCoordinates writes the concat coordinates, each inlined whole (as
+// the schema holds it: re-encoded in the first input's units, or a new
+// dimension's keys).
+func refCoordinates(ctx context.Context, t *plan.Target, docs metaStore, kw *kerchunk.Writer) error {
 	s := &t.Schema
-	cv, ok := s.CoordVar()
-	if !ok {
-		return nil
+	for k, a := range s.Concat {
+		cv, ok := s.CoordVar(k)
+		if !ok {
+			continue
+		}
+		meta, err := t.ArrayMeta(cv)
+		if err != nil {
+			return err
+		}
+		meta.Compressor, meta.Chunks = nil, maxOne(cv.Shape)
+		if err := zarr.WriteArrayMeta(ctx, docs, cv.Name, meta, plan.ArrayAttrs(cv)); err != nil {
+			return err
+		}
+		chunk := make([]byte, meta.ChunkBytes())
+		copy(chunk, a.Coord)
+		if a.Labels != nil {
+			if chunk, err = zarr.EncodeStrings(meta, a.Labels); err != nil {
+				return fmt.Errorf("coordinate %q: %w", cv.Name, err)
+			}
+		}
+		kw.Inline(meta.Key(cv.Name, []int64{0}), chunk)
 	}
-	meta, err := t.ArrayMeta(cv)
-	if err != nil {
-		return err
-	}
-	meta.Compressor, meta.Chunks = nil, maxOne(cv.Shape)
-	if err := zarr.WriteArrayMeta(ctx, docs, cv.Name, meta, plan.ArrayAttrs(cv)); err != nil {
-		return err
-	}
-	chunk := make([]byte, meta.ChunkBytes())
-	copy(chunk, s.Coord)
-	kw.Inline(meta.Key(cv.Name, []int64{0}), chunk)
 	return nil
 }
 

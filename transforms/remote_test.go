@@ -65,7 +65,7 @@ func remoteDaily(base string) []plan.Input {
 	var in []plan.Input
 	for i := range 3 {
 		u := base + "/daily_0" + strconv.Itoa(i) + ".nc"
-		in = append(in, plan.Input{Index: plan.Index{Concat: i}, Source: u, URL: u})
+		in = append(in, plan.Input{Index: plan.Index{Concat: []int{i}}, Source: u, URL: u})
 	}
 	return in
 }
@@ -227,7 +227,7 @@ func BenchmarkSlowServer(b *testing.B) {
 	var in []plan.Input
 	for i := range 8 {
 		u := srv.URL + "/daily_0" + strconv.Itoa(i) + ".nc"
-		in = append(in, plan.Input{Index: plan.Index{Concat: i}, Source: u, URL: u})
+		in = append(in, plan.Input{Index: plan.Index{Concat: []int{i}}, Source: u, URL: u})
 	}
 	for _, cached := range []bool{true, false} {
 		b.Run(map[bool]string{true: "cached", false: "in-place"}[cached], func(b *testing.B) {

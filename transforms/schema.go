@@ -21,11 +21,12 @@ func init() {
 
 // SchemaConfig configures DetermineSchema.
 type SchemaConfig struct {
-	// ConcatDim is the dimension the inputs are concatenated along.
-	ConcatDim string
-	// NItemsPerFile, when positive, is the length every input must have
-	// along ConcatDim; an input of another length is an error.
-	NItemsPerFile int64
+	// Concat declares the dimensions the inputs are concatenated along,
+	// in the pattern's order (the inputs' Index.Concat), at least one: each
+	// with its NItemsPerFile, when positive the length every input must have
+	// along it, and its keys, which become its coordinate when the inputs
+	// lack the dimension (see plan.ConcatDim).
+	Concat []plan.ConcatDim
 	// FileType is "auto" (or ""), "netcdf3" or "netcdf4"; an input of
 	// another format is an error.
 	FileType string
@@ -55,7 +56,7 @@ func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) be
 	mustValid("transforms.DetermineSchema", cfg.Validate())
 	s = s.Scope("DetermineSchema")
 	metas := beam.ParDo(s, &describeFn{Config: cfg}, batches(s, inputs))
-	return beam.Combine(s, &mergeSchemaFn{ConcatDim: cfg.ConcatDim, Preprocess: cfg.Preprocess}, metas)
+	return beam.Combine(s, &mergeSchemaFn{Concat: cfg.Concat, Preprocess: cfg.Preprocess}, metas)
 }
 
 // describeFn reads the headers of a batch of inputs, at once.
@@ -113,13 +114,15 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 	if err := checkFileType(f.Config.FileType, nc.Format()); err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}
-	m, err := plan.Describe(in, nc, f.Config.ConcatDim, budget, f.Config.Preprocess)
+	m, err := plan.Describe(in, nc, plan.ConcatNames(f.Config.Concat), budget, f.Config.Preprocess)
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
-	if n := m.ConcatLen(f.Config.ConcatDim); f.Config.NItemsPerFile > 0 && n != f.Config.NItemsPerFile {
-		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %d steps along %q, but nitems_per_file is %d",
-			in.Source, n, f.Config.ConcatDim, f.Config.NItemsPerFile)
+	for _, c := range f.Config.Concat {
+		if n := m.ConcatLen(c.Name); c.NItemsPerFile > 0 && n != c.NItemsPerFile {
+			return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %d steps along %q, but nitems_per_file is %d",
+				in.Source, n, c.Name, c.NItemsPerFile)
+		}
 	}
 	return m, nil
 }
@@ -142,28 +145,28 @@ func checkFileType(want, format string) error {
 
 // mergeSchemaFn combines input metadata into the Schema.
 type mergeSchemaFn struct {
-	ConcatDim  string
+	Concat     []plan.ConcatDim
 	Preprocess plan.Preprocess
 }
 
 func (f *mergeSchemaFn) CreateAccumulator() plan.Merger { return plan.Merger{} }
 
 func (f *mergeSchemaFn) AddInput(g plan.Merger, m plan.InputMeta) (plan.Merger, error) {
-	if err := g.Add(m, f.ConcatDim); err != nil {
+	if err := g.Add(m, plan.ConcatNames(f.Concat)); err != nil {
 		return g, fmt.Errorf("DetermineSchema: %w", err)
 	}
 	return g, nil
 }
 
 func (f *mergeSchemaFn) MergeAccumulators(a, b plan.Merger) (plan.Merger, error) {
-	if err := a.Merge(b, f.ConcatDim); err != nil {
+	if err := a.Merge(b, plan.ConcatNames(f.Concat)); err != nil {
 		return a, fmt.Errorf("DetermineSchema: %w", err)
 	}
 	return a, nil
 }
 
 func (f *mergeSchemaFn) ExtractOutput(g plan.Merger) (plan.Schema, error) {
-	s, err := g.Schema(f.ConcatDim)
+	s, err := g.Schema(f.Concat)
 	if err != nil {
 		return plan.Schema{}, fmt.Errorf("DetermineSchema: %w", err)
 	}

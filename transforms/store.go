@@ -228,7 +228,7 @@ func (w *chunkWriter) assembleAndEncode(ctx context.Context, t *plan.Target, v *
 		return 0, 0, err
 	}
 	if parts[0].Existing {
-		if err := w.readExisting(ctx, s.ConcatDim, v, key, meta, chunk, parts[0]); err != nil {
+		if err := w.readExisting(ctx, s.AppendDim(), v, key, meta, chunk, parts[0]); err != nil {
 			return 0, 0, err
 		}
 		parts = parts[1:]
@@ -327,7 +327,7 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 			var old []string
 			if old, err = zarr.DecodeStrings(meta, data); err == nil {
 				copy(chunk, old)
-				axis := v.ConcatAxis(s.ConcatDim)
+				axis := v.ConcatAxis(s.AppendDim())
 				nd.FillFrom(chunk, v.Chunks, axis, parts[0].Count[axis], 1, nil) // the steps the store does not hold
 			}
 		}
@@ -349,7 +349,7 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 		}
 		if strided(step) {
 			picked := make([]string, partBytes(v, plan.Slice{Count: sl.Count})/int64(v.ItemSize()))
-			nd.Pick(picked, sl.Count, strs, count, step, 1)
+			nd.Pick(picked, sl.Count[v.Lead:], strs, count, step, 1)
 			strs = picked
 		}
 		nd.CopyBlock(chunk, v.Chunks, sl.At, strs, sl.Count, 1)
@@ -446,7 +446,7 @@ func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, s *plan
 			return scratch, err
 		}
 		picked := make([]byte, n)
-		nd.Pick(picked, pickShape(v, sl.Count), scratch[:cover], count, step, v.Type.Size())
+		nd.Pick(picked, pickShape(v, sl.Count[v.Lead:]), scratch[:cover], count, step, v.Type.Size())
 		if err := s.RecodeBounds(v, sl.Input, picked); err != nil {
 			return scratch, err
 		}

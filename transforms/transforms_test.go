@@ -30,7 +30,7 @@ func dailySummaryOK(s plan.Summary) bool { return s.Arrays == 7 && s.Chunks == 1
 func inputs(paths ...string) []plan.Input {
 	var out []plan.Input
 	for i, p := range paths {
-		out = append(out, plan.Input{Index: plan.Index{Concat: i}, Source: p, URL: p})
+		out = append(out, plan.Input{Index: plan.Index{Concat: []int{i}}, Source: p, URL: p})
 	}
 	return out
 }
@@ -46,7 +46,7 @@ func threeDaily() []plan.Input {
 // pipeline wires every stage over the given inputs.
 func pipeline(s beam.Scope, in []plan.Input, cache string, target transforms.TargetConfig) beam.PCollection {
 	cached := transforms.CacheInputs(s, transforms.CacheConfig{URL: cache}, beam.CreateList(s, in))
-	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{ConcatDim: "time"}, cached)
+	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}, cached)
 	prepared := transforms.PrepareTarget(s, target, schema)
 	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared))
 }

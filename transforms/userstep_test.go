@@ -72,11 +72,11 @@ func TestUserSteps(t *testing.T) {
 			var in []plan.Input
 			for i := days[0]; i < days[1]; i++ {
 				p := fixture("daily", fmt.Sprintf("daily_%02d.nc", i))
-				in = append(in, plan.Input{Index: plan.Index{Concat: i - days[0]}, Source: p, URL: p})
+				in = append(in, plan.Input{Index: plan.Index{Concat: []int{i - days[0]}}, Source: p, URL: p})
 			}
 			err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
 				cached := transforms.CacheInputs(s, transforms.CacheConfig{}, beam.CreateList(s, in))
-				schema := transforms.DetermineSchema(s, transforms.SchemaConfig{ConcatDim: "time"}, cached)
+				schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}, cached)
 				schema = beam.ParDo(s, &renameVar{From: "ice", To: "sea_ice"}, schema)
 				prepared := transforms.PrepareTarget(s, target, schema)
 				summary := transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared, linear{Var: "sea_ice", Mul: 2, Add: 1}))

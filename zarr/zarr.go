@@ -710,6 +710,36 @@ func ReadArray(ctx context.Context, st Store, name string, meta ArrayMeta) ([]by
 	}
 }
 
+// ReadLabels reads the whole of array name, one-dimensional strings
+// described by meta. Chunks never written hold "".
+func ReadLabels(ctx context.Context, st Store, name string, meta ArrayMeta) ([]string, error) {
+	if meta.DType != Strings || len(meta.Shape) != 1 {
+		return nil, fmt.Errorf("zarr: array %q is not one-dimensional strings", name)
+	}
+	if err := meta.validate(); err != nil {
+		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	out := make([]string, 0, meta.Shape[0])
+	for i := int64(0); i*meta.Chunks[0] < meta.Shape[0]; i++ {
+		key := meta.Key(name, []int64{i})
+		n := min(meta.Chunks[0], meta.Shape[0]-i*meta.Chunks[0])
+		data, err := st.Get(ctx, key)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			out = append(out, make([]string, n)...)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("zarr: reading %s: %w", key, err)
+		}
+		strs, err := DecodeStrings(meta, data)
+		if err != nil {
+			return nil, fmt.Errorf("zarr: reading %s: %w", key, err)
+		}
+		out = append(out, strs[:n]...)
+	}
+	return out, nil
+}
+
 // WriteVector writes the chunks of the one-dimensional array name,
 // described by meta, from raw (meta.Shape[0] elements of meta.DType); the
 // last chunk is padded with zeros. It does not write the array's metadata.
