@@ -160,11 +160,3 @@ func coordBytes(f netcdf.File, v netcdf.Var, name string, n, start, step int64) 
 	}
 	return raw, nil
 }
-
-func netcdfDimList(dims []netcdf.Dim) string {
-	ds := make([]Dim, len(dims))
-	for i, d := range dims {
-		ds[i] = Dim{d.Name, d.Len}
-	}
-	return dimList(ds)
-}

@@ -1,9 +1,7 @@
 package plan
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/zarrforge/zarrforge/netcdf"
 )
@@ -205,14 +203,6 @@ func (v *Variable) foldChars(s *Schema) {
 	}
 	last := len(v.Dims) - 1
 	v.Width, v.Dims, v.Shape = v.Shape[last], v.Dims[:last], v.Shape[:last]
-}
-
-func dimList(dims []Dim) string {
-	parts := make([]string, len(dims))
-	for i, d := range dims {
-		parts[i] = fmt.Sprintf("%s=%d", d.Name, d.Size)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // Clone returns a copy of s that shares nothing that Layout or AppendTo

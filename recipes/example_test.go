@@ -56,6 +56,40 @@ target: {url: /out.zarr}
 	// recipe typo.yaml: pattern.template: placeholder {tme} is not a declared dimension (declared: time)
 }
 
+// Several concat dimensions, as xarray.combine_nested takes them: monthly
+// files of each member of an ensemble. The files have no member
+// dimension: it is added in front of their data variables, the members'
+// keys its coordinate. Inputs are every combination of the keys, the first
+// dimension varying slowest; Index.Concat has a position per dimension.
+func ExampleParse_concatDims() {
+	const recipe = `
+pattern:
+  template: "gs://bucket/cmip/{member}/tas_{time:%Y%m}.nc"
+  concat_dims:
+    - name: time
+      dates: {start: "2000-01-01", end: "2000-02-01", step: 1mo}
+    - name: member
+      keys: [r1i1p1f1, r2i1p1f1]
+target:
+  url: gs://bucket/out/ens.zarr
+  chunks: {time: 12, member: 1}
+`
+	r, err := recipes.Parse([]byte(recipe), "ensemble.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	inputs, _ := r.Pattern.Inputs()
+	for _, in := range inputs {
+		fmt.Println(in.Index, in.URL)
+	}
+	// Output:
+	// c0.0 gs://bucket/cmip/r1i1p1f1/tas_200001.nc
+	// c0.1 gs://bucket/cmip/r2i1p1f1/tas_200001.nc
+	// c1.0 gs://bucket/cmip/r1i1p1f1/tas_200002.nc
+	// c1.1 gs://bucket/cmip/r2i1p1f1/tas_200002.nc
+}
+
 // Check reads the first input's header and names the recipe field that
 // does not fit the data.
 func ExampleRecipe_Check() {

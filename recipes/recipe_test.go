@@ -785,3 +785,37 @@ func TestChunkBytes(t *testing.T) {
 		t.Errorf("chunks along time and chunk_bytes: %v", err)
 	}
 }
+
+// TestNewDimFromRange: a new concat dimension whose keys are a range has
+// their numbers as its coordinate (as ds.expand_dims(member=[1]) would),
+// and its files are named by them formatted.
+func TestNewDimFromRange(t *testing.T) {
+	r, manifestPath := collectionRecipe(t, "ensemble")
+	dir := filepath.Dir(manifestPath)
+	r.Pattern.Template = filepath.Join(dir, "ensemble_r{member}i1p1_{time}.nc")
+	r.Pattern.ConcatDims[1] = recipes.ConcatDim{Name: "member", Range: &recipes.IntRange{Start: 1, Stop: ptrTo(int64(4))}}
+	r.Target.Chunks = map[string]int64{"time": 2, "member": 1}
+	runRecipe(t, "prism", r)
+
+	// The oracle's manifest, with the members' coordinate as numbers.
+	var m map[string]any
+	b, _ := os.ReadFile(manifestPath)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["concat_dims"].([]any)[1].(map[string]any)["coord"] = []int{1, 2, 3}
+	files := m["files"].([]any)
+	for i, row := range files {
+		for j, f := range row.([]any) {
+			files[i].([]any)[j] = filepath.Join(dir, f.(string))
+		}
+	}
+	numbered := filepath.Join(t.TempDir(), "collection.json")
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(numbered, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	beamtest.CompareWithXarray(t, r.Target.URL, numbered, files, map[string][]int64{"sst": {1, 2, 4, 5}})
+}
+
+func ptrTo[T any](v T) *T { return &v }

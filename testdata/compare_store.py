@@ -78,8 +78,8 @@ def same_encoding(k, g, w):
     a, b = g.encoding.get(k), w.encoding.get(k)
     if k == "dtype" and isinstance(a, np.dtype) and isinstance(b, np.dtype) and a != b and a.newbyteorder("=") == b.newbyteorder("="):
         return True  # a reference file keeps the inputs' byte order (big-endian in netCDF-3)
-    if k == "dtype" and b is None and a == np.dtype("O") and w.dtype.kind in "OU":
-        return True  # keys made a coordinate in memory (expand_dims): as text, xarray writes them as object arrays
+    if k == "dtype" and b is None and a is not None and (a == w.dtype or a == np.dtype("O") and w.dtype.kind in "OU"):
+        return True  # keys made a coordinate in memory (expand_dims) have no encoding: stored as they are (text as objects)
     if k == "dtype" and b is str:  # netCDF-4 strings: xarray writes object arrays
         return a == np.dtype("O")
     if k == "dtype" and "char_dim_name" in w.encoding and a is not None and a.kind == "S":

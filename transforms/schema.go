@@ -3,6 +3,7 @@ package transforms
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -55,8 +56,18 @@ type SchemaConfig struct {
 func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) beam.PCollection {
 	mustValid("transforms.DetermineSchema", cfg.Validate())
 	s = s.Scope("DetermineSchema")
-	metas := beam.ParDo(s, &describeFn{Config: cfg}, batches(s, inputs))
+	metas := beam.ParDo(s, &describeFn{Config: cfg.withoutKeys()}, batches(s, inputs))
 	return beam.Combine(s, &mergeSchemaFn{Concat: cfg.Concat, Preprocess: cfg.Preprocess}, metas)
+}
+
+// withoutKeys returns c without the concat dimensions' keys, which only
+// the merge needs: the pipeline graph holds them once.
+func (c SchemaConfig) withoutKeys() SchemaConfig {
+	c.Concat = slices.Clone(c.Concat)
+	for i := range c.Concat {
+		c.Concat[i].Keys, c.Concat[i].Values = nil, nil
+	}
+	return c
 }
 
 // describeFn reads the headers of a batch of inputs, at once.
