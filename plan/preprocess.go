@@ -75,7 +75,7 @@ func (p Preprocess) Validate(concat []string) error {
 		key := "preprocess.isel." + s.Dim
 		switch {
 		case slices.Contains(concat, s.Dim):
-			return fmt.Errorf("%s: %s is the dimension inputs are concatenated along; select inputs with the pattern instead", key, s.Dim)
+			return fmt.Errorf("%s: %s is a dimension inputs are concatenated along; select inputs with the pattern instead", key, s.Dim)
 		case s.Start < 0 || s.Stop < 0:
 			return fmt.Errorf("%s: start and stop must be >= 0 (count from the start), got %d:%d", key, s.Start, s.Stop)
 		case s.Stop != 0 && s.Stop <= s.Start:
@@ -89,7 +89,7 @@ func (p Preprocess) Validate(concat []string) error {
 		key := "preprocess.rename." + r.From
 		switch {
 		case slices.Contains(concat, r.From):
-			return fmt.Errorf("%s: %s is a dimension inputs are concatenated along (pattern.concat_dim.name); it keeps its name", key, r.From)
+			return fmt.Errorf("%s: %s is a dimension inputs are concatenated along (pattern.concat_dim); it keeps its name", key, r.From)
 		case r.To == "" || r.To == r.From:
 			return fmt.Errorf("%s: rename to a new, non-empty name", key)
 		case to[r.To] != "":

@@ -60,12 +60,12 @@ func TestPreprocess(t *testing.T) {
 func TestPreprocessRefused(t *testing.T) {
 	for _, c := range []struct{ preprocess, want string }{
 		{`{drop_vars: [flag], keep_vars: [sst]}`, "drop_vars and keep_vars together"},
-		{`{isel: {time: {start: 1}}}`, "preprocess.isel.time: time is the dimension inputs are concatenated along"},
+		{`{isel: {time: {start: 1}}}`, "preprocess.isel.time: time is a dimension inputs are concatenated along"},
 		{`{isel: {lat: {start: 3, stop: 2}}}`, "preprocess.isel.lat: stop 2 must be after start 3"},
 		{`{isel: {lat: {step: 0}}}`, "preprocess.isel.lat: step must be >= 1"},
 		{`{isel: {lat: {start: 0, stop: 8}}}`, `preprocess.isel.lat: the slice 0:8 is past the end of dimension "lat" (size 7)`},
 		{`{isel: {depth: {start: 0}}}`, `preprocess.isel.depth: no input has a dimension "depth"`},
-		{`{rename: {time: t}}`, "preprocess.rename.time: time is the dimension inputs are concatenated along"},
+		{`{rename: {time: t}}`, "preprocess.rename.time: time is a dimension inputs are concatenated along"},
 		{`{rename: {sst: a, ice: a}}`, "both renamed to a"},
 		{`{rename: {salinity: s}}`, `preprocess.rename.salinity: no input has a variable or dimension "salinity"`},
 		{`{drop_vars: [salinity]}`, `preprocess.drop_vars: no input has a variable "salinity"`},
