@@ -18,6 +18,10 @@ type Dataset struct {
 	// Fill is the fill value as stored (in Type's byte order), or nil when
 	// it is undefined and unwritten elements read as zeros.
 	Fill []byte
+	// Null is set for a dataset with an empty (H5S_NULL) dataspace: Dims
+	// is nil, as for a scalar, but it has no values (reads fail with
+	// ErrNoValues); it may carry attributes.
+	Null bool
 
 	layout  layout
 	filters []filter
@@ -87,7 +91,8 @@ func (o *Object) dataset() (*Dataset, error) {
 		return nil, err
 	}
 	if space.null {
-		return nil, fmt.Errorf("dataset with an empty (null) dataspace: %w", ErrUnsupported)
+		d.Null = true // no values, so no fill, layout or filters to parse
+		return d, nil
 	}
 	if len(space.dims) > 0 {
 		d.Dims = space.dims

@@ -33,6 +33,12 @@ var ErrNoSignature = fmt.Errorf("no HDF5 signature: %w", ErrFormat)
 // does not implement.
 var ErrUnsupported = errors.New("unsupported HDF5 feature")
 
+// ErrNoValues is wrapped by the errors of reading a dataset with an empty
+// (H5S_NULL) dataspace, which has no values to read (it may carry
+// attributes); it wraps ErrUnsupported, as netCDF-C cannot read them
+// either.
+var ErrNoValues = fmt.Errorf("an empty (null) dataspace holds no values: %w", ErrUnsupported)
+
 // ErrTooLarge is wrapped by errors for data larger than the memory the
 // reader was given for it (Options.MaxChunk).
 var ErrTooLarge = errors.New("larger than the memory budget")

@@ -43,7 +43,7 @@ func (d *Dataset) Filters() []Filter {
 // Compact returns the values of a dataset stored in its object header
 // (compact layout), as stored; nil for other layouts.
 func (d *Dataset) Compact() []byte {
-	if d.layout.class != layoutCompact {
+	if d.layout.class != layoutCompact || d.Null {
 		return nil
 	}
 	return slices.Clone(d.layout.compact)
@@ -54,6 +54,9 @@ func (d *Dataset) Compact() []byte {
 // contiguous data (none when never written). A compact dataset has none:
 // see Compact.
 func (d *Dataset) Pieces() ([]Piece, error) {
+	if d.Null {
+		return nil, fmt.Errorf("%q: %w", d.Name, ErrNoValues)
+	}
 	rank := len(d.Dims)
 	switch d.layout.class {
 	case layoutCompact:

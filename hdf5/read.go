@@ -66,6 +66,9 @@ func (d *Dataset) readStrings(start, count []uint64) ([]string, error) {
 }
 
 func (d *Dataset) read(start, count []uint64, dst []byte) error {
+	if d.Null {
+		return ErrNoValues
+	}
 	if len(start) != len(d.Dims) || len(count) != len(d.Dims) {
 		return fmt.Errorf("hyperslab of rank %d for a dataset of rank %d", len(start), len(d.Dims))
 	}

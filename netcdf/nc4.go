@@ -414,6 +414,16 @@ func nc4Attrs(attrs []hdf5.Attribute, err error) ([]Attr, error) {
 		}
 		var attr Attr
 		switch {
+		case a.Type.Class == hdf5.ClassString && a.Len() > 1:
+			// netCDF-C reads several fixed-length strings as NC_STRING
+			// values, each cut at its first NUL: padding spaces are kept.
+			kept := a
+			kept.Type.SpacePadded = false
+			s, err := kept.Strings()
+			if err != nil {
+				return nil, err
+			}
+			attr = Attr{Name: a.Name, Type: String, Value: s}
 		case a.Type.Class == hdf5.ClassString:
 			// netCDF text: one string; netCDF-4 Python drops NULs too
 			s, err := a.Strings()

@@ -3,6 +3,7 @@ package netcdf_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -240,4 +241,36 @@ func FuzzOpenNetCDF4(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(openAndReadAll)
+}
+
+// TestNullDataspace: a dataset with an empty (null) dataspace, as h5py
+// writes h5py.Empty, is a scalar variable with its attributes, whose values
+// cannot be read (netCDF-C cannot read them either); an empty attribute has
+// no values.
+func TestNullDataspace(t *testing.T) {
+	path := beamtest.Testdata("formats", "nc4_h5py_null.nc")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v netcdf.Var
+	for _, x := range f.Vars() {
+		if x.Name == "nothing" {
+			v = x
+		}
+	}
+	if v.Name == "" || v.Type != netcdf.Float || len(v.Dims) != 0 || len(v.Attrs) != 1 || fmt.Sprint(v.Attrs[0].Value) != "[a dataset of no values]" {
+		t.Fatalf("variable nothing: %+v", v)
+	}
+	err = f.Read("nothing", nil, nil, make([]byte, 4))
+	if !errors.Is(err, netcdf.ErrUnsupported) || !strings.Contains(err.Error(), "null") || !strings.Contains(err.Error(), path) {
+		t.Errorf("reading it: %v", err)
+	}
+	if a := f.Attrs(); len(a) != 1 || a[0].Name != "empty" {
+		t.Errorf("global attributes %+v", a)
+	}
 }

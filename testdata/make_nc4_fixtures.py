@@ -225,6 +225,19 @@ def h5py_phony(path):
         f.create_dataset("grid", data=np.arange(12, dtype="u1").reshape(3, 4), track_times=False)
 
 
+def h5py_null(path):
+    """Null (H5S_NULL) dataspaces, which h5py writes for h5py.Empty: a
+    dataset of no values that carries attributes, and an empty attribute."""
+    with h5py.File(path, "w") as f:
+        x = f.create_dataset("x", data=np.arange(3, dtype="f8"), track_times=False)
+        x.make_scale("x")
+        v = f.create_dataset("v", data=np.arange(3, dtype="i4"), track_times=False)
+        v.dims[0].attach_scale(x)
+        e = f.create_dataset("nothing", data=h5py.Empty("f4"), track_times=False)
+        e.attrs["long_name"] = "a dataset of no values"
+        f.attrs["empty"] = h5py.Empty("f8")
+
+
 def unsupported():
     shutil.rmtree(UNSUPPORTED, ignore_errors=True)
     os.makedirs(UNSUPPORTED)
@@ -403,7 +416,7 @@ def main():
     writers = {"nc4_packed.nc": packed, "nc4_types.nc": types, "nc4_partial.nc": partial,
                "nc4_classic_model.nc": classic_model, "nc4_ncgen.nc": ncgen, "nc4_nccopy.nc": nccopy,
                "nc4_h5py_latest.nc": h5py_latest, "nc4_h5py_userblock.nc": h5py_userblock,
-               "nc4_h5py_phony.nc": h5py_phony}
+               "nc4_h5py_phony.nc": h5py_phony, "nc4_h5py_null.nc": h5py_null}
     for name, write in writers.items():
         path = os.path.join(FORMATS, name)
         if os.path.exists(path):
