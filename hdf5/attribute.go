@@ -31,10 +31,10 @@ func (a *Attribute) Len() int {
 	return int(n)
 }
 
-// Numbers returns the values of an integer or float attribute as
-// little-endian bytes, Type.Size bytes per element.
+// Numbers returns the values of an integer (or enumeration) or float
+// attribute as little-endian bytes, Type.Size bytes per element.
 func (a *Attribute) Numbers() ([]byte, error) {
-	if a.Type.Class != ClassFixed && a.Type.Class != ClassFloat {
+	if !a.Type.Integer() && a.Type.Class != ClassFloat {
 		return nil, fmt.Errorf("attribute %q: %s is not a number: %w", a.Name, a.Type, ErrUnsupported)
 	}
 	n := a.Len() * a.Type.Size

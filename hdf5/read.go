@@ -15,13 +15,13 @@ import (
 
 // Read reads the hyperslab start[i] : start[i]+count[i] of the dataset into
 // dst as little-endian values in C order; len(dst) must be the number of
-// elements times Type.Size. Only integer, float and fixed-length string
-// types can be read. Only the chunks that overlap the hyperslab are read
+// elements times Type.Size. Only integer (and enumeration: their integer
+// values), float and fixed-length string types can be read. Only the chunks that overlap the hyperslab are read
 // and decoded, one at a time.
 func (d *Dataset) Read(start, count []uint64, dst []byte) error {
 	err := fmt.Errorf("reading %s data: %w", d.Type, ErrUnsupported)
 	switch d.Type.Class {
-	case ClassFixed, ClassFloat, ClassString:
+	case ClassFixed, ClassEnum, ClassFloat, ClassString:
 		err = d.read(start, count, dst)
 	}
 	if err != nil {

@@ -1,9 +1,11 @@
 package hdf5
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 )
 
@@ -46,8 +48,26 @@ type Datatype struct {
 	// SpacePadded is set for fixed-length strings padded with spaces rather
 	// than NULs.
 	SpacePadded bool
-	// Base is the element type of a variable-length sequence.
+	// Base is the element type of a variable-length sequence, or the
+	// integer type of an enumeration (ClassEnum, whose Size, Signed and
+	// BigEndian are then the base type's).
 	Base *Datatype
+	// Enum lists an enumeration's members, in the order the file gives
+	// them.
+	Enum []EnumMember
+}
+
+// EnumMember is one member of an enumeration: its name and its value,
+// little-endian in the base type.
+type EnumMember struct {
+	Name  string
+	Value []byte
+}
+
+// Integer reports whether values of t are integers as stored: of ClassFixed
+// or an enumeration (of its integer base type).
+func (t Datatype) Integer() bool {
+	return t.Class == ClassFixed || t.Class == ClassEnum
 }
 
 // String describes t ("little-endian signed 16-bit integer", ...).
@@ -133,6 +153,58 @@ func parseDatatype(b []byte, depth int) (Datatype, error) {
 			return Datatype{}, fmt.Errorf("variable-length base type: %w", err)
 		}
 		t.Base = &base
+	case ClassEnum:
+		return parseEnum(t, b, int(head>>4), int(bf&0xffff), depth)
+	}
+	return t, nil
+}
+
+// fixedTypeLen is the length of a fixed-point datatype message: its
+// header and its properties (bit offset and precision).
+const fixedTypeLen = 12
+
+// parseEnum parses the properties of an enumeration (b is its whole
+// datatype message): its integer base type, then n names, NUL-terminated
+// (padded to a multiple of 8 bytes before version 3), then n values.
+func parseEnum(t Datatype, b []byte, version, n, depth int) (Datatype, error) {
+	if len(b) < 8+fixedTypeLen {
+		return Datatype{}, errors.New("datatype: enumeration: truncated")
+	}
+	base, err := parseDatatype(b[8:8+fixedTypeLen], depth+1)
+	if err != nil {
+		return Datatype{}, fmt.Errorf("enumeration base type: %w", err)
+	}
+	if base.Class != ClassFixed || base.Size != t.Size {
+		return Datatype{}, fmt.Errorf("datatype: enumeration of %s, not of an integer of %d bytes: %w", base, t.Size, ErrUnsupported)
+	}
+	t.Base, t.Signed, t.BigEndian = &base, base.Signed, base.BigEndian
+	c := &cursor{b: b, off: 8 + fixedTypeLen}
+	if n > c.remaining() { // each member takes at least a byte
+		return Datatype{}, fmt.Errorf("datatype: enumeration of %d members in %d bytes", n, c.remaining())
+	}
+	t.Enum = make([]EnumMember, n)
+	for i := range t.Enum {
+		rest := c.b[c.off:]
+		end := bytes.IndexByte(rest, 0)
+		if end < 0 {
+			return Datatype{}, errors.New("datatype: enumeration: unterminated member name")
+		}
+		t.Enum[i].Name = string(rest[:end])
+		used := end + 1
+		if version < 3 {
+			used = (used + 7) / 8 * 8
+		}
+		c.skip(used)
+	}
+	for i := range t.Enum {
+		v := slices.Clone(c.bytes(t.Size))
+		if base.BigEndian {
+			slices.Reverse(v)
+		}
+		t.Enum[i].Value = v
+	}
+	if c.err != nil {
+		return Datatype{}, fmt.Errorf("datatype: enumeration: %w", c.err)
 	}
 	return t, nil
 }

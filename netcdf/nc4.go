@@ -339,7 +339,7 @@ func (f *nc4) mapDims(sets []*dataset) error {
 // nc4Type maps an HDF5 datatype to the netCDF type it stands for.
 func nc4Type(t hdf5.Datatype) (Type, error) {
 	switch t.Class {
-	case hdf5.ClassFixed:
+	case hdf5.ClassFixed, hdf5.ClassEnum: // an enumeration as its integer values
 		return fixedType(t)
 	case hdf5.ClassFloat:
 		switch t.Size {
@@ -388,10 +388,36 @@ func nc4Variable(d *dataset, dims []*dimInfo) (Var, error) {
 	if v.Attrs, err = nc4Attrs(d.attrs, nil); err != nil {
 		return Var{}, err
 	}
+	if v.Attrs, err = enumAttrs(v, d.ds.Type); err != nil {
+		return Var{}, err
+	}
 	for _, c := range d.ds.ChunkShape() {
 		v.Chunks = append(v.Chunks, int64(c))
 	}
 	return v, nil
+}
+
+// enumAttrs returns v's attributes with, for a variable of an enumeration,
+// its members as CF flags: flag_values (the values, of v's type) and
+// flag_meanings (the names, blank-separated; blanks in a name become
+// underscores), as netCDF4-python users describe enums — unless v has
+// either already.
+func enumAttrs(v Var, t hdf5.Datatype) ([]Attr, error) {
+	if t.Class != hdf5.ClassEnum || len(t.Enum) == 0 ||
+		slices.ContainsFunc(v.Attrs, func(a Attr) bool { return a.Name == "flag_values" || a.Name == "flag_meanings" }) {
+		return v.Attrs, nil
+	}
+	var raw []byte
+	names := make([]string, len(t.Enum))
+	for i, m := range t.Enum {
+		raw = append(raw, m.Value...)
+		names[i] = strings.Join(strings.Fields(m.Name), "_")
+	}
+	values, err := AttrFromRaw("flag_values", v.Type, raw)
+	if err != nil {
+		return nil, err
+	}
+	return append(slices.Clone(v.Attrs), values, Attr{Name: "flag_meanings", Type: Char, Value: strings.Join(names, " ")}), nil
 }
 
 // nc4Attrs converts HDF5 attributes to netCDF ones, leaving out those

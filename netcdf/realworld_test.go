@@ -28,7 +28,6 @@ import (
 var realworldRefusals = []struct{ want, why string }{
 	{"nested groups with data", "groups below the root: issue 19"},
 	{"type compound", "compound types: issue 19"},
-	{"type enum", "enum types: issue 19"},
 	{"type variable-length sequence", "netCDF-4 vlen types: issue 19"},
 	{"shared datatype", "user-defined (committed) types, all compound or vlen here: issue 19"},
 	{"committed (shared) datatype", "user-defined (committed) types, all compound here: issue 19"},
@@ -41,6 +40,58 @@ var realworldRefusals = []struct{ want, why string }{
 	{"compression nbit", "HDF5's n-bit filter is not implemented"},
 	{"compression blosc", "the Blosc and Blosc2 HDF5 filters are not implemented"},
 	{"data in external files", "not read on purpose: an input could name any file on the machine"},
+}
+
+// realworldHidden are what netCDF-C hides but this package reads, by file:
+// variables ("DS1"), global attributes ("/attr1") and variable attributes
+// ("DS1/A1"). netCDF-C shows an enumeration only when a committed
+// (named) type of the file equals it, as netCDF writes them; h5py's bools
+// and PyTables' enums are anonymous, and netCDF-C leaves out the datasets
+// and attributes that have them. This package reads every enumeration as
+// its integer values, its members as CF flags.
+var realworldHidden = map[string][]string{
+	"HDFGroup_hdf5-json__data_hdf5_bool_attr.h5":            {"/attr1"},
+	"HDFGroup_hdf5-json__data_hdf5_bool_dset.h5":            {"DS1"},
+	"HDFGroup_hdf5-json__data_hdf5_enum_attr.h5":            {"DS1/A1"},
+	"HDFGroup_hdf5-json__data_hdf5_enum_dset.h5":            {"DS1"},
+	"PyTables_PyTables__tables_tests_smpl_enum.h5":          {"EnumTest"},
+	"h5py_h5py__h5py_tests_data_files_vlen_string_s390x.h5": {"/created_on_s390x"},
+}
+
+// hiding is a netcdf.File without what names lists (see realworldHidden),
+// nor the dimensions only those variables use.
+type hiding struct {
+	netcdf.File
+	names []string
+}
+
+func (h hiding) Vars() []netcdf.Var {
+	var out []netcdf.Var
+	for _, v := range h.File.Vars() {
+		if slices.Contains(h.names, v.Name) {
+			continue
+		}
+		v.Attrs = slices.DeleteFunc(slices.Clone(v.Attrs), func(a netcdf.Attr) bool { return slices.Contains(h.names, v.Name+"/"+a.Name) })
+		out = append(out, v)
+	}
+	return out
+}
+
+func (h hiding) Attrs() []netcdf.Attr {
+	return slices.DeleteFunc(slices.Clone(h.File.Attrs()), func(a netcdf.Attr) bool { return slices.Contains(h.names, "/"+a.Name) })
+}
+
+func (h hiding) Dims() []netcdf.Dim {
+	used := map[string]bool{}
+	for _, v := range h.Vars() {
+		for _, d := range v.Dims {
+			used[d] = true
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(h.File.Dims()), func(d netcdf.Dim) bool {
+		hidden := slices.ContainsFunc(h.File.Vars(), func(v netcdf.Var) bool { return slices.Contains(h.names, v.Name) && slices.Contains(v.Dims, d.Name) })
+		return hidden && !used[d.Name]
+	})
 }
 
 // realworldUndefined are variables whose values netCDF-C leaves undefined,
@@ -71,7 +122,7 @@ func TestRealWorld(t *testing.T) {
 	}
 	wants := dumpAll(t, py, paths)
 	used := make([]int, len(realworldRefusals))
-	var read, refused, theyRefuse int
+	var read, refused, theyRefuse, hidden int
 	for _, path := range paths {
 		name := filepath.Base(path)
 		want := wants[path]
@@ -92,6 +143,10 @@ func TestRealWorld(t *testing.T) {
 				t.Logf("netCDF-C cannot open it (%s); we can", want.Error)
 				theyRefuse++
 			case err == nil:
+				if names, ok := realworldHidden[name]; ok {
+					f = hiding{f, names}
+					hidden++
+				}
 				for _, p := range diffDump(f, want) {
 					t.Error(p)
 				}
@@ -117,7 +172,8 @@ func TestRealWorld(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d files read identically, %d refused as listed, %d refused by netCDF-C too", read, refused, theyRefuse)
+	t.Logf("%d files read identically (%d of them but for what netCDF-C hides), %d refused as listed, %d refused by netCDF-C too",
+		read, hidden, refused, theyRefuse)
 	for i, n := range used {
 		if n > 0 {
 			t.Logf("refused for %q: %d", realworldRefusals[i].want, n)

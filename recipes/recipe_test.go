@@ -209,6 +209,7 @@ func TestCollections(t *testing.T) {
 			want: map[string][]int64{"time_bnds": {5, 2}, "mask": {6, 8}}},
 		{collection: "nc4_classic", chunks: map[string]int64{"time": 4}},
 		{collection: "nc4_checksummed", chunks: map[string]int64{"time": 3}, nitems: true},
+		{collection: "nc4_enums", chunks: map[string]int64{"time": 2}},
 		{collection: "bounds_units", chunks: map[string]int64{"time": 3}, nitems: true, want: map[string][]int64{"time_bnds": {3, 2}}},
 		// read groups: target chunks that cut the inputs' tiles on every axis
 		{collection: "nc4_tiled", chunks: map[string]int64{"time": 4, "lat": 5, "lon": 3}, want: map[string][]int64{"sst": {4, 5, 3}, "ice": {4, 5, 3}}},

@@ -226,6 +226,23 @@ def expander(dims, files):
     return expand
 
 
+def enum_flags(ds, files):
+    """ds with the members of the first input's enum variables as CF flags
+    (flag_values, flag_meanings), as zarrforge stores an enum; the xarray
+    here shows an enum as its integer values only."""
+    import netCDF4
+    first = files
+    while isinstance(first, list):
+        first = first[0]
+    with netCDF4.Dataset(first) as nc:
+        for name, v in nc.variables.items():
+            if name in ds and isinstance(v.datatype, netCDF4.EnumType) and "flag_values" not in v.ncattrs():
+                members = list(v.datatype.enum_dict.items())
+                ds[name].attrs["flag_values"] = np.array([x for _, x in members], dtype=v.datatype.dtype)
+                ds[name].attrs["flag_meanings"] = " ".join("_".join(n.split()) for n, _ in members)
+    return ds
+
+
 def strings(a, b):
     """Whether dtypes a and b both hold text: object arrays of str (as Zarr
     vlen-utf8 arrays read) and numpy's fixed-width unicode (as expand_dims
@@ -299,7 +316,7 @@ def run(args, m, files, problems, checked):
         ref_kwargs["preprocess"] = lambda ds: functools.reduce(lambda d, f: f(d), steps, ds)
 
     got = open_store(store).load()
-    want = xr.open_mfdataset(files, **ref_kwargs).load()
+    want = enum_flags(xr.open_mfdataset(files, **ref_kwargs).load(), files)
     checked["variables"] = sorted(got.variables)
     if sorted(got.variables) != sorted(want.variables):
         problems.append("variables: store %s vs reference %s" % (sorted(got.variables), sorted(want.variables)))

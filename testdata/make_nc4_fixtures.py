@@ -225,6 +225,21 @@ def h5py_phony(path):
         f.create_dataset("grid", data=np.arange(12, dtype="u1").reshape(3, 4), track_times=False)
 
 
+def enums(path):
+    """Enum types as netCDF4-python writes them: an unsigned one with a fill
+    value among its members, a signed one with negative values and a name
+    with blanks."""
+    ds = netCDF4.Dataset(path, "w")
+    ds.createDimension("x", 4)
+    cloud = ds.createEnumType(np.uint8, "cloud_t", {"clear": 0, "cumulus": 1, "stratus": 2, "missing": 255})
+    v = ds.createVariable("cloud", cloud, ("x",), fill_value=255)
+    v.long_name = "cloud type"
+    v[:] = np.array([0, 1, 2, 255], dtype="u1")
+    level = ds.createEnumType(np.int16, "level_t", {"deep below": -300, "surface": 0, "high": 1000})
+    ds.createVariable("level", level, ("x",))[:] = np.array([-300, 0, 1000, 0], dtype="i2")
+    ds.close()
+
+
 def h5py_null(path):
     """Null (H5S_NULL) dataspaces, which h5py writes for h5py.Empty: a
     dataset of no values that carries attributes, and an empty attribute."""
@@ -304,6 +319,7 @@ def collections():
     tiled()
     unstorable()
     checksummed()
+    enum_collection()
 
 
 def tiled():
@@ -385,6 +401,33 @@ def checksummed():
                                         "ice big-endian contiguous; count shuffle+fletcher32, no compression")
 
 
+def enum_collection():
+    """nc4_enums: a daily cloud-type field of an enum type, as netCDF4-python
+    writes it, three files: stored as its integer values with the members as
+    flag_values and flag_meanings."""
+    d = mf.fresh("nc4_enums")
+    rng = np.random.default_rng(23)
+    files, keys = [], []
+    for i in range(3):
+        key = "%02d" % i
+        fn = "nc4_enums_%s.nc" % key
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w")
+        mf.globals_(ds, i)
+        mf.grid(ds, 3, 4)
+        mf.time_var(ds, [i], "days since 2001-01-01")
+        cloud = ds.createEnumType(np.uint8, "cloud_t", {"clear": 0, "cumulus": 1, "stratus": 2, "missing": 255})
+        v = ds.createVariable("cloud", cloud, ("time", "lat", "lon"), fill_value=255, zlib=True)
+        v.long_name = "cloud type"
+        a = rng.integers(0, 3, size=(1, 3, 4)).astype("u1")
+        a[0, 0, 0] = 255
+        v[:] = a
+        ds.close()
+        files.append(fn)
+        keys.append(key)
+    mf.manifest("nc4_enums", files, concat_keys=keys, template="nc4_enums_{time}.nc", nitems_per_file=1, format="NETCDF4",
+                notes="an enum variable (uint8 cloud_t with a fill member)")
+
+
 def unstorable():
     """nc4_unstorable: anom is packed with a scale_factor that changes between
     files, so the collection is refused as it is; sst is fine. With
@@ -416,7 +459,8 @@ def main():
     writers = {"nc4_packed.nc": packed, "nc4_types.nc": types, "nc4_partial.nc": partial,
                "nc4_classic_model.nc": classic_model, "nc4_ncgen.nc": ncgen, "nc4_nccopy.nc": nccopy,
                "nc4_h5py_latest.nc": h5py_latest, "nc4_h5py_userblock.nc": h5py_userblock,
-               "nc4_h5py_phony.nc": h5py_phony, "nc4_h5py_null.nc": h5py_null}
+               "nc4_h5py_phony.nc": h5py_phony, "nc4_h5py_null.nc": h5py_null,
+               "nc4_enums.nc": enums}
     for name, write in writers.items():
         path = os.path.join(FORMATS, name)
         if os.path.exists(path):
@@ -428,7 +472,7 @@ def main():
 
 
 if __name__ == "__main__":
-    alone = {"nc4_tiled": tiled, "nc4_unstorable": unstorable, "nc4_checksummed": checksummed}
+    alone = {"nc4_tiled": tiled, "nc4_unstorable": unstorable, "nc4_checksummed": checksummed, "nc4_enums": enum_collection}
     if len(sys.argv) == 2 and sys.argv[1] in alone:  # this collection alone, leaving the others as committed
         alone[sys.argv[1]]()
     else:

@@ -4,7 +4,8 @@ mask/scale off: dims, and per variable its type, dims, shape and raw values
 (as decimal strings; floats as their IEEE-754 bit patterns, so NaN and -0.0
 compare exactly; strings as themselves), and every attribute's value (text
 as str, several strings as a list of str, numbers as lists of decimal
-strings or float reprs).
+strings or float reprs). A variable of an enum type also gets the
+flag_values and flag_meanings attributes the reader gives its members.
 
 With one path it prints one JSON object. With several it prints one object
 per line, each with its "path"; a file netCDF-C cannot open (or crashes on:
@@ -66,6 +67,13 @@ def dump(path):
             out["var_attr_values"][v.name] = {k: attr_value(v.getncattr(k)) for k in v.ncattrs()}
         except Exception as e:
             rec["attrs_error"] = "%s: %s" % (type(e).__name__, e)
+        if isinstance(v.datatype, netCDF4.EnumType) and not {"flag_values", "flag_meanings"} & set(v.ncattrs()):
+            # The reader gives an enum's members as CF flags, in the type's order.
+            members = list(v.datatype.enum_dict.items())
+            rec["attrs"] = sorted(rec["attrs"] + ["flag_values", "flag_meanings"])
+            out["var_attr_values"][v.name]["flag_values"] = attr_value(
+                np.array([val for _, val in members], dtype=v.datatype.dtype))
+            out["var_attr_values"][v.name]["flag_meanings"] = " ".join("_".join(n.split()) for n, _ in members)
     out["attrs"] = sorted(ds.ncattrs())
     try:
         out["attr_values"] = {k: attr_value(ds.getncattr(k)) for k in ds.ncattrs()}
