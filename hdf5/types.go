@@ -55,6 +55,16 @@ type Datatype struct {
 	// Enum lists an enumeration's members, in the order the file gives
 	// them.
 	Enum []EnumMember
+	// Members are a compound type's members.
+	Members []Member
+}
+
+// Member is one member of a compound type: its name, where it starts in an
+// element, and its type.
+type Member struct {
+	Name   string
+	Offset int
+	Type   Datatype
 }
 
 // EnumMember is one member of an enumeration: its name and its value,
@@ -94,6 +104,16 @@ func (t Datatype) String() string {
 		if t.Base != nil {
 			return "variable-length sequence of " + t.Base.String()
 		}
+	case ClassArray:
+		if t.Base != nil {
+			return "array of " + t.Base.String()
+		}
+	case ClassCompound:
+		parts := make([]string, len(t.Members))
+		for i, m := range t.Members {
+			parts[i] = m.Name + ": " + m.Type.String()
+		}
+		return "compound {" + strings.Join(parts, ", ") + "}"
 	}
 	return t.Class.String()
 }
@@ -120,81 +140,124 @@ func (t Datatype) fixedStrings(raw []byte) []string {
 // maxTypeDepth bounds nested datatypes (variable-length of variable-length ...).
 const maxTypeDepth = 8
 
+// maxMembers bounds the members of a compound type.
+const maxMembers = 1 << 16
+
 func parseDatatype(b []byte, depth int) (Datatype, error) {
+	t, _, err := parseType(b, depth)
+	return t, err
+}
+
+// parseType parses the datatype message at the start of b and returns it
+// with its length: a compound's members and an enumeration's base type are
+// datatype messages inside it.
+func parseType(b []byte, depth int) (Datatype, int, error) {
 	if depth > maxTypeDepth {
-		return Datatype{}, errors.New("datatype nested too deeply")
+		return Datatype{}, 0, errors.New("datatype nested too deeply")
 	}
 	c := &cursor{b: b}
 	head := c.u8()
 	bf := uint32(c.u8()) | uint32(c.u8())<<8 | uint32(c.u8())<<16
 	size := c.u32()
 	if c.err != nil {
-		return Datatype{}, fmt.Errorf("datatype: %w", c.err)
+		return Datatype{}, 0, fmt.Errorf("datatype: %w", c.err)
 	}
 	t := Datatype{Class: Class(head & 0x0f), Size: int(size)}
 	if size == 0 || size > 1<<20 {
-		return Datatype{}, fmt.Errorf("datatype: element size %d", size)
+		return Datatype{}, 0, fmt.Errorf("datatype: element size %d", size)
 	}
+	version := int(head >> 4)
+	n := 8 // the length so far
 	switch t.Class {
 	case ClassFixed:
 		t.BigEndian = bf&1 != 0
 		t.Signed = bf&0x08 != 0
+		n += 4
+	case ClassBitfield:
+		t.BigEndian = bf&1 != 0
+		n += 4
 	case ClassFloat:
 		if bf&0x40 != 0 {
-			return Datatype{}, fmt.Errorf("datatype: VAX float byte order: %w", ErrUnsupported)
+			return Datatype{}, 0, fmt.Errorf("datatype: VAX float byte order: %w", ErrUnsupported)
 		}
 		t.BigEndian = bf&1 != 0
+		n += 12
+	case ClassTime:
+		n += 2
 	case ClassString:
 		t.SpacePadded = bf&0x0f == 2
+	case ClassOpaque:
+		n += int(bf & 0xff) // the tag, padded
 	case ClassVarLen:
 		t.VarString = bf&0x0f == 1
-		base, err := parseDatatype(b[8:], depth+1)
+		base, m, err := parseType(b[8:], depth+1)
 		if err != nil {
-			return Datatype{}, fmt.Errorf("variable-length base type: %w", err)
+			return Datatype{}, 0, fmt.Errorf("variable-length base type: %w", err)
 		}
 		t.Base = &base
+		n += m
 	case ClassEnum:
-		return parseEnum(t, b, int(head>>4), int(bf&0xffff), depth)
+		return parseEnum(t, b, version, int(bf&0xffff), depth)
+	case ClassCompound:
+		return parseCompound(t, b, version, int(bf&0xffff), depth)
+	case ClassArray:
+		c.off = 8
+		rank := int(c.u8())
+		if version < 3 {
+			c.skip(3 + 4*rank) // reserved, then the permutation after the sizes
+		}
+		c.skip(4 * rank)
+		if c.err != nil {
+			return Datatype{}, 0, fmt.Errorf("datatype: array: %w", c.err)
+		}
+		base, m, err := parseType(b[c.off:], depth+1)
+		if err != nil {
+			return Datatype{}, 0, fmt.Errorf("array base type: %w", err)
+		}
+		t.Base = &base
+		n = c.off + m
 	}
-	return t, nil
+	if n > len(b) {
+		return Datatype{}, 0, fmt.Errorf("datatype: %s of %d bytes in a message of %d", t.Class, n, len(b))
+	}
+	return t, n, nil
 }
 
-// fixedTypeLen is the length of a fixed-point datatype message: its
-// header and its properties (bit offset and precision).
-const fixedTypeLen = 12
+// memberName reads a member name of a compound or enumeration: NUL
+// terminated, padded to a multiple of 8 bytes before version 3.
+func memberName(c *cursor, version int) string {
+	rest := c.b[min(c.off, len(c.b)):]
+	end := bytes.IndexByte(rest, 0)
+	if end < 0 {
+		c.fail(errors.New("unterminated member name"))
+		return ""
+	}
+	used := end + 1
+	if version < 3 {
+		used = (used + 7) / 8 * 8
+	}
+	c.skip(used)
+	return string(rest[:end])
+}
 
 // parseEnum parses the properties of an enumeration (b is its whole
-// datatype message): its integer base type, then n names, NUL-terminated
-// (padded to a multiple of 8 bytes before version 3), then n values.
-func parseEnum(t Datatype, b []byte, version, n, depth int) (Datatype, error) {
-	if len(b) < 8+fixedTypeLen {
-		return Datatype{}, errors.New("datatype: enumeration: truncated")
-	}
-	base, err := parseDatatype(b[8:8+fixedTypeLen], depth+1)
+// datatype message): its integer base type, then n names, then n values.
+func parseEnum(t Datatype, b []byte, version, n, depth int) (Datatype, int, error) {
+	base, m, err := parseType(b[8:], depth+1)
 	if err != nil {
-		return Datatype{}, fmt.Errorf("enumeration base type: %w", err)
+		return Datatype{}, 0, fmt.Errorf("enumeration base type: %w", err)
 	}
 	if base.Class != ClassFixed || base.Size != t.Size {
-		return Datatype{}, fmt.Errorf("datatype: enumeration of %s, not of an integer of %d bytes: %w", base, t.Size, ErrUnsupported)
+		return Datatype{}, 0, fmt.Errorf("datatype: enumeration of %s, not of an integer of %d bytes: %w", base, t.Size, ErrUnsupported)
 	}
 	t.Base, t.Signed, t.BigEndian = &base, base.Signed, base.BigEndian
-	c := &cursor{b: b, off: 8 + fixedTypeLen}
+	c := &cursor{b: b, off: 8 + m}
 	if n > c.remaining() { // each member takes at least a byte
-		return Datatype{}, fmt.Errorf("datatype: enumeration of %d members in %d bytes", n, c.remaining())
+		return Datatype{}, 0, fmt.Errorf("datatype: enumeration of %d members in %d bytes", n, c.remaining())
 	}
 	t.Enum = make([]EnumMember, n)
 	for i := range t.Enum {
-		rest := c.b[c.off:]
-		end := bytes.IndexByte(rest, 0)
-		if end < 0 {
-			return Datatype{}, errors.New("datatype: enumeration: unterminated member name")
-		}
-		t.Enum[i].Name = string(rest[:end])
-		used := end + 1
-		if version < 3 {
-			used = (used + 7) / 8 * 8
-		}
-		c.skip(used)
+		t.Enum[i].Name = memberName(c, version)
 	}
 	for i := range t.Enum {
 		v := slices.Clone(c.bytes(t.Size))
@@ -204,9 +267,41 @@ func parseEnum(t Datatype, b []byte, version, n, depth int) (Datatype, error) {
 		t.Enum[i].Value = v
 	}
 	if c.err != nil {
-		return Datatype{}, fmt.Errorf("datatype: enumeration: %w", c.err)
+		return Datatype{}, 0, fmt.Errorf("datatype: enumeration: %w", c.err)
 	}
-	return t, nil
+	return t, c.off, nil
+}
+
+// parseCompound parses the n members of a compound type (b is its whole
+// datatype message): each a name, a byte offset and a datatype.
+func parseCompound(t Datatype, b []byte, version, n, depth int) (Datatype, int, error) {
+	c := &cursor{b: b, off: 8}
+	if n > min(c.remaining(), maxMembers) {
+		return Datatype{}, 0, fmt.Errorf("datatype: compound of %d members in %d bytes", n, c.remaining())
+	}
+	offsetLen := 4
+	if version >= 3 {
+		offsetLen = (bits.Len32(uint32(t.Size)) + 7) / 8
+	}
+	t.Members = make([]Member, n)
+	for i := range t.Members {
+		m := &t.Members[i]
+		m.Name = memberName(c, version)
+		m.Offset = int(c.uvar(offsetLen))
+		if version == 1 {
+			c.skip(28) // dimensionality, reserved, permutation, reserved, sizes: old array members
+		}
+		if c.err != nil {
+			return Datatype{}, 0, fmt.Errorf("datatype: compound member %d: %w", i, c.err)
+		}
+		typ, used, err := parseType(b[c.off:], depth+1)
+		if err != nil {
+			return Datatype{}, 0, fmt.Errorf("compound member %q: %w", m.Name, err)
+		}
+		m.Type = typ
+		c.skip(used)
+	}
+	return t, c.off, nil
 }
 
 // Unlimited is the maximum size of a dimension that can grow without bound.

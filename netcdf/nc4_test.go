@@ -40,7 +40,7 @@ func TestNetCDF4Unsupported(t *testing.T) {
 		want     string
 	}{
 		{"nested_group.nc", false, "", `group "forecast": nested groups with data`},
-		{"compound.nc", false, "", `variable "pairs": type compound`},
+		{"compound.nc", false, "", `variable "pairs": type compound {a: little-endian signed 32-bit integer, b: little-endian 64-bit float}`},
 		{"lzf.nc", false, "", `variable "v": compression lzf (filter 32000)`},
 	}
 	for _, tc := range tests {
