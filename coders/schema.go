@@ -140,6 +140,7 @@ func putSchema(w *writer, s plan.Schema) error {
 		}
 	}
 	w.varint(s.Base)
+	w.string(s.Group)
 	return nil
 }
 
@@ -186,6 +187,7 @@ func getSchema(r *reader) plan.Schema {
 		}
 	}
 	s.Base = r.varint()
+	s.Group = r.string()
 	return s
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -52,7 +53,7 @@ func openHDF5(r io.ReaderAt, size int64, name string, opts Options) (File, error
 		return nil, nc4Error(name, err)
 	}
 	f := &nc4{h: h, name: name, data: map[string]*nc4Var{}}
-	if err := f.load(h); err != nil {
+	if err := f.load(h, strings.Trim(opts.Group, "/")); err != nil {
 		return nil, nc4Error(name, err)
 	}
 	return f, nil
@@ -78,6 +79,9 @@ type dataset struct {
 	scale   bool // a dimension scale
 	dimOnly bool // a dimension without a coordinate variable
 	dimID   int  // _Netcdf4Dimid, or -1
+	// inherited is set for a dimension scale of an ancestor of the group
+	// read as the file: a dimension its variables may use, not a variable.
+	inherited bool
 }
 
 func (d *dataset) attr(name string) (hdf5.Attribute, bool) {
@@ -89,41 +93,78 @@ func (d *dataset) attr(name string) (hdf5.Attribute, bool) {
 	return hdf5.Attribute{}, false
 }
 
-func (f *nc4) load(h *hdf5.File) error {
-	root, err := h.Root()
+// load reads the group at path (the root when "") as the file: its
+// datasets, and the dimension scales of its ancestors, which its variables
+// may use as dimensions.
+func (f *nc4) load(h *hdf5.File, path string) error {
+	g, err := h.Root()
 	if err != nil {
 		return err
 	}
-	links, err := root.Links()
-	if err != nil {
-		return err
-	}
-	var sets []*dataset
-	for _, l := range links {
-		obj, err := h.Open(l.Name, l.Addr)
-		if err != nil {
-			return err
-		}
-		if obj.IsGroup() {
-			data, err := holdsData(h, obj, map[uint64]bool{root.Addr: true})
+	var inherited []*dataset // the ancestors' dimension scales
+	if path != "" {
+		for i, name := range strings.Split(path, "/") {
+			sets, groups, err := f.members(h, g, false)
 			if err != nil {
 				return err
 			}
-			if data {
-				return fmt.Errorf("group %q: nested groups with data: %w", l.Name, hdf5.ErrUnsupported)
+			for _, d := range sets {
+				if d.scale {
+					d.inherited = true
+					inherited = append(inherited, d)
+				}
 			}
-			continue // groups of empty groups: nothing to read
+			next, ok := groups[name]
+			if !ok || i > maxGroups {
+				return fmt.Errorf("no group %q (groups there: %s): %w", strings.Join(strings.Split(path, "/")[:i+1], "/"),
+					strings.Join(slices.Sorted(maps.Keys(groups)), ", "), hdf5.ErrFormat)
+			}
+			g = next
+		}
+	}
+	sets, _, err := f.members(h, g, path == "")
+	if err != nil {
+		return err
+	}
+	if err := f.mapDims(append(inherited, sets...)); err != nil {
+		return err
+	}
+	if f.attrs, err = nc4Attrs(g.Attrs()); err != nil {
+		return fmt.Errorf("global attributes: %w", err)
+	}
+	return nil
+}
+
+// members returns the datasets of group g and its sub-groups by name. With
+// refuseGroups (the root read as the file), a sub-group holding data is an
+// error; a selected group's sub-groups are left out, as
+// xarray.open_dataset(group=...) leaves them.
+func (f *nc4) members(h *hdf5.File, g *hdf5.Object, refuseGroups bool) ([]*dataset, map[string]*hdf5.Object, error) {
+	links, err := g.Links()
+	if err != nil {
+		return nil, nil, err
+	}
+	var sets []*dataset
+	groups := map[string]*hdf5.Object{}
+	for _, l := range links {
+		obj, err := h.Open(l.Name, l.Addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		if obj.IsGroup() {
+			groups[l.Name] = obj
+			continue
 		}
 		if !obj.IsDataset() {
 			continue // a committed datatype
 		}
 		ds, err := obj.Dataset()
 		if err != nil {
-			return fmt.Errorf("variable %w", err)
+			return nil, nil, fmt.Errorf("variable %w", err)
 		}
 		d := &dataset{ds: ds, dimID: -1}
 		if d.attrs, err = obj.Attrs(); err != nil {
-			return fmt.Errorf("variable %w", err)
+			return nil, nil, fmt.Errorf("variable %w", err)
 		}
 		if a, ok := d.attr("CLASS"); ok && a.Type.Class == hdf5.ClassString {
 			if s, err := a.Strings(); err == nil && len(s) == 1 && s[0] == "DIMENSION_SCALE" {
@@ -140,13 +181,18 @@ func (f *nc4) load(h *hdf5.File) error {
 		}
 		sets = append(sets, d)
 	}
-	if err := f.mapDims(sets); err != nil {
-		return err
+	if refuseGroups {
+		for _, name := range slices.Sorted(maps.Keys(groups)) {
+			data, err := holdsData(h, groups[name], map[uint64]bool{g.Addr: true})
+			if err != nil {
+				return nil, nil, err
+			}
+			if data {
+				return nil, nil, fmt.Errorf("group %q: nested groups with data (read one group as the file: Options.Group): %w", name, hdf5.ErrUnsupported)
+			}
+		}
 	}
-	if f.attrs, err = nc4Attrs(root.Attrs()); err != nil {
-		return fmt.Errorf("global attributes: %w", err)
-	}
-	return nil
+	return sets, groups, nil
 }
 
 // maxGroups bounds the groups holdsData visits.
@@ -207,12 +253,13 @@ func intAttr(d *dataset, name string) ([]int64, bool) {
 	return out, true
 }
 
-// dimInfo is a dimension being mapped: its netCDF-C ID (or -1) and the
-// position it was found at.
+// dimInfo is a dimension being mapped: its netCDF-C ID (or -1), the
+// position it was found at, and whether an ancestor group defines it.
 type dimInfo struct {
 	Dim
-	id    int
-	order int
+	id        int
+	order     int
+	inherited bool
 }
 
 // mapDims names the dimensions of every variable: from _Netcdf4Coordinates
@@ -226,7 +273,7 @@ func (f *nc4) mapDims(sets []*dataset) error {
 		if !d.scale {
 			continue
 		}
-		di := &dimInfo{Dim: Dim{Name: d.ds.Name, Len: int64(d.ds.Dims[0])}, id: d.dimID, order: i}
+		di := &dimInfo{Dim: Dim{Name: d.ds.Name, Len: int64(d.ds.Dims[0])}, id: d.dimID, order: i, inherited: d.inherited}
 		di.Unlimited = d.ds.MaxDims != nil && d.ds.MaxDims[0] == hdf5.Unlimited
 		byAddr[d.ds.Addr] = di
 		dims = append(dims, di)
@@ -319,11 +366,19 @@ func (f *nc4) mapDims(sets []*dataset) error {
 		}
 		return a.order - b.order
 	})
+	used := map[*dimInfo]bool{} // by the group's own variables
+	for i, d := range sets {
+		for _, di := range varDims[i] {
+			used[di] = used[di] || !d.inherited
+		}
+	}
 	for _, di := range dims {
-		f.dims = append(f.dims, di.Dim)
+		if !di.inherited || used[di] {
+			f.dims = append(f.dims, di.Dim)
+		}
 	}
 	for i, d := range sets {
-		if d.dimOnly {
+		if d.dimOnly || d.inherited {
 			continue
 		}
 		v, err := nc4Variable(d, varDims[i])

@@ -276,3 +276,55 @@ func TestNullDataspace(t *testing.T) {
 		t.Errorf("global attributes %+v", a)
 	}
 }
+
+// TestGroupView: a group read as the file (Options.Group) has its own
+// variables and attributes and the dimensions they use, those its
+// ancestors define included, but not their coordinate variables nor its
+// sub-groups.
+func TestGroupView(t *testing.T) {
+	path := beamtest.Testdata("collections", "grouped", "grouped_00.nc")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		group, vars, dims, attrs string
+	}{
+		{"sweep_1", "time DBZH", "range=5 time=3", "elevation"},
+		{"/sweep_1/extra/", "ZDR", "range=5 time=3", ""},
+		{"meta", "site", "", ""},
+	} {
+		f, err := netcdf.OpenWith(bytes.NewReader(b), int64(len(b)), path, netcdf.Options{Group: tc.group})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.group, err)
+		}
+		var vars, dims, attrs []string
+		for _, v := range f.Vars() {
+			vars = append(vars, v.Name)
+		}
+		for _, d := range f.Dims() {
+			dims = append(dims, fmt.Sprintf("%s=%d", d.Name, d.Len))
+		}
+		for _, a := range f.Attrs() {
+			attrs = append(attrs, a.Name)
+		}
+		slices.Sort(dims)
+		if got := [3]string{strings.Join(vars, " "), strings.Join(dims, " "), strings.Join(attrs, " ")}; got != [3]string{tc.vars, tc.dims, tc.attrs} {
+			t.Errorf("group %s: vars, dims, attrs %q, want %q", tc.group, got, [3]string{tc.vars, tc.dims, tc.attrs})
+		}
+	}
+	for group, want := range map[string]string{
+		"":             `group "meta": nested groups with data`,
+		"sweep_1/nope": `no group "sweep_1/nope" (groups there: extra)`,
+	} {
+		_, err := netcdf.OpenWith(bytes.NewReader(b), int64(len(b)), path, netcdf.Options{Group: group})
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("group %q: %v, want %q", group, err, want)
+		}
+	}
+	classic := beamtest.Testdata("collections", "daily", "daily_00.nc")
+	c, _ := os.ReadFile(classic)
+	if _, err := netcdf.OpenWith(bytes.NewReader(c), int64(len(c)), classic, netcdf.Options{Group: "g"}); err == nil || !strings.Contains(err.Error(), "only the root group") {
+		t.Errorf("a group of a netCDF-3 file: %v", err)
+	}
+}

@@ -8,6 +8,7 @@
 package netcdf
 
 import (
+	"strings"
 	"errors"
 	"fmt"
 	"io"
@@ -160,6 +161,13 @@ type Options struct {
 	// zeros); 0 means hdf5.DefaultMaxChunk (1 GiB). Classic files have no
 	// chunks: their reads go straight into the caller's buffer.
 	MaxChunk int64
+	// Group, when not "" or "/", is the path of the netCDF-4 group to read
+	// as if it were the file ("sweep_0", "forecast/surface"), as
+	// xarray.open_dataset(path, group=...) reads it: its variables and
+	// attributes, the dimensions they use (those defined in the group's
+	// ancestors too, without their coordinate variables), and none of its
+	// sub-groups. Classic files have only the root group.
+	Group string
 }
 
 // Open reads the header of the netCDF file behind r (of the given size in
@@ -178,6 +186,9 @@ func OpenWith(r io.ReaderAt, size int64, name string, opts Options) (File, error
 		return nil, fmt.Errorf("netcdf: %s: reading magic bytes: %w (%w)", name, err, ErrFormat)
 	}
 	if magic[0] == 'C' && magic[1] == 'D' && magic[2] == 'F' {
+		if g := strings.Trim(opts.Group, "/"); g != "" {
+			return nil, fmt.Errorf("netcdf: %s: no group %q: a netCDF-3 file has only the root group (%w)", name, g, ErrFormat)
+		}
 		return openClassic(r, size, name)
 	}
 	return openHDF5(r, size, name, opts)

@@ -102,6 +102,9 @@ type Schema struct {
 	// the store already holds when appending (see AppendTo), 0 otherwise.
 	// The inputs come after them.
 	Base int64
+	// Group is the netCDF-4 group of the inputs read as the dataset
+	// (netcdf.Options.Group); "" for the root.
+	Group string
 }
 
 // AppendDim is the concat dimension appends extend: the first.

@@ -51,7 +51,7 @@ func (r Recipe) Check(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("input %s: %w", in.Source, err)
 		}
-		nc, err := netcdf.Open(f, f.Size(), in.Source)
+		nc, err := netcdf.OpenWith(f, f.Size(), in.Source, netcdf.Options{Group: r.Pattern.Group})
 		f.Close()
 		if err != nil {
 			return err

@@ -49,6 +49,12 @@ type Pattern struct {
 	FileType string `yaml:"file_type"`
 	// HTTP tunes how http(s):// inputs are read ("http", optional).
 	HTTP *HTTP `yaml:"http"`
+	// Group is the netCDF-4 group of every input to convert, as
+	// xarray.open_dataset(path, group=...) reads it: "sweep_0",
+	// "forecast/surface" ("group", optional; the root by default). Its
+	// variables and attributes, and the dimensions they use, those its
+	// ancestors define included; not its sub-groups.
+	Group string `yaml:"group"`
 }
 
 // HTTP is "pattern.http": how long reads from HTTP servers may take. A
@@ -435,6 +441,9 @@ func (p Pattern) expand() (*expanded, error) {
 	}
 	if e.count() > maxInputs {
 		return nil, &fieldError{"pattern", fmt.Sprintf("names more than %d inputs", maxInputs)}
+	}
+	if g := strings.Trim(p.Group, "/"); g != "" && slices.Contains(strings.Split(g, "/"), "") {
+		return nil, &fieldError{"pattern.group", fmt.Sprintf("%q: a group path names groups between slashes, as forecast/surface", p.Group)}
 	}
 	if p.FileType != "" && !slices.Contains(fileTypes, p.FileType) {
 		return nil, &fieldError{"pattern.file_type", fmt.Sprintf("unknown file type %q (want %s)", p.FileType, strings.Join(fileTypes, ", "))}

@@ -48,6 +48,9 @@ type manifest struct {
 	MergeKeys     []string `json:"merge_keys"`
 	Template      string   `json:"template"`
 	NItemsPerFile *int64   `json:"nitems_per_file"`
+	OpenKwargs    struct {
+		Group string `json:"group"` // the netCDF-4 group compared (pattern.group)
+	} `json:"open_kwargs"`
 }
 
 // collectionRecipe returns a recipe for the named fixture collection, and
@@ -75,6 +78,7 @@ func collectionRecipe(t *testing.T, name string) (recipes.Recipe, string) {
 	if m.MergeDim != nil {
 		r.Pattern.MergeDims = []recipes.MergeDim{{Name: *m.MergeDim, Keys: m.MergeKeys}}
 	}
+	r.Pattern.Group = m.OpenKwargs.Group
 	if m.ConcatDims != nil {
 		r.Pattern.ConcatDim = recipes.ConcatDim{}
 		for _, d := range m.ConcatDims {
@@ -210,6 +214,7 @@ func TestCollections(t *testing.T) {
 		{collection: "nc4_classic", chunks: map[string]int64{"time": 4}},
 		{collection: "nc4_checksummed", chunks: map[string]int64{"time": 3}, nitems: true},
 		{collection: "nc4_enums", chunks: map[string]int64{"time": 2}},
+		{collection: "grouped", chunks: map[string]int64{"time": 3}, want: map[string][]int64{"DBZH": {3, 5}}},
 		{collection: "bounds_units", chunks: map[string]int64{"time": 3}, nitems: true, want: map[string][]int64{"time_bnds": {3, 2}}},
 		// read groups: target chunks that cut the inputs' tiles on every axis
 		{collection: "nc4_tiled", chunks: map[string]int64{"time": 4, "lat": 5, "lon": 3}, want: map[string][]int64{"sst": {4, 5, 3}, "ice": {4, 5, 3}}},
@@ -820,3 +825,44 @@ func TestNewDimFromRange(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestGroups converts one netCDF-4 group of grouped files (pattern.group)
+// as xarray.open_dataset(group=...) reads it, for groups at two depths,
+// one of whose dimensions its ancestors define; the root, whose groups
+// hold data, and a group that is not there are refused.
+func TestGroups(t *testing.T) {
+	for _, group := range []string{"sweep_1", "sweep_1/extra"} {
+		t.Run(group, func(t *testing.T) {
+			r, manifestPath := collectionRecipe(t, "grouped")
+			r.Pattern.Group = group
+			r.Target.Chunks = map[string]int64{"time": 4}
+			runRecipe(t, "prism", r)
+			var m map[string]any
+			b, _ := os.ReadFile(manifestPath)
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["open_kwargs"] = map[string]any{"group": group}
+			files := m["files"].([]any)
+			for i, f := range files {
+				files[i] = filepath.Join(filepath.Dir(manifestPath), f.(string))
+			}
+			other := filepath.Join(t.TempDir(), "collection.json")
+			b, _ = json.Marshal(m)
+			if err := os.WriteFile(other, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			beamtest.CompareWithXarray(t, r.Target.URL, other, files, nil)
+		})
+	}
+	for group, want := range map[string]string{
+		"":        `group "meta": nested groups with data (read one group as the file`,
+		"sweep_9": `no group "sweep_9" (groups there: meta, sweep_0, sweep_1)`,
+	} {
+		r, _ := collectionRecipe(t, "grouped")
+		r.Pattern.Group = group
+		if err := r.Check(context.Background()); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("group %q: Check = %v, want %q", group, err, want)
+		}
+	}
+}

@@ -320,6 +320,7 @@ def collections():
     unstorable()
     checksummed()
     enum_collection()
+    grouped()
 
 
 def tiled():
@@ -428,6 +429,51 @@ def enum_collection():
                 notes="an enum variable (uint8 cloud_t with a fill member)")
 
 
+def grouped():
+    """grouped: radar-like volumes, a file per scan of three: the root holds
+    the range dimension and its coordinate and global attributes; groups
+    sweep_0 and sweep_1 each hold their own time dimension (of different
+    lengths), time coordinate and DBZH(time, range); sweep_1/extra holds
+    ZDR(time, range) on its parent's time and the root's range; group meta
+    holds no data along time. The manifest compares sweep_0; recipes
+    compare the others by overriding open_kwargs.group."""
+    d = mf.fresh("grouped")
+    rng = np.random.default_rng(24)
+    files, keys = [], []
+    for i in range(3):
+        key = "%02d" % i
+        fn = "grouped_%s.nc" % key
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w")
+        ds.title = "zarrforge grouped fixture"
+        ds.scan = np.int32(i)
+        ds.createDimension("range", 5)
+        r = ds.createVariable("range", "f4", ("range",))
+        r.units = "m"
+        r[:] = np.arange(5) * 250.0
+        for s, n in (("sweep_0", 2), ("sweep_1", 3)):
+            g = ds.createGroup(s)
+            g.elevation = np.float32(0.5 + int(s[-1]))
+            g.createDimension("time", None)
+            t = g.createVariable("time", "f8", ("time",))
+            t.units = "seconds since 2020-01-01"
+            t[:] = 60.0 * (i * n + np.arange(n))
+            z = g.createVariable("DBZH", "f4", ("time", "range"), fill_value=np.float32(-9999), zlib=True)
+            z.units = "dBZ"
+            z[:] = rng.random(size=(n, 5)).astype("f4") * 60
+        e = ds["sweep_1"].createGroup("extra")
+        zdr = e.createVariable("ZDR", "i2", ("time", "range"), fill_value=np.int16(-1))
+        zdr.scale_factor = np.float32(0.1)
+        zdr.set_auto_maskandscale(False)
+        zdr[:] = rng.integers(0, 100, size=(3, 5)).astype("i2")
+        m = ds.createGroup("meta")
+        m.createVariable("site", "i4", ())[...] = 7
+        ds.close()
+        files.append(fn)
+        keys.append(key)
+    mf.manifest("grouped", files, concat_keys=keys, template="grouped_{time}.nc", format="NETCDF4",
+                open_kwargs={"group": "sweep_0"}, notes="netCDF-4 groups: one read as the dataset (pattern.group)")
+
+
 def unstorable():
     """nc4_unstorable: anom is packed with a scale_factor that changes between
     files, so the collection is refused as it is; sst is fine. With
@@ -472,7 +518,7 @@ def main():
 
 
 if __name__ == "__main__":
-    alone = {"nc4_tiled": tiled, "nc4_unstorable": unstorable, "nc4_checksummed": checksummed, "nc4_enums": enum_collection}
+    alone = {"nc4_tiled": tiled, "nc4_unstorable": unstorable, "nc4_checksummed": checksummed, "nc4_enums": enum_collection, "grouped": grouped}
     if len(sys.argv) == 2 and sys.argv[1] in alone:  # this collection alone, leaving the others as committed
         alone[sys.argv[1]]()
     else:

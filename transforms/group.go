@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/zarrforge/zarrforge/internal/nd"
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -87,7 +86,7 @@ func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.Gr
 			return err
 		}
 	}
-	opts := netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)}
+	opts := readOptions(&t.Schema, t.MaxMem)
 	return readParallel(ctx, p.Reads, func(i int, scratch []byte) ([]byte, error) {
 		return w.readPart(ctx, opts, &t.Schema, v, p.Count, region, p.Reads[i], scratch)
 	}, nil)

@@ -149,7 +149,7 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 	}
 	e := s.Inputs[i]
 	budget := budgetOf(cfg.MaxMem)
-	in, err := pool.get(ctx, e.Input, netcdf.Options{MaxChunk: inputChunkLimit(budget)})
+	in, err := pool.get(ctx, e.Input, readOptions(s, budget))
 	if err != nil {
 		return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: %w", err)
 	}

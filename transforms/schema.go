@@ -44,6 +44,10 @@ type SchemaConfig struct {
 	// plan.Preprocess); the later stages read each variable where the
 	// edits say it is.
 	Preprocess plan.Preprocess
+	// Group, when not "", is the netCDF-4 group of every input to read as
+	// the dataset, as xarray.open_dataset(path, group=...) does
+	// (netcdf.Options.Group); the later stages read it too.
+	Group string
 }
 
 // DetermineSchema reads the metadata of every input (a PCollection of
@@ -57,7 +61,7 @@ func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) be
 	mustValid("transforms.DetermineSchema", cfg.Validate())
 	s = s.Scope("DetermineSchema")
 	metas := beam.ParDo(s, &describeFn{Config: cfg.withoutKeys()}, batches(s, inputs))
-	return beam.Combine(s, &mergeSchemaFn{Concat: cfg.Concat, Preprocess: cfg.Preprocess}, metas)
+	return beam.Combine(s, &mergeSchemaFn{Concat: cfg.Concat, Preprocess: cfg.Preprocess, Group: cfg.Group}, metas)
 }
 
 // withoutKeys returns c without the concat dimensions' keys, which only
@@ -118,7 +122,7 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 	defer r.Close()
 	in.Version = r.Version() // the chunk stage reads this version or fails
 	budget := budgetOf(f.Config.MaxMem)
-	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, netcdf.Options{MaxChunk: inputChunkLimit(budget)})
+	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, netcdf.Options{MaxChunk: inputChunkLimit(budget), Group: f.Config.Group})
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
@@ -158,6 +162,7 @@ func checkFileType(want, format string) error {
 type mergeSchemaFn struct {
 	Concat     []plan.ConcatDim
 	Preprocess plan.Preprocess
+	Group      string
 }
 
 func (f *mergeSchemaFn) CreateAccumulator() plan.Merger { return plan.Merger{} }
@@ -182,5 +187,6 @@ func (f *mergeSchemaFn) ExtractOutput(g plan.Merger) (plan.Schema, error) {
 		return plan.Schema{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
 	s.Bind(f.Preprocess)
+	s.Group = f.Group
 	return s, nil
 }

@@ -212,7 +212,7 @@ func (w *chunkWriter) writeChunk(ctx context.Context, t *plan.Target, key plan.C
 // chunk is fed to the compressor while the rest is still being read.
 func (w *chunkWriter) assembleAndEncode(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (size, needed int64, err error) {
 	s := &t.Schema
-	opts := netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)}
+	opts := readOptions(&t.Schema, t.MaxMem)
 	enc := &w.encoder
 	start, count := v.Region(key.Index)
 	n := meta.ChunkBytes()
@@ -337,7 +337,7 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 		parts = parts[1:]
 	}
 	for _, sl := range parts {
-		in, err := w.inputs.get(ctx, sl.Input, netcdf.Options{MaxChunk: inputChunkLimit(t.MaxMem)})
+		in, err := w.inputs.get(ctx, sl.Input, readOptions(&t.Schema, t.MaxMem))
 		if err != nil {
 			return 0, err
 		}
@@ -360,6 +360,12 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 	}
 	written, err := dst.Write(b)
 	return int64(written), err
+}
+
+// readOptions are the options the chunk stage reads the inputs of s with,
+// under the memory budget.
+func readOptions(s *plan.Schema, budget int64) netcdf.Options {
+	return netcdf.Options{MaxChunk: inputChunkLimit(budget), Group: s.Group}
 }
 
 // inputChunkLimit is the largest input chunk a chunk's reads may decode
