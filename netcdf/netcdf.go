@@ -8,10 +8,10 @@
 package netcdf
 
 import (
-	"strings"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/zarrforge/zarrforge/hdf5"
 )
