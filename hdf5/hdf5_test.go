@@ -89,3 +89,29 @@ func TestUnzstd(t *testing.T) {
 		})
 	}
 }
+
+// TestParseFill: fill value messages of every version; a version-1 message
+// whose size is -1 (HDF5 1.6, in PyTables files) has no fill value.
+func TestParseFill(t *testing.T) {
+	f := &File{offsetSize: 8, lengthSize: 8}
+	for _, tc := range []struct {
+		name string
+		msg  []byte
+		old  bool
+		want []byte
+	}{
+		{"v1 with a value", []byte{1, 3, 2, 1, 2, 0, 0, 0, 0xff, 0x7f}, false, []byte{0xff, 0x7f}},
+		{"v1 size -1", []byte{1, 3, 2, 0, 0xff, 0xff, 0xff, 0xff}, false, nil},
+		{"v2 undefined", []byte{2, 1, 0, 0}, false, nil},
+		{"v3 with a value", []byte{3, 0x20, 1, 0, 0, 0, 9}, false, []byte{9}},
+		{"old", []byte{2, 0, 0, 0, 1, 2}, true, []byte{1, 2}},
+	} {
+		got, err := f.parseFill(tc.msg, tc.old)
+		if err != nil || !bytes.Equal(got, tc.want) {
+			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := f.parseFill([]byte{1, 3, 2, 1, 0xfe, 0xff, 0xff, 0xff}, false); err == nil {
+		t.Errorf("a size past the message: no error")
+	}
+}

@@ -238,8 +238,11 @@ func (f *File) parseFill(b []byte, old bool) ([]byte, error) {
 		if version == 2 && defined == 0 {
 			return nil, c.err
 		}
-		n := int(c.u32())
-		v := c.bytes(n)
+		size := c.u32()
+		if size == 0xffffffff {
+			return nil, c.err // -1: undefined, as HDF5 1.6 writes it (PyTables files)
+		}
+		v := c.bytes(int(size))
 		return v, c.err
 	case 3:
 		flags := c.u8()

@@ -7,7 +7,9 @@ as str, several strings as a list of str, numbers as lists of decimal
 strings or float reprs). A variable of an enum type also gets the
 flag_values and flag_meanings attributes the reader gives its members.
 
-With one path it prints one JSON object. With several it prints one object
+With one path it prints one JSON object; "--group=G path" prints group G
+(a path, a/b) as xarray.open_dataset(path, group=G) reads it, and "groups"
+lists every group's path. With several it prints one object
 per line, each with its "path"; a file netCDF-C cannot open (or crashes on:
 each file is read in a forked child) gives {"path": ..., "error": "..."}, and
 a variable it cannot read gives "values_error" in place of "values"."""
@@ -51,11 +53,28 @@ def values(v):
     return a.dtype.str, [str(int(x)) for x in a.ravel()]
 
 
-def dump(path):
+def group_paths(g, prefix=""):
+    """The paths of every group below g."""
+    out = []
+    for name, sub in g.groups.items():
+        out.append(prefix + name)
+        out += group_paths(sub, prefix + name + "/")
+    return sorted(out)
+
+
+def dump(path, group=None):
+    """What netCDF4-python reads of the file at path or, given group, of
+    that group as xarray.open_dataset(group=...) reads it: with the
+    dimensions its variables use that an ancestor defines."""
     ds = netCDF4.Dataset(path)
     ds.set_auto_maskandscale(False)
-    out = {"dims": {d.name: [len(d), d.isunlimited()] for d in ds.dimensions.values()}, "vars": {},
-           "var_attr_values": {}, "groups": sorted(ds.groups)}
+    groups = group_paths(ds)
+    if group:
+        ds = ds[group]
+    dims = {d.name: [len(d), d.isunlimited()] for d in ds.dimensions.values()}
+    for v in ds.variables.values():
+        dims.update({d.name: [len(d), d.isunlimited()] for d in v.get_dims()})
+    out = {"dims": dims, "vars": {}, "var_attr_values": {}, "groups": groups}
     for v in ds.variables.values():
         rec = {"dims": list(v.dimensions), "shape": list(v.shape), "attrs": sorted(v.ncattrs())}
         try:
@@ -82,7 +101,9 @@ def dump(path):
     return out
 
 
-if len(sys.argv) == 2:
+if len(sys.argv) == 3 and sys.argv[1].startswith("--group="):
+    print(json.dumps(dump(sys.argv[2], sys.argv[1][len("--group="):])))
+elif len(sys.argv) == 2:
     print(json.dumps(dump(sys.argv[1])))
 else:
     for p in sys.argv[1:]:
