@@ -148,19 +148,17 @@ func getInputMeta(r *reader) plan.InputMeta {
 
 // putOptBytes encodes bytes that may be nil (nil and empty differ).
 func putOptBytes(w *writer, b []byte) {
-	w.bytes(b)
 	w.bool(b != nil)
+	if b != nil {
+		w.bytes(b)
+	}
 }
 
 func getOptBytes(r *reader) []byte {
-	b := r.bytes()
 	if !r.bool() {
 		return nil
 	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b
+	return r.bytes() // not nil, even when empty
 }
 
 // putAttrs encodes attributes: name, type, then the value (text for Char,

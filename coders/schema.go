@@ -441,10 +441,7 @@ func EncodeInputRefs(in plan.InputRefs) []byte {
 			w.int64s(p.Index)
 			w.varint(p.Offset)
 			w.varint(p.Size)
-			w.bool(p.Data != nil)
-			if p.Data != nil {
-				w.bytes(p.Data)
-			}
+			putOptBytes(&w, p.Data)
 		}
 	}
 	return w.b
@@ -476,12 +473,7 @@ func DecodeInputRefs(b []byte) (plan.InputRefs, error) {
 					if p.Index == nil {
 						p.Index = []int64{}
 					}
-					if r.bool() {
-						p.Data = r.bytes()
-						if p.Data == nil {
-							p.Data = []byte{}
-						}
-					}
+					p.Data = getOptBytes(&r)
 				}
 			}
 		}
