@@ -115,9 +115,9 @@ func (f *nc4) load(h *hdf5.File, path string) error {
 				}
 			}
 			next, ok := groups[name]
-			if !ok || i > maxGroups {
-				return fmt.Errorf("no group %q (groups there: %s): %w", strings.Join(strings.Split(path, "/")[:i+1], "/"),
-					strings.Join(slices.Sorted(maps.Keys(groups)), ", "), hdf5.ErrFormat)
+			if !ok {
+				return fmt.Errorf("no group %q (groups there: %s)", strings.Join(strings.Split(path, "/")[:i+1], "/"),
+					strings.Join(slices.Sorted(maps.Keys(groups)), ", "))
 			}
 			g = next
 		}
