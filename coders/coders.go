@@ -95,6 +95,7 @@ func putInputMeta(w *writer, m plan.InputMeta) error {
 		w.strings(v.Dims)
 		w.int64s(v.Shape)
 		w.int64s(v.Chunks)
+		w.bool(v.NoValues)
 		if err := putAttrs(w, v.Attrs); err != nil {
 			return fmt.Errorf("coders: variable %q: %w", v.Name, err)
 		}
@@ -127,7 +128,7 @@ func getInputMeta(r *reader) plan.InputMeta {
 	if n := r.count(5); n > 0 {
 		m.Vars = make([]netcdf.Var, n)
 		for i := range m.Vars {
-			m.Vars[i] = netcdf.Var{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(), Chunks: r.int64s(), Attrs: getAttrs(r)}
+			m.Vars[i] = netcdf.Var{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(), Chunks: r.int64s(), NoValues: r.bool(), Attrs: getAttrs(r)}
 		}
 	}
 	m.Attrs = getAttrs(r)

@@ -449,6 +449,7 @@ func nc4Variable(d *dataset, dims []*dimInfo) (Var, error) {
 	for _, c := range d.ds.ChunkShape() {
 		v.Chunks = append(v.Chunks, int64(c))
 	}
+	v.NoValues = d.ds.Null
 	return v, nil
 }
 

@@ -97,6 +97,9 @@ type Var struct {
 	// stored contiguously (the classic formats, contiguous netCDF-4), so
 	// that any part of them reads without reading more.
 	Chunks []int64
+	// NoValues is set for a variable that has none to read: a netCDF-4
+	// dataset with an empty (null) dataspace, a scalar whose reads fail.
+	NoValues bool
 }
 
 // Attr returns the attribute called name.

@@ -96,6 +96,10 @@ func Describe(in Input, f netcdf.File, concat []string, budget int64, p Preproce
 		if err := zarr.CheckName(v.Name); err != nil {
 			return InputMeta{}, fmt.Errorf("input %s: variable %q cannot be stored: %w", in.Source, v.Name, err)
 		}
+		if v.NoValues {
+			return InputMeta{}, fmt.Errorf("input %s: variable %q has no values (an empty, null, HDF5 dataspace); drop it (preprocess.drop_vars)",
+				in.Source, v.Name)
+		}
 		if _, ok := dtypes[v.Type]; !ok {
 			return InputMeta{}, fmt.Errorf("input %s: variable %q has type %s, which cannot be stored in Zarr v2",
 				in.Source, v.Name, v.Type)

@@ -1,13 +1,16 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/netcdf"
 )
 
@@ -377,5 +380,28 @@ func TestMergeConcatDimsErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestDescribeNoValues: a variable without values (a null HDF5 dataspace)
+// is refused when the inputs are described, before anything is written,
+// naming it and the way out; dropped, the input describes.
+func TestDescribeNoValues(t *testing.T) {
+	path := beamtest.Testdata("formats", "nc4_h5py_null.nc")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Index: Index{Concat: []int{0}}, Source: path, URL: path}
+	_, err = Describe(in, f, []string{"x"}, 1<<20, Preprocess{})
+	if err == nil || !strings.Contains(err.Error(), `variable "nothing" has no values`) || !strings.Contains(err.Error(), "preprocess.drop_vars") {
+		t.Errorf("described with it: %v", err)
+	}
+	if _, err := Describe(in, f, []string{"x"}, 1<<20, Preprocess{DropVars: []string{"nothing"}}); err != nil {
+		t.Errorf("with it dropped: %v", err)
 	}
 }
