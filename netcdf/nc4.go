@@ -16,6 +16,9 @@ import (
 type nc4 struct {
 	h     *hdf5.File
 	name  string
+	// phonyBase is the number of the first phony dimension: netCDF-C
+	// numbers them across the file (see phonyBefore).
+	phonyBase int
 	dims  []Dim
 	vars  []Var
 	attrs []Attr
@@ -103,6 +106,7 @@ func (f *nc4) load(h *hdf5.File, path string) error {
 	}
 	var inherited []*dataset // the ancestors' dimension scales
 	if path != "" {
+		f.phonyBase = phonyBefore(h, g, strings.Split(path, "/"))
 		for i, name := range strings.Split(path, "/") {
 			sets, groups, err := f.members(h, g, false)
 			if err != nil {
@@ -133,6 +137,71 @@ func (f *nc4) load(h *hdf5.File, path string) error {
 		return fmt.Errorf("global attributes: %w", err)
 	}
 	return nil
+}
+
+// phonyBefore counts the phony dimensions netCDF-C makes before it reads
+// the datasets of the group at path below root: it numbers them across
+// the file, and reads a group's sub-groups (in name order, depth first)
+// before the group's own datasets. So it counts those of every group below
+// the target and, at each ancestor, of the sub-groups (with all they hold)
+// before the one on the path. A group whose datasets cannot be read counts
+// none of its own.
+func phonyBefore(h *hdf5.File, root *hdf5.Object, path []string) int {
+	seen := map[uint64]bool{}
+	var tree func(g *hdf5.Object, inherited []*dataset) int // g's own and all below
+	own := func(g *hdf5.Object, inherited []*dataset) ([]*dataset, map[string]*hdf5.Object, int) {
+		sets, groups, err := (&nc4{}).members(h, g, false)
+		if err != nil {
+			return nil, groups, 0
+		}
+		_, _, n, err := resolveDims(append(slices.Clone(inherited), sets...), 0)
+		if err != nil {
+			n = 0
+		}
+		var scales []*dataset
+		for _, d := range sets {
+			if d.scale {
+				scales = append(scales, d)
+			}
+		}
+		return scales, groups, n
+	}
+	tree = func(g *hdf5.Object, inherited []*dataset) int {
+		if seen[g.Addr] || len(seen) > maxGroups {
+			return 0
+		}
+		seen[g.Addr] = true
+		scales, groups, n := own(g, inherited)
+		for _, name := range slices.Sorted(maps.Keys(groups)) {
+			n += tree(groups[name], append(slices.Clone(inherited), scales...))
+		}
+		return n
+	}
+	var n int
+	var inherited []*dataset
+	g := root
+	for _, name := range path {
+		seen[g.Addr] = true
+		scales, groups, _ := own(g, inherited)
+		inherited = append(inherited, scales...)
+		for _, other := range slices.Sorted(maps.Keys(groups)) {
+			if other >= name {
+				break
+			}
+			n += tree(groups[other], inherited)
+		}
+		next, ok := groups[name]
+		if !ok {
+			return n // load reports it
+		}
+		g = next
+	}
+	seen[g.Addr] = true
+	scales, groups, _ := own(g, inherited)
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
+		n += tree(groups[name], append(slices.Clone(inherited), scales...))
+	}
+	return n
 }
 
 // members returns the datasets of group g and its sub-groups by name. With
@@ -267,8 +336,18 @@ type dimInfo struct {
 // DIMENSION_LIST, else (for a dimension scale) the dataset itself; HDF5
 // datasets without scales get netCDF-C's phony dimensions.
 func (f *nc4) mapDims(sets []*dataset) error {
+	dims, varDims, _, err := resolveDims(sets, f.phonyBase)
+	if err != nil {
+		return err
+	}
+	return f.addDims(sets, dims, varDims)
+}
+
+// resolveDims finds the dimensions of every dataset of sets (see mapDims),
+// numbering the phony dimensions it makes from first; it returns them all,
+// each dataset's, and how many phony ones it made.
+func resolveDims(sets []*dataset, first int) (dims []*dimInfo, varDims [][]*dimInfo, nphony int, err error) {
 	byAddr := map[uint64]*dimInfo{}
-	var dims []*dimInfo
 	for i, d := range sets {
 		if !d.scale {
 			continue
@@ -285,8 +364,7 @@ func (f *nc4) mapDims(sets []*dataset) error {
 		}
 	}
 	phony := map[int64][]*dimInfo{} // phony dimensions by length
-	nphony := 0
-	varDims := make([][]*dimInfo, len(sets))
+	varDims = make([][]*dimInfo, len(sets))
 	for i, d := range sets {
 		rank := len(d.ds.Dims)
 		var vd []*dimInfo
@@ -305,7 +383,7 @@ func (f *nc4) mapDims(sets []*dataset) error {
 			if a, ok := d.attr("DIMENSION_LIST"); ok {
 				refs, err := a.References()
 				if err != nil {
-					return fmt.Errorf("variable %q: DIMENSION_LIST: %w", d.ds.Name, err)
+					return nil, nil, 0, fmt.Errorf("variable %q: DIMENSION_LIST: %w", d.ds.Name, err)
 				}
 				for _, r := range refs[min(len(vd), len(refs)):] {
 					if len(r) == 0 {
@@ -313,7 +391,7 @@ func (f *nc4) mapDims(sets []*dataset) error {
 					}
 					di := byAddr[r[0]]
 					if di == nil {
-						return fmt.Errorf("variable %q: DIMENSION_LIST refers to an object that is not a dimension scale of the root group: %w", d.ds.Name, hdf5.ErrUnsupported)
+						return nil, nil, 0, fmt.Errorf("variable %q: DIMENSION_LIST refers to an object that is not a dimension scale of its group or an ancestor: %w", d.ds.Name, hdf5.ErrUnsupported)
 					}
 					vd = append(vd, di)
 				}
@@ -334,7 +412,7 @@ func (f *nc4) mapDims(sets []*dataset) error {
 					}
 				}
 				if di == nil {
-					di = &dimInfo{Dim: Dim{Name: fmt.Sprintf("phony_dim_%d", nphony), Len: int64(n), Unlimited: unlimited}, id: -1, order: len(sets) + len(dims)}
+					di = &dimInfo{Dim: Dim{Name: fmt.Sprintf("phony_dim_%d", first+nphony), Len: int64(n), Unlimited: unlimited}, id: -1, order: len(sets) + len(dims)}
 					nphony++
 					phony[int64(n)] = append(phony[int64(n)], di)
 					dims = append(dims, di)
@@ -347,13 +425,19 @@ func (f *nc4) mapDims(sets []*dataset) error {
 			n := int64(d.ds.Dims[k])
 			if n > di.Len {
 				if !di.Unlimited {
-					return fmt.Errorf("variable %q: %d values along dimension %q of length %d", d.ds.Name, n, di.Name, di.Len)
+					return nil, nil, 0, fmt.Errorf("variable %q: %d values along dimension %q of length %d", d.ds.Name, n, di.Name, di.Len)
 				}
 				di.Len = n // an unlimited dimension is as long as its longest variable
 			}
 		}
 		varDims[i] = vd
 	}
+	return dims, varDims, nphony, nil
+}
+
+// addDims records dims, the dimensions resolveDims found for sets, in the
+// order netCDF-C gives them, and the variables of sets with theirs.
+func (f *nc4) addDims(sets []*dataset, dims []*dimInfo, varDims [][]*dimInfo) error {
 	// Dimension order: netCDF-C's dimension IDs where every dimension has
 	// one, else the order they were found in.
 	withIDs := true

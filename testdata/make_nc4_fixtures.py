@@ -240,6 +240,22 @@ def enums(path):
     ds.close()
 
 
+def h5py_groups(path):
+    """Plain HDF5 groups with data and no dimension scales: netCDF-C gives
+    their datasets phony dimensions, numbered across the file, a group's
+    sub-groups (by name) before its own datasets. Not named nc4_*: its
+    root cannot be read (its groups hold data), only each group."""
+    with h5py.File(path, "w") as f:
+        f.create_dataset("zz", data=np.arange(12, dtype="f8").reshape(3, 4), track_times=False)
+        b = f.create_group("B")
+        b.create_dataset("v", data=np.arange(5, dtype="i4"), track_times=False)
+        a = f.create_group("A")
+        a.create_dataset("w", data=np.arange(9, dtype="i2").reshape(3, 3), track_times=False)
+        a.create_group("C").create_dataset("u", data=np.arange(2, dtype="u1"), track_times=False)
+        a.create_dataset("a2", data=np.arange(7, dtype="f4"), track_times=False)
+        f.create_dataset("aa", data=np.arange(6, dtype="i8"), track_times=False)
+
+
 def h5py_null(path):
     """Null (H5S_NULL) dataspaces, which h5py writes for h5py.Empty: a
     dataset of no values that carries attributes, and an empty attribute."""
@@ -505,7 +521,7 @@ def main():
     writers = {"nc4_packed.nc": packed, "nc4_types.nc": types, "nc4_partial.nc": partial,
                "nc4_classic_model.nc": classic_model, "nc4_ncgen.nc": ncgen, "nc4_nccopy.nc": nccopy,
                "nc4_h5py_latest.nc": h5py_latest, "nc4_h5py_userblock.nc": h5py_userblock,
-               "nc4_h5py_phony.nc": h5py_phony, "nc4_h5py_null.nc": h5py_null,
+               "nc4_h5py_phony.nc": h5py_phony, "nc4_h5py_null.nc": h5py_null, "h5py_groups.nc": h5py_groups,
                "nc4_enums.nc": enums}
     for name, write in writers.items():
         path = os.path.join(FORMATS, name)
