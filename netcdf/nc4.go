@@ -14,15 +14,15 @@ import (
 // nc4 is a netCDF-4 file: the root group of an HDF5 file, with HDF5
 // dimension scales mapped back to named netCDF dimensions.
 type nc4 struct {
-	h     *hdf5.File
-	name  string
+	h    *hdf5.File
+	name string
 	// phonyBase is the number of the first phony dimension: netCDF-C
 	// numbers them across the file (see phonyBefore).
 	phonyBase int
-	dims  []Dim
-	vars  []Var
-	attrs []Attr
-	data  map[string]*nc4Var
+	dims      []Dim
+	vars      []Var
+	attrs     []Attr
+	data      map[string]*nc4Var
 }
 
 // nc4Var is what Read needs of a variable.
