@@ -11,7 +11,8 @@ import (
 	"github.com/zarrforge/zarrforge/hdf5"
 )
 
-// nc4 is a netCDF-4 file: the root group of an HDF5 file, with HDF5
+// nc4 is a netCDF-4 file: the root group of an HDF5 file (or the group
+// Options.Group names, read as the file), with HDF5
 // dimension scales mapped back to named netCDF dimensions.
 type nc4 struct {
 	h    *hdf5.File
