@@ -22,13 +22,17 @@ import (
 	"github.com/zarrforge/zarrforge/netcdf"
 )
 
-func open(t testing.TB, path string) netcdf.File {
+func open(t testing.TB, path string) netcdf.File { return openGroup(t, path, "") }
+
+// openGroup opens the file at path, reading group as the file ("": the
+// root).
+func openGroup(t testing.TB, path, group string) netcdf.File {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	f, err := netcdf.OpenWith(bytes.NewReader(b), int64(len(b)), path, netcdf.Options{Group: group})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,15 +114,7 @@ func compareGroup(t *testing.T, py, path, g string) {
 	if err := json.Unmarshal(out, &want); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := netcdf.OpenWith(bytes.NewReader(b), int64(len(b)), path, netcdf.Options{Group: g})
-	if err != nil {
-		t.Fatalf("group %s: %v", g, err)
-	}
-	for _, p := range diffDump(f, want) {
+	for _, p := range diffDump(openGroup(t, path, g), want) {
 		t.Errorf("group %s: %s", g, p)
 	}
 }

@@ -12,13 +12,13 @@ import (
 )
 
 // nc4 is a netCDF-4 file: the root group of an HDF5 file (or the group
-// Options.Group names, read as the file), with HDF5
-// dimension scales mapped back to named netCDF dimensions.
+// Options.Group names, read as the file), with HDF5 dimension scales
+// mapped back to named netCDF dimensions.
 type nc4 struct {
 	h    *hdf5.File
 	name string
 	// phonyBase is the number of the first phony dimension: netCDF-C
-	// numbers them across the file (see phonyBefore).
+	// numbers them across the file (see phonyCounter).
 	phonyBase int
 	dims      []Dim
 	vars      []Var
@@ -99,37 +99,50 @@ func (d *dataset) attr(name string) (hdf5.Attribute, bool) {
 
 // load reads the group at path (the root when "") as the file: its
 // datasets, and the dimension scales of its ancestors, which its variables
-// may use as dimensions.
+// may use as dimensions. Its phony dimensions are numbered after those
+// netCDF-C makes before it reaches the group (see phonyCounter).
 func (f *nc4) load(h *hdf5.File, path string) error {
 	g, err := h.Root()
 	if err != nil {
 		return err
 	}
 	var inherited []*dataset // the ancestors' dimension scales
+	count := phonyCounter{h: h, seen: map[uint64]bool{g.Addr: true}}
 	if path != "" {
-		f.phonyBase = phonyBefore(h, g, strings.Split(path, "/"))
-		for i, name := range strings.Split(path, "/") {
-			sets, groups, err := f.members(h, g, false)
+		parts := strings.Split(path, "/")
+		for i, name := range parts {
+			sets, groups, err := members(h, g, false)
 			if err != nil {
 				return err
 			}
-			for _, d := range sets {
-				if d.scale {
-					d.inherited = true
-					inherited = append(inherited, d)
-				}
+			for _, d := range scales(sets) {
+				d.inherited = true
+				inherited = append(inherited, d)
 			}
 			next, ok := groups[name]
 			if !ok {
-				return fmt.Errorf("no group %q (groups there: %s)", strings.Join(strings.Split(path, "/")[:i+1], "/"),
+				return fmt.Errorf("no group %q (groups there: %s)", strings.Join(parts[:i+1], "/"),
 					strings.Join(slices.Sorted(maps.Keys(groups)), ", "))
+			}
+			count.seen[next.Addr] = true
+			for _, other := range slices.Sorted(maps.Keys(groups)) {
+				if other >= name {
+					break
+				}
+				f.phonyBase += count.tree(groups[other], inherited) // read before the path's
 			}
 			g = next
 		}
 	}
-	sets, _, err := f.members(h, g, path == "")
+	sets, groups, err := members(h, g, path == "")
 	if err != nil {
 		return err
+	}
+	if path != "" {
+		below := append(slices.Clone(inherited), scales(sets)...)
+		for _, name := range slices.Sorted(maps.Keys(groups)) {
+			f.phonyBase += count.tree(groups[name], below) // read before the group's own datasets
+		}
 	}
 	if err := f.mapDims(append(inherited, sets...)); err != nil {
 		return err
@@ -140,67 +153,48 @@ func (f *nc4) load(h *hdf5.File, path string) error {
 	return nil
 }
 
-// phonyBefore counts the phony dimensions netCDF-C makes before it reads
-// the datasets of the group at path below root: it numbers them across
-// the file, and reads a group's sub-groups (in name order, depth first)
-// before the group's own datasets. So it counts those of every group below
-// the target and, at each ancestor, of the sub-groups (with all they hold)
-// before the one on the path. A group whose datasets cannot be read counts
-// none of its own.
-func phonyBefore(h *hdf5.File, root *hdf5.Object, path []string) int {
-	seen := map[uint64]bool{}
-	var tree func(g *hdf5.Object, inherited []*dataset) int // g's own and all below
-	own := func(g *hdf5.Object, inherited []*dataset) ([]*dataset, map[string]*hdf5.Object, int) {
-		sets, groups, err := (&nc4{}).members(h, g, false)
-		if err != nil {
-			return nil, groups, 0
+// scales returns the dimension scales of sets.
+func scales(sets []*dataset) []*dataset {
+	var out []*dataset
+	for _, d := range sets {
+		if d.scale {
+			out = append(out, d)
 		}
-		_, _, n, err := resolveDims(append(slices.Clone(inherited), sets...), 0)
-		if err != nil {
-			n = 0
-		}
-		var scales []*dataset
-		for _, d := range sets {
-			if d.scale {
-				scales = append(scales, d)
-			}
-		}
-		return scales, groups, n
 	}
-	tree = func(g *hdf5.Object, inherited []*dataset) int {
-		if seen[g.Addr] || len(seen) > maxGroups {
-			return 0
-		}
-		seen[g.Addr] = true
-		scales, groups, n := own(g, inherited)
-		for _, name := range slices.Sorted(maps.Keys(groups)) {
-			n += tree(groups[name], append(slices.Clone(inherited), scales...))
-		}
-		return n
+	return out
+}
+
+// phonyCounter counts the phony dimensions netCDF-C makes before it reads
+// the datasets of a group: it numbers them across the file, and reads a
+// group's sub-groups (in name order, depth first) before the group's own
+// datasets. So the group read as the file numbers its own after those of
+// every group below it and, at each ancestor, of the sub-groups before the
+// one on its path (load adds them up). seen holds the groups visited
+// (links can make cycles).
+type phonyCounter struct {
+	h    *hdf5.File
+	seen map[uint64]bool
+}
+
+// tree returns how many phony dimensions g and every group below it make,
+// inherited being the dimension scales of g's ancestors. A group whose
+// datasets cannot be read counts none, nor do the groups below it.
+func (c phonyCounter) tree(g *hdf5.Object, inherited []*dataset) int {
+	if c.seen[g.Addr] || len(c.seen) > maxGroups {
+		return 0
 	}
-	var n int
-	var inherited []*dataset
-	g := root
-	for _, name := range path {
-		seen[g.Addr] = true
-		scales, groups, _ := own(g, inherited)
-		inherited = append(inherited, scales...)
-		for _, other := range slices.Sorted(maps.Keys(groups)) {
-			if other >= name {
-				break
-			}
-			n += tree(groups[other], inherited)
-		}
-		next, ok := groups[name]
-		if !ok {
-			return n // load reports it
-		}
-		g = next
+	c.seen[g.Addr] = true
+	sets, groups, err := members(c.h, g, false)
+	if err != nil {
+		return 0
 	}
-	seen[g.Addr] = true
-	scales, groups, _ := own(g, inherited)
+	_, _, n, err := resolveDims(append(slices.Clone(inherited), sets...), 0)
+	if err != nil {
+		n = 0
+	}
+	below := append(slices.Clone(inherited), scales(sets)...)
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
-		n += tree(groups[name], append(slices.Clone(inherited), scales...))
+		n += c.tree(groups[name], below)
 	}
 	return n
 }
@@ -209,7 +203,7 @@ func phonyBefore(h *hdf5.File, root *hdf5.Object, path []string) int {
 // refuseGroups (the root read as the file), a sub-group holding data is an
 // error; a selected group's sub-groups are left out, as
 // xarray.open_dataset(group=...) leaves them.
-func (f *nc4) members(h *hdf5.File, g *hdf5.Object, refuseGroups bool) ([]*dataset, map[string]*hdf5.Object, error) {
+func members(h *hdf5.File, g *hdf5.Object, refuseGroups bool) ([]*dataset, map[string]*hdf5.Object, error) {
 	links, err := g.Links()
 	if err != nil {
 		return nil, nil, err

@@ -251,14 +251,7 @@ func FuzzOpenNetCDF4(f *testing.F) {
 // no values.
 func TestNullDataspace(t *testing.T) {
 	path := beamtest.Testdata("formats", "nc4_h5py_null.nc")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := open(t, path)
 	var v netcdf.Var
 	for _, x := range f.Vars() {
 		if x.Name == "nothing" {
@@ -268,7 +261,7 @@ func TestNullDataspace(t *testing.T) {
 	if v.Name == "" || v.Type != netcdf.Float || len(v.Dims) != 0 || len(v.Attrs) != 1 || fmt.Sprint(v.Attrs[0].Value) != "[a dataset of no values]" {
 		t.Fatalf("variable nothing: %+v", v)
 	}
-	err = f.Read("nothing", nil, nil, make([]byte, 4))
+	err := f.Read("nothing", nil, nil, make([]byte, 4))
 	if !errors.Is(err, netcdf.ErrUnsupported) || !strings.Contains(err.Error(), "null") || !strings.Contains(err.Error(), path) {
 		t.Errorf("reading it: %v", err)
 	}
@@ -294,10 +287,7 @@ func TestGroupView(t *testing.T) {
 		{"/sweep_1/extra/", "ZDR", "range=5 time=3", ""},
 		{"meta", "site", "", ""},
 	} {
-		f, err := netcdf.OpenWith(bytes.NewReader(b), int64(len(b)), path, netcdf.Options{Group: tc.group})
-		if err != nil {
-			t.Fatalf("%s: %v", tc.group, err)
-		}
+		f := openGroup(t, path, tc.group)
 		var vars, dims, attrs []string
 		for _, v := range f.Vars() {
 			vars = append(vars, v.Name)

@@ -323,6 +323,21 @@ type Slice struct {
 	At       []int64
 }
 
+// ReadsFrom reports whether v's values are read from input e: e holds v
+// (its merge position) and is at position 0 along every concat dimension
+// v lacks.
+func (s *Schema) ReadsFrom(v *Variable, e Extent) bool {
+	if !slices.Equal(e.Input.Index.Merge, v.Merge) {
+		return false
+	}
+	for k, a := range s.Concat {
+		if v.ConcatAxis(a.Name) < 0 && e.Input.Index.Concat[k] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Sources returns the reads that together fill the region start/count of
 // v: one per input that overlaps it along every concat dimension v has,
 // taking the inputs at position 0 along those it lacks (a variable without
@@ -340,16 +355,13 @@ func (s *Schema) Sources(v *Variable, start, count []int64) ([]Slice, error) {
 	}
 inputs:
 	for _, e := range s.Inputs {
-		if !slices.Equal(e.Input.Index.Merge, v.Merge) {
+		if !s.ReadsFrom(v, e) {
 			continue
 		}
 		sl := Slice{Input: e.Input, Start: slices.Clone(start), Count: slices.Clone(count), At: make([]int64, len(start))}
 		for k, axis := range axes {
 			sp := e.Spans[k]
 			if axis < 0 {
-				if e.Input.Index.Concat[k] != 0 {
-					continue inputs
-				}
 				continue
 			}
 			lo := max(start[axis], sp.Offset)

@@ -139,10 +139,10 @@ func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (
 }
 
 // referenceInput returns where the values input i of s contributes lie
-// in it: the chunks of every variable it holds that is read from it (see
-// readFrom); small ones of those without a concat dimension the inputs
-// have, strings and compact ones inlined (the stage without Beam), and how
-// many bytes it read of the input.
+// in it: the chunks of every variable read from it (see
+// plan.Schema.ReadsFrom); small ones of those without a concat dimension
+// the inputs have, strings and compact ones inlined (the stage without
+// Beam), and how many bytes it read of the input.
 func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int, cfg ReferencesConfig) (_ plan.InputRefs, fetched int64, err error) {
 	if i < 0 || i >= len(s.Inputs) {
 		return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: no input %d", i)
@@ -164,7 +164,7 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 	}
 	for k := range s.Vars {
 		v := &s.Vars[k]
-		if !readFrom(s, v, e) || !s.StoredByChunks(v) {
+		if !s.ReadsFrom(v, e) || !s.StoredByChunks(v) {
 			continue // another input's, or a concat coordinate (inlined from the schema)
 		}
 		small := !alongInputs(s, v) && partBytes(v, plan.Slice{Count: partShape(s, v, e)}) <= inline
@@ -178,21 +178,6 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 		refs.Vars = append(refs.Vars, vr)
 	}
 	return refs, 0, nil
-}
-
-// readFrom reports whether v's values are read from input e: e holds v
-// (its merge position) and is at position 0 along every concat dimension
-// v lacks.
-func readFrom(s *plan.Schema, v *plan.Variable, e plan.Extent) bool {
-	if !slices.Equal(v.Merge, e.Input.Index.Merge) {
-		return false
-	}
-	for k, a := range s.Concat {
-		if v.ConcatAxis(a.Name) < 0 && e.Input.Index.Concat[k] != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // alongInputs reports whether v has a concat dimension that the inputs
