@@ -64,10 +64,18 @@ func CompareWithXarrayPreprocessed(t *testing.T, storePath, manifest string, fil
 	return compare(t, storePath, manifest, files, nil, preprocess)
 }
 
-func compare(t *testing.T, storePath, manifest string, files any, chunks map[string][]int64, preprocess any) Comparison {
+// CompareGroupWithXarray is CompareWithXarray (with the manifest's files)
+// for one group of a store of nested groups: xarray.open_zarr(store,
+// group=group) against open_mfdataset(files, group=group).
+func CompareGroupWithXarray(t *testing.T, storePath, manifest, group string) Comparison {
+	t.Helper()
+	return compare(t, storePath, manifest, nil, nil, nil, "--group", group)
+}
+
+func compare(t *testing.T, storePath, manifest string, files any, chunks map[string][]int64, preprocess any, extra ...string) Comparison {
 	t.Helper()
 	py := RequirePython(t)
-	args := []string{Testdata("compare_store.py"), "--store", storePath, "--manifest", manifest}
+	args := append([]string{Testdata("compare_store.py"), "--store", storePath, "--manifest", manifest}, extra...)
 	if IsV3(storePath) {
 		// The xarray here reads only Zarr v2: what it compares is the
 		// store as zarrita read it, rewritten as v2.

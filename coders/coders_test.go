@@ -89,7 +89,7 @@ func TestRoundTrip(t *testing.T) {
 		{"schema", sampleSchema(),
 			func(v any) ([]byte, error) { return EncodeSchema(v.(plan.Schema)) },
 			func(b []byte) (any, error) { return DecodeSchema(b) }},
-		{"target", plan.Target{URL: "/out.zarr", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
+		{"target", plan.Target{URL: "/out.zarr", Group: "sweep_1/extra", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
 			Retry: storage.Retry{Attempts: 3, Initial: time.Second, Max: time.Minute, Timeout: 30 * time.Second, Deadline: 5 * time.Minute}, Schema: sampleSchema()},
 			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
 			func(b []byte) (any, error) { return DecodeTarget(b) }},

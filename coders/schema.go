@@ -223,6 +223,7 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 	w.string(t.Auth.PasswordEnv)
 	putStringMap(&w, t.Auth.HeadersEnv)
 	putStringMap(&w, t.Auth.QueryEnv)
+	w.string(t.Group)
 	return w.b, nil
 }
 
@@ -355,6 +356,7 @@ func DecodeTarget(b []byte) (plan.Target, error) {
 	t.RecipeHash = r.string()
 	t.Auth.UsernameEnv, t.Auth.PasswordEnv = r.string(), r.string()
 	t.Auth.HeadersEnv, t.Auth.QueryEnv = getStringMap(&r), getStringMap(&r)
+	t.Group = r.string()
 	return t, r.done("target")
 }
 

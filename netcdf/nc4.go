@@ -57,7 +57,7 @@ func openHDF5(r io.ReaderAt, size int64, name string, opts Options) (File, error
 		return nil, nc4Error(name, err)
 	}
 	f := &nc4{h: h, name: name, data: map[string]*nc4Var{}}
-	if err := f.load(h, strings.Trim(opts.Group, "/")); err != nil {
+	if err := f.load(h, strings.Trim(opts.Group, "/"), opts.Group != ""); err != nil {
 		return nil, nc4Error(name, err)
 	}
 	return f, nil
@@ -100,8 +100,10 @@ func (d *dataset) attr(name string) (hdf5.Attribute, bool) {
 // load reads the group at path (the root when "") as the file: its
 // datasets, and the dimension scales of its ancestors, which its variables
 // may use as dimensions. Its phony dimensions are numbered after those
-// netCDF-C makes before it reaches the group (see phonyCounter).
-func (f *nc4) load(h *hdf5.File, path string) error {
+// netCDF-C makes before it reaches the group (see phonyCounter). alone
+// leaves the group's sub-groups out; else (the root read as the whole
+// file) a sub-group holding data is refused.
+func (f *nc4) load(h *hdf5.File, path string, alone bool) error {
 	g, err := h.Root()
 	if err != nil {
 		return err
@@ -134,11 +136,11 @@ func (f *nc4) load(h *hdf5.File, path string) error {
 			g = next
 		}
 	}
-	sets, groups, err := members(h, g, path == "")
+	sets, groups, err := members(h, g, !alone)
 	if err != nil {
 		return err
 	}
-	if path != "" {
+	if alone {
 		below := append(slices.Clone(inherited), scales(sets)...)
 		for _, name := range slices.Sorted(maps.Keys(groups)) {
 			f.phonyBase += count.tree(groups[name], below) // read before the group's own datasets

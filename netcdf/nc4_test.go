@@ -209,12 +209,30 @@ func TestFletcher32(t *testing.T) {
 func openAndReadAll(t *testing.T, data []byte) {
 	t.Helper()
 	nc, err := netcdf.Open(bytes.NewReader(data), int64(len(data)), "fuzz.nc")
+	if err != nil && !strings.Contains(err.Error(), "fuzz.nc") {
+		t.Fatalf("error does not name the file: %v", err)
+	}
+	if err == nil {
+		readAll(nc)
+	}
+	// Every group, each read alone as the file (the first few).
+	groups, err := netcdf.Groups(bytes.NewReader(data), int64(len(data)), "fuzz.nc")
 	if err != nil {
 		if !strings.Contains(err.Error(), "fuzz.nc") {
 			t.Fatalf("error does not name the file: %v", err)
 		}
 		return
 	}
+	for _, g := range groups[:min(len(groups), 8)] {
+		if nc, err := netcdf.OpenWith(bytes.NewReader(data), int64(len(data)), "fuzz.nc", netcdf.Options{Group: g}); err == nil {
+			readAll(nc)
+		}
+	}
+}
+
+// readAll reads every variable of nc whose shape is not absurd, for the
+// fuzzers: what it reads does not matter, that it returns does.
+func readAll(nc netcdf.File) {
 	for _, v := range nc.Vars() {
 		size := int64(max(1, v.Type.Size()))
 		for _, s := range v.Shape {
@@ -235,7 +253,8 @@ func FuzzOpenNetCDF4(f *testing.F) {
 	rw, _ := filepath.Glob(filepath.Join("testdata", "rw", "*.nc"))
 	more, _ := filepath.Glob(beamtest.Testdata("formats", "rw_*.nc"))
 	refused, _ := filepath.Glob(filepath.Join("testdata", "unsupported", "*.nc")) // groups, compounds
-	for _, path := range slices.Concat(nc4Fixtures(f), rw, more, refused) {
+	grouped := []string{beamtest.Testdata("formats", "h5py_groups.nc"), beamtest.Testdata("collections", "grouped", "grouped_00.nc")}
+	for _, path := range slices.Concat(nc4Fixtures(f), rw, more, refused, grouped) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
@@ -316,5 +335,36 @@ func TestGroupView(t *testing.T) {
 	c, _ := os.ReadFile(classic)
 	if _, err := netcdf.OpenWith(bytes.NewReader(c), int64(len(c)), classic, netcdf.Options{Group: "g"}); err == nil || !strings.Contains(err.Error(), "only the root group") {
 		t.Errorf("a group of a netCDF-3 file: %v", err)
+	}
+}
+
+// TestGroups lists a file's groups (netcdf.Groups), and reads the root
+// alone ("/"), its sub-groups left out, where the whole file ("") is
+// refused for them.
+func TestGroups(t *testing.T) {
+	for _, tc := range []struct{ path, want string }{
+		{beamtest.Testdata("collections", "grouped", "grouped_00.nc"), "/ meta sweep_0 sweep_1 sweep_1/extra"},
+		{beamtest.Testdata("formats", "h5py_groups.nc"), ""},
+		{beamtest.Testdata("collections", "daily", "daily_00.nc"), "/"},
+	} {
+		b, err := os.ReadFile(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := netcdf.Groups(bytes.NewReader(b), int64(len(b)), tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.want != "" && strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: groups %q, want %q", tc.path, got, tc.want)
+		}
+		t.Logf("%s: %q", tc.path, got)
+	}
+	root := openGroup(t, beamtest.Testdata("collections", "grouped", "grouped_00.nc"), "/")
+	if v := root.Vars(); len(v) != 1 || v[0].Name != "range" {
+		t.Errorf("the root alone: variables %v, want range", v)
+	}
+	if _, err := netcdf.Groups(bytes.NewReader([]byte("nope")), 4, "x.nc"); !errors.Is(err, netcdf.ErrFormat) {
+		t.Errorf("not netCDF: %v", err)
 	}
 }

@@ -164,12 +164,14 @@ type Options struct {
 	// zeros); 0 means hdf5.DefaultMaxChunk (1 GiB). Classic files have no
 	// chunks: their reads go straight into the caller's buffer.
 	MaxChunk int64
-	// Group, when not "" or "/", is the path of the netCDF-4 group to read
-	// as if it were the file ("sweep_0", "forecast/surface"), as
-	// xarray.open_dataset(path, group=...) reads it: its variables and
+	// Group, when not "", is the path of the netCDF-4 group to read as if
+	// it were the file ("sweep_0", "forecast/surface", "/" for the root),
+	// as xarray.open_dataset(path, group=...) reads it: its variables and
 	// attributes, the dimensions they use (those defined in the group's
 	// ancestors too, without their coordinate variables), and none of its
-	// sub-groups. Classic files have only the root group.
+	// sub-groups. "" reads the root as the whole file: sub-groups holding
+	// data are refused rather than left out. Classic files have only the
+	// root group.
 	Group string
 }
 

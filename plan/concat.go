@@ -23,6 +23,13 @@ type ConcatDim struct {
 	Keys   []string
 	Values []int64
 	Units  string
+	// OnceIfAbsent makes inputs that lack the dimension not concatenated
+	// along it: their variables are written once, from the input at
+	// position 0, as open_mfdataset(data_vars="minimal",
+	// compat="override") does. It is set for the groups of a nested store,
+	// a group without the time dimension (a site description) beside
+	// groups with it. Unset, a dimension the inputs lack is a new one.
+	OnceIfAbsent bool
 }
 
 // ConcatNames returns the names of the concat dimensions.
@@ -41,7 +48,7 @@ const EpochUnits = "seconds since 1970-01-01 00:00:00"
 // from its keys, and records its values in a; false when a is not new or
 // c has no keys.
 func (a *Axis) keyCoord(c ConcatDim, n int64) (Variable, bool, error) {
-	if !a.New || c.Keys == nil && c.Values == nil {
+	if !a.New || c.OnceIfAbsent || c.Keys == nil && c.Values == nil {
 		return Variable{}, false, nil
 	}
 	v := Variable{Name: a.Name, Dims: []string{a.Name}, Shape: []int64{n}}

@@ -417,7 +417,7 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[s
 		if with != nil && without != nil {
 			return disagree(with, without, "dimension %q, to concatenate along, is missing from the second", a.Name)
 		}
-		if a.New = with == nil; a.New {
+		if a.New = with == nil; a.New && !concat[k].OnceIfAbsent {
 			lead, leadShape = append(lead, a.Name), append(leadShape, totals[k])
 			s.Dims = append(s.Dims, Dim{Name: a.Name, Size: totals[k]})
 		}

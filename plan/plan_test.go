@@ -353,6 +353,39 @@ func TestMergeConcatDims(t *testing.T) {
 	}
 }
 
+// TestMergeOnceIfAbsent: inputs that lack a concat dimension declared
+// OnceIfAbsent (a netCDF-4 group without time) are not concatenated: no
+// variable gains the dimension, and each is read from position 0.
+func TestMergeOnceIfAbsent(t *testing.T) {
+	concat := []ConcatDim{{Name: "member", Keys: []string{"r1", "r2", "r3"}, OnceIfAbsent: true}}
+	var metas []InputMeta
+	for k := range 3 {
+		metas = append(metas, member(meta(0, nil, []float64{0, 1}, "days since 2000-01-01", 3), 0, k))
+	}
+	for i := range metas {
+		metas[i].Input.Index.Concat = metas[i].Input.Index.Concat[1:]
+		metas[i].Coords = metas[i].Coords[1:]
+	}
+	s, err := mergedAlong(concat, metas...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Dim("member"); ok || s.Concat[0].Labels != nil {
+		t.Errorf("dims %+v, axes %+v: want no member dimension", s.Dims, s.Concat)
+	}
+	sst, _ := s.Var("sst")
+	if !slices.Equal(sst.Dims, []string{"time", "lat", "lon"}) || sst.Lead != 0 {
+		t.Errorf("sst %v lead %d", sst.Dims, sst.Lead)
+	}
+	if err := s.Layout(nil); err != nil {
+		t.Fatal(err)
+	}
+	src, err := s.Sources(sst, []int64{0, 0, 0}, sst.Shape)
+	if err != nil || len(src) != 1 || src[0].Input.Index.Concat[0] != 0 {
+		t.Errorf("sources %+v, %v", src, err)
+	}
+}
+
 func TestMergeConcatDimsErrors(t *testing.T) {
 	const units = "days since 2000-01-01"
 	concat := []ConcatDim{{Name: "time"}, {Name: "member"}}

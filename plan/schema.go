@@ -74,7 +74,9 @@ type Axis struct {
 	// step along it, labelled by its key, and every data variable (but
 	// not the coordinates) gains it in front of its dimensions, as
 	// ds.expand_dims(name=[key]) on every input before xarray combines
-	// them would.
+	// them would; unless the pattern declared it ConcatDim.OnceIfAbsent:
+	// then no variable has it, and each is read from the input at
+	// position 0.
 	New bool
 	// Coord holds the values of the dimension's coordinate variable,
 	// little-endian in its Type, encoded in the first input's units and

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"strings"
+
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -9,6 +11,11 @@ import (
 // and the dataset laid out in chunks.
 type Target struct {
 	URL string
+	// Group is the path of the Zarr group the schema is written to in the
+	// store at URL, in a store of nested groups ("sweep_1/extra"); "" when
+	// the store holds one dataset at its root. The store's owner marker is
+	// at URL's root either way.
+	Group string
 	// Format is the Zarr format of the store, 2 or 3 (0 means 2).
 	Format int
 	// Compressor is the numcodecs id ("zstd", "zlib", "gzip", "blosc") or
@@ -34,6 +41,14 @@ type Target struct {
 	// Auth is how the chunk stage's HTTP reads authenticate.
 	Auth   storage.HTTPAuth
 	Schema Schema
+}
+
+// GroupURL is where the schema's arrays go: URL, or its group Group in it.
+func (t *Target) GroupURL() string {
+	if t.Group == "" {
+		return t.URL
+	}
+	return strings.TrimSuffix(t.URL, "/") + "/" + t.Group
 }
 
 // GroupMem is how many bytes the region of one read group may take: half

@@ -47,19 +47,14 @@ func (r Recipe) Check(ctx context.Context) error {
 	var first string
 	var headers []plan.InputMeta
 	for _, in := range inputs {
-		f, err := storage.OpenReader(ctx, in.URL)
-		if err != nil {
-			return fmt.Errorf("input %s: %w", in.Source, err)
-		}
-		nc, err := netcdf.OpenWith(f, f.Size(), in.Source, netcdf.Options{Group: r.Pattern.Group})
-		f.Close()
+		metas, err := r.readHeaders(ctx, in)
 		if err != nil {
 			return err
 		}
 		if first == "" {
 			first = in.Source
 		}
-		headers = append(headers, plan.InputMeta{Input: in, Dims: nc.Dims(), Vars: nc.Vars(), Attrs: nc.Attrs()})
+		headers = append(headers, metas...)
 	}
 	// The dimensions the pipeline will see are those the edits leave.
 	if err := edits.CheckNames(headers); err != nil {
@@ -82,4 +77,67 @@ func (r Recipe) Check(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// readHeaders reads the header of input in: of the group the recipe
+// converts, or of each of its groups.
+func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMeta, error) {
+	f, err := storage.OpenReader(ctx, in.URL)
+	if err != nil {
+		return nil, fmt.Errorf("input %s: %w", in.Source, err)
+	}
+	defer f.Close()
+	groups := []string{r.Pattern.Group}
+	if len(r.Pattern.Groups) > 0 {
+		groups = r.Pattern.Groups
+	}
+	if slices.Equal(groups, []string{AllGroups}) {
+		if groups, err = netcdf.Groups(f, f.Size(), in.Source); err != nil {
+			return nil, err
+		}
+	}
+	var out []plan.InputMeta
+	for _, g := range groups {
+		if len(r.Pattern.Groups) > 0 && strings.Trim(g, "/") == "" {
+			g = "/" // the root alone, its groups left out
+		}
+		nc, err := netcdf.OpenWith(f, f.Size(), in.Source, netcdf.Options{Group: g})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, plan.InputMeta{Input: in, Dims: nc.Dims(), Vars: nc.Vars(), Attrs: nc.Attrs()})
+	}
+	return out, nil
+}
+
+// ResolveGroups returns the recipe with pattern.groups "all" replaced by
+// the paths of the first input's groups ("/" and every group below it), as
+// Build needs them; other recipes are returned as they are. It reads the
+// first input's header.
+func (r Recipe) ResolveGroups(ctx context.Context) (Recipe, error) {
+	if !slices.Equal(r.Pattern.Groups, []string{AllGroups}) {
+		return r, nil
+	}
+	e, err := r.Pattern.expand()
+	if err != nil {
+		return r, r.errorf("", "%s", err)
+	}
+	var first plan.Input
+	e.each(0, 1, func(in plan.Input) {
+		if first.URL == "" {
+			first = in
+		}
+	})
+	ctx = storage.WithHTTPAuth(storage.WithRetry(ctx, r.Pattern.Retry()), r.Pattern.Auth())
+	f, err := storage.OpenReader(ctx, first.URL)
+	if err != nil {
+		return r, fmt.Errorf("input %s: %w", first.Source, err)
+	}
+	defer f.Close()
+	groups, err := netcdf.Groups(f, f.Size(), first.Source)
+	if err != nil {
+		return r, err
+	}
+	r.Pattern.Groups = groups
+	return r, nil
 }

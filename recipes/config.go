@@ -457,6 +457,14 @@ func (r Recipe) Validate() error {
 	default:
 		return r.errorf("target.format", "unknown format %q (want %s or %s)", t.Format, FormatZarr, FormatReferences)
 	}
+	if len(r.Pattern.Groups) > 0 {
+		switch {
+		case t.References():
+			return r.errorf("pattern.groups", "references of nested groups are not supported: convert them (target.format: zarr), or one group (pattern.group)")
+		case t.Mode == "append":
+			return r.errorf("target.mode", "append: appending to a store of nested groups is not supported (create or overwrite)")
+		}
+	}
 	if n, err := parseSize(t.ChunkBytes); err != nil || n < 0 || t.ChunkBytes != "" && n == 0 {
 		if err == nil {
 			err = fmt.Errorf("%q is not a size of at least one byte", t.ChunkBytes)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
+	"go.yaml.in/yaml/v3"
 )
 
 // Pattern is the "pattern" section of a recipe: a URL template whose
@@ -55,6 +56,38 @@ type Pattern struct {
 	// variables and attributes, and the dimensions they use, those its
 	// ancestors define included; not its sub-groups.
 	Group string `yaml:"group"`
+	// Groups writes several netCDF-4 groups of the inputs, each as the
+	// Zarr group at its path in one store ("groups", optional; not with
+	// group): a list of paths ("/" for the root group alone, "sweep_0",
+	// "sweep_1/extra"), or "all" for every group of the first input
+	// (Recipe.ResolveGroups lists them). Each group is converted as group
+	// would convert it alone; a group without the concat dimension is
+	// written once, from the first input. xarray.open_zarr(store,
+	// group="sweep_0") then reads what xarray.open_dataset(file,
+	// group="sweep_0") does, concatenated.
+	Groups StringList `yaml:"groups"`
+}
+
+// AllGroups, as the only entry of pattern.groups, stands for every group
+// of the first input.
+const AllGroups = "all"
+
+// StringList is a list of strings that a recipe may give as one string
+// ("groups: all" is "groups: [all]").
+type StringList []string
+
+// UnmarshalYAML reads a scalar as a list of one.
+func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = StringList{n.Value}
+		return nil
+	}
+	var list []string
+	if err := n.Decode(&list); err != nil {
+		return err
+	}
+	*l = list
+	return nil
 }
 
 // HTTP is "pattern.http": how long reads from HTTP servers may take. A
@@ -445,6 +478,9 @@ func (p Pattern) expand() (*expanded, error) {
 	if g := strings.Trim(p.Group, "/"); g != "" && slices.Contains(strings.Split(g, "/"), "") {
 		return nil, &fieldError{"pattern.group", fmt.Sprintf("%q: a group path names groups between slashes, as forecast/surface", p.Group)}
 	}
+	if err := p.checkGroups(); err != nil {
+		return nil, err
+	}
 	if p.FileType != "" && !slices.Contains(fileTypes, p.FileType) {
 		return nil, &fieldError{"pattern.file_type", fmt.Sprintf("unknown file type %q (want %s)", p.FileType, strings.Join(fileTypes, ", "))}
 	}
@@ -709,4 +745,35 @@ func (r IntRange) keys(field string) ([]string, []int64, error) {
 		}
 	}
 	return keys, ints, nil
+}
+
+// checkGroups checks pattern.groups: paths of groups, each once, or "all"
+// alone; not with pattern.group.
+func (p Pattern) checkGroups() error {
+	if len(p.Groups) == 0 {
+		return nil
+	}
+	if p.Group != "" {
+		return &fieldError{"pattern.groups", "give one of group (one group as the dataset) and groups (groups as nested Zarr groups)"}
+	}
+	if slices.Contains(p.Groups, AllGroups) {
+		if len(p.Groups) > 1 {
+			return &fieldError{"pattern.groups", fmt.Sprintf("%q stands for every group: give it alone (a group named so is /%s)", AllGroups, AllGroups)}
+		}
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, g := range p.Groups {
+		path := strings.Trim(g, "/")
+		switch {
+		case g == "":
+			return &fieldError{"pattern.groups", `an empty group path (the root group is "/")`}
+		case path != "" && slices.Contains(strings.Split(path, "/"), ""):
+			return &fieldError{"pattern.groups", fmt.Sprintf("%q: a group path names groups between slashes, as forecast/surface", g)}
+		case seen[path]:
+			return &fieldError{"pattern.groups", fmt.Sprintf("%q is given twice", g)}
+		}
+		seen[path] = true
+	}
+	return nil
 }

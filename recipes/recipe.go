@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
+	"strings"
+
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
@@ -119,12 +122,45 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 	}
 	s = s.Scope("Recipe")
 	cached := transforms.CacheInputs(s, cache, ExpandInputs(s, r.Pattern))
+	if len(r.Pattern.Groups) > 0 {
+		return buildGroups(s, r, schema, target, cached)
+	}
 	described := transforms.DetermineSchema(s, schema, cached)
 	if r.Target.References() {
 		return transforms.WriteReferences(s, refs, described), nil
 	}
 	prepared := transforms.PrepareTarget(s, target, described)
 	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared)), nil
+}
+
+// buildGroups adds the stages that write the recipe's groups (the inputs'
+// cached) as nested Zarr groups: a schema per group, each group's
+// variables read as pattern.group would read it, the concat dimensions
+// only in the groups that have them.
+func buildGroups(s beam.Scope, r Recipe, schema transforms.SchemaConfig, target transforms.TargetConfig, cached beam.PCollection) (beam.PCollection, error) {
+	if slices.Equal(r.Pattern.Groups, []string{AllGroups}) {
+		return beam.PCollection{}, r.errorf("pattern.groups", "%q: list the groups first (Recipe.ResolveGroups reads them from the first input)", AllGroups)
+	}
+	if err := target.ValidateGroups(r.Pattern.Groups); err != nil {
+		return beam.PCollection{}, r.errorf("pattern.groups", "%s", err)
+	}
+	schema.Concat = slices.Clone(schema.Concat)
+	for i := range schema.Concat {
+		schema.Concat[i].OnceIfAbsent = true
+	}
+	schemas := make([]beam.PCollection, len(r.Pattern.Groups))
+	for i, g := range r.Pattern.Groups {
+		cfg := schema
+		if cfg.Group = g; strings.Trim(g, "/") == "" {
+			cfg.Group = "/" // the root alone, its groups left out
+		}
+		name := strings.ReplaceAll(strings.Trim(g, "/"), "/", ".") // a slash separates a runner's step names
+		if name == "" {
+			name = "(root)"
+		}
+		schemas[i] = transforms.DetermineSchema(s.Scope("Group "+name), cfg, cached)
+	}
+	return transforms.WriteGroups(s, target, r.Pattern.Groups, schemas), nil
 }
 
 // referencesConfig is the configuration of the references stage.

@@ -99,6 +99,7 @@ def main():
     p.add_argument("--chunks")
     p.add_argument("--zarrita", help="zarrita's dump of a v3 store (see the usage)")
     p.add_argument("--preprocess", help="a recipe's preprocess section as JSON, applied to each input by open_mfdataset")
+    p.add_argument("--group", help="compare this group of a store of nested groups with this group of the inputs")
     args = p.parse_args()
     with open(args.manifest) as f:
         m = json.load(f)
@@ -174,6 +175,8 @@ def v2_from_zarrita(dump, problems):
     out = tempfile.mkdtemp(prefix="zarrita-v2-")
     g = zarr.open_group(out, mode="w")
     g.attrs.update(d["attributes"])
+    for path, attrs in d.get("groups", {}).items():
+        g.require_group(path).attrs.update(attrs)
     for name, a in d["arrays"].items():
         attrs = dict(a["attributes"])
         if a.get("dimension_names") is None:
@@ -276,6 +279,8 @@ def register_fletcher32():
 def open_store(store, **kw):
     """The store as xarray opens it: a Zarr store, or a kerchunk reference
     file (.json) through fsspec's reference filesystem."""
+    if GROUP:
+        kw["group"] = GROUP
     if store.endswith(".json"):
         register_fletcher32()
         return xr.open_dataset("reference://", engine="zarr", backend_kwargs={
@@ -287,7 +292,11 @@ def zarr_group(store):
     if store.endswith(".json"):
         import fsspec
         return zarr.open_group(fsspec.get_mapper("reference://", fo=store), mode="r")
-    return zarr.open_consolidated(store)
+    g = zarr.open_consolidated(store)
+    return g[GROUP] if GROUP else g
+
+
+GROUP = None  # --group: the group of a store of nested groups compared
 
 
 def run(args, m, files, problems, checked):
@@ -300,6 +309,10 @@ def run(args, m, files, problems, checked):
         problems.append("store has no .zmetadata")
     concat = m["concat_dim"]
     kw = dict(m.get("open_kwargs") or {})
+    if args.group:
+        global GROUP
+        GROUP = args.group.strip("/") or None
+        kw["group"] = args.group
     steps = []  # preprocess functions, applied in order
     if args.preprocess:
         steps.append(preprocessor(json.loads(args.preprocess)))
@@ -312,6 +325,15 @@ def run(args, m, files, problems, checked):
         ref_kwargs = dict(combine="nested", concat_dim=[None, concat], **kw)
     else:
         ref_kwargs = dict(combine="nested", concat_dim=concat, **kw)
+    if args.group:
+        # A group without the concat dimension is written once, from the
+        # first input: what open_mfdataset keeps of it with these.
+        first = files
+        while isinstance(first, list):
+            first = first[0]
+        with xr.open_dataset(first, group=args.group) as f0:
+            if concat not in f0.dims:
+                ref_kwargs.update(data_vars="minimal", coords="minimal", compat="override")
     if steps:
         ref_kwargs["preprocess"] = lambda ds: functools.reduce(lambda d, f: f(d), steps, ds)
 
@@ -348,7 +370,7 @@ def run(args, m, files, problems, checked):
     first = files
     while isinstance(first, list):
         first = first[0]
-    with xr.open_dataset(first, decode_times=False) as f0:
+    with xr.open_dataset(first, decode_times=False, group=kw.get("group")) as f0:
         if concat in f0.variables and "units" in f0[concat].attrs:
             z = zarr_group(store)
             if z[concat].attrs.get("units") != f0[concat].attrs["units"]:

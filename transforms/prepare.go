@@ -87,11 +87,16 @@ func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam
 	mustValid("transforms.PrepareTarget", cfg.Validate())
 	s = s.Scope("PrepareTarget")
 	if cfg.RunID == "" {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		cfg.RunID = hex.EncodeToString(b[:])
+		cfg.RunID = newRunID()
 	}
 	return beam.ParDo(s, &prepareFn{Config: cfg}, schema)
+}
+
+// newRunID is a random run ID, picked as the pipeline is built.
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // DefaultMaxMem is the memory budget of one element's chunk work when none
@@ -118,13 +123,16 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 	var t plan.Target
 	err := recovered("PrepareTarget: target "+f.Config.URL, func() error {
 		var err error
-		t, err = f.prepare(ctx, schema)
+		t, err = f.prepare(ctx, schema, nil)
 		return err
 	})
 	return t, err
 }
 
-func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Target, error) {
+// prepare lays schema out and writes its array metadata and concat
+// coordinates, after claiming the store; or, for group g of a store of
+// nested groups (WriteGroups), in the group, the store being claimed.
+func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGroup) (plan.Target, error) {
 	if f.self == (process{}) {
 		f.self = thisProcess()
 	}
@@ -135,11 +143,19 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 			f.Config.URL, f.Config.Mode, ModeCreate, ModeOverwrite, ModeAppend)
 	}
 	schema = schema.Clone() // elements are not ours to change
-	if err := schema.Layout(f.Config.Chunks); err != nil {
+	chunks, shards := f.Config.Chunks, f.Config.Shards
+	url := f.Config.URL
+	if g != nil {
+		// The target's sizes are for every group: each takes those of
+		// the dimensions it has.
+		chunks, shards = g.sizes(chunks, &schema), g.sizes(shards, &schema)
+		url = (&plan.Target{URL: url, Group: g.Path}).GroupURL()
+	}
+	if err := schema.Layout(chunks); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	budget := budgetOf(f.Config.MaxMem)
-	st, err := storage.NewStore(ctx, f.Config.URL)
+	st, err := storage.NewStore(ctx, url)
 	if err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
@@ -160,8 +176,8 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 		}
 		// Nothing to append to: create the store.
 	}
-	if f.Config.ChunkBytes > 0 {
-		chunks := maps.Clone(f.Config.Chunks)
+	if _, ok := schema.Dim(schema.AppendDim()); ok && f.Config.ChunkBytes > 0 {
+		chunks = maps.Clone(chunks)
 		if chunks == nil {
 			chunks = map[string]int64{}
 		}
@@ -170,7 +186,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 		}
 	}
-	if err := schema.Shard(f.Config.Shards); err != nil { // (an append keeps the store's shards)
+	if err := schema.Shard(shards); err != nil { // (an append keeps the store's shards)
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	if err := schema.CheckMemory(budget); err != nil {
@@ -178,7 +194,9 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 	}
 	t := plan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
 		Run: f.Config.RunID, MaxMem: budget, Retry: f.Config.Retry, Auth: f.Config.Auth, RecipeHash: f.Config.RecipeHash, Schema: schema}
-	if err := f.claim(ctx, st); err != nil {
+	if g != nil {
+		t.Group = g.Path // the store is claimed (claimFn)
+	} else if err := f.claim(ctx, st); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}
 	for i := range schema.Vars {
@@ -204,7 +222,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema) (plan.Targe
 			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 		}
 	}
-	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", f.Config.URL, len(schema.Vars), schema.NumChunks())
+	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", url, len(schema.Vars), schema.NumChunks())
 	return t, nil
 }
 

@@ -126,8 +126,9 @@ func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t p
 // a time.
 type chunkWriter struct {
 	inputs  *inputPool
-	store   *storage.Store
-	owned   time.Time // when the store was last found to be the target's run's
+	store   *storage.Store // where the target's arrays go (its group)
+	root    *storage.Store // the store, whose marker says who owns it
+	owned   time.Time      // when the store was last found to be the target's run's
 	chunk   []byte    // the chunk being assembled, reused
 	encoder zarr.ChunkEncoder
 	region  []byte      // a read group's region, reused
@@ -151,16 +152,21 @@ func (w *chunkWriter) open(ctx context.Context, t *plan.Target) (context.Context
 		ctx = storage.WithRetry(ctx, t.Retry)
 	}
 	ctx = storage.WithHTTPAuth(ctx, t.Auth)
-	if w.store == nil || w.store.URL() != t.URL {
+	if w.store == nil || w.store.URL() != t.GroupURL() {
 		var err error
-		if w.store, err = storage.NewStore(ctx, t.URL); err != nil {
+		if w.store, err = storage.NewStore(ctx, t.GroupURL()); err != nil {
 			return ctx, fmt.Errorf("StoreChunks: %w", err)
+		}
+		if w.root = w.store; t.Group != "" {
+			if w.root, err = storage.NewStore(ctx, t.URL); err != nil {
+				return ctx, fmt.Errorf("StoreChunks: %w", err)
+			}
 		}
 		w.owned = time.Time{}
 	}
 	// Stop writing a store another run has taken, and keep ours alive.
 	if now := time.Now(); now.Sub(w.owned) >= beatEvery {
-		if _, err := ensureOwner(ctx, w.store, t.Run, now, beatEvery); err != nil {
+		if _, err := ensureOwner(ctx, w.root, t.Run, now, beatEvery); err != nil {
 			return ctx, fmt.Errorf("StoreChunks: target %s: %w", t.URL, err)
 		}
 		w.owned = now

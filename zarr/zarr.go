@@ -589,21 +589,15 @@ func Consolidate(ctx context.Context, st Store, format int, arrays []string) err
 	for _, a := range arrays {
 		keys = append(keys, a+"/.zarray", a+"/.zattrs")
 	}
-	var b jsonWriter
-	b.raw(`{"metadata":{`)
-	for i, k := range keys {
+	docs := make(map[string][]byte, len(keys))
+	for _, k := range keys {
 		doc, err := st.Get(ctx, k)
 		if err != nil {
 			return fmt.Errorf("zarr: consolidating: %w", err)
 		}
-		if i > 0 {
-			b.raw(",")
-		}
-		b.key(k)
-		b.raw(string(doc))
+		docs[k] = doc
 	}
-	b.raw(`},"zarr_consolidated_format":1}`)
-	return st.Put(ctx, ".zmetadata", b.bytes())
+	return st.Put(ctx, ".zmetadata", zmetadata(docs))
 }
 
 // Deleter is a Store that can delete objects; deleting a missing one is

@@ -1,6 +1,7 @@
 // Reads a Zarr store with zarrita (a JavaScript Zarr implementation nobody
 // on this project wrote) and prints what it reads as JSON, for zarrforge's
-// interop tests: the root group's attributes and, per array, its shape,
+// interop tests: the root group's attributes, those of the groups below
+// it (by path) and, per array (by path), its shape,
 // data type, chunks, dimension names, attributes, fill value and every
 // value (numbers as the base64 of their little-endian bytes, strings as a
 // list). The store must hold consolidated metadata (v3: inline in the root
@@ -29,8 +30,12 @@ if (!dir) {
 const store = await zarr.withConsolidatedMetadata(new FileSystemStore(dir), { format: ["v3", "v2"] });
 const root = zarr.root(store);
 const group = await zarr.open(root, { kind: "group" });
-const out = { attributes: group.attrs, arrays: {} };
+const out = { attributes: group.attrs, groups: {}, arrays: {} };
 for (const node of store.contents()) {
+  if (node.kind === "group" && node.path !== "/") {
+    const g = await zarr.open(root.resolve(node.path), { kind: "group" });
+    out.groups[node.path.replace(/^\//, "")] = g.attrs;
+  }
   if (node.kind !== "array") continue;
   const arr = await zarr.open(root.resolve(node.path), { kind: "array" });
   let values = await zarr.get(arr);

@@ -144,6 +144,10 @@ func run(ctx context.Context) error {
 	// a dimension the data lacks) are reported before anything runs (a dry
 	// run only translates the job: it reads nothing).
 	if !dryRun {
+		var err error
+		if r, err = r.ResolveGroups(ctx); err != nil { // pattern.groups: all
+			return err
+		}
 		if err := r.Check(ctx); err != nil {
 			return err
 		}
