@@ -71,7 +71,9 @@ func TestNestedGroupsRefused(t *testing.T) {
 		{"twice", func(r *recipes.Recipe) { r.Pattern.Groups = append(r.Pattern.Groups, "/sweep_0/") }, `"/sweep_0/" is given twice`},
 		{"empty part", func(r *recipes.Recipe) { r.Pattern.Groups = []string{"a//b"} }, "names groups between slashes"},
 		{"append", func(r *recipes.Recipe) { r.Target.Mode = "append" }, "target.mode: append: appending to a store of nested groups"},
-		{"references", func(r *recipes.Recipe) { r.Target.Format, r.Target.URL = recipes.FormatReferences, r.Target.URL+".json" },
+		{"references", func(r *recipes.Recipe) {
+			r.Target.Format, r.Target.URL = recipes.FormatReferences, r.Target.URL+".json"
+		},
 			"pattern.groups: references of nested groups"},
 	} {
 		r, _ := collectionRecipe(t, "grouped")

@@ -129,7 +129,7 @@ type chunkWriter struct {
 	store   *storage.Store // where the target's arrays go (its group)
 	root    *storage.Store // the store, whose marker says who owns it
 	owned   time.Time      // when the store was last found to be the target's run's
-	chunk   []byte    // the chunk being assembled, reused
+	chunk   []byte         // the chunk being assembled, reused
 	encoder zarr.ChunkEncoder
 	region  []byte      // a read group's region, reused
 	slots   []groupSlot // a chunk buffer and an encoder for each of a group's encoding goroutines

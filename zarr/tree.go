@@ -54,7 +54,7 @@ func WriteTree(ctx context.Context, st Store, format int, groups []Group) error 
 	for p := range byPath {
 		paths = append(paths, p)
 	}
-	slices.Sort(paths) // the root ("") first
+	slices.Sort(paths)          // the root ("") first
 	docs := map[string][]byte{} // key within the store → document, for the consolidated metadata
 	for _, p := range paths {
 		g := byPath[p]
