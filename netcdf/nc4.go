@@ -136,6 +136,18 @@ func (f *nc4) load(h *hdf5.File, path string, alone bool) error {
 			g = next
 		}
 	}
+	if err := f.loadGroup(h, g, inherited, count, alone); err != nil {
+		if path != "" {
+			return fmt.Errorf("group %q: %w", path, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// loadGroup reads group g as the file (see load), inherited being its
+// ancestors' dimension scales.
+func (f *nc4) loadGroup(h *hdf5.File, g *hdf5.Object, inherited []*dataset, count phonyCounter, alone bool) error {
 	sets, groups, err := members(h, g, !alone)
 	if err != nil {
 		return err

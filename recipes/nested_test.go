@@ -58,6 +58,15 @@ func TestNestedGroups(t *testing.T) {
 	}
 }
 
+// TestNestedGroupsH5py converts a file h5py wrote, with nested groups
+// whose datasets use dimensions their ancestors define and phony
+// dimensions, as nested Zarr groups, each compared with xarray.
+func TestNestedGroupsH5py(t *testing.T) {
+	if n, groups, _ := convertGroups(t, []string{beamtest.Testdata("formats", "h5py_groups.nc")}); n != 1 || groups != 4 {
+		t.Errorf("converted %d files, %d groups; want 1, 4", n, groups)
+	}
+}
+
 // TestNestedGroupsRefused: recipes of nested groups that cannot work are
 // refused before anything runs, naming the field.
 func TestNestedGroupsRefused(t *testing.T) {
