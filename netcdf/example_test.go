@@ -65,3 +65,37 @@ func ExampleFile_ReadStrings() {
 	// Output:
 	// ["Zürich" "São Paulo" "" "Ushuaia"] <nil>
 }
+
+// Groups lists a netCDF-4 file's groups; Options.Group reads one of them
+// as if it were the file ("/" the root alone).
+func ExampleGroups() {
+	path := beamtest.Testdata("collections", "grouped", "grouped_00.nc")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	groups, err := netcdf.Groups(bytes.NewReader(b), int64(len(b)), path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, g := range groups {
+		nc, err := netcdf.OpenWith(bytes.NewReader(b), int64(len(b)), path, netcdf.Options{Group: g})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		var vars []string
+		for _, v := range nc.Vars() {
+			vars = append(vars, fmt.Sprintf("%s%v", v.Name, v.Dims))
+		}
+		fmt.Println(g, vars)
+	}
+	// Output:
+	// / [range[range]]
+	// meta [site[]]
+	// sweep_0 [time[time] DBZH[time range]]
+	// sweep_1 [time[time] DBZH[time range]]
+	// sweep_1/extra [ZDR[time range]]
+}

@@ -90,6 +90,27 @@ target:
 	// c1.1 gs://bucket/cmip/r2i1p1f1/tas_200002.nc
 }
 
+// Radar volumes, a file per scan, each with a group per sweep: every group
+// (groups: all, listed from the first input by ResolveGroups) becomes a
+// Zarr group of one store, concatenated along time where it has it.
+func ExampleRecipe_ResolveGroups() {
+	r, err := recipes.Parse([]byte(`
+pattern:
+  template: ../testdata/collections/grouped/grouped_{time}.nc
+  concat_dim: {name: time, keys: ["00", "01", "02"]}
+  groups: all
+target: {url: /tmp/volumes.zarr, chunks: {time: 100}}
+`), "volumes.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, err = r.ResolveGroups(context.Background())
+	fmt.Println(r.Pattern.Groups, err)
+	// Output:
+	// [/ meta sweep_0 sweep_1 sweep_1/extra] <nil>
+}
+
 // Check reads the first input's header and names the recipe field that
 // does not fit the data.
 func ExampleRecipe_Check() {

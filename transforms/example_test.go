@@ -60,3 +60,24 @@ func Example_userSteps() {
 	transforms.FinalizeTarget(s, target, results)
 	// beamx.Run(ctx, p) runs it.
 }
+
+// The groups of netCDF-4 files as nested Zarr groups of one store: a
+// schema per group (each read as xarray.open_dataset(group=...) reads it),
+// written by WriteGroups. A group without the time dimension is written
+// once, from the first input (ConcatDim.OnceIfAbsent).
+func ExampleWriteGroups() {
+	_, s := beam.NewPipelineWithRoot()
+	inputs := beam.CreateList(s, []plan.Input{
+		{Index: plan.Index{Concat: []int{0}}, Source: "/data/volume_00.nc", URL: "/data/volume_00.nc"},
+		{Index: plan.Index{Concat: []int{1}}, Source: "/data/volume_01.nc", URL: "/data/volume_01.nc"},
+	})
+	cached := transforms.CacheInputs(s, transforms.CacheConfig{}, inputs)
+	groups := []string{"/", "sweep_0", "sweep_1"}
+	var schemas []beam.PCollection
+	for _, g := range groups {
+		cfg := transforms.SchemaConfig{Group: g, Concat: []plan.ConcatDim{{Name: "time", OnceIfAbsent: true}}}
+		schemas = append(schemas, transforms.DetermineSchema(s, cfg, cached))
+	}
+	transforms.WriteGroups(s, transforms.TargetConfig{URL: "/out/volumes.zarr", Chunks: map[string]int64{"time": 100}}, groups, schemas)
+	// beamx.Run(ctx, p) runs it.
+}

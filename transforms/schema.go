@@ -46,7 +46,8 @@ type SchemaConfig struct {
 	Preprocess plan.Preprocess
 	// Group, when not "", is the netCDF-4 group of every input to read as
 	// the dataset, as xarray.open_dataset(path, group=...) does
-	// (netcdf.Options.Group); the later stages read it too.
+	// (netcdf.Options.Group; "/" the root alone, its groups left out); the
+	// later stages read it too.
 	Group string
 }
 

@@ -17,15 +17,13 @@ type Group struct {
 }
 
 // WriteTree completes a store of nested groups whose arrays are written: it
-// writes every group's metadata — those of groups, and the ancestors of
-// groups, that are not listed with no attributes — and last the root's
-// consolidated metadata, which holds that of every group and array below
-// it at its path, as zarr.consolidate_metadata writes it: in v2 .zgroup and
-// .zattrs in each group, then the root .zmetadata; in v3 each group's
-// zarr.json, then the root zarr.json with every node's metadata inline. As
-// for WriteGroup, until the root's is written the store cannot be opened
-// as complete, nor can any group in it be (their group objects are
-// written here, after every array).
+// writes the metadata of every group — and of the ancestors of groups, not
+// listed, with no attributes — each group's holding that of every group
+// and array below it (consolidated, at their paths from it), as
+// zarr.consolidate_metadata writes it: in v2 .zattrs, .zgroup and
+// .zmetadata, in v3 zarr.json with the metadata inline; the root's last.
+// As for WriteGroup, until the root's is written the store cannot be
+// opened as complete.
 func WriteTree(ctx context.Context, st Store, format int, groups []Group) error {
 	byPath := map[string]Group{"": {}}
 	listed := map[string]bool{}
@@ -43,10 +41,43 @@ func WriteTree(ctx context.Context, st Store, format int, groups []Group) error 
 		listed[g.Path] = true
 		byPath[g.Path] = g
 		for p := g.Path; p != ""; {
-			i := strings.LastIndexByte(p, '/')
-			p = p[:max(i, 0)]
+			p = p[:max(strings.LastIndexByte(p, '/'), 0)]
 			if _, ok := byPath[p]; !ok {
 				byPath[p] = Group{Path: p}
+			}
+		}
+	}
+	// Every node's metadata documents, by store key (v3: by node path).
+	docs := map[string][]byte{}
+	attrs := map[string][]byte{}
+	for p, g := range byPath {
+		raw, err := g.Attrs.marshal(format == 3)
+		if err != nil {
+			return fmt.Errorf("zarr: group %q attributes: %w", p, err)
+		}
+		attrs[p] = raw
+		prefix := within(p)
+		if format == 3 {
+			if p != "" {
+				docs[p] = rootV3(raw, nil)
+			}
+		} else {
+			docs[prefix+".zattrs"], docs[prefix+".zgroup"] = raw, []byte(`{"zarr_format":2}`)
+		}
+		for _, a := range g.Arrays {
+			keys := []string{a + "/.zarray", a + "/.zattrs"}
+			if format == 3 {
+				keys = []string{a + "/" + v3Meta}
+			}
+			for _, k := range keys {
+				doc, err := st.Get(ctx, prefix+k)
+				if err != nil {
+					return fmt.Errorf("zarr: consolidating: %w", err)
+				}
+				if format == 3 {
+					k = a
+				}
+				docs[prefix+k] = doc
 			}
 		}
 	}
@@ -54,60 +85,41 @@ func WriteTree(ctx context.Context, st Store, format int, groups []Group) error 
 	for p := range byPath {
 		paths = append(paths, p)
 	}
-	slices.Sort(paths)          // the root ("") first
-	docs := map[string][]byte{} // key within the store → document, for the consolidated metadata
+	slices.Sort(paths)
+	slices.Reverse(paths) // the root ("") last
 	for _, p := range paths {
-		g := byPath[p]
-		raw, err := g.Attrs.marshal(format == 3)
-		if err != nil {
-			return fmt.Errorf("zarr: group %q attributes: %w", p, err)
-		}
-		prefix := ""
-		if p != "" {
-			prefix = p + "/"
+		prefix := within(p)
+		below := map[string][]byte{} // the group's own and its descendants', from it
+		for k, doc := range docs {
+			if strings.HasPrefix(k, prefix) && k != p {
+				below[k[len(prefix):]] = doc
+			}
 		}
 		if format == 3 {
-			if p != "" {
-				doc := rootV3(raw, nil)
-				if err := st.Put(ctx, prefix+v3Meta, doc); err != nil {
-					return err
-				}
-				docs[p] = doc
-			}
-			for _, a := range g.Arrays {
-				doc, err := st.Get(ctx, prefix+a+"/"+v3Meta)
-				if err != nil {
-					return fmt.Errorf("zarr: consolidating: %w", err)
-				}
-				docs[prefix+a] = doc
+			if err := st.Put(ctx, prefix+v3Meta, rootV3(attrs[p], below)); err != nil {
+				return err
 			}
 			continue
 		}
-		group := []byte(`{"zarr_format":2}`)
-		for key, doc := range map[string][]byte{".zattrs": raw, ".zgroup": group} {
-			if err := st.Put(ctx, prefix+key, doc); err != nil {
+		for _, k := range []string{".zattrs", ".zgroup", ".zmetadata"} {
+			doc := below[k]
+			if k == ".zmetadata" {
+				doc = zmetadata(below)
+			}
+			if err := st.Put(ctx, prefix+k, doc); err != nil {
 				return err
 			}
-			docs[prefix+key] = doc
-		}
-		for _, a := range g.Arrays {
-			for _, key := range []string{a + "/.zarray", a + "/.zattrs"} {
-				doc, err := st.Get(ctx, prefix+key)
-				if err != nil {
-					return fmt.Errorf("zarr: consolidating: %w", err)
-				}
-				docs[prefix+key] = doc
-			}
 		}
 	}
-	if format == 3 {
-		raw, err := byPath[""].Attrs.marshal(true)
-		if err != nil {
-			return fmt.Errorf("zarr: group attributes: %w", err)
-		}
-		return st.Put(ctx, v3Meta, rootV3(raw, docs))
+	return nil
+}
+
+// within is the prefix of the keys of group p: "" for the root, "p/".
+func within(p string) string {
+	if p == "" {
+		return ""
 	}
-	return st.Put(ctx, ".zmetadata", zmetadata(docs))
+	return p + "/"
 }
 
 // zmetadata is the v2 consolidated metadata of docs (store key → document).
