@@ -266,7 +266,7 @@ func members(h *hdf5.File, g *hdf5.Object, refuseGroups bool) ([]*dataset, map[s
 				return nil, nil, err
 			}
 			if data {
-				return nil, nil, fmt.Errorf("group %q: nested groups with data (read one group as the file: Options.Group): %w", name, hdf5.ErrUnsupported)
+				return nil, nil, fmt.Errorf("group %q: %w (read one group as the file: Options.Group): %w", name, ErrNestedGroups, hdf5.ErrUnsupported)
 			}
 		}
 	}

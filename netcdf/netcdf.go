@@ -153,6 +153,11 @@ var ErrFormat = errors.New("not a valid netCDF file")
 // package does not implement.
 var ErrUnsupported = errors.New("unsupported netCDF feature")
 
+// ErrNestedGroups is wrapped, with ErrUnsupported, by the error for a
+// netCDF-4 file read whole (Options.Group "") whose groups below the root
+// hold data: read them one at a time (Options.Group, Groups lists them).
+var ErrNestedGroups = errors.New("nested groups with data")
+
 // ErrTooLarge is wrapped by errors for data larger than the memory the
 // reader may use for it (Options.MaxChunk).
 var ErrTooLarge = hdf5.ErrTooLarge

@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -102,6 +103,9 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 			g = "/" // the root alone, its groups left out
 		}
 		nc, err := netcdf.OpenWith(f, f.Size(), in.Source, netcdf.Options{Group: g})
+		if errors.Is(err, netcdf.ErrNestedGroups) {
+			return nil, r.errorf("pattern", "%s; convert one group (pattern.group: a path), or every group as nested Zarr groups (pattern.groups: all)", err)
+		}
 		if err != nil {
 			return nil, err
 		}

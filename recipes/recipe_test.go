@@ -856,7 +856,7 @@ func TestGroups(t *testing.T) {
 		})
 	}
 	for group, want := range map[string]string{
-		"":        `group "meta": nested groups with data (read one group as the file`,
+		"":        `or every group as nested Zarr groups (pattern.groups: all)`,
 		"sweep_9": `no group "sweep_9" (groups there: meta, sweep_0, sweep_1)`,
 	} {
 		r, _ := collectionRecipe(t, "grouped")
