@@ -9,9 +9,11 @@ package beamtest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -87,6 +89,32 @@ func Root() string {
 // testdata directory.
 func Testdata(elem ...string) string {
 	return filepath.Join(append([]string{Root(), "testdata"}, elem...)...)
+}
+
+// RealWorld returns the real-world conformance set beside the repository
+// (../shared/realworld: files from other projects' test suites, never
+// copied into the repository): its directory and the lines of its
+// MANIFEST.tsv after the header, each a file's tab-separated fields (name,
+// source repository, path, commit, size, magic, what ncdump -k says,
+// sha256). The test is skipped, loudly, when the set is absent, and fails
+// when CI is set (CI has it).
+func RealWorld(t testing.TB) (dir string, files [][]string) {
+	t.Helper()
+	dir = filepath.Join(Root(), "..", "shared", "realworld")
+	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		msg := "REAL-WORLD CONFORMANCE SKIPPED: no " + dir + " (it is beside the repository in CI): " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n") {
+		if i > 0 {
+			files = append(files, strings.Split(line, "\t"))
+		}
+	}
+	return dir, files
 }
 
 // inputsDigest is the provenance attribute that digests a run's input list.

@@ -195,21 +195,11 @@ var realworldUndefined = map[string]string{
 // from the test suites of netCDF-C, netCDF4-python, HDF5, h5py and
 // PyTables) and compares it with netCDF-C, through netCDF4-python.
 func TestRealWorld(t *testing.T) {
-	dir := filepath.Join(beamtest.Root(), "..", "shared", "realworld")
-	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		msg := "REAL-WORLD CONFORMANCE SKIPPED: no " + dir + " (it is beside the repository in CI): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	dir, files := beamtest.RealWorld(t)
 	py := beamtest.RequirePython(t, "netCDF4", "numpy")
 	var paths []string
-	for i, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n") {
-		if i > 0 {
-			paths = append(paths, filepath.Join(dir, "files", strings.SplitN(line, "\t", 2)[0]))
-		}
+	for _, f := range files {
+		paths = append(paths, filepath.Join(dir, "files", f[0]))
 	}
 	wants := dumpAll(t, py, paths)
 	used := make([]int, len(realworldRefusals))

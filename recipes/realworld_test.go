@@ -43,20 +43,11 @@ print(json.dumps(out))
 // group=...). A file whose groups cannot all be read is refused by Check,
 // naming the file and what is unsupported.
 func TestRealWorldGroups(t *testing.T) {
-	dir := filepath.Join(beamtest.Root(), "..", "shared", "realworld")
-	manifest, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		msg := "REAL-WORLD GROUPS SKIPPED: no " + dir + " (it is beside the repository in CI): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	dir, files := beamtest.RealWorld(t)
 	beamtest.RequirePython(t, "xarray", "netCDF4", "zarr")
 	var paths []string
-	for i, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n") {
-		fields := strings.Split(line, "\t")
-		if i == 0 || len(fields) < 7 || fields[5] != "HDF5" || fields[6] != "netCDF-4" {
+	for _, fields := range files {
+		if len(fields) < 7 || fields[5] != "HDF5" || fields[6] != "netCDF-4" {
 			continue // netCDF-C cannot open it
 		}
 		path := filepath.Join(dir, "files", fields[0])
