@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +122,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", good + "targets: {}\n",
 			`recipe r.yaml: line 13: unknown key "targets" in the recipe (known: pattern, target, cache, preprocess)`},
 		{"unknown pattern key", strings.Replace(good, "  template:", "  tmplate:", 1),
-			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, concat_dims, merge_dims, file_type, http, group)`},
+			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, concat_dims, merge_dims, file_type, http, group, groups)`},
 		{"unknown concat_dim key", strings.Replace(good, "    name: time", "    name: time\n    nitems: 1", 1),
 			`recipe r.yaml: line 6: unknown key "nitems" in pattern.concat_dim (known: name, keys, dates, range, nitems_per_file)`},
 		{"nitems_per_file in a merge dim", strings.Replace(good, "      keys: [sst, ice]", "      keys: [sst, ice]\n      nitems_per_file: 1", 1),
@@ -459,6 +460,30 @@ func TestFractionalNumbers(t *testing.T) {
 		_, err := Parse([]byte(c.text), "r.yaml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want %q", c.text, err, c.want)
+		}
+	}
+}
+
+// TestParseGroups: pattern.groups is a list of group paths, or one string
+// (all).
+func TestParseGroups(t *testing.T) {
+	for _, tc := range []struct {
+		groups string
+		want   []string
+		err    string
+	}{
+		{"all", []string{"all"}, ""},
+		{`["/", sweep_0, sweep_1/extra]`, []string{"/", "sweep_0", "sweep_1/extra"}, ""},
+		{"{a: 1}", nil, "cannot unmarshal !!map into []string"},
+	} {
+		r, err := Parse([]byte(strings.Replace(good, "  merge_dims:", "  groups: "+tc.groups+"\n  merge_dims:", 1)), "r.yaml")
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("groups: %s: %v, want %q", tc.groups, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("groups: %s: %v", tc.groups, err)
+		case tc.err == "" && !slices.Equal(r.Pattern.Groups, tc.want):
+			t.Errorf("groups: %s: %q, want %q", tc.groups, r.Pattern.Groups, tc.want)
 		}
 	}
 }
