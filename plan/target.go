@@ -44,11 +44,15 @@ type Target struct {
 }
 
 // GroupURL is where the schema's arrays go: URL, or its group Group in it.
-func (t *Target) GroupURL() string {
-	if t.Group == "" {
-		return t.URL
+func (t *Target) GroupURL() string { return GroupURL(t.URL, t.Group) }
+
+// GroupURL is where the group at path group ("" the root) of the store at
+// url is.
+func GroupURL(url, group string) string {
+	if group == "" {
+		return url
 	}
-	return strings.TrimSuffix(t.URL, "/") + "/" + t.Group
+	return strings.TrimSuffix(url, "/") + "/" + group
 }
 
 // GroupMem is how many bytes the region of one read group may take: half

@@ -99,8 +99,8 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 	}
 	var out []plan.InputMeta
 	for _, g := range groups {
-		if len(r.Pattern.Groups) > 0 && strings.Trim(g, "/") == "" {
-			g = "/" // the root alone, its groups left out
+		if len(r.Pattern.Groups) > 0 {
+			g = groupRead(g)
 		}
 		nc, err := netcdf.OpenWith(f, f.Size(), in.Source, netcdf.Options{Group: g})
 		if errors.Is(err, netcdf.ErrNestedGroups) {

@@ -747,6 +747,15 @@ func (r IntRange) keys(field string) ([]string, []int64, error) {
 	return keys, ints, nil
 }
 
+// groupRead is the netcdf.Options.Group that reads path g of
+// pattern.groups: g, and "/" for the root (alone, its groups left out).
+func groupRead(g string) string {
+	if strings.Trim(g, "/") == "" {
+		return "/"
+	}
+	return g
+}
+
 // checkGroups checks pattern.groups: paths of groups, each once, or "all"
 // alone; not with pattern.group.
 func (p Pattern) checkGroups() error {

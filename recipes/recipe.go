@@ -151,9 +151,7 @@ func buildGroups(s beam.Scope, r Recipe, schema transforms.SchemaConfig, target 
 	schemas := make([]beam.PCollection, len(r.Pattern.Groups))
 	for i, g := range r.Pattern.Groups {
 		cfg := schema
-		if cfg.Group = g; strings.Trim(g, "/") == "" {
-			cfg.Group = "/" // the root alone, its groups left out
-		}
+		cfg.Group = groupRead(g)
 		name := strings.ReplaceAll(strings.Trim(g, "/"), "/", ".") // a slash separates a runner's step names
 		if name == "" {
 			name = "(root)"

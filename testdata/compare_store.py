@@ -229,15 +229,19 @@ def expander(dims, files):
     return expand
 
 
+def first_file(files):
+    """The first input of a (nested) list of them."""
+    while isinstance(files, list):
+        files = files[0]
+    return files
+
+
 def enum_flags(ds, files):
     """ds with the members of the first input's enum variables as CF flags
     (flag_values, flag_meanings), as zarrforge stores an enum; the xarray
     here shows an enum as its integer values only."""
     import netCDF4
-    first = files
-    while isinstance(first, list):
-        first = first[0]
-    with netCDF4.Dataset(first) as nc:
+    with netCDF4.Dataset(first_file(files)) as nc:
         for name, v in nc.variables.items():
             if name in ds and isinstance(v.datatype, netCDF4.EnumType) and "flag_values" not in v.ncattrs():
                 members = list(v.datatype.enum_dict.items())
@@ -328,10 +332,7 @@ def run(args, m, files, problems, checked):
     if args.group:
         # A group without the concat dimension is written once, from the
         # first input: what open_mfdataset keeps of it with these.
-        first = files
-        while isinstance(first, list):
-            first = first[0]
-        with xr.open_dataset(first, group=args.group) as f0:
+        with xr.open_dataset(first_file(files), group=args.group) as f0:
             if concat not in f0.dims:
                 ref_kwargs.update(data_vars="minimal", coords="minimal", compat="override")
     if steps:
@@ -367,10 +368,7 @@ def run(args, m, files, problems, checked):
                         name, k, norm(g.encoding.get(k)), norm(w.encoding.get(k))))
 
     # The concat coordinate must use the first input's units.
-    first = files
-    while isinstance(first, list):
-        first = first[0]
-    with xr.open_dataset(first, decode_times=False, group=kw.get("group")) as f0:
+    with xr.open_dataset(first_file(files), decode_times=False, group=kw.get("group")) as f0:
         if concat in f0.variables and "units" in f0[concat].attrs:
             z = zarr_group(store)
             if z[concat].attrs.get("units") != f0[concat].attrs["units"]:

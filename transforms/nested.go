@@ -100,12 +100,12 @@ func (c TargetConfig) ValidateGroups(paths []string) error {
 	return nil
 }
 
-// nestedGroup is a group of a store of nested groups, as PrepareTarget
-// lays it out.
+// nestedGroup is the group of a store of nested groups that PrepareTarget
+// lays a schema out in.
 type nestedGroup struct{ Path string }
 
-// sizes returns the chunk (or shard) sizes of the dimensions s has.
-func (nestedGroup) sizes(all map[string]int64, s *plan.Schema) map[string]int64 {
+// sizesOf returns the chunk (or shard) sizes of the dimensions s has.
+func sizesOf(all map[string]int64, s *plan.Schema) map[string]int64 {
 	var out map[string]int64
 	for d, n := range all {
 		if _, ok := s.Dim(d); ok {
@@ -220,7 +220,6 @@ func finalizeTree(ctx context.Context, url, run string, ts []plan.Target, sum pl
 	if ts[0].Group != "" { // the root holds no dataset
 		groups = append(groups, zarr.Group{Attrs: prov})
 	}
-	format := 2
 	for i := range ts {
 		s := &ts[i].Schema
 		g := zarr.Group{Path: ts[i].Group, Attrs: plan.GroupAttrs(s)}
@@ -231,9 +230,8 @@ func finalizeTree(ctx context.Context, url, run string, ts []plan.Target, sum pl
 			g.Arrays = append(g.Arrays, v.Name)
 		}
 		groups = append(groups, g)
-		format = max(ts[i].Format, format)
 	}
-	if err := zarr.WriteTree(ctx, st, format, groups); err != nil {
+	if err := zarr.WriteTree(ctx, st, ts[0].Format, groups); err != nil {
 		return fmt.Errorf("FinalizeTarget: target %s: %w", url, err)
 	}
 	done := owned.marker

@@ -148,8 +148,8 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 	if g != nil {
 		// The target's sizes are for every group: each takes those of
 		// the dimensions it has.
-		chunks, shards = g.sizes(chunks, &schema), g.sizes(shards, &schema)
-		url = (&plan.Target{URL: url, Group: g.Path}).GroupURL()
+		chunks, shards = sizesOf(chunks, &schema), sizesOf(shards, &schema)
+		url = plan.GroupURL(url, g.Path)
 	}
 	if err := schema.Layout(chunks); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
