@@ -5,9 +5,15 @@
 inputs. Prints wall time and peak RSS of both and their ratio, and checks
 that the two stores hold identical data.
 
-usage: /usr/bin/python3 bench/oisst/bench.py [--ours-only] [N] [NLAT NLON]   (from the repository root)
+usage: /usr/bin/python3 bench/oisst/bench.py [--ours-only] [--variant V | --variants] [N] [NLAT NLON]
+(from the repository root)
 --ours-only runs only our program and reports the time per input (for many
 tiny inputs, where the reference would take very long).
+--variant V runs it on inputs of variant V of make_inputs.py (default
+noisy); --variants on each, one line each. Beside both programs it prints
+the codec floor (bench/oisst/floor: decoding every input chunk and encoding
+every output chunk with our libraries on every core, nothing else) and our
+time over it.
 Inputs are made once under $TMPDIR/zarrforge-bench/ by make_inputs.py, and
 read once before measuring so that both programs read them from the page
 cache."""
@@ -16,6 +22,9 @@ import os
 import subprocess
 import sys
 import tempfile
+
+# The variants of bench/oisst/make_inputs.py.
+VARIANTS = ["noisy", "noisy-shuffle", "speckled-shuffle", "speckled-ocean"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PY = "/usr/bin/python3"
@@ -69,17 +78,19 @@ def warm(directory):
                 pass
 
 
-def main():
-    args = sys.argv[1:]
-    ours_only = "--ours-only" in args
-    args = [a for a in args if a != "--ours-only"]
-    n = int(args[0]) if args else 60
-    grid = args[1:3] if len(args) >= 3 else ["720", "1440"]
+def run(variant, n, grid, ours_only):
+    """Runs the benchmark on inputs of one variant; returns whether the two
+    stores hold identical data."""
     work = os.path.join(tempfile.gettempdir(), "zarrforge-bench")
-    inputs = os.path.join(work, "oisst-%d-%sx%s" % (n, grid[0], grid[1]))
-    subprocess.run([PY, os.path.join(ROOT, "bench", "oisst", "make_inputs.py"), inputs, str(n)] + grid, check=True)
-    binary = os.path.join(work, "zarrforge")
+    name = "oisst-%d-%sx%s" % (n, grid[0], grid[1])
+    if variant != "noisy":  # the original inputs keep their directory
+        name = "oisst-%s-%d-%sx%s" % (variant, n, grid[0], grid[1])
+    inputs = os.path.join(work, name)
+    subprocess.run([PY, os.path.join(ROOT, "bench", "oisst", "make_inputs.py"), "--variant", variant, inputs, str(n)] + grid,
+                   check=True)
+    binary, floor = os.path.join(work, "zarrforge"), os.path.join(work, "floor")
     subprocess.run(["go", "build", "-o", binary, "./examples/dataflow"], cwd=ROOT, check=True)
+    subprocess.run(["go", "build", "-o", floor, "./bench/oisst/floor"], cwd=ROOT, check=True)
     keys = sorted(f[len("oisst."):-len(".nc")] for f in os.listdir(inputs) if f.endswith(".nc"))[:n]
     ours, ref = os.path.join(work, "ours.zarr"), os.path.join(work, "reference.zarr")
     recipe = os.path.join(work, "recipe.yaml")
@@ -89,16 +100,34 @@ def main():
                 % (inputs, json.dumps(keys), ours))
     warm(inputs)
     a = measure([binary, "--recipe", recipe])
+    print("variant %s: %d files of %s x %s in %s" % (variant, n, grid[0], grid[1], inputs))
     if ours_only:
-        print("inputs: %d files of %s x %s in %s" % (n, grid[0], grid[1], inputs))
-        print("zarrforge:  %6.2f s  %7.0f MB peak RSS  %.2f ms per input" % (a["wall"], a["rss_mb"], 1000 * a["wall"] / n))
-        return
+        print("  zarrforge:   %6.2f s  %7.0f MB peak RSS  %.2f ms per input" % (a["wall"], a["rss_mb"], 1000 * a["wall"] / n))
+        return True
+    c = measure([floor, "-chunk", "30"] + [os.path.join(inputs, "oisst.%s.nc" % k) for k in keys])
     b = measure([PY, "-c", REFERENCE, inputs, ref])
-    print("inputs: %d files of %s x %s in %s" % (n, grid[0], grid[1], inputs))
-    print("zarrforge:  %6.2f s  %7.0f MB peak RSS" % (a["wall"], a["rss_mb"]))
-    print("xarray+dask: %6.2f s  %7.0f MB peak RSS" % (b["wall"], b["rss_mb"]))
-    print("ratio (zarrforge / xarray): wall %.2f, RSS %.2f" % (a["wall"] / b["wall"], a["rss_mb"] / b["rss_mb"]))
-    sys.exit(subprocess.run([PY, "-c", COMPARE, ours, ref]).returncode)
+    print("  zarrforge:   %6.2f s  %7.0f MB peak RSS" % (a["wall"], a["rss_mb"]))
+    print("  xarray+dask: %6.2f s  %7.0f MB peak RSS" % (b["wall"], b["rss_mb"]))
+    print("  codec floor: %6.2f s  (decode every input chunk, encode every output chunk; no pipeline)" % c["wall"])
+    print("  ratio: zarrforge / xarray wall %.2f, RSS %.2f; zarrforge / floor %.2f"
+          % (a["wall"] / b["wall"], a["rss_mb"] / b["rss_mb"], a["wall"] / c["wall"]))
+    return subprocess.run([PY, "-c", COMPARE, ours, ref]).returncode == 0
+
+
+def main():
+    args = sys.argv[1:]
+    ours_only = "--ours-only" in args
+    variants = ["noisy"]
+    if "--variants" in args:
+        variants = VARIANTS
+    if "--variant" in args:
+        i = args.index("--variant")
+        variants, args = [args[i + 1]], args[:i] + args[i + 2:]
+    args = [a for a in args if a not in ("--ours-only", "--variants")]
+    n = int(args[0]) if args else 60
+    grid = args[1:3] if len(args) >= 3 else ["720", "1440"]
+    ok = [run(v, n, grid, ours_only) for v in variants]
+    sys.exit(0 if all(ok) else 1)
 
 
 if __name__ == "__main__":
