@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -44,10 +45,7 @@ func run(files []string, chunk int, compressor string, level int) error {
 	if len(files) == 0 || chunk < 1 {
 		return errors.New("usage: floor [-chunk N] FILE...")
 	}
-	comp, err := zarr.NewCompressor(compressor, level)
-	if err != nil {
-		return err
-	}
+	target := &plan.Target{Format: 2, Compressor: compressor, Level: level} // as PrepareTarget makes it
 	first, c, err := open(files[0])
 	if err != nil {
 		return err
@@ -73,7 +71,7 @@ func run(files []string, chunk int, compressor string, level int) error {
 			defer wg.Done()
 			var enc zarr.ChunkEncoder
 			for t := range work {
-				n, raw, err := encodeChunk(files, t, chunk, comp, &enc)
+				n, raw, err := encodeChunk(files, t, chunk, target, &enc)
 				if err != nil {
 					errs <- err
 					continue
@@ -101,15 +99,15 @@ func run(files []string, chunk int, compressor string, level int) error {
 // encodeChunk reads variable t.v of each input of t whole and encodes the
 // chunk of chunk steps they make (padded with zeros past the last input),
 // returning its encoded and decoded sizes.
-func encodeChunk(files []string, t task, chunk int, comp *zarr.Compressor, enc *zarr.ChunkEncoder) (int64, int64, error) {
+func encodeChunk(files []string, t task, chunk int, target *plan.Target, enc *zarr.ChunkEncoder) (int64, int64, error) {
 	step := int64(t.v.Type.Size())
 	for _, s := range t.v.Shape[1:] {
 		step *= s
 	}
 	shape := append([]int64{int64(chunk)}, t.v.Shape[1:]...)
-	meta := zarr.ArrayMeta{Shape: shape, Chunks: shape, DType: dtype(t.v.Type), Compressor: comp}
-	if meta.DType == "" {
-		return 0, 0, fmt.Errorf("variable %s: type %s", t.v.Name, t.v.Type)
+	meta, err := target.ArrayMeta(&plan.Variable{Name: t.v.Name, Type: t.v.Type, Dims: t.v.Dims, Shape: shape, Chunks: shape, Attrs: t.v.Attrs})
+	if err != nil {
+		return 0, 0, err
 	}
 	buf := make([]byte, int64(chunk)*step)
 	for i := t.lo; i < t.hi; i++ {
@@ -126,26 +124,12 @@ func encodeChunk(files []string, t task, chunk int, comp *zarr.Compressor, enc *
 			return 0, 0, fmt.Errorf("%s: %w", files[i], err)
 		}
 	}
-	if err := enc.Begin(meta, io.Discard); err != nil {
+	if err = enc.Begin(meta, io.Discard); err != nil {
 		return 0, 0, err
 	}
 	_, _ = enc.Write(buf)
 	n, err := enc.Finish()
 	return n, int64(t.hi-t.lo) * step, err
-}
-
-// dtype is the Zarr dtype of a netCDF type, for the types the benchmark
-// has.
-func dtype(t netcdf.Type) zarr.DType {
-	switch t {
-	case netcdf.Short:
-		return "<i2"
-	case netcdf.Float:
-		return "<f4"
-	case netcdf.Double:
-		return "<f8"
-	}
-	return ""
 }
 
 func open(path string) (netcdf.File, io.Closer, error) {
