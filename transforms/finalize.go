@@ -45,25 +45,43 @@ func (totalsFn) ExtractOutput(a plan.Totals) plan.Totals                { return
 type finalizeFn struct{}
 
 func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, results func(*plan.Totals) bool) (plan.Summary, error) {
+	var sum plan.Summary
+	err := recovered("FinalizeTarget: target "+t.URL, func() error {
+		var err error
+		sum, err = finalize(ctx, t, sumTotals(results))
+		return err
+	})
+	return sum, err
+}
+
+// sumTotals sums the totals of an iterated side input (none: zero).
+func sumTotals(results func(*plan.Totals) bool) plan.Totals {
 	var totals, one plan.Totals
 	for results(&one) {
 		totals = totals.Merge(one)
 	}
-	var sum plan.Summary
-	err := recovered("FinalizeTarget: target "+t.URL, func() error {
-		var err error
-		sum, err = finalize(ctx, t, totals)
-		return err
-	})
-	return sum, err
+	return totals
+}
+
+// checkWritten checks that totals count every chunk of target t (of its
+// group, in a store of nested groups).
+func checkWritten(t *plan.Target, totals plan.Totals) error {
+	if want := t.Schema.NumChunks(); totals.Chunks != want {
+		where := "target " + t.URL
+		if t.Group != "" {
+			where += fmt.Sprintf(": group %q", t.Group)
+		}
+		return fmt.Errorf("FinalizeTarget: %s: %d of %d chunks were written; not finalizing", where, totals.Chunks, want)
+	}
+	return nil
 }
 
 // finalize completes target t, to which the chunk stage wrote what totals
 // sums (the stage without Beam).
 func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summary, error) {
 	s := &t.Schema
-	if want := s.NumChunks(); totals.Chunks != want {
-		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %d of %d chunks were written; not finalizing", t.URL, totals.Chunks, want)
+	if err := checkWritten(&t, totals); err != nil {
+		return plan.Summary{}, err
 	}
 	st, err := storage.NewStore(ctx, t.URL)
 	if err != nil {

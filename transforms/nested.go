@@ -162,12 +162,9 @@ func (f *prepareGroupFn) ProcessElement(ctx context.Context, schema plan.Schema,
 type groupDoneFn struct{}
 
 func (f *groupDoneFn) ProcessElement(ctx context.Context, t plan.Target, results func(*plan.Totals) bool, emit func(plan.Summary)) (plan.Target, error) {
-	var totals, one plan.Totals
-	for results(&one) {
-		totals = totals.Merge(one)
-	}
-	if want := t.Schema.NumChunks(); totals.Chunks != want {
-		return plan.Target{}, fmt.Errorf("FinalizeTarget: target %s: group %q: %d of %d chunks were written; not finalizing", t.URL, t.Group, totals.Chunks, want)
+	totals := sumTotals(results)
+	if err := checkWritten(&t, totals); err != nil {
+		return plan.Target{}, err
 	}
 	emit(plan.Summary{URL: t.GroupURL(), Arrays: len(t.Schema.Vars), Chunks: totals.Chunks, Bytes: totals.Bytes})
 	return t, nil
