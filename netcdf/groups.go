@@ -1,7 +1,6 @@
 package netcdf
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -18,19 +17,16 @@ import (
 // where it is first reached; a file with more than 10,000 groups is
 // refused (ErrUnsupported).
 func Groups(r io.ReaderAt, size int64, name string) ([]string, error) {
-	var magic [4]byte
-	if _, err := r.ReadAt(magic[:], 0); err != nil {
-		return nil, fmt.Errorf("netcdf: %s: reading magic bytes: %w (%w)", name, err, ErrFormat)
+	classic, err := isClassic(r, name)
+	if err != nil {
+		return nil, err
 	}
-	if magic[0] == 'C' && magic[1] == 'D' && magic[2] == 'F' {
+	if classic {
 		return []string{"/"}, nil
 	}
-	h, err := hdf5.Open(r, size)
-	if errors.Is(err, hdf5.ErrNoSignature) {
-		return nil, fmt.Errorf("netcdf: %s: not a netCDF file (%w)", name, ErrFormat)
-	}
+	h, err := openHDF5File(r, size, name, 0)
 	if err != nil {
-		return nil, nc4Error(name, err)
+		return nil, err
 	}
 	root, err := h.Root()
 	if err != nil {

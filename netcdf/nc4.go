@@ -44,7 +44,21 @@ var hiddenAttrs = map[string]bool{
 }
 
 func openHDF5(r io.ReaderAt, size int64, name string, opts Options) (File, error) {
-	h, err := hdf5.OpenWith(r, size, hdf5.Options{MaxChunk: opts.MaxChunk})
+	h, err := openHDF5File(r, size, name, opts.MaxChunk)
+	if err != nil {
+		return nil, err
+	}
+	f := &nc4{h: h, name: name, data: map[string]*nc4Var{}}
+	if err := f.load(h, strings.Trim(opts.Group, "/"), opts.Group != ""); err != nil {
+		return nil, nc4Error(name, err)
+	}
+	return f, nil
+}
+
+// openHDF5File opens the HDF5 file under a netCDF-4 file, with this
+// package's errors.
+func openHDF5File(r io.ReaderAt, size int64, name string, maxChunk int64) (*hdf5.File, error) {
+	h, err := hdf5.OpenWith(r, size, hdf5.Options{MaxChunk: maxChunk})
 	if errors.Is(err, hdf5.ErrNoSignature) {
 		// The first bytes in hex, and only 4: enough to tell a format by,
 		// too few to quote a secret from a file that is not netCDF.
@@ -56,11 +70,7 @@ func openHDF5(r io.ReaderAt, size int64, name string, opts Options) (File, error
 	if err != nil {
 		return nil, nc4Error(name, err)
 	}
-	f := &nc4{h: h, name: name, data: map[string]*nc4Var{}}
-	if err := f.load(h, strings.Trim(opts.Group, "/"), opts.Group != ""); err != nil {
-		return nil, nc4Error(name, err)
-	}
-	return f, nil
+	return h, nil
 }
 
 // nc4Error wraps an error from package hdf5 with the file name and this

@@ -191,15 +191,25 @@ func Open(r io.ReaderAt, size int64, name string) (File, error) {
 
 // OpenWith is Open with options.
 func OpenWith(r io.ReaderAt, size int64, name string, opts Options) (File, error) {
-	var magic [4]byte
-	if _, err := r.ReadAt(magic[:], 0); err != nil {
-		return nil, fmt.Errorf("netcdf: %s: reading magic bytes: %w (%w)", name, err, ErrFormat)
+	classic, err := isClassic(r, name)
+	if err != nil {
+		return nil, err
 	}
-	if magic[0] == 'C' && magic[1] == 'D' && magic[2] == 'F' {
+	if classic {
 		if g := strings.Trim(opts.Group, "/"); g != "" {
 			return nil, fmt.Errorf("netcdf: %s: no group %q: a netCDF-3 file has only the root group (%w)", name, g, ErrFormat)
 		}
 		return openClassic(r, size, name)
 	}
 	return openHDF5(r, size, name, opts)
+}
+
+// isClassic reports whether the file behind r starts with the magic bytes
+// of netCDF-3 ("CDF"); if not, it may be netCDF-4 (HDF5).
+func isClassic(r io.ReaderAt, name string) (bool, error) {
+	var magic [4]byte
+	if _, err := r.ReadAt(magic[:], 0); err != nil {
+		return false, fmt.Errorf("netcdf: %s: reading magic bytes: %w (%w)", name, err, ErrFormat)
+	}
+	return magic[0] == 'C' && magic[1] == 'D' && magic[2] == 'F', nil
 }

@@ -32,18 +32,11 @@ func (r Recipe) Check(ctx context.Context) error {
 			return r.errorf("target.url", "%s", err)
 		}
 	}
-	e, err := r.Pattern.expand()
+	ctx, inputs, err := r.firstInputs(ctx)
 	if err != nil {
-		return r.errorf("", "%s", err)
+		return err
 	}
-	ctx = storage.WithHTTPAuth(storage.WithRetry(ctx, r.Pattern.Retry()), r.Pattern.Auth())
 	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatNames()) // validated above
-	var inputs []plan.Input                                 // those at the first position along every concat dimension
-	e.each(0, 1, func(in plan.Input) {
-		if !slices.ContainsFunc(in.Index.Concat, func(c int) bool { return c != 0 }) {
-			inputs = append(inputs, in)
-		}
-	})
 	dims := map[string]bool{}
 	var first string
 	var headers []plan.InputMeta
@@ -78,6 +71,23 @@ func (r Recipe) Check(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// firstInputs returns the inputs at the first position along every concat
+// dimension (one per merge position), whose headers Check reads, and ctx
+// with the pattern's HTTP retry and auth for reading them.
+func (r Recipe) firstInputs(ctx context.Context) (context.Context, []plan.Input, error) {
+	e, err := r.Pattern.expand()
+	if err != nil {
+		return ctx, nil, r.errorf("", "%s", err)
+	}
+	var inputs []plan.Input
+	e.each(0, 1, func(in plan.Input) {
+		if !slices.ContainsFunc(in.Index.Concat, func(c int) bool { return c != 0 }) {
+			inputs = append(inputs, in)
+		}
+	})
+	return storage.WithHTTPAuth(storage.WithRetry(ctx, r.Pattern.Retry()), r.Pattern.Auth()), inputs, nil
 }
 
 // readHeaders reads the header of input in: of the group the recipe
@@ -122,17 +132,11 @@ func (r Recipe) ResolveGroups(ctx context.Context) (Recipe, error) {
 	if !slices.Equal(r.Pattern.Groups, []string{AllGroups}) {
 		return r, nil
 	}
-	e, err := r.Pattern.expand()
+	ctx, inputs, err := r.firstInputs(ctx)
 	if err != nil {
-		return r, r.errorf("", "%s", err)
+		return r, err
 	}
-	var first plan.Input
-	e.each(0, 1, func(in plan.Input) {
-		if first.URL == "" {
-			first = in
-		}
-	})
-	ctx = storage.WithHTTPAuth(storage.WithRetry(ctx, r.Pattern.Retry()), r.Pattern.Auth())
+	first := inputs[0]
 	f, err := storage.OpenReader(ctx, first.URL)
 	if err != nil {
 		return r, fmt.Errorf("input %s: %w", first.Source, err)

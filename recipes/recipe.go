@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
-	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -152,11 +151,7 @@ func buildGroups(s beam.Scope, r Recipe, schema transforms.SchemaConfig, target 
 	for i, g := range r.Pattern.Groups {
 		cfg := schema
 		cfg.Group = groupRead(g)
-		name := strings.ReplaceAll(strings.Trim(g, "/"), "/", ".") // a slash separates a runner's step names
-		if name == "" {
-			name = "(root)"
-		}
-		schemas[i] = transforms.DetermineSchema(s.Scope("Group "+name), cfg, cached)
+		schemas[i] = transforms.DetermineSchema(s, cfg, cached)
 	}
 	return transforms.WriteGroups(s, target, r.Pattern.Groups, schemas), nil
 }

@@ -61,6 +61,9 @@ type SchemaConfig struct {
 func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) beam.PCollection {
 	mustValid("transforms.DetermineSchema", cfg.Validate())
 	s = s.Scope("DetermineSchema")
+	if cfg.Group != "" {
+		s = s.Scope("Group " + scopeName(cfg.Group))
+	}
 	metas := beam.ParDo(s, &describeFn{Config: cfg.withoutKeys()}, batches(s, inputs))
 	return beam.Combine(s, &mergeSchemaFn{Concat: cfg.Concat, Preprocess: cfg.Preprocess, Group: cfg.Group}, metas)
 }
