@@ -25,7 +25,7 @@ func ExampleSchema_Groups() {
 	for _, budget := range []int64{512 << 20, 128 << 20} {
 		var first plan.ReadGroup
 		n := 0
-		s.Groups(budget, func(g plan.ReadGroup) {
+		s.Groups(budget, 4, func(g plan.ReadGroup) { // on 4 cores: each group has 4 chunks or more already
 			if n == 0 {
 				first = g
 			}

@@ -50,16 +50,19 @@ func (g ReadGroup) NumChunks() int64 {
 // would take more than budget bytes, groups are halved: first along other
 // dimensions at stored-chunk boundaries (no extra decoding), then along the
 // concat dimension, and only then anywhere (stored chunks the cut splits
-// are then decoded once for each side). Strings are written a chunk at a
-// time.
-func (s *Schema) Groups(budget int64, emit func(ReadGroup)) {
+// are then decoded once for each side). While the largest group holds
+// fewer chunks than cores, groups take in their neighbours along the
+// concat dimension, as long as they fit budget, so that a group's chunks
+// are encoded on that many cores at once (one chunk's encoding runs on one
+// core). Strings are written a chunk at a time.
+func (s *Schema) Groups(budget int64, cores int, emit func(ReadGroup)) {
 	for i := range s.Vars {
 		v := &s.Vars[i]
 		first := s.firstChunk(v)
 		if first < 0 {
 			continue
 		}
-		cuts := s.cuts(v, first, budget)
+		cuts := s.cuts(v, first, budget, int64(cores))
 		if slices.ContainsFunc(cuts, func(c []int64) bool { return len(c) < 2 }) {
 			continue // nothing of v to write
 		}
@@ -89,15 +92,15 @@ func (s *Schema) Groups(budget int64, emit func(ReadGroup)) {
 }
 
 // NumGroups is how many read groups Groups emits.
-func (s *Schema) NumGroups(budget int64) int64 {
+func (s *Schema) NumGroups(budget int64, cores int) int64 {
 	var n int64
-	s.Groups(budget, func(ReadGroup) { n++ })
+	s.Groups(budget, cores, func(ReadGroup) { n++ })
 	return n
 }
 
 // cuts returns, for each dimension of v, the chunk indices where its read
 // groups start, followed by the end of its grid.
-func (s *Schema) cuts(v *Variable, first, budget int64) [][]int64 {
+func (s *Schema) cuts(v *Variable, first, budget, cores int64) [][]int64 {
 	grid := v.Grid()
 	axis := v.ConcatAxis(s.AppendDim())
 	cuts := make([][]int64, len(grid))
@@ -141,6 +144,23 @@ func (s *Schema) cuts(v *Variable, first, budget int64) [][]int64 {
 			continue
 		}
 		break // one chunk, which fits (CheckMemory)
+	}
+	if axis < 0 {
+		return cuts
+	}
+	across := int64(1) // chunks of the largest group across the other dimensions
+	for d, c := range cuts {
+		if d != axis {
+			across *= longest(c)
+		}
+	}
+	for across*longest(cuts[axis]) < cores && len(cuts[axis]) > 2 {
+		joined := slices.Clone(cuts)
+		joined[axis] = pairs(cuts[axis])
+		if regionBytes(v, joined) > budget {
+			break
+		}
+		cuts = joined
 	}
 	return cuts
 }
@@ -224,6 +244,15 @@ func longest(cuts []int64) int64 {
 		m = max(m, cuts[i]-cuts[i-1])
 	}
 	return m
+}
+
+// pairs joins consecutive ranges two by two (the last alone when odd).
+func pairs(cuts []int64) []int64 {
+	out := []int64{}
+	for i := 0; i < len(cuts)-1; i += 2 {
+		out = append(out, cuts[i])
+	}
+	return append(out, cuts[len(cuts)-1])
 }
 
 // halves cuts every range longer than one chunk in two.

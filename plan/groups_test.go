@@ -45,24 +45,35 @@ func TestGroups(t *testing.T) {
 		chunks []int64
 		typ    netcdf.Type
 		budget int64
+		cores  int
 		want   []string // the first groups
 		n      int64    // how many groups
 	}{
-		{"daily global slices, 16 tiles: a time block each", ones(60), []int64{1, 72, 144}, []int64{60, 18, 36}, netcdf.Short, 512 * MiB,
+		{"daily global slices, 16 tiles: a time block each", ones(60), []int64{1, 72, 144}, []int64{60, 18, 36}, netcdf.Short, 512 * MiB, 1,
 			[]string{"v/0.0.0+1x4x4"}, 1},
-		{"daily slices, 30-day chunks: one chunk a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, netcdf.Short, 512 * MiB,
+		{"daily slices, 30-day chunks: one chunk a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, netcdf.Short, 512 * MiB, 1,
 			[]string{"v/0.0.0+1x1x1", "v/1.0.0+1x1x1"}, 2},
-		{"a block over the budget: halved anywhere (slices are whole-grid chunks)", ones(60), []int64{1, 72, 144}, []int64{60, 18, 36}, netcdf.Short, 400_000,
+		{"a block over the budget: halved anywhere (slices are whole-grid chunks)", ones(60), []int64{1, 72, 144}, []int64{60, 18, 36}, netcdf.Short, 400_000, 1,
 			[]string{"v/0.0.0+1x2x2", "v/0.0.2+1x2x2"}, 4},
-		{"tiled sources: halved at tile boundaries", ones(8), []int64{1, 90, 120}, []int64{8, 45, 40}, netcdf.Short, 8 * 180 * 360 * 2 / 3,
+		{"tiled sources: halved at tile boundaries", ones(8), []int64{1, 90, 120}, []int64{8, 45, 40}, netcdf.Short, 8 * 180 * 360 * 2 / 3, 1,
 			[]string{"v/0.0.0+1x4x3", "v/0.0.3+1x4x3", "v/0.0.6+1x4x3"}, 3},
-		{"files of 10 steps in chunks of 5, target chunks of 2: groups of 5 chunks", []int64{10, 10}, []int64{5, 10, 10}, []int64{2, 10, 10}, netcdf.Float, 512 * MiB,
+		{"files of 10 steps in chunks of 5, target chunks of 2: groups of 5 chunks", []int64{10, 10}, []int64{5, 10, 10}, []int64{2, 10, 10}, netcdf.Float, 512 * MiB, 1,
 			[]string{"v/0.0.0+5x1x1", "v/5.0.0+5x1x1"}, 2},
-		{"uneven files of 3 and 6 steps in chunks of 3, target chunks of 2", []int64{3, 6}, []int64{3, 10, 10}, []int64{2, 10, 10}, netcdf.Float, 512 * MiB,
+		{"uneven files of 3 and 6 steps in chunks of 3, target chunks of 2", []int64{3, 6}, []int64{3, 10, 10}, []int64{2, 10, 10}, netcdf.Float, 512 * MiB, 1,
 			[]string{"v/0.0.0+3x1x1", "v/3.0.0+2x1x1"}, 2},
-		{"contiguous: any cut", ones(4), nil, []int64{2, 5, 5}, netcdf.Float, 512 * MiB,
+		{"daily slices, 30-day chunks, 2 cores: two chunks a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, netcdf.Short, 512 * MiB, 2,
+			[]string{"v/0.0.0+2x1x1"}, 1},
+		{"daily slices, 10-day chunks, 4 cores: four chunks a group, then two", ones(60), []int64{1, 72, 144}, []int64{10, 72, 144}, netcdf.Short, 512 * MiB, 4,
+			[]string{"v/0.0.0+4x1x1", "v/4.0.0+2x1x1"}, 2},
+		{"daily slices, 20-day chunks, 2 cores: two, then the last alone", ones(60), []int64{1, 72, 144}, []int64{20, 72, 144}, netcdf.Short, 512 * MiB, 2,
+			[]string{"v/0.0.0+2x1x1", "v/2.0.0+1x1x1"}, 2},
+		{"2 cores, a budget of one chunk: one chunk a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, netcdf.Short, 30 * 72 * 144 * 2, 2,
+			[]string{"v/0.0.0+1x1x1", "v/1.0.0+1x1x1"}, 2},
+		{"4 cores, 16 tiles a group already", ones(60), []int64{1, 72, 144}, []int64{30, 18, 36}, netcdf.Short, 512 * MiB, 4,
+			[]string{"v/0.0.0+1x4x4", "v/1.0.0+1x4x4"}, 2},
+		{"contiguous: any cut", ones(4), nil, []int64{2, 5, 5}, netcdf.Float, 512 * MiB, 1,
 			[]string{"v/0.0.0+1x2x2", "v/1.0.0+1x2x2"}, 2},
-		{"strings: a chunk at a time", ones(4), nil, []int64{2, 5, 5}, netcdf.String, 512 * MiB,
+		{"strings: a chunk at a time", ones(4), nil, []int64{2, 5, 5}, netcdf.String, 512 * MiB, 1,
 			[]string{"v/0.0.0+1x1x1", "v/0.0.1+1x1x1"}, 8},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -74,11 +85,11 @@ func TestGroups(t *testing.T) {
 				s = gridSchema(t, c.lens, 180, 360, c.src, c.chunks, c.typ)
 			}
 			var got []string
-			s.Groups(c.budget, func(g ReadGroup) { got = append(got, g.String()) })
+			s.Groups(c.budget, c.cores, func(g ReadGroup) { got = append(got, g.String()) })
 			if int64(len(got)) != c.n || !slices.Equal(got[:min(len(got), len(c.want))], c.want) {
 				t.Errorf("groups %v (%d), want %v... (%d)", got[:min(len(got), 6)], len(got), c.want, c.n)
 			}
-			checkCover(t, s, c.budget)
+			checkCover(t, s, c.budget, c.cores)
 		})
 	}
 }
@@ -86,12 +97,12 @@ func TestGroups(t *testing.T) {
 // checkCover checks that the groups of s hold every chunk the chunk stage
 // writes exactly once, and that each group's plan fills its region exactly
 // once (inputs, or the store's steps) and lists its chunks.
-func checkCover(t *testing.T, s Schema, budget int64) {
+func checkCover(t *testing.T, s Schema, budget int64, cores int) {
 	t.Helper()
 	want := map[string]int{}
 	s.ChunkKeys(func(k ChunkKey) { want[k.String()]++ })
 	got := map[string]int{}
-	s.Groups(budget, func(g ReadGroup) {
+	s.Groups(budget, cores, func(g ReadGroup) {
 		p, err := s.Plan(g)
 		if err != nil {
 			t.Fatal(err)
@@ -184,8 +195,8 @@ func TestGroupsCoverEveryChunkOnce(t *testing.T) {
 			s.Base = lens[0]
 			s.Inputs = s.Inputs[1:]
 		}
-		budget := int64(2 + r.IntN(4000))
-		t.Run(fmt.Sprint(trial), func(t *testing.T) { checkCover(t, s, max(budget, 2*chunks[0]*chunks[1]*chunks[2])) })
+		budget, cores := int64(2+r.IntN(4000)), 1+r.IntN(6)
+		t.Run(fmt.Sprint(trial), func(t *testing.T) { checkCover(t, s, max(budget, 2*chunks[0]*chunks[1]*chunks[2]), cores) })
 	}
 }
 
@@ -203,13 +214,14 @@ func TestSplitRead(t *testing.T) {
 	}
 }
 
-// FuzzGroups: for any small layout, stored chunking, budget and append
-// base, every chunk the stage writes is in exactly one read group and every
+// FuzzGroups: for any small layout, stored chunking, budget, append base
+// and number of cores, every chunk the stage writes is in exactly one read group and every
 // group's reads fill its region once.
 func FuzzGroups(f *testing.F) {
-	f.Add(uint8(3), uint8(2), uint8(9), uint8(13), uint8(2), uint8(4), uint8(5), uint8(4), uint8(5), uint8(3), uint16(600), false)
-	f.Add(uint8(1), uint8(4), uint8(7), uint8(7), uint8(1), uint8(7), uint8(7), uint8(2), uint8(3), uint8(3), uint16(2), true)
-	f.Fuzz(func(t *testing.T, n, lenEach, lat, lon, st, sy, sx, ct, cy, cx uint8, budget uint16, appending bool) {
+	f.Add(uint8(3), uint8(2), uint8(9), uint8(13), uint8(2), uint8(4), uint8(5), uint8(4), uint8(5), uint8(3), uint16(600), false, uint8(1))
+	f.Add(uint8(1), uint8(4), uint8(7), uint8(7), uint8(1), uint8(7), uint8(7), uint8(2), uint8(3), uint8(3), uint16(2), true, uint8(1))
+	f.Add(uint8(6), uint8(1), uint8(5), uint8(5), uint8(1), uint8(5), uint8(5), uint8(2), uint8(5), uint8(5), uint16(900), true, uint8(4))
+	f.Fuzz(func(t *testing.T, n, lenEach, lat, lon, st, sy, sx, ct, cy, cx uint8, budget uint16, appending bool, cores uint8) {
 		if n == 0 || n > 6 || lenEach == 0 || lenEach > 6 || lat == 0 || lat > 16 || lon == 0 || lon > 16 ||
 			ct == 0 || cy == 0 || cx == 0 || ct > 8 || cy > lat || cx > lon {
 			return
@@ -227,6 +239,6 @@ func FuzzGroups(f *testing.F) {
 			s.Base = lens[0]
 			s.Inputs = s.Inputs[1:]
 		}
-		checkCover(t, s, max(int64(budget), 2*int64(ct)*int64(cy)*int64(cx)))
+		checkCover(t, s, max(int64(budget), 2*int64(ct)*int64(cy)*int64(cx)), int(cores%8)+1)
 	})
 }

@@ -114,7 +114,10 @@ func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.G
 
 // writeCut cuts the chunks of plan p out of w.region and writes each,
 // encoded, on a goroutine per core (fewer when their chunks would not fit
-// beside the region in budget bytes).
+// beside the region in budget bytes). A chunk whose values are one run of
+// the region (a whole chunk, the region one chunk wide after its first
+// dimension) is encoded from the region itself; the others are copied out
+// first.
 func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr.ArrayMeta, budget int64) ([]plan.WriteResult, error) {
 	v := p.Var
 	size := meta.ChunkBytes()
@@ -125,22 +128,15 @@ func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr
 	}
 	slots := make(chan *groupSlot, workers)
 	for k := range workers {
-		if int64(cap(w.slots[k].chunk)) < size {
-			w.slots[k].chunk = make([]byte, size)
-		}
 		slots <- &w.slots[k]
 	}
 	results := make([]plan.WriteResult, len(p.Chunks))
 	err := concurrently(ctx, len(p.Chunks), workers, func(ctx context.Context, i int) error {
 		slot := <-slots
 		defer func() { slots <- slot }()
-		chunk := slot.chunk[:size]
 		c := p.Chunks[i]
 		key := plan.ChunkKey{Var: v.Name, Index: c.Index}
-		if !plan.Covers(v, c.Count) {
-			nd.Fill(chunk, v.FillBytes())
-		}
-		nd.CopyBox(chunk, v.Chunks, make([]int64, len(c.At)), w.region, p.Count, c.At, c.Count, v.ItemSize())
+		chunk := slot.cut(w.region, p, c, size)
 		var n int64
 		err := w.store.PutFrom(ctx, meta.Key(key.Var, key.Index), func(dst io.Writer) error {
 			if err := slot.encoder.Begin(meta, dst); err != nil {
@@ -164,6 +160,26 @@ func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr
 		return nil, err
 	}
 	return results, nil
+}
+
+// cut returns the values of chunk c of plan p, of size bytes: a slice of
+// region when they are one run of it, else a copy in the slot's buffer
+// (filled where the chunk passes the array's edge).
+func (slot *groupSlot) cut(region []byte, p *plan.GroupPlan, c plan.GroupChunk, size int64) []byte {
+	v := p.Var
+	whole := plan.Covers(v, c.Count)
+	if off, ok := nd.Run(p.Count, c.At, c.Count, v.ItemSize()); whole && ok {
+		return region[off : off+size]
+	}
+	if int64(cap(slot.chunk)) < size {
+		slot.chunk = make([]byte, size)
+	}
+	chunk := slot.chunk[:size]
+	if !whole {
+		nd.Fill(chunk, v.FillBytes())
+	}
+	nd.CopyBox(chunk, v.Chunks, make([]int64, len(c.At)), region, p.Count, c.At, c.Count, v.ItemSize())
+	return chunk
 }
 
 // edit gives the values of plan p's region that come from the inputs to

@@ -43,14 +43,15 @@ func storedBytes(t *testing.T, path, name string) int64 {
 	return 0
 }
 
-// writeGroups writes every read group of target with a new chunkWriter and
-// returns the totals and the bytes the writer decoded and needed.
-func writeGroups(t *testing.T, target plan.Target) (plan.Totals, int64, int64) {
+// writeGroups writes every read group of target, for a worker of the given
+// cores, with a new chunkWriter and returns the totals and the bytes the
+// writer decoded and needed.
+func writeGroups(t *testing.T, target plan.Target, cores int) (plan.Totals, int64, int64) {
 	t.Helper()
 	w := newStoreFn(t)
 	var totals plan.Totals
 	var needed int64
-	target.Schema.Groups(target.GroupMem(), func(g plan.ReadGroup) {
+	target.Schema.Groups(target.GroupMem(), cores, func(g plan.ReadGroup) {
 		res, n, err := w.writeGroup(context.Background(), &target, g)
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +95,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	}
 
 	grouped := prepare("groups.zarr", 0)
-	totals, decoded, needed := writeGroups(t, grouped)
+	totals, decoded, needed := writeGroups(t, grouped, 1)
 	if decoded != want {
 		t.Errorf("read groups decoded %d bytes, want %d: each stored chunk once", decoded, want)
 	}
@@ -116,13 +117,82 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	sameSnapshot(t, snapshotData(t, filepath.Join(dir, "groups.zarr")), snapshotData(t, filepath.Join(dir, "chunks.zarr")))
 
 	halved := prepare("halved.zarr", 1200) // a region of at most 600 bytes: a chunk is 120
-	totals, decoded, _ = writeGroups(t, halved)
-	if halved.Schema.NumGroups(halved.GroupMem()) <= grouped.Schema.NumGroups(grouped.GroupMem()) {
-		t.Errorf("a budget of 1200 bytes gave %d groups, no more than the default's %d", halved.Schema.NumGroups(halved.GroupMem()), grouped.Schema.NumGroups(grouped.GroupMem()))
+	totals, decoded, _ = writeGroups(t, halved, 1)
+	if nh, ng := halved.Schema.NumGroups(halved.GroupMem(), 1), grouped.Schema.NumGroups(grouped.GroupMem(), 1); nh <= ng {
+		t.Errorf("a budget of 1200 bytes gave %d groups, no more than the default's %d", nh, ng)
 	}
 	if _, err := finalize(ctx, halved, totals); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("halved groups decoded %d bytes", decoded)
 	sameSnapshot(t, snapshotData(t, filepath.Join(dir, "halved.zarr")), snapshotData(t, filepath.Join(dir, "chunks.zarr")))
+}
+
+// TestJoinedGroups: daily files, whose chunks make groups of one chunk
+// each, are written in groups of several chunks along time for a worker of
+// several cores; the store is byte for byte the one a chunk at a time
+// writes. Whole chunks are encoded from the group's region itself: no chunk
+// buffer is made for them, only for the last, partial chunk along time.
+func TestJoinedGroups(t *testing.T) {
+	ctx := context.Background()
+	var paths []string
+	for i := range 8 {
+		paths = append(paths, beamtest.Testdata("collections", "daily", fmt.Sprintf("daily_%02d.nc", i)))
+	}
+	schema := schemaOfFiles(t, paths...)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		time   int64
+		cores  int
+		groups int64
+		copied bool // whether a chunk is copied out of the region
+	}{
+		{2, 1, 4 * 4, false}, // 4 data variables of 4 chunks, one a group
+		{2, 2, 4 * 2, false},
+		{2, 4, 4 * 1, false},
+		{3, 4, 4 * 1, true}, // chunks of 3 steps, the last of 2 (and 1 of fill)
+	} {
+		name := fmt.Sprintf("time%d-cores%d", c.time, c.cores)
+		t.Run(name, func(t *testing.T) {
+			prepare := func(name string) plan.Target {
+				target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, name), Chunks: map[string]int64{"time": c.time},
+					Compressor: "zstd", RunID: name}}).ProcessElement(ctx, schema)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return target
+			}
+			joined := prepare(name + ".zarr")
+			if n := joined.Schema.NumGroups(joined.GroupMem(), c.cores); n != c.groups+2 { // and lat and lon a group each
+				t.Errorf("%d groups, want %d", n, c.groups+2)
+			}
+			w := newStoreFn(t)
+			var totals plan.Totals
+			joined.Schema.Groups(joined.GroupMem(), c.cores, func(g plan.ReadGroup) {
+				res, _, err := w.writeGroup(ctx, &joined, g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range res {
+					totals = totals.Add(r)
+				}
+			})
+			if _, err := finalize(ctx, joined, totals); err != nil {
+				t.Fatal(err)
+			}
+			copied := false
+			for _, s := range w.slots {
+				copied = copied || s.chunk != nil
+			}
+			if copied != c.copied {
+				t.Errorf("a chunk copied out of its region: %v, want %v", copied, c.copied)
+			}
+
+			single := prepare(name + "-chunks.zarr")
+			if _, err := finalize(ctx, single, writeChunks(t, newStoreFn(t), single, keysOf(single), 1)); err != nil {
+				t.Fatal(err)
+			}
+			sameSnapshot(t, snapshotData(t, filepath.Join(dir, name+".zarr")), snapshotData(t, filepath.Join(dir, name+"-chunks.zarr")))
+		})
+	}
 }

@@ -55,11 +55,12 @@ func StoreChunks(s beam.Scope, target beam.PCollection, editors ...ChunkEditor) 
 	return beam.ParDo(s, fn, groups, beam.SideInput{Input: target})
 }
 
-// groupKeysFn emits the key of every read group to write.
+// groupKeysFn emits the key of every read group to write, groups of at
+// least as many chunks as the worker has cores where they fit.
 type groupKeysFn struct{}
 
 func (f *groupKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.ReadGroup)) {
-	t.Schema.Groups(t.GroupMem(), emit)
+	t.Schema.Groups(t.GroupMem(), runtime.GOMAXPROCS(0), emit)
 }
 
 // storeGroupFn writes the chunks of one read group, through a chunkWriter.

@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 # The variants of bench/oisst/make_inputs.py.
-VARIANTS = ["noisy", "noisy-shuffle", "speckled-shuffle", "speckled-ocean"]
+VARIANTS = ["noisy", "noisy-shuffle", "smooth-shuffle", "speckled-shuffle", "speckled-ocean"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PY = "/usr/bin/python3"

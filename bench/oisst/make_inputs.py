@@ -11,9 +11,9 @@ usage: /usr/bin/python3 bench/oisst/make_inputs.py [--variant V] DIR [N] [NLAT N
 Defaults: 60 files of 720 x 1440. Existing files are kept (it is slow).
 
 Variants (VARIANTS below) change the data, as real archives differ: the
-noise on the fields (0.2 degrees: few long matches for LZ codecs; 0.005: a
-value off by one here and there, many short matches, the slowest to
-compress), zlib's shuffle filter (netCDF4-python's default is off,
+noise on the fields (none: smooth fields, long matches for LZ codecs; 0.2
+degrees: few long matches; 0.005: a value off by one here and there, many
+short matches, the slowest to compress), zlib's shuffle filter (netCDF4-python's default is off,
 NOAA's files have it on), and the land mask."""
 import os
 import sys
@@ -27,6 +27,7 @@ import numpy as np
 VARIANTS = {
     "noisy": (0.2, False, True),
     "noisy-shuffle": (0.2, True, True),
+    "smooth-shuffle": (0.0, True, True),
     "speckled-shuffle": (0.005, True, True),
     "speckled-ocean": (0.005, True, False),
 }
