@@ -215,8 +215,8 @@ func TestSplitRead(t *testing.T) {
 }
 
 // FuzzGroups: for any small layout, stored chunking, budget, append base
-// and number of cores, every chunk the stage writes is in exactly one read group and every
-// group's reads fill its region once.
+// and number of cores, every chunk the stage writes is in exactly one read
+// group and every group's reads fill its region once.
 func FuzzGroups(f *testing.F) {
 	f.Add(uint8(3), uint8(2), uint8(9), uint8(13), uint8(2), uint8(4), uint8(5), uint8(4), uint8(5), uint8(3), uint16(600), false, uint8(1))
 	f.Add(uint8(1), uint8(4), uint8(7), uint8(7), uint8(1), uint8(7), uint8(7), uint8(2), uint8(3), uint8(3), uint16(2), true, uint8(1))

@@ -43,12 +43,10 @@ func storedBytes(t *testing.T, path, name string) int64 {
 	return 0
 }
 
-// writeGroups writes every read group of target, for a worker of the given
-// cores, with a new chunkWriter and returns the totals and the bytes the
-// writer decoded and needed.
-func writeGroups(t *testing.T, target plan.Target, cores int) (plan.Totals, int64, int64) {
+// writeGroups writes every read group of target with w, for a worker of
+// the given cores, and returns the totals and the bytes the groups needed.
+func writeGroups(t *testing.T, w *chunkWriter, target plan.Target, cores int) (plan.Totals, int64) {
 	t.Helper()
-	w := newStoreFn(t)
 	var totals plan.Totals
 	var needed int64
 	target.Schema.Groups(target.GroupMem(), cores, func(g plan.ReadGroup) {
@@ -61,7 +59,7 @@ func writeGroups(t *testing.T, target plan.Target, cores int) (plan.Totals, int6
 			totals = totals.Add(r)
 		}
 	})
-	return totals, w.inputs.decoded.Load(), needed
+	return totals, needed
 }
 
 // TestGroupsDecodeOnce: target chunks that cut the inputs' tiles on every
@@ -95,7 +93,9 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	}
 
 	grouped := prepare("groups.zarr", 0)
-	totals, decoded, needed := writeGroups(t, grouped, 1)
+	w := newStoreFn(t)
+	totals, needed := writeGroups(t, w, grouped, 1)
+	decoded := w.inputs.decoded.Load()
 	if decoded != want {
 		t.Errorf("read groups decoded %d bytes, want %d: each stored chunk once", decoded, want)
 	}
@@ -104,7 +104,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	}
 
 	single := prepare("chunks.zarr", 0)
-	w := newStoreFn(t)
+	w = newStoreFn(t)
 	totals = writeChunks(t, w, single, keysOf(single), 1)
 	if _, err := finalize(ctx, single, totals); err != nil {
 		t.Fatal(err)
@@ -117,14 +117,15 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	sameSnapshot(t, snapshotData(t, filepath.Join(dir, "groups.zarr")), snapshotData(t, filepath.Join(dir, "chunks.zarr")))
 
 	halved := prepare("halved.zarr", 1200) // a region of at most 600 bytes: a chunk is 120
-	totals, decoded, _ = writeGroups(t, halved, 1)
+	w = newStoreFn(t)
+	totals, _ = writeGroups(t, w, halved, 1)
 	if nh, ng := halved.Schema.NumGroups(halved.GroupMem(), 1), grouped.Schema.NumGroups(grouped.GroupMem(), 1); nh <= ng {
 		t.Errorf("a budget of 1200 bytes gave %d groups, no more than the default's %d", nh, ng)
 	}
 	if _, err := finalize(ctx, halved, totals); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("halved groups decoded %d bytes", decoded)
+	t.Logf("halved groups decoded %d bytes", w.inputs.decoded.Load())
 	sameSnapshot(t, snapshotData(t, filepath.Join(dir, "halved.zarr")), snapshotData(t, filepath.Join(dir, "chunks.zarr")))
 }
 
@@ -167,16 +168,7 @@ func TestJoinedGroups(t *testing.T) {
 				t.Errorf("%d groups, want %d", n, c.groups+2)
 			}
 			w := newStoreFn(t)
-			var totals plan.Totals
-			joined.Schema.Groups(joined.GroupMem(), c.cores, func(g plan.ReadGroup) {
-				res, _, err := w.writeGroup(ctx, &joined, g)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, r := range res {
-					totals = totals.Add(r)
-				}
-			})
+			totals, _ := writeGroups(t, w, joined, c.cores)
 			if _, err := finalize(ctx, joined, totals); err != nil {
 				t.Fatal(err)
 			}
