@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/zarrforge/zarrforge/cftime"
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -310,4 +311,37 @@ func sameFill(v *Variable, inputs, store any) bool {
 	}
 	isFloat := v.Type == netcdf.Float || v.Type == netcdf.Double
 	return isFloat && inputs == nil && fmt.Sprint(store) == "NaN"
+}
+
+// DescribeSteps names the values raw of a coordinate whose array has
+// dtype and attrs, as a reader sees them: the first and last as dates for
+// CF time units ("2024-01-04 to 2024-01-06, 3 steps"), else as numbers;
+// "no steps" when raw is empty. Refusals that name ranges of a store use it.
+func DescribeSteps(raw []byte, dtype zarr.DType, attrs map[string]any) string {
+	typ, ok := netcdfTypes[dtype]
+	vals, err := toFloat64(typ, raw)
+	switch {
+	case !ok || err != nil:
+		return fmt.Sprintf("%d bytes of %s", len(raw), dtype)
+	case len(vals) == 0:
+		return "no steps"
+	}
+	units, _ := attrs["units"].(string)
+	calendar, _ := attrs["calendar"].(string)
+	name := func(v float64) string {
+		u, err1 := cftime.ParseUnits(units)
+		cal, err2 := cftime.ParseCalendar(calendar)
+		if err1 != nil || err2 != nil {
+			return fmt.Sprint(v)
+		}
+		d, err := u.Date(v, cal)
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		return d.String()
+	}
+	if len(vals) == 1 {
+		return name(vals[0]) + ", 1 step"
+	}
+	return fmt.Sprintf("%s to %s, %d steps", name(vals[0]), name(vals[len(vals)-1]), len(vals))
 }

@@ -8,11 +8,13 @@ package transforms
 // zarr package.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zarrforge/zarrforge/plan"
@@ -60,22 +62,17 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	case m.State == stateWriting:
 		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set target.mode to overwrite to start again", m.Run)
 	case m.State == stateAppending && m.Base != nil:
-		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started
-		if err := checkUnfinished(ctx, st, keys, schema, base); err != nil {
+		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started (checkTakeUp)
+	case m.State == stateComplete || !m.exists():
+		if err := checkConsolidated(ctx, st, keys, schema.AppendDim(), !m.exists()); err != nil {
 			return plan.Target{}, false, err
-		}
-	case m.State == stateComplete:
-	case !m.exists():
-		consolidated, err := zarr.IsConsolidated(ctx, st, keys)
-		if err != nil {
-			return plan.Target{}, false, err
-		}
-		if !consolidated {
-			return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no consolidated metadata: " +
-				".zmetadata, or a root zarr.json with consolidated_metadata); set target.mode to overwrite to replace it")
 		}
 	default:
 		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set target.mode to overwrite to replace it")
+	}
+	if groups := zarr.SubGroups(keys); len(groups) > 0 {
+		return plan.Target{}, false, fmt.Errorf("the store has groups below its root (%s): appending to a store of nested groups is not supported "+
+			"(an append would extend the root's arrays and leave the groups out of the consolidated metadata)", sample(groups))
 	}
 	stored, err := readStored(ctx, st, keys, schema.ConcatNames(), base)
 	if err != nil {
@@ -86,6 +83,11 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	}
 	if err := schema.AppendTo(stored, f.Config.Chunks, f.Config.Shards); err != nil {
 		return plan.Target{}, false, err
+	}
+	if base != nil {
+		if err := checkTakeUp(ctx, st, keys, &schema, stored, m.Run); err != nil {
+			return plan.Target{}, false, err
+		}
 	}
 	t := plan.Target{URL: f.Config.URL, Format: stored.Format, Run: f.Config.RunID, Schema: schema,
 		Arrays: make(map[string]zarr.ArrayMeta, len(stored.Arrays))}
@@ -101,29 +103,107 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	return t, true, nil
 }
 
-// checkUnfinished refuses to take up an unfinished append (whose marker
-// says the store held base.Len steps) when the store has since been
-// consolidated by another tool — xarray's to_zarr(mode="a") after a killed
-// run — to a length this append would not make: starting again from base
-// would drop what that tool added. (The unfinished append withdrew
-// .zmetadata; it comes back only at its own very end, with the length it
-// makes.)
-func checkUnfinished(ctx context.Context, st *storage.Store, keys []string, schema plan.Schema, base *appendBase) error {
-	if consolidated, err := zarr.IsConsolidated(ctx, st, keys); err != nil || !consolidated {
+// checkConsolidated checks that the store's consolidated metadata and its
+// arrays' own metadata agree on every array and its shape: a tool whose
+// append died between resizing the arrays and consolidating leaves them
+// apart, and appending after either would show steps no input holds or
+// drop steps a reader saw. A store without consolidated metadata is refused
+// when required (no zarrforge marker says it is complete).
+func checkConsolidated(ctx context.Context, st *storage.Store, keys []string, dim string, required bool) error {
+	shapes, ok, err := zarr.ConsolidatedShapes(ctx, st, zarr.FormatOf(keys))
+	switch {
+	case err != nil:
 		return err
+	case !ok && required:
+		return fmt.Errorf("no complete Zarr store there to append to (no consolidated metadata: " +
+			".zmetadata, or a root zarr.json with consolidated_metadata); set target.mode to overwrite to replace it")
+	case !ok:
+		return nil
 	}
-	now, err := readArrays(ctx, st, keys, schema.AppendDim(), true)
+	own, err := readArrays(ctx, st, keys, dim, false)
 	if err != nil {
 		return err
 	}
-	steps, _ := schema.Dim(schema.AppendDim())
-	if now.Len != base.Len && now.Len != base.Len+steps {
-		return fmt.Errorf("an unfinished zarrforge append started from %d steps along %s, but the store now holds %d "+
-			"(another tool appended and consolidated it since); appending again from %d would drop those steps: "+
-			"check the store, then append with that tool or set target.mode to overwrite",
-			base.Len, schema.AppendDim(), now.Len, base.Len)
+	disagree := "the store's consolidated metadata and its arrays' own metadata disagree: %s; " +
+		"a tool that changed the store (an append that died before consolidating?) left it so: check it " +
+		"(xarray.open_zarr(store, consolidated=False) reads the arrays' own metadata), then consolidate it " +
+		"(zarr.consolidate_metadata) or set target.mode to overwrite"
+	for name, a := range own.Arrays {
+		shape, listed := shapes[name]
+		if !listed {
+			return fmt.Errorf(disagree, fmt.Sprintf("array %q is not in the consolidated metadata", name))
+		}
+		if slices.Equal(shape, a.Meta.Shape) {
+			continue
+		}
+		what := fmt.Sprintf("array %q has shape %v in its own metadata, %v in the consolidated metadata", name, a.Meta.Shape, shape)
+		if i := slices.Index(a.Meta.Dims, dim); i >= 0 && len(shape) == len(a.Meta.Shape) {
+			ahead := "its own metadata is ahead"
+			if shape[i] > a.Meta.Shape[i] {
+				ahead = "the consolidated metadata is ahead"
+			}
+			what = fmt.Sprintf("array %q has %d steps along %s in its own metadata, %d in the consolidated metadata (%s)",
+				name, a.Meta.Shape[i], dim, shape[i], ahead)
+		}
+		return fmt.Errorf(disagree, what)
+	}
+	for name := range shapes {
+		if _, ok := own.Arrays[name]; !ok && !strings.Contains(name, "/") {
+			return fmt.Errorf(disagree, fmt.Sprintf("the consolidated metadata lists array %q, which the store lacks", name))
+		}
 	}
 	return nil
+}
+
+// checkTakeUp refuses to take up an unfinished append of run (whose marker
+// says the store held stored.Len steps before it, and s, after AppendTo,
+// is what this run makes of the store) unless whatever the store shows
+// beyond those steps — by its arrays' own metadata or by consolidated
+// metadata another tool wrote since — is exactly what this run writes
+// there: a retry of the same append. Anything else is another writer's
+// steps (xarray's to_zarr(mode="a") after the killed run), or another
+// append's, which starting again from stored.Len would drop or rewrite.
+func checkTakeUp(ctx context.Context, st *storage.Store, keys []string, s *plan.Schema, stored plan.Stored, run string) error {
+	dim := s.AppendDim()
+	now, err := readArrays(ctx, st, keys, dim, false)
+	if err != nil {
+		return err
+	}
+	n := now.Len
+	shapes, _, err := zarr.ConsolidatedShapes(ctx, st, stored.Format)
+	if err != nil {
+		return err
+	}
+	for name, a := range now.Arrays {
+		if i := slices.Index(a.Meta.Dims, dim); i >= 0 && len(shapes[name]) == len(a.Meta.Shape) {
+			n = max(n, shapes[name][i])
+		}
+	}
+	if n <= stored.Len {
+		return nil // nothing beyond the base is visible
+	}
+	steps, _ := s.Dim(dim)
+	held, writes := fmt.Sprintf("%d steps", n-stored.Len), fmt.Sprintf("%d steps", steps-stored.Len)
+	if c, ok := now.Arrays[dim]; ok && len(c.Meta.Dims) == 1 && c.Meta.DType != zarr.Strings && s.Concat[0].Coord != nil {
+		size := int64(c.Meta.DType.ItemSize())
+		raw, err := zarr.ReadArray(ctx, st, dim, c.Meta)
+		if err != nil {
+			return err
+		}
+		theirs, ours := raw[min(stored.Len*size, int64(len(raw))):], s.Concat[0].Coord[stored.Len*size:]
+		if n == steps && bytes.Equal(ours, theirs) {
+			return nil // the same append, retried
+		}
+		held, writes = plan.DescribeSteps(theirs, c.Meta.DType, c.Attrs), plan.DescribeSteps(ours, c.Meta.DType, c.Attrs)
+		if k := int64(len(theirs)) / size; k < n-stored.Len {
+			held += fmt.Sprintf(" (%d steps by the arrays' shapes)", n-stored.Len)
+		}
+	}
+	return fmt.Errorf("an unfinished zarrforge append (run %s) started from %d steps along %s; beyond them the store now holds %s, "+
+		"but this run writes %s: taking the store up from %d steps would drop or rewrite what is there. If those steps "+
+		"are another tool's (it appended since), check the store and append with that tool or set target.mode to overwrite; "+
+		"if they are the unfinished append's, run it again with its own inputs to finish it",
+		run, stored.Len, dim, held, writes, stored.Len)
 }
 
 // readStored reads the arrays of the store, its coordinates along the
@@ -202,25 +282,27 @@ func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim
 	return stored, nil
 }
 
-// finishAppend gives the arrays along the append dimension (see
-// plan.Schema.AppendDim) their new length, writes its whole coordinate and
+// finishAppend writes the whole coordinate along the append dimension (see
+// plan.Schema.AppendDim), gives the arrays along it their new length and
 // removes chunk objects
 // beyond the new ends (left by an earlier, longer append that did not
 // finish). The arrays keep their other metadata and their attributes, and
 // the store its group attributes.
 func finishAppend(ctx context.Context, st *storage.Store, t *plan.Target) error {
 	s := &t.Schema
+	// The coordinate first: a store whose arrays grew shows which steps
+	// they grew by (checkTakeUp tells a retry by them).
+	cv, hasCoord := s.CoordVar(0)
+	if hasCoord {
+		if err := writeCoord(ctx, st, cv.Name, s.Concat[0].Coord, cv.Shape[0]); err != nil {
+			return err
+		}
+	}
 	var keys []string
 	for i := range s.Vars {
 		v := &s.Vars[i]
 		axis := v.ConcatAxis(s.AppendDim())
-		if axis < 0 {
-			continue
-		}
-		if cv, ok := s.CoordVar(0); ok && cv.Name == v.Name {
-			if err := writeCoord(ctx, st, v.Name, s.Concat[0].Coord, v.Shape[0]); err != nil {
-				return err
-			}
+		if axis < 0 || hasCoord && v.Name == cv.Name {
 			continue
 		}
 		meta, _, err := zarr.ReadArrayMeta(ctx, st, v.Name)

@@ -109,9 +109,7 @@ func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 	if err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
 	}
-	done := owned.marker
-	done.State, done.Chunks, done.Base = stateComplete, totals.Chunks, nil
-	if _, err := replace(ctx, st, owned, done); err != nil {
+	if err := commit(ctx, st, t.URL, owned, totals.Chunks, t.Format, []string{""}); err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
 	}
 	log.Infof(ctx, "FinalizeTarget: %s complete: %d arrays, %d chunks, %d bytes", t.URL, len(s.Vars), totals.Chunks, totals.Bytes)

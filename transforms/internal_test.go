@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -615,19 +617,14 @@ func TestStaleCache(t *testing.T) {
 	}
 }
 
-// TestStaleMarker: after a killed append, another tool appends and
-// consolidates (as xarray's to_zarr(mode="a") does); appending again with
-// zarrforge is refused instead of starting from the marker's length and
-// dropping that tool's steps.
-func TestStaleMarker(t *testing.T) {
+// otherToolAppends does to the store at url what another tool's append
+// does (xarray's to_zarr(mode="a")): every array along time grows to n
+// steps, the time coordinate gets values (nil: left as it is), and the
+// store is consolidated (unless consolidate is false: that tool died first).
+func otherToolAppends(t *testing.T, url string, n int64, values []float64, consolidate bool) {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	cfg := TargetConfig{URL: filepath.Join(dir, "a.zarr"), Chunks: map[string]int64{"time": 2, "lat": 4}, Compressor: "zstd", RunID: "a"}
-	stages(t, cfg, 0, 3, -1, true)
-	cfg.Mode, cfg.RunID = ModeAppend, "b"
-	stages(t, cfg, 3, 5, 1, false) // killed after one chunk
-	// The other tool: two more steps on every array along time, and a new .zmetadata.
-	st, err := storage.NewStore(ctx, cfg.URL)
+	st, err := storage.NewStore(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,20 +635,70 @@ func TestStaleMarker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(meta.Dims) > 0 && meta.Dims[0] == "time" {
-			meta.Shape[0] = 5
-			if err := zarr.UpdateArrayMeta(ctx, st, name, meta); err != nil {
+		if len(meta.Dims) == 0 || meta.Dims[0] != "time" {
+			continue
+		}
+		if name == "time" && values != nil {
+			raw, err := zarr.ReadArray(ctx, st, name, meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range values {
+				raw = binary.LittleEndian.AppendUint64(raw, math.Float64bits(v))
+			}
+			meta.Shape[0], meta.Chunks[0] = n, n
+			if err := zarr.WriteVector(ctx, st, name, meta, raw); err != nil {
 				t.Fatal(err)
 			}
 		}
+		meta.Shape[0] = n
+		if err := zarr.UpdateArrayMeta(ctx, st, name, meta); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := zarr.Consolidate(ctx, st, 2, names); err != nil {
-		t.Fatal(err)
+	if consolidate {
+		if err := zarr.Consolidate(ctx, st, 2, names); err != nil {
+			t.Fatal(err)
+		}
 	}
-	cfg.RunID = "c"
-	_, err = (&prepareFn{Config: cfg}).ProcessElement(ctx, schemaOf(t, "daily_03.nc"))
-	if err == nil || !strings.Contains(err.Error(), "an unfinished zarrforge append started from 3 steps along time, but the store now holds 5") {
-		t.Fatalf("got %v, want a refusal naming both lengths", err)
+}
+
+// TestStaleMarker: after a killed append, another tool appends and
+// consolidates (as xarray's to_zarr(mode="a") does); appending again with
+// zarrforge is refused instead of starting from the marker's length and
+// dropping that tool's steps — also when this run writes as many steps as
+// that tool added (issue 29, item 1: lengths alone took it for a retry).
+// Only the same values, the killed append itself run again, take it up.
+func TestStaleMarker(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name      string
+		n         int64
+		values    []float64 // the other tool's times (days since 2000-01-01)
+		appending []string
+		want      string // "" takes the store up
+	}{
+		{"resized only, fewer steps", 5, nil, []string{"daily_03.nc"},
+			"beyond them the store now holds 2000-01-01 to 2000-01-01, 2 steps, but this run writes 2000-01-04, 1 step"},
+		{"as many steps, other days", 6, []float64{10, 11, 12}, []string{"daily_03.nc", "daily_04.nc", "daily_05.nc"},
+			"beyond them the store now holds 2000-01-11 to 2000-01-13, 3 steps, but this run writes 2000-01-04 to 2000-01-06, 3 steps"},
+		{"the same days: a retry", 6, []float64{3, 4, 5}, []string{"daily_03.nc", "daily_04.nc", "daily_05.nc"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := TargetConfig{URL: filepath.Join(t.TempDir(), "a.zarr"), Chunks: map[string]int64{"time": 2, "lat": 4}, Compressor: "zstd", RunID: "a"}
+			stages(t, cfg, 0, 3, -1, true)
+			cfg.Mode, cfg.RunID = ModeAppend, "b"
+			stages(t, cfg, 3, 6, 1, false) // killed after one chunk
+			otherToolAppends(t, cfg.URL, c.n, c.values, true)
+			cfg.RunID = "c"
+			_, err := (&prepareFn{Config: cfg}).ProcessElement(ctx, schemaOf(t, c.appending...))
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("a retry of the same steps was refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("got %v, want a refusal naming both ranges: %s", err, c.want)
+			}
+		})
 	}
 }
 
@@ -671,5 +718,49 @@ func TestZeroCompressor(t *testing.T) {
 		if !strings.Contains(strings.ReplaceAll(string(b), " ", ""), c.want) {
 			t.Errorf("compressor %q: .zarray %s, want %s", c.compressor, b, c.want)
 		}
+	}
+}
+
+// TestAppendRefusesStoreApart: an append is refused, before anything is
+// written, when the store's consolidated metadata and its arrays' own
+// metadata disagree (issue 29, item 4: another tool's append died between
+// resizing the arrays and consolidating), and when the store has groups
+// below its root (item 5: rewriting the root's .zmetadata would hide them).
+func TestAppendRefusesStoreApart(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name  string
+		spoil func(t *testing.T, url string)
+		want  string
+	}{
+		{"arrays ahead of .zmetadata", func(t *testing.T, url string) { otherToolAppends(t, url, 5, []float64{3, 4}, false) },
+			"steps along time in its own metadata, 3 in the consolidated metadata (its own metadata is ahead)"},
+		{"an array missing from .zmetadata", func(t *testing.T, url string) {
+			if err := os.MkdirAll(filepath.Join(url, "extra"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(filepath.Join(url, "time", ".zarray"))
+			_ = os.WriteFile(filepath.Join(url, "extra", ".zarray"), b, 0o644)
+			_ = os.WriteFile(filepath.Join(url, "extra", ".zattrs"), []byte(`{"_ARRAY_DIMENSIONS":["time"]}`), 0o644)
+		}, `array "extra" is not in the consolidated metadata`},
+		{"a nested group", func(t *testing.T, url string) {
+			if err := os.MkdirAll(filepath.Join(url, "g1"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			_ = os.WriteFile(filepath.Join(url, "g1", ".zgroup"), []byte(`{"zarr_format":2}`), 0o644)
+		}, "the store has groups below its root (g1)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := TargetConfig{URL: filepath.Join(t.TempDir(), "a.zarr"), Chunks: map[string]int64{"time": 2, "lat": 4}, Compressor: "zstd", RunID: "a"}
+			stages(t, cfg, 0, 3, -1, true)
+			c.spoil(t, cfg.URL)
+			before := snapshot(t, cfg.URL)
+			cfg.Mode, cfg.RunID = ModeAppend, "b"
+			_, err := (&prepareFn{Config: cfg}).ProcessElement(ctx, schemaOf(t, "daily_05.nc"))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want a refusal: %s", err, c.want)
+			}
+			sameSnapshot(t, snapshot(t, cfg.URL), before)
+		})
 	}
 }

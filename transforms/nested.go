@@ -231,9 +231,13 @@ func finalizeTree(ctx context.Context, url, run string, ts []plan.Target, sum pl
 	if err := zarr.WriteTree(ctx, st, ts[0].Format, groups); err != nil {
 		return fmt.Errorf("FinalizeTarget: target %s: %w", url, err)
 	}
-	done := owned.marker
-	done.State, done.Chunks, done.Base = stateComplete, sum.Chunks, nil
-	if _, err := replace(ctx, st, owned, done); err != nil {
+	paths := []string{""} // the root, and every group below it
+	for _, g := range groups {
+		if g.Path != "" {
+			paths = append(paths, g.Path)
+		}
+	}
+	if err := commit(ctx, st, url, owned, sum.Chunks, ts[0].Format, paths); err != nil {
 		return fmt.Errorf("FinalizeTarget: target %s: %w", url, err)
 	}
 	log.Infof(ctx, "FinalizeTarget: %s complete: %d groups, %d arrays, %d chunks, %d bytes", url, len(ts), sum.Arrays, sum.Chunks, sum.Bytes)

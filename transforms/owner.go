@@ -9,7 +9,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // A store has one writer at a time: the run its marker names. The marker
@@ -177,4 +179,38 @@ func ensureOwner(ctx context.Context, st *storage.Store, run string, now time.Ti
 		}
 		return renewed, err
 	}
+}
+
+// commit marks the store at url complete: the marker, written after the
+// consolidated metadata, is the commit point. When the marker cannot be
+// written (a full disk, a storage error), the consolidated metadata of the
+// store's groups (paths; "" the root) is withdrawn again, so that the store
+// does not look complete while its marker says otherwise, and the error
+// says so; a run that took the store meanwhile (ErrTargetBusy) owns it, and
+// nothing of it is touched.
+func commit(ctx context.Context, st *storage.Store, url string, owned markerAt, chunks int64, format int, groups []string) error {
+	done := owned.marker
+	done.State, done.Chunks, done.Base = stateComplete, chunks, nil
+	_, err := replace(ctx, st, owned, done)
+	if err == nil || errors.Is(err, ErrTargetBusy) {
+		return err
+	}
+	var undo []error
+	for _, g := range groups {
+		gs := st
+		if g != "" {
+			if gs, err = storage.NewStore(ctx, plan.GroupURL(url, g)); err != nil {
+				undo = append(undo, err)
+				continue
+			}
+		}
+		if werr := zarr.Withdraw(ctx, gs, format); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
+			undo = append(undo, werr)
+		}
+	}
+	if len(undo) > 0 {
+		return fmt.Errorf("marking the store complete failed (%w), and withdrawing its consolidated metadata failed too (%w): "+
+			"it may look complete to readers; run again to finish it", err, errors.Join(undo...))
+	}
+	return fmt.Errorf("marking the store complete failed (%w); its consolidated metadata was withdrawn, so it does not look complete: run again to finish it", err)
 }

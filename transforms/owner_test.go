@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/storage/storagetest"
@@ -210,4 +214,109 @@ func TestClaimRaceGCS(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestMarkerWriteFails: when the final marker write fails (a storage
+// error, a full disk) after the consolidated metadata was written, the
+// store must not look complete while its marker says otherwise (issue 29,
+// items 1 and 18): the consolidated metadata is withdrawn and the run
+// fails; another append is refused, and the same append run again
+// finishes the store as one uninterrupted run writes it.
+func TestMarkerWriteFails(t *testing.T) {
+	ctx := context.Background()
+	var failNth atomic.Int64 // conditional uploads to let through before one fails; < 0: none fails
+	failNth.Store(-1)
+	bucket := storagetest.FakeGCSBehind(t, "failing", func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.Contains(r.URL.RawQuery, "ifGenerationMatch") || failNth.Load() < 0 {
+			return false
+		}
+		if failNth.Add(-1) >= 0 {
+			return false
+		}
+		failNth.Store(-1)
+		http.Error(w, "staged failure", http.StatusForbidden)
+		return true
+	})
+	chunks := map[string]int64{"time": 2, "lat": 4}
+	ref := TargetConfig{URL: bucket + "/ref.zarr", Chunks: chunks, Compressor: "zstd", RunID: "r"}
+	stages(t, ref, 0, 6, -1, true)
+	st, err := storage.NewStore(ctx, bucket+"/a.zarr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consolidated := func() bool {
+		ok, err := st.Exists(ctx, ".zmetadata")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	for _, mode := range []string{ModeCreate, ModeAppend} {
+		cfg := TargetConfig{URL: bucket + "/a.zarr", Chunks: chunks, Compressor: "zstd", Mode: ModeOverwrite, RunID: "a-" + mode}
+		from := 0
+		if mode == ModeAppend {
+			stages(t, cfg, 0, 3, -1, true)
+			cfg.Mode, cfg.RunID, from = ModeAppend, "b", 3
+		}
+		target, err := (&prepareFn{Config: cfg, self: deadProcess(t)}).ProcessElement(ctx, schemaOf(t, dailyNames(from, 6)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		totals := writeChunks(t, newStoreFn(t), target, keysOf(target), 1)
+		failNth.Store(1) // ensureOwner's beat passes, the commit fails
+		_, err = finalize(ctx, target, totals)
+		if err == nil || !strings.Contains(err.Error(), "consolidated metadata was withdrawn") {
+			t.Fatalf("%s: finalize with a failing marker write: %v", mode, err)
+		}
+		if consolidated() {
+			t.Fatalf("%s: the store looks complete while its marker is not", mode)
+		}
+	}
+	// Another append of other days is refused; the same append finishes it.
+	other := TargetConfig{URL: bucket + "/a.zarr", Chunks: chunks, Compressor: "zstd", Mode: ModeAppend, RunID: "c"}
+	if _, err := (&prepareFn{Config: other}).ProcessElement(ctx, schemaOf(t, "daily_06.nc")); err == nil ||
+		!strings.Contains(err.Error(), "beyond them the store now holds 2000-01-04 to 2000-01-06, 3 steps") {
+		t.Fatalf("another append after a failed commit: %v", err)
+	}
+	stages(t, other, 3, 6, -1, true)
+	if !consolidated() {
+		t.Fatal("the retried append did not complete the store")
+	}
+	sameSnapshot(t, gcsData(t, bucket+"/a.zarr"), gcsData(t, bucket+"/ref.zarr"))
+}
+
+// dailyNames names the daily fixtures from..to-1.
+func dailyNames(from, to int) []string {
+	var names []string
+	for i := from; i < to; i++ {
+		names = append(names, fmt.Sprintf("daily_%02d.nc", i))
+	}
+	return names
+}
+
+// gcsData is the objects of the store at url but its marker, with the
+// inputs' digests made alike (as snapshotData).
+func gcsData(t *testing.T, url string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.NewStore(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := st.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		if k == markerKey {
+			continue
+		}
+		b, err := st.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["/"+k] = string(beamtest.SameInputs(b))
+	}
+	return out
 }

@@ -5,6 +5,10 @@
 package storagetest
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -16,6 +20,15 @@ import (
 // the bucket's gs:// URL. The server stops when the test ends.
 func FakeGCS(t testing.TB, bucket string) string {
 	t.Helper()
+	return FakeGCSBehind(t, bucket, nil)
+}
+
+// FakeGCSBehind is FakeGCS with every request passing through intercept
+// first: it may answer a request itself (a failure the test stages) and
+// return true, or return false to let the server answer. nil intercepts
+// nothing.
+func FakeGCSBehind(t testing.TB, bucket string, intercept func(http.ResponseWriter, *http.Request) bool) string {
+	t.Helper()
 	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
 		Scheme: "http", Host: "127.0.0.1", Port: 0, Writer: nopWriter{},
 	})
@@ -24,7 +37,19 @@ func FakeGCS(t testing.TB, bucket string) string {
 	}
 	t.Cleanup(srv.Stop)
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
-	t.Setenv("STORAGE_EMULATOR_HOST", strings.TrimPrefix(srv.URL(), "http://"))
+	host := strings.TrimPrefix(srv.URL(), "http://")
+	if intercept != nil {
+		target, _ := url.Parse(srv.URL())
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !intercept(w, r) {
+				proxy.ServeHTTP(w, r)
+			}
+		}))
+		t.Cleanup(front.Close)
+		host = strings.TrimPrefix(front.URL, "http://")
+	}
+	t.Setenv("STORAGE_EMULATOR_HOST", host)
 	return "gs://" + bucket
 }
 
