@@ -71,7 +71,8 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 // ConcatChunk returns the chunk size along the first concat dimension that
 // makes the largest chunk of a variable along it, laid out as Layout has
 // laid it out along the other dimensions, come nearest to target bytes
-// without going over (at least 1).
+// without going over (at least 1), and never longer than the dimension (a
+// larger target would only make each chunk's buffers larger).
 func (s *Schema) ConcatChunk(target int64) int64 {
 	var step int64 // the bytes of one step of the largest chunk
 	for i := range s.Vars {
@@ -86,10 +87,11 @@ func (s *Schema) ConcatChunk(target int64) int64 {
 			step = max(step, n)
 		}
 	}
+	n, _ := s.Dim(s.AppendDim())
 	if step == 0 {
 		return 1
 	}
-	return max(1, target/step)
+	return max(1, min(target/step, n))
 }
 
 // Shard groups the chunks Layout set into shards (Zarr v3's

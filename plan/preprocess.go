@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/zarrforge/zarrforge/cftime"
 	"github.com/zarrforge/zarrforge/netcdf"
 )
 
@@ -204,6 +205,9 @@ func (p Preprocess) Apply(m *InputMeta) error {
 	// 4. attributes
 	for _, e := range p.Attrs {
 		if vi := slices.IndexFunc(m.Vars, func(v netcdf.Var) bool { return v.Name == e.Var }); vi >= 0 {
+			if err := e.checkTimes(m.Vars[vi]); err != nil {
+				return err
+			}
 			m.Vars[vi].Attrs = e.apply(m.Vars[vi].Attrs)
 		}
 	}
@@ -250,6 +254,31 @@ func keep(vars []netcdf.Var, names []string) []netcdf.Var {
 		}
 		return false
 	})
+}
+
+// checkTimes refuses an edit of units or calendar that would change which
+// dates variable v's stored numbers mean (as xarray refuses to overwrite
+// them on a decoded time): where v holds CF times ("days since ..."), or
+// where the new units would make its numbers times. Values are never
+// re-encoded, so the dates would shift silently.
+func (e AttrEdit) checkTimes(v netcdf.Var) error {
+	if e.Name != "units" && e.Name != "calendar" {
+		return nil
+	}
+	isTime := func(s string) bool { _, err := cftime.ParseUnits(s); return err == nil }
+	now := ""
+	if a, ok := v.Attr("units"); ok {
+		now, _ = a.Value.(string)
+	}
+	key := "preprocess.attrs." + e.Var + "." + e.Name
+	switch {
+	case isTime(now):
+		return fmt.Errorf("%s: %q holds CF times (units %q); editing its %s would change the dates its stored numbers mean "+
+			"without changing the numbers (values are not re-encoded; xarray refuses it too)", key, e.Var, now, e.Name)
+	case e.Name == "units" && e.Text != nil && isTime(*e.Text):
+		return fmt.Errorf("%s: %q would make %q's stored numbers CF times (values are not re-encoded; xarray refuses it too)", key, *e.Text, e.Var)
+	}
+	return nil
 }
 
 // apply sets or deletes e's attribute in attrs.

@@ -257,7 +257,22 @@ type IntRange struct {
 const (
 	maxKeys   = 1_000_000  // per dimension
 	maxInputs = 10_000_000 // per pattern
+	maxKeyLen = 1024       // bytes of one generated key
+	maxKeyMem = 64 << 20   // bytes of one dimension's generated keys
 )
+
+// checkKeySize refuses, before they are made, count generated keys of up to
+// width bytes each that would be longer than maxKeyLen or, together, more
+// than maxKeyMem (a format such as "%0100000d").
+func checkKeySize(field string, width int, count int64) error {
+	switch {
+	case width > maxKeyLen:
+		return &fieldError{field, fmt.Sprintf("keys of %d characters, more than the limit of %d", width, maxKeyLen)}
+	case int64(width)*count > maxKeyMem:
+		return &fieldError{field, fmt.Sprintf("%d keys of %d characters, more than the limit of %d MiB of keys", count, width, maxKeyMem>>20)}
+	}
+	return nil
+}
 
 // Concats returns the pattern's concat dimensions: concat_dims, or
 // concat_dim alone.
@@ -581,6 +596,9 @@ func dimKeys(field string, keys []string, dates *DateRange, rng *IntRange) ([]st
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		if err := checkKeySize(field+".dates.layout", dates.width(times), int64(len(times))); err != nil {
+			return nil, nil, nil, err
+		}
 		keys, err := checkUnique(field+".dates", dates.keys(times), nil)
 		return keys, times, nil, err
 	case rng != nil:
@@ -691,6 +709,15 @@ func (r DateRange) times(field string) ([]time.Time, error) {
 	return times, nil
 }
 
+// width is the length of the widest key of the generated dates, judged by
+// the first and the last (a layout's width changes only with the year's).
+func (r DateRange) width(times []time.Time) int {
+	if len(times) == 0 {
+		return 0
+	}
+	return max(len(r.keys(times[:1])[0]), len(r.keys(times[len(times)-1:])[0]))
+}
+
 // keys are the keys of the generated dates: formatted with Layout, or
 // without one (the template then formats them) as RFC 3339 times.
 func (r DateRange) keys(times []time.Time) []string {
@@ -735,6 +762,11 @@ func (r IntRange) keys(field string) ([]string, []int64, error) {
 	}
 	if count > maxKeys {
 		return nil, nil, &fieldError{field, fmt.Sprintf("%d keys, more than the limit of %d", count, maxKeys)}
+	}
+	last := start + int64(count-1)*step
+	width := max(len(fmt.Sprintf(format, start)), len(fmt.Sprintf(format, last)))
+	if err := checkKeySize(field+".format", width, int64(count)); err != nil {
+		return nil, nil, err
 	}
 	keys := make([]string, 0, count)
 	ints := make([]int64, 0, count)

@@ -211,6 +211,11 @@ func TestDateKeysErrors(t *testing.T) {
 			t.Errorf("%s: got error %v, want %s", tt.name, err, tt.want)
 		}
 	}
+	// A layout that makes wide keys is refused before they are made.
+	wide := Pattern{Template: "{t}", ConcatDim: ConcatDim{Name: "t", Dates: &DateRange{Start: "2000-01-01", End: "2000-01-02", Step: "1d", Layout: strings.Repeat("x", 2000) + "20060102"}}}
+	if _, err := wide.Inputs(); err == nil || !strings.Contains(err.Error(), "pattern.concat_dim.dates.layout: keys of 2008 characters, more than the limit of 1024") {
+		t.Errorf("a wide layout: %v", err)
+	}
 	// A layout that hides the step repeats keys; the pattern rejects that.
 	p := Pattern{Template: "{t}", ConcatDim: ConcatDim{Name: "t", Dates: &DateRange{Start: "2000-01-01", End: "2000-01-02", Step: "6h", Layout: "20060102"}}}
 	want := `recipes: pattern.concat_dim.dates: key "20000101" is generated twice; does the layout or format show every step?`
@@ -257,6 +262,9 @@ func TestRangeKeysErrors(t *testing.T) {
 		{"string verb", IntRange{Stop: ptr(int64(3)), Format: "%s"}, `r.format: "%s": want a format`},
 		{"two verbs", IntRange{Stop: ptr(int64(3)), Format: "%d%d"}, `r.format: "%d%d": want a format`},
 		{"too many", IntRange{Stop: ptr(int64(2_000_000))}, "r: 2000000 keys, more than the limit of 1000000"},
+		// Refused before expanding (issue 29, item 14: a fatal out-of-memory).
+		{"wide keys", IntRange{Stop: ptr(int64(1_000_000)), Format: "%0100000d"}, "r.format: keys of 100000 characters, more than the limit of 1024"},
+		{"keys too large together", IntRange{Stop: ptr(int64(1_000_000)), Format: "%01000d"}, "r.format: 1000000 keys of 1000 characters, more than the limit of 64 MiB of keys"},
 	}
 	for _, tt := range tests {
 		_, _, err := tt.r.keys("r")

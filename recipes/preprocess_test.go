@@ -71,6 +71,11 @@ func TestPreprocessRefused(t *testing.T) {
 		{`{drop_vars: [salinity]}`, `preprocess.drop_vars: no input has a variable "salinity"`},
 		{`{attrs: {sst: {scale_factor: 2}}}`, "preprocess.attrs.sst.scale_factor: scale_factor says how the stored values decode"},
 		{`{attrs: {sst: {flags: {a: 1}}}}`, "preprocess.attrs.sst.flags: "},
+		// Relabelling times would shift the dates (issue 29, item 7).
+		{`{attrs: {time: {units: "days since 1990-01-01"}}}`, `preprocess.attrs.time.units: "time" holds CF times (units "days since 2000-01-01")`},
+		{`{attrs: {time: {calendar: noleap}}}`, `preprocess.attrs.time.calendar: "time" holds CF times`},
+		{`{attrs: {time: {units: null}}}`, `preprocess.attrs.time.units: "time" holds CF times`},
+		{`{attrs: {sst: {units: "hours since 2000-01-01"}}}`, `preprocess.attrs.sst.units: "hours since 2000-01-01" would make "sst"'s stored numbers CF times`},
 		{`{attrs: {nope: {units: K}}}`, `preprocess.attrs.nope: no variable "nope"`},
 		{`{isel: {lat: {start: 1.5}}}`, "preprocess.isel.lat.start: line 5: 1.5 is not a whole number"},
 		{`{selct: {}}`, `unknown key "selct" in preprocess`},

@@ -19,21 +19,30 @@ import (
 	"strings"
 )
 
-// Path normalises a URL: "file:///data/x.nc" becomes "/data/x.nc"; plain
-// paths are returned cleaned; other schemes are returned unchanged.
+// Path normalises a URL: "file:///data/x.nc" becomes "/data/x.nc" (a
+// file URL's "#" and "?" are part of the path, as in a plain path; percent
+// escapes are decoded); plain paths are returned cleaned; other schemes are
+// returned unchanged.
 func Path(rawURL string) (string, error) {
 	if rawURL == "" {
 		return "", errors.New("storage: empty URL")
 	}
-	if strings.HasPrefix(rawURL, "file://") {
-		u, err := url.Parse(rawURL)
+	if rest, ok := strings.CutPrefix(rawURL, "file://"); ok {
+		// Everything after the host is the path, "#" and "?" included
+		// (a file URL has no fragment or query here): percent escapes
+		// are decoded, nothing is cut.
+		host, path := rest, ""
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			host, path = rest[:i], rest[i:]
+		}
+		if host != "" && host != "localhost" || path == "" {
+			return "", fmt.Errorf("storage: %s: file URLs must name a local path (file:///path)", rawURL)
+		}
+		p, err := url.PathUnescape(path)
 		if err != nil {
 			return "", fmt.Errorf("storage: %s: %w", rawURL, err)
 		}
-		if u.Host != "" && u.Host != "localhost" {
-			return "", fmt.Errorf("storage: %s: file URLs must name a local path (file:///path)", rawURL)
-		}
-		return filepath.Clean(u.Path), nil
+		return filepath.Clean(p), nil
 	}
 	if !strings.Contains(rawURL, "://") {
 		return filepath.Clean(rawURL), nil

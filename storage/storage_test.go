@@ -21,16 +21,41 @@ func TestPath(t *testing.T) {
 		{"/data/../data/x.nc", "/data/x.nc"},
 		{"rel/x.nc", "rel/x.nc"},
 		{"gs://bucket/prefix", "gs://bucket/prefix"},
+		// "#" and "?" are part of a file URL's path, as of a plain path
+		// (issue 29, item 6: file:///data/run#2.zarr was cut to /data/run).
+		{"file:///data/run#2.zarr", "/data/run#2.zarr"},
+		{"file:///data/run?x=1", "/data/run?x=1"},
+		{"file://localhost/data/a%20b.zarr", "/data/a b.zarr"},
 	}
 	for _, tc := range tests {
 		if got, err := storage.Path(tc.in); err != nil || got != tc.want {
 			t.Errorf("Path(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "file://otherhost/x"} {
+	for _, bad := range []string{"", "file://otherhost/x", "file://", "file:///data/%zz"} {
 		if _, err := storage.Path(bad); err == nil {
 			t.Errorf("Path(%q) accepted", bad)
 		}
+	}
+}
+
+// TestFileURLLiteral: a store at a file URL with "#" in it is written
+// there, not at the path cut before the "#" (another store's).
+func TestFileURLLiteral(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := storage.NewStore(ctx, "file://"+dir+"/run#2.zarr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, ".zgroup", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run#2.zarr", ".zgroup")); err != nil {
+		t.Fatalf("not written inside run#2.zarr: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run")); err == nil {
+		t.Fatal("written to the path cut at #")
 	}
 }
 

@@ -764,3 +764,22 @@ func TestAppendRefusesStoreApart(t *testing.T) {
 		})
 	}
 }
+
+// TestChunkBytesClamped: chunk_bytes larger than the whole dataset makes
+// one chunk of the concat dimension's length, not a chunk of millions of
+// steps for a few steps of data (issue 29, item 13).
+func TestChunkBytesClamped(t *testing.T) {
+	url := filepath.Join(t.TempDir(), "out.zarr")
+	cfg := TargetConfig{URL: url, ChunkBytes: 1 << 40, RunID: "r"}
+	if _, err := (&prepareFn{Config: cfg}).ProcessElement(context.Background(), schemaOf(t, dailyNames(0, 3)...)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(url, "sst", ".zarray"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct{ Chunks []int64 }
+	if err := json.Unmarshal(b, &meta); err != nil || meta.Chunks[0] != 3 {
+		t.Fatalf("chunks %v (%v), want 3 steps along time", meta.Chunks, err)
+	}
+}
