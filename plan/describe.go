@@ -76,6 +76,26 @@ func (m *InputMeta) coordAttr(concatDim, name string) string {
 	return s
 }
 
+// CheckStorable checks that every variable of the input, once edited,
+// can be an array of a store: a name that is one (zarr.CheckName), values,
+// and a type Zarr holds. A recipe's Check and the schema stage check it
+// alike, before any chunk is written.
+func (m *InputMeta) CheckStorable() error {
+	for _, v := range m.Vars {
+		if err := zarr.CheckName(v.Name); err != nil {
+			return fmt.Errorf("input %s: variable %q cannot be stored: %w", m.Input.Source, v.Name, err)
+		}
+		if v.NoValues {
+			return fmt.Errorf("input %s: variable %q has no values (an empty, null, HDF5 dataspace); drop it (preprocess.drop_vars)",
+				m.Input.Source, v.Name)
+		}
+		if _, ok := dtypes[v.Type]; !ok {
+			return fmt.Errorf("input %s: variable %q has type %s, which cannot be stored in Zarr v2", m.Input.Source, v.Name, v.Type)
+		}
+	}
+	return nil
+}
+
 // Describe reads what the schema stage needs from an open input, as the
 // preprocess edits p make it (before anything is checked: a variable
 // dropped cannot fail). The coordinates it reads may take budget bytes
@@ -92,18 +112,10 @@ func Describe(in Input, f netcdf.File, concat []string, budget int64, p Preproce
 	if err := p.Apply(&m); err != nil {
 		return InputMeta{}, err
 	}
+	if err := m.CheckStorable(); err != nil {
+		return InputMeta{}, err
+	}
 	for _, v := range m.Vars {
-		if err := zarr.CheckName(v.Name); err != nil {
-			return InputMeta{}, fmt.Errorf("input %s: variable %q cannot be stored: %w", in.Source, v.Name, err)
-		}
-		if v.NoValues {
-			return InputMeta{}, fmt.Errorf("input %s: variable %q has no values (an empty, null, HDF5 dataspace); drop it (preprocess.drop_vars)",
-				in.Source, v.Name)
-		}
-		if _, ok := dtypes[v.Type]; !ok {
-			return InputMeta{}, fmt.Errorf("input %s: variable %q has type %s, which cannot be stored in Zarr v2",
-				in.Source, v.Name, v.Type)
-		}
 		if len(v.Dims) != 1 || v.Dims[0] != v.Name {
 			continue
 		}

@@ -438,3 +438,23 @@ func TestDescribeNoValues(t *testing.T) {
 		t.Errorf("with it dropped: %v", err)
 	}
 }
+
+// TestRenameCollision: a rename onto a name an input has is refused in the
+// pipeline's own header edit too, naming the rename.
+func TestRenameCollision(t *testing.T) {
+	m := InputMeta{Input: Input{Source: "in.nc"},
+		Dims: []netcdf.Dim{{Name: "lat", Len: 2}, {Name: "lon", Len: 3}},
+		Vars: []netcdf.Var{{Name: "sst", Dims: []string{"lat", "lon"}}, {Name: "ice", Dims: []string{"lat", "lon"}}}}
+	for rename, want := range map[string]string{
+		"lon": `preprocess.rename.lon: input in.nc already has a variable or dimension "lat"`,
+		"sst": `preprocess.rename.sst: input in.nc already has a variable or dimension "ice"`,
+	} {
+		to := map[string]string{"lon": "lat", "sst": "ice"}[rename]
+		mm := m
+		mm.Dims, mm.Vars = slices.Clone(m.Dims), slices.Clone(m.Vars)
+		err := Preprocess{Rename: []Rename{{From: rename, To: to}}}.Apply(&mm)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("rename %s: got %v, want %s", rename, err, want)
+		}
+	}
+}

@@ -202,6 +202,9 @@ func (p Preprocess) Apply(m *InputMeta) error {
 			v.Dims[k] = p.renamed(v.Dims[k])
 		}
 	}
+	if err := p.checkRenamed(m); err != nil {
+		return err
+	}
 	// 4. attributes
 	for _, e := range p.Attrs {
 		if vi := slices.IndexFunc(m.Vars, func(v netcdf.Var) bool { return v.Name == e.Var }); vi >= 0 {
@@ -215,6 +218,33 @@ func (p Preprocess) Apply(m *InputMeta) error {
 		m.Attrs = e.apply(m.Attrs)
 	}
 	return nil
+}
+
+// checkRenamed refuses renames that left input m with two variables or
+// two dimensions of one name, naming the rename (the schema would else
+// report a confusing disagreement between inputs).
+func (p Preprocess) checkRenamed(m *InputMeta) error {
+	seen := map[string]bool{}
+	for _, d := range m.Dims {
+		if seen["d/"+d.Name] {
+			return p.collision(m, d.Name)
+		}
+		seen["d/"+d.Name] = true
+	}
+	for _, v := range m.Vars {
+		if seen["v/"+v.Name] {
+			return p.collision(m, v.Name)
+		}
+		seen["v/"+v.Name] = true
+	}
+	return nil
+}
+
+// collision is the error for a rename onto name, which input m has.
+func (p Preprocess) collision(m *InputMeta, name string) error {
+	from := p.original(name)
+	return fmt.Errorf("preprocess.rename.%s: input %s already has a variable or dimension %q; renaming %q to it would make "+
+		"two of one name (xarray refuses it too): drop or rename that one first", from, m.Input.Source, name, from)
 }
 
 // keep returns the variables named in names and the coordinates (dimension
@@ -340,6 +370,11 @@ func (p Preprocess) CheckNames(metas []InputMeta) error {
 	for _, r := range p.Rename {
 		if !has(r.From, false) {
 			return fmt.Errorf("preprocess.rename.%s: no input has a variable or dimension %q", r.From, r.From)
+		}
+		renamedAway := slices.ContainsFunc(p.Rename, func(o Rename) bool { return o.From == r.To })
+		if has(r.To, false) && !renamedAway {
+			return fmt.Errorf("preprocess.rename.%s: the inputs already have a variable or dimension %q; renaming %q to it would "+
+				"make two of one name (xarray refuses it too): drop or rename that one first", r.From, r.To, r.From)
 		}
 	}
 	for _, e := range p.Attrs {

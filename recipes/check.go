@@ -58,6 +58,9 @@ func (r Recipe) Check(ctx context.Context) error {
 		if err := edits.Apply(&h); err != nil {
 			return r.errorf("", "%s", err)
 		}
+		if err := h.CheckStorable(); err != nil {
+			return r.errorf("", "%s", err)
+		}
 		for _, d := range h.Dims {
 			dims[d.Name] = true
 		}

@@ -76,6 +76,11 @@ func TestPreprocessRefused(t *testing.T) {
 		{`{attrs: {time: {calendar: noleap}}}`, `preprocess.attrs.time.calendar: "time" holds CF times`},
 		{`{attrs: {time: {units: null}}}`, `preprocess.attrs.time.units: "time" holds CF times`},
 		{`{attrs: {sst: {units: "hours since 2000-01-01"}}}`, `preprocess.attrs.sst.units: "hours since 2000-01-01" would make "sst"'s stored numbers CF times`},
+		// A rename onto a name the inputs have (issue 29, item 17: it was
+		// refused as "inputs disagree" about a dimension's size).
+		{`{rename: {lon: lat}}`, `preprocess.rename.lon: the inputs already have a variable or dimension "lat"`},
+		{`{rename: {sst: ice}}`, `preprocess.rename.sst: the inputs already have a variable or dimension "ice"`},
+		{`{rename: {sst: zarr.json}}`, `variable "zarr.json" cannot be stored: zarr: name "zarr.json" is the key of the root group's Zarr v3 metadata`},
 		{`{attrs: {nope: {units: K}}}`, `preprocess.attrs.nope: no variable "nope"`},
 		{`{isel: {lat: {start: 1.5}}}`, "preprocess.isel.lat.start: line 5: 1.5 is not a whole number"},
 		{`{selct: {}}`, `unknown key "selct" in preprocess`},

@@ -136,14 +136,18 @@ func (m ArrayMeta) codable() error {
 // root group: it becomes the first segment of every key of the array, so
 // it must be one path segment that stays inside the store on every
 // filesystem and object store (no "/", "\\", NUL or other control
-// character; not "." or ".."), and must not start with "." (where Zarr's
-// own metadata keys and zarrforge's temporary files live).
+// character; not "." or ".."), must not start with "." (where Zarr's
+// own metadata keys and zarrforge's temporary files live), and must not be
+// zarr.json (the root group's metadata in v3): no array's keys may be
+// those of the store's metadata in either format.
 func CheckName(name string) error {
 	switch {
 	case name == "":
 		return errors.New("zarr: an empty name cannot name an array")
 	case strings.HasPrefix(name, "."):
 		return fmt.Errorf("zarr: name %q starts with \".\", as Zarr's metadata keys do", name)
+	case name == v3Meta:
+		return fmt.Errorf("zarr: name %q is the key of the root group's Zarr v3 metadata", name)
 	case strings.ContainsAny(name, "/\\"):
 		return fmt.Errorf("zarr: name %q holds a path separator", name)
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):

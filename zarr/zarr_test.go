@@ -627,3 +627,21 @@ print(json.dumps(list(zarr.open_array(sys.argv[1] + "/names", mode="r")[:])))`, 
 		t.Fatalf("zarr-python read %s (%v)", out, err)
 	}
 }
+
+// TestCheckName: names that would make an array's keys collide with the
+// store's metadata keys in either format, or leave the store, are refused
+// (issue 29, item 15: zarr.json passed and failed after every chunk).
+func TestCheckName(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{
+		{"sst", true}, {"c", true}, {"zarr.json.bak", true}, {"a.b", true},
+		{"", false}, {"zarr.json", false}, {".zarray", false}, {".zmetadata", false}, {".zarrforge.json", false},
+		{"a/b", false}, {`a\b`, false}, {"..", false}, {"a\x00", false},
+	} {
+		if err := zarr.CheckName(c.name); (err == nil) != c.ok {
+			t.Errorf("CheckName(%q) = %v, want ok %v", c.name, err, c.ok)
+		}
+	}
+}

@@ -100,6 +100,9 @@ func TestBadInputs(t *testing.T) {
 		{"not netCDF", write("text.nc", []byte("date,sst\n1981-09-01,28.1\n")), "not a netCDF file", ""},
 		{"missing file", filepath.Join(dir, "missing.nc"), "no such file", ""},
 		{"404", srv.URL + "/missing.nc", "404", ""},
+		// Inputs that disagree: the schema stage's own message, without
+		// the combiner Beam names before it (issue 29, item 17).
+		{"other grid", beamtest.Testdata("collections", "tiles", "tiles_t0_e.nc"), `inputs disagree: ` + ok, ""},
 		// A recipe mistake: the library's own message, whole.
 		{"typo", ok, `typo.yaml: line 5: unknown key "cahce" in the recipe (known: pattern, target, cache, preprocess)`, "cahce: {url: /tmp}\n"},
 	} {
@@ -119,7 +122,8 @@ func TestBadInputs(t *testing.T) {
 				if c.recipe != "" {
 					names = recipe
 				}
-				if !strings.HasPrefix(last, "zarrforge: error: ") || !strings.Contains(last, names) || !strings.Contains(last, c.want) {
+				if !strings.HasPrefix(last, "zarrforge: error: ") || !strings.Contains(last, names) || !strings.Contains(last, c.want) ||
+					strings.Contains(last, "invoking") {
 					t.Errorf("last line %q: want the root cause naming %s and saying %q", last, names, c.want)
 				}
 				if len(lines) > 2 || strings.Contains(stderr, "level=") {

@@ -315,7 +315,8 @@ var failedDoFn = regexp.MustCompile(`(?m)^\s*DoFn\[[^\n]*\] failed:\s*$`)
 // runner as values, so this is text), the error the failing stage
 // returned: the lines after Beam's last "DoFn[...] failed:" up to the
 // runner's next "caused by:". Failing that, the last line, which is where
-// runners put the innermost cause.
+// runners put the innermost cause. A combiner's cause loses the method
+// Beam names before it.
 func rootCause(err error) string {
 	text := strings.TrimSpace(err.Error())
 	cause := text
@@ -327,5 +328,9 @@ func rootCause(err error) string {
 	} else if i := strings.LastIndexByte(text, '\n'); i >= 0 {
 		cause = text[i+1:]
 	}
-	return strings.Join(strings.Fields(cause), " ")
+	return combinePrefix.ReplaceAllString(strings.Join(strings.Fields(cause), " "), "")
 }
+
+// combinePrefix is how Beam introduces the error of a CombineFn's method
+// ("invoking AddInput DetermineSchema: "): runner context, not the cause.
+var combinePrefix = regexp.MustCompile(`^(invoking (CreateAccumulator|AddInput|MergeAccumulators|ExtractOutput) \S+: )+`)
