@@ -20,8 +20,61 @@ import (
 var httpClient = sync.OnceValue(func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 16
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: t, CheckRedirect: checkRedirect}
 })
+
+// maxRedirects is how many redirects one request follows.
+const maxRedirects = 10
+
+// redirectError is a redirect not followed: to another scheme than
+// http(s), or one too many (a loop). It is permanent: the same request
+// would be redirected the same way.
+type redirectError struct{ msg string }
+
+func (e *redirectError) Error() string { return e.msg }
+
+// checkRedirect vets each redirect of a request before it is followed:
+// never a Referer (it would carry the previous URL, query secrets
+// included); only http and https; at most maxRedirects; and the
+// configured secrets (HTTPAuth: Basic auth, headers, query parameters) go
+// only to the origin of the first URL — a redirect to another origin goes
+// without them.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	req.Header.Del("Referer")
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return &redirectError{fmt.Sprintf("redirected to %s, which is not an http(s) URL; not followed", Redact(req.URL.String()))}
+	}
+	if len(via) >= maxRedirects {
+		return &redirectError{fmt.Sprintf("more than %d redirects (a loop?), the last to %s", maxRedirects, Redact(req.URL.String()))}
+	}
+	if sameOrigin(req.URL, via[0].URL) {
+		return nil
+	}
+	a, _ := req.Context().Value(authKey{}).(HTTPAuth)
+	req.Header.Del("Authorization")
+	for h := range a.HeadersEnv {
+		req.Header.Del(h)
+	}
+	if len(a.QueryEnv) > 0 {
+		q := req.URL.Query()
+		for p := range a.QueryEnv {
+			q.Del(p)
+		}
+		req.URL.RawQuery = q.Encode()
+	}
+	return nil
+}
+
+// sameOrigin reports whether a and b have one scheme, host and port.
+func sameOrigin(a, b *neturl.URL) bool {
+	port := func(u *neturl.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		return map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return a.Scheme == b.Scheme && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
 
 // httpFS reads http:// and https:// URLs.
 type httpFS struct{}
@@ -105,6 +158,9 @@ func sendIf(ctx context.Context, timeout time.Duration, method, url, rng, ifRang
 		var ue *neturl.Error // its text holds the whole URL
 		if errors.As(err, &ue) {
 			err = ue.Err
+		}
+		if re := (*redirectError)(nil); errors.As(err, &re) {
+			return nil, &permanentError{fmt.Errorf("%s %s: %w", method, shown, err)}
 		}
 		return nil, fmt.Errorf("%s %s: %w", method, shown, err)
 	}
