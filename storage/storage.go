@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -255,6 +257,36 @@ func (s *Store) path(key string) (string, error) {
 	return s.base() + key, nil
 }
 
+// writePath is path for a write or a removal: locally it also refuses a
+// key below a directory of the store that is a symbolic link, so that
+// nothing is written or removed outside the store through one (a hostile
+// store's "sst/c -> ../../elsewhere").
+func (s *Store) writePath(key string) (string, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := s.be.(localFS); !ok {
+		return p, nil
+	}
+	dir := s.root
+	parts := strings.Split(key, "/")
+	for _, part := range parts[:len(parts)-1] {
+		dir = filepath.Join(dir, part)
+		fi, err := os.Lstat(dir)
+		switch {
+		case isNotExist(err):
+			return p, nil // made as a directory when written
+		case err != nil:
+			return "", fmt.Errorf("storage: %s: key %q: %w", s.url, key, err)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return "", fmt.Errorf("storage: %s: key %q: %s inside the store is a symbolic link; zarrforge writes and removes nothing through links",
+				s.url, key, strings.TrimPrefix(dir, s.base()))
+		}
+	}
+	return p, nil
+}
+
 func checkKey(key string) error {
 	if strings.ContainsAny(key, "\\\x00") {
 		return errors.New("holds a backslash or NUL")
@@ -318,7 +350,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 // destination; the object appears at key only if write and the commit
 // succeed.
 func (s *Store) PutFrom(ctx context.Context, key string, write func(io.Writer) error) error {
-	p, err := s.path(key)
+	p, err := s.writePath(key)
 	if err != nil {
 		return err
 	}
@@ -390,7 +422,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 
 // Delete removes the object at key; a missing key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	p, err := s.path(key)
+	p, err := s.writePath(key)
 	if err != nil {
 		return err
 	}

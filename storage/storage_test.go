@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/zarrforge/zarrforge/storage"
@@ -204,5 +205,47 @@ func TestRedact(t *testing.T) {
 		if got := storage.Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestNoWritesThroughLinks: a store whose chunk directory is a symbolic
+// link to elsewhere (issue 29, item 9: a v3 append wrote through
+// sst/c -> ../../victim) gets no write, conditional write or removal
+// through it; the place it points to is left as it was.
+func TestNoWritesThroughLinks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.MkdirAll(filepath.Join(victim, "0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(victim, "0", "0"), []byte("theirs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "s.zarr")
+	if err := os.MkdirAll(filepath.Join(root, "sst"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../victim", filepath.Join(root, "sst", "c")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.NewStore(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, write := range map[string]func() error{
+		"put":     func() error { return st.Put(ctx, "sst/c/0/0", []byte("ours")) },
+		"put new": func() error { return st.Put(ctx, "sst/c/1/0", []byte("ours")) },
+		"put if":  func() error { _, err := st.PutIf(ctx, "sst/c/0/1", []byte("ours"), ""); return err },
+		"delete":  func() error { return st.Delete(ctx, "sst/c/0/0") },
+	} {
+		if err := write(); err == nil || !strings.Contains(err.Error(), "sst/c inside the store is a symbolic link") {
+			t.Errorf("%s through a link: %v", name, err)
+		}
+	}
+	entries, _ := os.ReadDir(victim)
+	b, _ := os.ReadFile(filepath.Join(victim, "0", "0"))
+	if len(entries) != 1 || string(b) != "theirs" {
+		t.Errorf("the link's target changed: %d entries, %q", len(entries), b)
 	}
 }

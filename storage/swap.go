@@ -38,7 +38,7 @@ func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, string, err
 // atomic write happen under an exclusive lock of the object's directory,
 // so every process on the machine sees one order.
 func (s *Store) PutIf(ctx context.Context, key string, data []byte, version string) (string, error) {
-	p, err := s.path(key)
+	p, err := s.writePath(key)
 	if err != nil {
 		return "", err
 	}
