@@ -148,7 +148,9 @@ func getZstdDecoder() (*zstd.Decoder, error) {
 	zstdMu.Lock()
 	defer zstdMu.Unlock()
 	if zstdDecoder == nil {
-		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+		// DecodeAll decodes at most the capacity it is given, across all
+		// frames: a chunk never decodes past its size (a zstd bomb).
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecodeAllCapLimit(true))
 		if err != nil {
 			return nil, err
 		}
@@ -396,6 +398,19 @@ func DecodeChunk(meta ArrayMeta, data []byte) ([]byte, error) {
 	return out, nil
 }
 
+// zstdCap is the room a zstd chunk decodes into, which its decoding may
+// not exceed: want bytes; or, for at most -want, its first frame's content
+// size where it says one (checked against -want), else 64 MiB at most.
+func zstdCap(want int64, h zstd.Header) int64 {
+	switch {
+	case want >= 0:
+		return want
+	case h.HasFCS:
+		return int64(h.FrameContentSize)
+	}
+	return min(-want, 64<<20)
+}
+
 // decompress undoes compressor c on data, which decodes to want bytes, or
 // (want < 0) to at most -want.
 func decompress(c *Compressor, data []byte, want int64) ([]byte, error) {
@@ -415,7 +430,7 @@ func decompress(c *Compressor, data []byte, want int64) ([]byte, error) {
 			d, err = getZstdDecoder()
 		}
 		if err == nil {
-			out, err = d.DecodeAll(data, make([]byte, 0, max(want, 0)))
+			out, err = d.DecodeAll(data, make([]byte, 0, zstdCap(want, h)))
 		}
 	case c.ID == "zlib":
 		var r io.ReadCloser

@@ -653,15 +653,51 @@ func IsConsolidated(ctx context.Context, st Store, keys []string) (bool, error) 
 	return len(c) > 0 && string(c) != "null", nil
 }
 
+// Bounds of what ReadArray and ReadLabels read whole (the coordinates of a
+// store): a hostile or broken store's metadata is refused before anything
+// is allocated or looped over.
+const (
+	MaxReadBytes  = 1 << 30 // the array's values, and one chunk's
+	MaxReadChunks = 1 << 16 // chunk objects
+)
+
+// readable checks that the whole array m describes is within MaxReadBytes
+// and MaxReadChunks, its chunks within MaxReadBytes, without overflowing.
+func (m ArrayMeta) readable() error {
+	size := int64(max(m.DType.ItemSize(), 1))
+	values, chunkValues, chunks := int64(1), int64(1), int64(1)
+	for i := range m.Shape {
+		values = boundedMul(values, m.Shape[i], MaxReadBytes/size)
+		chunkValues = boundedMul(chunkValues, m.Chunks[i], MaxReadBytes/size)
+		chunks = boundedMul(chunks, (m.Shape[i]+m.Chunks[i]-1)/m.Chunks[i], MaxReadChunks)
+	}
+	switch {
+	case values < 0 || chunkValues < 0:
+		return fmt.Errorf("shape %v in chunks of %v is more than the %d MiB read whole", m.Shape, m.Chunks, MaxReadBytes>>20)
+	case chunks < 0:
+		return fmt.Errorf("shape %v in chunks of %v is more than %d chunks read whole", m.Shape, m.Chunks, MaxReadChunks)
+	}
+	return nil
+}
+
+// boundedMul is a*b for a, b >= 0, or -1 when it is more than limit.
+func boundedMul(a, b, limit int64) int64 {
+	if a < 0 || b < 0 || b != 0 && a > limit/b {
+		return -1
+	}
+	return a * b
+}
+
 // ReadArray reads the whole of array name, described by meta, raw: every
 // element of meta.Shape in C order, little-endian in meta.DType. Chunks
-// never written hold the array's fill value. Arrays of strings are read
+// never written hold the array's fill value. Arrays of more than
+// MaxReadBytes or MaxReadChunks are refused before anything is read. Arrays of strings are read
 // chunk by chunk with DecodeStrings.
 func ReadArray(ctx context.Context, st Store, name string, meta ArrayMeta) ([]byte, error) {
 	if meta.DType == Strings {
 		return nil, fmt.Errorf("zarr: array %q holds strings: read its chunks with DecodeStrings", name)
 	}
-	if err := errors.Join(meta.validate(), meta.codable()); err != nil {
+	if err := errors.Join(meta.validate(), meta.codable(), meta.readable()); err != nil {
 		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
 	}
 	size := meta.DType.ItemSize()
@@ -714,7 +750,7 @@ func ReadLabels(ctx context.Context, st Store, name string, meta ArrayMeta) ([]s
 	if meta.DType != Strings || len(meta.Shape) != 1 {
 		return nil, fmt.Errorf("zarr: array %q is not one-dimensional strings", name)
 	}
-	if err := meta.validate(); err != nil {
+	if err := errors.Join(meta.validate(), meta.readable()); err != nil {
 		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
 	}
 	out := make([]string, 0, meta.Shape[0])

@@ -13,10 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -643,5 +647,69 @@ func TestCheckName(t *testing.T) {
 		if err := zarr.CheckName(c.name); (err == nil) != c.ok {
 			t.Errorf("CheckName(%q) = %v, want ok %v", c.name, err, c.ok)
 		}
+	}
+}
+
+// TestZstdBombs (issue 29, item 10): a stored zstd chunk never decodes past
+// its chunk's size, across all its frames: a frame with no content size
+// and a small frame followed by a large one are refused, allocating about
+// the chunk's size, not the bomb's.
+func TestZstdBombs(t *testing.T) {
+	meta := zarr.ArrayMeta{Shape: []int64{1024}, Chunks: []int64{1024}, DType: "<u1", Compressor: &zarr.Compressor{ID: "zstd", Level: 1}}
+	small, err := zarr.EncodeChunk(meta, make([]byte, 1024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var big bytes.Buffer // 256 MiB of zeros, streamed: no content size in its header
+	w, _ := zstd.NewWriter(&big)
+	zeros := make([]byte, 1<<20)
+	for range 256 {
+		_, _ = w.Write(zeros)
+	}
+	_ = w.Close()
+	for name, data := range map[string][]byte{
+		"no content size":            big.Bytes(),
+		"a small frame, then a bomb": append(slices.Clone(small), big.Bytes()...),
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := zarr.DecodeChunk(meta, data)
+		runtime.ReadMemStats(&after)
+		if err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+			t.Errorf("%s: %d MiB allocated to refuse it", name, grew>>20)
+		}
+	}
+	if out, err := zarr.DecodeChunk(meta, small); err != nil || len(out) != 1024 {
+		t.Errorf("a good chunk: %d bytes, %v", len(out), err)
+	}
+}
+
+// TestHostileShapes (issue 29, item 11): coordinates whose metadata says
+// more than can be read whole — 2^40 values in one chunk, 2^26 chunks of
+// one value that were never written — are refused at once, before
+// anything is allocated or read.
+func TestHostileShapes(t *testing.T) {
+	ctx := context.Background()
+	for name, meta := range map[string]zarr.ArrayMeta{
+		"2^40 values in one chunk": {Shape: []int64{1 << 40}, Chunks: []int64{1 << 40}, DType: "<f8"},
+		"a chunk of 2^40":          {Shape: []int64{10}, Chunks: []int64{1 << 40}, DType: "<f8"},
+		"2^26 chunks of one":       {Shape: []int64{1 << 26}, Chunks: []int64{1}, DType: "<f8"},
+		"overflowing":              {Shape: []int64{1 << 40, 1 << 40}, Chunks: []int64{1 << 40, 1 << 40}, DType: "<f8"},
+	} {
+		start := time.Now()
+		_, err := zarr.ReadArray(ctx, newMem(), "time", meta)
+		if err == nil || !strings.Contains(err.Error(), "read whole") {
+			t.Errorf("%s: %v", name, err)
+		}
+		if time.Since(start) > time.Second {
+			t.Errorf("%s: took %v to refuse", name, time.Since(start))
+		}
+	}
+	labels := zarr.ArrayMeta{Shape: []int64{1 << 26}, Chunks: []int64{1}, DType: zarr.Strings}
+	if _, err := zarr.ReadLabels(ctx, newMem(), "x", labels); err == nil || !strings.Contains(err.Error(), "read whole") {
+		t.Errorf("labels in 2^26 chunks: %v", err)
 	}
 }
