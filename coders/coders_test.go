@@ -110,6 +110,7 @@ func TestRoundTrip(t *testing.T) {
 				Pieces: []plan.RefPiece{{Index: []int64{3, 0, 0}, Offset: 1 << 33, Size: 1234}}},
 			{Name: "crs", Chunks: []int64{}, Pieces: []plan.RefPiece{{Index: []int64{}, Data: []byte{}}}},
 			{Name: "lat", Chunks: []int64{7}, Pieces: []plan.RefPiece{{Index: []int64{0}, Data: []byte{1, 2, 3}}}},
+			{Name: "ice", Chunks: []int64{1, 2}, Unwritten: [][]int64{{0, 1}, {1, 0}}, FillChunk: []byte{9, 9}},
 		}},
 			func(v any) ([]byte, error) { return EncodeInputRefs(v.(plan.InputRefs)), nil },
 			func(b []byte) (any, error) { return DecodeInputRefs(b) }},

@@ -445,6 +445,11 @@ func EncodeInputRefs(in plan.InputRefs) []byte {
 			w.varint(p.Size)
 			putOptBytes(&w, p.Data)
 		}
+		w.uvarint(uint64(len(v.Unwritten)))
+		for _, idx := range v.Unwritten {
+			w.int64s(idx)
+		}
+		putOptBytes(&w, v.FillChunk)
 	}
 	return w.b
 }
@@ -478,6 +483,15 @@ func DecodeInputRefs(b []byte) (plan.InputRefs, error) {
 					p.Data = getOptBytes(&r)
 				}
 			}
+			if n := r.count(1); n > 0 {
+				v.Unwritten = make([][]int64, n)
+				for k := range v.Unwritten {
+					if v.Unwritten[k] = r.int64s(); v.Unwritten[k] == nil {
+						v.Unwritten[k] = []int64{}
+					}
+				}
+			}
+			v.FillChunk = getOptBytes(&r)
 		}
 	}
 	return in, r.done("input references")

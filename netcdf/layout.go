@@ -1,6 +1,7 @@
 package netcdf
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -27,6 +28,11 @@ type Layout struct {
 	// Inline holds the values of a variable stored in the file's metadata
 	// (an HDF5 compact layout), as stored; nil otherwise.
 	Inline []byte
+	// Fill is one value, little-endian, that the cells of the grid
+	// without a piece read as: the HDF5 fill property (zeros where it has
+	// none), as HDF5 returns it for chunks never written; nil where every
+	// cell has its piece (the classic formats).
+	Fill []byte
 }
 
 // Piece is one stored piece of a variable's values: Size bytes at Offset,
@@ -80,7 +86,8 @@ func (f *nc4) Layout(name string) (Layout, error) {
 			f.name, name, ErrUnsupported)
 	}
 	ds := f.data[name].ds
-	l := Layout{BigEndian: ds.Type.BigEndian && ds.Type.Size > 1, Chunks: slices.Clone(v.Shape), Filters: ds.Filters(), Inline: ds.Compact()}
+	l := Layout{BigEndian: ds.Type.BigEndian && ds.Type.Size > 1, Chunks: slices.Clone(v.Shape), Filters: ds.Filters(), Inline: ds.Compact(),
+		Fill: fillLE(ds, v)}
 	if cs := ds.ChunkShape(); cs != nil {
 		for j, c := range cs {
 			l.Chunks[j] = int64(c)
@@ -102,4 +109,23 @@ func (f *nc4) Layout(name string) (Layout, error) {
 		l.Pieces = append(l.Pieces, Piece{Index: idx, Offset: int64(p.Addr), Size: int64(p.Size)})
 	}
 	return l, nil
+}
+
+// FillChunk returns one piece of the fill value (Fill, in the stored byte
+// order) as the file would store it had it been written: through the
+// layout's filters. It is what a chunk never written reads as, for
+// references that must point at every chunk.
+func (l Layout) FillChunk() ([]byte, error) {
+	if len(l.Fill) == 0 {
+		return nil, fmt.Errorf("netcdf: no fill value for chunks never written")
+	}
+	n := int64(1)
+	for _, c := range l.Chunks {
+		n *= c
+	}
+	fill := slices.Clone(l.Fill)
+	if l.BigEndian {
+		slices.Reverse(fill)
+	}
+	return hdf5.EncodeChunk(l.Filters, bytes.Repeat(fill, int(n)), len(fill))
 }

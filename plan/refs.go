@@ -30,6 +30,12 @@ type VarRefs struct {
 	Chunks    []int64
 	Filters   []zarr.Filter
 	Pieces    []RefPiece
+	// Unwritten are the indexes, in the reference set's chunk grid, of
+	// the chunks the input never wrote (see Unwritten); each reads as
+	// FillChunk, one chunk of the fill value encoded as the input would
+	// have stored it.
+	Unwritten [][]int64
+	FillChunk []byte
 }
 
 // RefPiece is one chunk of the reference set: Size bytes at Offset of the
@@ -90,4 +96,73 @@ func (s *Schema) RefPieces(v *Variable, e Extent, chunks []int64, pieces []netcd
 		out = append(out, RefPiece{Index: idx, Offset: p.Offset, Size: p.Size})
 	}
 	return chunks, out, nil
+}
+
+// maxUnwritten bounds how many chunks of one variable in one input a
+// reference set may point at as never written.
+const maxUnwritten = 1 << 20
+
+// Unwritten returns the cells of the chunk grid (chunks, as the input
+// stores v: see RefPieces) over input e's part of v that pieces leave out:
+// chunks the input never wrote, which HDF5 reads as the fill value. A
+// reference set must point at each (older fsspec fails on a missing key).
+func (s *Schema) Unwritten(v *Variable, e Extent, chunks []int64, pieces []netcdf.Piece) ([]netcdf.Piece, error) {
+	shape := WithWidth(v, s.PartShape(v, e)[v.Lead:])
+	if len(chunks) != len(shape) {
+		return nil, fmt.Errorf("variable %q: input %s stores chunks of rank %d for %d dimensions", v.Name, e.Input.Source, len(chunks), len(shape))
+	}
+	grid := make([]int64, len(shape))
+	cells := int64(1)
+	for i, n := range shape {
+		if chunks[i] < 1 {
+			return nil, fmt.Errorf("variable %q: input %s stores chunks %v", v.Name, e.Input.Source, chunks)
+		}
+		grid[i] = (n + chunks[i] - 1) / chunks[i]
+		if cells *= grid[i]; cells == 0 {
+			return nil, nil
+		}
+		if cells > maxUnwritten+int64(len(pieces)) {
+			return nil, fmt.Errorf("variable %q: input %s has %d chunks or more, of which it wrote %d: too many for a reference set",
+				v.Name, e.Input.Source, cells, len(pieces))
+		}
+	}
+	written := make(map[string]bool, len(pieces))
+	for _, p := range pieces {
+		written[fmt.Sprint(p.Index)] = true
+	}
+	var out []netcdf.Piece
+	idx := make([]int64, len(grid))
+	for range cells {
+		if !written[fmt.Sprint(idx)] {
+			out = append(out, netcdf.Piece{Index: slices.Clone(idx)})
+		}
+		for k := len(idx) - 1; k >= 0; k-- {
+			if idx[k]++; idx[k] < grid[k] {
+				break
+			}
+			idx[k] = 0
+		}
+	}
+	return out, nil
+}
+
+// WithWidth is shape with v's folded char dimension last, as the input
+// stores v.
+func WithWidth(v *Variable, shape []int64) []int64 {
+	if v.Width > 0 {
+		return append(slices.Clone(shape), v.Width)
+	}
+	return shape
+}
+
+// PartShape is v's shape in input e: its spans along the concat
+// dimensions.
+func (s *Schema) PartShape(v *Variable, e Extent) []int64 {
+	shape := slices.Clone(v.Shape)
+	for k, a := range s.Concat {
+		if axis := v.ConcatAxis(a.Name); axis >= 0 {
+			shape[axis] = e.Spans[k].Len
+		}
+	}
+	return shape
 }

@@ -866,3 +866,18 @@ func TestGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestReferencesUnwritten (issue 29, items 2 and 12): a reference set of
+// inputs with chunks never written (with and without a _FillValue, through
+// zlib, shuffle and fletcher32) and a contiguous variable with no storage
+// allocated reads, through fsspec and xarray, what xarray reads from the
+// inputs through netCDF4-python: the fill there — not uninitialised
+// memory, a KeyError or a crash. Each unwritten chunk is inlined as the
+// fill encoded through the input's filters.
+func TestReferencesUnwritten(t *testing.T) {
+	r, manifestPath := collectionRecipe(t, "rw_unwritten")
+	r.Target.URL = filepath.Join(t.TempDir(), "refs.json")
+	r.Target.Format = recipes.FormatReferences
+	runRecipe(t, "direct", r)
+	beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
+}

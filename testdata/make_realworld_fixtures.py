@@ -257,6 +257,40 @@ def rw_coords_only():
                 format="NETCDF3_CLASSIC", notes="nothing but the time coordinate")
 
 
+def rw_unwritten():
+    """netCDF-4 files with chunks never written (issue 29, item 2): sst
+    (zlib and shuffle) has no _FillValue attribute (netCDF-C puts its
+    default fill in the HDF5 fill property), ice (zlib and fletcher32) has
+    a _FillValue, and mask is contiguous and never written at all (no
+    storage allocated). netCDF4-python reads the fill there; a reference
+    set must read the same."""
+    d = mf.fresh("rw_unwritten")
+    files, keys = [], []
+    for i in range(2):
+        fn = "rw_unwritten_%d.nc" % i
+        ds = netCDF4.Dataset(os.path.join(d, fn), "w", format="NETCDF4")
+        ds.createDimension("time", 1)  # fixed: mask is contiguous along it
+        ds.createDimension("lat", 4)
+        ds.createDimension("lon", 6)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "days since 2000-01-01"
+        t[:] = [float(i)]
+        sst = ds.createVariable("sst", "f4", ("time", "lat", "lon"), chunksizes=(1, 2, 3), zlib=True, shuffle=True)
+        sst[0, 0:2, 0:3] = np.arange(6, dtype="f4").reshape(2, 3) + 10 * i  # one chunk of four
+        ice = ds.createVariable("ice", "i2", ("time", "lat", "lon"), chunksizes=(1, 2, 3), fill_value=-999,
+                                zlib=True, shuffle=False, fletcher32=True)
+        ice[0, 2:4, 3:6] = np.arange(6, dtype="i2").reshape(2, 3) + i
+        ds.createVariable("mask", "f8", ("time", "lat", "lon"), contiguous=True)
+        ds.close()
+        h = h5py.File(os.path.join(d, fn), "r")
+        assert h["mask"].id.get_offset() is None, "mask has storage"
+        h.close()
+        files.append(fn)
+        keys.append(str(i))
+    mf.manifest("rw_unwritten", files, concat_keys=keys, template="rw_unwritten_{time}.nc", nitems_per_file=1,
+                format="NETCDF4", notes="chunks never written; a contiguous variable with no storage")
+
+
 def bomb(path):
     """A decompression bomb: one 64 MiB chunk of zeros in a file of 64 KiB
     (zlib, written directly), beside a small variable."""
@@ -302,6 +336,7 @@ def main():
     rw_text()
     rw_fills()
     rw_coords_only()
+    rw_unwritten()
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 		if !s.ReadsFrom(v, e) || !s.StoredByChunks(v) {
 			continue // another input's, or a concat coordinate (inlined from the schema)
 		}
-		small := !alongInputs(s, v) && partBytes(v, plan.Slice{Count: partShape(s, v, e)}) <= inline
+		small := !alongInputs(s, v) && partBytes(v, plan.Slice{Count: s.PartShape(v, e)}) <= inline
 		if isBounds(s, v) && s.BoundsDiffer() {
 			small = true // re-encoded with the coordinate: its bytes change, so they are inlined
 		}
@@ -196,17 +196,6 @@ func isBounds(s *plan.Schema, v *plan.Variable) bool {
 	return false
 }
 
-// partShape is the shape of input e's part of v.
-func partShape(s *plan.Schema, v *plan.Variable, e plan.Extent) []int64 {
-	shape := slices.Clone(v.Shape)
-	for k, a := range s.Concat {
-		if axis := v.ConcatAxis(a.Name); axis >= 0 {
-			shape[axis] = e.Spans[k].Len
-		}
-	}
-	return shape
-}
-
 // referenceVar returns where v's values lie in input e (open as nc), or
 // with small set, or for strings and compact layouts, the values
 // themselves as one inlined chunk of the input's part of v (bounds of the
@@ -231,11 +220,12 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 			if err != nil {
 				return plan.VarRefs{}, err
 			}
-			return plan.VarRefs{Name: v.Name, BigEndian: layout.BigEndian && v.Type.Size() > 1, Chunks: chunks, Filters: filters, Pieces: pieces}, nil
+			refs := plan.VarRefs{Name: v.Name, BigEndian: layout.BigEndian && v.Type.Size() > 1, Chunks: chunks, Filters: filters, Pieces: pieces}
+			return refs, unwritten(s, v, e, layout, &refs, budget)
 		}
 	}
 	// Inlined: the input's part of v, as one chunk.
-	shape := partShape(s, v, e)
+	shape := s.PartShape(v, e)
 	size := partBytes(v, plan.Slice{Count: shape})
 	if v.Type != netcdf.String && size > budget/2 {
 		return plan.VarRefs{}, fmt.Errorf("variable %q: %d bytes to inline, more than the memory budget allows", v.Name, size)
@@ -262,7 +252,7 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 			return plan.VarRefs{}, err
 		}
 	}
-	chunks, pieces, err := s.RefPieces(v, e, withWidth(v, inShape), []netcdf.Piece{{Index: make([]int64, len(inShape)+min(int(v.Width), 1))}})
+	chunks, pieces, err := s.RefPieces(v, e, plan.WithWidth(v, inShape), []netcdf.Piece{{Index: make([]int64, len(inShape)+min(int(v.Width), 1))}})
 	if err != nil {
 		return plan.VarRefs{}, err
 	}
@@ -270,13 +260,39 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 	return plan.VarRefs{Name: v.Name, Chunks: chunks, Pieces: pieces}, nil
 }
 
-// withWidth returns shape as the input stores v: with its folded char
-// dimension last.
-func withWidth(v *plan.Variable, shape []int64) []int64 {
-	if v.Width > 0 {
-		return append(slices.Clone(shape), v.Width)
+// unwritten adds to refs the chunks of v that input e (whose layout is
+// that) never wrote, and the chunk of its fill value they read as: the
+// fill encoded through the input's filters, as HDF5 would have stored it,
+// so that readers read there what netCDF4-python reads. Chunks of more
+// than half the budget, or more than half the budget of fill to inline,
+// are refused.
+func unwritten(s *plan.Schema, v *plan.Variable, e plan.Extent, layout netcdf.Layout, refs *plan.VarRefs, budget int64) error {
+	missing, err := s.Unwritten(v, e, layout.Chunks, layout.Pieces)
+	if err != nil || len(missing) == 0 {
+		return err
 	}
-	return shape
+	size := int64(len(layout.Fill))
+	n := int64(1)
+	for _, c := range layout.Chunks {
+		if n *= c; size == 0 || n > budget/2/size {
+			return fmt.Errorf("variable %q: input %s: its chunks %v of unwritten fill are more than the memory budget allows", v.Name, e.Input.Source, layout.Chunks)
+		}
+	}
+	if refs.FillChunk, err = layout.FillChunk(); err != nil {
+		return fmt.Errorf("variable %q: input %s: %w", v.Name, e.Input.Source, err)
+	}
+	if total := int64(len(refs.FillChunk)) * int64(len(missing)); total > budget/2 {
+		return fmt.Errorf("variable %q: input %s never wrote %d of its chunks; a reference set would inline %d bytes of their fill, "+
+			"more than the memory budget allows: convert it as a store (target.format: zarr)", v.Name, e.Input.Source, len(missing), total)
+	}
+	_, at, err := s.RefPieces(v, e, layout.Chunks, missing)
+	if err != nil {
+		return err
+	}
+	for _, p := range at {
+		refs.Unwritten = append(refs.Unwritten, p.Index)
+	}
+	return nil
 }
 
 // writeRefsFn writes the reference file.
@@ -391,6 +407,10 @@ func writeReferences(ctx context.Context, cfg ReferencesConfig, s *plan.Schema, 
 					}
 					chunks++
 				}
+				for _, idx := range vr.Unwritten {
+					kw.Inline(meta.Key(v.Name, idx), vr.FillChunk)
+					chunks++
+				}
 			}
 		}
 		if err := refCoordinates(ctx, &target, docs, kw); err != nil {
@@ -492,7 +512,7 @@ func maxOne(shape []int64) []int64 {
 
 func sameStorage(a, b plan.VarRefs) bool {
 	return a.BigEndian == b.BigEndian && slices.Equal(a.Chunks, b.Chunks) && slices.Equal(a.Filters, b.Filters) &&
-		(a.Pieces == nil || b.Pieces == nil || (a.Pieces[0].Data == nil) == (b.Pieces[0].Data == nil))
+		(len(a.Pieces) == 0 || len(b.Pieces) == 0 || (a.Pieces[0].Data == nil) == (b.Pieces[0].Data == nil))
 }
 
 func describeStorage(v plan.VarRefs) string {
