@@ -94,7 +94,7 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	for name, a := range stored.Arrays {
 		t.Arrays[name] = a.Meta
 	}
-	if _, err := claim(ctx, st, m, f.Config.RunID, stateAppending, &appendBase{Len: stored.Len, Coord: stored.Coord}, f.self, now); err != nil {
+	if _, err := claim(ctx, st, m, f.Config.RunID, stateAppending, &appendBase{Len: stored.Len, Coord: stored.Coord}, owner(f.self, f.Builder), now); err != nil {
 		return plan.Target{}, false, err
 	}
 	if err := zarr.Withdraw(ctx, st, stored.Format); err != nil && !errors.Is(err, fs.ErrNotExist) {

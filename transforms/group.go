@@ -55,7 +55,7 @@ func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.Rea
 			return err
 		}
 		var err error
-		results, err = w.writeCut(ctx, &p, meta, t.MaxMem)
+		results, err = w.writeCut(ctx, t, &p, meta)
 		return err
 	})
 	if err != nil {
@@ -114,12 +114,13 @@ func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.G
 
 // writeCut cuts the chunks of plan p out of w.region and writes each,
 // encoded, on a goroutine per core (fewer when their chunks would not fit
-// beside the region in budget bytes). A chunk whose values are one run of
+// beside the region in t's budget), each once the store is confirmed
+// still t's run's (confirm). A chunk whose values are one run of
 // the region (a whole chunk, the region one chunk wide after its first
 // dimension) is encoded from the region itself; the others are copied out
 // first.
-func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr.ArrayMeta, budget int64) ([]plan.WriteResult, error) {
-	v := p.Var
+func (w *chunkWriter) writeCut(ctx context.Context, t *plan.Target, p *plan.GroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
+	v, budget := p.Var, t.MaxMem
 	size := meta.ChunkBytes()
 	room := max(budget-int64(len(w.region)), size) / max(size, 1)
 	workers := int(min(int64(runtime.GOMAXPROCS(0)), int64(len(p.Chunks)), room))
@@ -136,6 +137,9 @@ func (w *chunkWriter) writeCut(ctx context.Context, p *plan.GroupPlan, meta zarr
 		defer func() { slots <- slot }()
 		c := p.Chunks[i]
 		key := plan.ChunkKey{Var: v.Name, Index: c.Index}
+		if err := w.confirm(ctx, t); err != nil {
+			return err
+		}
 		chunk := slot.cut(w.region, p, c, size)
 		var n int64
 		err := w.store.PutFrom(ctx, meta.Key(key.Var, key.Index), func(dst io.Writer) error {

@@ -255,7 +255,7 @@ func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, fin bool) {
 	for i := from; i < to; i++ {
 		names = append(names, fmt.Sprintf("daily_%02d.nc", i))
 	}
-	target, err := (&prepareFn{Config: cfg, self: deadProcess(t)}).ProcessElement(ctx, schemaOf(t, names...))
+	target, err := inProcess(cfg, deadProcess(t)).ProcessElement(ctx, schemaOf(t, names...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestKilledRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		target, err := (&prepareFn{Config: tc, self: deadProcess(t)}).ProcessElement(context.Background(), schemaOf(t, "daily_03.nc", "daily_04.nc", "daily_05.nc"))
+		target, err := inProcess(tc, deadProcess(t)).ProcessElement(context.Background(), schemaOf(t, "daily_03.nc", "daily_04.nc", "daily_05.nc"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,6 +361,12 @@ func markerOf(t *testing.T, snap map[string]string) marker {
 		t.Fatalf("%s: %v", markerKey, err)
 	}
 	return m
+}
+
+// inProcess is the prepare stage of a run that is process p alone (p built
+// its pipeline, as on the direct runner): the marker names p.
+func inProcess(cfg TargetConfig, p process) *prepareFn {
+	return &prepareFn{Config: cfg, Builder: p.Key(), self: p}
 }
 
 // deadProcess is a process of this machine that has ended: the identity of

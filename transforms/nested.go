@@ -53,7 +53,7 @@ func WriteGroups(s beam.Scope, cfg TargetConfig, paths []string, schemas []beam.
 	if cfg.RunID == "" {
 		cfg.RunID = newRunID()
 	}
-	claimed := beam.ParDo(s.Scope("Claim"), &claimFn{Config: cfg}, beam.Impulse(s))
+	claimed := beam.ParDo(s.Scope("Claim"), &claimFn{Config: cfg, Builder: thisProcess().Key()}, beam.Impulse(s))
 	var targets, summaries []beam.PCollection
 	for i, p := range paths {
 		gs := s.Scope("Group " + scopeName(p))
@@ -121,7 +121,8 @@ func sizesOf(all map[string]int64, s *plan.Schema) map[string]int64 {
 // claimFn claims the store for the run, as PrepareTarget does (clearing
 // it in overwrite mode), and emits the run's ID.
 type claimFn struct {
-	Config TargetConfig
+	Config  TargetConfig
+	Builder string // the process that built the pipeline (see prepareFn)
 }
 
 func (f *claimFn) ProcessElement(ctx context.Context, _ []byte) (string, error) {
@@ -130,7 +131,7 @@ func (f *claimFn) ProcessElement(ctx context.Context, _ []byte) (string, error) 
 		if err != nil {
 			return fmt.Errorf("WriteGroups: %w", err)
 		}
-		p := &prepareFn{Config: f.Config, self: thisProcess()}
+		p := &prepareFn{Config: f.Config, Builder: f.Builder, self: thisProcess()}
 		if err := p.claim(ctx, st); err != nil {
 			return fmt.Errorf("WriteGroups: target %s: %w", f.Config.URL, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/zarrforge/zarrforge/plan"
@@ -19,11 +18,15 @@ import (
 // generation precondition on Cloud Storage, a compare under an exclusive
 // lock locally), so of two runs that read the same marker one wins and the
 // other fails. A run takes over another run's unfinished store only when
-// that run is dead: on the same machine, its process is gone; anywhere,
-// nothing was heard from it for leaseTimeout (StoreChunks renews the
-// marker's beat every beatEvery while it writes). FinalizeTarget checks that
-// the marker is still its run's, with a conditional write, before the store
-// is made to look complete.
+// that run is dead: nothing was heard from it for leaseTimeout (StoreChunks
+// renews the marker's beat every beatEvery while it writes); or, sooner,
+// when the run ran in one process (the one that built its pipeline: the
+// direct runner, Prism with loopback workers) and that process — named by
+// its machine, boot, PID namespace, PID and start time, which no other
+// process shares — is gone. Writers confirm the store is still their run's
+// at most every checkEvery, before a chunk, and stop at the first sign it
+// is not. FinalizeTarget checks that the marker is still its run's, with a
+// conditional write, before the store is made to look complete.
 
 // markerKey is the object recording which run owns a store and whether it
 // finished. zarr-python and xarray ignore it.
@@ -35,6 +38,9 @@ const (
 	leaseTimeout = 5 * time.Minute
 	// beatEvery is how often a writing run renews its marker's beat.
 	beatEvery = 30 * time.Second
+	// checkEvery is how often a writer confirms, before a chunk, that the
+	// store is still its run's.
+	checkEvery = 5 * time.Second
 )
 
 // ErrTargetBusy is wrapped by the errors of a run refused a store because
@@ -48,11 +54,15 @@ type marker struct {
 	// Base is, while appending, what the store held before: a run that dies
 	// mid-append leaves enough behind for the next to start from it.
 	Base *appendBase `json:"base,omitempty"`
-	// Host and PID are the process that claimed the store, Beat when the
-	// run was last heard from.
-	Host string    `json:"host,omitempty"`
-	PID  int       `json:"pid,omitempty"`
-	Beat time.Time `json:"beat,omitzero"`
+	// Host is the machine that claimed the store; PID, Boot, PIDNS and
+	// Start name the process, where the run is that one process (see
+	// process). Beat is when the run was last heard from.
+	Host  string    `json:"host,omitempty"`
+	PID   int       `json:"pid,omitempty"`
+	Boot  string    `json:"boot,omitempty"`
+	PIDNS string    `json:"pid_ns,omitempty"`
+	Start uint64    `json:"start,omitempty"`
+	Beat  time.Time `json:"beat,omitzero"`
 }
 
 // Marker states.
@@ -67,16 +77,46 @@ type appendBase struct {
 	Coord []byte `json:"coord,omitempty"` // the concat coordinate, raw
 }
 
-// process names a process: the machine it runs on and its id there.
+// process names a process: the machine it runs on and its PID there and,
+// where the system tells them (thisProcess), the machine's boot, the PID
+// namespace and when the process started, which together no other process
+// shares, in another container or after a reboot or a PID's reuse.
 type process struct {
-	Host string
-	PID  int
+	Host  string
+	PID   int
+	Boot  string
+	PIDNS string
+	Start uint64
 }
 
-// thisProcess is the process running the code.
-func thisProcess() process {
-	host, _ := os.Hostname()
-	return process{Host: host, PID: os.Getpid()}
+// unique reports whether p names one process and no other.
+func (p process) unique() bool {
+	return p.Host != "" && p.PID > 0 && p.Boot != "" && p.PIDNS != "" && p.Start > 0
+}
+
+// Key is p as one string ("" unless unique): how a pipeline records the
+// process that built it (prepareFn.Builder).
+func (p process) Key() string {
+	if !p.unique() {
+		return ""
+	}
+	return fmt.Sprintf("%s|%s|%s|%d|%d", p.Host, p.Boot, p.PIDNS, p.PID, p.Start)
+}
+
+// owner is who a run's marker names, as seen by process self: self where
+// the run is self's process alone (self is builder, the process that built
+// the pipeline, so no worker runs elsewhere), else only self's machine,
+// which makes the lease alone judge the run.
+func owner(self process, builder string) process {
+	if k := self.Key(); k != "" && k == builder {
+		return self
+	}
+	return process{Host: self.Host}
+}
+
+// process is the process the marker names.
+func (m marker) process() process {
+	return process{Host: m.Host, PID: m.PID, Boot: m.Boot, PIDNS: m.PIDNS, Start: m.Start}
 }
 
 // markerAt is the marker of a store and the version of it read.
@@ -123,18 +163,21 @@ func replace(ctx context.Context, st *storage.Store, old markerAt, m marker) (ma
 }
 
 // claim makes the store run's, in state, in place of the marker read as
-// old.
-func claim(ctx context.Context, st *storage.Store, old markerAt, run, state string, base *appendBase, self process, now time.Time) (markerAt, error) {
-	return replace(ctx, st, old, marker{Run: run, State: state, Base: base, Host: self.Host, PID: self.PID, Beat: now.UTC()})
+// old; who is the run's process (see owner).
+func claim(ctx context.Context, st *storage.Store, old markerAt, run, state string, base *appendBase, who process, now time.Time) (markerAt, error) {
+	return replace(ctx, st, old, marker{Run: run, State: state, Base: base, Host: who.Host, PID: who.PID, Boot: who.Boot,
+		PIDNS: who.PIDNS, Start: who.Start, Beat: now.UTC()})
 }
 
 // live reports whether the marker's run may still be writing the store, as
-// seen by process self at time now.
+// seen by process self at time now: heard from within the lease, unless
+// the marker names the run's one process, which self can see is gone.
 func (m marker) live(self process, now time.Time) bool {
 	if m.Run == "" || m.State == stateComplete {
 		return false
 	}
-	if m.Host != "" && m.Host == self.Host && m.PID > 0 && !processAlive(m.PID) {
+	p := m.process()
+	if p.unique() && self.unique() && p.Host == self.Host && p.Boot == self.Boot && p.PIDNS == self.PIDNS && !running(p) {
 		return false
 	}
 	return now.Sub(m.Beat) < leaseTimeout
@@ -146,9 +189,13 @@ func (m marker) busy(now time.Time) error {
 	if m.State == stateAppending {
 		doing = "appending to"
 	}
-	return fmt.Errorf("%w: run %s (process %d on %s, last heard from %s ago) is %s this store; a store has one writer at a time: "+
-		"wait for it to finish, or, if it died on another machine, for %s after it was last heard from",
-		ErrTargetBusy, m.Run, m.PID, m.Host, now.Sub(m.Beat).Round(time.Second), doing, leaseTimeout)
+	who := "on " + m.Host
+	if m.PID > 0 {
+		who = fmt.Sprintf("process %d on %s", m.PID, m.Host)
+	}
+	return fmt.Errorf("%w: run %s (%s, last heard from %s ago) is %s this store; a store has one writer at a time: "+
+		"wait for it to finish or, if it died, for %s after it was last heard from",
+		ErrTargetBusy, m.Run, who, now.Sub(m.Beat).Round(time.Second), doing, leaseTimeout)
 }
 
 // ensureOwner checks that the store is still run's and renews its beat

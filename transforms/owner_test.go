@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -98,28 +101,56 @@ func namesFor(mode string, appending bool) []string {
 }
 
 // TestTakeOver: a run's unfinished store is taken over only when the run
-// is dead — its process gone, on this machine, or not heard from for the
-// lease, on another — and a run whose store was taken stops: its chunk
-// writes and its finalize fail with ErrTargetBusy.
+// is dead — not heard from for the lease or, where the marker names the
+// run's one process, that process gone from this machine, boot and PID
+// namespace — and a run whose store was taken stops: its chunk writes and
+// its finalize fail with ErrTargetBusy. A process of another PID
+// namespace, another boot, or with a reused PID is never taken for dead by
+// its PID (issue 29, item 3): the lease decides.
 func TestTakeOver(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	self := thisProcess()
+	if !self.unique() {
+		t.Fatalf("this process is not named uniquely here (%+v): /proc is needed", self)
+	}
+	dead := deadProcess(t)
+	mark := func(p process, beat time.Time) marker {
+		return marker{Run: "a", State: stateWriting, Host: p.Host, PID: p.PID, Boot: p.Boot, PIDNS: p.PIDNS, Start: p.Start, Beat: beat}
+	}
+	otherNS, otherBoot, reused := dead, dead, self
+	otherNS.PIDNS = "pid:[1]"
+	otherBoot.Boot = "another-boot"
+	reused.Start++ // this process's PID, but another process
+	old := now.Add(-leaseTimeout - time.Second)
 	for _, tc := range []struct {
 		name string
 		m    marker
 		live bool
 	}{
-		{"this machine, process alive", marker{Run: "a", State: stateWriting, Host: self.Host, PID: self.PID, Beat: now}, true},
-		{"this machine, process gone", marker{Run: "a", State: stateWriting, Host: self.Host, PID: deadProcess(t).PID, Beat: now}, false},
-		{"this machine, alive but silent past the lease", marker{Run: "a", State: stateWriting, Host: self.Host, PID: self.PID, Beat: now.Add(-leaseTimeout - time.Second)}, false},
+		{"this process, alive", mark(self, now), true},
+		{"a process of this machine, gone", mark(dead, now), false},
+		{"this PID, reused by another process", mark(reused, now), false},
+		{"alive but silent past the lease (stopped)", mark(self, old), false},
+		{"another PID namespace, its PID not alive here", mark(otherNS, now), true},
+		{"another boot, its PID not alive now", mark(otherBoot, now), true},
+		{"no process named (a run of many workers)", marker{Run: "a", State: stateWriting, Host: self.Host, Beat: now}, true},
+		{"no process named, silent past the lease", marker{Run: "a", State: stateWriting, Host: self.Host, Beat: old}, false},
+		{"PID without the rest (an older marker)", marker{Run: "a", State: stateWriting, Host: self.Host, PID: dead.PID, Beat: now}, true},
 		{"another machine, heard from lately", marker{Run: "a", State: stateAppending, Host: "worker-7", PID: 1, Beat: now.Add(-leaseTimeout + time.Minute)}, true},
-		{"another machine, silent past the lease", marker{Run: "a", State: stateAppending, Host: "worker-7", PID: 1, Beat: now.Add(-leaseTimeout - time.Second)}, false},
+		{"another machine, silent past the lease", marker{Run: "a", State: stateAppending, Host: "worker-7", PID: 1, Beat: old}, false},
 		{"complete", marker{Run: "a", State: stateComplete, Host: self.Host, PID: self.PID, Beat: now}, false},
 	} {
 		if got := tc.m.live(self, now); got != tc.live {
 			t.Errorf("%s: live = %v, want %v", tc.name, got, tc.live)
 		}
+	}
+	// The marker names a process only where the run is that process.
+	if got := owner(self, self.Key()); got != self {
+		t.Errorf("a run in the process that built it: marker names %+v", got)
+	}
+	if got := owner(self, dead.Key()); got != (process{Host: self.Host}) {
+		t.Errorf("a worker of a run built elsewhere: marker names %+v, want only the machine", got)
 	}
 
 	// A live run's store refused to overwrite; once silent past the lease,
@@ -258,7 +289,7 @@ func TestMarkerWriteFails(t *testing.T) {
 			stages(t, cfg, 0, 3, -1, true)
 			cfg.Mode, cfg.RunID, from = ModeAppend, "b", 3
 		}
-		target, err := (&prepareFn{Config: cfg, self: deadProcess(t)}).ProcessElement(ctx, schemaOf(t, dailyNames(from, 6)...))
+		target, err := inProcess(cfg, deadProcess(t)).ProcessElement(ctx, schemaOf(t, dailyNames(from, 6)...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,4 +350,119 @@ func gcsData(t *testing.T, url string) map[string]string {
 		out["/"+k] = string(beamtest.SameInputs(b))
 	}
 	return out
+}
+
+// TestClaimInNamespaceHelper is not a test: run by TestOtherPIDNamespace
+// inside a new PID namespace, it claims the store named by
+// ZARRFORGE_CLAIM_URL as a run of one process, says so on stdout, and
+// waits for its stdin to close.
+func TestClaimInNamespaceHelper(t *testing.T) {
+	url := os.Getenv("ZARRFORGE_CLAIM_URL")
+	if url == "" {
+		t.Skip("run by TestOtherPIDNamespace")
+	}
+	cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zstd", RunID: "in-namespace"}
+	self := thisProcess()
+	if _, err := inProcess(cfg, self).ProcessElement(context.Background(), schemaOf(t, "daily_00.nc")); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("claimed as %+v\n", self)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// TestOtherPIDNamespace (issue 29, item 3): a live run in another PID
+// namespace of this machine (another container with the host's network and
+// name), whose PID here is another process's or none, keeps its store: a
+// run here is refused it, the lease deciding. Needs unshare(1) and root.
+func TestOtherPIDNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("PID NAMESPACE TEST SKIPPED: unshare --pid needs root")
+	}
+	if err := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "true").Run(); err != nil {
+		t.Skipf("PID NAMESPACE TEST SKIPPED: unshare --pid --fork --mount-proc fails here: %v", err)
+	}
+	url := filepath.Join(t.TempDir(), "out.zarr")
+	// Processes started first push the helper's PID in its namespace up
+	// to one that names no process, or another, here.
+	script := `for i in $(seq 200); do /bin/true; done; "$0" -test.run '^TestClaimInNamespaceHelper$' -test.v`
+	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script, os.Args[0])
+	cmd.Env = append(os.Environ(), "ZARRFORGE_CLAIM_URL="+url)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); _ = cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "claimed as") {
+		if time.Now().After(deadline) || strings.Contains(out.String(), "FAIL") {
+			t.Fatalf("the helper did not claim the store:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	st, err := storage.NewStore(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readMarker(context.Background(), st)
+	if err != nil || m.Run != "in-namespace" {
+		t.Fatalf("marker %+v, %v", m, err)
+	}
+	t.Logf("the helper's marker: process %d, %s, %s", m.PID, m.PIDNS, m.Host)
+	cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zstd", Mode: ModeOverwrite, RunID: "here"}
+	if _, err := inProcess(cfg, thisProcess()).ProcessElement(context.Background(), schemaOf(t, "daily_00.nc")); !errors.Is(err, ErrTargetBusy) {
+		t.Fatalf("a live run of another PID namespace was taken over: %v", err)
+	}
+}
+
+// TestWriterStopsWhenTaken (issue 29, item 3): a writer whose store another
+// run has taken stops at its next chunk — before each chunk it confirms the
+// store is still its run's (at most every checkEvery; here every time) —
+// on Cloud Storage as locally.
+func TestWriterStopsWhenTaken(t *testing.T) {
+	ctx := context.Background()
+	for _, url := range []string{filepath.Join(t.TempDir(), "out.zarr"), storagetest.FakeGCS(t, "taken") + "/out.zarr"} {
+		cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1, "lat": 2}, Compressor: "zstd", RunID: "first"}
+		target, err := inProcess(cfg, thisProcess()).ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := newStoreFn(t)
+		w.every = time.Nanosecond
+		keys := keysOf(target)
+		if _, _, err := w.writeChunk(ctx, &target, keys[0]); err != nil {
+			t.Fatal(err)
+		}
+		st, err := storage.NewStore(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(marker{Run: "second", State: stateWriting, Host: "elsewhere", Beat: time.Now()})
+		if err := st.Put(ctx, markerKey, b); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := st.List(ctx, "")
+		if _, _, err := w.writeChunk(ctx, &target, keys[1]); !errors.Is(err, ErrTargetBusy) {
+			t.Errorf("%s: a chunk after the store was taken: %v, want ErrTargetBusy", url, err)
+		}
+		g := plan.ReadGroup{Var: "sst"}
+		target.Schema.Groups(1<<30, 1, func(rg plan.ReadGroup) {
+			if rg.Var == "sst" && rg.NumChunks() > 1 {
+				g = rg
+			}
+		})
+		if g.NumChunks() < 2 {
+			t.Fatalf("no read group of several chunks to write")
+		}
+		if _, _, err := w.writeGroup(ctx, &target, g); !errors.Is(err, ErrTargetBusy) {
+			t.Errorf("%s: a read group after the store was taken: %v, want ErrTargetBusy", url, err)
+		}
+		if after, _ := st.List(ctx, ""); len(after) != len(before) {
+			t.Errorf("%s: %d objects written after the store was taken", url, len(after)-len(before))
+		}
+	}
 }

@@ -89,7 +89,7 @@ func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam
 	if cfg.RunID == "" {
 		cfg.RunID = newRunID()
 	}
-	return beam.ParDo(s, &prepareFn{Config: cfg}, schema)
+	return beam.ParDo(s, &prepareFn{Config: cfg, Builder: thisProcess().Key()}, schema)
 }
 
 // newRunID is a random run ID, picked as the pipeline is built.
@@ -116,7 +116,10 @@ func budgetOf(maxMem int64) int64 {
 
 type prepareFn struct {
 	Config TargetConfig
-	self   process // who claims the store; thisProcess() unless a test says
+	// Builder is the process that built the pipeline (process.Key): where
+	// the store is claimed in it, the run is that one process (see owner).
+	Builder string
+	self    process // who claims the store; thisProcess() unless a test says
 }
 
 func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (plan.Target, error) {
@@ -255,7 +258,7 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 	now := time.Now()
 	switch {
 	case m.exists() && m.Run == f.Config.RunID:
-		_, err = claim(ctx, st, m, f.Config.RunID, stateWriting, nil, f.self, now)
+		_, err = claim(ctx, st, m, f.Config.RunID, stateWriting, nil, owner(f.self, f.Builder), now)
 		return err // our own, retried
 	case m.live(f.self, now):
 		return m.busy(now)
@@ -269,7 +272,7 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 	}
 	// Take the store first, then clear it: a run that took it since
 	// stops this one here, before anything of its is deleted.
-	if _, err := claim(ctx, st, m, f.Config.RunID, stateWriting, nil, f.self, now); err != nil {
+	if _, err := claim(ctx, st, m, f.Config.RunID, stateWriting, nil, owner(f.self, f.Builder), now); err != nil {
 		return err
 	}
 	if len(keys) > 0 {

@@ -129,7 +129,9 @@ type chunkWriter struct {
 	inputs  *inputPool
 	store   *storage.Store // where the target's arrays go (its group)
 	root    *storage.Store // the store, whose marker says who owns it
+	ownerMu sync.Mutex     // guards owned (a group's chunks are written at once)
 	owned   time.Time      // when the store was last found to be the target's run's
+	every   time.Duration  // how often to confirm it; checkEvery when 0
 	chunk   []byte         // the chunk being assembled, reused
 	encoder zarr.ChunkEncoder
 	region  []byte      // a read group's region, reused
@@ -165,14 +167,29 @@ func (w *chunkWriter) open(ctx context.Context, t *plan.Target) (context.Context
 		}
 		w.owned = time.Time{}
 	}
-	// Stop writing a store another run has taken, and keep ours alive.
-	if now := time.Now(); now.Sub(w.owned) >= beatEvery {
-		if _, err := ensureOwner(ctx, w.root, t.Run, now, beatEvery); err != nil {
-			return ctx, fmt.Errorf("StoreChunks: target %s: %w", t.URL, err)
-		}
-		w.owned = now
+	return ctx, w.confirm(ctx, t)
+}
+
+// confirm checks, at most every checkEvery, that the store is still t's
+// run's, renewing the run's beat every beatEvery: a writer stops at the
+// first chunk after another run took the store (its lease lapsed while
+// this process was stopped or cut off), and keeps its own alive.
+func (w *chunkWriter) confirm(ctx context.Context, t *plan.Target) error {
+	w.ownerMu.Lock()
+	defer w.ownerMu.Unlock()
+	every := w.every
+	if every == 0 {
+		every = checkEvery
 	}
-	return ctx, nil
+	now := time.Now()
+	if now.Sub(w.owned) < every {
+		return nil
+	}
+	if _, err := ensureOwner(ctx, w.root, t.Run, now, beatEvery); err != nil {
+		return fmt.Errorf("StoreChunks: target %s: %w", t.URL, err)
+	}
+	w.owned = now
+	return nil
 }
 
 // writeChunk writes chunk key of target t, returning its result and how
