@@ -881,3 +881,101 @@ func TestReferencesUnwritten(t *testing.T) {
 	runRecipe(t, "direct", r)
 	beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
 }
+
+// TestAppendAfterOtherTools (issue 29, items 1 and 4), with xarray as the
+// other tool. A zarrforge append that failed part-way (a damaged input),
+// then xarray's own append of the same days, then a zarrforge append of as
+// many new days: refused, naming both ranges as dates, and xarray's days
+// are still there (lengths alone took it for a retry and rewrote them).
+// And xarray's append that died between resizing the arrays and
+// consolidating (to_zarr with consolidated=False leaves them so): refused,
+// saying the arrays are ahead.
+func TestAppendAfterOtherTools(t *testing.T) {
+	py := beamtest.RequirePython(t, "xarray", "zarr", "netCDF4", "h5py")
+	dir := t.TempDir()
+	var days []string
+	for i := range 7 {
+		b, err := os.ReadFile(beamtest.Testdata("collections", "nc4_daily", fmt.Sprintf("nc4_daily_%02d.nc", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		days = append(days, filepath.Join(dir, fmt.Sprintf("day_%d.nc", i)))
+		if err := os.WriteFile(days[i], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(store, mode string, inputs ...string) error {
+		r, _ := collectionRecipe(t, "nc4_daily")
+		r.Pattern.Template, r.Pattern.ConcatDim.Keys = "{time}", inputs
+		r.Target.URL, r.Target.Mode = store, mode
+		return beamtest.RunOn(t, "direct", func(t *testing.T, s beam.Scope) {
+			if _, err := recipes.Build(s, r); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	xarray := func(script string, args ...string) {
+		t.Helper()
+		if out, err := exec.Command(py, append([]string{"-c", script}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("xarray: %v\n%s", err, out)
+		}
+	}
+	times := `
+import sys, xarray as xr
+print([str(t)[:10] for t in xr.open_zarr(sys.argv[1], consolidated=False).time.values])`
+
+	// Day 4 with its sst chunks damaged: its header and coordinates read,
+	// so the append fails in the chunk stage, after it took the store.
+	damaged := filepath.Join(dir, "damaged_4.nc")
+	xarray(`
+import shutil, sys, h5py
+shutil.copy(sys.argv[1], sys.argv[2])
+with h5py.File(sys.argv[2], "r") as f:
+    d = f["sst"].id
+    spots = [d.get_chunk_info(i).byte_offset + 4 for i in range(d.get_num_chunks())]
+with open(sys.argv[2], "r+b") as f:
+    for at in spots:
+        f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ 0x5a]))`, days[4], damaged)
+	store := filepath.Join(dir, "a.zarr")
+	if err := run(store, "create", days[0], days[1], days[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(store, "append", days[3], damaged); err == nil {
+		t.Fatal("an append of a damaged input succeeded")
+	}
+	// That run's process is this test's, which lives on: its marker is
+	// made to say it was last heard from long ago, as a dead run's does.
+	var m map[string]any
+	b, _ := os.ReadFile(filepath.Join(store, ".zarrforge.json"))
+	if err := json.Unmarshal(b, &m); err != nil || m["state"] != "appending" {
+		t.Fatalf("the failed append's marker: %s (%v)", b, err)
+	}
+	m["beat"], m["pid"] = "2000-01-01T00:00:00Z", 0
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(store, ".zarrforge.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	xarray(`
+import sys, xarray as xr
+xr.open_mfdataset(sys.argv[2:], combine="nested", concat_dim="time").to_zarr(sys.argv[1], mode="a", append_dim="time", consolidated=True)`,
+		store, days[3], days[4])
+	before, _ := exec.Command(py, "-c", times, store).CombinedOutput()
+	err := run(store, "append", days[5], days[6])
+	if err == nil || !strings.Contains(err.Error(), "beyond them the store now holds 2000-01-04 to 2000-01-05, 2 steps, but this run writes 2000-01-06 to 2000-01-07, 2 steps") {
+		t.Errorf("an append after xarray's: %v", err)
+	}
+	if after, _ := exec.Command(py, "-c", times, store).CombinedOutput(); string(after) != string(before) {
+		t.Errorf("the store's days changed: %s, then %s", before, after)
+	}
+
+	died := filepath.Join(dir, "b.zarr")
+	xarray(`
+import sys, xarray as xr
+xr.open_mfdataset(sys.argv[2:5], combine="nested", concat_dim="time").to_zarr(sys.argv[1], consolidated=True)
+xr.open_mfdataset(sys.argv[5:], combine="nested", concat_dim="time").to_zarr(sys.argv[1], mode="a", append_dim="time", consolidated=False)`,
+		died, days[0], days[1], days[2], days[3], days[4])
+	err = run(died, "append", days[5])
+	if err == nil || !strings.Contains(err.Error(), "5 steps along time in its own metadata, 3 in the consolidated metadata (its own metadata is ahead)") {
+		t.Errorf("an append after xarray's died before consolidating: %v", err)
+	}
+}
