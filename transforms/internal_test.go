@@ -251,11 +251,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, fin bool) {
 	t.Helper()
 	ctx := context.Background()
-	var names []string
-	for i := from; i < to; i++ {
-		names = append(names, fmt.Sprintf("daily_%02d.nc", i))
-	}
-	target, err := inProcess(cfg, deadProcess(t)).ProcessElement(ctx, schemaOf(t, names...))
+	target, err := inProcess(cfg, deadProcess(t)).ProcessElement(ctx, schemaOf(t, dailyNames(from, to)...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -313,7 +313,7 @@ func TestMarkerWriteFails(t *testing.T) {
 	if !consolidated() {
 		t.Fatal("the retried append did not complete the store")
 	}
-	sameSnapshot(t, gcsData(t, bucket+"/a.zarr"), gcsData(t, bucket+"/ref.zarr"))
+	sameSnapshot(t, storeData(t, bucket+"/a.zarr"), storeData(t, bucket+"/ref.zarr"))
 }
 
 // dailyNames names the daily fixtures from..to-1.
@@ -323,33 +323,6 @@ func dailyNames(from, to int) []string {
 		names = append(names, fmt.Sprintf("daily_%02d.nc", i))
 	}
 	return names
-}
-
-// gcsData is the objects of the store at url but its marker, with the
-// inputs' digests made alike (as snapshotData).
-func gcsData(t *testing.T, url string) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	st, err := storage.NewStore(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := st.List(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, k := range keys {
-		if k == markerKey {
-			continue
-		}
-		b, err := st.Get(ctx, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out["/"+k] = string(beamtest.SameInputs(b))
-	}
-	return out
 }
 
 // TestClaimInNamespaceHelper is not a test: run by TestOtherPIDNamespace
@@ -465,4 +438,30 @@ func TestWriterStopsWhenTaken(t *testing.T) {
 			t.Errorf("%s: %d objects written after the store was taken", url, len(after)-len(before))
 		}
 	}
+}
+
+// storeData is snapshotData of a store at any URL: its objects but the
+// marker, with the inputs' digests made alike. (The external tests'
+// storeFiles is the same for their package.)
+func storeData(t *testing.T, url string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.NewStore(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := st.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		b, err := st.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["/"+k] = string(beamtest.SameInputs(b))
+	}
+	delete(out, "/"+markerKey)
+	return out
 }
