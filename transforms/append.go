@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -128,7 +129,8 @@ func checkConsolidated(ctx context.Context, st *storage.Store, keys []string, di
 		"a tool that changed the store (an append that died before consolidating?) left it so: check it " +
 		"(xarray.open_zarr(store, consolidated=False) reads the arrays' own metadata), then consolidate it " +
 		"(zarr.consolidate_metadata) or set target.mode to overwrite"
-	for name, a := range own.Arrays {
+	for _, name := range slices.Sorted(maps.Keys(own.Arrays)) {
+		a := own.Arrays[name]
 		shape, listed := shapes[name]
 		if !listed {
 			return fmt.Errorf(disagree, fmt.Sprintf("array %q is not in the consolidated metadata", name))
@@ -147,7 +149,7 @@ func checkConsolidated(ctx context.Context, st *storage.Store, keys []string, di
 		}
 		return fmt.Errorf(disagree, what)
 	}
-	for name := range shapes {
+	for _, name := range slices.Sorted(maps.Keys(shapes)) {
 		if _, ok := own.Arrays[name]; !ok && !strings.Contains(name, "/") {
 			return fmt.Errorf(disagree, fmt.Sprintf("the consolidated metadata lists array %q, which the store lacks", name))
 		}
