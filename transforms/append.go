@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -31,7 +32,7 @@ import (
 // encodes chunks as the store's arrays say (plan.Target.Arrays). The store's arrays keep their metadata until then. It
 // returns false when there is no store to append to.
 func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema plan.Schema) (_ plan.Target, _ bool, err error) {
-	m, err := readMarker(ctx, st)
+	m, err := lease.Read(ctx, st)
 	if err != nil {
 		return plan.Target{}, false, err
 	}
@@ -40,7 +41,7 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	// why reading it failed.
 	defer func() {
 		if err != nil && !errors.Is(err, ErrTargetBusy) {
-			if later, rerr := readMarker(ctx, st); rerr == nil && later.version != m.version {
+			if later, rerr := lease.Read(ctx, st); rerr == nil && later.Version != m.Version {
 				err = fmt.Errorf("%w: run %s took the store while this run read it (%v)", ErrTargetBusy, later.Run, err)
 			}
 		}
@@ -53,19 +54,19 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 		return plan.Target{}, false, nil
 	}
 	now := time.Now()
-	mine := m.exists() && m.Run == f.Config.RunID
-	var base *appendBase
+	mine := m.Exists() && m.Run == f.Config.RunID
+	var base *lease.Base
 	switch {
-	case mine && m.State == stateWriting:
+	case mine && m.State == lease.Writing:
 		return plan.Target{}, false, nil // our own create, retried
-	case !mine && m.live(f.self, now):
-		return plan.Target{}, false, m.busy(now)
-	case m.State == stateWriting:
+	case !mine && m.Live(f.self, now):
+		return plan.Target{}, false, m.Busy(now)
+	case m.State == lease.Writing:
 		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set target.mode to overwrite to start again", m.Run)
-	case m.State == stateAppending && m.Base != nil:
+	case m.State == lease.Appending && m.Base != nil:
 		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started (checkTakeUp)
-	case m.State == stateComplete || !m.exists():
-		if err := checkConsolidated(ctx, st, keys, schema.AppendDim(), !m.exists()); err != nil {
+	case m.State == lease.Complete || !m.Exists():
+		if err := checkConsolidated(ctx, st, keys, schema.AppendDim(), !m.Exists()); err != nil {
 			return plan.Target{}, false, err
 		}
 	default:
@@ -95,7 +96,7 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	for name, a := range stored.Arrays {
 		t.Arrays[name] = a.Meta
 	}
-	if _, err := claim(ctx, st, m, f.Config.RunID, stateAppending, &appendBase{Len: stored.Len, Coord: stored.Coord}, owner(f.self, f.Builder), now); err != nil {
+	if _, err := lease.Claim(ctx, st, m, f.Config.RunID, lease.Appending, &lease.Base{Len: stored.Len, Coord: stored.Coord}, lease.Owner(f.self, f.Builder), now); err != nil {
 		return plan.Target{}, false, err
 	}
 	if err := zarr.Withdraw(ctx, st, stored.Format); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -212,7 +213,7 @@ func checkTakeUp(ctx context.Context, st *storage.Store, keys []string, s *plan.
 // concat dimensions concat but the first and, unless base (from an
 // unfinished append) gives them, its length along the first and its
 // coordinate.
-func readStored(ctx context.Context, st *storage.Store, keys []string, concat []string, base *appendBase) (plan.Stored, error) {
+func readStored(ctx context.Context, st *storage.Store, keys []string, concat []string, base *lease.Base) (plan.Stored, error) {
 	concatDim := concat[0]
 	stored, err := readArrays(ctx, st, keys, concatDim, base == nil)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -94,12 +95,12 @@ func (c TargetConfig) Check(ctx context.Context) error {
 	if err != nil || len(keys) == 0 {
 		return nil
 	}
-	m, err := readMarker(ctx, st)
+	m, err := lease.Read(ctx, st)
 	switch now := time.Now(); {
-	case err == nil && m.exists() && m.Run == c.RunID:
+	case err == nil && m.Exists() && m.Run == c.RunID:
 		return nil
-	case err == nil && m.live(thisProcess(), now):
-		return fmt.Errorf("target %s: %w", c.URL, m.busy(now))
+	case err == nil && m.Live(lease.This(), now):
+		return fmt.Errorf("target %s: %w", c.URL, m.Busy(now))
 	}
 	return fmt.Errorf("target %s: a store already exists there (%d objects); set target.mode to overwrite to replace it", c.URL, len(keys))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/zarrforge/zarrforge"
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -89,7 +90,7 @@ func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 	}
 	// The store must still be this run's, and stays so: a run that took it
 	// meanwhile would make the conditional writes below fail.
-	owned, err := ensureOwner(ctx, st, t.Run, time.Now(), 0)
+	owned, err := lease.Ensure(ctx, st, t.Run, time.Now(), 0)
 	if err != nil {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: not finalizing: %w", t.URL, err)
 	}

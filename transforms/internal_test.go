@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -143,10 +144,10 @@ func TestStagesIdempotent(t *testing.T) {
 	// The marker records when the run was last heard from; the rest is
 	// the same.
 	if a, b := markerOf(t, first), markerOf(t, second); a.Run != b.Run || a.State != b.State || a.Chunks != b.Chunks {
-		t.Errorf("the marker changed on the second run: %+v, then %+v", a, b)
+		t.Errorf("the lease.Marker changed on the second run: %+v, then %+v", a, b)
 	}
-	delete(first, "/"+markerKey)
-	delete(second, "/"+markerKey)
+	delete(first, "/"+lease.Key)
+	delete(second, "/"+lease.Key)
 	if len(first) == 0 || len(first) != len(second) {
 		t.Fatalf("stores differ in size: %d vs %d objects", len(first), len(second))
 	}
@@ -350,30 +351,30 @@ func TestKilledRuns(t *testing.T) {
 
 // snapshotData is snapshot without the run marker.
 // markerOf decodes the marker of a snapshot.
-func markerOf(t *testing.T, snap map[string]string) marker {
+func markerOf(t *testing.T, snap map[string]string) lease.Marker {
 	t.Helper()
-	var m marker
-	if err := json.Unmarshal([]byte(snap["/"+markerKey]), &m); err != nil {
-		t.Fatalf("%s: %v", markerKey, err)
+	var m lease.Marker
+	if err := json.Unmarshal([]byte(snap["/"+lease.Key]), &m); err != nil {
+		t.Fatalf("%s: %v", lease.Key, err)
 	}
 	return m
 }
 
 // inProcess is the prepare stage of a run that is process p alone (p built
 // its pipeline, as on the direct runner): the marker names p.
-func inProcess(cfg TargetConfig, p process) *prepareFn {
+func inProcess(cfg TargetConfig, p lease.Process) *prepareFn {
 	return &prepareFn{Config: cfg, Builder: p.Key(), self: p}
 }
 
 // deadProcess is a process of this machine that has ended: the identity of
 // a run the tests kill.
-func deadProcess(t *testing.T) process {
+func deadProcess(t *testing.T) lease.Process {
 	t.Helper()
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
-	p := thisProcess()
+	p := lease.This()
 	p.PID = cmd.Process.Pid
 	return p
 }

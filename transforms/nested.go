@@ -12,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/zarrforge/zarrforge"
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -53,7 +54,7 @@ func WriteGroups(s beam.Scope, cfg TargetConfig, paths []string, schemas []beam.
 	if cfg.RunID == "" {
 		cfg.RunID = newRunID()
 	}
-	claimed := beam.ParDo(s.Scope("Claim"), &claimFn{Config: cfg, Builder: thisProcess().Key()}, beam.Impulse(s))
+	claimed := beam.ParDo(s.Scope("Claim"), &claimFn{Config: cfg, Builder: lease.This().Key()}, beam.Impulse(s))
 	var targets, summaries []beam.PCollection
 	for i, p := range paths {
 		gs := s.Scope("Group " + scopeName(p))
@@ -131,7 +132,7 @@ func (f *claimFn) ProcessElement(ctx context.Context, _ []byte) (string, error) 
 		if err != nil {
 			return fmt.Errorf("WriteGroups: %w", err)
 		}
-		p := &prepareFn{Config: f.Config, Builder: f.Builder, self: thisProcess()}
+		p := &prepareFn{Config: f.Config, Builder: f.Builder, self: lease.This()}
 		if err := p.claim(ctx, st); err != nil {
 			return fmt.Errorf("WriteGroups: target %s: %w", f.Config.URL, err)
 		}
@@ -206,7 +207,7 @@ func finalizeTree(ctx context.Context, url, run string, ts []plan.Target, sum pl
 	if err != nil {
 		return fmt.Errorf("FinalizeTarget: %w", err)
 	}
-	owned, err := ensureOwner(ctx, st, run, time.Now(), 0)
+	owned, err := lease.Ensure(ctx, st, run, time.Now(), 0)
 	if err != nil {
 		return fmt.Errorf("FinalizeTarget: target %s: not finalizing: %w", url, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 )
 
@@ -63,11 +64,11 @@ func TestGroupStagesIdempotent(t *testing.T) {
 		return snapshot(t, url)
 	}
 	first, second := run(), run()
-	if m := markerOf(t, second); m.State != stateComplete || m.Run != "run-1" {
-		t.Errorf("marker %+v", m)
+	if m := markerOf(t, second); m.State != lease.Complete || m.Run != "run-1" {
+		t.Errorf("lease.Marker %+v", m)
 	}
-	delete(first, "/"+markerKey)
-	delete(second, "/"+markerKey)
+	delete(first, "/"+lease.Key)
+	delete(second, "/"+lease.Key)
 	if len(first) != len(second) {
 		t.Fatalf("stores differ in size: %d vs %d objects", len(first), len(second))
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/storage/storagetest"
@@ -101,63 +102,17 @@ func namesFor(mode string, appending bool) []string {
 }
 
 // TestTakeOver: a run's unfinished store is taken over only when the run
-// is dead — not heard from for the lease or, where the marker names the
-// run's one process, that process gone from this machine, boot and PID
-// namespace — and a run whose store was taken stops: its chunk writes and
-// its finalize fail with ErrTargetBusy. A process of another PID
-// namespace, another boot, or with a reused PID is never taken for dead by
-// its PID (issue 29, item 3): the lease decides.
+// is dead (lease.TestLive says when), and a run whose store was taken
+// stops: its chunk writes and its finalize fail with ErrTargetBusy.
 func TestTakeOver(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
-	self := thisProcess()
-	if !self.unique() {
-		t.Fatalf("this process is not named uniquely here (%+v): /proc is needed", self)
-	}
-	dead := deadProcess(t)
-	mark := func(p process, beat time.Time) marker {
-		return marker{Run: "a", State: stateWriting, Host: p.Host, PID: p.PID, Boot: p.Boot, PIDNS: p.PIDNS, Start: p.Start, Beat: beat}
-	}
-	otherNS, otherBoot, reused := dead, dead, self
-	otherNS.PIDNS = "pid:[1]"
-	otherBoot.Boot = "another-boot"
-	reused.Start++ // this process's PID, but another process
-	old := now.Add(-leaseTimeout - time.Second)
-	for _, tc := range []struct {
-		name string
-		m    marker
-		live bool
-	}{
-		{"this process, alive", mark(self, now), true},
-		{"a process of this machine, gone", mark(dead, now), false},
-		{"this PID, reused by another process", mark(reused, now), false},
-		{"alive but silent past the lease (stopped)", mark(self, old), false},
-		{"another PID namespace, its PID not alive here", mark(otherNS, now), true},
-		{"another boot, its PID not alive now", mark(otherBoot, now), true},
-		{"no process named (a run of many workers)", marker{Run: "a", State: stateWriting, Host: self.Host, Beat: now}, true},
-		{"no process named, silent past the lease", marker{Run: "a", State: stateWriting, Host: self.Host, Beat: old}, false},
-		{"PID without the rest (an older marker)", marker{Run: "a", State: stateWriting, Host: self.Host, PID: dead.PID, Beat: now}, true},
-		{"another machine, heard from lately", marker{Run: "a", State: stateAppending, Host: "worker-7", PID: 1, Beat: now.Add(-leaseTimeout + time.Minute)}, true},
-		{"another machine, silent past the lease", marker{Run: "a", State: stateAppending, Host: "worker-7", PID: 1, Beat: old}, false},
-		{"complete", marker{Run: "a", State: stateComplete, Host: self.Host, PID: self.PID, Beat: now}, false},
-	} {
-		if got := tc.m.live(self, now); got != tc.live {
-			t.Errorf("%s: live = %v, want %v", tc.name, got, tc.live)
-		}
-	}
-	// The marker names a process only where the run is that process.
-	if got := owner(self, self.Key()); got != self {
-		t.Errorf("a run in the process that built it: marker names %+v", got)
-	}
-	if got := owner(self, dead.Key()); got != (process{Host: self.Host}) {
-		t.Errorf("a worker of a run built elsewhere: marker names %+v, want only the machine", got)
-	}
 
 	// A live run's store refused to overwrite; once silent past the lease,
 	// taken, and the first run is then stopped.
 	url := filepath.Join(t.TempDir(), "out.zarr")
 	first := &prepareFn{Config: TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zstd", RunID: "first"},
-		self: process{Host: "worker-7", PID: 1}}
+		self: lease.Process{Host: "worker-7", PID: 1}}
 	target, err := first.ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc"))
 	if err != nil {
 		t.Fatal(err)
@@ -170,14 +125,14 @@ func TestTakeOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := readMarker(ctx, st)
+	m, err := lease.Read(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stale := m.marker
-	stale.Beat = now.Add(-leaseTimeout - time.Minute)
+	stale := m.Marker
+	stale.Beat = now.Add(-lease.Timeout - time.Minute)
 	b, _ := json.Marshal(stale)
-	if err := st.Put(ctx, markerKey, b); err != nil {
+	if err := st.Put(ctx, lease.Key, b); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := second.ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc")); err != nil {
@@ -197,54 +152,6 @@ func TestTakeOver(t *testing.T) {
 // allWritten is the totals of a run that wrote every chunk of target.
 func allWritten(target plan.Target) plan.Totals {
 	return plan.Totals{Chunks: target.Schema.NumChunks()}
-}
-
-// TestClaimRaceGCS: runs claiming one Cloud Storage target at once, through
-// the real client and generation preconditions: one wins, and the others,
-// taking it over from the winner's marker, fail with ErrTargetBusy.
-func TestClaimRaceGCS(t *testing.T) {
-	ctx := context.Background()
-	st, err := storage.NewStore(ctx, storagetest.FakeGCS(t, "claims")+"/out.zarr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, before := range []string{"", stateComplete} {
-		old := markerAt{}
-		if before != "" {
-			if old, err = claim(ctx, st, markerAt{}, "done", stateWriting, nil, thisProcess(), time.Now()); err != nil {
-				t.Fatal(err)
-			}
-			done := old.marker
-			done.State = stateComplete
-			if old, err = replace(ctx, st, old, done); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var wg sync.WaitGroup
-		errs := make([]error, 6)
-		for i := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = claim(ctx, st, old, fmt.Sprintf("run%d", i), stateAppending, nil, thisProcess(), time.Now())
-			}()
-		}
-		wg.Wait()
-		won := 0
-		for _, err := range errs {
-			if err == nil {
-				won++
-			} else if !errors.Is(err, ErrTargetBusy) {
-				t.Fatal(err)
-			}
-		}
-		if won != 1 {
-			t.Errorf("from %q: %d runs took the store, want 1 (%v)", before, won, errs)
-		}
-		if err := st.Delete(ctx, markerKey); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestMarkerWriteFails: when the final marker write fails (a storage
@@ -297,10 +204,10 @@ func TestMarkerWriteFails(t *testing.T) {
 		failNth.Store(1) // ensureOwner's beat passes, the commit fails
 		_, err = finalize(ctx, target, totals)
 		if err == nil || !strings.Contains(err.Error(), "consolidated metadata was withdrawn") {
-			t.Fatalf("%s: finalize with a failing marker write: %v", mode, err)
+			t.Fatalf("%s: finalize with a failing lease.Marker write: %v", mode, err)
 		}
 		if consolidated() {
-			t.Fatalf("%s: the store looks complete while its marker is not", mode)
+			t.Fatalf("%s: the store looks complete while its lease.Marker is not", mode)
 		}
 	}
 	// Another append of other days is refused; the same append finishes it.
@@ -335,7 +242,7 @@ func TestClaimInNamespaceHelper(t *testing.T) {
 		t.Skip("run by TestOtherPIDNamespace")
 	}
 	cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zstd", RunID: "in-namespace"}
-	self := thisProcess()
+	self := lease.This()
 	if _, err := inProcess(cfg, self).ProcessElement(context.Background(), schemaOf(t, "daily_00.nc")); err != nil {
 		t.Fatal(err)
 	}
@@ -381,26 +288,26 @@ func TestOtherPIDNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := readMarker(context.Background(), st)
+	m, err := lease.Read(context.Background(), st)
 	if err != nil || m.Run != "in-namespace" {
-		t.Fatalf("marker %+v, %v", m, err)
+		t.Fatalf("lease.Marker %+v, %v", m, err)
 	}
 	t.Logf("the helper's marker: process %d, %s, %s", m.PID, m.PIDNS, m.Host)
 	cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zstd", Mode: ModeOverwrite, RunID: "here"}
-	if _, err := inProcess(cfg, thisProcess()).ProcessElement(context.Background(), schemaOf(t, "daily_00.nc")); !errors.Is(err, ErrTargetBusy) {
+	if _, err := inProcess(cfg, lease.This()).ProcessElement(context.Background(), schemaOf(t, "daily_00.nc")); !errors.Is(err, ErrTargetBusy) {
 		t.Fatalf("a live run of another PID namespace was taken over: %v", err)
 	}
 }
 
 // TestWriterStopsWhenTaken (issue 29, item 3): a writer whose store another
 // run has taken stops at its next chunk — before each chunk it confirms the
-// store is still its run's (at most every checkEvery; here every time) —
+// store is still its run's (at most every lease.CheckEvery; here every time) —
 // on Cloud Storage as locally.
 func TestWriterStopsWhenTaken(t *testing.T) {
 	ctx := context.Background()
 	for _, url := range []string{filepath.Join(t.TempDir(), "out.zarr"), storagetest.FakeGCS(t, "taken") + "/out.zarr"} {
 		cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1, "lat": 2}, Compressor: "zstd", RunID: "first"}
-		target, err := inProcess(cfg, thisProcess()).ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc"))
+		target, err := inProcess(cfg, lease.This()).ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -414,8 +321,8 @@ func TestWriterStopsWhenTaken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(marker{Run: "second", State: stateWriting, Host: "elsewhere", Beat: time.Now()})
-		if err := st.Put(ctx, markerKey, b); err != nil {
+		b, _ := json.Marshal(lease.Marker{Run: "second", State: lease.Writing, Host: "elsewhere", Beat: time.Now()})
+		if err := st.Put(ctx, lease.Key, b); err != nil {
 			t.Fatal(err)
 		}
 		before, _ := st.List(ctx, "")
@@ -462,6 +369,6 @@ func storeData(t *testing.T, url string) map[string]string {
 		}
 		out["/"+k] = string(beamtest.SameInputs(b))
 	}
-	delete(out, "/"+markerKey)
+	delete(out, "/"+lease.Key)
 	return out
 }

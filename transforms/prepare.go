@@ -13,6 +13,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -89,7 +90,7 @@ func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam
 	if cfg.RunID == "" {
 		cfg.RunID = newRunID()
 	}
-	return beam.ParDo(s, &prepareFn{Config: cfg, Builder: thisProcess().Key()}, schema)
+	return beam.ParDo(s, &prepareFn{Config: cfg, Builder: lease.This().Key()}, schema)
 }
 
 // newRunID is a random run ID, picked as the pipeline is built.
@@ -119,7 +120,7 @@ type prepareFn struct {
 	// Builder is the process that built the pipeline (process.Key): where
 	// the store is claimed in it, the run is that one process (see owner).
 	Builder string
-	self    process // who claims the store; thisProcess() unless a test says
+	self    lease.Process // who claims the store; lease.This() unless a test says
 }
 
 func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (plan.Target, error) {
@@ -136,8 +137,8 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 // coordinates, after claiming the store; or, for group g of a store of
 // nested groups (WriteGroups), in the group, the store being claimed.
 func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGroup) (plan.Target, error) {
-	if f.self == (process{}) {
-		f.self = thisProcess()
+	if f.self == (lease.Process{}) {
+		f.self = lease.This()
 	}
 	switch f.Config.Mode {
 	case "", ModeCreate, ModeOverwrite, ModeAppend:
@@ -251,19 +252,19 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 	if err != nil {
 		return err
 	}
-	m, err := readMarker(ctx, st)
+	m, err := lease.Read(ctx, st)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	switch {
-	case m.exists() && m.Run == f.Config.RunID:
-		_, err = claim(ctx, st, m, f.Config.RunID, stateWriting, nil, owner(f.self, f.Builder), now)
+	case m.Exists() && m.Run == f.Config.RunID:
+		_, err = lease.Claim(ctx, st, m, f.Config.RunID, lease.Writing, nil, lease.Owner(f.self, f.Builder), now)
 		return err // our own, retried
-	case m.live(f.self, now):
-		return m.busy(now)
+	case m.Live(f.self, now):
+		return m.Busy(now)
 	case len(keys) == 0:
-	case f.Config.Mode == ModeOverwrite && !m.exists() && !zarr.IsStore(keys):
+	case f.Config.Mode == ModeOverwrite && !m.Exists() && !zarr.IsStore(keys):
 		return fmt.Errorf("it holds %d objects (%s) and is not a Zarr store, nor what a zarrforge run left; "+
 			"overwrite replaces only those: remove them yourself or choose another target.url", len(keys), sample(keys))
 	case f.Config.Mode == ModeOverwrite:
@@ -272,11 +273,11 @@ func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
 	}
 	// Take the store first, then clear it: a run that took it since
 	// stops this one here, before anything of its is deleted.
-	if _, err := claim(ctx, st, m, f.Config.RunID, stateWriting, nil, owner(f.self, f.Builder), now); err != nil {
+	if _, err := lease.Claim(ctx, st, m, f.Config.RunID, lease.Writing, nil, lease.Owner(f.self, f.Builder), now); err != nil {
 		return err
 	}
 	if len(keys) > 0 {
-		return st.Clear(ctx, markerKey)
+		return st.Clear(ctx, lease.Key)
 	}
 	return nil
 }

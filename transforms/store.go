@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/nd"
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
@@ -131,7 +132,7 @@ type chunkWriter struct {
 	root    *storage.Store // the store, whose marker says who owns it
 	ownerMu sync.Mutex     // guards owned (a group's chunks are written at once)
 	owned   time.Time      // when the store was last found to be the target's run's
-	every   time.Duration  // how often to confirm it; checkEvery when 0
+	every   time.Duration  // how often to confirm it; lease.CheckEvery when 0
 	chunk   []byte         // the chunk being assembled, reused
 	encoder zarr.ChunkEncoder
 	region  []byte      // a read group's region, reused
@@ -149,7 +150,7 @@ func newChunkWriter() *chunkWriter { return &chunkWriter{inputs: newInputPool(64
 func (w *chunkWriter) close() { w.inputs.closeAll() }
 
 // open readies w for target t: its store, and the check that the store is
-// still t's run's (renewing the run's beat every beatEvery).
+// still t's run's (renewing the run's beat every lease.BeatEvery).
 func (w *chunkWriter) open(ctx context.Context, t *plan.Target) (context.Context, error) {
 	if t.Retry != (storage.Retry{}) {
 		ctx = storage.WithRetry(ctx, t.Retry)
@@ -170,8 +171,8 @@ func (w *chunkWriter) open(ctx context.Context, t *plan.Target) (context.Context
 	return ctx, w.confirm(ctx, t)
 }
 
-// confirm checks, at most every checkEvery, that the store is still t's
-// run's, renewing the run's beat every beatEvery: a writer stops at the
+// confirm checks, at most every lease.CheckEvery, that the store is still t's
+// run's, renewing the run's beat every lease.BeatEvery: a writer stops at the
 // first chunk after another run took the store (its lease lapsed while
 // this process was stopped or cut off), and keeps its own alive.
 func (w *chunkWriter) confirm(ctx context.Context, t *plan.Target) error {
@@ -179,13 +180,13 @@ func (w *chunkWriter) confirm(ctx context.Context, t *plan.Target) error {
 	defer w.ownerMu.Unlock()
 	every := w.every
 	if every == 0 {
-		every = checkEvery
+		every = lease.CheckEvery
 	}
 	now := time.Now()
 	if now.Sub(w.owned) < every {
 		return nil
 	}
-	if _, err := ensureOwner(ctx, w.root, t.Run, now, beatEvery); err != nil {
+	if _, err := lease.Ensure(ctx, w.root, t.Run, now, lease.BeatEvery); err != nil {
 		return fmt.Errorf("StoreChunks: target %s: %w", t.URL, err)
 	}
 	w.owned = now

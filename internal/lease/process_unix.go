@@ -1,6 +1,6 @@
 //go:build unix
 
-package transforms
+package lease
 
 import (
 	"os"
@@ -8,14 +8,14 @@ import (
 	"strings"
 )
 
-// thisProcess is the process running the code, named so that no process
+// This is the process running the code, named so that no process
 // in another PID namespace, on another boot or later with its PID can be
 // taken for it: Boot, PIDNS and Start are left empty where /proc does not
 // tell them consistently (another system; /proc of another PID namespace
 // mounted), and a marker without them is judged by its lease alone.
-func thisProcess() process {
+func This() Process {
 	host, _ := os.Hostname()
-	p := process{Host: host, PID: os.Getpid()}
+	p := Process{Host: host, PID: os.Getpid()}
 	boot, err1 := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	ns, err2 := os.Readlink("/proc/self/ns/pid")
 	self, ok1 := startOf("self")
@@ -29,7 +29,7 @@ func thisProcess() process {
 // running reports whether process p, of this machine, boot and PID
 // namespace, is still running: a process with its PID that started when it
 // did.
-func running(p process) bool {
+func running(p Process) bool {
 	start, ok := startOf(strconv.Itoa(p.PID))
 	return ok && start == p.Start
 }
