@@ -24,7 +24,7 @@ func init() {
 	beam.RegisterCoder(reflect.TypeOf(plan.Merger{}), EncodeMerger, DecodeMerger)
 	beam.RegisterCoder(reflect.TypeOf(plan.Schema{}), EncodeSchema, DecodeSchema)
 	beam.RegisterCoder(reflect.TypeOf(plan.Target{}), EncodeTarget, DecodeTarget)
-	beam.RegisterCoder(reflect.TypeOf(plan.ChunkKey{}), EncodeChunkKey, DecodeChunkKey)
+	beam.RegisterCoder(reflect.TypeOf(plan.ReadGroup{}), EncodeReadGroup, DecodeReadGroup)
 	beam.RegisterCoder(reflect.TypeOf(plan.WriteResult{}), EncodeWriteResult, DecodeWriteResult)
 	beam.RegisterCoder(reflect.TypeOf(plan.Totals{}), EncodeTotals, DecodeTotals)
 	beam.RegisterCoder(reflect.TypeOf(plan.Summary{}), EncodeSummary, DecodeSummary)

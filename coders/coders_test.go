@@ -114,12 +114,12 @@ func TestRoundTrip(t *testing.T) {
 		}},
 			func(v any) ([]byte, error) { return EncodeInputRefs(v.(plan.InputRefs)), nil },
 			func(b []byte) (any, error) { return DecodeInputRefs(b) }},
-		{"chunk key", plan.ChunkKey{Var: "sst", Index: []int64{0, 12, 3}},
-			func(v any) ([]byte, error) { return EncodeChunkKey(v.(plan.ChunkKey)), nil },
-			func(b []byte) (any, error) { return DecodeChunkKey(b) }},
-		{"scalar chunk key", plan.ChunkKey{Var: "crs"},
-			func(v any) ([]byte, error) { return EncodeChunkKey(v.(plan.ChunkKey)), nil },
-			func(b []byte) (any, error) { return DecodeChunkKey(b) }},
+		{"read group", plan.ReadGroup{Var: "sst", Index: []int64{0, 12, 3}, Count: []int64{2, 1, 4}},
+			func(v any) ([]byte, error) { return EncodeReadGroup(v.(plan.ReadGroup)), nil },
+			func(b []byte) (any, error) { return DecodeReadGroup(b) }},
+		{"scalar read group", plan.ReadGroup{Var: "crs"},
+			func(v any) ([]byte, error) { return EncodeReadGroup(v.(plan.ReadGroup)), nil },
+			func(b []byte) (any, error) { return DecodeReadGroup(b) }},
 		{"write result", plan.WriteResult{Key: plan.ChunkKey{Var: "sst", Index: []int64{1}}, Bytes: 1 << 40},
 			func(v any) ([]byte, error) { return EncodeWriteResult(v.(plan.WriteResult)), nil },
 			func(b []byte) (any, error) { return DecodeWriteResult(b) }},
@@ -160,7 +160,7 @@ func TestRoundTrip(t *testing.T) {
 // TestRegistered checks that Beam uses these coders for the element types.
 func TestRegistered(t *testing.T) {
 	for _, v := range []any{plan.Input{}, plan.InputMeta{}, plan.Merger{}, plan.Schema{}, plan.Target{}, plan.InputRefs{},
-		plan.ChunkKey{}, plan.WriteResult{}, plan.Totals{}, plan.Summary{}} {
+		plan.ReadGroup{}, plan.WriteResult{}, plan.Totals{}, plan.Summary{}} {
 		if c := coder.LookupCustomCoder(reflect.TypeOf(v)); c == nil {
 			t.Errorf("%T: no custom coder registered", v)
 		}

@@ -360,19 +360,20 @@ func DecodeTarget(b []byte) (plan.Target, error) {
 	return t, r.done("target")
 }
 
-// EncodeChunkKey encodes a plan.ChunkKey.
-func EncodeChunkKey(k plan.ChunkKey) []byte {
+// EncodeReadGroup encodes a plan.ReadGroup, the key StoreChunks shuffles.
+func EncodeReadGroup(g plan.ReadGroup) []byte {
 	var w writer
-	w.string(k.Var)
-	w.int64s(k.Index)
+	w.string(g.Var)
+	w.int64s(g.Index)
+	w.int64s(g.Count)
 	return w.b
 }
 
-// DecodeChunkKey decodes what EncodeChunkKey wrote.
-func DecodeChunkKey(b []byte) (plan.ChunkKey, error) {
+// DecodeReadGroup decodes what EncodeReadGroup wrote.
+func DecodeReadGroup(b []byte) (plan.ReadGroup, error) {
 	r := reader{b: b}
-	k := plan.ChunkKey{Var: r.string(), Index: r.int64s()}
-	return k, r.done("chunk key")
+	g := plan.ReadGroup{Var: r.string(), Index: r.int64s(), Count: r.int64s()}
+	return g, r.done("read group")
 }
 
 // EncodeWriteResult encodes a plan.WriteResult.

@@ -119,7 +119,7 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 			return beam.PCollection{}, r.errorf("", "%s", err)
 		}
 	}
-	s = s.Scope("Recipe")
+	s = s.Scope("recipes.Build")
 	cached := transforms.CacheInputs(s, cache, ExpandInputs(s, r.Pattern))
 	if len(r.Pattern.Groups) > 0 {
 		return buildGroups(s, r, schema, target, cached)

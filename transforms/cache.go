@@ -38,7 +38,7 @@ func init() {
 // It panics, as the pipeline is built, when cfg.Validate fails.
 func CacheInputs(s beam.Scope, cfg CacheConfig, inputs beam.PCollection) beam.PCollection {
 	mustValid("transforms.CacheInputs", cfg.Validate())
-	s = s.Scope("CacheInputs")
+	s = s.Scope("transforms.CacheInputs")
 	if cfg.URL == "" {
 		return inputs
 	}

@@ -30,7 +30,7 @@ func init() {
 // side input is iterated: combining no results at all, as for inputs that
 // hold only the concat coordinate, gives no Totals, not a zero one.)
 func FinalizeTarget(s beam.Scope, target, results beam.PCollection) beam.PCollection {
-	s = s.Scope("FinalizeTarget")
+	s = s.Scope("transforms.FinalizeTarget")
 	totals := beam.Combine(s, &totalsFn{}, results)
 	return beam.ParDo(s, &finalizeFn{}, target, beam.SideInput{Input: totals})
 }

@@ -86,7 +86,7 @@ type TargetConfig struct {
 // It panics, as the pipeline is built, when cfg.Validate fails.
 func PrepareTarget(s beam.Scope, cfg TargetConfig, schema beam.PCollection) beam.PCollection {
 	mustValid("transforms.PrepareTarget", cfg.Validate())
-	s = s.Scope("PrepareTarget")
+	s = s.Scope("transforms.PrepareTarget")
 	if cfg.RunID == "" {
 		cfg.RunID = newRunID()
 	}

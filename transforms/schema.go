@@ -60,7 +60,7 @@ type SchemaConfig struct {
 // It panics, as the pipeline is built, when cfg.Validate fails.
 func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) beam.PCollection {
 	mustValid("transforms.DetermineSchema", cfg.Validate())
-	s = s.Scope("DetermineSchema")
+	s = s.Scope("transforms.DetermineSchema")
 	if cfg.Group != "" {
 		s = s.Scope("Group " + scopeName(cfg.Group))
 	}

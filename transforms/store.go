@@ -42,7 +42,7 @@ func init() {
 // ChunkEditor). StoreChunks panics, as beam.ParDo does for a malformed
 // DoFn, when an editor cannot travel to the workers.
 func StoreChunks(s beam.Scope, target beam.PCollection, editors ...ChunkEditor) beam.PCollection {
-	s = s.Scope("StoreChunks")
+	s = s.Scope("transforms.StoreChunks")
 	fn := &storeGroupFn{}
 	for _, e := range editors {
 		enc, err := encodeEditor(e)
