@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"path/filepath"
 	"slices"
@@ -361,99 +362,125 @@ func writeReferences(ctx context.Context, cfg ReferencesConfig, s *plan.Schema, 
 			return plan.Summary{}, fmt.Errorf("WriteReferences: %s: %w", cfg.URL, err)
 		}
 	}
-	target := plan.Target{Format: 2, Schema: *s}
-	docs := metaStore{}
-	type seen struct {
-		from plan.Input
-		refs plan.VarRefs
-	}
-	first := map[string]seen{}
-	var chunks int64
+	var set *refSet
 	var size int64
 	err = st.PutFrom(ctx, file, func(w io.Writer) error {
 		cw := &countingWriter{w: w}
-		kw := kerchunk.NewWriter(cw)
+		set = newRefSet(s, kerchunk.NewWriter(cw))
 		var one plan.InputRefs
 		for next(&one) {
-			url, err := referenceURL(one.Input.Source)
-			if err != nil {
-				return err
-			}
-			for _, vr := range one.Vars {
-				v, ok := s.Var(vr.Name)
-				if !ok {
-					return fmt.Errorf("input %s: no variable %q in the schema", one.Input.Source, vr.Name)
-				}
-				meta, err := refMeta(&target, v, vr)
-				if err != nil {
-					return err
-				}
-				if was, ok := first[vr.Name]; !ok {
-					first[vr.Name] = seen{one.Input, vr}
-					if err := zarr.WriteArrayMeta(ctx, docs, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
-						return err
-					}
-				} else if !sameStorage(was.refs, vr) {
-					return fmt.Errorf("variable %q: input %s stores it in chunks %v%s, input %s in chunks %v%s; "+
-						"a reference set needs one chunk shape and encoding for every input",
-						v.Name, was.from.Source, was.refs.Chunks, describeStorage(was.refs), one.Input.Source, vr.Chunks, describeStorage(vr))
-				}
-				for _, p := range vr.Pieces {
-					key := meta.Key(v.Name, p.Index)
-					if p.Data != nil {
-						kw.Inline(key, p.Data)
-					} else {
-						kw.Ref(key, url, p.Offset, p.Size)
-					}
-					chunks++
-				}
-				for _, idx := range vr.Unwritten {
-					kw.Inline(meta.Key(v.Name, idx), vr.FillChunk)
-					chunks++
-				}
-			}
-		}
-		if err := refCoordinates(ctx, &target, docs, kw); err != nil {
-			return err
-		}
-		names := make([]string, len(s.Vars))
-		for i := range s.Vars {
-			v := &s.Vars[i]
-			names[i] = v.Name
-			if _, ok := docs[v.Name+"/.zarray"]; ok {
-				continue
-			}
-			// No input holds any of it (an empty variable): metadata only.
-			meta, err := target.ArrayMeta(v)
-			if err != nil {
-				return err
-			}
-			meta.Compressor, meta.Chunks = nil, maxOne(v.Shape)
-			if err := zarr.WriteArrayMeta(ctx, docs, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+			if err := set.add(ctx, one); err != nil {
 				return err
 			}
 		}
-		attrs := append(plan.GroupAttrs(s), plan.Provenance(s, zarrforge.Version, cfg.RecipeHash)...)
-		if err := zarr.WriteGroup(ctx, docs, 2, attrs, names); err != nil {
-			return err
-		}
-		keys := make([]string, 0, len(docs))
-		for k := range docs {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			kw.Meta(k, docs[k])
-		}
-		err := kw.Close()
+		err := set.finish(ctx, cfg.RecipeHash)
 		size = cw.n
 		return err
 	})
 	if err != nil {
 		return plan.Summary{}, fmt.Errorf("WriteReferences: %s: %w", cfg.URL, err)
 	}
-	log.Infof(ctx, "WriteReferences: %s: %d arrays, %d chunks referenced, %d bytes", cfg.URL, len(s.Vars), chunks, size)
-	return plan.Summary{URL: cfg.URL, Arrays: len(s.Vars), Chunks: chunks, Bytes: size}, nil
+	log.Infof(ctx, "WriteReferences: %s: %d arrays, %d chunks referenced, %d bytes", cfg.URL, len(s.Vars), set.chunks, size)
+	return plan.Summary{URL: cfg.URL, Arrays: len(s.Vars), Chunks: set.chunks, Bytes: size}, nil
+}
+
+// refSet is a reference file being written: the chunks as each input's
+// references come (add), then the metadata of every array and of the
+// group, consolidated (finish).
+type refSet struct {
+	s      *plan.Schema
+	target plan.Target // the set's arrays' metadata, as a Zarr v2 target has it
+	docs   metaStore
+	kw     *kerchunk.Writer
+	first  map[string]firstRefs // by variable
+	chunks int64
+}
+
+// firstRefs is how the first input to hold a variable stores it.
+type firstRefs struct {
+	from plan.Input
+	refs plan.VarRefs
+}
+
+func newRefSet(s *plan.Schema, kw *kerchunk.Writer) *refSet {
+	return &refSet{s: s, target: plan.Target{Format: 2, Schema: *s}, docs: metaStore{}, kw: kw, first: map[string]firstRefs{}}
+}
+
+// add writes the chunks of one input's references; the first input to hold
+// a variable gives its metadata, and the others must store it alike.
+func (r *refSet) add(ctx context.Context, one plan.InputRefs) error {
+	url, err := referenceURL(one.Input.Source)
+	if err != nil {
+		return err
+	}
+	for _, vr := range one.Vars {
+		v, ok := r.s.Var(vr.Name)
+		if !ok {
+			return fmt.Errorf("input %s: no variable %q in the schema", one.Input.Source, vr.Name)
+		}
+		meta, err := refMeta(&r.target, v, vr)
+		if err != nil {
+			return err
+		}
+		if was, ok := r.first[vr.Name]; !ok {
+			r.first[vr.Name] = firstRefs{one.Input, vr}
+			if err := zarr.WriteArrayMeta(ctx, r.docs, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+				return err
+			}
+		} else if !sameStorage(was.refs, vr) {
+			return fmt.Errorf("variable %q: input %s stores it in chunks %v%s, input %s in chunks %v%s; "+
+				"a reference set needs one chunk shape and encoding for every input",
+				v.Name, was.from.Source, was.refs.Chunks, describeStorage(was.refs), one.Input.Source, vr.Chunks, describeStorage(vr))
+		}
+		for _, p := range vr.Pieces {
+			key := meta.Key(v.Name, p.Index)
+			if p.Data != nil {
+				r.kw.Inline(key, p.Data)
+			} else {
+				r.kw.Ref(key, url, p.Offset, p.Size)
+			}
+			r.chunks++
+		}
+		for _, idx := range vr.Unwritten {
+			r.kw.Inline(meta.Key(v.Name, idx), vr.FillChunk)
+			r.chunks++
+		}
+	}
+	return nil
+}
+
+// finish writes the concat coordinates, the metadata of the arrays no
+// input held (metadata only), the group with its provenance, and every
+// metadata document, then closes the file.
+func (r *refSet) finish(ctx context.Context, recipeHash string) error {
+	s := r.s
+	if err := refCoordinates(ctx, &r.target, r.docs, r.kw); err != nil {
+		return err
+	}
+	names := make([]string, len(s.Vars))
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		names[i] = v.Name
+		if _, ok := r.docs[v.Name+"/.zarray"]; ok {
+			continue
+		}
+		meta, err := r.target.ArrayMeta(v)
+		if err != nil {
+			return err
+		}
+		meta.Compressor, meta.Chunks = nil, maxOne(v.Shape)
+		if err := zarr.WriteArrayMeta(ctx, r.docs, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+			return err
+		}
+	}
+	attrs := append(plan.GroupAttrs(s), plan.Provenance(s, zarrforge.Version, recipeHash)...)
+	if err := zarr.WriteGroup(ctx, r.docs, 2, attrs, names); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.docs)) {
+		r.kw.Meta(k, r.docs[k])
+	}
+	return r.kw.Close()
 }
 
 // refMeta returns the .zarray metadata of v in a reference set whose
