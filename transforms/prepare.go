@@ -165,14 +165,14 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 	}
 	if f.Config.Mode == ModeAppend {
 		t, ok, err := f.prepareAppend(ctx, st, schema)
+		if err == nil && ok {
+			t.MaxMem, t.Retry, t.Auth = budget, f.Config.Retry, f.Config.Auth
+			err = t.Schema.CheckMemory(budget) // the store's chunks
+		}
 		if err != nil {
 			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
 		}
 		if ok {
-			t.MaxMem, t.Retry, t.Auth = budget, f.Config.Retry, f.Config.Auth
-			if err := t.Schema.CheckMemory(budget); err != nil { // the store's chunks
-				return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
-			}
 			steps, _ := t.Schema.Dim(t.Schema.AppendDim())
 			log.Infof(ctx, "PrepareTarget: %s: appending %d steps to %d, %d chunks to write",
 				f.Config.URL, steps-t.Schema.Base, t.Schema.Base, t.Schema.NumChunks())
@@ -180,20 +180,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 		}
 		// Nothing to append to: create the store.
 	}
-	if _, ok := schema.Dim(schema.AppendDim()); ok && f.Config.ChunkBytes > 0 {
-		chunks = maps.Clone(chunks)
-		if chunks == nil {
-			chunks = map[string]int64{}
-		}
-		chunks[schema.AppendDim()] = schema.ConcatChunk(f.Config.ChunkBytes)
-		if err := schema.Layout(chunks); err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
-		}
-	}
-	if err := schema.Shard(shards); err != nil { // (an append keeps the store's shards)
-		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
-	}
-	if err := schema.CheckMemory(budget); err != nil {
+	if err := f.layoutNew(&schema, chunks, shards, budget); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	t := plan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
@@ -203,31 +190,61 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 	} else if err := f.claim(ctx, st); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}
-	for i := range schema.Vars {
-		v := &schema.Vars[i]
-		meta, err := t.ArrayMeta(v)
-		if err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+	if err := writeArrays(ctx, st, &t); err != nil {
+		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
+	}
+	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", url, len(schema.Vars), schema.NumChunks())
+	return t, nil
+}
+
+// layoutNew finishes the layout of a store the run creates: chunks along
+// the concat dimension from ChunkBytes, when given; shards; and the check
+// that a chunk fits the budget.
+func (f *prepareFn) layoutNew(schema *plan.Schema, chunks, shards map[string]int64, budget int64) error {
+	if _, ok := schema.Dim(schema.AppendDim()); ok && f.Config.ChunkBytes > 0 {
+		chunks = maps.Clone(chunks)
+		if chunks == nil {
+			chunks = map[string]int64{}
 		}
-		if err := zarr.WriteArrayMeta(ctx, st, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
+		chunks[schema.AppendDim()] = schema.ConcatChunk(f.Config.ChunkBytes)
+		if err := schema.Layout(chunks); err != nil {
+			return err
 		}
 	}
-	for k, a := range schema.Concat {
-		cv, ok := schema.CoordVar(k)
+	if err := schema.Shard(shards); err != nil { // (an append keeps the store's shards)
+		return err
+	}
+	return schema.CheckMemory(budget)
+}
+
+// writeArrays writes the metadata of every array of target t and the
+// coordinates along its concat dimensions.
+func writeArrays(ctx context.Context, st *storage.Store, t *plan.Target) error {
+	s := &t.Schema
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		meta, err := t.ArrayMeta(v)
+		if err != nil {
+			return err
+		}
+		if err := zarr.WriteArrayMeta(ctx, st, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+			return err
+		}
+	}
+	for k, a := range s.Concat {
+		cv, ok := s.CoordVar(k)
 		if !ok {
 			continue
 		}
 		meta, err := t.ArrayMeta(cv)
 		if err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+			return err
 		}
 		if err := writeAxisCoord(ctx, st, cv.Name, meta, a); err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
+			return err
 		}
 	}
-	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", url, len(schema.Vars), schema.NumChunks())
-	return t, nil
+	return nil
 }
 
 // writeAxisCoord writes the coordinate of concat dimension a, array name,
