@@ -75,80 +75,8 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 		if !ok {
 			return fmt.Errorf("variable %q is in the inputs but not in the store", v.Name)
 		}
-		if !slices.Equal(a.Meta.Dims, v.Dims) {
-			return fmt.Errorf("variable %q: dimensions (%s) in the inputs, (%s) in the store",
-				v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Meta.Dims, ", "))
-		}
-		dim := s.AppendDim()
-		axis := v.ConcatAxis(dim)
-		isCoord := v.Name == dim && v.IsDimCoord()
-		if want, _ := v.dtype(); want != a.Meta.DType && !isCoord {
-			return fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.Meta.DType)
-		}
-		for j := range v.Shape {
-			if j != axis && v.Shape[j] != a.Meta.Shape[j] {
-				return fmt.Errorf("variable %q: dimension %s has %d in the inputs, %d in the store",
-					v.Name, v.Dims[j], v.Shape[j], a.Meta.Shape[j])
-			}
-		}
-		if axis >= 0 && a.Meta.Shape[axis] != store.Len {
-			return fmt.Errorf("variable %q: %d steps along %s in the store, its coordinate has %d",
-				v.Name, a.Meta.Shape[axis], dim, store.Len)
-		}
-		if !isCoord {
-			fill, err := v.fillValue()
-			if err != nil {
-				return err
-			}
-			if !sameFill(v, fill, a.Meta.FillValue) {
-				return fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.Meta.FillValue)
-			}
-			for _, name := range packingAttrs {
-				if name == "_FillValue" {
-					continue // the store's fill_value, compared above
-				}
-				at, inInputs := v.Attr(name)
-				want := "absent"
-				if inInputs {
-					want = fmt.Sprint(attrJSON(at))
-				}
-				got := "absent"
-				if x, ok := a.Attrs[name]; ok {
-					got = fmt.Sprint(x)
-				}
-				if got != want {
-					return fmt.Errorf("variable %q: attribute %s is %s in the inputs, %s in the store (values would decode differently)",
-						v.Name, name, want, got)
-				}
-			}
-		}
-		inner := a.Meta.Inner
-		if inner == nil {
-			inner = a.Meta.Chunks
-		}
-		for j, d := range v.Dims {
-			n, ok := chunks[d]
-			if !ok || v.IsDimCoord() {
-				continue
-			}
-			if d != dim {
-				n = max(min(n, v.Shape[j]), 1)
-			}
-			if n != inner[j] {
-				return fmt.Errorf("target.chunks.%s: the store's %q has chunks of %d along %s, not %d",
-					d, v.Name, inner[j], d, chunks[d])
-			}
-		}
-		for j, d := range v.Dims {
-			n, ok := shards[d]
-			switch {
-			case !ok || v.IsDimCoord() || v.Type == netcdf.String:
-			case a.Meta.Inner == nil:
-				return fmt.Errorf("target.shards.%s: the store's %q is not sharded", d, v.Name)
-			case n != a.Meta.Chunks[j] && (inner[j] < v.Shape[j] || d == dim):
-				return fmt.Errorf("target.shards.%s: the store's %q has shards of %d along %s, not %d",
-					d, v.Name, a.Meta.Chunks[j], d, n)
-			}
+		if err := s.matchStored(v, a, store.Len, chunks, shards); err != nil {
+			return err
 		}
 		v.Chunks, v.Inner = slices.Clone(a.Meta.Chunks), slices.Clone(a.Meta.Inner)
 	}
@@ -174,6 +102,89 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 		s.Inputs[i].Spans[0].Offset += store.Len
 	}
 	s.Base = store.Len
+	return nil
+}
+
+// matchStored checks that variable v of the inputs matches array a of a
+// store holding storeLen steps along the append dimension: dimensions,
+// dtype, shape but for that dimension, fill value and packing, and the
+// chunk and shard sizes chunks and shards name.
+func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks, shards map[string]int64) error {
+	if !slices.Equal(a.Meta.Dims, v.Dims) {
+		return fmt.Errorf("variable %q: dimensions (%s) in the inputs, (%s) in the store",
+			v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Meta.Dims, ", "))
+	}
+	dim := s.AppendDim()
+	axis := v.ConcatAxis(dim)
+	isCoord := v.Name == dim && v.IsDimCoord()
+	if want, _ := v.dtype(); want != a.Meta.DType && !isCoord {
+		return fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.Meta.DType)
+	}
+	for j := range v.Shape {
+		if j != axis && v.Shape[j] != a.Meta.Shape[j] {
+			return fmt.Errorf("variable %q: dimension %s has %d in the inputs, %d in the store",
+				v.Name, v.Dims[j], v.Shape[j], a.Meta.Shape[j])
+		}
+	}
+	if axis >= 0 && a.Meta.Shape[axis] != storeLen {
+		return fmt.Errorf("variable %q: %d steps along %s in the store, its coordinate has %d",
+			v.Name, a.Meta.Shape[axis], dim, storeLen)
+	}
+	if !isCoord {
+		fill, err := v.fillValue()
+		if err != nil {
+			return err
+		}
+		if !sameFill(v, fill, a.Meta.FillValue) {
+			return fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.Meta.FillValue)
+		}
+		for _, name := range packingAttrs {
+			if name == "_FillValue" {
+				continue // the store's fill_value, compared above
+			}
+			at, inInputs := v.Attr(name)
+			want := "absent"
+			if inInputs {
+				want = fmt.Sprint(attrJSON(at))
+			}
+			got := "absent"
+			if x, ok := a.Attrs[name]; ok {
+				got = fmt.Sprint(x)
+			}
+			if got != want {
+				return fmt.Errorf("variable %q: attribute %s is %s in the inputs, %s in the store (values would decode differently)",
+					v.Name, name, want, got)
+			}
+		}
+	}
+	inner := a.Meta.Inner
+	if inner == nil {
+		inner = a.Meta.Chunks
+	}
+	for j, d := range v.Dims {
+		n, ok := chunks[d]
+		if !ok || v.IsDimCoord() {
+			continue
+		}
+		if d != dim {
+			n = max(min(n, v.Shape[j]), 1)
+		}
+		if n != inner[j] {
+			return fmt.Errorf("target.chunks.%s: the store's %q has chunks of %d along %s, not %d",
+				d, v.Name, inner[j], d, chunks[d])
+		}
+	}
+	for j, d := range v.Dims {
+		n, ok := shards[d]
+		switch {
+		case !ok || v.IsDimCoord() || v.Type == netcdf.String:
+		case a.Meta.Inner == nil:
+			return fmt.Errorf("target.shards.%s: the store's %q is not sharded", d, v.Name)
+		case n != a.Meta.Chunks[j] && (inner[j] < v.Shape[j] || d == dim):
+			return fmt.Errorf("target.shards.%s: the store's %q has shards of %d along %s, not %d",
+				d, v.Name, a.Meta.Chunks[j], d, n)
+		}
+	}
 	return nil
 }
 
