@@ -10,6 +10,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/zarrforge/zarrforge"
+	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
@@ -99,7 +100,7 @@ func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 		names[i] = v.Name
 	}
 	if s.Base > 0 {
-		err = finishAppend(ctx, st, &t)
+		err = extend.Finish(ctx, st, &t)
 		if err == nil {
 			err = zarr.Consolidate(ctx, st, t.Format, names)
 		}

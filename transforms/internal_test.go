@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
@@ -339,7 +340,7 @@ func TestKilledRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := finishAppend(context.Background(), st, &target); err != nil {
+		if err := extend.Finish(context.Background(), st, &target); err != nil {
 			t.Fatal(err)
 		}
 		incomplete(t, tc.URL)

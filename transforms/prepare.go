@@ -13,6 +13,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
@@ -164,9 +165,10 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	if f.Config.Mode == ModeAppend {
-		t, ok, err := f.prepareAppend(ctx, st, schema)
+		t, ok, err := extend.Prepare(ctx, st, schema, extend.Config{Run: f.Config.RunID, Format: f.Config.Format,
+			Chunks: f.Config.Chunks, Shards: f.Config.Shards, Self: f.self, Owner: lease.Owner(f.self, f.Builder)})
 		if err == nil && ok {
-			t.MaxMem, t.Retry, t.Auth = budget, f.Config.Retry, f.Config.Auth
+			t.URL, t.MaxMem, t.Retry, t.Auth = f.Config.URL, budget, f.Config.Retry, f.Config.Auth
 			err = t.Schema.CheckMemory(budget) // the store's chunks
 		}
 		if err != nil {

@@ -1,11 +1,12 @@
-package transforms
-
-// Appending: everything an append does to the store beside writing chunks
-// (chunkWriter reads the chunks that straddle the old end): what
-// PrepareTarget reads of the store and checks (the inputs against it with
-// plan.Schema.AppendTo), and what FinalizeTarget gives it at the end (new
-// shapes, the whole concat coordinate). The formats differ only inside the
-// zarr package.
+// Package extend is everything an append does to a store beside writing
+// chunks (the chunk stage reads the chunks that straddle the old end): what
+// is read of the store and checked (the inputs against it with
+// plan.Schema.AppendTo; consolidated metadata against the arrays; an
+// unfinished append taken up only as itself), and what the store is given
+// at the end (Finish: new shapes, the whole concat coordinate). The formats
+// differ only inside the zarr package; the marker is package lease's. It
+// knows nothing of Beam.
+package extend
 
 import (
 	"bytes"
@@ -24,14 +25,29 @@ import (
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
-// prepareAppend readies an append: it reads what the store holds, checks
-// the inputs against it (plan.Schema.AppendTo), records the store's state
-// before the append in the marker and withdraws the consolidated metadata
-// (zarr.Withdraw), so that the store does not look complete until
-// FinalizeTarget has written every chunk and the new shapes. The target
-// encodes chunks as the store's arrays say (plan.Target.Arrays). The store's arrays keep their metadata until then. It
-// returns false when there is no store to append to.
-func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema plan.Schema) (_ plan.Target, _ bool, err error) {
+// Config is what an append needs of its run.
+type Config struct {
+	Run string // the run's ID
+	// Format, when not 0, is the Zarr format the store must have.
+	Format int
+	// Chunks and Shards are the sizes the run's configuration names,
+	// which must agree with the store's.
+	Chunks, Shards map[string]int64
+	// Self is the process judging whether another run is live; Owner
+	// is who the marker names (lease.Owner).
+	Self, Owner lease.Process
+}
+
+// Prepare readies an append of the inputs that schema describes (laid out)
+// to the store st: it reads what the store holds, checks the inputs
+// against it (plan.Schema.AppendTo), records the store's state before the
+// append in the marker and withdraws the consolidated metadata
+// (zarr.Withdraw), so that the store does not look complete until Finish
+// has given it every chunk and the new shapes. The target it returns (its
+// URL left for the caller) encodes chunks as the store's arrays say
+// (plan.Target.Arrays). It returns false when there is no store to append
+// to.
+func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Config) (_ plan.Target, _ bool, err error) {
 	m, err := lease.Read(ctx, st)
 	if err != nil {
 		return plan.Target{}, false, err
@@ -40,9 +56,9 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	// meanwhile (an overwrite clearing it): then that, not the store, is
 	// why reading it failed.
 	defer func() {
-		if err != nil && !errors.Is(err, ErrTargetBusy) {
+		if err != nil && !errors.Is(err, lease.ErrBusy) {
 			if later, rerr := lease.Read(ctx, st); rerr == nil && later.Version != m.Version {
-				err = fmt.Errorf("%w: run %s took the store while this run read it (%v)", ErrTargetBusy, later.Run, err)
+				err = fmt.Errorf("%w: run %s took the store while this run read it (%v)", lease.ErrBusy, later.Run, err)
 			}
 		}
 	}()
@@ -54,12 +70,12 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 		return plan.Target{}, false, nil
 	}
 	now := time.Now()
-	mine := m.Exists() && m.Run == f.Config.RunID
+	mine := m.Exists() && m.Run == cfg.Run
 	var base *lease.Base
 	switch {
 	case mine && m.State == lease.Writing:
 		return plan.Target{}, false, nil // our own create, retried
-	case !mine && m.Live(f.self, now):
+	case !mine && m.Live(cfg.Self, now):
 		return plan.Target{}, false, m.Busy(now)
 	case m.State == lease.Writing:
 		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set target.mode to overwrite to start again", m.Run)
@@ -74,16 +90,16 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 	}
 	if groups := zarr.SubGroups(keys); len(groups) > 0 {
 		return plan.Target{}, false, fmt.Errorf("the store has groups below its root (%s): appending to a store of nested groups is not supported "+
-			"(an append would extend the root's arrays and leave the groups out of the consolidated metadata)", sample(groups))
+			"(an append would extend the root's arrays and leave the groups out of the consolidated metadata)", strings.Join(groups, ", "))
 	}
 	stored, err := readStored(ctx, st, keys, schema.ConcatNames(), base)
 	if err != nil {
 		return plan.Target{}, false, err
 	}
-	if f.Config.Format != 0 && f.Config.Format != stored.Format {
-		return plan.Target{}, false, fmt.Errorf("target.zarr_format: the store is Zarr v%d, not v%d", stored.Format, f.Config.Format)
+	if cfg.Format != 0 && cfg.Format != stored.Format {
+		return plan.Target{}, false, fmt.Errorf("target.zarr_format: the store is Zarr v%d, not v%d", stored.Format, cfg.Format)
 	}
-	if err := schema.AppendTo(stored, f.Config.Chunks, f.Config.Shards); err != nil {
+	if err := schema.AppendTo(stored, cfg.Chunks, cfg.Shards); err != nil {
 		return plan.Target{}, false, err
 	}
 	if base != nil {
@@ -91,12 +107,12 @@ func (f *prepareFn) prepareAppend(ctx context.Context, st *storage.Store, schema
 			return plan.Target{}, false, err
 		}
 	}
-	t := plan.Target{URL: f.Config.URL, Format: stored.Format, Run: f.Config.RunID, Schema: schema,
+	t := plan.Target{Format: stored.Format, Run: cfg.Run, Schema: schema,
 		Arrays: make(map[string]zarr.ArrayMeta, len(stored.Arrays))}
 	for name, a := range stored.Arrays {
 		t.Arrays[name] = a.Meta
 	}
-	if _, err := lease.Claim(ctx, st, m, f.Config.RunID, lease.Appending, &lease.Base{Len: stored.Len, Coord: stored.Coord}, lease.Owner(f.self, f.Builder), now); err != nil {
+	if _, err := lease.Claim(ctx, st, m, cfg.Run, lease.Appending, &lease.Base{Len: stored.Len, Coord: stored.Coord}, cfg.Owner, now); err != nil {
 		return plan.Target{}, false, err
 	}
 	if err := zarr.Withdraw(ctx, st, stored.Format); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -285,13 +301,13 @@ func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim
 	return stored, nil
 }
 
-// finishAppend writes the whole coordinate along the append dimension (see
+// Finish writes the whole coordinate along the append dimension (see
 // plan.Schema.AppendDim), gives the arrays along it their new length and
 // removes chunk objects
 // beyond the new ends (left by an earlier, longer append that did not
 // finish). The arrays keep their other metadata and their attributes, and
 // the store its group attributes.
-func finishAppend(ctx context.Context, st *storage.Store, t *plan.Target) error {
+func Finish(ctx context.Context, st *storage.Store, t *plan.Target) error {
 	s := &t.Schema
 	// The coordinate first: a store whose arrays grew shows which steps
 	// they grew by (checkTakeUp tells a retry by them).
