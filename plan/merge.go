@@ -261,37 +261,9 @@ func (g *Merger) Schema(concat []ConcatDim) (Schema, error) {
 	}
 	s := Schema{Attrs: reps[0].Attrs, Concat: make([]Axis, len(concat))}
 
-	// Along each concat dimension, every input at one position has the
-	// length of the first input there.
-	firsts := make([][]Part, len(concat))
-	offsets := make([][]int64, len(concat))
-	totals := make([]int64, len(concat))
-	for k, c := range concat {
-		s.Concat[k].Name = c.Name
-		firsts[k] = make([]Part, grid[k])
-		seen := make([]bool, grid[k])
-		for _, p := range parts { // in order: the first at a position is the one of merge group 0, others at 0
-			if at := p.Input.Index.Concat[k]; !seen[at] {
-				firsts[k][at], seen[at] = p, true
-			}
-		}
-		offsets[k] = make([]int64, grid[k]+1)
-		for at, p := range firsts[k] {
-			offsets[k][at+1] = offsets[k][at] + p.Axes[k].Len
-		}
-		totals[k] = offsets[k][grid[k]]
-	}
-	for _, p := range parts {
-		e := Extent{Input: p.Input, Spans: make([]Span, len(concat))}
-		for k, a := range p.Axes {
-			at := p.Input.Index.Concat[k]
-			if q := firsts[k][at]; a.Len != q.Axes[k].Len {
-				return Schema{}, fmt.Errorf("inputs disagree: %s and %s: %d vs %d steps along %q",
-					q.Input.Source, p.Input.Source, q.Axes[k].Len, a.Len, concat[k].Name)
-			}
-			e.Spans[k] = Span{Offset: offsets[k][at], Len: a.Len, Units: a.Units, Calendar: a.Calendar}
-		}
-		s.Inputs = append(s.Inputs, e)
+	totals, err := s.placeInputs(parts, concat, grid)
+	if err != nil {
+		return Schema{}, err
 	}
 
 	stored := map[string][]int64{}
@@ -315,6 +287,44 @@ func (g *Merger) Schema(concat []ConcatDim) (Schema, error) {
 		s.Concat[k].Coord, cv.Type = coord, typ
 	}
 	return s, nil
+}
+
+// placeInputs places each input (its part) along each concat dimension,
+// in the order of the grid: every input at one position has the length of
+// the first input there. It adds the inputs' extents to s and returns the
+// total length along each dimension.
+func (s *Schema) placeInputs(parts []Part, concat []ConcatDim, grid []int) ([]int64, error) {
+	firsts := make([][]Part, len(concat))
+	offsets := make([][]int64, len(concat))
+	totals := make([]int64, len(concat))
+	for k, c := range concat {
+		s.Concat[k].Name = c.Name
+		firsts[k] = make([]Part, grid[k])
+		seen := make([]bool, grid[k])
+		for _, p := range parts { // in order: the first at a position is the one of merge group 0, others at 0
+			if at := p.Input.Index.Concat[k]; !seen[at] {
+				firsts[k][at], seen[at] = p, true
+			}
+		}
+		offsets[k] = make([]int64, grid[k]+1)
+		for at, p := range firsts[k] {
+			offsets[k][at+1] = offsets[k][at] + p.Axes[k].Len
+		}
+		totals[k] = offsets[k][grid[k]]
+	}
+	for _, p := range parts {
+		e := Extent{Input: p.Input, Spans: make([]Span, len(concat))}
+		for k, a := range p.Axes {
+			at := p.Input.Index.Concat[k]
+			if q := firsts[k][at]; a.Len != q.Axes[k].Len {
+				return nil, fmt.Errorf("inputs disagree: %s and %s: %d vs %d steps along %q",
+					q.Input.Source, p.Input.Source, q.Axes[k].Len, a.Len, concat[k].Name)
+			}
+			e.Spans[k] = Span{Offset: offsets[k][at], Len: a.Len, Units: a.Units, Calendar: a.Calendar}
+		}
+		s.Inputs = append(s.Inputs, e)
+	}
+	return totals, nil
 }
 
 func lessIndex(a, b Index) bool {
@@ -402,25 +412,9 @@ func lines(parts []Part, k int) [][]Part {
 // new dimensions, in front of the data variables' own, with the pattern's
 // keys as their coordinate.
 func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[string][]int64, concat []ConcatDim) error {
-	var lead []string // the new dimensions
-	var leadShape []int64
-	for k := range s.Concat {
-		a := &s.Concat[k]
-		var with, without *InputMeta
-		for ri := range reps {
-			if _, ok := reps[ri].dim(a.Name); ok {
-				with = &reps[ri]
-			} else {
-				without = &reps[ri]
-			}
-		}
-		if with != nil && without != nil {
-			return disagree(with, without, "dimension %q, to concatenate along, is missing from the second", a.Name)
-		}
-		if a.New = with == nil; a.New && !concat[k].OnceIfAbsent {
-			lead, leadShape = append(lead, a.Name), append(leadShape, totals[k])
-			s.Dims = append(s.Dims, Dim{Name: a.Name, Size: totals[k]})
-		}
+	lead, leadShape, err := s.newDims(reps, totals, concat)
+	if err != nil {
+		return err
 	}
 	total := func(dim string) (int64, bool) {
 		k := slices.IndexFunc(s.Concat, func(a Axis) bool { return a.Name == dim })
@@ -461,25 +455,9 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[s
 				continue
 			}
 			owner["var:"+v.Name] = r
-			shape := slices.Clone(v.Shape)
-			for i, d := range v.Dims {
-				if n, ok := total(d); ok {
-					shape[i] = n
-				}
-			}
-			nv := Variable{Name: v.Name, Type: v.Type, Dims: slices.Clone(v.Dims), Shape: shape,
-				Attrs: v.Attrs, Merge: slices.Clone(r.Input.Index.Merge)}
-			nv.foldChars(s)
-			if nv.Width == 0 && nv.Type != netcdf.String {
-				nv.SourceChunks = stored[v.Name]
-			}
+			nv := s.newVar(v, r, total, stored[v.Name])
 			if !coords[v.Name] && !nv.IsDimCoord() && len(lead) > 0 {
-				nv.Lead = len(lead)
-				nv.Dims = append(slices.Clone(lead), nv.Dims...)
-				nv.Shape = append(slices.Clone(leadShape), nv.Shape...)
-				if nv.SourceChunks != nil {
-					nv.SourceChunks = append(slices.Repeat([]int64{1}, len(lead)), nv.SourceChunks...)
-				}
+				nv.prependDims(lead, leadShape)
 			}
 			s.Vars = append(s.Vars, nv)
 		}
@@ -501,6 +479,61 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[s
 	}
 	s.Vars = append(keyed, s.Vars...)
 	return nil
+}
+
+// newDims marks the concat dimensions the inputs (reps, one per merge
+// position) lack as new, and adds to s those that data variables gain in
+// front (lead, of the sizes leadShape); an axis some inputs have and others
+// lack is an error.
+func (s *Schema) newDims(reps []InputMeta, totals []int64, concat []ConcatDim) (lead []string, leadShape []int64, err error) {
+	for k := range s.Concat {
+		a := &s.Concat[k]
+		var with, without *InputMeta
+		for ri := range reps {
+			if _, ok := reps[ri].dim(a.Name); ok {
+				with = &reps[ri]
+			} else {
+				without = &reps[ri]
+			}
+		}
+		if with != nil && without != nil {
+			return nil, nil, disagree(with, without, "dimension %q, to concatenate along, is missing from the second", a.Name)
+		}
+		if a.New = with == nil; a.New && !concat[k].OnceIfAbsent {
+			lead, leadShape = append(lead, a.Name), append(leadShape, totals[k])
+			s.Dims = append(s.Dims, Dim{Name: a.Name, Size: totals[k]})
+		}
+	}
+	return lead, leadShape, nil
+}
+
+// newVar is the schema's variable for v of input r: its shape along the
+// concat dimensions their totals (total), chars folded, and the input's
+// stored chunks (stored) where they can be read by.
+func (s *Schema) newVar(v netcdf.Var, r *InputMeta, total func(string) (int64, bool), stored []int64) Variable {
+	shape := slices.Clone(v.Shape)
+	for i, d := range v.Dims {
+		if n, ok := total(d); ok {
+			shape[i] = n
+		}
+	}
+	nv := Variable{Name: v.Name, Type: v.Type, Dims: slices.Clone(v.Dims), Shape: shape,
+		Attrs: v.Attrs, Merge: slices.Clone(r.Input.Index.Merge)}
+	nv.foldChars(s)
+	if nv.Width == 0 && nv.Type != netcdf.String {
+		nv.SourceChunks = stored
+	}
+	return nv
+}
+
+// prependDims puts the new dimensions lead, of sizes shape, in front of v's.
+func (v *Variable) prependDims(lead []string, shape []int64) {
+	v.Lead = len(lead)
+	v.Dims = append(slices.Clone(lead), v.Dims...)
+	v.Shape = append(slices.Clone(shape), v.Shape...)
+	if v.SourceChunks != nil {
+		v.SourceChunks = append(slices.Repeat([]int64{1}, len(lead)), v.SourceChunks...)
+	}
 }
 
 // coordNames returns the names of the variables xarray decodes as
