@@ -411,6 +411,28 @@ func (r Recipe) Validate() error {
 	if err != nil {
 		return r.errorf("", "%s", err)
 	}
+	for _, check := range []func() error{r.validateChunks, r.validateFormat, r.validateLayout} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if r.Cache != nil && strings.TrimSpace(r.Cache.URL) == "" {
+		return r.errorf("cache.url", "missing; give a directory, or remove the cache section to read inputs where they are")
+	}
+	if _, err := r.Pattern.HTTP.retry(); err != nil {
+		return r.errorf("", "%s", err)
+	}
+	if err := r.Pattern.HTTP.checkAuth(); err != nil {
+		return r.errorf("", "%s", err)
+	}
+	if _, err := r.Preprocess.Edits(r.Pattern.ConcatNames()); err != nil {
+		return r.errorf("", "%s", err)
+	}
+	return r.checkLocations(e)
+}
+
+// validateChunks checks target.url, max_mem, chunks and compressor.
+func (r Recipe) validateChunks() error {
 	t := r.Target
 	if strings.TrimSpace(t.URL) == "" {
 		return r.errorf("target.url", "missing; say where the Zarr store goes")
@@ -441,6 +463,12 @@ func (r Recipe) Validate() error {
 	if _, _, err := t.codec(); err != nil {
 		return r.errorf("target.compressor", "%s", err)
 	}
+	return nil
+}
+
+// validateFormat checks target.format and what each format allows.
+func (r Recipe) validateFormat() error {
+	t := r.Target
 	switch t.Format {
 	case "", FormatZarr:
 	case FormatReferences:
@@ -465,6 +493,12 @@ func (r Recipe) Validate() error {
 			return r.errorf("target.mode", "append: appending to a store of nested groups is not supported (create or overwrite)")
 		}
 	}
+	return nil
+}
+
+// validateLayout checks target.chunk_bytes, zarr_format, shards and mode.
+func (r Recipe) validateLayout() error {
+	t := r.Target
 	if n, err := parseSize(t.ChunkBytes); err != nil || n < 0 || t.ChunkBytes != "" && n == 0 {
 		if err == nil {
 			err = fmt.Errorf("%q is not a size of at least one byte", t.ChunkBytes)
@@ -495,19 +529,7 @@ func (r Recipe) Validate() error {
 	if t.Mode != "" && !slices.Contains(modes, t.Mode) {
 		return r.errorf("target.mode", "unknown mode %q (want %s)", t.Mode, strings.Join(modes, ", "))
 	}
-	if r.Cache != nil && strings.TrimSpace(r.Cache.URL) == "" {
-		return r.errorf("cache.url", "missing; give a directory, or remove the cache section to read inputs where they are")
-	}
-	if _, err := r.Pattern.HTTP.retry(); err != nil {
-		return r.errorf("", "%s", err)
-	}
-	if err := r.Pattern.HTTP.checkAuth(); err != nil {
-		return r.errorf("", "%s", err)
-	}
-	if _, err := r.Preprocess.Edits(r.Pattern.ConcatNames()); err != nil {
-		return r.errorf("", "%s", err)
-	}
-	return r.checkLocations(e)
+	return nil
 }
 
 // checkLocations refuses a target that holds what a run must not write

@@ -174,14 +174,19 @@ func run(ctx context.Context) error {
 	if res != nil && !*quiet {
 		printCounters(res)
 	}
+	printWritten(r)
+	return nil
+}
+
+// printWritten says what the run wrote and how to open it.
+func printWritten(r recipes.Recipe) {
 	fmt.Printf("wrote %s\n", r.Target.URL)
 	if r.Target.References() {
 		fmt.Printf("open it with xarray (a Python that has it: pip install xarray zarr fsspec, or Debian's python3-xarray): python3 -c 'import xarray; print(xarray.open_dataset(\"reference://\", engine=\"zarr\", "+
 			"backend_kwargs={\"consolidated\": False, \"storage_options\": {\"fo\": %q}}))'\n", r.Target.URL)
-		return nil
+		return
 	}
 	fmt.Printf("open it with xarray (a Python that has it: pip install xarray zarr fsspec, or Debian's python3-xarray): python3 -c 'import xarray; print(xarray.open_zarr(%q))'\n", r.Target.URL)
-	return nil
 }
 
 // checkRemote refuses, before anything is submitted, a Dataflow job whose
