@@ -11,7 +11,7 @@ import (
 // 64 tiles of 90 days: a read group is a 90-day block of all 64 tiles, so
 // each daily slice is decoded once and cut 64 ways. Under a smaller budget
 // the groups are halved across the grid (slices are then decoded twice).
-func ExampleSchema_Groups() {
+func ExampleSchema_ReadGroups() {
 	s := plan.Schema{Concat: []plan.Axis{{Name: "time"}}, Dims: []plan.Dim{{Name: "time", Size: 360}, {Name: "lat", Size: 720}, {Name: "lon", Size: 1440}}}
 	for i := range 360 {
 		s.Inputs = append(s.Inputs, plan.Extent{Input: plan.Input{Index: plan.Index{Concat: []int{i}}}, Spans: []plan.Span{{Offset: int64(i), Len: 1}}})
@@ -25,7 +25,7 @@ func ExampleSchema_Groups() {
 	for _, budget := range []int64{512 << 20, 128 << 20} {
 		var first plan.ReadGroup
 		n := 0
-		s.Groups(budget, 4, func(g plan.ReadGroup) { // on 4 cores: each group has 4 chunks or more already
+		s.ReadGroups(budget, 4, func(g plan.ReadGroup) { // on 4 cores: each group has 4 chunks or more already
 			if n == 0 {
 				first = g
 			}

@@ -42,7 +42,7 @@ func (g ReadGroup) NumChunks() int64 {
 	return n
 }
 
-// Groups calls emit for every read group of the chunk stage, which together
+// ReadGroups calls emit for every read group of the chunk stage, which together
 // hold every chunk the stage writes (ChunkKeys), each once. A group is the
 // box of chunks between two cuts along each dimension that split no stored
 // chunk of the inputs: along the concat dimension as few chunks as that
@@ -55,7 +55,7 @@ func (g ReadGroup) NumChunks() int64 {
 // concat dimension, as long as they fit budget, so that a group's chunks
 // are encoded on that many cores at once (one chunk's encoding runs on one
 // core). Strings are written a chunk at a time.
-func (s *Schema) Groups(budget int64, cores int, emit func(ReadGroup)) {
+func (s *Schema) ReadGroups(budget int64, cores int, emit func(ReadGroup)) {
 	for i := range s.Vars {
 		v := &s.Vars[i]
 		first := s.firstChunk(v)
@@ -91,10 +91,10 @@ func (s *Schema) Groups(budget int64, cores int, emit func(ReadGroup)) {
 	}
 }
 
-// NumGroups is how many read groups Groups emits.
-func (s *Schema) NumGroups(budget int64, cores int) int64 {
+// NumReadGroups is how many read groups ReadGroups emits.
+func (s *Schema) NumReadGroups(budget int64, cores int) int64 {
 	var n int64
-	s.Groups(budget, cores, func(ReadGroup) { n++ })
+	s.ReadGroups(budget, cores, func(ReadGroup) { n++ })
 	return n
 }
 
@@ -289,12 +289,12 @@ func gcd(a, b int64) int64 {
 
 func lcm(a, b int64) int64 { return a / gcd(a, b) * b }
 
-// GroupPlan is how the chunk stage writes one read group: the region of the
+// ReadGroupPlan is how the chunk stage writes one read group: the region of the
 // variable the group covers is read into one buffer of the region's shape
 // (C order) — from Reads, and for chunks holding steps the store already
 // has, from their objects — then cut into Chunks, each encoded and written
 // whole.
-type GroupPlan struct {
+type ReadGroupPlan struct {
 	Var          *Variable
 	Start, Count []int64 // the region, in the variable's indices
 	// Reads fill the region from the inputs (At is where each lands in the
@@ -318,27 +318,27 @@ type GroupChunk struct {
 // that a group's reads are many and run in parallel.
 const ReadSize = 8 << 20
 
-// Plan works out how to write read group g.
-func (s *Schema) Plan(g ReadGroup) (GroupPlan, error) {
+// PlanReadGroup works out how to write read group g.
+func (s *Schema) PlanReadGroup(g ReadGroup) (ReadGroupPlan, error) {
 	v, ok := s.Var(g.Var)
 	if !ok {
-		return GroupPlan{}, fmt.Errorf("read group %s: no such variable in the schema", g)
+		return ReadGroupPlan{}, fmt.Errorf("read group %s: no such variable in the schema", g)
 	}
 	if len(g.Index) != len(v.Dims) || len(g.Count) != len(v.Dims) {
-		return GroupPlan{}, fmt.Errorf("read group %s: not of rank %d", g, len(v.Dims))
+		return ReadGroupPlan{}, fmt.Errorf("read group %s: not of rank %d", g, len(v.Dims))
 	}
-	p := GroupPlan{Var: v, Start: make([]int64, len(g.Index)), Count: make([]int64, len(g.Index))}
+	p := ReadGroupPlan{Var: v, Start: make([]int64, len(g.Index)), Count: make([]int64, len(g.Index))}
 	for d := range g.Index {
 		p.Start[d] = g.Index[d] * v.Chunks[d]
 		end := min((g.Index[d]+g.Count[d])*v.Chunks[d], v.Shape[d])
 		if g.Index[d] < 0 || g.Count[d] < 1 || p.Start[d] >= end {
-			return GroupPlan{}, fmt.Errorf("read group %s: outside the variable's %v chunks of %v", g, v.Grid(), v.Chunks)
+			return ReadGroupPlan{}, fmt.Errorf("read group %s: outside the variable's %v chunks of %v", g, v.Grid(), v.Chunks)
 		}
 		p.Count[d] = end - p.Start[d]
 	}
 	reads, err := s.Sources(v, p.Start, p.Count)
 	if err != nil {
-		return GroupPlan{}, fmt.Errorf("read group %s: %w", g, err)
+		return ReadGroupPlan{}, fmt.Errorf("read group %s: %w", g, err)
 	}
 	for _, r := range reads {
 		if !r.Existing {

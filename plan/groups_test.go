@@ -85,7 +85,7 @@ func TestGroups(t *testing.T) {
 				s = gridSchema(t, c.lens, 180, 360, c.src, c.chunks, c.typ)
 			}
 			var got []string
-			s.Groups(c.budget, c.cores, func(g ReadGroup) { got = append(got, g.String()) })
+			s.ReadGroups(c.budget, c.cores, func(g ReadGroup) { got = append(got, g.String()) })
 			if int64(len(got)) != c.n || !slices.Equal(got[:min(len(got), len(c.want))], c.want) {
 				t.Errorf("groups %v (%d), want %v... (%d)", got[:min(len(got), 6)], len(got), c.want, c.n)
 			}
@@ -102,8 +102,8 @@ func checkCover(t *testing.T, s Schema, budget int64, cores int) {
 	want := map[string]int{}
 	s.ChunkKeys(func(k ChunkKey) { want[k.String()]++ })
 	got := map[string]int{}
-	s.Groups(budget, cores, func(g ReadGroup) {
-		p, err := s.Plan(g)
+	s.ReadGroups(budget, cores, func(g ReadGroup) {
+		p, err := s.PlanReadGroup(g)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,10 +55,10 @@ func GroupURL(url, group string) string {
 	return strings.TrimSuffix(url, "/") + "/" + group
 }
 
-// GroupMem is how many bytes the region of one read group may take: half
+// ReadGroupMem is how many bytes the region of one read group may take: half
 // of MaxMem, the other half being for the chunks cut from it, their
 // encoders and the reads' decoding.
-func (t *Target) GroupMem() int64 { return t.MaxMem / 2 }
+func (t *Target) ReadGroupMem() int64 { return t.MaxMem / 2 }
 
 // WriteResult reports one chunk object written.
 type WriteResult struct {

@@ -34,7 +34,7 @@ func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.Rea
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := t.Schema.Plan(g)
+	p, err := t.Schema.PlanReadGroup(g)
 	if err != nil {
 		return nil, 0, fmt.Errorf("StoreChunks: %w", err)
 	}
@@ -67,7 +67,7 @@ func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.Rea
 // readRegion reads the region of plan p into w.region: the steps the store
 // holds already from their chunks' objects, the rest from the inputs, in
 // parallel.
-func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.GroupPlan, meta zarr.ArrayMeta) error {
+func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) error {
 	v := p.Var
 	n := int64(v.ItemSize())
 	for _, c := range p.Count {
@@ -119,7 +119,7 @@ func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.G
 // the region (a whole chunk, the region one chunk wide after its first
 // dimension) is encoded from the region itself; the others are copied out
 // first.
-func (w *chunkWriter) writeCut(ctx context.Context, t *plan.Target, p *plan.GroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
+func (w *chunkWriter) writeCut(ctx context.Context, t *plan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
 	v, budget := p.Var, t.MaxMem
 	size := meta.ChunkBytes()
 	room := max(budget-int64(len(w.region)), size) / max(size, 1)
@@ -169,7 +169,7 @@ func (w *chunkWriter) writeCut(ctx context.Context, t *plan.Target, p *plan.Grou
 // cut returns the values of chunk c of plan p, of size bytes: a slice of
 // region when they are one run of it, else a copy in the slot's buffer
 // (filled where the chunk passes the array's edge).
-func (slot *groupSlot) cut(region []byte, p *plan.GroupPlan, c plan.GroupChunk, size int64) []byte {
+func (slot *groupSlot) cut(region []byte, p *plan.ReadGroupPlan, c plan.GroupChunk, size int64) []byte {
 	v := p.Var
 	whole := plan.Covers(v, c.Count)
 	if off, ok := nd.Run(p.Count, c.At, c.Count, v.ItemSize()); whole && ok {
@@ -188,7 +188,7 @@ func (slot *groupSlot) cut(region []byte, p *plan.GroupPlan, c plan.GroupChunk, 
 
 // edit gives the values of plan p's region that come from the inputs to
 // the editors: all of it, but for the steps the store already held.
-func (w *chunkWriter) edit(t *plan.Target, p *plan.GroupPlan) error {
+func (w *chunkWriter) edit(t *plan.Target, p *plan.ReadGroupPlan) error {
 	v := p.Var
 	if len(w.editors) == 0 || !editable(v) {
 		return nil

@@ -49,7 +49,7 @@ func writeGroups(t *testing.T, w *chunkWriter, target plan.Target, cores int) (p
 	t.Helper()
 	var totals plan.Totals
 	var needed int64
-	target.Schema.Groups(target.GroupMem(), cores, func(g plan.ReadGroup) {
+	target.Schema.ReadGroups(target.ReadGroupMem(), cores, func(g plan.ReadGroup) {
 		res, n, err := w.writeGroup(context.Background(), &target, g)
 		if err != nil {
 			t.Fatal(err)
@@ -119,7 +119,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	halved := prepare("halved.zarr", 1200) // a region of at most 600 bytes: a chunk is 120
 	w = newStoreFn(t)
 	totals, _ = writeGroups(t, w, halved, 1)
-	if nh, ng := halved.Schema.NumGroups(halved.GroupMem(), 1), grouped.Schema.NumGroups(grouped.GroupMem(), 1); nh <= ng {
+	if nh, ng := halved.Schema.NumReadGroups(halved.ReadGroupMem(), 1), grouped.Schema.NumReadGroups(grouped.ReadGroupMem(), 1); nh <= ng {
 		t.Errorf("a budget of 1200 bytes gave %d groups, no more than the default's %d", nh, ng)
 	}
 	if _, err := finalize(ctx, halved, totals); err != nil {
@@ -164,7 +164,7 @@ func TestJoinedGroups(t *testing.T) {
 				return target
 			}
 			joined := prepare(name + ".zarr")
-			if n := joined.Schema.NumGroups(joined.GroupMem(), c.cores); n != c.groups+2 { // and lat and lon a group each
+			if n := joined.Schema.NumReadGroups(joined.ReadGroupMem(), c.cores); n != c.groups+2 { // and lat and lon a group each
 				t.Errorf("%d groups, want %d", n, c.groups+2)
 			}
 			w := newStoreFn(t)

@@ -330,7 +330,7 @@ func TestWriterStopsWhenTaken(t *testing.T) {
 			t.Errorf("%s: a chunk after the store was taken: %v, want ErrTargetBusy", url, err)
 		}
 		g := plan.ReadGroup{Var: "sst"}
-		target.Schema.Groups(1<<30, 1, func(rg plan.ReadGroup) {
+		target.Schema.ReadGroups(1<<30, 1, func(rg plan.ReadGroup) {
 			if rg.Var == "sst" && rg.NumChunks() > 1 {
 				g = rg
 			}

@@ -32,7 +32,7 @@ func init() {
 // StoreChunks writes every chunk of the target (the singleton PCollection
 // of plan.Target from PrepareTarget, taken as a side input) and returns one
 // plan.WriteResult per chunk object. The chunks are written in read groups
-// (plan.Schema.Groups): boxes of chunks cut so that each stored chunk of
+// (plan.Schema.ReadGroups): boxes of chunks cut so that each stored chunk of
 // the inputs is decoded, and fetched, once, however the target chunks cut
 // it. Group keys, not array data, go through the shuffle; each group is
 // read from the inputs that overlap it, cut into its chunks, and each chunk
@@ -61,7 +61,7 @@ func StoreChunks(s beam.Scope, target beam.PCollection, editors ...ChunkEditor) 
 type groupKeysFn struct{}
 
 func (f *groupKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.ReadGroup)) {
-	t.Schema.Groups(t.GroupMem(), runtime.GOMAXPROCS(0), emit)
+	t.Schema.ReadGroups(t.ReadGroupMem(), runtime.GOMAXPROCS(0), emit)
 }
 
 // storeGroupFn writes the chunks of one read group, through a chunkWriter.
