@@ -171,9 +171,10 @@ const (
 	FileTypeNetCDF3 = "netcdf3"
 	FileTypeNetCDF4 = "netcdf4"
 
-	ModeCreate    = "create"
-	ModeOverwrite = "overwrite"
-	ModeAppend    = "append"
+	// The modes are the transforms package's, named here for recipes.
+	ModeCreate    = transforms.ModeCreate
+	ModeOverwrite = transforms.ModeOverwrite
+	ModeAppend    = transforms.ModeAppend
 
 	defaultCompressor = "zstd"
 )

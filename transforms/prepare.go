@@ -141,12 +141,6 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 	if f.self == (lease.Process{}) {
 		f.self = lease.This()
 	}
-	switch f.Config.Mode {
-	case "", ModeCreate, ModeOverwrite, ModeAppend:
-	default:
-		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: mode %q is not supported (use %s, %s or %s)",
-			f.Config.URL, f.Config.Mode, ModeCreate, ModeOverwrite, ModeAppend)
-	}
 	schema = schema.Clone() // elements are not ours to change
 	chunks, shards := f.Config.Chunks, f.Config.Shards
 	url := f.Config.URL
