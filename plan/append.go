@@ -339,17 +339,13 @@ func DescribeSteps(raw []byte, dtype zarr.DType, attrs map[string]any) string {
 	}
 	units, _ := attrs["units"].(string)
 	calendar, _ := attrs["calendar"].(string)
+	u, err1 := cftime.ParseUnits(units)
+	cal, err2 := cftime.ParseCalendar(calendar)
 	name := func(v float64) string {
-		u, err1 := cftime.ParseUnits(units)
-		cal, err2 := cftime.ParseCalendar(calendar)
-		if err1 != nil || err2 != nil {
-			return fmt.Sprint(v)
+		if d, err := u.Date(v, cal); err1 == nil && err2 == nil && err == nil {
+			return d.String()
 		}
-		d, err := u.Date(v, cal)
-		if err != nil {
-			return fmt.Sprint(v)
-		}
-		return d.String()
+		return fmt.Sprint(v)
 	}
 	if len(vals) == 1 {
 		return name(vals[0]) + ", 1 step"

@@ -145,7 +145,7 @@ func TestStagesIdempotent(t *testing.T) {
 	// The marker records when the run was last heard from; the rest is
 	// the same.
 	if a, b := markerOf(t, first), markerOf(t, second); a.Run != b.Run || a.State != b.State || a.Chunks != b.Chunks {
-		t.Errorf("the lease.Marker changed on the second run: %+v, then %+v", a, b)
+		t.Errorf("the marker changed on the second run: %+v, then %+v", a, b)
 	}
 	delete(first, "/"+lease.Key)
 	delete(second, "/"+lease.Key)

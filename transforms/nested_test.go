@@ -65,7 +65,7 @@ func TestGroupStagesIdempotent(t *testing.T) {
 	}
 	first, second := run(), run()
 	if m := markerOf(t, second); m.State != lease.Complete || m.Run != "run-1" {
-		t.Errorf("lease.Marker %+v", m)
+		t.Errorf("marker %+v", m)
 	}
 	delete(first, "/"+lease.Key)
 	delete(second, "/"+lease.Key)

@@ -204,10 +204,10 @@ func TestMarkerWriteFails(t *testing.T) {
 		failNth.Store(1) // ensureOwner's beat passes, the commit fails
 		_, err = finalize(ctx, target, totals)
 		if err == nil || !strings.Contains(err.Error(), "consolidated metadata was withdrawn") {
-			t.Fatalf("%s: finalize with a failing lease.Marker write: %v", mode, err)
+			t.Fatalf("%s: finalize with a failing marker write: %v", mode, err)
 		}
 		if consolidated() {
-			t.Fatalf("%s: the store looks complete while its lease.Marker is not", mode)
+			t.Fatalf("%s: the store looks complete while its marker is not", mode)
 		}
 	}
 	// Another append of other days is refused; the same append finishes it.
@@ -290,7 +290,7 @@ func TestOtherPIDNamespace(t *testing.T) {
 	}
 	m, err := lease.Read(context.Background(), st)
 	if err != nil || m.Run != "in-namespace" {
-		t.Fatalf("lease.Marker %+v, %v", m, err)
+		t.Fatalf("marker %+v, %v", m, err)
 	}
 	t.Logf("the helper's marker: process %d, %s, %s", m.PID, m.PIDNS, m.Host)
 	cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1}, Compressor: "zstd", Mode: ModeOverwrite, RunID: "here"}

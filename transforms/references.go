@@ -272,10 +272,9 @@ func unwritten(s *plan.Schema, v *plan.Variable, e plan.Extent, layout netcdf.La
 	if err != nil || len(missing) == 0 {
 		return err
 	}
-	size := int64(len(layout.Fill))
-	n := int64(1)
+	n := int64(len(layout.Fill)) // bytes of one chunk of fill (HDF5 chunk sizes are 32-bit: no overflow)
 	for _, c := range layout.Chunks {
-		if n *= c; size == 0 || n > budget/2/size {
+		if n *= c; n > budget/2 {
 			return fmt.Errorf("variable %q: input %s: its chunks %v of unwritten fill are more than the memory budget allows", v.Name, e.Input.Source, layout.Chunks)
 		}
 	}

@@ -661,8 +661,9 @@ const (
 	MaxReadChunks = 1 << 16 // chunk objects
 )
 
-// readable checks that the whole array m describes is within MaxReadBytes
-// and MaxReadChunks, its chunks within MaxReadBytes, without overflowing.
+// readable checks that the whole array m, valid, describes is within
+// MaxReadBytes and MaxReadChunks, its chunks within MaxReadBytes, without
+// overflowing.
 func (m ArrayMeta) readable() error {
 	size := int64(max(m.DType.ItemSize(), 1))
 	values, chunkValues, chunks := int64(1), int64(1), int64(1)
@@ -691,13 +692,16 @@ func boundedMul(a, b, limit int64) int64 {
 // ReadArray reads the whole of array name, described by meta, raw: every
 // element of meta.Shape in C order, little-endian in meta.DType. Chunks
 // never written hold the array's fill value. Arrays of more than
-// MaxReadBytes or MaxReadChunks are refused before anything is read. Arrays of strings are read
-// chunk by chunk with DecodeStrings.
+// MaxReadBytes or MaxReadChunks are refused before anything is read.
+// Arrays of strings are read chunk by chunk with DecodeStrings.
 func ReadArray(ctx context.Context, st Store, name string, meta ArrayMeta) ([]byte, error) {
 	if meta.DType == Strings {
 		return nil, fmt.Errorf("zarr: array %q holds strings: read its chunks with DecodeStrings", name)
 	}
-	if err := errors.Join(meta.validate(), meta.codable(), meta.readable()); err != nil {
+	if err := errors.Join(meta.validate(), meta.codable()); err != nil {
+		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	if err := meta.readable(); err != nil { // only once valid: it divides by the chunks
 		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
 	}
 	size := meta.DType.ItemSize()
@@ -750,7 +754,10 @@ func ReadLabels(ctx context.Context, st Store, name string, meta ArrayMeta) ([]s
 	if meta.DType != Strings || len(meta.Shape) != 1 {
 		return nil, fmt.Errorf("zarr: array %q is not one-dimensional strings", name)
 	}
-	if err := errors.Join(meta.validate(), meta.readable()); err != nil {
+	if err := meta.validate(); err != nil {
+		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
+	}
+	if err := meta.readable(); err != nil {
 		return nil, fmt.Errorf("zarr: array %q: %w", name, err)
 	}
 	out := make([]string, 0, meta.Shape[0])

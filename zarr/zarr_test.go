@@ -708,6 +708,16 @@ func TestHostileShapes(t *testing.T) {
 			t.Errorf("%s: took %v to refuse", name, time.Since(start))
 		}
 	}
+	// Metadata invalid before it is large: refused, not a panic dividing
+	// by its chunks or indexing past them.
+	for name, meta := range map[string]zarr.ArrayMeta{
+		"chunks of 0":  {Shape: []int64{10}, Chunks: []int64{0}, DType: "<f8"},
+		"ranks differ": {Shape: []int64{10, 10}, Chunks: []int64{10}, DType: "<f8"},
+	} {
+		if _, err := zarr.ReadArray(ctx, newMem(), "time", meta); err == nil {
+			t.Errorf("%s: read", name)
+		}
+	}
 	labels := zarr.ArrayMeta{Shape: []int64{1 << 26}, Chunks: []int64{1}, DType: zarr.Strings}
 	if _, err := zarr.ReadLabels(ctx, newMem(), "x", labels); err == nil || !strings.Contains(err.Error(), "read whole") {
 		t.Errorf("labels in 2^26 chunks: %v", err)

@@ -82,9 +82,6 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 	case m.State == lease.Appending && m.Base != nil:
 		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started (checkTakeUp)
 	case m.State == lease.Complete || !m.Exists():
-		if err := checkConsolidated(ctx, st, keys, schema.AppendDim(), !m.Exists()); err != nil {
-			return plan.Target{}, false, err
-		}
 	default:
 		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set target.mode to overwrite to replace it")
 	}
@@ -92,7 +89,24 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 		return plan.Target{}, false, fmt.Errorf("the store has groups below its root (%s): appending to a store of nested groups is not supported "+
 			"(an append would extend the root's arrays and leave the groups out of the consolidated metadata)", strings.Join(groups, ", "))
 	}
-	stored, err := readStored(ctx, st, keys, schema.ConcatNames(), base)
+	shapes, consolidated, err := zarr.ConsolidatedShapes(ctx, st, zarr.FormatOf(keys))
+	if err != nil {
+		return plan.Target{}, false, err
+	}
+	if base == nil && !consolidated && !m.Exists() {
+		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no consolidated metadata: " +
+			".zmetadata, or a root zarr.json with consolidated_metadata); set target.mode to overwrite to replace it")
+	}
+	own, err := readArrays(ctx, st, keys, schema.AppendDim())
+	if err != nil {
+		return plan.Target{}, false, err
+	}
+	if base == nil && consolidated {
+		if err := agree(own, shapes, schema.AppendDim()); err != nil {
+			return plan.Target{}, false, err
+		}
+	}
+	stored, err := readStored(ctx, st, own, schema.ConcatNames(), base)
 	if err != nil {
 		return plan.Target{}, false, err
 	}
@@ -103,7 +117,7 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 		return plan.Target{}, false, err
 	}
 	if base != nil {
-		if err := checkTakeUp(ctx, st, keys, &schema, stored, m.Run); err != nil {
+		if err := checkTakeUp(ctx, st, own, shapes, &schema, stored, m.Run); err != nil {
 			return plan.Target{}, false, err
 		}
 	}
@@ -121,27 +135,12 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 	return t, true, nil
 }
 
-// checkConsolidated checks that the store's consolidated metadata and its
-// arrays' own metadata agree on every array and its shape: a tool whose
-// append died between resizing the arrays and consolidating leaves them
-// apart, and appending after either would show steps no input holds or
-// drop steps a reader saw. A store without consolidated metadata is refused
-// when required (no zarrforge marker says it is complete).
-func checkConsolidated(ctx context.Context, st *storage.Store, keys []string, dim string, required bool) error {
-	shapes, ok, err := zarr.ConsolidatedShapes(ctx, st, zarr.FormatOf(keys))
-	switch {
-	case err != nil:
-		return err
-	case !ok && required:
-		return fmt.Errorf("no complete Zarr store there to append to (no consolidated metadata: " +
-			".zmetadata, or a root zarr.json with consolidated_metadata); set target.mode to overwrite to replace it")
-	case !ok:
-		return nil
-	}
-	own, err := readArrays(ctx, st, keys, dim, false)
-	if err != nil {
-		return err
-	}
+// agree checks that the store's consolidated metadata (the array shapes
+// it lists) and its arrays' own metadata (own) agree on every array and its
+// shape: a tool whose append died between resizing the arrays and
+// consolidating leaves them apart, and appending after either would show
+// steps no input holds or drop steps a reader saw.
+func agree(own plan.Stored, shapes map[string][]int64, dim string) error {
 	disagree := "the store's consolidated metadata and its arrays' own metadata disagree: %s; " +
 		"a tool that changed the store (an append that died before consolidating?) left it so: check it " +
 		"(xarray.open_zarr(store, consolidated=False) reads the arrays' own metadata), then consolidate it " +
@@ -177,22 +176,14 @@ func checkConsolidated(ctx context.Context, st *storage.Store, keys []string, di
 // checkTakeUp refuses to take up an unfinished append of run (whose marker
 // says the store held stored.Len steps before it, and s, after AppendTo,
 // is what this run makes of the store) unless whatever the store shows
-// beyond those steps — by its arrays' own metadata or by consolidated
-// metadata another tool wrote since — is exactly what this run writes
+// beyond those steps — by its arrays' own metadata (now) or by the shapes
+// of consolidated metadata another tool wrote since — is exactly what this run writes
 // there: a retry of the same append. Anything else is another writer's
 // steps (xarray's to_zarr(mode="a") after the killed run), or another
 // append's, which starting again from stored.Len would drop or rewrite.
-func checkTakeUp(ctx context.Context, st *storage.Store, keys []string, s *plan.Schema, stored plan.Stored, run string) error {
+func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, shapes map[string][]int64, s *plan.Schema, stored plan.Stored, run string) error {
 	dim := s.AppendDim()
-	now, err := readArrays(ctx, st, keys, dim, false)
-	if err != nil {
-		return err
-	}
 	n := now.Len
-	shapes, _, err := zarr.ConsolidatedShapes(ctx, st, stored.Format)
-	if err != nil {
-		return err
-	}
 	for name, a := range now.Arrays {
 		if i := slices.Index(a.Meta.Dims, dim); i >= 0 && len(shapes[name]) == len(a.Meta.Shape) {
 			n = max(n, shapes[name][i])
@@ -225,16 +216,22 @@ func checkTakeUp(ctx context.Context, st *storage.Store, keys []string, s *plan.
 		run, stored.Len, dim, held, writes, stored.Len)
 }
 
-// readStored reads the arrays of the store, its coordinates along the
-// concat dimensions concat but the first and, unless base (from an
-// unfinished append) gives them, its length along the first and its
-// coordinate.
-func readStored(ctx context.Context, st *storage.Store, keys []string, concat []string, base *lease.Base) (plan.Stored, error) {
+// readStored is what the store holds before the append, from its arrays
+// as own has them: their coordinates along the concat dimensions concat but
+// the first and, unless base (from an unfinished append) gives them, their
+// length along the first, which must be one, and its coordinate.
+func readStored(ctx context.Context, st *storage.Store, own plan.Stored, concat []string, base *lease.Base) (plan.Stored, error) {
 	concatDim := concat[0]
-	stored, err := readArrays(ctx, st, keys, concatDim, base == nil)
-	if err != nil {
-		return plan.Stored{}, err
+	stored := own
+	stored.Arrays = make(map[string]plan.StoredArray, len(own.Arrays))
+	for name, a := range own.Arrays {
+		a.Meta.Shape = slices.Clone(a.Meta.Shape) // own stays as the store has it
+		stored.Arrays[name] = a
+		if i := slices.Index(a.Meta.Dims, concatDim); i >= 0 && base == nil && a.Meta.Shape[i] != own.Len {
+			return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, a.Meta.Shape[i], own.Len)
+		}
 	}
+	var err error
 	for _, name := range concat[1:] {
 		a, ok := stored.Arrays[name]
 		if !ok || len(a.Meta.Dims) != 1 || a.Meta.Dims[0] != name {
@@ -275,11 +272,10 @@ func readStored(ctx context.Context, st *storage.Store, keys []string, concat []
 	return stored, nil
 }
 
-// readArrays reads the metadata of the store's arrays and their length
-// along concatDim as their shapes say (-1 when none has it); with even,
-// arrays of different lengths are an error (an append killed while it
-// wrote the new shapes leaves them so).
-func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim string, even bool) (plan.Stored, error) {
+// readArrays reads the metadata of the store's arrays, as each array's own
+// metadata has it, and their greatest length along concatDim (-1 when none
+// has it).
+func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim string) (plan.Stored, error) {
 	stored := plan.Stored{Format: zarr.FormatOf(keys), Arrays: map[string]plan.StoredArray{}, Len: -1}
 	for _, name := range zarr.Arrays(keys) {
 		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
@@ -292,9 +288,6 @@ func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim
 		}
 		stored.Arrays[name] = plan.StoredArray{Meta: meta, Attrs: attrs}
 		if i := slices.Index(meta.Dims, concatDim); i >= 0 {
-			if even && stored.Len >= 0 && meta.Shape[i] != stored.Len {
-				return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, stored.Len, meta.Shape[i])
-			}
 			stored.Len = max(stored.Len, meta.Shape[i])
 		}
 	}
