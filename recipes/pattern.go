@@ -709,8 +709,10 @@ func (r DateRange) times(field string) ([]time.Time, error) {
 	return times, nil
 }
 
-// width is the length of the widest key of the generated dates, judged by
-// the first and the last (a layout's width changes only with the year's).
+// width is about the length of the widest key of the generated dates,
+// judged by the first and the last (a layout's width changes with the
+// year's, and by a few characters with month and day names: close enough
+// for the bounds of checkKeySize).
 func (r DateRange) width(times []time.Time) int {
 	if len(times) == 0 {
 		return 0

@@ -201,7 +201,7 @@ func TestMarkerWriteFails(t *testing.T) {
 			t.Fatal(err)
 		}
 		totals := writeChunks(t, newStoreFn(t), target, keysOf(target), 1)
-		failNth.Store(1) // ensureOwner's beat passes, the commit fails
+		failNth.Store(1) // lease.Ensure's beat passes, the commit fails
 		_, err = finalize(ctx, target, totals)
 		if err == nil || !strings.Contains(err.Error(), "consolidated metadata was withdrawn") {
 			t.Fatalf("%s: finalize with a failing marker write: %v", mode, err)

@@ -118,8 +118,9 @@ func budgetOf(maxMem int64) int64 {
 
 type prepareFn struct {
 	Config TargetConfig
-	// Builder is the process that built the pipeline (process.Key): where
-	// the store is claimed in it, the run is that one process (see owner).
+	// Builder is the process that built the pipeline (lease.Process.Key):
+	// where the store is claimed in it, the run is that one process (see
+	// lease.Owner).
 	Builder string
 	self    lease.Process // who claims the store; lease.This() unless a test says
 }
