@@ -14,8 +14,8 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 func init() {
@@ -120,15 +120,15 @@ func getInputMeta(r *reader) plan.InputMeta {
 	m.Input = getInput(r)
 	m.Format = r.string()
 	if n := r.count(3); n > 0 {
-		m.Dims = make([]netcdf.Dim, n)
+		m.Dims = make([]source.Dim, n)
 		for i := range m.Dims {
-			m.Dims[i] = netcdf.Dim{Name: r.string(), Len: r.varint(), Unlimited: r.bool()}
+			m.Dims[i] = source.Dim{Name: r.string(), Len: r.varint(), Unlimited: r.bool()}
 		}
 	}
 	if n := r.count(5); n > 0 {
-		m.Vars = make([]netcdf.Var, n)
+		m.Vars = make([]source.Var, n)
 		for i := range m.Vars {
-			m.Vars[i] = netcdf.Var{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(), Chunks: r.int64s(), NoValues: r.bool(), Attrs: getAttrs(r)}
+			m.Vars[i] = source.Var{Name: r.string(), Type: source.Type(r.int()), Dims: r.strings(), Shape: r.int64s(), Chunks: r.int64s(), NoValues: r.bool(), Attrs: getAttrs(r)}
 		}
 	}
 	m.Attrs = getAttrs(r)
@@ -164,7 +164,7 @@ func getOptBytes(r *reader) []byte {
 
 // putAttrs encodes attributes: name, type, then the value (text for Char,
 // a list of strings for String, raw little-endian values otherwise).
-func putAttrs(w *writer, attrs []netcdf.Attr) error {
+func putAttrs(w *writer, attrs []source.Attr) error {
 	w.uvarint(uint64(len(attrs)))
 	for _, a := range attrs {
 		w.string(a.Name)
@@ -185,21 +185,21 @@ func putAttrs(w *writer, attrs []netcdf.Attr) error {
 	return nil
 }
 
-func getAttrs(r *reader) []netcdf.Attr {
+func getAttrs(r *reader) []source.Attr {
 	n := r.count(3)
 	if n == 0 {
 		return nil
 	}
-	attrs := make([]netcdf.Attr, n)
+	attrs := make([]source.Attr, n)
 	for i := range attrs {
-		a := netcdf.Attr{Name: r.string(), Type: netcdf.Type(r.int())}
+		a := source.Attr{Name: r.string(), Type: source.Type(r.int())}
 		switch a.Type {
-		case netcdf.Char:
+		case source.Char:
 			a.Value = r.string()
-		case netcdf.String:
+		case source.String:
 			a.Value = r.strings()
 		default:
-			v, err := netcdf.AttrFromRaw(a.Name, a.Type, r.bytes())
+			v, err := source.AttrFromRaw(a.Name, a.Type, r.bytes())
 			if err != nil {
 				r.fail(err)
 			}

@@ -8,26 +8,26 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
-var allTypes = []netcdf.Attr{
-	{Name: "b", Type: netcdf.Byte, Value: []int8{-1, 2}},
-	{Name: "ub", Type: netcdf.UByte, Value: []uint8{255}},
-	{Name: "s", Type: netcdf.Short, Value: []int16{-999}},
-	{Name: "us", Type: netcdf.UShort, Value: []uint16{65535}},
-	{Name: "i", Type: netcdf.Int, Value: []int32{math.MinInt32}},
-	{Name: "ui", Type: netcdf.UInt, Value: []uint32{math.MaxUint32}},
-	{Name: "l", Type: netcdf.Int64, Value: []int64{math.MinInt64, 1}},
-	{Name: "ul", Type: netcdf.UInt64, Value: []uint64{math.MaxUint64}},
-	{Name: "f", Type: netcdf.Float, Value: []float32{0.01, float32(math.Inf(-1))}},
-	{Name: "d", Type: netcdf.Double, Value: []float64{1e300, math.Copysign(0, -1)}},
-	{Name: "c", Type: netcdf.Char, Value: "degrees_north"},
-	{Name: "empty", Type: netcdf.Char, Value: ""},
-	{Name: "strs", Type: netcdf.String, Value: []string{"a", "", "ü"}},
+var allTypes = []source.Attr{
+	{Name: "b", Type: source.Byte, Value: []int8{-1, 2}},
+	{Name: "ub", Type: source.UByte, Value: []uint8{255}},
+	{Name: "s", Type: source.Short, Value: []int16{-999}},
+	{Name: "us", Type: source.UShort, Value: []uint16{65535}},
+	{Name: "i", Type: source.Int, Value: []int32{math.MinInt32}},
+	{Name: "ui", Type: source.UInt, Value: []uint32{math.MaxUint32}},
+	{Name: "l", Type: source.Int64, Value: []int64{math.MinInt64, 1}},
+	{Name: "ul", Type: source.UInt64, Value: []uint64{math.MaxUint64}},
+	{Name: "f", Type: source.Float, Value: []float32{0.01, float32(math.Inf(-1))}},
+	{Name: "d", Type: source.Double, Value: []float64{1e300, math.Copysign(0, -1)}},
+	{Name: "c", Type: source.Char, Value: "degrees_north"},
+	{Name: "empty", Type: source.Char, Value: ""},
+	{Name: "strs", Type: source.String, Value: []string{"a", "", "ü"}},
 }
 
 func sampleSchema() plan.Schema {
@@ -37,11 +37,11 @@ func sampleSchema() plan.Schema {
 		Dims:  []plan.Dim{{Name: "member", Size: 2}, {Name: "time", Size: 10}, {Name: "lat", Size: 3}},
 		Attrs: allTypes,
 		Vars: []plan.Variable{
-			{Name: "time", Type: netcdf.Double, Dims: []string{"time"}, Shape: []int64{10}, Chunks: []int64{10}},
-			{Name: "member", Type: netcdf.String, Dims: []string{"member"}, Shape: []int64{2}, Chunks: []int64{2}},
-			{Name: "sst", Type: netcdf.Short, Dims: []string{"member", "time", "lat"}, Shape: []int64{2, 10, 3},
+			{Name: "time", Type: source.Double, Dims: []string{"time"}, Shape: []int64{10}, Chunks: []int64{10}},
+			{Name: "member", Type: source.String, Dims: []string{"member"}, Shape: []int64{2}, Chunks: []int64{2}},
+			{Name: "sst", Type: source.Short, Dims: []string{"member", "time", "lat"}, Shape: []int64{2, 10, 3},
 				Attrs: allTypes[:3], Merge: []int{1, 0}, Chunks: []int64{1, 4, 3}, Lead: 1},
-			{Name: "crs", Type: netcdf.Int},
+			{Name: "crs", Type: source.Int},
 		},
 		Inputs: []plan.Extent{
 			{Input: plan.Input{Index: plan.Index{Concat: []int{0, 1}, Merge: []int{1, 0}}, Source: "a.nc", URL: "/c/a.nc"},
@@ -58,9 +58,9 @@ func TestRoundTrip(t *testing.T) {
 	meta := plan.InputMeta{
 		Input:  plan.Input{Index: plan.Index{Concat: []int{3}}, Source: "http://x/a.nc", URL: "/cache/a.nc"},
 		Format: "CDF-2",
-		Dims:   []netcdf.Dim{{Name: "time", Len: 2, Unlimited: true}, {Name: "lat", Len: 3}},
-		Vars: []netcdf.Var{{Name: "sst", Type: netcdf.Short, Dims: []string{"time", "lat"}, Shape: []int64{2, 3}, Attrs: allTypes},
-			{Name: "scalar", Type: netcdf.Double}},
+		Dims:   []source.Dim{{Name: "time", Len: 2, Unlimited: true}, {Name: "lat", Len: 3}},
+		Vars: []source.Var{{Name: "sst", Type: source.Short, Dims: []string{"time", "lat"}, Shape: []int64{2, 3}, Attrs: allTypes},
+			{Name: "scalar", Type: source.Double}},
 		Attrs:     allTypes,
 		Coords:    [][]byte{{}},
 		CoordSums: []plan.CoordSum{{Name: "lat", Sum: "abc"}},
@@ -83,7 +83,7 @@ func TestRoundTrip(t *testing.T) {
 			func(v any) ([]byte, error) { return EncodeInputMeta(v.(plan.InputMeta)) },
 			func(b []byte) (any, error) { return DecodeInputMeta(b) }},
 		{"merger", plan.Merger{Reps: []plan.InputMeta{meta}, Parts: []plan.Part{{Input: meta.Input, Axes: []plan.PartAxis{
-			{Len: 2, Units: "u", Calendar: "c", CoordType: netcdf.Float, Coord: []byte{0, 0, 128, 63}}, {Len: 1}}}}},
+			{Len: 2, Units: "u", Calendar: "c", CoordType: source.Float, Coord: []byte{0, 0, 128, 63}}, {Len: 1}}}}},
 			func(v any) ([]byte, error) { return EncodeMerger(v.(plan.Merger)) },
 			func(b []byte) (any, error) { return DecodeMerger(b) }},
 		{"schema", sampleSchema(),
@@ -106,7 +106,7 @@ func TestRoundTrip(t *testing.T) {
 			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
 			func(b []byte) (any, error) { return DecodeTarget(b) }},
 		{"input references", plan.InputRefs{Input: plan.Input{Source: "gs://b/a.nc", URL: "/cache/a.nc"}, Vars: []plan.VarRefs{
-			{Name: "sst", BigEndian: true, Chunks: []int64{1, 7, 10}, Filters: []zarr.Filter{{ID: "shuffle", ElementSize: 2}, {ID: "zlib", Level: 4}},
+			{Name: "sst", BigEndian: true, Chunks: []int64{1, 7, 10}, Codecs: []source.Codec{{ID: "shuffle", ElementSize: 2}, {ID: "zlib", Level: 4}},
 				Pieces: []plan.RefPiece{{Index: []int64{3, 0, 0}, Offset: 1 << 33, Size: 1234}}},
 			{Name: "crs", Chunks: []int64{}, Pieces: []plan.RefPiece{{Index: []int64{}, Data: []byte{}}}},
 			{Name: "lat", Chunks: []int64{7}, Pieces: []plan.RefPiece{{Index: []int64{0}, Data: []byte{1, 2, 3}}}},
@@ -168,7 +168,7 @@ func TestRegistered(t *testing.T) {
 }
 
 func TestEncodeRejectsBadAttr(t *testing.T) {
-	m := plan.InputMeta{Attrs: []netcdf.Attr{{Name: "x", Type: netcdf.Int, Value: []int{1}}}}
+	m := plan.InputMeta{Attrs: []source.Attr{{Name: "x", Type: source.Int, Value: []int{1}}}}
 	if _, err := EncodeInputMeta(m); err == nil {
 		t.Error("an attribute of Go type []int was encoded")
 	}

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -59,7 +59,7 @@ func DecodeMerger(b []byte) (plan.Merger, error) {
 				p.Axes = make([]plan.PartAxis, n)
 				for k := range p.Axes {
 					p.Axes[k] = plan.PartAxis{Len: r.varint(), Units: r.string(), Calendar: r.string(),
-						CoordType: netcdf.Type(r.int()), Coord: getOptBytes(&r)}
+						CoordType: source.Type(r.int()), Coord: getOptBytes(&r)}
 				}
 			}
 			g.Parts[i] = p
@@ -162,7 +162,7 @@ func getSchema(r *reader) plan.Schema {
 	if n := r.count(7); n > 0 {
 		s.Vars = make([]plan.Variable, n)
 		for i := range s.Vars {
-			s.Vars[i] = plan.Variable{Name: r.string(), Type: netcdf.Type(r.int()), Dims: r.strings(), Shape: r.int64s(),
+			s.Vars[i] = plan.Variable{Name: r.string(), Type: source.Type(r.int()), Dims: r.strings(), Shape: r.int64s(),
 				Attrs: getAttrs(r), Merge: r.ints(), Chunks: r.int64s(), Inner: r.int64s(), Width: r.varint(), Lead: r.int(), SourceChunks: r.int64s(), InputName: r.string()}
 			if n := r.count(2); n > 0 {
 				v := &s.Vars[i]
@@ -433,8 +433,8 @@ func EncodeInputRefs(in plan.InputRefs) []byte {
 		w.string(v.Name)
 		w.bool(v.BigEndian)
 		w.int64s(v.Chunks)
-		w.uvarint(uint64(len(v.Filters)))
-		for _, f := range v.Filters {
+		w.uvarint(uint64(len(v.Codecs)))
+		for _, f := range v.Codecs {
 			w.string(f.ID)
 			w.int(f.Level)
 			w.int(f.ElementSize)
@@ -468,9 +468,9 @@ func DecodeInputRefs(b []byte) (plan.InputRefs, error) {
 				v.Chunks = []int64{}
 			}
 			if n := r.count(3); n > 0 {
-				v.Filters = make([]zarr.Filter, n)
-				for k := range v.Filters {
-					v.Filters[k] = zarr.Filter{ID: r.string(), Level: r.int(), ElementSize: r.int()}
+				v.Codecs = make([]source.Codec, n)
+				for k := range v.Codecs {
+					v.Codecs[k] = source.Codec{ID: r.string(), Level: r.int(), ElementSize: r.int()}
 				}
 			}
 			if n := r.count(4); n > 0 {

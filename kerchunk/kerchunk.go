@@ -2,8 +2,7 @@
 // v2 store whose metadata is held in the file and whose chunks are byte
 // ranges of other files ([url, offset, length]) or, inlined, their bytes
 // ("base64:..."). fsspec's reference filesystem opens them, so that
-// xarray reads the original files through Zarr without a copy. It also
-// says how an HDF5 filter pipeline reads as numcodecs filters. It knows
+// xarray reads the original files through Zarr without a copy. It knows
 // nothing of Beam.
 package kerchunk
 
@@ -14,9 +13,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/zarrforge/zarrforge/hdf5"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // Writer writes a reference set to an io.Writer as it is given, entry by
@@ -89,30 +85,4 @@ func (k *Writer) Close() error {
 		return fmt.Errorf("kerchunk: writing references: %w", k.err)
 	}
 	return nil
-}
-
-// Filters returns an HDF5 filter pipeline, for values of itemSize bytes, as
-// numcodecs filters in the same order: deflate as zlib, shuffle, zstd and
-// fletcher32 as themselves (numcodecs' fletcher32, from 0.12, is HDF5's).
-func Filters(pipeline []hdf5.Filter, itemSize int) ([]zarr.Filter, error) {
-	var out []zarr.Filter
-	for _, f := range pipeline {
-		level := 0
-		if len(f.Values) > 0 {
-			level = int(f.Values[0])
-		}
-		switch f.Name {
-		case "deflate":
-			out = append(out, zarr.Filter{ID: "zlib", Level: level})
-		case "zstd":
-			out = append(out, zarr.Filter{ID: "zstd", Level: level})
-		case "shuffle":
-			out = append(out, zarr.Filter{ID: "shuffle", ElementSize: itemSize})
-		case "fletcher32":
-			out = append(out, zarr.Filter{ID: "fletcher32"})
-		default:
-			return nil, fmt.Errorf("kerchunk: HDF5 filter %s has no numcodecs codec", f.Name)
-		}
-	}
-	return out, nil
 }

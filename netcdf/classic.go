@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/zarrforge/zarrforge/internal/nd"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // classic is a netCDF classic-format file (CDF-1, CDF-2 or CDF-5).
@@ -325,7 +326,7 @@ func decodeBigEndian(t Type, raw []byte) any {
 	le := make([]byte, len(raw))
 	copy(le, raw)
 	nd.SwapBytes(le, t.Size())
-	a, _ := AttrFromRaw("", t, le)
+	a, _ := source.AttrFromRaw("", t, le)
 	return a.Value
 }
 

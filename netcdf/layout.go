@@ -6,41 +6,8 @@ import (
 	"slices"
 
 	"github.com/zarrforge/zarrforge/hdf5"
+	"github.com/zarrforge/zarrforge/source"
 )
-
-// Layout is where a variable's values lie in its file, as stored: what a
-// reader that fetches the bytes itself needs (references to the file, as
-// kerchunk makes them).
-type Layout struct {
-	// BigEndian is the stored byte order of values of more than one byte
-	// (always big-endian in the classic formats).
-	BigEndian bool
-	// Chunks is the shape of the stored pieces: one piece per cell of this
-	// grid over the variable's shape. For a contiguous variable it is the
-	// shape; for a classic record variable one record.
-	Chunks []int64
-	// Filters is the pipeline every piece went through when written, in
-	// that order (netCDF-4 only).
-	Filters []hdf5.Filter
-	// Pieces are the cells of the grid that have bytes in the file; the
-	// others hold the fill value.
-	Pieces []Piece
-	// Inline holds the values of a variable stored in the file's metadata
-	// (an HDF5 compact layout), as stored; nil otherwise.
-	Inline []byte
-	// Fill is one value, little-endian, that the cells of the grid
-	// without a piece read as: the HDF5 fill property (zeros where it has
-	// none), as HDF5 returns it for chunks never written; nil where every
-	// cell has its piece (the classic formats).
-	Fill []byte
-}
-
-// Piece is one stored piece of a variable's values: Size bytes at Offset,
-// the cell Index of the layout's grid.
-type Piece struct {
-	Index        []int64
-	Offset, Size int64
-}
 
 // Layout returns where variable name's values lie in the file. Variables
 // of strings (netCDF-4's are in the HDF5 global heap) and pieces that
@@ -86,7 +53,11 @@ func (f *nc4) Layout(name string) (Layout, error) {
 			f.name, name, ErrUnsupported)
 	}
 	ds := f.data[name].ds
-	l := Layout{BigEndian: ds.Type.BigEndian && ds.Type.Size > 1, Chunks: slices.Clone(v.Shape), Filters: ds.Filters(), Inline: ds.Compact(),
+	codecs, err := codecsOf(ds.Filters(), v.Type.Size())
+	if err != nil {
+		return Layout{}, fmt.Errorf("netcdf: %s: variable %q: %w", f.name, name, err)
+	}
+	l := Layout{BigEndian: ds.Type.BigEndian && ds.Type.Size > 1, Chunks: slices.Clone(v.Shape), Codecs: codecs, Inline: ds.Compact(),
 		Fill: fillLE(ds, v)}
 	if cs := ds.ChunkShape(); cs != nil {
 		for j, c := range cs {
@@ -108,14 +79,17 @@ func (f *nc4) Layout(name string) (Layout, error) {
 		}
 		l.Pieces = append(l.Pieces, Piece{Index: idx, Offset: int64(p.Addr), Size: int64(p.Size)})
 	}
+	if l.Fill != nil {
+		l.FillChunk = func() ([]byte, error) { return fillChunk(l, ds.Filters()) }
+	}
 	return l, nil
 }
 
-// FillChunk returns one piece of the fill value (Fill, in the stored byte
+// fillChunk returns one piece of the fill value (Fill, in the stored byte
 // order) as the file would store it had it been written: through the
 // layout's filters. It is what a chunk never written reads as, for
 // references that must point at every chunk.
-func (l Layout) FillChunk() ([]byte, error) {
+func fillChunk(l Layout, filters []hdf5.Filter) ([]byte, error) {
 	if len(l.Fill) == 0 {
 		return nil, fmt.Errorf("netcdf: no fill value for chunks never written")
 	}
@@ -127,5 +101,31 @@ func (l Layout) FillChunk() ([]byte, error) {
 	if l.BigEndian {
 		slices.Reverse(fill)
 	}
-	return hdf5.EncodeChunk(l.Filters, bytes.Repeat(fill, int(n)), len(fill))
+	return hdf5.EncodeChunk(filters, bytes.Repeat(fill, int(n)), len(fill))
+}
+
+// codecsOf returns an HDF5 filter pipeline, for values of itemSize bytes,
+// as numcodecs codecs in the same order: deflate as zlib, shuffle, zstd and
+// fletcher32 as themselves (numcodecs' fletcher32, from 0.12, is HDF5's).
+func codecsOf(pipeline []hdf5.Filter, itemSize int) ([]source.Codec, error) {
+	var out []source.Codec
+	for _, f := range pipeline {
+		level := 0
+		if len(f.Values) > 0 {
+			level = int(f.Values[0])
+		}
+		switch f.Name {
+		case "deflate":
+			out = append(out, source.Codec{ID: "zlib", Level: level})
+		case "zstd":
+			out = append(out, source.Codec{ID: "zstd", Level: level})
+		case "shuffle":
+			out = append(out, source.Codec{ID: "shuffle", ElementSize: itemSize})
+		case "fletcher32":
+			out = append(out, source.Codec{ID: "fletcher32"})
+		default:
+			return nil, fmt.Errorf("HDF5 filter %s has no numcodecs codec (%w)", f.Name, ErrUnsupported)
+		}
+	}
+	return out, nil
 }

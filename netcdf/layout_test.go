@@ -34,7 +34,7 @@ func TestLayout(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %s: %v", tc.file, tc.name, err)
 		}
-		if !slicesEqual(l.Chunks, tc.chunks) || len(l.Pieces) != tc.pieces || l.BigEndian != tc.bigEndian || len(l.Filters) > 0 {
+		if !slicesEqual(l.Chunks, tc.chunks) || len(l.Pieces) != tc.pieces || l.BigEndian != tc.bigEndian || len(l.Codecs) > 0 {
 			t.Errorf("%s %s: layout %+v", tc.file, tc.name, l)
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/zarrforge/zarrforge/hdf5"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // nc4 is a netCDF-4 file: the root group of an HDF5 file (or the group
@@ -81,6 +82,8 @@ func nc4Error(name string, err error) error {
 		return fmt.Errorf("netcdf: %s: %w (%w)", name, err, ErrUnsupported)
 	case errors.Is(err, hdf5.ErrFormat):
 		return fmt.Errorf("netcdf: %s: %w (%w)", name, err, ErrFormat)
+	case errors.Is(err, hdf5.ErrTooLarge):
+		return fmt.Errorf("netcdf: %s: %w (%w)", name, err, source.ErrTooLarge)
 	}
 	return fmt.Errorf("netcdf: %s: %w", name, err)
 }
@@ -572,7 +575,7 @@ func enumAttrs(v Var, t hdf5.Datatype) ([]Attr, error) {
 		raw = append(raw, m.Value...)
 		names[i] = strings.Join(strings.Fields(m.Name), "_")
 	}
-	values, err := AttrFromRaw("flag_values", v.Type, raw)
+	values, err := source.AttrFromRaw("flag_values", v.Type, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -627,7 +630,7 @@ func nc4Attrs(attrs []hdf5.Attribute, err error) ([]Attr, error) {
 			if err != nil {
 				return nil, err
 			}
-			if attr, err = AttrFromRaw(a.Name, typ, raw); err != nil {
+			if attr, err = source.AttrFromRaw(a.Name, typ, raw); err != nil {
 				return nil, err
 			}
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/zarrforge/zarrforge/cftime"
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -39,8 +39,8 @@ type StoredArray struct {
 }
 
 // netcdfTypes maps Zarr dtypes back to the netCDF types that have them.
-var netcdfTypes = func() map[zarr.DType]netcdf.Type {
-	m := map[zarr.DType]netcdf.Type{}
+var netcdfTypes = func() map[zarr.DType]source.Type {
+	m := map[zarr.DType]source.Type{}
 	for t, d := range dtypes {
 		m[d] = t
 	}
@@ -177,7 +177,7 @@ func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks,
 	for j, d := range v.Dims {
 		n, ok := shards[d]
 		switch {
-		case !ok || v.IsDimCoord() || v.Type == netcdf.String:
+		case !ok || v.IsDimCoord() || v.Type == source.String:
 		case a.Meta.Inner == nil:
 			return fmt.Errorf("target.shards.%s: the store's %q is not sharded", d, v.Name)
 		case n != a.Meta.Chunks[j] && (inner[j] < v.Shape[j] || d == dim):
@@ -196,7 +196,7 @@ func (s *Schema) appendCoord(store Stored) error {
 	if !ok {
 		return nil
 	}
-	if cv.Type == netcdf.String {
+	if cv.Type == source.String {
 		return fmt.Errorf("coordinate %q holds strings (the pattern's keys): appending along it is not supported", cv.Name)
 	}
 	a := store.Arrays[cv.Name]
@@ -320,7 +320,7 @@ func sameFill(v *Variable, inputs, store any) bool {
 	if fmt.Sprint(inputs) == fmt.Sprint(store) {
 		return true
 	}
-	isFloat := v.Type == netcdf.Float || v.Type == netcdf.Double
+	isFloat := v.Type == source.Float || v.Type == source.Double
 	return isFloat && inputs == nil && fmt.Sprint(store) == "NaN"
 }
 

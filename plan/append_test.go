@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -18,7 +18,7 @@ func stored(n int64) Stored {
 	for i := range times {
 		times[i] = float64(i)
 	}
-	coord, _ := fromFloat64(netcdf.Double, times)
+	coord, _ := fromFloat64(source.Double, times)
 	return Stored{
 		Len:   n,
 		Coord: coord,

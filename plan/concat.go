@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // ConcatDim declares one dimension the inputs are concatenated along, as a
@@ -57,20 +57,20 @@ func (a *Axis) keyCoord(c ConcatDim, n int64) (Variable, bool, error) {
 		if int64(len(c.Values)) != n {
 			return Variable{}, false, fmt.Errorf("concat dimension %q: %d values for %d positions", a.Name, len(c.Values), n)
 		}
-		v.Type = netcdf.Int64
+		v.Type = source.Int64
 		a.Coord = make([]byte, 0, 8*n)
 		for _, x := range c.Values {
 			a.Coord = binary.LittleEndian.AppendUint64(a.Coord, uint64(x))
 		}
 		if c.Units != "" {
-			v.Attrs = []netcdf.Attr{{Name: "units", Type: netcdf.Char, Value: c.Units},
-				{Name: "calendar", Type: netcdf.Char, Value: "proleptic_gregorian"}}
+			v.Attrs = []source.Attr{{Name: "units", Type: source.Char, Value: c.Units},
+				{Name: "calendar", Type: source.Char, Value: "proleptic_gregorian"}}
 		}
 	default:
 		if int64(len(c.Keys)) != n {
 			return Variable{}, false, fmt.Errorf("concat dimension %q: %d keys for %d positions", a.Name, len(c.Keys), n)
 		}
-		v.Type = netcdf.String
+		v.Type = source.String
 		a.Labels = c.Keys
 	}
 	return v, true, nil

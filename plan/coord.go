@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/zarrforge/zarrforge/cftime"
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // concatCoord joins the values of the coordinate of concat dimension k
@@ -19,7 +19,7 @@ import (
 // of the first. It returns the raw values and their type: the first
 // input's type when every value is exactly representable in it, float64
 // otherwise.
-func concatCoord(groups [][]Part, k int, typ netcdf.Type, concatDim string) ([]byte, netcdf.Type, error) {
+func concatCoord(groups [][]Part, k int, typ source.Type, concatDim string) ([]byte, source.Type, error) {
 	var joined [][]float64
 	recoded := false
 	for gi, g := range groups {
@@ -57,8 +57,8 @@ func concatCoord(groups [][]Part, k int, typ netcdf.Type, concatDim string) ([]b
 	if raw, ok := fromFloat64(typ, joined[0]); ok {
 		return raw, typ, nil
 	}
-	raw, _ := fromFloat64(netcdf.Double, joined[0])
-	return raw, netcdf.Double, nil
+	raw, _ := fromFloat64(source.Double, joined[0])
+	return raw, source.Double, nil
 }
 
 // partAt returns the part of line g holding index i along concat
@@ -149,7 +149,7 @@ func (s *Schema) BoundsVar(k int) (*Variable, bool) {
 		return nil, false
 	}
 	v, ok := s.Var(name)
-	if !ok || v.ConcatAxis(s.Concat[k].Name) < 0 || v.Type == netcdf.String || v.Type == netcdf.Char {
+	if !ok || v.ConcatAxis(s.Concat[k].Name) < 0 || v.Type == source.String || v.Type == source.Char {
 		return nil, false
 	}
 	return v, true

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -17,9 +17,9 @@ import (
 type InputMeta struct {
 	Input  Input
 	Format string
-	Dims   []netcdf.Dim
-	Vars   []netcdf.Var
-	Attrs  []netcdf.Attr
+	Dims   []source.Dim
+	Vars   []source.Var
+	Attrs  []source.Attr
 	// Coords holds, per concat dimension (in the pattern's order), its
 	// coordinate's raw values (little-endian, in the coordinate variable's
 	// type); nil when the input has no coordinate variable along it.
@@ -44,22 +44,22 @@ func (m *InputMeta) ConcatLen(concatDim string) int64 {
 	return 1
 }
 
-func (m *InputMeta) dim(name string) (netcdf.Dim, bool) {
+func (m *InputMeta) dim(name string) (source.Dim, bool) {
 	for _, d := range m.Dims {
 		if d.Name == name {
 			return d, true
 		}
 	}
-	return netcdf.Dim{}, false
+	return source.Dim{}, false
 }
 
-func (m *InputMeta) varByName(name string) (netcdf.Var, bool) {
+func (m *InputMeta) varByName(name string) (source.Var, bool) {
 	for _, v := range m.Vars {
 		if v.Name == name {
 			return v, true
 		}
 	}
-	return netcdf.Var{}, false
+	return source.Var{}, false
 }
 
 // coordAttr returns a text attribute of a concat coordinate ("" if absent).
@@ -103,7 +103,7 @@ func (m *InputMeta) CheckStorable() error {
 //
 // concat names the concat dimensions. An input may lack one (a new
 // dimension, see Axis.New): the merge checks that they all do.
-func Describe(in Input, f netcdf.File, concat []string, budget int64, p Preprocess) (InputMeta, error) {
+func Describe(in Input, f source.Reader, concat []string, budget int64, p Preprocess) (InputMeta, error) {
 	m := InputMeta{Input: in, Format: f.Format(), Dims: f.Dims(), Vars: f.Vars(), Attrs: f.Attrs(), Coords: make([][]byte, len(concat))}
 	full := map[string]int64{} // the inputs' dimension sizes, before a selection
 	for _, d := range m.Dims {
@@ -120,14 +120,14 @@ func Describe(in Input, f netcdf.File, concat []string, budget int64, p Preproce
 			continue
 		}
 		k := slices.Index(concat, v.Name)
-		if v.Type == netcdf.String && k >= 0 {
+		if v.Type == source.String && k >= 0 {
 			return InputMeta{}, fmt.Errorf("input %s: the coordinate %q to concatenate along holds strings, which cannot be concatenated",
 				in.Source, v.Name)
 		}
 		name, dim := p.original(v.Name), p.original(v.Dims[0])
 		if n := full[dim] * memSize(v.Type, v.Type.Size()); n > budget || n < 0 {
 			return InputMeta{}, fmt.Errorf("input %s: coordinate %q of %d values takes more than the memory budget of %d bytes (target.max_mem): %w",
-				in.Source, v.Name, full[dim], budget, netcdf.ErrTooLarge)
+				in.Source, v.Name, full[dim], budget, source.ErrTooLarge)
 		}
 		start, step, _, _ := p.sel(dim, full[dim])
 		raw, err := coordBytes(f, v, name, full[dim], start, step)
@@ -147,9 +147,9 @@ func Describe(in Input, f netcdf.File, concat []string, budget int64, p Preproce
 // coordBytes reads the values of dimension coordinate v, called name in
 // the file where it has n values, that a selection from start by step
 // keeps: raw, or for strings each one's length and bytes.
-func coordBytes(f netcdf.File, v netcdf.Var, name string, n, start, step int64) ([]byte, error) {
+func coordBytes(f source.Reader, v source.Var, name string, n, start, step int64) ([]byte, error) {
 	keep := func(i int64) bool { return i >= start && (i-start)%step == 0 && (i-start)/step < v.Shape[0] }
-	if v.Type == netcdf.String {
+	if v.Type == source.String {
 		strs, err := f.ReadStrings(name, []int64{0}, []int64{n})
 		var raw []byte
 		for i, s := range strs {

@@ -3,8 +3,8 @@ package plan_test
 import (
 	"fmt"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // A year of daily global files, each slice stored as one chunk, written in
@@ -16,7 +16,7 @@ func ExampleSchema_ReadGroups() {
 	for i := range 360 {
 		s.Inputs = append(s.Inputs, plan.Extent{Input: plan.Input{Index: plan.Index{Concat: []int{i}}}, Spans: []plan.Span{{Offset: int64(i), Len: 1}}})
 	}
-	s.Vars = []plan.Variable{{Name: "sst", Type: netcdf.Float, Dims: []string{"time", "lat", "lon"},
+	s.Vars = []plan.Variable{{Name: "sst", Type: source.Float, Dims: []string{"time", "lat", "lon"},
 		Shape: []int64{360, 720, 1440}, SourceChunks: []int64{1, 720, 1440}}}
 	if err := s.Layout(map[string]int64{"time": 90, "lat": 90, "lon": 180}); err != nil {
 		fmt.Println(err)

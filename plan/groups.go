@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // ReadGroup is a box of target chunks of one variable that the chunk stage
@@ -111,7 +111,7 @@ func (s *Schema) cuts(v *Variable, first, budget, cores int64) [][]int64 {
 		}
 		k := slices.IndexFunc(s.Concat, func(a Axis) bool { return a.Name == v.Dims[d] })
 		switch {
-		case v.Type == netcdf.String:
+		case v.Type == source.String:
 			cuts[d] = every(lo, grid[d], 1)
 		case k >= 0:
 			cuts[d] = s.concatCuts(v, d, k, lo, grid[d])
@@ -119,7 +119,7 @@ func (s *Schema) cuts(v *Variable, first, budget, cores int64) [][]int64 {
 			cuts[d] = []int64{0, grid[d]}
 		}
 	}
-	if v.Type == netcdf.String {
+	if v.Type == source.String {
 		return cuts
 	}
 	// align[d]: chunks in the least run that ends on a stored chunk boundary.

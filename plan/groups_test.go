@@ -6,13 +6,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // gridSchema is a schema of one variable v(time, lat, lon) of int16 over
 // inputs of the given lengths along time, stored in chunks of src (nil:
 // contiguous), laid out in target chunks.
-func gridSchema(t *testing.T, lens []int64, lat, lon int64, src, chunks []int64, typ netcdf.Type) Schema {
+func gridSchema(t *testing.T, lens []int64, lat, lon int64, src, chunks []int64, typ source.Type) Schema {
 	t.Helper()
 	s := Schema{Concat: []Axis{{Name: "time"}}}
 	var total int64
@@ -43,37 +43,37 @@ func TestGroups(t *testing.T) {
 		lens   []int64
 		src    []int64
 		chunks []int64
-		typ    netcdf.Type
+		typ    source.Type
 		budget int64
 		cores  int
 		want   []string // the first groups
 		n      int64    // how many groups
 	}{
-		{"daily global slices, 16 tiles: a time block each", ones(60), []int64{1, 72, 144}, []int64{60, 18, 36}, netcdf.Short, 512 * MiB, 1,
+		{"daily global slices, 16 tiles: a time block each", ones(60), []int64{1, 72, 144}, []int64{60, 18, 36}, source.Short, 512 * MiB, 1,
 			[]string{"v/0.0.0+1x4x4"}, 1},
-		{"daily slices, 30-day chunks: one chunk a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, netcdf.Short, 512 * MiB, 1,
+		{"daily slices, 30-day chunks: one chunk a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, source.Short, 512 * MiB, 1,
 			[]string{"v/0.0.0+1x1x1", "v/1.0.0+1x1x1"}, 2},
-		{"a block over the budget: halved anywhere (slices are whole-grid chunks)", ones(60), []int64{1, 72, 144}, []int64{60, 18, 36}, netcdf.Short, 400_000, 1,
+		{"a block over the budget: halved anywhere (slices are whole-grid chunks)", ones(60), []int64{1, 72, 144}, []int64{60, 18, 36}, source.Short, 400_000, 1,
 			[]string{"v/0.0.0+1x2x2", "v/0.0.2+1x2x2"}, 4},
-		{"tiled sources: halved at tile boundaries", ones(8), []int64{1, 90, 120}, []int64{8, 45, 40}, netcdf.Short, 8 * 180 * 360 * 2 / 3, 1,
+		{"tiled sources: halved at tile boundaries", ones(8), []int64{1, 90, 120}, []int64{8, 45, 40}, source.Short, 8 * 180 * 360 * 2 / 3, 1,
 			[]string{"v/0.0.0+1x4x3", "v/0.0.3+1x4x3", "v/0.0.6+1x4x3"}, 3},
-		{"files of 10 steps in chunks of 5, target chunks of 2: groups of 5 chunks", []int64{10, 10}, []int64{5, 10, 10}, []int64{2, 10, 10}, netcdf.Float, 512 * MiB, 1,
+		{"files of 10 steps in chunks of 5, target chunks of 2: groups of 5 chunks", []int64{10, 10}, []int64{5, 10, 10}, []int64{2, 10, 10}, source.Float, 512 * MiB, 1,
 			[]string{"v/0.0.0+5x1x1", "v/5.0.0+5x1x1"}, 2},
-		{"uneven files of 3 and 6 steps in chunks of 3, target chunks of 2", []int64{3, 6}, []int64{3, 10, 10}, []int64{2, 10, 10}, netcdf.Float, 512 * MiB, 1,
+		{"uneven files of 3 and 6 steps in chunks of 3, target chunks of 2", []int64{3, 6}, []int64{3, 10, 10}, []int64{2, 10, 10}, source.Float, 512 * MiB, 1,
 			[]string{"v/0.0.0+3x1x1", "v/3.0.0+2x1x1"}, 2},
-		{"daily slices, 30-day chunks, 2 cores: two chunks a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, netcdf.Short, 512 * MiB, 2,
+		{"daily slices, 30-day chunks, 2 cores: two chunks a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, source.Short, 512 * MiB, 2,
 			[]string{"v/0.0.0+2x1x1"}, 1},
-		{"daily slices, 10-day chunks, 4 cores: four chunks a group, then two", ones(60), []int64{1, 72, 144}, []int64{10, 72, 144}, netcdf.Short, 512 * MiB, 4,
+		{"daily slices, 10-day chunks, 4 cores: four chunks a group, then two", ones(60), []int64{1, 72, 144}, []int64{10, 72, 144}, source.Short, 512 * MiB, 4,
 			[]string{"v/0.0.0+4x1x1", "v/4.0.0+2x1x1"}, 2},
-		{"daily slices, 20-day chunks, 2 cores: two, then the last alone", ones(60), []int64{1, 72, 144}, []int64{20, 72, 144}, netcdf.Short, 512 * MiB, 2,
+		{"daily slices, 20-day chunks, 2 cores: two, then the last alone", ones(60), []int64{1, 72, 144}, []int64{20, 72, 144}, source.Short, 512 * MiB, 2,
 			[]string{"v/0.0.0+2x1x1", "v/2.0.0+1x1x1"}, 2},
-		{"2 cores, a budget of one chunk: one chunk a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, netcdf.Short, 30 * 72 * 144 * 2, 2,
+		{"2 cores, a budget of one chunk: one chunk a group", ones(60), []int64{1, 72, 144}, []int64{30, 72, 144}, source.Short, 30 * 72 * 144 * 2, 2,
 			[]string{"v/0.0.0+1x1x1", "v/1.0.0+1x1x1"}, 2},
-		{"4 cores, 16 tiles a group already", ones(60), []int64{1, 72, 144}, []int64{30, 18, 36}, netcdf.Short, 512 * MiB, 4,
+		{"4 cores, 16 tiles a group already", ones(60), []int64{1, 72, 144}, []int64{30, 18, 36}, source.Short, 512 * MiB, 4,
 			[]string{"v/0.0.0+1x4x4", "v/1.0.0+1x4x4"}, 2},
-		{"contiguous: any cut", ones(4), nil, []int64{2, 5, 5}, netcdf.Float, 512 * MiB, 1,
+		{"contiguous: any cut", ones(4), nil, []int64{2, 5, 5}, source.Float, 512 * MiB, 1,
 			[]string{"v/0.0.0+1x2x2", "v/1.0.0+1x2x2"}, 2},
-		{"strings: a chunk at a time", ones(4), nil, []int64{2, 5, 5}, netcdf.String, 512 * MiB, 1,
+		{"strings: a chunk at a time", ones(4), nil, []int64{2, 5, 5}, source.String, 512 * MiB, 1,
 			[]string{"v/0.0.0+1x1x1", "v/0.0.1+1x1x1"}, 8},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,7 +113,7 @@ func checkCover(t *testing.T, s Schema, budget int64, cores int) {
 		for _, c := range p.Chunks {
 			got[ChunkKey{Var: g.Var, Index: c.Index}.String()]++
 		}
-		if s.Vars[0].Type == netcdf.String {
+		if s.Vars[0].Type == source.String {
 			return
 		}
 		n := int64(1)
@@ -190,7 +190,7 @@ func TestGroupsCoverEveryChunkOnce(t *testing.T) {
 			src = []int64{1 + r.Int64N(4), 1 + r.Int64N(lat), 1 + r.Int64N(lon)}
 		}
 		chunks := []int64{1 + r.Int64N(5), 1 + r.Int64N(lat), 1 + r.Int64N(lon)}
-		s := gridSchema(t, lens, lat, lon, src, chunks, netcdf.Short)
+		s := gridSchema(t, lens, lat, lon, src, chunks, source.Short)
 		if len(lens) > 1 && r.IntN(3) == 0 { // appending all but the first input
 			s.Base = lens[0]
 			s.Inputs = s.Inputs[1:]
@@ -201,7 +201,7 @@ func TestGroupsCoverEveryChunkOnce(t *testing.T) {
 }
 
 func TestSplitRead(t *testing.T) {
-	v := &Variable{Name: "v", Type: netcdf.Short, Dims: []string{"time", "y"}, Shape: []int64{100, 1000}, SourceChunks: []int64{3, 1000}}
+	v := &Variable{Name: "v", Type: source.Short, Dims: []string{"time", "y"}, Shape: []int64{100, 1000}, SourceChunks: []int64{3, 1000}}
 	r := Slice{Start: []int64{4, 0}, Count: []int64{20, 1000}, At: []int64{7, 0}}
 	got := splitRead(v, r, 12000) // 6 rows of 2000 bytes, a multiple of 3
 	var rows []int64
@@ -234,7 +234,7 @@ func FuzzGroups(f *testing.F) {
 		if st > 0 && sy > 0 && sx > 0 {
 			src = []int64{int64(st), int64(sy), int64(sx)}
 		}
-		s := gridSchema(t, lens, int64(lat), int64(lon), src, []int64{int64(ct), int64(cy), int64(cx)}, netcdf.Short)
+		s := gridSchema(t, lens, int64(lat), int64(lon), src, []int64{int64(ct), int64(cy), int64(cx)}, source.Short)
 		if appending && n > 1 {
 			s.Base = lens[0]
 			s.Inputs = s.Inputs[1:]

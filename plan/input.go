@@ -1,10 +1,9 @@
 // Package plan holds the values that flow between the stages of a recipe —
 // the inputs, the merged dataset schema, chunk keys and write results — and
 // the index arithmetic between them (which inputs a target chunk needs).
-// It knows nothing of Beam. It does lean on lower packages it should not
-// need: the netcdf package's header types (dimensions, variables,
-// attributes, where a variable's pieces lie) stand for any input's, and a
-// Target carries storage's HTTP retry and auth settings.
+// It knows nothing of Beam, nor of any input format: inputs are described
+// in the source package's terms. A Target still carries storage's HTTP
+// retry and auth settings.
 package plan
 
 import "fmt"

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // ChunkKey names one chunk of the target: a variable and the chunk's index
@@ -116,7 +116,7 @@ func (s *Schema) Shard(shards map[string]int64) error {
 	}
 	for i := range s.Vars {
 		v := &s.Vars[i]
-		if v.IsDimCoord() || v.Type == netcdf.String || len(v.Dims) == 0 {
+		if v.IsDimCoord() || v.Type == source.String || len(v.Dims) == 0 {
 			continue
 		}
 		shard := slices.Clone(v.Chunks)
@@ -184,8 +184,8 @@ func (s *Schema) CheckMemory(budget int64) error {
 const stringCost = 16
 
 // memSize is what one value of v takes in memory budgets.
-func memSize(t netcdf.Type, itemSize int) int64 {
-	if t == netcdf.String {
+func memSize(t source.Type, itemSize int) int64 {
+	if t == source.String {
 		return stringCost
 	}
 	return int64(itemSize)

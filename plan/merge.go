@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // Merger accumulates the InputMeta of every input into a Schema, validating
@@ -77,7 +77,7 @@ type PartAxis struct {
 	Len       int64
 	Units     string
 	Calendar  string
-	CoordType netcdf.Type // 0 when there is no coordinate along it
+	CoordType source.Type // 0 when there is no coordinate along it
 	Coord     []byte
 }
 
@@ -179,7 +179,7 @@ func compareInputs(a, b *InputMeta, concat []string) error {
 // re-encoded: re-packing would change the values the inputs hold.
 var packingAttrs = []string{"scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned"}
 
-func sameVar(a, b netcdf.Var) string {
+func sameVar(a, b source.Var) string {
 	if a.Type != b.Type {
 		return fmt.Sprintf("type %s vs %s", a.Type, b.Type)
 	}
@@ -199,7 +199,7 @@ func sameVar(a, b netcdf.Var) string {
 
 // sameAttr reports whether two attributes have the same type and values
 // (bit for bit: NaN equals NaN).
-func sameAttr(a, b netcdf.Attr) bool {
+func sameAttr(a, b source.Attr) bool {
 	if a.Type != b.Type {
 		return false
 	}
@@ -211,7 +211,7 @@ func sameAttr(a, b netcdf.Attr) bool {
 	return errA == nil && errB == nil && bytes.Equal(ra, rb)
 }
 
-func attrText(a netcdf.Attr, ok bool) string {
+func attrText(a source.Attr, ok bool) string {
 	if !ok {
 		return "absent"
 	}
@@ -510,7 +510,7 @@ func (s *Schema) newDims(reps []InputMeta, totals []int64, concat []ConcatDim) (
 // newVar is the schema's variable for v of input r: its shape along the
 // concat dimensions their totals (total), chars folded, and the input's
 // stored chunks (stored) where they can be read by.
-func (s *Schema) newVar(v netcdf.Var, r *InputMeta, total func(string) (int64, bool), stored []int64) Variable {
+func (s *Schema) newVar(v source.Var, r *InputMeta, total func(string) (int64, bool), stored []int64) Variable {
 	shape := slices.Clone(v.Shape)
 	for i, d := range v.Dims {
 		if n, ok := total(d); ok {
@@ -520,7 +520,7 @@ func (s *Schema) newVar(v netcdf.Var, r *InputMeta, total func(string) (int64, b
 	nv := Variable{Name: v.Name, Type: v.Type, Dims: slices.Clone(v.Dims), Shape: shape,
 		Attrs: v.Attrs, Merge: slices.Clone(r.Input.Index.Merge)}
 	nv.foldChars(s)
-	if nv.Width == 0 && nv.Type != netcdf.String {
+	if nv.Width == 0 && nv.Type != source.String {
 		nv.SourceChunks = stored
 	}
 	return nv
@@ -541,7 +541,7 @@ func (v *Variable) prependDims(lead []string, shape []int64) {
 // variable's or the dataset's "coordinates" attribute names.
 func coordNames(reps []InputMeta) map[string]bool {
 	out := map[string]bool{}
-	add := func(attrs []netcdf.Attr) {
+	add := func(attrs []source.Attr) {
 		for _, a := range attrs {
 			if s, ok := a.Value.(string); ok && a.Name == "coordinates" {
 				for _, name := range strings.Fields(s) {

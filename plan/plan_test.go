@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
+	// The netCDF reader, for the fixtures.
+	_ "github.com/zarrforge/zarrforge/internal/formats"
 )
 
 // meta builds the InputMeta of a synthetic input holding sst(time, lat, lon)
@@ -25,14 +27,14 @@ func meta(concat int, merge []int, times []float64, units string, nlat int64) In
 	src := "in" + string(rune('0'+concat)) + ".nc"
 	return InputMeta{
 		Input: Input{Index: Index{Concat: []int{concat}, Merge: merge}, Source: src, URL: src},
-		Dims:  []netcdf.Dim{{Name: "time", Len: n, Unlimited: true}, {Name: "lat", Len: nlat}, {Name: "lon", Len: 4}},
-		Vars: []netcdf.Var{
-			{Name: "time", Type: netcdf.Double, Dims: []string{"time"}, Shape: []int64{n},
-				Attrs: []netcdf.Attr{{Name: "units", Type: netcdf.Char, Value: units}}},
-			{Name: "sst", Type: netcdf.Short, Dims: []string{"time", "lat", "lon"}, Shape: []int64{n, nlat, 4},
-				Attrs: []netcdf.Attr{{Name: "_FillValue", Type: netcdf.Short, Value: []int16{-999}}}},
+		Dims:  []source.Dim{{Name: "time", Len: n, Unlimited: true}, {Name: "lat", Len: nlat}, {Name: "lon", Len: 4}},
+		Vars: []source.Var{
+			{Name: "time", Type: source.Double, Dims: []string{"time"}, Shape: []int64{n},
+				Attrs: []source.Attr{{Name: "units", Type: source.Char, Value: units}}},
+			{Name: "sst", Type: source.Short, Dims: []string{"time", "lat", "lon"}, Shape: []int64{n, nlat, 4},
+				Attrs: []source.Attr{{Name: "_FillValue", Type: source.Short, Value: []int16{-999}}}},
 		},
-		Attrs:  []netcdf.Attr{{Name: "title", Type: netcdf.Char, Value: "input " + src}},
+		Attrs:  []source.Attr{{Name: "title", Type: source.Char, Value: "input " + src}},
 		Coords: [][]byte{coord},
 	}
 }
@@ -90,25 +92,25 @@ func TestMergeOffsetsAndRecode(t *testing.T) {
 func TestMergeErrors(t *testing.T) {
 	base := func(c int) InputMeta { return meta(c, nil, []float64{float64(c)}, "days since 2000-01-01", 3) }
 	otherType := base(1)
-	otherType.Vars[1].Type = netcdf.Float
+	otherType.Vars[1].Type = source.Float
 	missingVar := base(1)
 	missingVar.Vars = missingVar.Vars[:1]
 	otherCal := base(1)
-	otherCal.Vars[0].Attrs = append(otherCal.Vars[0].Attrs, netcdf.Attr{Name: "calendar", Type: netcdf.Char, Value: "noleap"})
+	otherCal.Vars[0].Attrs = append(otherCal.Vars[0].Attrs, source.Attr{Name: "calendar", Type: source.Char, Value: "noleap"})
 	otherGrid := base(1)
 	otherGrid.CoordSums = []CoordSum{{Name: "lat", Sum: "x"}}
 	first := base(0)
 	first.CoordSums = []CoordSum{{Name: "lat", Sum: "y"}}
-	withAttr := func(c int, attrs ...netcdf.Attr) InputMeta {
+	withAttr := func(c int, attrs ...source.Attr) InputMeta {
 		m := base(c)
 		m.Vars[1].Attrs = append(m.Vars[1].Attrs, attrs...)
 		return m
 	}
-	scale := func(f float32) netcdf.Attr {
-		return netcdf.Attr{Name: "scale_factor", Type: netcdf.Float, Value: []float32{f}}
+	scale := func(f float32) source.Attr {
+		return source.Attr{Name: "scale_factor", Type: source.Float, Value: []float32{f}}
 	}
 	otherFill := base(1)
-	otherFill.Vars[1].Attrs = []netcdf.Attr{{Name: "_FillValue", Type: netcdf.Short, Value: []int16{-32767}}}
+	otherFill.Vars[1].Attrs = []source.Attr{{Name: "_FillValue", Type: source.Short, Value: []int16{-32767}}}
 
 	tests := []struct {
 		name   string
@@ -251,7 +253,7 @@ func FuzzLayout(f *testing.F) {
 			return
 		}
 		s := Schema{Concat: []Axis{{Name: "time"}}, Dims: []Dim{{"time", 3}, {"lat", lat}, {"lon", lon}},
-			Vars: []Variable{{Name: "v", Type: netcdf.Float, Dims: []string{"time", "lat", "lon"}, Shape: []int64{3, lat, lon}}}}
+			Vars: []Variable{{Name: "v", Type: source.Float, Dims: []string{"time", "lat", "lon"}, Shape: []int64{3, lat, lon}}}}
 		chunks := map[string]int64{"time": tc}
 		if latc != 0 {
 			chunks["lat"] = latc
@@ -326,7 +328,7 @@ func TestMergeConcatDims(t *testing.T) {
 	if tv, _ := s.Var("time"); !slices.Equal(tv.Dims, []string{"time"}) {
 		t.Errorf("the time coordinate gained a dimension: %v", tv.Dims)
 	}
-	if mv, ok := s.Var("member"); !ok || mv.Type != netcdf.String || !s.IsConcatCoord(mv) || s.StoredByChunks(mv) {
+	if mv, ok := s.Var("member"); !ok || mv.Type != source.String || !s.IsConcatCoord(mv) || s.StoredByChunks(mv) {
 		t.Errorf("member coordinate %+v", mv)
 	}
 	if got := coordValues(t, s); !slices.Equal(got, []float64{0, 1, 2}) {
@@ -391,11 +393,11 @@ func TestMergeConcatDimsErrors(t *testing.T) {
 	concat := []ConcatDim{{Name: "time"}, {Name: "member"}}
 	ok := func(tm, k int) InputMeta { return member(meta(tm, nil, []float64{float64(tm)}, units, 3), tm, k) }
 	hasMember := ok(0, 1)
-	hasMember.Dims = append(hasMember.Dims, netcdf.Dim{Name: "member", Len: 1})
+	hasMember.Dims = append(hasMember.Dims, source.Dim{Name: "member", Len: 1})
 	named := ok(0, 0)
-	named.Vars = append(named.Vars, netcdf.Var{Name: "member", Type: netcdf.Int})
+	named.Vars = append(named.Vars, source.Var{Name: "member", Type: source.Int})
 	named1 := ok(0, 1)
-	named1.Vars = append(named1.Vars, netcdf.Var{Name: "member", Type: netcdf.Int})
+	named1.Vars = append(named1.Vars, source.Var{Name: "member", Type: source.Int})
 	otherTime := member(meta(0, nil, []float64{5}, units, 3), 0, 1)
 	longer := member(meta(1, nil, []float64{1, 1.5}, units, 3), 1, 1)
 	for _, tt := range []struct {
@@ -425,7 +427,7 @@ func TestDescribeNoValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	f, err := source.Open(bytes.NewReader(b), int64(len(b)), path, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,8 +445,8 @@ func TestDescribeNoValues(t *testing.T) {
 // pipeline's own header edit too, naming the rename.
 func TestRenameCollision(t *testing.T) {
 	m := InputMeta{Input: Input{Source: "in.nc"},
-		Dims: []netcdf.Dim{{Name: "lat", Len: 2}, {Name: "lon", Len: 3}},
-		Vars: []netcdf.Var{{Name: "sst", Dims: []string{"lat", "lon"}}, {Name: "ice", Dims: []string{"lat", "lon"}}}}
+		Dims: []source.Dim{{Name: "lat", Len: 2}, {Name: "lon", Len: 3}},
+		Vars: []source.Var{{Name: "sst", Dims: []string{"lat", "lon"}}, {Name: "ice", Dims: []string{"lat", "lon"}}}}
 	for rename, want := range map[string]string{
 		"lon": `preprocess.rename.lon: input in.nc already has a variable or dimension "lat"`,
 		"sst": `preprocess.rename.sst: input in.nc already has a variable or dimension "ice"`,

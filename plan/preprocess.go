@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/zarrforge/zarrforge/cftime"
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // Preprocess is the edits a recipe's preprocess section makes to every
@@ -164,13 +164,13 @@ func (p Preprocess) Apply(m *InputMeta) error {
 	// 1. drop_vars / keep_vars
 	switch {
 	case len(p.DropVars) > 0:
-		m.Vars = slices.DeleteFunc(m.Vars, func(v netcdf.Var) bool { return slices.Contains(p.DropVars, v.Name) })
+		m.Vars = slices.DeleteFunc(m.Vars, func(v source.Var) bool { return slices.Contains(p.DropVars, v.Name) })
 	case len(p.KeepVars) > 0:
 		m.Vars = keep(m.Vars, p.KeepVars)
 	}
 	// 2. isel
 	for _, s := range p.Isel {
-		i := slices.IndexFunc(m.Dims, func(d netcdf.Dim) bool { return d.Name == s.Dim })
+		i := slices.IndexFunc(m.Dims, func(d source.Dim) bool { return d.Name == s.Dim })
 		if i < 0 {
 			continue
 		}
@@ -207,7 +207,7 @@ func (p Preprocess) Apply(m *InputMeta) error {
 	}
 	// 4. attributes
 	for _, e := range p.Attrs {
-		if vi := slices.IndexFunc(m.Vars, func(v netcdf.Var) bool { return v.Name == e.Var }); vi >= 0 {
+		if vi := slices.IndexFunc(m.Vars, func(v source.Var) bool { return v.Name == e.Var }); vi >= 0 {
 			if err := e.checkTimes(m.Vars[vi]); err != nil {
 				return err
 			}
@@ -250,7 +250,7 @@ func (p Preprocess) collision(m *InputMeta, name string) error {
 // keep returns the variables named in names and the coordinates (dimension
 // coordinates and variables a kept one names in its coordinates attribute)
 // whose dimensions the named ones use, as xarray's ds[names] does.
-func keep(vars []netcdf.Var, names []string) []netcdf.Var {
+func keep(vars []source.Var, names []string) []source.Var {
 	dims := map[string]bool{}
 	coords := map[string]bool{}
 	for _, v := range vars {
@@ -270,7 +270,7 @@ func keep(vars []netcdf.Var, names []string) []netcdf.Var {
 			}
 		}
 	}
-	return slices.DeleteFunc(slices.Clone(vars), func(v netcdf.Var) bool {
+	return slices.DeleteFunc(slices.Clone(vars), func(v source.Var) bool {
 		if slices.Contains(names, v.Name) {
 			return false
 		}
@@ -291,7 +291,7 @@ func keep(vars []netcdf.Var, names []string) []netcdf.Var {
 // them on a decoded time): where v holds CF times ("days since ..."), or
 // where the new units would make its numbers times. Values are never
 // re-encoded, so the dates would shift silently.
-func (e AttrEdit) checkTimes(v netcdf.Var) error {
+func (e AttrEdit) checkTimes(v source.Var) error {
 	if e.Name != "units" && e.Name != "calendar" {
 		return nil
 	}
@@ -312,25 +312,25 @@ func (e AttrEdit) checkTimes(v netcdf.Var) error {
 }
 
 // apply sets or deletes e's attribute in attrs.
-func (e AttrEdit) apply(attrs []netcdf.Attr) []netcdf.Attr {
-	attrs = slices.DeleteFunc(slices.Clone(attrs), func(a netcdf.Attr) bool { return a.Name == e.Name && e.Delete })
+func (e AttrEdit) apply(attrs []source.Attr) []source.Attr {
+	attrs = slices.DeleteFunc(slices.Clone(attrs), func(a source.Attr) bool { return a.Name == e.Name && e.Delete })
 	if e.Delete {
 		return attrs
 	}
-	a := netcdf.Attr{Name: e.Name}
+	a := source.Attr{Name: e.Name}
 	switch {
 	case e.Text != nil:
-		a.Type, a.Value = netcdf.Char, *e.Text
+		a.Type, a.Value = source.Char, *e.Text
 	case e.Integer:
 		ints := make([]int64, len(e.Numbers))
 		for i, x := range e.Numbers {
 			ints[i] = int64(x)
 		}
-		a.Type, a.Value = netcdf.Int64, ints
+		a.Type, a.Value = source.Int64, ints
 	default:
-		a.Type, a.Value = netcdf.Double, slices.Clone(e.Numbers)
+		a.Type, a.Value = source.Double, slices.Clone(e.Numbers)
 	}
-	if i := slices.IndexFunc(attrs, func(x netcdf.Attr) bool { return x.Name == e.Name }); i >= 0 {
+	if i := slices.IndexFunc(attrs, func(x source.Attr) bool { return x.Name == e.Name }); i >= 0 {
 		attrs[i] = a
 		return attrs
 	}

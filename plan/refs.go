@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/zarrforge/zarrforge/netcdf"
-	"github.com/zarrforge/zarrforge/zarr"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // References: a reference set (kerchunk) is a Zarr store whose chunks are
@@ -23,12 +22,12 @@ type InputRefs struct {
 
 // VarRefs is where one variable's values lie in one input, as chunks of
 // the reference set. Every input must agree on BigEndian, Chunks and
-// Filters, which describe the stored chunks.
+// Codecs, which describe the stored chunks.
 type VarRefs struct {
 	Name      string
 	BigEndian bool
 	Chunks    []int64
-	Filters   []zarr.Filter
+	Codecs    []source.Codec
 	Pieces    []RefPiece
 	// Unwritten are the indexes, in the reference set's chunk grid, of
 	// the chunks the input never wrote (see Unwritten); each reads as
@@ -53,7 +52,7 @@ type RefPiece struct {
 // chunks (but for the last input along it), and returns the chunk shape of
 // the set and the pieces with their indexes in its grid. Along a new
 // dimension (see Axis.New) every input is a chunk of one step.
-func (s *Schema) RefPieces(v *Variable, e Extent, chunks []int64, pieces []netcdf.Piece) ([]int64, []RefPiece, error) {
+func (s *Schema) RefPieces(v *Variable, e Extent, chunks []int64, pieces []source.Piece) ([]int64, []RefPiece, error) {
 	if v.Sel != nil {
 		return nil, nil, fmt.Errorf("variable %q: a preprocess isel selects values references cannot point at", v.Name)
 	}
@@ -106,7 +105,7 @@ const maxUnwritten = 1 << 20
 // stores v: see RefPieces) over input e's part of v that pieces leave out:
 // chunks the input never wrote, which HDF5 reads as the fill value. A
 // reference set must point at each (older fsspec fails on a missing key).
-func (s *Schema) Unwritten(v *Variable, e Extent, chunks []int64, pieces []netcdf.Piece) ([]netcdf.Piece, error) {
+func (s *Schema) Unwritten(v *Variable, e Extent, chunks []int64, pieces []source.Piece) ([]source.Piece, error) {
 	shape := WithWidth(v, s.PartShape(v, e)[v.Lead:])
 	if len(chunks) != len(shape) {
 		return nil, fmt.Errorf("variable %q: input %s stores chunks of rank %d for %d dimensions", v.Name, e.Input.Source, len(chunks), len(shape))
@@ -130,11 +129,11 @@ func (s *Schema) Unwritten(v *Variable, e Extent, chunks []int64, pieces []netcd
 	for _, p := range pieces {
 		written[fmt.Sprint(p.Index)] = true
 	}
-	var out []netcdf.Piece
+	var out []source.Piece
 	idx := make([]int64, len(grid))
 	for range cells {
 		if !written[fmt.Sprint(idx)] {
-			out = append(out, netcdf.Piece{Index: slices.Clone(idx)})
+			out = append(out, source.Piece{Index: slices.Clone(idx)})
 		}
 		for k := len(idx) - 1; k >= 0; k-- {
 			if idx[k]++; idx[k] < grid[k] {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // TestRefPieces: an input's chunks land where it sits along the concat
@@ -13,7 +13,7 @@ import (
 func TestRefPieces(t *testing.T) {
 	s := &Schema{Concat: []Axis{{Name: "time"}}, Inputs: []Extent{{Spans: []Span{{Offset: 0, Len: 4}}}, {Spans: []Span{{Offset: 4, Len: 4}}}, {Spans: []Span{{Offset: 8, Len: 3}}}}}
 	v := &Variable{Name: "sst", Dims: []string{"time", "lat"}, Shape: []int64{11, 5}}
-	pieces := []netcdf.Piece{{Index: []int64{0, 0}, Offset: 100, Size: 10}, {Index: []int64{1, 1}, Offset: 200, Size: 10}}
+	pieces := []source.Piece{{Index: []int64{0, 0}, Offset: 100, Size: 10}, {Index: []int64{1, 1}, Offset: 200, Size: 10}}
 	for _, tc := range []struct {
 		e      Extent
 		chunks []int64

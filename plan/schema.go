@@ -3,7 +3,7 @@ package plan
 import (
 	"slices"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // Dim is a dimension of the target dataset.
@@ -15,11 +15,11 @@ type Dim struct {
 // Variable is one array of the target dataset.
 type Variable struct {
 	Name  string
-	Type  netcdf.Type
+	Type  source.Type
 	Dims  []string
 	Shape []int64
 	// Attrs are the variable's attributes as the first input holding it has them.
-	Attrs []netcdf.Attr
+	Attrs []source.Attr
 	// Merge is the merge position of the inputs that hold this variable.
 	Merge []int
 	// Chunks is the shape of the target's chunk objects, set by
@@ -95,7 +95,7 @@ type Schema struct {
 	// target.chunk_bytes sizes.
 	Concat []Axis
 	Dims   []Dim
-	Attrs  []netcdf.Attr // global attributes of the first input
+	Attrs  []source.Attr // global attributes of the first input
 	Vars   []Variable
 	// Inputs lists every input in pattern order (concat positions, then
 	// merge position).
@@ -105,7 +105,7 @@ type Schema struct {
 	// The inputs come after them.
 	Base int64
 	// Group is the netCDF-4 group of the inputs read as the dataset
-	// (netcdf.Options.Group); "" for the root.
+	// (source.Options.Group); "" for the root.
 	Group string
 }
 
@@ -179,10 +179,10 @@ func (v *Variable) IsDimCoord() bool {
 }
 
 // Attr returns v's attribute called name.
-func (v *Variable) Attr(name string) (netcdf.Attr, bool) {
-	i := slices.IndexFunc(v.Attrs, func(a netcdf.Attr) bool { return a.Name == name })
+func (v *Variable) Attr(name string) (source.Attr, bool) {
+	i := slices.IndexFunc(v.Attrs, func(a source.Attr) bool { return a.Name == name })
 	if i < 0 {
-		return netcdf.Attr{}, false
+		return source.Attr{}, false
 	}
 	return v.Attrs[i], true
 }
@@ -203,7 +203,7 @@ func (v *Variable) ItemSize() int {
 // strings' width.
 func (v *Variable) foldChars(s *Schema) {
 	a, ok := v.fillAttr()
-	if fill, _ := a.Value.(string); !ok || v.Type != netcdf.Char || len(fill) < 2 || len(v.Dims) == 0 || s.IsConcat(v.Dims[len(v.Dims)-1]) {
+	if fill, _ := a.Value.(string); !ok || v.Type != source.Char || len(fill) < 2 || len(v.Dims) == 0 || s.IsConcat(v.Dims[len(v.Dims)-1]) {
 		return
 	}
 	last := len(v.Dims) - 1

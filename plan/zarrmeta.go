@@ -7,18 +7,18 @@ import (
 	"math"
 	"slices"
 
-	"github.com/zarrforge/zarrforge/netcdf"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // dtypes maps netCDF types to the Zarr (numpy) dtypes that store them.
-var dtypes = map[netcdf.Type]zarr.DType{
-	netcdf.Byte: "|i1", netcdf.UByte: "|u1", netcdf.Char: "|S1",
-	netcdf.Short: "<i2", netcdf.UShort: "<u2",
-	netcdf.Int: "<i4", netcdf.UInt: "<u4",
-	netcdf.Int64: "<i8", netcdf.UInt64: "<u8",
-	netcdf.Float: "<f4", netcdf.Double: "<f8",
-	netcdf.String: zarr.Strings,
+var dtypes = map[source.Type]zarr.DType{
+	source.Byte: "|i1", source.UByte: "|u1", source.Char: "|S1",
+	source.Short: "<i2", source.UShort: "<u2",
+	source.Int: "<i4", source.UInt: "<u4",
+	source.Int64: "<i8", source.UInt64: "<u8",
+	source.Float: "<f4", source.Double: "<f8",
+	source.String: zarr.Strings,
 }
 
 // dtype returns the Zarr dtype that stores v.
@@ -61,7 +61,7 @@ func (t *Target) ArrayMeta(v *Variable) (zarr.ArrayMeta, error) {
 }
 
 // fillAttr returns v's _FillValue attribute.
-func (v *Variable) fillAttr() (netcdf.Attr, bool) { return v.Attr("_FillValue") }
+func (v *Variable) fillAttr() (source.Attr, bool) { return v.Attr("_FillValue") }
 
 // fillValue returns the Zarr fill_value: the _FillValue attribute, which
 // xarray reads back as _FillValue, or nil (JSON null) when there is none, so
@@ -70,10 +70,10 @@ func (v *Variable) fillAttr() (netcdf.Attr, bool) { return v.Attr("_FillValue") 
 // short, as some tools write) masks nothing in netCDF either: nil.
 func (v *Variable) fillValue() (any, error) {
 	a, ok := v.fillAttr()
-	if !ok || v.Type == netcdf.String { // xarray writes strings with a null fill_value
+	if !ok || v.Type == source.String { // xarray writes strings with a null fill_value
 		return nil, nil
 	}
-	if f, ok := floatFill(a); ok && v.Type != netcdf.Float && v.Type != netcdf.Double && !fitsInteger(v.Type, f) {
+	if f, ok := floatFill(a); ok && v.Type != source.Float && v.Type != source.Double && !fitsInteger(v.Type, f) {
 		return nil, nil
 	}
 	switch x := a.Value.(type) {
@@ -112,7 +112,7 @@ func (v *Variable) fillValue() (any, error) {
 }
 
 // floatFill returns a float attribute's first value.
-func floatFill(a netcdf.Attr) (float64, bool) {
+func floatFill(a source.Attr) (float64, bool) {
 	switch x := a.Value.(type) {
 	case []float32:
 		if len(x) > 0 {
@@ -127,11 +127,11 @@ func floatFill(a netcdf.Attr) (float64, bool) {
 }
 
 // fitsInteger reports whether f is a value of the integer type t.
-func fitsInteger(t netcdf.Type, f float64) bool {
+func fitsInteger(t source.Type, f float64) bool {
 	bits := 8 * float64(t.Size())
 	lo, hi := -math.Exp2(bits-1), math.Exp2(bits-1) // [lo, hi) for signed types
 	switch t {
-	case netcdf.UByte, netcdf.UShort, netcdf.UInt, netcdf.UInt64, netcdf.Char:
+	case source.UByte, source.UShort, source.UInt, source.UInt64, source.Char:
 		lo, hi = 0, math.Exp2(bits)
 	}
 	return f == math.Trunc(f) && f >= lo && f < hi
@@ -141,7 +141,7 @@ func fitsInteger(t netcdf.Type, f float64) bool {
 // v's type, or nil when v has none (pad with zeros).
 func (v *Variable) FillBytes() []byte {
 	a, ok := v.fillAttr()
-	if !ok || a.Type != v.Type || v.Type == netcdf.String {
+	if !ok || a.Type != v.Type || v.Type == source.String {
 		return nil
 	}
 	if s, ok := a.Value.(string); ok {
@@ -213,7 +213,7 @@ func Provenance(s *Schema, version, recipeHash string) zarr.Attrs {
 
 // attrJSON turns a netCDF attribute value into what xarray writes for it:
 // text stays text, a single number becomes a scalar, several a list.
-func attrJSON(a netcdf.Attr) any {
+func attrJSON(a source.Attr) any {
 	switch x := a.Value.(type) {
 	case string:
 		return x

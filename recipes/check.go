@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -106,7 +106,7 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 		groups = r.Pattern.Groups
 	}
 	if slices.Equal(groups, []string{AllGroups}) {
-		if groups, err = netcdf.Groups(f, f.Size(), in.Source); err != nil {
+		if groups, err = source.Groups(f, f.Size(), in.Source); err != nil {
 			return nil, err
 		}
 	}
@@ -115,8 +115,8 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 		if len(r.Pattern.Groups) > 0 {
 			g = groupRead(g)
 		}
-		nc, err := netcdf.OpenWith(f, f.Size(), in.Source, netcdf.Options{Group: g})
-		if errors.Is(err, netcdf.ErrNestedGroups) {
+		nc, err := source.Open(f, f.Size(), in.Source, source.Options{Group: g})
+		if errors.Is(err, source.ErrNestedGroups) {
 			return nil, r.errorf("pattern", "%s; convert one group (pattern.group: a path), or every group as nested Zarr groups (pattern.groups: all)", err)
 		}
 		if err != nil {
@@ -145,7 +145,7 @@ func (r Recipe) ResolveGroups(ctx context.Context) (Recipe, error) {
 		return r, fmt.Errorf("input %s: %w", first.Source, err)
 	}
 	defer f.Close()
-	groups, err := netcdf.Groups(f, f.Size(), first.Source)
+	groups, err := source.Groups(f, f.Size(), first.Source)
 	if err != nil {
 		return r, err
 	}

@@ -165,11 +165,9 @@ type Cache struct {
 	URL string `yaml:"url"`
 }
 
-// File types, compressors and modes a recipe may name.
+// The file type that sniffs each input, and the modes a recipe may name.
 const (
-	FileTypeAuto    = "auto"
-	FileTypeNetCDF3 = "netcdf3"
-	FileTypeNetCDF4 = "netcdf4"
+	FileTypeAuto = "auto"
 
 	// The modes are the transforms package's, named here for recipes.
 	ModeCreate    = transforms.ModeCreate
@@ -180,8 +178,7 @@ const (
 )
 
 var (
-	fileTypes = []string{FileTypeAuto, FileTypeNetCDF3, FileTypeNetCDF4}
-	modes     = []string{ModeCreate, ModeOverwrite, ModeAppend}
+	modes = []string{ModeCreate, ModeOverwrite, ModeAppend}
 	// compressorLevels holds each compressor's valid levels; none has none.
 	compressorLevels = map[string][2]int{"zstd": {1, 22}, "zlib": {1, 9}, "gzip": {1, 9}, "blosc": {1, 9}, "none": {}}
 )

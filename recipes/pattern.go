@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"go.yaml.in/yaml/v3"
 )
@@ -496,8 +497,8 @@ func (p Pattern) expand() (*expanded, error) {
 	if err := p.checkGroups(); err != nil {
 		return nil, err
 	}
-	if p.FileType != "" && !slices.Contains(fileTypes, p.FileType) {
-		return nil, &fieldError{"pattern.file_type", fmt.Sprintf("unknown file type %q (want %s)", p.FileType, strings.Join(fileTypes, ", "))}
+	if types := append([]string{FileTypeAuto}, source.FileTypes()...); p.FileType != "" && !slices.Contains(types, p.FileType) {
+		return nil, &fieldError{"pattern.file_type", fmt.Sprintf("unknown file type %q (want %s)", p.FileType, strings.Join(types, ", "))}
 	}
 	var err error
 	if e.segments, err = parseTemplate(p.Template, names, fields); err != nil {

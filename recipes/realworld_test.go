@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/recipes"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // compareGroupsScript compares, for each converted file, every group of
@@ -55,7 +55,7 @@ func TestRealWorldGroups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if groups, err := netcdf.Groups(bytes.NewReader(b), int64(len(b)), path); err == nil && len(groups) > 1 {
+		if groups, err := source.Groups(bytes.NewReader(b), int64(len(b)), path); err == nil && len(groups) > 1 {
 			paths = append(paths, path)
 		}
 	}

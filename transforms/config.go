@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -125,8 +127,8 @@ func (c SchemaConfig) Validate() error {
 		}
 	}
 	switch {
-	case !slices.Contains([]string{"", "auto", "netcdf3", "netcdf4"}, c.FileType):
-		return fmt.Errorf("schema: file type %q is not supported (use auto, netcdf3 or netcdf4)", c.FileType)
+	case c.FileType != "" && c.FileType != "auto" && !slices.Contains(source.FileTypes(), c.FileType):
+		return fmt.Errorf("schema: file type %q is not supported (use auto, %s)", c.FileType, strings.Join(source.FileTypes(), ", "))
 	case c.MaxMem < 0:
 		return fmt.Errorf("schema: memory budget %d is negative", c.MaxMem)
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // ChunkEditor is a user's step on the values: given to StoreChunks, it
@@ -68,5 +68,5 @@ func (e EncodedEditor) decode() (ChunkEditor, error) {
 
 // editable reports whether editors are given v's values: numbers only.
 func editable(v *plan.Variable) bool {
-	return v.Width == 0 && v.Type != netcdf.String && v.Type != netcdf.Char
+	return v.Width == 0 && v.Type != source.String && v.Type != source.Char
 }

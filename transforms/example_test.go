@@ -6,8 +6,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/transforms"
 )
 
@@ -34,7 +34,7 @@ type retitle struct{ Title string }
 
 func (f *retitle) ProcessElement(s plan.Schema) plan.Schema {
 	s = s.Clone()
-	s.Attrs = append(s.Attrs, netcdf.Attr{Name: "title", Type: netcdf.Char, Value: f.Title})
+	s.Attrs = append(s.Attrs, source.Attr{Name: "title", Type: source.Char, Value: f.Title})
 	return s
 }
 

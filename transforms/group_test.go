@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // storedBytes is what decoding every stored chunk of variable name in the
@@ -21,7 +21,7 @@ func storedBytes(t *testing.T, path, name string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := netcdf.Open(bytes.NewReader(b), int64(len(b)), path)
+	f, err := source.Open(bytes.NewReader(b), int64(len(b)), path, source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

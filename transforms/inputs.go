@@ -6,8 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -30,7 +30,7 @@ type inputPool struct {
 
 type openInput struct {
 	r  storage.Reader
-	nc netcdf.File
+	nc source.Reader
 	// what the reader had decoded and fetched when it left the pool
 	decoded, fetched int64
 }
@@ -41,7 +41,7 @@ func newInputPool(max int) *inputPool {
 
 // get returns in, open (with opts, when it is opened), for the caller's
 // exclusive use until put.
-func (p *inputPool) get(ctx context.Context, in plan.Input, opts netcdf.Options) (openInput, error) {
+func (p *inputPool) get(ctx context.Context, in plan.Input, opts source.Options) (openInput, error) {
 	p.mu.Lock()
 	if f, ok := p.idle[in.URL]; ok {
 		delete(p.idle, in.URL)
@@ -55,7 +55,7 @@ func (p *inputPool) get(ctx context.Context, in plan.Input, opts netcdf.Options)
 	if err != nil {
 		return openInput{}, fmt.Errorf("input %s: %w", in.Source, err)
 	}
-	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, opts)
+	nc, err := source.Open(r, r.Size(), in.Source, opts)
 	if err != nil {
 		r.Close()
 		return openInput{}, err

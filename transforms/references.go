@@ -18,8 +18,8 @@ import (
 
 	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/kerchunk"
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -201,34 +201,30 @@ func isBounds(s *plan.Schema, v *plan.Variable) bool {
 // with small set, or for strings and compact layouts, the values
 // themselves as one inlined chunk of the input's part of v (bounds of the
 // concat coordinate re-encoded as it is).
-func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Extent, small bool, budget int64) (plan.VarRefs, error) {
+func referenceVar(nc source.Reader, s *plan.Schema, v *plan.Variable, e plan.Extent, small bool, budget int64) (plan.VarRefs, error) {
 	name := v.InputName
 	if name == "" {
 		name = v.Name
 	}
-	var layout netcdf.Layout
-	if !small && v.Type != netcdf.String {
+	var layout source.Layout
+	if !small && v.Type != source.String {
 		var err error
 		if layout, err = nc.Layout(name); err != nil {
 			return plan.VarRefs{}, err
 		}
 		if layout.Inline == nil {
-			filters, err := kerchunk.Filters(layout.Filters, v.Type.Size())
-			if err != nil {
-				return plan.VarRefs{}, fmt.Errorf("variable %q: %w", v.Name, err)
-			}
 			chunks, pieces, err := s.RefPieces(v, e, layout.Chunks, layout.Pieces)
 			if err != nil {
 				return plan.VarRefs{}, err
 			}
-			refs := plan.VarRefs{Name: v.Name, BigEndian: layout.BigEndian && v.Type.Size() > 1, Chunks: chunks, Filters: filters, Pieces: pieces}
+			refs := plan.VarRefs{Name: v.Name, BigEndian: layout.BigEndian && v.Type.Size() > 1, Chunks: chunks, Codecs: layout.Codecs, Pieces: pieces}
 			return refs, unwritten(s, v, e, layout, &refs, budget)
 		}
 	}
 	// Inlined: the input's part of v, as one chunk.
 	shape := s.PartShape(v, e)
 	size := partBytes(v, plan.Slice{Count: shape})
-	if v.Type != netcdf.String && size > budget/2 {
+	if v.Type != source.String && size > budget/2 {
 		return plan.VarRefs{}, fmt.Errorf("variable %q: %d bytes to inline, more than the memory budget allows", v.Name, size)
 	}
 	zero := make([]int64, len(shape))
@@ -236,7 +232,7 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 	var data []byte
 	meta := zarr.ArrayMeta{Shape: shape, Chunks: shape, DType: zarr.Strings}
 	inShape := shape[v.Lead:] // as the input holds it
-	if v.Type == netcdf.String {
+	if v.Type == source.String {
 		strs, err := nc.ReadStrings(rname, start, count)
 		if err != nil {
 			return plan.VarRefs{}, err
@@ -253,7 +249,7 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 			return plan.VarRefs{}, err
 		}
 	}
-	chunks, pieces, err := s.RefPieces(v, e, plan.WithWidth(v, inShape), []netcdf.Piece{{Index: make([]int64, len(inShape)+min(int(v.Width), 1))}})
+	chunks, pieces, err := s.RefPieces(v, e, plan.WithWidth(v, inShape), []source.Piece{{Index: make([]int64, len(inShape)+min(int(v.Width), 1))}})
 	if err != nil {
 		return plan.VarRefs{}, err
 	}
@@ -267,7 +263,7 @@ func referenceVar(nc netcdf.File, s *plan.Schema, v *plan.Variable, e plan.Exten
 // so that readers read there what netCDF4-python reads. Chunks of more
 // than half the budget, or more than half the budget of fill to inline,
 // are refused.
-func unwritten(s *plan.Schema, v *plan.Variable, e plan.Extent, layout netcdf.Layout, refs *plan.VarRefs, budget int64) error {
+func unwritten(s *plan.Schema, v *plan.Variable, e plan.Extent, layout source.Layout, refs *plan.VarRefs, budget int64) error {
 	missing, err := s.Unwritten(v, e, layout.Chunks, layout.Pieces)
 	if err != nil || len(missing) == 0 {
 		return err
@@ -489,7 +485,7 @@ func refMeta(t *plan.Target, v *plan.Variable, vr plan.VarRefs) (zarr.ArrayMeta,
 	if err != nil {
 		return zarr.ArrayMeta{}, err
 	}
-	meta.Compressor, meta.Chunks, meta.Filters = nil, vr.Chunks, vr.Filters
+	meta.Compressor, meta.Chunks, meta.Filters = nil, vr.Chunks, zarrFilters(vr.Codecs)
 	if vr.BigEndian {
 		meta.DType = ">" + meta.DType[1:]
 	}
@@ -537,7 +533,7 @@ func maxOne(shape []int64) []int64 {
 }
 
 func sameStorage(a, b plan.VarRefs) bool {
-	return a.BigEndian == b.BigEndian && slices.Equal(a.Chunks, b.Chunks) && slices.Equal(a.Filters, b.Filters) &&
+	return a.BigEndian == b.BigEndian && slices.Equal(a.Chunks, b.Chunks) && slices.Equal(a.Codecs, b.Codecs) &&
 		(len(a.Pieces) == 0 || len(b.Pieces) == 0 || (a.Pieces[0].Data == nil) == (b.Pieces[0].Data == nil))
 }
 
@@ -546,7 +542,7 @@ func describeStorage(v plan.VarRefs) string {
 	if v.BigEndian {
 		parts = append(parts, "big-endian")
 	}
-	for _, f := range v.Filters {
+	for _, f := range v.Codecs {
 		parts = append(parts, f.ID)
 	}
 	if len(v.Pieces) > 0 && v.Pieces[0].Data != nil {
@@ -569,4 +565,13 @@ func referenceURL(source string) (string, error) {
 		return "", fmt.Errorf("input %s: %w", source, err)
 	}
 	return abs, nil
+}
+
+// zarrFilters are an input's codecs as the .zarray's filters.
+func zarrFilters(codecs []source.Codec) []zarr.Filter {
+	var out []zarr.Filter
+	for _, c := range codecs {
+		out = append(out, zarr.Filter{ID: c.ID, Level: c.Level, ElementSize: c.ElementSize})
+	}
+	return out
 }

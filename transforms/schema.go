@@ -9,8 +9,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -46,7 +46,7 @@ type SchemaConfig struct {
 	Preprocess plan.Preprocess
 	// Group, when not "", is the netCDF-4 group of every input to read as
 	// the dataset, as xarray.open_dataset(path, group=...) does
-	// (netcdf.Options.Group; "/" the root alone, its groups left out); the
+	// (source.Options.Group; "/" the root alone, its groups left out); the
 	// later stages read it too.
 	Group string
 }
@@ -126,11 +126,11 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 	defer r.Close()
 	in.Version = r.Version() // the chunk stage reads this version or fails
 	budget := budgetOf(f.Config.MaxMem)
-	nc, err := netcdf.OpenWith(r, r.Size(), in.Source, netcdf.Options{MaxChunk: inputChunkLimit(budget), Group: f.Config.Group})
+	nc, err := source.Open(r, r.Size(), in.Source, source.Options{MaxChunk: inputChunkLimit(budget), Group: f.Config.Group})
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
-	if err := checkFileType(f.Config.FileType, nc.Format()); err != nil {
+	if err := checkFileType(f.Config.FileType, nc); err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}
 	m, err := plan.Describe(in, nc, plan.ConcatNames(f.Config.Concat), budget, f.Config.Preprocess)
@@ -146,20 +146,13 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 	return m, nil
 }
 
-func checkFileType(want, format string) error {
-	switch want {
-	case "", "auto":
+// checkFileType checks that an input is of the file type the stage was
+// told to expect ("" or "auto" for any).
+func checkFileType(want string, r source.Reader) error {
+	if want == "" || want == "auto" || want == r.FileType() {
 		return nil
-	case "netcdf3":
-		if format == "CDF-1" || format == "CDF-2" || format == "CDF-5" {
-			return nil
-		}
-	case "netcdf4":
-		if format == "netCDF-4" {
-			return nil
-		}
 	}
-	return fmt.Errorf("file_type is %s but the file is %s", want, format)
+	return fmt.Errorf("file_type is %s but the file is %s", want, r.Format())
 }
 
 // mergeSchemaFn combines input metadata into the Schema.

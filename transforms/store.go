@@ -16,8 +16,8 @@ import (
 
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/nd"
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -389,8 +389,8 @@ func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *pl
 
 // readOptions are the options the chunk stage reads the inputs of s with,
 // under the memory budget.
-func readOptions(s *plan.Schema, budget int64) netcdf.Options {
-	return netcdf.Options{MaxChunk: inputChunkLimit(budget), Group: s.Group}
+func readOptions(s *plan.Schema, budget int64) source.Options {
+	return source.Options{MaxChunk: inputChunkLimit(budget), Group: s.Group}
 }
 
 // inputChunkLimit is the largest input chunk a chunk's reads may decode
@@ -452,7 +452,7 @@ func (w *chunkWriter) storedChunk(ctx context.Context, v *plan.Variable, idx []i
 // scratch (returned for reuse) when the part is not one contiguous run.
 // Bounds of the concat coordinate are re-encoded as it is (see
 // plan.Schema.RecodeBounds).
-func (w *chunkWriter) readPart(ctx context.Context, opts netcdf.Options, s *plan.Schema, v *plan.Variable, shape []int64, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
+func (w *chunkWriter) readPart(ctx context.Context, opts source.Options, s *plan.Schema, v *plan.Variable, shape []int64, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
 	in, err := w.inputs.get(ctx, sl.Input, opts)
 	if err != nil {
 		return scratch, err

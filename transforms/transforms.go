@@ -13,6 +13,8 @@ package transforms
 import (
 	// Registers the Beam coders of the element types.
 	_ "github.com/zarrforge/zarrforge/coders"
+	// Registers the input formats the stages read.
+	_ "github.com/zarrforge/zarrforge/internal/formats"
 )
 
 // CounterNamespace is the namespace of every Beam counter the stages

@@ -12,8 +12,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 
 	"github.com/zarrforge/zarrforge/beamtest"
-	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/transforms"
 )
 
@@ -35,7 +35,7 @@ func (f *renameVar) ProcessElement(s plan.Schema) plan.Schema {
 			s.Vars[i].Name = f.To
 		}
 	}
-	s.Attrs = append(slices.Clone(s.Attrs), netcdf.Attr{Name: "processed_by", Type: netcdf.Char, Value: "a user step"})
+	s.Attrs = append(slices.Clone(s.Attrs), source.Attr{Name: "processed_by", Type: source.Char, Value: "a user step"})
 	return s
 }
 

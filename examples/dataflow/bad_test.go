@@ -97,7 +97,7 @@ func TestBadInputs(t *testing.T) {
 		{"truncated", write("truncated.nc", second[:len(second)/3]), "truncated", ""},
 		{"corrupt header", write("corrupt.nc", corruptHeader), "not a valid netCDF file", ""},
 		{"corrupt data", write("corrupt-data.nc", corruptData), "corrupt deflate stream", ""},
-		{"not netCDF", write("text.nc", []byte("date,sst\n1981-09-01,28.1\n")), "not a netCDF file", ""},
+		{"not netCDF", write("text.nc", []byte("date,sst\n1981-09-01,28.1\n")), "not an input zarrforge reads", ""},
 		{"missing file", filepath.Join(dir, "missing.nc"), "no such file", ""},
 		{"404", srv.URL + "/missing.nc", "404", ""},
 		// Inputs that disagree: the schema stage's own message, without

@@ -1,4 +1,4 @@
-package netcdf
+package source
 
 import (
 	"encoding/binary"
@@ -51,7 +51,7 @@ func (a Attr) Raw() ([]byte, error) {
 			out = le.AppendUint64(out, math.Float64bits(x))
 		}
 	default:
-		return nil, fmt.Errorf("netcdf: attribute %q: %T is not a numeric value", a.Name, a.Value)
+		return nil, fmt.Errorf("source: attribute %q: %T is not a numeric value", a.Name, a.Value)
 	}
 	return out, nil
 }
@@ -61,7 +61,7 @@ func (a Attr) Raw() ([]byte, error) {
 func AttrFromRaw(name string, t Type, raw []byte) (Attr, error) {
 	size := t.Size()
 	if size == 0 || t == Char || len(raw)%size != 0 {
-		return Attr{}, fmt.Errorf("netcdf: attribute %q: %d bytes are not values of type %s", name, len(raw), t)
+		return Attr{}, fmt.Errorf("source: attribute %q: %d bytes are not values of type %s", name, len(raw), t)
 	}
 	n := len(raw) / size
 	le := binary.LittleEndian

@@ -1,0 +1,9 @@
+// Package formats registers every input format zarrforge reads with the
+// source package: importing it (for its side effects) is what makes
+// source.Open know them. It is the one place that lists the readers.
+package formats
+
+import (
+	// netCDF-3 and netCDF-4 files.
+	_ "github.com/zarrforge/zarrforge/netcdf"
+)

@@ -1,0 +1,99 @@
+package source
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Format is a format's entry in the registry.
+type Format struct {
+	// Name names the format in messages ("netCDF").
+	Name string
+	// Signature says what Match looks for, in messages about inputs no
+	// format matched ("netCDF-3 (CDF) or netCDF-4 (HDF5)").
+	Signature string
+	// FileTypes are the file types a recipe may name the format by
+	// ("netcdf3", "netcdf4"): what Reader.FileType returns.
+	FileTypes []string
+	// Match reports whether the input behind r (size bytes) is of the
+	// format, from its signature: a few small reads.
+	Match func(r io.ReaderAt, size int64) bool
+	// Open opens an input that Match accepted; name is for messages.
+	Open func(r io.ReaderAt, size int64, name string, opts Options) (Reader, error)
+	// Groups lists the paths of an input's groups, "/" first, each a path
+	// Options.Group takes.
+	Groups func(r io.ReaderAt, size int64, name string) ([]string, error)
+}
+
+// registry holds the formats registered, written only by Register from
+// format packages' init functions.
+var registry struct {
+	sync.RWMutex
+	formats []Format
+}
+
+// Register makes a format known to Open. Format packages call it from an
+// init function.
+func Register(f Format) {
+	registry.Lock()
+	defer registry.Unlock()
+	registry.formats = append(registry.formats, f)
+}
+
+// FileTypes returns the file types of every format registered, in the order
+// they registered.
+func FileTypes() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	var out []string
+	for _, f := range registry.formats {
+		out = append(out, f.FileTypes...)
+	}
+	return out
+}
+
+// sniff returns the registered format of the input behind r.
+func sniff(r io.ReaderAt, size int64, name string) (Format, error) {
+	registry.RLock()
+	formats := slices.Clone(registry.formats)
+	registry.RUnlock()
+	var sigs []string
+	for _, f := range formats {
+		if f.Match(r, size) {
+			return f, nil
+		}
+		sigs = append(sigs, f.Signature)
+	}
+	// The first bytes in hex, and only 4: enough to tell a format by, too
+	// few to quote a secret from a file that is not an input.
+	var start [4]byte
+	n, _ := r.ReadAt(start[:], 0)
+	if len(sigs) == 0 {
+		sigs = []string{"any format (none is registered: import a format package)"}
+	}
+	return Format{}, fmt.Errorf("%s: not an input zarrforge reads: it starts with the bytes % x, not the signature of %s (%w)",
+		name, start[:n], strings.Join(sigs, " or "), ErrFormat)
+}
+
+// Open sniffs the input behind r (size bytes long; name is used in messages
+// only: a path or URL) and opens it with the registered format it is.
+func Open(r io.ReaderAt, size int64, name string, opts Options) (Reader, error) {
+	f, err := sniff(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	return f.Open(r, size, name, opts)
+}
+
+// Groups returns the paths of the groups of the input behind r: "/" for the
+// root first, then the others depth first (see Options.Group).
+func Groups(r io.ReaderAt, size int64, name string) ([]string, error) {
+	f, err := sniff(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	return f.Groups(r, size, name)
+}
