@@ -4,13 +4,11 @@ import (
 	"math"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
 
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
-	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -90,12 +88,10 @@ func TestRoundTrip(t *testing.T) {
 			func(v any) ([]byte, error) { return EncodeSchema(v.(plan.Schema)) },
 			func(b []byte) (any, error) { return DecodeSchema(b) }},
 		{"target", plan.Target{URL: "/out.zarr", Group: "sweep_1/extra", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
-			Retry: storage.Retry{Attempts: 3, Initial: time.Second, Max: time.Minute, Timeout: 30 * time.Second, Deadline: 5 * time.Minute}, Schema: sampleSchema()},
+			Schema: sampleSchema()},
 			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
 			func(b []byte) (any, error) { return DecodeTarget(b) }},
 		{"appending target", plan.Target{URL: "gs://b/out.zarr", Format: 3, Run: "r2", MaxMem: 1 << 30, Schema: sampleSchema(),
-			Auth: storage.HTTPAuth{UsernameEnv: "U", PasswordEnv: "P", HeadersEnv: map[string]string{"Authorization": "B", "X-A": "C"},
-				QueryEnv: map[string]string{"token": "T"}},
 			Arrays: map[string]zarr.ArrayMeta{
 				"sst": {Format: 3, Shape: []int64{10, 4}, Chunks: []int64{8, 4}, Inner: []int64{2, 4}, DType: "<i2",
 					Compressor: &zarr.Compressor{ID: "blosc", Level: 5, CName: "zstd", Shuffle: 2}, FillValue: int64(-999), EmptyFill: int64(0),

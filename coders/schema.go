@@ -2,13 +2,10 @@ package coders
 
 import (
 	"fmt"
-	"maps"
 	"slices"
-	"time"
 
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
-	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -200,10 +197,6 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 	w.int(t.Level)
 	w.string(t.Run)
 	w.varint(t.MaxMem)
-	w.varint(int64(t.Retry.Attempts))
-	for _, d := range []time.Duration{t.Retry.Initial, t.Retry.Max, t.Retry.Timeout, t.Retry.Deadline} {
-		w.varint(int64(d))
-	}
 	if err := putSchema(&w, t.Schema); err != nil {
 		return nil, err
 	}
@@ -219,35 +212,8 @@ func EncodeTarget(t plan.Target) ([]byte, error) {
 		}
 	}
 	w.string(t.RecipeHash)
-	w.string(t.Auth.UsernameEnv)
-	w.string(t.Auth.PasswordEnv)
-	putStringMap(&w, t.Auth.HeadersEnv)
-	putStringMap(&w, t.Auth.QueryEnv)
 	w.string(t.Group)
 	return w.b, nil
-}
-
-// putStringMap writes m sorted by key (deterministic).
-func putStringMap(w *writer, m map[string]string) {
-	keys := slices.Sorted(maps.Keys(m))
-	w.uvarint(uint64(len(keys)))
-	for _, k := range keys {
-		w.string(k)
-		w.string(m[k])
-	}
-}
-
-func getStringMap(r *reader) map[string]string {
-	n := r.count(2)
-	if n == 0 {
-		return nil
-	}
-	m := make(map[string]string, n)
-	for range n {
-		k := r.string()
-		m[k] = r.string()
-	}
-	return m
 }
 
 func putArrayMeta(w *writer, m zarr.ArrayMeta) error {
@@ -344,8 +310,6 @@ func getFill(r *reader) any {
 func DecodeTarget(b []byte) (plan.Target, error) {
 	r := reader{b: b}
 	t := plan.Target{URL: r.string(), Format: r.int(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
-	t.Retry = storage.Retry{Attempts: int(r.varint()), Initial: time.Duration(r.varint()), Max: time.Duration(r.varint()),
-		Timeout: time.Duration(r.varint()), Deadline: time.Duration(r.varint())}
 	t.Schema = getSchema(&r)
 	if names := r.strings(); len(names) > 0 {
 		t.Arrays = make(map[string]zarr.ArrayMeta, len(names))
@@ -354,8 +318,6 @@ func DecodeTarget(b []byte) (plan.Target, error) {
 		}
 	}
 	t.RecipeHash = r.string()
-	t.Auth.UsernameEnv, t.Auth.PasswordEnv = r.string(), r.string()
-	t.Auth.HeadersEnv, t.Auth.QueryEnv = getStringMap(&r), getStringMap(&r)
 	t.Group = r.string()
 	return t, r.done("target")
 }

@@ -187,6 +187,23 @@ func (v *Variable) Attr(name string) (source.Attr, bool) {
 	return v.Attrs[i], true
 }
 
+// ReadOptions are the options s's inputs are read with under a memory
+// budget (resolved: not 0): their stored chunks decoded only up to half of
+// it, the group the schema was read from.
+func (s *Schema) ReadOptions(budget int64) source.Options {
+	return source.Options{MaxChunk: budget / 2, Group: s.Group}
+}
+
+// BoxBytes is how many bytes the values of v in a box of shape count take
+// (ItemSize each).
+func (v *Variable) BoxBytes(count []int64) int64 {
+	n := int64(v.ItemSize())
+	for _, c := range count {
+		n *= c
+	}
+	return n
+}
+
 // ItemSize returns the size in bytes of one value.
 func (v *Variable) ItemSize() int {
 	if v.Width > 0 {

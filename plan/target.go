@@ -3,7 +3,6 @@ package plan
 import (
 	"strings"
 
-	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -35,11 +34,6 @@ type Target struct {
 	// MaxMem is the memory budget of one chunk's work, in bytes: no chunk
 	// of the target, nor any input chunk read for one, may be larger.
 	MaxMem int64
-	// Retry is how the chunk stage's HTTP reads retry (zero: the storage
-	// default).
-	Retry storage.Retry
-	// Auth is how the chunk stage's HTTP reads authenticate.
-	Auth   storage.HTTPAuth
 	Schema Schema
 }
 

@@ -91,8 +91,6 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 		Level:      level,
 		Mode:       r.Target.Mode,
 		MaxMem:     r.Target.MaxMemBytes(),
-		Retry:      retry,
-		Auth:       auth,
 		RecipeHash: r.Hash(),
 	}
 	return cache, schema, target
@@ -129,7 +127,7 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 		return transforms.WriteReferences(s, refs, described), nil
 	}
 	prepared := transforms.PrepareTarget(s, target, described)
-	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared)), nil
+	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, r.chunksConfig(), prepared)), nil
 }
 
 // buildGroups adds the stages that write the recipe's groups (the inputs'
@@ -153,7 +151,12 @@ func buildGroups(s beam.Scope, r Recipe, schema transforms.SchemaConfig, target 
 		cfg.Group = groupRead(g)
 		schemas[i] = transforms.DetermineSchema(s, cfg, cached)
 	}
-	return transforms.WriteGroups(s, target, r.Pattern.Groups, schemas), nil
+	return transforms.WriteGroups(s, target, r.chunksConfig(), r.Pattern.Groups, schemas), nil
+}
+
+// chunksConfig is the configuration of the chunk stage.
+func (r Recipe) chunksConfig() transforms.ChunksConfig {
+	return transforms.ChunksConfig{Retry: r.Pattern.Retry(), Auth: r.Pattern.Auth()}
 }
 
 // referencesConfig is the configuration of the references stage.

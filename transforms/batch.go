@@ -1,17 +1,12 @@
 package transforms
 
 import (
-	"cmp"
 	"context"
-	"errors"
-	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 )
@@ -56,65 +51,6 @@ func collect(iter func(*plan.Input) bool) []plan.Input {
 		ins = append(ins, in)
 	}
 	return ins
-}
-
-// concurrently calls fn(ctx, i) for every i below n, at most limit at a
-// time. When one fails the others are cancelled, and the error of the
-// lowest failed i (not counting those cancelled) is returned, so that a
-// batch reports its first bad input.
-func concurrently(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, n)
-	next := make(chan int, n)
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(n, limit) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if ctx.Err() != nil {
-					return
-				}
-				if errs[i] = recovered("", func() error { return fn(ctx, i) }); errs[i] != nil {
-					cancel()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	// The lowest failure that is not one of the cancellations it caused.
-	var cancelled error
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, context.Canceled):
-			cancelled = cmp.Or(cancelled, err)
-		default:
-			return err
-		}
-	}
-	return cancelled
-}
-
-// recovered runs fn and turns a panic in it into an error about what (an
-// input or a chunk, when given): a bug, or a reader meeting input it was
-// not built for, must fail the element with a message, not take the worker
-// down with a stack trace.
-func recovered(what string, fn func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error (a bug: please report it with the input): %v", r)
-			if what != "" {
-				err = fmt.Errorf("%s: %w", what, err)
-			}
-		}
-	}()
-	return fn()
 }
 
 // countingRetries returns a context whose storage reads follow policy (the

@@ -15,7 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
+	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 )
@@ -100,8 +100,8 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 	ins := collect(iter)
 	rctx, retries := countingRetries(ctx, f.Config.Retry, f.Config.Auth)
 	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit
-	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
-		return recovered("CacheInputs: input "+ins[i].Source, func() error {
+	err := par.Do(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
+		return par.Recovered("CacheInputs: input "+ins[i].Source, func() error {
 			var err error
 			ins[i], copied[i], err = f.cache(ctx, ins[i])
 			return err

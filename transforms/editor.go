@@ -6,9 +6,7 @@ import (
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-
 	"github.com/zarrforge/zarrforge/plan"
-	"github.com/zarrforge/zarrforge/source"
 )
 
 // ChunkEditor is a user's step on the values: given to StoreChunks, it
@@ -64,9 +62,4 @@ func (e EncodedEditor) decode() (ChunkEditor, error) {
 		return ed, nil
 	}
 	return nil, fmt.Errorf("StoreChunks: %s is not a ChunkEditor", e.Type.T)
-}
-
-// editable reports whether editors are given v's values: numbers only.
-func editable(v *plan.Variable) bool {
-	return v.Width == 0 && v.Type != source.String && v.Type != source.Char
 }

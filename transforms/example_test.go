@@ -5,7 +5,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/transforms"
@@ -56,7 +55,7 @@ func Example_userSteps() {
 	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}, cached)
 	schema = beam.ParDo(s, &retitle{Title: "2 m temperature, Celsius"}, schema)
 	target := transforms.PrepareTarget(s, transforms.TargetConfig{URL: "/out/t2m.zarr", Chunks: map[string]int64{"time": 365}}, schema)
-	results := transforms.StoreChunks(s, target, kelvinToCelsius{Var: "t2m"})
+	results := transforms.StoreChunks(s, transforms.ChunksConfig{Editors: []transforms.ChunkEditor{kelvinToCelsius{Var: "t2m"}}}, target)
 	transforms.FinalizeTarget(s, target, results)
 	// beamx.Run(ctx, p) runs it.
 }
@@ -78,6 +77,6 @@ func ExampleWriteGroups() {
 		cfg := transforms.SchemaConfig{Group: g, Concat: []plan.ConcatDim{{Name: "time", OnceIfAbsent: true}}}
 		schemas = append(schemas, transforms.DetermineSchema(s, cfg, cached))
 	}
-	transforms.WriteGroups(s, transforms.TargetConfig{URL: "/out/volumes.zarr", Chunks: map[string]int64{"time": 100}}, groups, schemas)
+	transforms.WriteGroups(s, transforms.TargetConfig{URL: "/out/volumes.zarr", Chunks: map[string]int64{"time": 100}}, transforms.ChunksConfig{}, groups, schemas)
 	// beamx.Run(ctx, p) runs it.
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
 	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -48,7 +48,7 @@ type finalizeFn struct{}
 
 func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, results func(*plan.Totals) bool) (plan.Summary, error) {
 	var sum plan.Summary
-	err := recovered("FinalizeTarget: target "+t.URL, func() error {
+	err := par.Recovered("FinalizeTarget: target "+t.URL, func() error {
 		var err error
 		sum, err = finalize(ctx, t, sumTotals(results))
 		return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
 )
@@ -45,12 +46,12 @@ func storedBytes(t *testing.T, path, name string) int64 {
 
 // writeGroups writes every read group of target with w, for a worker of
 // the given cores, and returns the totals and the bytes the groups needed.
-func writeGroups(t *testing.T, w *chunkWriter, target plan.Target, cores int) (plan.Totals, int64) {
+func writeGroups(t *testing.T, w *write.Writer, target plan.Target, cores int) (plan.Totals, int64) {
 	t.Helper()
 	var totals plan.Totals
 	var needed int64
 	target.Schema.ReadGroups(target.ReadGroupMem(), cores, func(g plan.ReadGroup) {
-		res, n, err := w.writeGroup(context.Background(), &target, g)
+		res, n, err := w.Group(context.Background(), &target, g)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +96,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	grouped := prepare("groups.zarr", 0)
 	w := newStoreFn(t)
 	totals, needed := writeGroups(t, w, grouped, 1)
-	decoded := w.inputs.decoded.Load()
+	decoded := decodedBy(w)
 	if decoded != want {
 		t.Errorf("read groups decoded %d bytes, want %d: each stored chunk once", decoded, want)
 	}
@@ -110,9 +111,9 @@ func TestGroupsDecodeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("needed %d bytes; decoded %d in read groups (%.2fx), %d a chunk at a time (%.2fx)",
-		needed, decoded, float64(decoded)/float64(needed), w.inputs.decoded.Load(), float64(w.inputs.decoded.Load())/float64(needed))
-	if w.inputs.decoded.Load() < 2*decoded {
-		t.Errorf("a chunk at a time decoded %d bytes, read groups %d: the fixture no longer shows what groups save", w.inputs.decoded.Load(), decoded)
+		needed, decoded, float64(decoded)/float64(needed), decodedBy(w), float64(decodedBy(w))/float64(needed))
+	if decodedBy(w) < 2*decoded {
+		t.Errorf("a chunk at a time decoded %d bytes, read groups %d: the fixture no longer shows what groups save", decodedBy(w), decoded)
 	}
 	sameSnapshot(t, snapshotData(t, filepath.Join(dir, "groups.zarr")), snapshotData(t, filepath.Join(dir, "chunks.zarr")))
 
@@ -125,7 +126,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	if _, err := finalize(ctx, halved, totals); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("halved groups decoded %d bytes", w.inputs.decoded.Load())
+	t.Logf("halved groups decoded %d bytes", decodedBy(w))
 	sameSnapshot(t, snapshotData(t, filepath.Join(dir, "halved.zarr")), snapshotData(t, filepath.Join(dir, "chunks.zarr")))
 }
 
@@ -172,11 +173,7 @@ func TestJoinedGroups(t *testing.T) {
 			if _, err := finalize(ctx, joined, totals); err != nil {
 				t.Fatal(err)
 			}
-			copied := false
-			for _, s := range w.slots {
-				copied = copied || s.chunk != nil
-			}
-			if copied != c.copied {
+			if copied := w.Stats().Copied > 0; copied != c.copied {
 				t.Errorf("a chunk copied out of its region: %v, want %v", copied, c.copied)
 			}
 
@@ -187,4 +184,9 @@ func TestJoinedGroups(t *testing.T) {
 			sameSnapshot(t, snapshotData(t, filepath.Join(dir, name+".zarr")), snapshotData(t, filepath.Join(dir, name+"-chunks.zarr")))
 		})
 	}
+}
+
+// decodedBy is how many bytes w's inputs have decoded.
+func decodedBy(w *write.Writer) int64 {
+	return w.Stats().Decoded
 }

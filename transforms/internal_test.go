@@ -23,6 +23,7 @@ import (
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -67,12 +68,22 @@ func schemaOfFiles(t *testing.T, paths ...string) plan.Schema {
 	return s
 }
 
-// newStoreFn returns a chunkWriter as a worker of StoreChunks has one,
+// newStoreFn returns a write.Writer as a worker of StoreChunks has one,
 // closed when the test ends.
-func newStoreFn(t *testing.T) *chunkWriter {
-	w := newChunkWriter()
-	t.Cleanup(w.close)
+func newStoreFn(t *testing.T, opts ...write.Options) *write.Writer {
+	w := write.New(append(opts, write.Options{})[0])
+	t.Cleanup(w.Close)
 	return w
+}
+
+// writeChunk writes chunk key of target with w, as a read group of one
+// chunk.
+func writeChunk(ctx context.Context, w *write.Writer, target *plan.Target, key plan.ChunkKey) (plan.WriteResult, int64, error) {
+	res, needed, err := w.Group(ctx, target, plan.ReadGroup{Var: key.Var, Index: key.Index})
+	if err != nil {
+		return plan.WriteResult{}, needed, err
+	}
+	return res[0], needed, nil
 }
 
 // copyDaily copies the first n daily fixtures into dir (as in_0.nc, ...)
@@ -104,12 +115,12 @@ func keysOf(target plan.Target) []plan.ChunkKey {
 // writeChunks writes each chunk of keys with w, times times in a row (a
 // retried bundle writes it again), and returns the totals of one write of
 // each.
-func writeChunks(t *testing.T, w *chunkWriter, target plan.Target, keys []plan.ChunkKey, times int) plan.Totals {
+func writeChunks(t *testing.T, w *write.Writer, target plan.Target, keys []plan.ChunkKey, times int) plan.Totals {
 	t.Helper()
 	var totals plan.Totals
 	for _, k := range keys {
 		for i := range times {
-			res, _, err := w.writeChunk(context.Background(), &target, k)
+			res, _, err := writeChunk(context.Background(), w, &target, k)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -211,7 +222,7 @@ func TestChunkPartFails(t *testing.T) {
 		if v.ConcatAxis("time") < 0 {
 			continue
 		}
-		_, _, err := store.writeChunk(ctx, &target, k)
+		_, _, err := writeChunk(ctx, store, &target, k)
 		if err == nil {
 			t.Errorf("chunk %s: written from a truncated input", k)
 			continue
@@ -504,49 +515,6 @@ func iterOf(ins []plan.Input) func(*plan.Input) bool {
 	}
 }
 
-// TestConcurrently: at most limit calls run at once; the error reported is
-// the lowest real failure, not a cancellation it caused.
-func TestConcurrently(t *testing.T) {
-	var running, most atomic.Int64
-	err := concurrently(context.Background(), 40, 4, func(ctx context.Context, i int) error {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for {
-			m := most.Load()
-			if n <= m || most.CompareAndSwap(m, n) {
-				break
-			}
-		}
-		time.Sleep(time.Millisecond)
-		return nil
-	})
-	if err != nil || most.Load() > 4 || most.Load() < 2 {
-		t.Errorf("err %v, at most %d at once", err, most.Load())
-	}
-	err = concurrently(context.Background(), 8, 8, func(ctx context.Context, i int) error {
-		if i == 5 {
-			return fmt.Errorf("input %d is bad", i)
-		}
-		<-ctx.Done() // the others wait until cancelled
-		return fmt.Errorf("input %d: %w", i, ctx.Err())
-	})
-	if err == nil || err.Error() != "input 5 is bad" {
-		t.Errorf("got %v, want input 5's error", err)
-	}
-}
-
-func TestRecovered(t *testing.T) {
-	err := recovered("StoreChunks: input x.nc", func() error {
-		panic("a bug") // as a nil map or an index out of range would
-	})
-	if err == nil || !strings.Contains(err.Error(), "StoreChunks: input x.nc: internal error") || strings.Contains(err.Error(), "goroutine") {
-		t.Fatalf("got %v", err)
-	}
-	if err := recovered("", func() error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestSourceChangesMidRun replaces an input (same size, new bytes and
 // modification time) between the schema and the chunk stage: writing a
 // chunk that reads it fails, naming the change, rather than storing the new
@@ -569,11 +537,11 @@ func TestSourceChangesMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newStoreFn(t)
-	_, _, err = f.writeChunk(ctx, &target, plan.ChunkKey{Var: "sst", Index: []int64{1, 0, 0}})
+	_, _, err = writeChunk(ctx, f, &target, plan.ChunkKey{Var: "sst", Index: []int64{1, 0, 0}})
 	if !errors.Is(err, storage.ErrChanged) || !strings.Contains(err.Error(), "in_1.nc") {
 		t.Fatalf("got %v, want storage.ErrChanged naming the input", err)
 	}
-	if _, _, err := f.writeChunk(ctx, &target, plan.ChunkKey{Var: "sst", Index: []int64{0, 0, 0}}); err != nil {
+	if _, _, err := writeChunk(ctx, f, &target, plan.ChunkKey{Var: "sst", Index: []int64{0, 0, 0}}); err != nil {
 		t.Errorf("a chunk of the unchanged input: %v", err)
 	}
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
 	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -34,7 +34,8 @@ func init() {
 // singleton PCollection of plan.Schema, from DetermineSchema) is written
 // to group paths[i] ("" or "/" for the root, "sweep_1/extra"). cfg is as
 // for PrepareTarget, for every group: each lays out its arrays with the
-// chunk and shard sizes of the dimensions it has.
+// chunk and shard sizes of the dimensions it has; chunks is as for
+// StoreChunks.
 //
 // The store is claimed once, first (as PrepareTarget claims it); each
 // group is prepared and its chunks written (StoreChunks); once every chunk
@@ -45,7 +46,7 @@ func init() {
 //
 // Appends are not supported (ModeAppend is refused). It panics, as the
 // pipeline is built, when ValidateGroups fails.
-func WriteGroups(s beam.Scope, cfg TargetConfig, paths []string, schemas []beam.PCollection) beam.PCollection {
+func WriteGroups(s beam.Scope, cfg TargetConfig, chunks ChunksConfig, paths []string, schemas []beam.PCollection) beam.PCollection {
 	mustValid("transforms.WriteGroups", cfg.ValidateGroups(paths))
 	if len(schemas) != len(paths) {
 		panic(fmt.Errorf("transforms.WriteGroups: %d schemas for %d groups", len(schemas), len(paths)))
@@ -59,7 +60,7 @@ func WriteGroups(s beam.Scope, cfg TargetConfig, paths []string, schemas []beam.
 	for i, p := range paths {
 		gs := s.Scope("Group " + scopeName(p))
 		prepared := beam.ParDo(gs.Scope("PrepareTarget"), &prepareGroupFn{Config: cfg, Path: groupPath(p)}, schemas[i], beam.SideInput{Input: claimed})
-		totals := beam.Combine(gs, &totalsFn{}, StoreChunks(gs, prepared))
+		totals := beam.Combine(gs, &totalsFn{}, StoreChunks(gs, chunks, prepared))
 		done, sum := beam.ParDo2(gs, &groupDoneFn{}, prepared, beam.SideInput{Input: totals})
 		targets, summaries = append(targets, done), append(summaries, sum)
 	}
@@ -127,7 +128,7 @@ type claimFn struct {
 }
 
 func (f *claimFn) ProcessElement(ctx context.Context, _ []byte) (string, error) {
-	err := recovered("WriteGroups: target "+f.Config.URL, func() error {
+	err := par.Recovered("WriteGroups: target "+f.Config.URL, func() error {
 		st, err := storage.NewStore(ctx, f.Config.URL)
 		if err != nil {
 			return fmt.Errorf("WriteGroups: %w", err)
@@ -150,7 +151,7 @@ type prepareGroupFn struct {
 
 func (f *prepareGroupFn) ProcessElement(ctx context.Context, schema plan.Schema, _ string) (plan.Target, error) {
 	var t plan.Target
-	err := recovered("PrepareTarget: target "+f.Config.URL+" group "+f.Path, func() error {
+	err := par.Recovered("PrepareTarget: target "+f.Config.URL+" group "+f.Path, func() error {
 		var err error
 		p := &prepareFn{Config: f.Config}
 		t, err = p.prepare(ctx, schema, &nestedGroup{Path: f.Path})
@@ -192,7 +193,7 @@ func (f *finalizeTreeFn) ProcessElement(ctx context.Context, run string, targets
 	if len(ts) != f.Groups {
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %d of %d groups were written; not finalizing", f.Config.URL, len(ts), f.Groups)
 	}
-	err := recovered("FinalizeTarget: target "+f.Config.URL, func() error {
+	err := par.Recovered("FinalizeTarget: target "+f.Config.URL, func() error {
 		return finalizeTree(ctx, f.Config.URL, run, ts, sum)
 	})
 	return sum, err

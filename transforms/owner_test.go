@@ -18,6 +18,7 @@ import (
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/storage/storagetest"
@@ -138,7 +139,7 @@ func TestTakeOver(t *testing.T) {
 	if _, err := second.ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc")); err != nil {
 		t.Fatalf("overwriting a run silent past its lease: %v", err)
 	}
-	if _, _, err := newStoreFn(t).writeChunk(ctx, &target, keysOf(target)[0]); !errors.Is(err, ErrTargetBusy) {
+	if _, _, err := writeChunk(ctx, newStoreFn(t), &target, keysOf(target)[0]); !errors.Is(err, ErrTargetBusy) {
 		t.Errorf("a chunk of the run taken for dead: %v, want ErrTargetBusy", err)
 	}
 	if _, err := finalize(ctx, target, allWritten(target)); !errors.Is(err, ErrTargetBusy) {
@@ -311,10 +312,9 @@ func TestWriterStopsWhenTaken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := newStoreFn(t)
-		w.every = time.Nanosecond
+		w := newStoreFn(t, write.Options{ConfirmEvery: time.Nanosecond})
 		keys := keysOf(target)
-		if _, _, err := w.writeChunk(ctx, &target, keys[0]); err != nil {
+		if _, _, err := writeChunk(ctx, w, &target, keys[0]); err != nil {
 			t.Fatal(err)
 		}
 		st, err := storage.NewStore(ctx, url)
@@ -326,7 +326,7 @@ func TestWriterStopsWhenTaken(t *testing.T) {
 			t.Fatal(err)
 		}
 		before, _ := st.List(ctx, "")
-		if _, _, err := w.writeChunk(ctx, &target, keys[1]); !errors.Is(err, ErrTargetBusy) {
+		if _, _, err := writeChunk(ctx, w, &target, keys[1]); !errors.Is(err, ErrTargetBusy) {
 			t.Errorf("%s: a chunk after the store was taken: %v, want ErrTargetBusy", url, err)
 		}
 		g := plan.ReadGroup{Var: "sst"}
@@ -338,7 +338,7 @@ func TestWriterStopsWhenTaken(t *testing.T) {
 		if g.NumChunks() < 2 {
 			t.Fatalf("no read group of several chunks to write")
 		}
-		if _, _, err := w.writeGroup(ctx, &target, g); !errors.Is(err, ErrTargetBusy) {
+		if _, _, err := w.Group(ctx, &target, g); !errors.Is(err, ErrTargetBusy) {
 			t.Errorf("%s: a read group after the store was taken: %v, want ErrTargetBusy", url, err)
 		}
 		if after, _ := st.List(ctx, ""); len(after) != len(before) {

@@ -12,9 +12,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
 	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -62,16 +62,10 @@ type TargetConfig struct {
 	// at most half of it (larger groups are split), and inputs' chunks
 	// larger than half of it are not decoded. 0 means DefaultMaxMem.
 	MaxMem int64
-	// Retry is how StoreChunks' HTTP reads of the inputs retry; the zero
-	// value is storage.DefaultRetry.
-	Retry storage.Retry
 	// RecipeHash, the SHA-256 of the recipe (hex), is recorded in the root
 	// attributes of a store the run creates, beside the zarrforge version
 	// and a digest of the inputs (plan.Provenance); "" records none.
 	RecipeHash string
-	// Auth is how HTTP reads of the inputs authenticate (names of
-	// environment variables, resolved where the reads run).
-	Auth storage.HTTPAuth
 	// RunID tells this run's own partial writes from another run's. Left
 	// empty, PrepareTarget picks a random one when the pipeline is built.
 	RunID string
@@ -127,7 +121,7 @@ type prepareFn struct {
 
 func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (plan.Target, error) {
 	var t plan.Target
-	err := recovered("PrepareTarget: target "+f.Config.URL, func() error {
+	err := par.Recovered("PrepareTarget: target "+f.Config.URL, func() error {
 		var err error
 		t, err = f.prepare(ctx, schema, nil)
 		return err
@@ -163,7 +157,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 		t, ok, err := extend.Prepare(ctx, st, schema, extend.Config{Run: f.Config.RunID, Format: f.Config.Format,
 			Chunks: f.Config.Chunks, Shards: f.Config.Shards, Self: f.self, Owner: lease.Owner(f.self, f.Builder)})
 		if err == nil && ok {
-			t.URL, t.MaxMem, t.Retry, t.Auth = f.Config.URL, budget, f.Config.Retry, f.Config.Auth
+			t.URL, t.MaxMem = f.Config.URL, budget
 			err = t.Schema.CheckMemory(budget) // the store's chunks
 		}
 		if err != nil {
@@ -181,7 +175,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	t := plan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
-		Run: f.Config.RunID, MaxMem: budget, Retry: f.Config.Retry, Auth: f.Config.Auth, RecipeHash: f.Config.RecipeHash, Schema: schema}
+		Run: f.Config.RunID, MaxMem: budget, RecipeHash: f.Config.RecipeHash, Schema: schema}
 	if g != nil {
 		t.Group = g.Path // the store is claimed (claimFn)
 	} else if err := f.claim(ctx, st); err != nil {

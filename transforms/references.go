@@ -15,8 +15,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
 	"github.com/zarrforge/zarrforge"
+	"github.com/zarrforge/zarrforge/internal/inputs"
+	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/kerchunk"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
@@ -106,18 +107,18 @@ func (refIndexesFn) ProcessElement(s plan.Schema, emit func(int)) {
 // refInputFn reads where one input's chunks lie.
 type refInputFn struct {
 	Config                ReferencesConfig
-	inputs                *inputPool
+	inputs                *inputs.Pool
 	chunks, fetched, msec beam.Counter
 }
 
 func (f *refInputFn) Setup() {
-	f.inputs = newInputPool(8)
+	f.inputs = inputs.NewPool(8)
 	f.chunks = beam.NewCounter(CounterNamespace, CounterChunksReferenced)
 	f.fetched = beam.NewCounter(CounterNamespace, CounterRefBytesFetched)
 	f.msec = beam.NewCounter(CounterNamespace, CounterReferencesMsec)
 }
 
-func (f *refInputFn) Teardown() { f.inputs.closeAll() }
+func (f *refInputFn) Teardown() { f.inputs.Close() }
 
 func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (plan.InputRefs, error) {
 	defer timeSince(ctx, f.msec, time.Now())
@@ -127,7 +128,7 @@ func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (
 	ctx = storage.WithHTTPAuth(ctx, f.Config.Auth)
 	var refs plan.InputRefs
 	var fetched int64
-	err := recovered("WriteReferences: input", func() error {
+	err := par.Recovered("WriteReferences: input", func() error {
 		var err error
 		refs, fetched, err = referenceInput(ctx, f.inputs, &s, i, f.Config)
 		return err
@@ -144,19 +145,19 @@ func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (
 // plan.Schema.ReadsFrom); small ones of those without a concat dimension
 // the inputs have, strings and compact ones inlined (the stage without
 // Beam), and how many bytes it read of the input.
-func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int, cfg ReferencesConfig) (_ plan.InputRefs, fetched int64, err error) {
+func referenceInput(ctx context.Context, pool *inputs.Pool, s *plan.Schema, i int, cfg ReferencesConfig) (_ plan.InputRefs, fetched int64, err error) {
 	if i < 0 || i >= len(s.Inputs) {
 		return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: no input %d", i)
 	}
 	e := s.Inputs[i]
 	budget := budgetOf(cfg.MaxMem)
-	in, err := pool.get(ctx, e.Input, readOptions(s, budget))
+	in, err := pool.Get(ctx, e.Input, s.ReadOptions(budget))
 	if err != nil {
 		return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: %w", err)
 	}
 	defer func() {
-		fetched = in.r.Fetched() // each input is read by one element: its header, indexes and inlined values
-		pool.put(e.Input, in)
+		fetched = in.File.Fetched() // each input is read by one element: its header, indexes and inlined values
+		pool.Put(e.Input, in)
 	}()
 	refs := plan.InputRefs{Input: e.Input}
 	inline := cfg.InlineLimit
@@ -168,11 +169,11 @@ func referenceInput(ctx context.Context, pool *inputPool, s *plan.Schema, i int,
 		if !s.ReadsFrom(v, e) || !s.StoredByChunks(v) {
 			continue // another input's, or a concat coordinate (inlined from the schema)
 		}
-		small := !alongInputs(s, v) && partBytes(v, plan.Slice{Count: s.PartShape(v, e)}) <= inline
+		small := !alongInputs(s, v) && v.BoxBytes(s.PartShape(v, e)) <= inline
 		if isBounds(s, v) && s.BoundsDiffer() {
 			small = true // re-encoded with the coordinate: its bytes change, so they are inlined
 		}
-		vr, err := referenceVar(in.nc, s, v, e, small, budget)
+		vr, err := referenceVar(in.Reader, s, v, e, small, budget)
 		if err != nil {
 			return plan.InputRefs{}, 0, fmt.Errorf("WriteReferences: %w", err)
 		}
@@ -223,7 +224,7 @@ func referenceVar(nc source.Reader, s *plan.Schema, v *plan.Variable, e plan.Ext
 	}
 	// Inlined: the input's part of v, as one chunk.
 	shape := s.PartShape(v, e)
-	size := partBytes(v, plan.Slice{Count: shape})
+	size := v.BoxBytes(shape)
 	if v.Type != source.String && size > budget/2 {
 		return plan.VarRefs{}, fmt.Errorf("variable %q: %d bytes to inline, more than the memory budget allows", v.Name, size)
 	}
@@ -298,7 +299,7 @@ type writeRefsFn struct {
 
 func (f *writeRefsFn) ProcessElement(ctx context.Context, s plan.Schema, refs func(*plan.InputRefs) bool) (plan.Summary, error) {
 	var sum plan.Summary
-	err := recovered("WriteReferences: "+f.Config.URL, func() error {
+	err := par.Recovered("WriteReferences: "+f.Config.URL, func() error {
 		var err error
 		sum, err = writeReferences(ctx, f.Config, &s, refs)
 		return err

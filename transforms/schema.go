@@ -8,7 +8,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
+	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
@@ -98,8 +98,8 @@ func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.
 	ins := collect(iter)
 	metas := make([]plan.InputMeta, len(ins))
 	rctx, retries := countingRetries(ctx, f.Config.Retry, f.Config.Auth)
-	err := concurrently(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
-		return recovered("DetermineSchema: input "+ins[i].Source, func() error {
+	err := par.Do(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
+		return par.Recovered("DetermineSchema: input "+ins[i].Source, func() error {
 			var err error
 			metas[i], err = f.describe(ctx, ins[i])
 			return err
@@ -126,7 +126,7 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 	defer r.Close()
 	in.Version = r.Version() // the chunk stage reads this version or fails
 	budget := budgetOf(f.Config.MaxMem)
-	nc, err := source.Open(r, r.Size(), in.Source, source.Options{MaxChunk: inputChunkLimit(budget), Group: f.Config.Group})
+	nc, err := source.Open(r, r.Size(), in.Source, source.Options{MaxChunk: budget / 2, Group: f.Config.Group})
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}

@@ -2,24 +2,14 @@ package transforms
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
 	"runtime"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-
-	"github.com/zarrforge/zarrforge/internal/lease"
-	"github.com/zarrforge/zarrforge/internal/nd"
+	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/plan"
-	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
 func init() {
@@ -38,37 +28,56 @@ func init() {
 // read from the inputs that overlap it, cut into its chunks, and each chunk
 // is encoded and written whole, once, by one element.
 //
-// Editors, when given, change the values before they are encoded (see
-// ChunkEditor). StoreChunks panics, as beam.ParDo does for a malformed
-// DoFn, when an editor cannot travel to the workers.
-func StoreChunks(s beam.Scope, target beam.PCollection, editors ...ChunkEditor) beam.PCollection {
+// cfg says how the inputs are read and which editors change the values
+// before they are encoded (see ChunkEditor). StoreChunks panics, as
+// beam.ParDo does for a malformed DoFn, when an editor cannot travel to
+// the workers.
+func StoreChunks(s beam.Scope, cfg ChunksConfig, target beam.PCollection) beam.PCollection {
 	s = s.Scope("transforms.StoreChunks")
-	fn := &storeGroupFn{}
-	for _, e := range editors {
+	fn := &storeGroupFn{Retry: cfg.Retry, Auth: cfg.Auth}
+	for _, e := range cfg.Editors {
 		enc, err := encodeEditor(e)
 		if err != nil {
 			panic(err)
 		}
 		fn.Editors = append(fn.Editors, enc)
 	}
-	groups := beam.ParDo(s, &groupKeysFn{}, beam.Impulse(s), beam.SideInput{Input: target})
+	groups := beam.ParDo(s, &groupKeysFn{Cores: runtime.GOMAXPROCS(0)}, beam.Impulse(s), beam.SideInput{Input: target})
 	groups = beam.Reshuffle(s, groups)
 	return beam.ParDo(s, fn, groups, beam.SideInput{Input: target})
 }
 
 // groupKeysFn emits the key of every read group to write, groups of at
-// least as many chunks as the worker has cores where they fit.
-type groupKeysFn struct{}
-
-func (f *groupKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.ReadGroup)) {
-	t.Schema.ReadGroups(t.ReadGroupMem(), runtime.GOMAXPROCS(0), emit)
+// least Cores chunks where they fit. Cores is fixed when the pipeline is
+// built (the cores of the machine that builds it), so that the plan does
+// not depend on which worker computes it.
+type groupKeysFn struct {
+	Cores int
 }
 
-// storeGroupFn writes the chunks of one read group, through a chunkWriter.
+func (f *groupKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.ReadGroup)) {
+	t.Schema.ReadGroups(t.ReadGroupMem(), max(f.Cores, 1), emit)
+}
+
+// ChunksConfig configures StoreChunks.
+type ChunksConfig struct {
+	// Retry is how HTTP reads of the inputs retry; the zero value is
+	// storage.DefaultRetry.
+	Retry storage.Retry
+	// Auth is how HTTP reads of the inputs authenticate (names of
+	// environment variables, resolved where the reads run).
+	Auth storage.HTTPAuth
+	// Editors change the values, in this order, before they are encoded.
+	Editors []ChunkEditor
+}
+
+// storeGroupFn writes the chunks of one read group, through a write.Writer.
 type storeGroupFn struct {
+	Retry   storage.Retry
+	Auth    storage.HTTPAuth
 	Editors []EncodedEditor
 
-	w        *chunkWriter
+	w        *write.Writer
 	chunks   beam.Counter
 	written  beam.Counter
 	needed   beam.Counter
@@ -79,14 +88,15 @@ type storeGroupFn struct {
 }
 
 func (f *storeGroupFn) Setup() error {
-	f.w = newChunkWriter()
+	opts := write.Options{Retry: f.Retry, Auth: f.Auth}
 	for _, e := range f.Editors {
 		ed, err := e.decode()
 		if err != nil {
 			return err
 		}
-		f.w.editors = append(f.w.editors, ed)
+		opts.Editors = append(opts.Editors, ed)
 	}
+	f.w = write.New(opts)
 	f.chunks = beam.NewCounter(CounterNamespace, CounterChunksWritten)
 	f.written = beam.NewCounter(CounterNamespace, CounterChunkBytes)
 	f.needed = beam.NewCounter(CounterNamespace, CounterSourceNeeded)
@@ -98,16 +108,17 @@ func (f *storeGroupFn) Setup() error {
 }
 
 func (f *storeGroupFn) Teardown() {
-	f.w.close()
+	f.w.Close()
 }
 
 func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t plan.Target, emit func(plan.WriteResult)) error {
 	defer timeSince(ctx, f.msec, time.Now())
-	decoded, fetched := f.w.inputs.decoded.Load(), f.w.inputs.fetched.Load()
-	results, needed, err := f.w.writeGroup(ctx, &t, g)
+	before := f.w.Stats()
+	results, needed, err := f.w.Group(ctx, &t, g)
 	f.needed.Inc(ctx, needed)
-	f.decoded.Inc(ctx, f.w.inputs.decoded.Load()-decoded)
-	f.fetched.Inc(ctx, f.w.inputs.fetched.Load()-fetched)
+	after := f.w.Stats()
+	f.decoded.Inc(ctx, after.Decoded-before.Decoded)
+	f.fetched.Inc(ctx, after.Fetched-before.Fetched)
 	if err != nil {
 		return err
 	}
@@ -120,401 +131,4 @@ func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t p
 	}
 	f.progress.add(ctx, int64(len(results)), bytes, t.Schema.NumChunks())
 	return nil
-}
-
-// chunkWriter writes chunks and read groups of a target: the chunk stage
-// without Beam. It keeps what a worker keeps between elements — open
-// inputs, the store, buffers and encoders — and is used by one goroutine at
-// a time.
-type chunkWriter struct {
-	inputs  *inputPool
-	store   *storage.Store // where the target's arrays go (its group)
-	root    *storage.Store // the store, whose marker says who owns it
-	ownerMu sync.Mutex     // guards owned (a group's chunks are written at once)
-	owned   time.Time      // when the store was last found to be the target's run's
-	every   time.Duration  // how often to confirm it; lease.CheckEvery when 0
-	chunk   []byte         // the chunk being assembled, reused
-	encoder zarr.ChunkEncoder
-	region  []byte      // a read group's region, reused
-	slots   []groupSlot // a chunk buffer and an encoder for each of a group's encoding goroutines
-	editors []ChunkEditor
-}
-
-type groupSlot struct {
-	chunk   []byte
-	encoder zarr.ChunkEncoder
-}
-
-func newChunkWriter() *chunkWriter { return &chunkWriter{inputs: newInputPool(64)} }
-
-func (w *chunkWriter) close() { w.inputs.closeAll() }
-
-// open readies w for target t: its store, and the check that the store is
-// still t's run's (renewing the run's beat every lease.BeatEvery).
-func (w *chunkWriter) open(ctx context.Context, t *plan.Target) (context.Context, error) {
-	if t.Retry != (storage.Retry{}) {
-		ctx = storage.WithRetry(ctx, t.Retry)
-	}
-	ctx = storage.WithHTTPAuth(ctx, t.Auth)
-	if w.store == nil || w.store.URL() != t.GroupURL() {
-		var err error
-		if w.store, err = storage.NewStore(ctx, t.GroupURL()); err != nil {
-			return ctx, fmt.Errorf("StoreChunks: %w", err)
-		}
-		if w.root = w.store; t.Group != "" {
-			if w.root, err = storage.NewStore(ctx, t.URL); err != nil {
-				return ctx, fmt.Errorf("StoreChunks: %w", err)
-			}
-		}
-		w.owned = time.Time{}
-	}
-	return ctx, w.confirm(ctx, t)
-}
-
-// confirm checks, at most every lease.CheckEvery, that the store is still t's
-// run's, renewing the run's beat every lease.BeatEvery: a writer stops at the
-// first chunk after another run took the store (its lease lapsed while
-// this process was stopped or cut off), and keeps its own alive.
-func (w *chunkWriter) confirm(ctx context.Context, t *plan.Target) error {
-	w.ownerMu.Lock()
-	defer w.ownerMu.Unlock()
-	every := w.every
-	if every == 0 {
-		every = lease.CheckEvery
-	}
-	now := time.Now()
-	if now.Sub(w.owned) < every {
-		return nil
-	}
-	if _, err := lease.Ensure(ctx, w.root, t.Run, now, lease.BeatEvery); err != nil {
-		return fmt.Errorf("StoreChunks: target %s: %w", t.URL, err)
-	}
-	w.owned = now
-	return nil
-}
-
-// writeChunk writes chunk key of target t, returning its result and how
-// many bytes of the inputs it needed.
-func (w *chunkWriter) writeChunk(ctx context.Context, t *plan.Target, key plan.ChunkKey) (plan.WriteResult, int64, error) {
-	ctx, err := w.open(ctx, t)
-	if err != nil {
-		return plan.WriteResult{}, 0, err
-	}
-	v, ok := t.Schema.Var(key.Var)
-	if !ok {
-		return plan.WriteResult{}, 0, fmt.Errorf("StoreChunks: chunk %s: no such variable in the schema", key)
-	}
-	meta, err := t.ArrayMeta(v)
-	if err != nil {
-		return plan.WriteResult{}, 0, fmt.Errorf("StoreChunks: %w", err)
-	}
-	var size, needed int64
-	err = w.store.PutFrom(ctx, meta.Key(key.Var, key.Index), func(dst io.Writer) error {
-		return recovered("", func() error {
-			var err error
-			if meta.DType == zarr.Strings {
-				size, err = w.assembleStrings(ctx, t, v, key, meta, dst)
-			} else {
-				size, needed, err = w.assembleAndEncode(ctx, t, v, key, meta, dst)
-			}
-			return err
-		})
-	})
-	if err != nil {
-		return plan.WriteResult{}, needed, fmt.Errorf("StoreChunks: chunk %s: %w", key, err)
-	}
-	return plan.WriteResult{Key: key, Bytes: size}, needed, nil
-}
-
-// assembleAndEncode reads the parts of chunk key from the inputs that hold
-// them into w.chunk, sized to the full chunk (edges padded with the fill
-// value), and writes the chunk, encoded, to dst, returning its size. Parts
-// are read in parallel, by a goroutine per core (at least remoteReaders
-// when any input is remote): the runner may give this worker a single
-// bundle, and decoding the inputs is most of the work. A part that is a
-// contiguous run of the chunk is decoded straight into it; when every part
-// is (the concat dimension leads the chunk), each finished prefix of the
-// chunk is fed to the compressor while the rest is still being read.
-func (w *chunkWriter) assembleAndEncode(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (size, needed int64, err error) {
-	s := &t.Schema
-	opts := readOptions(&t.Schema, t.MaxMem)
-	enc := &w.encoder
-	start, count := v.Region(key.Index)
-	n := meta.ChunkBytes()
-	if int64(cap(w.chunk)) < n {
-		w.chunk = make([]byte, n)
-	}
-	chunk := w.chunk[:n]
-	if !plan.Covers(v, count) {
-		nd.Fill(chunk, v.FillBytes())
-	}
-	parts, err := s.Sources(v, start, count)
-	if err != nil {
-		return 0, 0, err
-	}
-	if parts[0].Existing {
-		if err := w.readExisting(ctx, s.AppendDim(), v, key, meta, chunk, parts[0]); err != nil {
-			return 0, 0, err
-		}
-		parts = parts[1:]
-	}
-	// ends[i] is where part i ends in the chunk when the parts are runs in
-	// order; nil otherwise.
-	ends := make([]int64, len(parts))
-	for _, sl := range parts {
-		needed += partBytes(v, sl)
-	}
-	for i, sl := range parts {
-		off, ok := nd.Run(v.Chunks, sl.At, sl.Count, v.ItemSize())
-		if !ok || (i > 0 && off < ends[i-1]) {
-			ends = nil
-			break
-		}
-		ends[i] = off + partBytes(v, sl)
-	}
-	if err := enc.Begin(meta, dst); err != nil {
-		return 0, needed, err
-	}
-	done := make([]bool, len(parts))
-	written, ready := int64(0), 0
-	err = readParallel(ctx, parts, func(i int, scratch []byte) ([]byte, error) {
-		return w.readPart(ctx, opts, s, v, v.Chunks, chunk, parts[i], scratch)
-	}, func(i int) {
-		done[i] = true
-		for ready < len(parts) && done[ready] {
-			ready++
-		}
-		if ends != nil && ready > 0 && ends[ready-1] > written {
-			enc.Write(chunk[written:ends[ready-1]])
-			written = ends[ready-1]
-		}
-	})
-	if err != nil {
-		enc.Abort() // before the store discards dst
-		return 0, needed, err
-	}
-	enc.Write(chunk[written:])
-	size, err = enc.Finish()
-	return size, needed, err
-}
-
-// readParallel calls read for every part, on a goroutine per core (at
-// least remoteReaders when any input is remote: reading them is mostly
-// waiting), each with a scratch buffer of its own, which read returns for
-// reuse. done, when not nil, is called after each part is read, one call
-// at a time. The first failure stops the reads left and is returned.
-func readParallel(ctx context.Context, parts []plan.Slice, read func(i int, scratch []byte) ([]byte, error), done func(i int)) error {
-	readers := runtime.GOMAXPROCS(0)
-	if slices.ContainsFunc(parts, func(sl plan.Slice) bool { return storage.IsRemote(sl.Input.URL) }) {
-		readers = max(readers, remoteReaders)
-	}
-	scratch := make(chan []byte, readers)
-	for range readers {
-		scratch <- nil
-	}
-	var mu sync.Mutex
-	return concurrently(ctx, len(parts), readers, func(_ context.Context, i int) error {
-		buf := <-scratch
-		err := recovered("input "+parts[i].Input.Source, func() error {
-			var err error
-			buf, err = read(i, buf)
-			return err
-		})
-		scratch <- buf
-		if err == nil && done != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			done(i)
-		}
-		return err
-	})
-}
-
-// assembleStrings is assembleAndEncode for a variable of strings: it reads
-// the parts of chunk key (one after another: strings are small) into a
-// chunk of strings ("" at the edges), and writes it, encoded, to dst.
-func (w *chunkWriter) assembleStrings(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
-	s := &t.Schema
-	start, count := v.Region(key.Index)
-	n := int64(1)
-	for _, c := range v.Chunks {
-		n *= c
-	}
-	chunk := make([]string, n)
-	parts, err := s.Sources(v, start, count)
-	if err != nil {
-		return 0, err
-	}
-	if parts[0].Existing {
-		name := meta.Key(key.Var, key.Index)
-		data, err := w.store.Get(ctx, name)
-		if err == nil {
-			var old []string
-			if old, err = zarr.DecodeStrings(meta, data); err == nil {
-				copy(chunk, old)
-				axis := v.ConcatAxis(s.AppendDim())
-				nd.FillFrom(chunk, v.Chunks, axis, parts[0].Count[axis], 1, nil) // the steps the store does not hold
-			}
-		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a missing object holds only ""
-			return 0, fmt.Errorf("the store's %s: %w", name, err)
-		}
-		parts = parts[1:]
-	}
-	for _, sl := range parts {
-		in, err := w.inputs.get(ctx, sl.Input, readOptions(&t.Schema, t.MaxMem))
-		if err != nil {
-			return 0, err
-		}
-		name, start, count, step := v.Read(sl.Start, sl.Count)
-		strs, err := in.nc.ReadStrings(name, start, count)
-		w.inputs.put(sl.Input, in)
-		if err != nil {
-			return 0, fmt.Errorf("input %s: %w", sl.Input.Source, err)
-		}
-		if strided(step) {
-			picked := make([]string, partBytes(v, plan.Slice{Count: sl.Count})/int64(v.ItemSize()))
-			nd.Pick(picked, sl.Count[v.Lead:], strs, count, step, 1)
-			strs = picked
-		}
-		nd.CopyBlock(chunk, v.Chunks, sl.At, strs, sl.Count, 1)
-	}
-	b, err := zarr.EncodeStrings(meta, chunk)
-	if err != nil {
-		return 0, err
-	}
-	written, err := dst.Write(b)
-	return int64(written), err
-}
-
-// readOptions are the options the chunk stage reads the inputs of s with,
-// under the memory budget.
-func readOptions(s *plan.Schema, budget int64) source.Options {
-	return source.Options{MaxChunk: inputChunkLimit(budget), Group: s.Group}
-}
-
-// inputChunkLimit is the largest input chunk a chunk's reads may decode
-// under the memory budget: half of it.
-func inputChunkLimit(budget int64) int64 { return budgetOf(budget) / 2 }
-
-func partBytes(v *plan.Variable, sl plan.Slice) int64 {
-	n := int64(v.ItemSize())
-	for _, c := range sl.Count {
-		n *= c
-	}
-	return n
-}
-
-// remoteReaders is the least number of parts of a chunk read at once from
-// remote inputs, whatever the number of cores: reading them is mostly
-// waiting.
-const remoteReaders = 8
-
-// readExisting reads, when appending, the steps of chunk key that the store
-// already holds from the chunk's object into chunk, and sets the rest of
-// the chunk to fill. A missing object (zarr-python leaves out chunks that
-// hold only fill) holds nothing but the store's fill value.
-func (w *chunkWriter) readExisting(ctx context.Context, concatDim string, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, chunk []byte, part plan.Slice) error {
-	old, err := w.storedChunk(ctx, v, key.Index, meta)
-	if err != nil {
-		return err
-	}
-	if old == nil {
-		nd.Fill(chunk, meta.EmptyBytes()) // what the store's unwritten chunk holds
-	} else {
-		copy(chunk, old)
-	}
-	axis := v.ConcatAxis(concatDim)
-	nd.FillFrom(chunk, v.Chunks, axis, part.Count[axis], v.ItemSize(), v.FillBytes())
-	return nil
-}
-
-// storedChunk reads and decodes chunk idx of v from the store; nil when
-// the store has no such object (zarr-python leaves out chunks that hold
-// only fill).
-func (w *chunkWriter) storedChunk(ctx context.Context, v *plan.Variable, idx []int64, meta zarr.ArrayMeta) ([]byte, error) {
-	name := meta.Key(v.Name, idx)
-	data, err := w.store.Get(ctx, name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("the store's %s: %w", name, err)
-	}
-	old, err := zarr.DecodeChunk(meta, data)
-	if err != nil {
-		return nil, fmt.Errorf("the store's %s: %w", name, err)
-	}
-	return old, nil
-}
-
-// readPart reads one part of a chunk into its place in chunk, through
-// scratch (returned for reuse) when the part is not one contiguous run.
-// Bounds of the concat coordinate are re-encoded as it is (see
-// plan.Schema.RecodeBounds).
-func (w *chunkWriter) readPart(ctx context.Context, opts source.Options, s *plan.Schema, v *plan.Variable, shape []int64, chunk []byte, sl plan.Slice, scratch []byte) ([]byte, error) {
-	in, err := w.inputs.get(ctx, sl.Input, opts)
-	if err != nil {
-		return scratch, err
-	}
-	defer w.inputs.put(sl.Input, in)
-	n := partBytes(v, sl)
-	name, start, count, step := v.Read(sl.Start, sl.Count)
-	read := func(dst []byte) error {
-		if err := in.nc.Read(name, start, count, dst); err != nil {
-			return fmt.Errorf("input %s: %w", sl.Input.Source, err)
-		}
-		return nil
-	}
-	if strided(step) {
-		// A preprocess isel with a step: read the range covering the
-		// values, then pick them.
-		cover := partBytes(v, plan.Slice{Count: count}) / int64(v.ItemSize()) * int64(v.Type.Size())
-		if int64(cap(scratch)) < cover {
-			scratch = make([]byte, cover)
-		}
-		if err := read(scratch[:cover]); err != nil {
-			return scratch, err
-		}
-		picked := make([]byte, n)
-		nd.Pick(picked, pickShape(v, sl.Count[v.Lead:]), scratch[:cover], count, step, v.Type.Size())
-		if err := s.RecodeBounds(v, sl.Input, picked); err != nil {
-			return scratch, err
-		}
-		nd.CopyBlock(chunk, shape, sl.At, picked, sl.Count, v.ItemSize())
-		return scratch, nil
-	}
-	if off, ok := nd.Run(shape, sl.At, sl.Count, v.ItemSize()); ok {
-		if err := read(chunk[off : off+n]); err != nil {
-			return scratch, err
-		}
-		return scratch, s.RecodeBounds(v, sl.Input, chunk[off:off+n])
-	}
-	if int64(cap(scratch)) < n {
-		scratch = make([]byte, n)
-	}
-	buf := scratch[:n]
-	if err := read(buf); err != nil {
-		return scratch, err
-	}
-	if err := s.RecodeBounds(v, sl.Input, buf); err != nil {
-		return scratch, err
-	}
-	nd.CopyBlock(chunk, shape, sl.At, buf, sl.Count, v.ItemSize())
-	return scratch, nil
-}
-
-// strided reports whether a read picks values apart (a preprocess isel
-// with a step).
-func strided(step []int64) bool {
-	return slices.ContainsFunc(step, func(s int64) bool { return s > 1 })
-}
-
-// pickShape is the shape of the values a read of part count of v picks,
-// in the input's terms (a folded char dimension is the last).
-func pickShape(v *plan.Variable, count []int64) []int64 {
-	if v.Width > 0 {
-		return append(slices.Clone(count), v.Width)
-	}
-	return count
 }

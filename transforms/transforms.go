@@ -11,6 +11,7 @@
 package transforms
 
 import (
+
 	// Registers the Beam coders of the element types.
 	_ "github.com/zarrforge/zarrforge/coders"
 	// Registers the input formats the stages read.

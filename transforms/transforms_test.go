@@ -10,7 +10,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
-
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/transforms"
@@ -48,7 +47,7 @@ func pipeline(s beam.Scope, in []plan.Input, cache string, target transforms.Tar
 	cached := transforms.CacheInputs(s, transforms.CacheConfig{URL: cache}, beam.CreateList(s, in))
 	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}, cached)
 	prepared := transforms.PrepareTarget(s, target, schema)
-	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared))
+	return transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, transforms.ChunksConfig{}, prepared))
 }
 
 func dailyTarget(t *testing.T) transforms.TargetConfig {

@@ -10,7 +10,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
-
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
@@ -79,7 +78,7 @@ func TestUserSteps(t *testing.T) {
 				schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}, cached)
 				schema = beam.ParDo(s, &renameVar{From: "ice", To: "sea_ice"}, schema)
 				prepared := transforms.PrepareTarget(s, target, schema)
-				summary := transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, prepared, linear{Var: "sea_ice", Mul: 2, Add: 1}))
+				summary := transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, transforms.ChunksConfig{Editors: []transforms.ChunkEditor{linear{Var: "sea_ice", Mul: 2, Add: 1}}}, prepared))
 				passert.Count(s, summary, "summary", 1)
 			})
 			if err != nil {

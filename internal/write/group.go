@@ -1,4 +1,4 @@
-package transforms
+package write
 
 import (
 	"context"
@@ -6,19 +6,21 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"sync/atomic"
 
 	"github.com/zarrforge/zarrforge/internal/nd"
+	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
-// writeGroup writes every chunk of read group g of target t and returns
+// Group writes every chunk of read group g of target t and returns
 // their results and how many bytes of the inputs it needed. A group of one
 // chunk is written as a chunk (its reads feed the compressor as they
 // finish); a larger one is read once into a buffer of its region — every
 // stored chunk of the inputs inside it decoded once — then cut into its
 // chunks, which are encoded and written in parallel, each whole.
-func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.ReadGroup) ([]plan.WriteResult, int64, error) {
+func (w *Writer) Group(ctx context.Context, t *plan.Target, g plan.ReadGroup) ([]plan.WriteResult, int64, error) {
 	v, ok := t.Schema.Var(g.Var)
 	if !ok {
 		return nil, 0, fmt.Errorf("StoreChunks: read group %s: no such variable in the schema", g)
@@ -44,10 +46,10 @@ func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.Rea
 	}
 	var needed int64
 	for _, r := range p.Reads {
-		needed += partBytes(p.Var, r)
+		needed += p.Var.BoxBytes(r.Count)
 	}
 	var results []plan.WriteResult
-	err = recovered("", func() error {
+	err = par.Recovered("", func() error {
 		if err := w.readRegion(ctx, t, &p, meta); err != nil {
 			return err
 		}
@@ -67,7 +69,7 @@ func (w *chunkWriter) writeGroup(ctx context.Context, t *plan.Target, g plan.Rea
 // readRegion reads the region of plan p into w.region: the steps the store
 // holds already from their chunks' objects, the rest from the inputs, in
 // parallel.
-func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) error {
+func (w *Writer) readRegion(ctx context.Context, t *plan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) error {
 	v := p.Var
 	n := int64(v.ItemSize())
 	for _, c := range p.Count {
@@ -86,7 +88,7 @@ func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.Re
 			return err
 		}
 	}
-	opts := readOptions(&t.Schema, t.MaxMem)
+	opts := t.Schema.ReadOptions(t.MaxMem)
 	return readParallel(ctx, p.Reads, func(i int, scratch []byte) ([]byte, error) {
 		return w.readPart(ctx, opts, &t.Schema, v, p.Count, region, p.Reads[i], scratch)
 	}, nil)
@@ -95,7 +97,7 @@ func (w *chunkWriter) readRegion(ctx context.Context, t *plan.Target, p *plan.Re
 // readStored copies the steps chunk c holds in the store into its place in
 // region (of shape shape). A missing object holds only the store's fill
 // value (zarr-python leaves such chunks out).
-func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.GroupChunk, meta zarr.ArrayMeta, region []byte, shape []int64, axis int) error {
+func (w *Writer) readStored(ctx context.Context, v *plan.Variable, c plan.GroupChunk, meta zarr.ArrayMeta, region []byte, shape []int64, axis int) error {
 	count := slices.Clone(c.Count)
 	count[axis] = c.Stored
 	old, err := w.storedChunk(ctx, v, c.Index, meta)
@@ -103,7 +105,7 @@ func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.G
 		return err
 	}
 	if old == nil {
-		fill := make([]byte, partBytes(v, plan.Slice{Count: count}))
+		fill := make([]byte, v.BoxBytes(count))
 		nd.Fill(fill, meta.EmptyBytes())
 		nd.CopyBlock(region, shape, c.At, fill, count, v.ItemSize())
 		return nil
@@ -119,7 +121,7 @@ func (w *chunkWriter) readStored(ctx context.Context, v *plan.Variable, c plan.G
 // the region (a whole chunk, the region one chunk wide after its first
 // dimension) is encoded from the region itself; the others are copied out
 // first.
-func (w *chunkWriter) writeCut(ctx context.Context, t *plan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
+func (w *Writer) writeCut(ctx context.Context, t *plan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
 	v, budget := p.Var, t.MaxMem
 	size := meta.ChunkBytes()
 	room := max(budget-int64(len(w.region)), size) / max(size, 1)
@@ -132,7 +134,7 @@ func (w *chunkWriter) writeCut(ctx context.Context, t *plan.Target, p *plan.Read
 		slots <- &w.slots[k]
 	}
 	results := make([]plan.WriteResult, len(p.Chunks))
-	err := concurrently(ctx, len(p.Chunks), workers, func(ctx context.Context, i int) error {
+	err := par.Do(ctx, len(p.Chunks), workers, func(ctx context.Context, i int) error {
 		slot := <-slots
 		defer func() { slots <- slot }()
 		c := p.Chunks[i]
@@ -140,7 +142,7 @@ func (w *chunkWriter) writeCut(ctx context.Context, t *plan.Target, p *plan.Read
 		if err := w.confirm(ctx, t); err != nil {
 			return err
 		}
-		chunk := slot.cut(w.region, p, c, size)
+		chunk := slot.cut(w.region, p, c, size, &w.copied)
 		var n int64
 		err := w.store.PutFrom(ctx, meta.Key(key.Var, key.Index), func(dst io.Writer) error {
 			if err := slot.encoder.Begin(meta, dst); err != nil {
@@ -168,13 +170,14 @@ func (w *chunkWriter) writeCut(ctx context.Context, t *plan.Target, p *plan.Read
 
 // cut returns the values of chunk c of plan p, of size bytes: a slice of
 // region when they are one run of it, else a copy in the slot's buffer
-// (filled where the chunk passes the array's edge).
-func (slot *groupSlot) cut(region []byte, p *plan.ReadGroupPlan, c plan.GroupChunk, size int64) []byte {
+// (filled where the chunk passes the array's edge), counted in copied.
+func (slot *groupSlot) cut(region []byte, p *plan.ReadGroupPlan, c plan.GroupChunk, size int64, copied *atomic.Int64) []byte {
 	v := p.Var
 	whole := plan.Covers(v, c.Count)
 	if off, ok := nd.Run(p.Count, c.At, c.Count, v.ItemSize()); whole && ok {
 		return region[off : off+size]
 	}
+	copied.Add(1)
 	if int64(cap(slot.chunk)) < size {
 		slot.chunk = make([]byte, size)
 	}
@@ -188,12 +191,12 @@ func (slot *groupSlot) cut(region []byte, p *plan.ReadGroupPlan, c plan.GroupChu
 
 // edit gives the values of plan p's region that come from the inputs to
 // the editors: all of it, but for the steps the store already held.
-func (w *chunkWriter) edit(t *plan.Target, p *plan.ReadGroupPlan) error {
+func (w *Writer) edit(t *plan.Target, p *plan.ReadGroupPlan) error {
 	v := p.Var
 	if len(w.editors) == 0 || !editable(v) {
 		return nil
 	}
-	region := w.region[:partBytes(v, plan.Slice{Count: p.Count})]
+	region := w.region[:v.BoxBytes(p.Count)]
 	b := &plan.Block{Var: v, Start: p.Start, Shape: p.Count, Data: region}
 	axis := v.ConcatAxis(t.Schema.AppendDim())
 	var skip int64 // steps along the concat dimension the store held
@@ -206,7 +209,7 @@ func (w *chunkWriter) edit(t *plan.Target, p *plan.ReadGroupPlan) error {
 		b.Start, b.Shape = slices.Clone(p.Start), slices.Clone(p.Count)
 		b.Start[axis] += skip
 		b.Shape[axis] -= skip
-		b.Data = make([]byte, partBytes(v, plan.Slice{Count: b.Shape}))
+		b.Data = make([]byte, v.BoxBytes(b.Shape))
 		nd.CopyBox(b.Data, b.Shape, make([]int64, len(at)), region, p.Count, at, b.Shape, v.ItemSize())
 		defer nd.CopyBlock(region, p.Count, at, b.Data, b.Shape, v.ItemSize())
 	}
