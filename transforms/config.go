@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // The stages check their configuration when they are built, as Beam's own
@@ -29,7 +29,7 @@ func (c TargetConfig) Validate() error {
 	if !slices.Contains([]string{"", ModeCreate, ModeOverwrite, ModeAppend}, c.Mode) {
 		return fmt.Errorf("target %s: mode %q is not supported (use %s, %s or %s)", c.URL, c.Mode, ModeCreate, ModeOverwrite, ModeAppend)
 	}
-	if _, err := zarr.NewCompressor(c.compressor(), c.Level); err != nil {
+	if err := targetstore.CheckCompressor(c.compressor(), c.Level); err != nil {
 		return fmt.Errorf("target %s: %w", c.URL, err)
 	}
 	if c.Format != 0 && c.Format != 2 && c.Format != 3 {

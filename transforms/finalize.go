@@ -2,19 +2,13 @@ package transforms
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"github.com/zarrforge/zarrforge"
-	"github.com/zarrforge/zarrforge/internal/extend"
-	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/par"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/plan"
-	"github.com/zarrforge/zarrforge/storage"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
 func init() {
@@ -50,9 +44,12 @@ func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, results 
 	var sum plan.Summary
 	err := par.Recovered("FinalizeTarget: target "+t.URL, func() error {
 		var err error
-		sum, err = finalize(ctx, t, sumTotals(results))
+		sum, err = targetstore.Finalize(ctx, t, sumTotals(results))
 		return err
 	})
+	if err == nil {
+		log.Infof(ctx, "FinalizeTarget: %s complete: %d arrays, %d chunks, %d bytes", t.URL, sum.Arrays, sum.Chunks, sum.Bytes)
+	}
 	return sum, err
 }
 
@@ -65,55 +62,4 @@ func sumTotals(results func(*plan.Totals) bool) plan.Totals {
 	return totals
 }
 
-// checkWritten checks that totals count every chunk of target t (of its
-// group, in a store of nested groups).
-func checkWritten(t *plan.Target, totals plan.Totals) error {
-	if want := t.Schema.NumChunks(); totals.Chunks != want {
-		where := "target " + t.URL
-		if t.Group != "" {
-			where += fmt.Sprintf(": group %q", t.Group)
-		}
-		return fmt.Errorf("FinalizeTarget: %s: %d of %d chunks were written; not finalizing", where, totals.Chunks, want)
-	}
-	return nil
-}
 
-// finalize completes target t, to which the chunk stage wrote what totals
-// sums (the stage without Beam).
-func finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summary, error) {
-	s := &t.Schema
-	if err := checkWritten(&t, totals); err != nil {
-		return plan.Summary{}, err
-	}
-	st, err := storage.NewStore(ctx, t.URL)
-	if err != nil {
-		return plan.Summary{}, fmt.Errorf("FinalizeTarget: %w", err)
-	}
-	// The store must still be this run's, and stays so: a run that took it
-	// meanwhile would make the conditional writes below fail.
-	owned, err := lease.Ensure(ctx, st, t.Run, time.Now(), 0)
-	if err != nil {
-		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: not finalizing: %w", t.URL, err)
-	}
-	names := make([]string, len(s.Vars))
-	for i, v := range s.Vars {
-		names[i] = v.Name
-	}
-	if s.Base > 0 {
-		err = extend.Finish(ctx, st, &t)
-		if err == nil {
-			err = zarr.Consolidate(ctx, st, t.Format, names)
-		}
-	} else {
-		attrs := append(plan.GroupAttrs(s), plan.Provenance(s, zarrforge.Version, t.RecipeHash)...)
-		err = zarr.WriteGroup(ctx, st, t.Format, attrs, names)
-	}
-	if err != nil {
-		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
-	}
-	if err := commit(ctx, st, t.URL, owned, totals.Chunks, t.Format, []string{""}); err != nil {
-		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %w", t.URL, err)
-	}
-	log.Infof(ctx, "FinalizeTarget: %s complete: %d arrays, %d chunks, %d bytes", t.URL, len(s.Vars), totals.Chunks, totals.Bytes)
-	return plan.Summary{URL: t.URL, Arrays: len(s.Vars), Chunks: totals.Chunks, Bytes: totals.Bytes}, nil
-}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
@@ -100,14 +101,14 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	if decoded != want {
 		t.Errorf("read groups decoded %d bytes, want %d: each stored chunk once", decoded, want)
 	}
-	if _, err := finalize(ctx, grouped, totals); err != nil {
+	if _, err := targetstore.Finalize(ctx, grouped, totals); err != nil {
 		t.Fatal(err)
 	}
 
 	single := prepare("chunks.zarr", 0)
 	w = newStoreFn(t)
 	totals = writeChunks(t, w, single, keysOf(single), 1)
-	if _, err := finalize(ctx, single, totals); err != nil {
+	if _, err := targetstore.Finalize(ctx, single, totals); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("needed %d bytes; decoded %d in read groups (%.2fx), %d a chunk at a time (%.2fx)",
@@ -123,7 +124,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	if nh, ng := halved.Schema.NumReadGroups(halved.ReadGroupMem(), 1), grouped.Schema.NumReadGroups(grouped.ReadGroupMem(), 1); nh <= ng {
 		t.Errorf("a budget of 1200 bytes gave %d groups, no more than the default's %d", nh, ng)
 	}
-	if _, err := finalize(ctx, halved, totals); err != nil {
+	if _, err := targetstore.Finalize(ctx, halved, totals); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("halved groups decoded %d bytes", decodedBy(w))
@@ -170,7 +171,7 @@ func TestJoinedGroups(t *testing.T) {
 			}
 			w := newStoreFn(t)
 			totals, _ := writeGroups(t, w, joined, c.cores)
-			if _, err := finalize(ctx, joined, totals); err != nil {
+			if _, err := targetstore.Finalize(ctx, joined, totals); err != nil {
 				t.Fatal(err)
 			}
 			if copied := w.Stats().Copied > 0; copied != c.copied {
@@ -178,7 +179,7 @@ func TestJoinedGroups(t *testing.T) {
 			}
 
 			single := prepare(name + "-chunks.zarr")
-			if _, err := finalize(ctx, single, writeChunks(t, newStoreFn(t), single, keysOf(single), 1)); err != nil {
+			if _, err := targetstore.Finalize(ctx, single, writeChunks(t, newStoreFn(t), single, keysOf(single), 1)); err != nil {
 				t.Fatal(err)
 			}
 			sameSnapshot(t, snapshotData(t, filepath.Join(dir, name+".zarr")), snapshotData(t, filepath.Join(dir, name+"-chunks.zarr")))

@@ -23,6 +23,7 @@ import (
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
@@ -147,7 +148,7 @@ func TestStagesIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		totals := writeChunks(t, store, target, keysOf(target), 1)
-		if _, err := finalize(ctx, target, totals); err != nil {
+		if _, err := targetstore.Finalize(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
 		return snapshot(t, url)
@@ -186,7 +187,7 @@ func TestFinalizeRefusesMissingChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = finalize(ctx, target, plan.Totals{Chunks: 1})
+	_, err = targetstore.Finalize(ctx, target, plan.Totals{Chunks: 1})
 	if err == nil || !strings.Contains(err.Error(), "1 of 6 chunks") {
 		t.Errorf("finalize with missing chunks: %v", err)
 	}
@@ -274,7 +275,7 @@ func stages(t *testing.T, cfg TargetConfig, from, to, upTo int, fin bool) {
 	}
 	totals := writeChunks(t, newStoreFn(t), target, keys, 1)
 	if fin {
-		if _, err := finalize(ctx, target, totals); err != nil {
+		if _, err := targetstore.Finalize(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -434,7 +435,7 @@ func TestAppendStagesIdempotent(t *testing.T) {
 	}
 	totals := writeChunks(t, newStoreFn(t), target, keysOf(target), 2)
 	for range 2 {
-		if _, err := finalize(ctx, target, totals); err != nil {
+		if _, err := targetstore.Finalize(ctx, target, totals); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,19 +3,16 @@ package transforms
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/par"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
 func init() {
@@ -93,10 +90,8 @@ func (c TargetConfig) ValidateGroups(paths []string) error {
 		if g == "" {
 			continue
 		}
-		for _, part := range strings.Split(g, "/") {
-			if err := zarr.CheckName(part); err != nil {
-				return fmt.Errorf("target %s: group %q: %w", c.URL, p, err)
-			}
+		if err := targetstore.CheckGroupPath(g); err != nil {
+			return fmt.Errorf("target %s: group %q: %w", c.URL, p, err)
 		}
 	}
 	return nil
@@ -134,7 +129,7 @@ func (f *claimFn) ProcessElement(ctx context.Context, _ []byte) (string, error) 
 			return fmt.Errorf("WriteGroups: %w", err)
 		}
 		p := &prepareFn{Config: f.Config, Builder: f.Builder, self: lease.This()}
-		if err := p.claim(ctx, st); err != nil {
+		if err := targetstore.ClaimStore(ctx, st, p.claimOf()); err != nil {
 			return fmt.Errorf("WriteGroups: target %s: %w", f.Config.URL, err)
 		}
 		return nil
@@ -166,7 +161,7 @@ type groupDoneFn struct{}
 
 func (f *groupDoneFn) ProcessElement(ctx context.Context, t plan.Target, results func(*plan.Totals) bool, emit func(plan.Summary)) (plan.Target, error) {
 	totals := sumTotals(results)
-	if err := checkWritten(&t, totals); err != nil {
+	if err := targetstore.CheckWritten(&t, totals); err != nil {
 		return plan.Target{}, err
 	}
 	emit(plan.Summary{URL: t.GroupURL(), Arrays: len(t.Schema.Vars), Chunks: totals.Chunks, Bytes: totals.Bytes})
@@ -194,58 +189,14 @@ func (f *finalizeTreeFn) ProcessElement(ctx context.Context, run string, targets
 		return plan.Summary{}, fmt.Errorf("FinalizeTarget: target %s: %d of %d groups were written; not finalizing", f.Config.URL, len(ts), f.Groups)
 	}
 	err := par.Recovered("FinalizeTarget: target "+f.Config.URL, func() error {
-		return finalizeTree(ctx, f.Config.URL, run, ts, sum)
+		return targetstore.FinalizeTree(ctx, f.Config.URL, run, ts, sum)
 	})
+	if err == nil {
+		log.Infof(ctx, "FinalizeTarget: %s complete: %d groups, %d arrays, %d chunks, %d bytes", f.Config.URL, len(ts), sum.Arrays, sum.Chunks, sum.Bytes)
+	}
 	return sum, err
 }
 
-// finalizeTree completes the store at url, which run owns, whose groups
-// are the targets ts, written (the stage without Beam): the groups'
-// metadata, the root's consolidated metadata, then the marker says
-// complete.
-func finalizeTree(ctx context.Context, url, run string, ts []plan.Target, sum plan.Summary) error {
-	st, err := storage.NewStore(ctx, url)
-	if err != nil {
-		return fmt.Errorf("FinalizeTarget: %w", err)
-	}
-	owned, err := lease.Ensure(ctx, st, run, time.Now(), 0)
-	if err != nil {
-		return fmt.Errorf("FinalizeTarget: target %s: not finalizing: %w", url, err)
-	}
-	slices.SortFunc(ts, func(a, b plan.Target) int { return strings.Compare(a.Group, b.Group) })
-	// The root holds the provenance: the recipe, and the inputs (every
-	// group reads the same).
-	prov := plan.Provenance(&ts[0].Schema, zarrforge.Version, ts[0].RecipeHash)
-	var groups []zarr.Group
-	if ts[0].Group != "" { // the root holds no dataset
-		groups = append(groups, zarr.Group{Attrs: prov})
-	}
-	for i := range ts {
-		s := &ts[i].Schema
-		g := zarr.Group{Path: ts[i].Group, Attrs: plan.GroupAttrs(s)}
-		if g.Path == "" {
-			g.Attrs = append(g.Attrs, prov...)
-		}
-		for _, v := range s.Vars {
-			g.Arrays = append(g.Arrays, v.Name)
-		}
-		groups = append(groups, g)
-	}
-	if err := zarr.WriteTree(ctx, st, ts[0].Format, groups); err != nil {
-		return fmt.Errorf("FinalizeTarget: target %s: %w", url, err)
-	}
-	paths := []string{""} // the root, and every group below it
-	for _, g := range groups {
-		if g.Path != "" {
-			paths = append(paths, g.Path)
-		}
-	}
-	if err := commit(ctx, st, url, owned, sum.Chunks, ts[0].Format, paths); err != nil {
-		return fmt.Errorf("FinalizeTarget: target %s: %w", url, err)
-	}
-	log.Infof(ctx, "FinalizeTarget: %s complete: %d groups, %d arrays, %d chunks, %d bytes", url, len(ts), sum.Arrays, sum.Chunks, sum.Bytes)
-	return nil
-}
 
 // scopeName names group p's stages: its path with dots for slashes (a
 // slash separates steps in a runner's step names).

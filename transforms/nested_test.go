@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/plan"
 )
 
@@ -58,7 +59,7 @@ func TestGroupStagesIdempotent(t *testing.T) {
 			}
 			last = append(last, done)
 		}
-		if err := finalizeTree(ctx, url, run, last, sum); err != nil {
+		if err := targetstore.FinalizeTree(ctx, url, run, last, sum); err != nil {
 			t.Fatal(err)
 		}
 		return snapshot(t, url)
@@ -91,7 +92,7 @@ func TestGroupStagesIdempotent(t *testing.T) {
 	if _, err := (&claimFn{Config: other}).ProcessElement(ctx, nil); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("a second run in create mode: %v", err)
 	}
-	if err := finalizeTree(ctx, url, "run-3", last, plan.Summary{}); !errors.Is(err, ErrTargetBusy) {
+	if err := targetstore.FinalizeTree(ctx, url, "run-3", last, plan.Summary{}); !errors.Is(err, ErrTargetBusy) {
 		t.Errorf("finalizing another run's store: %v", err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
@@ -80,7 +81,7 @@ func TestOneWriter(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := finalize(ctx, target, writeChunks(t, newStoreFn(t), target, keysOf(target), 1)); err != nil {
+				if _, err := targetstore.Finalize(ctx, target, writeChunks(t, newStoreFn(t), target, keysOf(target), 1)); err != nil {
 					t.Fatal(err)
 				}
 				sameSnapshot(t, snapshotData(t, url), want)
@@ -142,7 +143,7 @@ func TestTakeOver(t *testing.T) {
 	if _, _, err := writeChunk(ctx, newStoreFn(t), &target, keysOf(target)[0]); !errors.Is(err, ErrTargetBusy) {
 		t.Errorf("a chunk of the run taken for dead: %v, want ErrTargetBusy", err)
 	}
-	if _, err := finalize(ctx, target, allWritten(target)); !errors.Is(err, ErrTargetBusy) {
+	if _, err := targetstore.Finalize(ctx, target, allWritten(target)); !errors.Is(err, ErrTargetBusy) {
 		t.Errorf("finalizing the run taken for dead: %v, want ErrTargetBusy", err)
 	}
 	if ok, _ := st.Exists(ctx, ".zmetadata"); ok {
@@ -203,7 +204,7 @@ func TestMarkerWriteFails(t *testing.T) {
 		}
 		totals := writeChunks(t, newStoreFn(t), target, keysOf(target), 1)
 		failNth.Store(1) // lease.Ensure's beat passes, the commit fails
-		_, err = finalize(ctx, target, totals)
+		_, err = targetstore.Finalize(ctx, target, totals)
 		if err == nil || !strings.Contains(err.Error(), "consolidated metadata was withdrawn") {
 			t.Fatalf("%s: finalize with a failing marker write: %v", mode, err)
 		}

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"strings"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -15,9 +13,9 @@ import (
 	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/par"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
 func init() {
@@ -178,10 +176,10 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 		Run: f.Config.RunID, MaxMem: budget, RecipeHash: f.Config.RecipeHash, Schema: schema}
 	if g != nil {
 		t.Group = g.Path // the store is claimed (claimFn)
-	} else if err := f.claim(ctx, st); err != nil {
+	} else if err := targetstore.ClaimStore(ctx, st, f.claimOf()); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}
-	if err := writeArrays(ctx, st, &t); err != nil {
+	if err := targetstore.WriteArrays(ctx, st, &t); err != nil {
 		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}
 	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", url, len(schema.Vars), schema.NumChunks())
@@ -208,93 +206,14 @@ func (f *prepareFn) layoutNew(schema *plan.Schema, chunks, shards map[string]int
 	return schema.CheckMemory(budget)
 }
 
-// writeArrays writes the metadata of every array of target t and the
-// coordinates along its concat dimensions.
-func writeArrays(ctx context.Context, st *storage.Store, t *plan.Target) error {
-	s := &t.Schema
-	for i := range s.Vars {
-		v := &s.Vars[i]
-		meta, err := t.ArrayMeta(v)
-		if err != nil {
-			return err
-		}
-		if err := zarr.WriteArrayMeta(ctx, st, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
-			return err
-		}
-	}
-	for k, a := range s.Concat {
-		cv, ok := s.CoordVar(k)
-		if !ok {
-			continue
-		}
-		meta, err := t.ArrayMeta(cv)
-		if err != nil {
-			return err
-		}
-		if err := writeAxisCoord(ctx, st, cv.Name, meta, a); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
-// writeAxisCoord writes the coordinate of concat dimension a, array name,
-// whole: its values, or its labels (strings, one chunk).
-func writeAxisCoord(ctx context.Context, st *storage.Store, name string, meta zarr.ArrayMeta, a plan.Axis) error {
-	if a.Labels == nil {
-		return zarr.WriteVector(ctx, st, name, meta, a.Coord)
-	}
-	data, err := zarr.EncodeStrings(meta, a.Labels)
-	if err != nil {
-		return fmt.Errorf("coordinate %q: %w", name, err)
-	}
-	return st.Put(ctx, meta.Key(name, []int64{0}), data)
-}
 
-// claim makes the target this run's: in create mode it refuses a target
-// that holds anything but this run's own partial writes (a retried bundle);
-// in overwrite mode it takes the store, then deletes whatever another run
-// left there. A store that another run is live writing is refused in both.
-func (f *prepareFn) claim(ctx context.Context, st *storage.Store) error {
-	keys, err := st.List(ctx, "")
-	if err != nil {
-		return err
-	}
-	m, err := lease.Read(ctx, st)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	switch {
-	case m.Exists() && m.Run == f.Config.RunID:
-		_, err = lease.Claim(ctx, st, m, f.Config.RunID, lease.Writing, nil, lease.Owner(f.self, f.Builder), now)
-		return err // our own, retried
-	case m.Live(f.self, now):
-		return m.Busy(now)
-	case len(keys) == 0:
-	case f.Config.Mode == ModeOverwrite && !m.Exists() && !zarr.IsStore(keys):
-		return fmt.Errorf("it holds %d objects (%s) and is not a Zarr store, nor what a zarrforge run left; "+
-			"overwrite replaces only those: remove them yourself or choose another target.url", len(keys), sample(keys))
-	case f.Config.Mode == ModeOverwrite:
-	default:
-		return fmt.Errorf("a store already exists there (%d objects); set target.mode to overwrite to replace it", len(keys))
-	}
-	// Take the store first, then clear it: a run that took it since
-	// stops this one here, before anything of its is deleted.
-	if _, err := lease.Claim(ctx, st, m, f.Config.RunID, lease.Writing, nil, lease.Owner(f.self, f.Builder), now); err != nil {
-		return err
-	}
-	if len(keys) > 0 {
-		return st.Clear(ctx, lease.Key)
-	}
-	return nil
-}
 
-// sample names the first few of keys.
-func sample(keys []string) string {
-	const n = 3
-	if len(keys) <= n {
-		return strings.Join(keys, ", ")
+
+// claimOf is how the stage claims the store.
+func (f *prepareFn) claimOf() targetstore.Claim {
+	if f.self == (lease.Process{}) {
+		f.self = lease.This()
 	}
-	return strings.Join(keys[:n], ", ") + ", ..."
+	return targetstore.Claim{Run: f.Config.RunID, Overwrite: f.Config.Mode == ModeOverwrite, Self: f.self, Builder: f.Builder}
 }
