@@ -61,5 +61,3 @@ func sumTotals(results func(*plan.Totals) bool) plan.Totals {
 	}
 	return totals
 }
-
-

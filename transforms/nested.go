@@ -197,7 +197,6 @@ func (f *finalizeTreeFn) ProcessElement(ctx context.Context, run string, targets
 	return sum, err
 }
 
-
 // scopeName names group p's stages: its path with dots for slashes (a
 // slash separates steps in a runner's step names).
 func scopeName(p string) string {

@@ -1,7 +1,6 @@
 package transforms
 
 import (
-
 	"github.com/zarrforge/zarrforge/internal/lease"
 )
 
@@ -13,4 +12,3 @@ import (
 // ErrTargetBusy is wrapped by the errors of a run refused a store because
 // another run, live, is writing it, or took it first.
 var ErrTargetBusy = lease.ErrBusy
-

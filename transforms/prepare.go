@@ -206,10 +206,6 @@ func (f *prepareFn) layoutNew(schema *plan.Schema, chunks, shards map[string]int
 	return schema.CheckMemory(budget)
 }
 
-
-
-
-
 // claimOf is how the stage claims the store.
 func (f *prepareFn) claimOf() targetstore.Claim {
 	if f.self == (lease.Process{}) {

@@ -157,4 +157,3 @@ func (c ReferencesConfig) options() refs.Options {
 	}
 	return refs.Options{URL: c.URL, Overwrite: c.Mode == ModeOverwrite, InlineLimit: inline, MaxMem: budgetOf(c.MaxMem), RecipeHash: c.RecipeHash}
 }
-

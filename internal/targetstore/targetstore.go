@@ -92,6 +92,7 @@ func ClaimStore(ctx context.Context, st *storage.Store, c Claim) error {
 	}
 	return nil
 }
+
 // sample names the first few of keys.
 func sample(keys []string) string {
 	const n = 3
@@ -100,6 +101,7 @@ func sample(keys []string) string {
 	}
 	return strings.Join(keys[:n], ", ") + ", ..."
 }
+
 // WriteArrays writes the metadata of every array of target t and the
 // coordinates along its concat dimensions.
 func WriteArrays(ctx context.Context, st *storage.Store, t *plan.Target) error {
@@ -129,6 +131,7 @@ func WriteArrays(ctx context.Context, st *storage.Store, t *plan.Target) error {
 	}
 	return nil
 }
+
 // writeAxisCoord writes the coordinate of concat dimension a, array name,
 // whole: its values, or its labels (strings, one chunk).
 func writeAxisCoord(ctx context.Context, st *storage.Store, name string, meta zarr.ArrayMeta, a plan.Axis) error {
@@ -141,6 +144,7 @@ func writeAxisCoord(ctx context.Context, st *storage.Store, name string, meta za
 	}
 	return st.Put(ctx, meta.Key(name, []int64{0}), data)
 }
+
 // CheckWritten checks that totals count every chunk of target t (of its
 // group, in a store of nested groups).
 func CheckWritten(t *plan.Target, totals plan.Totals) error {
@@ -153,6 +157,7 @@ func CheckWritten(t *plan.Target, totals plan.Totals) error {
 	}
 	return nil
 }
+
 // Finalize completes target t, to which the chunk stage wrote what totals
 // sums: its group metadata (or, for an append, its grown arrays), its
 // consolidated metadata, then the marker that says it is complete.
@@ -192,6 +197,7 @@ func Finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 	}
 	return plan.Summary{URL: t.URL, Arrays: len(s.Vars), Chunks: totals.Chunks, Bytes: totals.Bytes}, nil
 }
+
 // commit marks the store at url complete (lease.Commit): should the marker
 // fail, the consolidated metadata of the store's groups (paths; "" the
 // root), format Zarr, is withdrawn again.
@@ -214,6 +220,7 @@ func commit(ctx context.Context, st *storage.Store, url string, owned lease.At, 
 		return errors.Join(errs...)
 	})
 }
+
 // FinalizeTree completes the store at url, which run owns, whose groups
 // are the targets ts, written the groups'
 // metadata, the root's consolidated metadata, then the marker says
