@@ -14,32 +14,32 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/source"
 )
 
 func init() {
-	beam.RegisterCoder(reflect.TypeOf(plan.Input{}), EncodeInput, DecodeInput)
-	beam.RegisterCoder(reflect.TypeOf(plan.InputMeta{}), EncodeInputMeta, DecodeInputMeta)
-	beam.RegisterCoder(reflect.TypeOf(plan.Merger{}), EncodeMerger, DecodeMerger)
-	beam.RegisterCoder(reflect.TypeOf(plan.Schema{}), EncodeSchema, DecodeSchema)
-	beam.RegisterCoder(reflect.TypeOf(plan.Target{}), EncodeTarget, DecodeTarget)
-	beam.RegisterCoder(reflect.TypeOf(plan.ReadGroup{}), EncodeReadGroup, DecodeReadGroup)
-	beam.RegisterCoder(reflect.TypeOf(plan.WriteResult{}), EncodeWriteResult, DecodeWriteResult)
-	beam.RegisterCoder(reflect.TypeOf(plan.Totals{}), EncodeTotals, DecodeTotals)
-	beam.RegisterCoder(reflect.TypeOf(plan.Summary{}), EncodeSummary, DecodeSummary)
-	beam.RegisterCoder(reflect.TypeOf(plan.InputRefs{}), EncodeInputRefs, DecodeInputRefs)
+	beam.RegisterCoder(reflect.TypeOf(plan.Input{}), encodeInput, decodeInput)
+	beam.RegisterCoder(reflect.TypeOf(plan.InputMeta{}), encodeInputMeta, decodeInputMeta)
+	beam.RegisterCoder(reflect.TypeOf(plan.Merger{}), encodeMerger, decodeMerger)
+	beam.RegisterCoder(reflect.TypeOf(plan.Schema{}), encodeSchema, decodeSchema)
+	beam.RegisterCoder(reflect.TypeOf(plan.Target{}), encodeTarget, decodeTarget)
+	beam.RegisterCoder(reflect.TypeOf(plan.ReadGroup{}), encodeReadGroup, decodeReadGroup)
+	beam.RegisterCoder(reflect.TypeOf(plan.WriteResult{}), encodeWriteResult, decodeWriteResult)
+	beam.RegisterCoder(reflect.TypeOf(plan.Totals{}), encodeTotals, decodeTotals)
+	beam.RegisterCoder(reflect.TypeOf(plan.Summary{}), encodeSummary, decodeSummary)
+	beam.RegisterCoder(reflect.TypeOf(plan.InputRefs{}), encodeInputRefs, decodeInputRefs)
 }
 
-// EncodeInput encodes a plan.Input.
-func EncodeInput(in plan.Input) []byte {
+// encodeInput encodes a plan.Input.
+func encodeInput(in plan.Input) []byte {
 	var w writer
 	putInput(&w, in)
 	return w.b
 }
 
-// DecodeInput decodes what EncodeInput wrote.
-func DecodeInput(b []byte) (plan.Input, error) {
+// decodeInput decodes what encodeInput wrote.
+func decodeInput(b []byte) (plan.Input, error) {
 	r := reader{b: b}
 	in := getInput(&r)
 	return in, r.done("input")
@@ -63,8 +63,8 @@ func getInput(r *reader) plan.Input {
 	return in
 }
 
-// EncodeInputMeta encodes a plan.InputMeta.
-func EncodeInputMeta(m plan.InputMeta) ([]byte, error) {
+// encodeInputMeta encodes a plan.InputMeta.
+func encodeInputMeta(m plan.InputMeta) ([]byte, error) {
 	var w writer
 	if err := putInputMeta(&w, m); err != nil {
 		return nil, err
@@ -72,8 +72,8 @@ func EncodeInputMeta(m plan.InputMeta) ([]byte, error) {
 	return w.b, nil
 }
 
-// DecodeInputMeta decodes what EncodeInputMeta wrote.
-func DecodeInputMeta(b []byte) (plan.InputMeta, error) {
+// decodeInputMeta decodes what encodeInputMeta wrote.
+func decodeInputMeta(b []byte) (plan.InputMeta, error) {
 	r := reader{b: b}
 	m := getInputMeta(&r)
 	return m, r.done("input metadata")

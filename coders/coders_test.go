@@ -7,7 +7,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -72,25 +72,25 @@ func TestRoundTrip(t *testing.T) {
 		dec  func([]byte) (any, error)
 	}{
 		{"input", plan.Input{Index: plan.Index{Concat: []int{7, 0}, Merge: []int{0, 2}}, Source: "s", URL: "u"},
-			func(v any) ([]byte, error) { return EncodeInput(v.(plan.Input)), nil },
-			func(b []byte) (any, error) { return DecodeInput(b) }},
+			func(v any) ([]byte, error) { return encodeInput(v.(plan.Input)), nil },
+			func(b []byte) (any, error) { return decodeInput(b) }},
 		{"input meta", meta,
-			func(v any) ([]byte, error) { return EncodeInputMeta(v.(plan.InputMeta)) },
-			func(b []byte) (any, error) { return DecodeInputMeta(b) }},
+			func(v any) ([]byte, error) { return encodeInputMeta(v.(plan.InputMeta)) },
+			func(b []byte) (any, error) { return decodeInputMeta(b) }},
 		{"input meta without coordinate", noCoord,
-			func(v any) ([]byte, error) { return EncodeInputMeta(v.(plan.InputMeta)) },
-			func(b []byte) (any, error) { return DecodeInputMeta(b) }},
+			func(v any) ([]byte, error) { return encodeInputMeta(v.(plan.InputMeta)) },
+			func(b []byte) (any, error) { return decodeInputMeta(b) }},
 		{"merger", plan.Merger{Reps: []plan.InputMeta{meta}, Parts: []plan.Part{{Input: meta.Input, Axes: []plan.PartAxis{
 			{Len: 2, Units: "u", Calendar: "c", CoordType: source.Float, Coord: []byte{0, 0, 128, 63}}, {Len: 1}}}}},
-			func(v any) ([]byte, error) { return EncodeMerger(v.(plan.Merger)) },
-			func(b []byte) (any, error) { return DecodeMerger(b) }},
+			func(v any) ([]byte, error) { return encodeMerger(v.(plan.Merger)) },
+			func(b []byte) (any, error) { return decodeMerger(b) }},
 		{"schema", sampleSchema(),
-			func(v any) ([]byte, error) { return EncodeSchema(v.(plan.Schema)) },
-			func(b []byte) (any, error) { return DecodeSchema(b) }},
+			func(v any) ([]byte, error) { return encodeSchema(v.(plan.Schema)) },
+			func(b []byte) (any, error) { return decodeSchema(b) }},
 		{"target", plan.Target{URL: "/out.zarr", Group: "sweep_1/extra", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
 			Schema: sampleSchema()},
-			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
-			func(b []byte) (any, error) { return DecodeTarget(b) }},
+			func(v any) ([]byte, error) { return encodeTarget(v.(plan.Target)) },
+			func(b []byte) (any, error) { return decodeTarget(b) }},
 		{"appending target", plan.Target{URL: "gs://b/out.zarr", Format: 3, Run: "r2", MaxMem: 1 << 30, Schema: sampleSchema(),
 			Arrays: map[string]zarr.ArrayMeta{
 				"sst": {Format: 3, Shape: []int64{10, 4}, Chunks: []int64{8, 4}, Inner: []int64{2, 4}, DType: "<i2",
@@ -99,8 +99,8 @@ func TestRoundTrip(t *testing.T) {
 				"crs":   {Shape: []int64{}, Chunks: []int64{}, DType: "|S1", FillValue: "x", Dims: []string{}},
 				"count": {Shape: []int64{3}, Chunks: []int64{3}, DType: "<u8", FillValue: uint64(1 << 63), EmptyFill: 2.5, Dims: []string{"n"}},
 			}},
-			func(v any) ([]byte, error) { return EncodeTarget(v.(plan.Target)) },
-			func(b []byte) (any, error) { return DecodeTarget(b) }},
+			func(v any) ([]byte, error) { return encodeTarget(v.(plan.Target)) },
+			func(b []byte) (any, error) { return decodeTarget(b) }},
 		{"input references", plan.InputRefs{Input: plan.Input{Source: "gs://b/a.nc", URL: "/cache/a.nc"}, Vars: []plan.VarRefs{
 			{Name: "sst", BigEndian: true, Chunks: []int64{1, 7, 10}, Codecs: []source.Codec{{ID: "shuffle", ElementSize: 2}, {ID: "zlib", Level: 4}},
 				Pieces: []plan.RefPiece{{Index: []int64{3, 0, 0}, Offset: 1 << 33, Size: 1234}}},
@@ -108,23 +108,23 @@ func TestRoundTrip(t *testing.T) {
 			{Name: "lat", Chunks: []int64{7}, Pieces: []plan.RefPiece{{Index: []int64{0}, Data: []byte{1, 2, 3}}}},
 			{Name: "ice", Chunks: []int64{1, 2}, Unwritten: [][]int64{{0, 1}, {1, 0}}, FillChunk: []byte{9, 9}},
 		}},
-			func(v any) ([]byte, error) { return EncodeInputRefs(v.(plan.InputRefs)), nil },
-			func(b []byte) (any, error) { return DecodeInputRefs(b) }},
+			func(v any) ([]byte, error) { return encodeInputRefs(v.(plan.InputRefs)), nil },
+			func(b []byte) (any, error) { return decodeInputRefs(b) }},
 		{"read group", plan.ReadGroup{Var: "sst", Index: []int64{0, 12, 3}, Count: []int64{2, 1, 4}},
-			func(v any) ([]byte, error) { return EncodeReadGroup(v.(plan.ReadGroup)), nil },
-			func(b []byte) (any, error) { return DecodeReadGroup(b) }},
+			func(v any) ([]byte, error) { return encodeReadGroup(v.(plan.ReadGroup)), nil },
+			func(b []byte) (any, error) { return decodeReadGroup(b) }},
 		{"scalar read group", plan.ReadGroup{Var: "crs"},
-			func(v any) ([]byte, error) { return EncodeReadGroup(v.(plan.ReadGroup)), nil },
-			func(b []byte) (any, error) { return DecodeReadGroup(b) }},
+			func(v any) ([]byte, error) { return encodeReadGroup(v.(plan.ReadGroup)), nil },
+			func(b []byte) (any, error) { return decodeReadGroup(b) }},
 		{"write result", plan.WriteResult{Key: plan.ChunkKey{Var: "sst", Index: []int64{1}}, Bytes: 1 << 40},
-			func(v any) ([]byte, error) { return EncodeWriteResult(v.(plan.WriteResult)), nil },
-			func(b []byte) (any, error) { return DecodeWriteResult(b) }},
+			func(v any) ([]byte, error) { return encodeWriteResult(v.(plan.WriteResult)), nil },
+			func(b []byte) (any, error) { return decodeWriteResult(b) }},
 		{"totals", plan.Totals{Chunks: 5, Bytes: 123},
-			func(v any) ([]byte, error) { return EncodeTotals(v.(plan.Totals)), nil },
-			func(b []byte) (any, error) { return DecodeTotals(b) }},
+			func(v any) ([]byte, error) { return encodeTotals(v.(plan.Totals)), nil },
+			func(b []byte) (any, error) { return decodeTotals(b) }},
 		{"summary", plan.Summary{URL: "gs://b/x.zarr", Arrays: 3, Chunks: 5, Bytes: 123},
-			func(v any) ([]byte, error) { return EncodeSummary(v.(plan.Summary)), nil },
-			func(b []byte) (any, error) { return DecodeSummary(b) }},
+			func(v any) ([]byte, error) { return encodeSummary(v.(plan.Summary)), nil },
+			func(b []byte) (any, error) { return decodeSummary(b) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,7 +165,7 @@ func TestRegistered(t *testing.T) {
 
 func TestEncodeRejectsBadAttr(t *testing.T) {
 	m := plan.InputMeta{Attrs: []source.Attr{{Name: "x", Type: source.Int, Value: []int{1}}}}
-	if _, err := EncodeInputMeta(m); err == nil {
+	if _, err := encodeInputMeta(m); err == nil {
 		t.Error("an attribute of Go type []int was encoded")
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
-// EncodeMerger encodes the schema stage's accumulator.
-func EncodeMerger(g plan.Merger) ([]byte, error) {
+// encodeMerger encodes the schema stage's accumulator.
+func encodeMerger(g plan.Merger) ([]byte, error) {
 	var w writer
 	w.uvarint(uint64(len(g.Reps)))
 	for _, m := range g.Reps {
@@ -38,8 +38,8 @@ func EncodeMerger(g plan.Merger) ([]byte, error) {
 	return w.b, nil
 }
 
-// DecodeMerger decodes what EncodeMerger wrote.
-func DecodeMerger(b []byte) (plan.Merger, error) {
+// decodeMerger decodes what encodeMerger wrote.
+func decodeMerger(b []byte) (plan.Merger, error) {
 	r := reader{b: b}
 	var g plan.Merger
 	if n := r.count(8); n > 0 {
@@ -71,8 +71,8 @@ func DecodeMerger(b []byte) (plan.Merger, error) {
 	return g, r.done("schema accumulator")
 }
 
-// EncodeSchema encodes a plan.Schema.
-func EncodeSchema(s plan.Schema) ([]byte, error) {
+// encodeSchema encodes a plan.Schema.
+func encodeSchema(s plan.Schema) ([]byte, error) {
 	var w writer
 	if err := putSchema(&w, s); err != nil {
 		return nil, err
@@ -80,8 +80,8 @@ func EncodeSchema(s plan.Schema) ([]byte, error) {
 	return w.b, nil
 }
 
-// DecodeSchema decodes what EncodeSchema wrote.
-func DecodeSchema(b []byte) (plan.Schema, error) {
+// decodeSchema decodes what encodeSchema wrote.
+func decodeSchema(b []byte) (plan.Schema, error) {
 	r := reader{b: b}
 	s := getSchema(&r)
 	return s, r.done("schema")
@@ -188,8 +188,8 @@ func getSchema(r *reader) plan.Schema {
 	return s
 }
 
-// EncodeTarget encodes a plan.Target.
-func EncodeTarget(t plan.Target) ([]byte, error) {
+// encodeTarget encodes a plan.Target.
+func encodeTarget(t plan.Target) ([]byte, error) {
 	var w writer
 	w.string(t.URL)
 	w.int(t.Format)
@@ -306,8 +306,8 @@ func getFill(r *reader) any {
 	}
 }
 
-// DecodeTarget decodes what EncodeTarget wrote.
-func DecodeTarget(b []byte) (plan.Target, error) {
+// decodeTarget decodes what encodeTarget wrote.
+func decodeTarget(b []byte) (plan.Target, error) {
 	r := reader{b: b}
 	t := plan.Target{URL: r.string(), Format: r.int(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
 	t.Schema = getSchema(&r)
@@ -322,8 +322,8 @@ func DecodeTarget(b []byte) (plan.Target, error) {
 	return t, r.done("target")
 }
 
-// EncodeReadGroup encodes a plan.ReadGroup, the key StoreChunks shuffles.
-func EncodeReadGroup(g plan.ReadGroup) []byte {
+// encodeReadGroup encodes a plan.ReadGroup, the key StoreChunks shuffles.
+func encodeReadGroup(g plan.ReadGroup) []byte {
 	var w writer
 	w.string(g.Var)
 	w.int64s(g.Index)
@@ -331,15 +331,15 @@ func EncodeReadGroup(g plan.ReadGroup) []byte {
 	return w.b
 }
 
-// DecodeReadGroup decodes what EncodeReadGroup wrote.
-func DecodeReadGroup(b []byte) (plan.ReadGroup, error) {
+// decodeReadGroup decodes what encodeReadGroup wrote.
+func decodeReadGroup(b []byte) (plan.ReadGroup, error) {
 	r := reader{b: b}
 	g := plan.ReadGroup{Var: r.string(), Index: r.int64s(), Count: r.int64s()}
 	return g, r.done("read group")
 }
 
-// EncodeWriteResult encodes a plan.WriteResult.
-func EncodeWriteResult(res plan.WriteResult) []byte {
+// encodeWriteResult encodes a plan.WriteResult.
+func encodeWriteResult(res plan.WriteResult) []byte {
 	var w writer
 	w.string(res.Key.Var)
 	w.int64s(res.Key.Index)
@@ -347,30 +347,30 @@ func EncodeWriteResult(res plan.WriteResult) []byte {
 	return w.b
 }
 
-// DecodeWriteResult decodes what EncodeWriteResult wrote.
-func DecodeWriteResult(b []byte) (plan.WriteResult, error) {
+// decodeWriteResult decodes what encodeWriteResult wrote.
+func decodeWriteResult(b []byte) (plan.WriteResult, error) {
 	r := reader{b: b}
 	res := plan.WriteResult{Key: plan.ChunkKey{Var: r.string(), Index: r.int64s()}, Bytes: r.varint()}
 	return res, r.done("write result")
 }
 
-// EncodeTotals encodes a plan.Totals.
-func EncodeTotals(t plan.Totals) []byte {
+// encodeTotals encodes a plan.Totals.
+func encodeTotals(t plan.Totals) []byte {
 	var w writer
 	w.varint(t.Chunks)
 	w.varint(t.Bytes)
 	return w.b
 }
 
-// DecodeTotals decodes what EncodeTotals wrote.
-func DecodeTotals(b []byte) (plan.Totals, error) {
+// decodeTotals decodes what encodeTotals wrote.
+func decodeTotals(b []byte) (plan.Totals, error) {
 	r := reader{b: b}
 	t := plan.Totals{Chunks: r.varint(), Bytes: r.varint()}
 	return t, r.done("totals")
 }
 
-// EncodeSummary encodes a plan.Summary.
-func EncodeSummary(s plan.Summary) []byte {
+// encodeSummary encodes a plan.Summary.
+func encodeSummary(s plan.Summary) []byte {
 	var w writer
 	w.string(s.URL)
 	w.int(s.Arrays)
@@ -379,15 +379,15 @@ func EncodeSummary(s plan.Summary) []byte {
 	return w.b
 }
 
-// DecodeSummary decodes what EncodeSummary wrote.
-func DecodeSummary(b []byte) (plan.Summary, error) {
+// decodeSummary decodes what encodeSummary wrote.
+func decodeSummary(b []byte) (plan.Summary, error) {
 	r := reader{b: b}
 	s := plan.Summary{URL: r.string(), Arrays: r.int(), Chunks: r.varint(), Bytes: r.varint()}
 	return s, r.done("summary")
 }
 
-// EncodeInputRefs encodes a plan.InputRefs.
-func EncodeInputRefs(in plan.InputRefs) []byte {
+// encodeInputRefs encodes a plan.InputRefs.
+func encodeInputRefs(in plan.InputRefs) []byte {
 	var w writer
 	putInput(&w, in.Input)
 	w.uvarint(uint64(len(in.Vars)))
@@ -417,8 +417,8 @@ func EncodeInputRefs(in plan.InputRefs) []byte {
 	return w.b
 }
 
-// DecodeInputRefs decodes what EncodeInputRefs wrote.
-func DecodeInputRefs(b []byte) (plan.InputRefs, error) {
+// decodeInputRefs decodes what encodeInputRefs wrote.
+func decodeInputRefs(b []byte) (plan.InputRefs, error) {
 	r := reader{b: b}
 	in := plan.InputRefs{Input: getInput(&r)}
 	if n := r.count(4); n > 0 {

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )

@@ -42,7 +42,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/transforms"
 )

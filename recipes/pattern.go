@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"go.yaml.in/yaml/v3"

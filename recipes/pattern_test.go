@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 )
 
 func in(concat int, merge []int, url string) plan.Input { return inAt([]int{concat}, merge, url) }

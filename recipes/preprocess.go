@@ -5,7 +5,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 )
 
 // Preprocess is the "preprocess" section of a recipe: edits applied to
@@ -20,7 +20,7 @@ import (
 //	  attrs: {analysed_sst: {long_name: "Analysed SST", comment: null}}  # by new names; null deletes
 //	  global_attrs: {title: "OISST subset", history: null}
 //
-// It is the YAML form of plan.Preprocess (see Edits).
+// It is the YAML form of transforms.Preprocess (see Edits).
 type Preprocess struct {
 	DropVars    []string                  `yaml:"drop_vars"`
 	KeepVars    []string                  `yaml:"keep_vars"`

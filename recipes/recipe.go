@@ -9,7 +9,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/transforms"
 )
 
@@ -18,7 +18,7 @@ func init() {
 }
 
 // ExpandInputs returns the PCollection of a valid pattern's inputs
-// (plan.Input, as Pattern.Inputs lists them, in no particular order). They
+// (transforms.Input, as Pattern.Inputs lists them, in no particular order). They
 // are expanded on the workers, a thousand concat positions per element, so
 // the pipeline graph holds the pattern, not every input. An invalid
 // pattern gives an empty PCollection: Recipe.Validate says why.
@@ -98,7 +98,7 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 
 // Build adds the recipe's pipeline to s — CacheInputs, DetermineSchema,
 // PrepareTarget, StoreChunks, FinalizeTarget — and returns the singleton
-// PCollection of plan.Summary that FinalizeTarget emits once the store is
+// PCollection of transforms.Summary that FinalizeTarget emits once the store is
 // complete. It fails only if the recipe is invalid; nothing runs until the
 // pipeline does.
 func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {

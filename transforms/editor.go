@@ -6,7 +6,7 @@ import (
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 )
 
 // ChunkEditor is a user's step on the values: given to StoreChunks, it
@@ -14,7 +14,7 @@ import (
 // regions, at most target.max_mem/2), before they are cut into chunks and
 // encoded — Kelvin to Celsius, a fill value fixed, a mask applied. Values
 // are as stored (packed integers stay packed) and little-endian; see
-// plan.Block. Strings and fixed-width text are not given to editors.
+// Block. Strings and fixed-width text are not given to editors.
 //
 // An editor is a struct whose exported fields are its configuration,
 // registered with beam.RegisterType (in an init function) so that workers
@@ -26,31 +26,31 @@ type ChunkEditor interface {
 	EditChunk(b *plan.Block) error
 }
 
-// EncodedEditor is a ChunkEditor as a DoFn carries it: its registered type
+// encodedEditor is a ChunkEditor as a DoFn carries it: its registered type
 // and its exported fields as JSON.
-type EncodedEditor struct {
+type encodedEditor struct {
 	Type beam.EncodedType
 	JSON string
 }
 
 // encodeEditor prepares e to travel inside a DoFn.
-func encodeEditor(e ChunkEditor) (EncodedEditor, error) {
+func encodeEditor(e ChunkEditor) (encodedEditor, error) {
 	t := reflect.TypeOf(e)
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct {
-		return EncodedEditor{}, fmt.Errorf("StoreChunks: editor %T: an editor must be a struct (or a pointer to one) whose exported fields configure it", e)
+		return encodedEditor{}, fmt.Errorf("StoreChunks: editor %T: an editor must be a struct (or a pointer to one) whose exported fields configure it", e)
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
-		return EncodedEditor{}, fmt.Errorf("StoreChunks: editor %T: %w", e, err)
+		return encodedEditor{}, fmt.Errorf("StoreChunks: editor %T: %w", e, err)
 	}
-	return EncodedEditor{Type: beam.EncodedType{T: t}, JSON: string(b)}, nil
+	return encodedEditor{Type: beam.EncodedType{T: t}, JSON: string(b)}, nil
 }
 
 // decode rebuilds the editor.
-func (e EncodedEditor) decode() (ChunkEditor, error) {
+func (e encodedEditor) decode() (ChunkEditor, error) {
 	v := reflect.New(e.Type.T)
 	if err := json.Unmarshal([]byte(e.JSON), v.Interface()); err != nil {
 		return nil, fmt.Errorf("StoreChunks: editor %s: %w", e.Type.T, err)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/transforms"
 )
@@ -14,7 +13,7 @@ import (
 // configure it, registered below so that workers can rebuild it.
 type kelvinToCelsius struct{ Var string }
 
-func (e kelvinToCelsius) EditChunk(b *plan.Block) error {
+func (e kelvinToCelsius) EditChunk(b *transforms.Block) error {
 	if b.Var.Name != e.Var {
 		return nil
 	}
@@ -28,10 +27,10 @@ func (e kelvinToCelsius) EditChunk(b *plan.Block) error {
 	return b.SetValues(vals)
 }
 
-// retitle is a step on the schema: any registered DoFn of plan.Schema.
+// retitle is a step on the schema: any registered DoFn of transforms.Schema.
 type retitle struct{ Title string }
 
-func (f *retitle) ProcessElement(s plan.Schema) plan.Schema {
+func (f *retitle) ProcessElement(s transforms.Schema) transforms.Schema {
 	s = s.Clone()
 	s.Attrs = append(s.Attrs, source.Attr{Name: "title", Type: source.Char, Value: f.Title})
 	return s
@@ -39,7 +38,7 @@ func (f *retitle) ProcessElement(s plan.Schema) plan.Schema {
 
 func init() {
 	beam.RegisterType(reflect.TypeOf(kelvinToCelsius{}))
-	register.DoFn1x1[plan.Schema, plan.Schema](&retitle{})
+	register.DoFn1x1[transforms.Schema, transforms.Schema](&retitle{})
 }
 
 // Your own steps between the stages: one on the schema (between
@@ -47,12 +46,12 @@ func init() {
 // one on the values (given to StoreChunks).
 func Example_userSteps() {
 	_, s := beam.NewPipelineWithRoot()
-	inputs := beam.CreateList(s, []plan.Input{
-		{Index: plan.Index{Concat: []int{0}}, Source: "/data/t2m_2001.nc", URL: "/data/t2m_2001.nc"},
-		{Index: plan.Index{Concat: []int{1}}, Source: "/data/t2m_2002.nc", URL: "/data/t2m_2002.nc"},
+	inputs := beam.CreateList(s, []transforms.Input{
+		{Index: transforms.Index{Concat: []int{0}}, Source: "/data/t2m_2001.nc", URL: "/data/t2m_2001.nc"},
+		{Index: transforms.Index{Concat: []int{1}}, Source: "/data/t2m_2002.nc", URL: "/data/t2m_2002.nc"},
 	})
 	cached := transforms.CacheInputs(s, transforms.CacheConfig{}, inputs)
-	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}, cached)
+	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []transforms.ConcatDim{{Name: "time"}}}, cached)
 	schema = beam.ParDo(s, &retitle{Title: "2 m temperature, Celsius"}, schema)
 	target := transforms.PrepareTarget(s, transforms.TargetConfig{URL: "/out/t2m.zarr", Chunks: map[string]int64{"time": 365}}, schema)
 	results := transforms.StoreChunks(s, transforms.ChunksConfig{Editors: []transforms.ChunkEditor{kelvinToCelsius{Var: "t2m"}}}, target)
@@ -66,15 +65,15 @@ func Example_userSteps() {
 // once, from the first input (ConcatDim.OnceIfAbsent).
 func ExampleWriteGroups() {
 	_, s := beam.NewPipelineWithRoot()
-	inputs := beam.CreateList(s, []plan.Input{
-		{Index: plan.Index{Concat: []int{0}}, Source: "/data/volume_00.nc", URL: "/data/volume_00.nc"},
-		{Index: plan.Index{Concat: []int{1}}, Source: "/data/volume_01.nc", URL: "/data/volume_01.nc"},
+	inputs := beam.CreateList(s, []transforms.Input{
+		{Index: transforms.Index{Concat: []int{0}}, Source: "/data/volume_00.nc", URL: "/data/volume_00.nc"},
+		{Index: transforms.Index{Concat: []int{1}}, Source: "/data/volume_01.nc", URL: "/data/volume_01.nc"},
 	})
 	cached := transforms.CacheInputs(s, transforms.CacheConfig{}, inputs)
 	groups := []string{"/", "sweep_0", "sweep_1"}
 	var schemas []beam.PCollection
 	for _, g := range groups {
-		cfg := transforms.SchemaConfig{Group: g, Concat: []plan.ConcatDim{{Name: "time", OnceIfAbsent: true}}}
+		cfg := transforms.SchemaConfig{Group: g, Concat: []transforms.ConcatDim{{Name: "time", OnceIfAbsent: true}}}
 		schemas = append(schemas, transforms.DetermineSchema(s, cfg, cached))
 	}
 	transforms.WriteGroups(s, transforms.TargetConfig{URL: "/out/volumes.zarr", Chunks: map[string]int64{"time": 100}}, transforms.ChunksConfig{}, groups, schemas)

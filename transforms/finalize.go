@@ -7,8 +7,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/zarrforge/zarrforge/internal/par"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
-	"github.com/zarrforge/zarrforge/plan"
 )
 
 func init() {
@@ -18,10 +18,10 @@ func init() {
 }
 
 // FinalizeTarget completes the store once every chunk is written: the
-// write results (a PCollection of plan.WriteResult from StoreChunks) are
-// combined into one plan.Totals, a side input of the finalizer, which checks
+// write results (a PCollection of write results from StoreChunks) are
+// combined into one total, a side input of the finalizer, which checks
 // that every chunk arrived, then writes the root group and the consolidated
-// metadata last (.zmetadata in v2, the root zarr.json in v3). It returns a singleton PCollection of plan.Summary. (The
+// metadata last (.zmetadata in v2, the root zarr.json in v3). It returns a singleton PCollection of Summary. (The
 // side input is iterated: combining no results at all, as for inputs that
 // hold only the concat coordinate, gives no Totals, not a zero one.)
 func FinalizeTarget(s beam.Scope, target, results beam.PCollection) beam.PCollection {

@@ -10,8 +10,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/par"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
-	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -28,7 +28,7 @@ func init() {
 // WriteGroups writes several datasets into one store, each as a Zarr group
 // at its path, as xarray.open_zarr(store, group=path) and open_datatree
 // read them: the datasets of the groups of netCDF-4 inputs. schemas[i] (a
-// singleton PCollection of plan.Schema, from DetermineSchema) is written
+// singleton PCollection of Schema, from DetermineSchema) is written
 // to group paths[i] ("" or "/" for the root, "sweep_1/extra"). cfg is as
 // for PrepareTarget, for every group: each lays out its arrays with the
 // chunk and shard sizes of the dimensions it has; chunks is as for
@@ -39,7 +39,7 @@ func init() {
 // of every group is written, the groups' metadata and, last, the root's
 // consolidated metadata are written (zarr.WriteTree), so neither the store
 // nor any group in it can be opened as complete before. It returns the
-// singleton PCollection of plan.Summary for the whole store.
+// singleton PCollection of Summary for the whole store.
 //
 // Appends are not supported (ModeAppend is refused). It panics, as the
 // pipeline is built, when ValidateGroups fails.

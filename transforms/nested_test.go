@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/zarrforge/zarrforge/internal/lease"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
-	"github.com/zarrforge/zarrforge/plan"
 )
 
 // totalsOf is a side input of one Totals.

@@ -13,8 +13,8 @@ import (
 	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/par"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
-	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -38,7 +38,7 @@ type TargetConfig struct {
 	Chunks map[string]int64
 	// ChunkBytes, when not 0, sets the chunk size along the concat
 	// dimension of a store the run creates so that chunks come out near
-	// that many bytes (plan.Schema.ConcatChunk); Chunks must then not
+	// that many bytes (Schema.ConcatChunk); Chunks must then not
 	// name the concat dimension. An append keeps the store's chunks.
 	ChunkBytes int64
 	// Format is the Zarr format of a store the run creates: 2 (the
@@ -46,7 +46,7 @@ type TargetConfig struct {
 	Format int
 	// Shards (Zarr v3 only) is the shard size per dimension, a multiple of
 	// the chunk size: each shard object holds the chunks within it (see
-	// plan.Schema.Shard). nil: no shards.
+	// Schema.Shard). nil: no shards.
 	Shards map[string]int64
 	// Compressor is the numcodecs id — "zstd", "zlib", "gzip" — or "none";
 	// "" means zstd, as in recipes.
@@ -62,16 +62,16 @@ type TargetConfig struct {
 	MaxMem int64
 	// RecipeHash, the SHA-256 of the recipe (hex), is recorded in the root
 	// attributes of a store the run creates, beside the zarrforge version
-	// and a digest of the inputs (plan.Provenance); "" records none.
+	// and a digest of the inputs; "" records none.
 	RecipeHash string
 	// RunID tells this run's own partial writes from another run's. Left
 	// empty, PrepareTarget picks a random one when the pipeline is built.
 	RunID string
 }
 
-// PrepareTarget lays the schema (a singleton PCollection of plan.Schema)
+// PrepareTarget lays the schema (a singleton PCollection of Schema)
 // out in chunks and writes the store's array metadata and the concat
-// coordinate. It returns the singleton plan.Target that StoreChunks and
+// coordinate. It returns the singleton prepared target that StoreChunks and
 // FinalizeTarget take as a side input. The store's root group and
 // consolidated metadata are written only by FinalizeTarget, so a store whose
 // run has not finished cannot be opened as complete.

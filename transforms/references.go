@@ -11,8 +11,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/par"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/refs"
-	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -72,11 +72,11 @@ func (c ReferencesConfig) Validate() error {
 }
 
 // WriteReferences writes a kerchunk reference set of the dataset that
-// schema (a singleton PCollection of plan.Schema) describes, instead of a
+// schema (a singleton PCollection of Schema) describes, instead of a
 // copy: every input's header is read for where its chunks lie (in
 // parallel, an element per input), and one element writes the file,
 // atomically, streaming the inputs' references into it as they come. It
-// returns a singleton PCollection of plan.Summary. It panics, as the
+// returns a singleton PCollection of Summary. It panics, as the
 // pipeline is built, when cfg.Validate fails.
 func WriteReferences(s beam.Scope, cfg ReferencesConfig, schema beam.PCollection) beam.PCollection {
 	mustValid("transforms.WriteReferences", cfg.Validate())

@@ -9,7 +9,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/zarrforge/zarrforge/internal/par"
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )
@@ -26,7 +26,7 @@ type SchemaConfig struct {
 	// in the pattern's order (the inputs' Index.Concat), at least one: each
 	// with its NItemsPerFile, when positive the length every input must have
 	// along it, and its keys, which become its coordinate when the inputs
-	// lack the dimension (see plan.ConcatDim).
+	// lack the dimension (see ConcatDim).
 	Concat []plan.ConcatDim
 	// FileType is "auto" (or ""), "netcdf3" or "netcdf4"; an input of
 	// another format is an error.
@@ -41,7 +41,7 @@ type SchemaConfig struct {
 	// environment variables, resolved where the reads run).
 	Auth storage.HTTPAuth
 	// Preprocess edits every input as it is described (see
-	// plan.Preprocess); the later stages read each variable where the
+	// Preprocess); the later stages read each variable where the
 	// edits say it is.
 	Preprocess plan.Preprocess
 	// Group, when not "", is the netCDF-4 group of every input to read as
@@ -52,7 +52,7 @@ type SchemaConfig struct {
 }
 
 // DetermineSchema reads the metadata of every input (a PCollection of
-// plan.Input) and merges it into one plan.Schema, returned as a singleton
+// Input) and merges it into one Schema, returned as a singleton
 // PCollection. Inputs that disagree — a different grid, dtype or variable
 // set — fail the pipeline here, before anything is written, with an error
 // naming both inputs and the difference.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/write"
-	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -20,9 +20,9 @@ func init() {
 }
 
 // StoreChunks writes every chunk of the target (the singleton PCollection
-// of plan.Target from PrepareTarget, taken as a side input) and returns one
-// plan.WriteResult per chunk object. The chunks are written in read groups
-// (plan.Schema.ReadGroups): boxes of chunks cut so that each stored chunk of
+// of the prepared target from PrepareTarget, taken as a side input) and
+// returns a write result per chunk object, for FinalizeTarget. The chunks are written in read groups
+// (Schema.ReadGroups): boxes of chunks cut so that each stored chunk of
 // the inputs is decoded, and fetched, once, however the target chunks cut
 // it. Group keys, not array data, go through the shuffle; each group is
 // read from the inputs that overlap it, cut into its chunks, and each chunk
@@ -75,7 +75,7 @@ type ChunksConfig struct {
 type storeGroupFn struct {
 	Retry   storage.Retry
 	Auth    storage.HTTPAuth
-	Editors []EncodedEditor
+	Editors []encodedEditor
 
 	w        *write.Writer
 	chunks   beam.Counter

@@ -11,7 +11,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/zarrforge/zarrforge/beamtest"
-	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/transforms"
 )
@@ -19,7 +18,7 @@ import (
 // This file is written as a user of the package would: exported API only.
 
 func init() {
-	register.DoFn1x1[plan.Schema, plan.Schema](&renameVar{})
+	register.DoFn1x1[transforms.Schema, transforms.Schema](&renameVar{})
 	beam.RegisterType(reflect.TypeOf(linear{}))
 }
 
@@ -27,7 +26,7 @@ func init() {
 // records that in a global attribute.
 type renameVar struct{ From, To string }
 
-func (f *renameVar) ProcessElement(s plan.Schema) plan.Schema {
+func (f *renameVar) ProcessElement(s transforms.Schema) transforms.Schema {
 	s = s.Clone()
 	for i := range s.Vars {
 		if s.Vars[i].Name == f.From {
@@ -44,7 +43,7 @@ type linear struct {
 	Mul, Add float64
 }
 
-func (e linear) EditChunk(b *plan.Block) error {
+func (e linear) EditChunk(b *transforms.Block) error {
 	if b.Var.Name != e.Var {
 		return nil
 	}
@@ -68,14 +67,14 @@ func TestUserSteps(t *testing.T) {
 		target := transforms.TargetConfig{URL: filepath.Join(t.TempDir(), "out.zarr"), Chunks: map[string]int64{"time": 4, "lat": 4},
 			Compressor: "zstd", Mode: transforms.ModeAppend}
 		for _, days := range [][2]int{{0, 3}, {3, 6}} {
-			var in []plan.Input
+			var in []transforms.Input
 			for i := days[0]; i < days[1]; i++ {
 				p := fixture("daily", fmt.Sprintf("daily_%02d.nc", i))
-				in = append(in, plan.Input{Index: plan.Index{Concat: []int{i - days[0]}}, Source: p, URL: p})
+				in = append(in, transforms.Input{Index: transforms.Index{Concat: []int{i - days[0]}}, Source: p, URL: p})
 			}
 			err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
 				cached := transforms.CacheInputs(s, transforms.CacheConfig{}, beam.CreateList(s, in))
-				schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}}, cached)
+				schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []transforms.ConcatDim{{Name: "time"}}}, cached)
 				schema = beam.ParDo(s, &renameVar{From: "ice", To: "sea_ice"}, schema)
 				prepared := transforms.PrepareTarget(s, target, schema)
 				summary := transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, transforms.ChunksConfig{Editors: []transforms.ChunkEditor{linear{Var: "sea_ice", Mul: 2, Add: 1}}}, prepared))

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/internal/lease"
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )

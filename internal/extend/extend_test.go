@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/internal/lease"
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 

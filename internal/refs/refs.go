@@ -17,8 +17,8 @@ import (
 
 	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/internal/inputs"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/kerchunk"
-	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"

@@ -19,7 +19,7 @@ import (
 	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )

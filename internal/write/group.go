@@ -10,7 +10,7 @@ import (
 
 	"github.com/zarrforge/zarrforge/internal/nd"
 	"github.com/zarrforge/zarrforge/internal/par"
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 

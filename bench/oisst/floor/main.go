@@ -19,8 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/netcdf"
-	"github.com/zarrforge/zarrforge/plan"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 

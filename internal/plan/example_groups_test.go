@@ -3,7 +3,7 @@ package plan_test
 import (
 	"fmt"
 
-	"github.com/zarrforge/zarrforge/plan"
+	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/source"
 )
 
