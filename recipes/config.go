@@ -397,7 +397,7 @@ func (r Recipe) errorf(field, format string, args ...any) error {
 	if field != "" {
 		prefix += ": " + field
 	}
-	return fmt.Errorf("%s: %s", prefix, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%s: %s", prefix, Explain(fmt.Sprintf(format, args...)))
 }
 
 // Validate checks the recipe and returns the first problem found, naming

@@ -375,7 +375,7 @@ func TestAppendV3(t *testing.T) {
 						t.Fatal(err)
 					}
 				})
-				if err == nil || !strings.Contains(err.Error(), what) {
+				if err == nil || !strings.Contains(recipes.Explain(err.Error()), what) { // as the CLI shows it
 					t.Errorf("appending with %q: %v", what, err)
 				}
 			}

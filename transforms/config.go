@@ -104,7 +104,7 @@ func (c TargetConfig) Check(ctx context.Context) error {
 	case err == nil && m.Live(lease.This(), now):
 		return fmt.Errorf("target %s: %w", c.URL, m.Busy(now))
 	}
-	return fmt.Errorf("target %s: a store already exists there (%d objects); set target.mode to overwrite to replace it", c.URL, len(keys))
+	return fmt.Errorf("target %s: a store already exists there (%d objects); set TargetConfig.Mode to overwrite to replace it", c.URL, len(keys))
 }
 
 // Validate checks the configuration of DetermineSchema: the concat

@@ -35,7 +35,7 @@ func TestConfigsValidated(t *testing.T) {
 			transforms.SchemaConfig{}.Validate(), "no dimension to concatenate along"},
 		{"file type", nil, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}, FileType: "hdf4"}.Validate(), `file type "hdf4"`},
 		{"preprocess", nil, transforms.SchemaConfig{Concat: []plan.ConcatDim{{Name: "time"}}, Preprocess: plan.Preprocess{Rename: []plan.Rename{{From: "time", To: "t"}}}}.Validate(),
-			"preprocess.rename.time"},
+			`Preprocess.Rename["time"]`},
 		{"cache on HTTP", func(s beam.Scope, in beam.PCollection) {
 			transforms.CacheInputs(s, transforms.CacheConfig{URL: "http://host/cache"}, in)
 		}, transforms.CacheConfig{URL: "http://host/cache"}.Validate(), "cache URL"},

@@ -67,7 +67,7 @@ func main() {
 		if errors.As(err, &re) {
 			msg = rootCause(re.err)
 		}
-		fmt.Fprintf(os.Stderr, "zarrforge: error: %s\n", msg)
+		fmt.Fprintf(os.Stderr, "zarrforge: error: %s\n", recipes.Explain(msg))
 		os.Exit(1)
 	}
 }

@@ -78,12 +78,12 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 	case !mine && m.Live(cfg.Self, now):
 		return plan.Target{}, false, m.Busy(now)
 	case m.State == lease.Writing:
-		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set target.mode to overwrite to start again", m.Run)
+		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set TargetConfig.Mode to overwrite to start again", m.Run)
 	case m.State == lease.Appending && m.Base != nil:
 		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started (checkTakeUp)
 	case m.State == lease.Complete || !m.Exists():
 	default:
-		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set target.mode to overwrite to replace it")
+		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set TargetConfig.Mode to overwrite to replace it")
 	}
 	if groups := zarr.SubGroups(keys); len(groups) > 0 {
 		return plan.Target{}, false, fmt.Errorf("the store has groups below its root (%s): appending to a store of nested groups is not supported "+
@@ -95,7 +95,7 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 	}
 	if base == nil && !consolidated && !m.Exists() {
 		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no consolidated metadata: " +
-			".zmetadata, or a root zarr.json with consolidated_metadata); set target.mode to overwrite to replace it")
+			".zmetadata, or a root zarr.json with consolidated_metadata); set TargetConfig.Mode to overwrite to replace it")
 	}
 	own, err := readArrays(ctx, st, keys, schema.AppendDim())
 	if err != nil {
@@ -111,7 +111,7 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 		return plan.Target{}, false, err
 	}
 	if cfg.Format != 0 && cfg.Format != stored.Format {
-		return plan.Target{}, false, fmt.Errorf("target.zarr_format: the store is Zarr v%d, not v%d", stored.Format, cfg.Format)
+		return plan.Target{}, false, fmt.Errorf("TargetConfig.Format: the store is Zarr v%d, not v%d", stored.Format, cfg.Format)
 	}
 	if err := schema.AppendTo(stored, cfg.Chunks, cfg.Shards); err != nil {
 		return plan.Target{}, false, err
@@ -144,7 +144,7 @@ func agree(own plan.Stored, shapes map[string][]int64, dim string) error {
 	disagree := "the store's consolidated metadata and its arrays' own metadata disagree: %s; " +
 		"a tool that changed the store (an append that died before consolidating?) left it so: check it " +
 		"(xarray.open_zarr(store, consolidated=False) reads the arrays' own metadata), then consolidate it " +
-		"(zarr.consolidate_metadata) or set target.mode to overwrite"
+		"(zarr.consolidate_metadata) or set TargetConfig.Mode to overwrite"
 	for _, name := range slices.Sorted(maps.Keys(own.Arrays)) {
 		a := own.Arrays[name]
 		shape, listed := shapes[name]
@@ -211,7 +211,7 @@ func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, shapes
 	}
 	return fmt.Errorf("an unfinished zarrforge append (run %s) started from %d steps along %s; beyond them the store now holds %s, "+
 		"but this run writes %s: taking the store up from %d steps would drop or rewrite what is there. If those steps "+
-		"are another tool's (it appended since), check the store and append with that tool or set target.mode to overwrite; "+
+		"are another tool's (it appended since), check the store and append with that tool or set TargetConfig.Mode to overwrite; "+
 		"if they are the unfinished append's, run it again with its own inputs to finish it",
 		run, stored.Len, dim, held, writes, stored.Len)
 }

@@ -170,7 +170,7 @@ func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks,
 			n = max(min(n, v.Shape[j]), 1)
 		}
 		if n != inner[j] {
-			return fmt.Errorf("target.chunks.%s: the store's %q has chunks of %d along %s, not %d",
+			return fmt.Errorf("TargetConfig.Chunks[%q]: the store's %q has chunks of %d along %s, not %d",
 				d, v.Name, inner[j], d, chunks[d])
 		}
 	}
@@ -179,9 +179,9 @@ func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks,
 		switch {
 		case !ok || v.IsDimCoord() || v.Type == source.String:
 		case a.Meta.Inner == nil:
-			return fmt.Errorf("target.shards.%s: the store's %q is not sharded", d, v.Name)
+			return fmt.Errorf("TargetConfig.Shards[%q]: the store's %q is not sharded", d, v.Name)
 		case n != a.Meta.Chunks[j] && (inner[j] < v.Shape[j] || d == dim):
-			return fmt.Errorf("target.shards.%s: the store's %q has shards of %d along %s, not %d",
+			return fmt.Errorf("TargetConfig.Shards[%q]: the store's %q has shards of %d along %s, not %d",
 				d, v.Name, a.Meta.Chunks[j], d, n)
 		}
 	}

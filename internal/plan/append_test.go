@@ -89,10 +89,10 @@ func TestAppendTo(t *testing.T) {
 			st.Arrays["sst"] = a
 		}, nil, `variable "sst": dimensions (time, lat, lon) in the inputs, (time, y, x) in the store`, nil},
 		{"another fill value", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.FillValue = math.NaN(); st.Arrays["sst"] = a }, nil, `variable "sst": fill value -999 in the inputs, NaN in the store`, nil},
-		{"other chunks", days(units, 3), nil, map[string]int64{"time": 5}, `target.chunks.time: the store's "sst" has chunks of 2 along time, not 5`, nil},
-		{"shards on an unsharded store", days(units, 3), nil, nil, `target.shards.time: the store's "sst" is not sharded`, map[string]int64{"time": 4}},
+		{"other chunks", days(units, 3), nil, map[string]int64{"time": 5}, `TargetConfig.Chunks["time"]: the store's "sst" has chunks of 2 along time, not 5`, nil},
+		{"shards on an unsharded store", days(units, 3), nil, nil, `TargetConfig.Shards["time"]: the store's "sst" is not sharded`, map[string]int64{"time": 4}},
 		{"other shards", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Meta.Inner = []int64{1, 7, 4}; st.Arrays["sst"] = a }, nil,
-			`target.shards.time: the store's "sst" has shards of 2 along time, not 4`, map[string]int64{"time": 4}},
+			`TargetConfig.Shards["time"]: the store's "sst" has shards of 2 along time, not 4`, map[string]int64{"time": 4}},
 		{"another calendar", days(units, 3), func(st *Stored) { st.Arrays["time"].Attrs["calendar"] = "noleap" }, nil, `calendar "" in the inputs, "noleap" in the store`, nil},
 		{"another scale factor", days(units, 3), func(st *Stored) { st.Arrays["sst"].Attrs["scale_factor"] = 0.1 }, nil,
 			`variable "sst": attribute scale_factor is absent in the inputs, 0.1 in the store`, nil},

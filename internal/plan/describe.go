@@ -86,7 +86,7 @@ func (m *InputMeta) CheckStorable() error {
 			return fmt.Errorf("input %s: variable %q cannot be stored: %w", m.Input.Source, v.Name, err)
 		}
 		if v.NoValues {
-			return fmt.Errorf("input %s: variable %q has no values (an empty, null, HDF5 dataspace); drop it (preprocess.drop_vars)",
+			return fmt.Errorf("input %s: variable %q has no values (an empty, null, HDF5 dataspace); drop it (Preprocess.DropVars)",
 				m.Input.Source, v.Name)
 		}
 		if _, ok := dtypes[v.Type]; !ok {
@@ -126,7 +126,7 @@ func Describe(in Input, f source.Reader, concat []string, budget int64, p Prepro
 		}
 		name, dim := p.original(v.Name), p.original(v.Dims[0])
 		if n := full[dim] * memSize(v.Type, v.Type.Size()); n > budget || n < 0 {
-			return InputMeta{}, fmt.Errorf("input %s: coordinate %q of %d values takes more than the memory budget of %d bytes (target.max_mem): %w",
+			return InputMeta{}, fmt.Errorf("input %s: coordinate %q of %d values takes more than the memory budget of %d bytes (TargetConfig.MaxMem): %w",
 				in.Source, v.Name, full[dim], budget, source.ErrTooLarge)
 		}
 		start, step, _, _ := p.sel(dim, full[dim])

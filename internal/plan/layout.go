@@ -42,11 +42,11 @@ func (s *Schema) Layout(chunks map[string]int64) error {
 			for i, d := range s.Dims {
 				dims[i] = d.Name
 			}
-			return fmt.Errorf("target.chunks.%s: the dataset has no dimension %q (its dimensions: %s)",
+			return fmt.Errorf("TargetConfig.Chunks[%q]: the dataset has no dimension %q (its dimensions: %s)",
 				name, name, strings.Join(dims, ", "))
 		}
 		if chunks[name] < 1 {
-			return fmt.Errorf("target.chunks.%s: chunk size must be >= 1, got %d", name, chunks[name])
+			return fmt.Errorf("TargetConfig.Chunks[%q]: chunk size must be >= 1, got %d", name, chunks[name])
 		}
 	}
 	for i := range s.Vars {
@@ -108,10 +108,10 @@ func (s *Schema) Shard(shards map[string]int64) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(shards)) {
 		if _, ok := s.Dim(name); !ok {
-			return fmt.Errorf("target.shards.%s: the dataset has no dimension %q", name, name)
+			return fmt.Errorf("TargetConfig.Shards[%q]: the dataset has no dimension %q", name, name)
 		}
 		if shards[name] < 1 {
-			return fmt.Errorf("target.shards.%s: shard size must be >= 1, got %d", name, shards[name])
+			return fmt.Errorf("TargetConfig.Shards[%q]: shard size must be >= 1, got %d", name, shards[name])
 		}
 	}
 	for i := range s.Vars {
@@ -126,7 +126,7 @@ func (s *Schema) Shard(shards map[string]int64) error {
 				continue // one chunk per shard along d
 			}
 			if n%v.Chunks[j] != 0 {
-				return fmt.Errorf("target.shards.%s: %d is not a multiple of the chunk size %d of variable %q along %s",
+				return fmt.Errorf("TargetConfig.Shards[%q]: %d is not a multiple of the chunk size %d of variable %q along %s",
 					d, n, v.Chunks[j], v.Name, d)
 			}
 			shard[j] = n
@@ -173,8 +173,8 @@ func (s *Schema) CheckMemory(budget int64) error {
 		if n <= 0 {
 			size = "more bytes than an int64 holds"
 		}
-		return fmt.Errorf("variable %q: a chunk of %v would take %s, more than the memory budget of %d bytes (target.max_mem); "+
-			"set target.chunks (e.g. {%s}) or raise target.max_mem", v.Name, v.Chunks, size, budget, strings.Join(sizes, ", "))
+		return fmt.Errorf("variable %q: a chunk of %v would take %s, more than the memory budget of %d bytes (TargetConfig.MaxMem); "+
+			"set TargetConfig.Chunks (e.g. {%s}) or raise TargetConfig.MaxMem", v.Name, v.Chunks, size, budget, strings.Join(sizes, ", "))
 	}
 	return nil
 }

@@ -232,8 +232,8 @@ func TestLayoutErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for chunks, want := range map[string]map[string]int64{
-		"target.chunks.depth: the dataset has no dimension": {"depth": 2},
-		"target.chunks.lat: chunk size must be >= 1":        {"lat": 0},
+		`TargetConfig.Chunks["depth"]: the dataset has no dimension`: {"depth": 2},
+		`TargetConfig.Chunks["lat"]: chunk size must be >= 1`:        {"lat": 0},
 	} {
 		if err := s.Layout(want); err == nil || !strings.Contains(err.Error(), chunks) {
 			t.Errorf("Layout(%v) = %v, want %q", want, err, chunks)
@@ -433,7 +433,7 @@ func TestDescribeNoValues(t *testing.T) {
 	}
 	in := Input{Index: Index{Concat: []int{0}}, Source: path, URL: path}
 	_, err = Describe(in, f, []string{"x"}, 1<<20, Preprocess{})
-	if err == nil || !strings.Contains(err.Error(), `variable "nothing" has no values`) || !strings.Contains(err.Error(), "preprocess.drop_vars") {
+	if err == nil || !strings.Contains(err.Error(), `variable "nothing" has no values`) || !strings.Contains(err.Error(), "Preprocess.DropVars") {
 		t.Errorf("described with it: %v", err)
 	}
 	if _, err := Describe(in, f, []string{"x"}, 1<<20, Preprocess{DropVars: []string{"nothing"}}); err != nil {
@@ -448,8 +448,8 @@ func TestRenameCollision(t *testing.T) {
 		Dims: []source.Dim{{Name: "lat", Len: 2}, {Name: "lon", Len: 3}},
 		Vars: []source.Var{{Name: "sst", Dims: []string{"lat", "lon"}}, {Name: "ice", Dims: []string{"lat", "lon"}}}}
 	for rename, want := range map[string]string{
-		"lon": `preprocess.rename.lon: input in.nc already has a variable or dimension "lat"`,
-		"sst": `preprocess.rename.sst: input in.nc already has a variable or dimension "ice"`,
+		"lon": `Preprocess.Rename["lon"]: input in.nc already has a variable or dimension "lat"`,
+		"sst": `Preprocess.Rename["sst"]: input in.nc already has a variable or dimension "ice"`,
 	} {
 		to := map[string]string{"lon": "lat", "sst": "ice"}[rename]
 		mm := m

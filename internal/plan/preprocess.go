@@ -73,7 +73,7 @@ func (p Preprocess) Validate(concat []string) error {
 		return fmt.Errorf("preprocess: drop_vars and keep_vars together; give one")
 	}
 	for _, s := range p.Isel {
-		key := "preprocess.isel." + s.Dim
+		key := fmt.Sprintf("Preprocess.Isel[%q]", s.Dim)
 		switch {
 		case slices.Contains(concat, s.Dim):
 			return fmt.Errorf("%s: %s is a dimension inputs are concatenated along; select inputs with the pattern instead", key, s.Dim)
@@ -87,10 +87,10 @@ func (p Preprocess) Validate(concat []string) error {
 	}
 	to := map[string]string{}
 	for _, r := range p.Rename {
-		key := "preprocess.rename." + r.From
+		key := fmt.Sprintf("Preprocess.Rename[%q]", r.From)
 		switch {
 		case slices.Contains(concat, r.From):
-			return fmt.Errorf("%s: %s is a dimension inputs are concatenated along (pattern.concat_dim); it keeps its name", key, r.From)
+			return fmt.Errorf("%s: %s is a dimension inputs are concatenated along (SchemaConfig.Concat); it keeps its name", key, r.From)
 		case r.To == "" || r.To == r.From:
 			return fmt.Errorf("%s: rename to a new, non-empty name", key)
 		case to[r.To] != "":
@@ -99,9 +99,9 @@ func (p Preprocess) Validate(concat []string) error {
 		to[r.To] = r.From
 	}
 	for _, e := range append(slices.Clone(p.Attrs), p.GlobalAttrs...) {
-		key := "preprocess.global_attrs." + e.Name
+		key := fmt.Sprintf("Preprocess.GlobalAttrs[%q]", e.Name)
 		if e.Var != "" {
-			key = "preprocess.attrs." + e.Var + "." + e.Name
+			key = fmt.Sprintf("Preprocess.Attrs[%q][%q]", e.Var, e.Name)
 		}
 		switch {
 		case e.Name == "":
@@ -176,7 +176,7 @@ func (p Preprocess) Apply(m *InputMeta) error {
 		}
 		n := m.Dims[i].Len
 		if s.Start >= n || s.Stop > n {
-			return fmt.Errorf("preprocess.isel.%s: the slice %d:%d is past the end of dimension %q (size %d) in input %s",
+			return fmt.Errorf("Preprocess.Isel[%q]: the slice %d:%d is past the end of dimension %q (size %d) in input %s",
 				s.Dim, s.Start, s.Stop, s.Dim, n, m.Input.Source)
 		}
 		_, _, length, _ := p.sel(s.Dim, n)
@@ -243,7 +243,7 @@ func (p Preprocess) checkRenamed(m *InputMeta) error {
 // collision is the error for a rename onto name, which input m has.
 func (p Preprocess) collision(m *InputMeta, name string) error {
 	from := p.original(name)
-	return fmt.Errorf("preprocess.rename.%s: input %s already has a variable or dimension %q; renaming %q to it would make "+
+	return fmt.Errorf("Preprocess.Rename[%q]: input %s already has a variable or dimension %q; renaming %q to it would make "+
 		"two of one name (xarray refuses it too): drop or rename that one first", from, m.Input.Source, name, from)
 }
 
@@ -300,7 +300,7 @@ func (e AttrEdit) checkTimes(v source.Var) error {
 	if a, ok := v.Attr("units"); ok {
 		now, _ = a.Value.(string)
 	}
-	key := "preprocess.attrs." + e.Var + "." + e.Name
+	key := fmt.Sprintf("Preprocess.Attrs[%q][%q]", e.Var, e.Name)
 	switch {
 	case isTime(now):
 		return fmt.Errorf("%s: %q holds CF times (units %q); editing its %s would change the dates its stored numbers mean "+
@@ -354,32 +354,32 @@ func (p Preprocess) CheckNames(metas []InputMeta) error {
 	}
 	for _, n := range p.DropVars {
 		if !has(n, false) {
-			return fmt.Errorf("preprocess.drop_vars: no input has a variable %q", n)
+			return fmt.Errorf("Preprocess.DropVars: no input has a variable %q", n)
 		}
 	}
 	for _, n := range p.KeepVars {
 		if !has(n, false) {
-			return fmt.Errorf("preprocess.keep_vars: no input has a variable %q", n)
+			return fmt.Errorf("Preprocess.KeepVars: no input has a variable %q", n)
 		}
 	}
 	for _, s := range p.Isel {
 		if !has(s.Dim, true) {
-			return fmt.Errorf("preprocess.isel.%s: no input has a dimension %q", s.Dim, s.Dim)
+			return fmt.Errorf("Preprocess.Isel[%q]: no input has a dimension %q", s.Dim, s.Dim)
 		}
 	}
 	for _, r := range p.Rename {
 		if !has(r.From, false) {
-			return fmt.Errorf("preprocess.rename.%s: no input has a variable or dimension %q", r.From, r.From)
+			return fmt.Errorf("Preprocess.Rename[%q]: no input has a variable or dimension %q", r.From, r.From)
 		}
 		renamedAway := slices.ContainsFunc(p.Rename, func(o Rename) bool { return o.From == r.To })
 		if has(r.To, false) && !renamedAway {
-			return fmt.Errorf("preprocess.rename.%s: the inputs already have a variable or dimension %q; renaming %q to it would "+
+			return fmt.Errorf("Preprocess.Rename[%q]: the inputs already have a variable or dimension %q; renaming %q to it would "+
 				"make two of one name (xarray refuses it too): drop or rename that one first", r.From, r.To, r.From)
 		}
 	}
 	for _, e := range p.Attrs {
 		if !has(p.original(e.Var), false) {
-			return fmt.Errorf("preprocess.attrs.%s: no variable %q (after renames)", e.Var, e.Var)
+			return fmt.Errorf("Preprocess.Attrs[%q]: no variable %q (after renames)", e.Var, e.Var)
 		}
 	}
 	return nil

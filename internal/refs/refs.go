@@ -177,7 +177,7 @@ func unwritten(s *plan.Schema, v *plan.Variable, e plan.Extent, layout source.La
 	}
 	if total := int64(len(refs.FillChunk)) * int64(len(missing)); total > budget/2 {
 		return fmt.Errorf("variable %q: input %s never wrote %d of its chunks; a reference set would inline %d bytes of their fill, "+
-			"more than the memory budget allows: convert it as a store (target.format: zarr)", v.Name, e.Input.Source, len(missing), total)
+			"more than the memory budget allows: convert it as a store (PrepareTarget and StoreChunks, not WriteReferences)", v.Name, e.Input.Source, len(missing), total)
 	}
 	_, at, err := s.RefPieces(v, e, layout.Chunks, missing)
 	if err != nil {
@@ -235,7 +235,7 @@ func Write(ctx context.Context, o Options, s *plan.Schema, next func(*plan.Input
 	if !o.Overwrite {
 		if ok, err := st.Exists(ctx, file); err != nil || ok {
 			if err == nil {
-				err = fmt.Errorf("the file exists; set target.mode to overwrite to replace it")
+				err = fmt.Errorf("the file exists; set ReferencesConfig.Mode to overwrite to replace it")
 			}
 			return plan.Summary{}, fmt.Errorf("WriteReferences: %s: %w", o.URL, err)
 		}

@@ -77,10 +77,10 @@ func ClaimStore(ctx context.Context, st *storage.Store, c Claim) error {
 	case len(keys) == 0:
 	case c.Overwrite && !m.Exists() && !zarr.IsStore(keys):
 		return fmt.Errorf("it holds %d objects (%s) and is not a Zarr store, nor what a zarrforge run left; "+
-			"overwrite replaces only those: remove them yourself or choose another target.url", len(keys), sample(keys))
+			"overwrite replaces only those: remove them yourself or choose another TargetConfig.URL", len(keys), sample(keys))
 	case c.Overwrite:
 	default:
-		return fmt.Errorf("a store already exists there (%d objects); set target.mode to overwrite to replace it", len(keys))
+		return fmt.Errorf("a store already exists there (%d objects); set TargetConfig.Mode to overwrite to replace it", len(keys))
 	}
 	// Take the store first, then clear it: a run that took it since
 	// stops this one here, before anything of its is deleted.
