@@ -13,8 +13,8 @@ import (
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
 )
 
@@ -23,7 +23,7 @@ func init() {
 	beam.RegisterCoder(reflect.TypeOf(plan.InputMeta{}), encodeInputMeta, decodeInputMeta)
 	beam.RegisterCoder(reflect.TypeOf(plan.Merger{}), encodeMerger, decodeMerger)
 	beam.RegisterCoder(reflect.TypeOf(plan.Schema{}), encodeSchema, decodeSchema)
-	beam.RegisterCoder(reflect.TypeOf(plan.Target{}), encodeTarget, decodeTarget)
+	beam.RegisterCoder(reflect.TypeOf(zarrplan.Target{}), encodeTarget, decodeTarget)
 	beam.RegisterCoder(reflect.TypeOf(plan.ReadGroup{}), encodeReadGroup, decodeReadGroup)
 	beam.RegisterCoder(reflect.TypeOf(plan.WriteResult{}), encodeWriteResult, decodeWriteResult)
 	beam.RegisterCoder(reflect.TypeOf(plan.Totals{}), encodeTotals, decodeTotals)

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
-
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -87,11 +87,11 @@ func TestRoundTrip(t *testing.T) {
 		{"schema", sampleSchema(),
 			func(v any) ([]byte, error) { return encodeSchema(v.(plan.Schema)) },
 			func(b []byte) (any, error) { return decodeSchema(b) }},
-		{"target", plan.Target{URL: "/out.zarr", Group: "sweep_1/extra", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
+		{"target", zarrplan.Target{URL: "/out.zarr", Group: "sweep_1/extra", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
 			Schema: sampleSchema()},
-			func(v any) ([]byte, error) { return encodeTarget(v.(plan.Target)) },
+			func(v any) ([]byte, error) { return encodeTarget(v.(zarrplan.Target)) },
 			func(b []byte) (any, error) { return decodeTarget(b) }},
-		{"appending target", plan.Target{URL: "gs://b/out.zarr", Format: 3, Run: "r2", MaxMem: 1 << 30, Schema: sampleSchema(),
+		{"appending target", zarrplan.Target{URL: "gs://b/out.zarr", Format: 3, Run: "r2", MaxMem: 1 << 30, Schema: sampleSchema(),
 			Arrays: map[string]zarr.ArrayMeta{
 				"sst": {Format: 3, Shape: []int64{10, 4}, Chunks: []int64{8, 4}, Inner: []int64{2, 4}, DType: "<i2",
 					Compressor: &zarr.Compressor{ID: "blosc", Level: 5, CName: "zstd", Shuffle: 2}, FillValue: int64(-999), EmptyFill: int64(0),
@@ -99,7 +99,7 @@ func TestRoundTrip(t *testing.T) {
 				"crs":   {Shape: []int64{}, Chunks: []int64{}, DType: "|S1", FillValue: "x", Dims: []string{}},
 				"count": {Shape: []int64{3}, Chunks: []int64{3}, DType: "<u8", FillValue: uint64(1 << 63), EmptyFill: 2.5, Dims: []string{"n"}},
 			}},
-			func(v any) ([]byte, error) { return encodeTarget(v.(plan.Target)) },
+			func(v any) ([]byte, error) { return encodeTarget(v.(zarrplan.Target)) },
 			func(b []byte) (any, error) { return decodeTarget(b) }},
 		{"input references", plan.InputRefs{Input: plan.Input{Source: "gs://b/a.nc", URL: "/cache/a.nc"}, Vars: []plan.VarRefs{
 			{Name: "sst", BigEndian: true, Chunks: []int64{1, 7, 10}, Codecs: []source.Codec{{ID: "shuffle", ElementSize: 2}, {ID: "zlib", Level: 4}},
@@ -155,7 +155,7 @@ func TestRoundTrip(t *testing.T) {
 
 // TestRegistered checks that Beam uses these coders for the element types.
 func TestRegistered(t *testing.T) {
-	for _, v := range []any{plan.Input{}, plan.InputMeta{}, plan.Merger{}, plan.Schema{}, plan.Target{}, plan.InputRefs{},
+	for _, v := range []any{plan.Input{}, plan.InputMeta{}, plan.Merger{}, plan.Schema{}, zarrplan.Target{}, plan.InputRefs{},
 		plan.ReadGroup{}, plan.WriteResult{}, plan.Totals{}, plan.Summary{}} {
 		if c := coder.LookupCustomCoder(reflect.TypeOf(v)); c == nil {
 			t.Errorf("%T: no custom coder registered", v)

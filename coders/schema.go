@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -188,8 +189,8 @@ func getSchema(r *reader) plan.Schema {
 	return s
 }
 
-// encodeTarget encodes a plan.Target.
-func encodeTarget(t plan.Target) ([]byte, error) {
+// encodeTarget encodes a zarrplan.Target.
+func encodeTarget(t zarrplan.Target) ([]byte, error) {
 	var w writer
 	w.string(t.URL)
 	w.int(t.Format)
@@ -307,9 +308,9 @@ func getFill(r *reader) any {
 }
 
 // decodeTarget decodes what encodeTarget wrote.
-func decodeTarget(b []byte) (plan.Target, error) {
+func decodeTarget(b []byte) (zarrplan.Target, error) {
 	r := reader{b: b}
-	t := plan.Target{URL: r.string(), Format: r.int(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
+	t := zarrplan.Target{URL: r.string(), Format: r.int(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
 	t.Schema = getSchema(&r)
 	if names := r.strings(); len(names) > 0 {
 		t.Arrays = make(map[string]zarr.ArrayMeta, len(names))

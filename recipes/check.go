@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )
@@ -59,6 +60,9 @@ func (r Recipe) Check(ctx context.Context) error {
 			return r.errorf("", "%s", err)
 		}
 		if err := h.CheckStorable(); err != nil {
+			return r.errorf("", "%s", err)
+		}
+		if err := zarrplan.CheckNames(&h); err != nil {
 			return r.errorf("", "%s", err)
 		}
 		for _, d := range h.Dims {

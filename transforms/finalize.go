@@ -9,11 +9,12 @@ import (
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 )
 
 func init() {
 	register.Combiner3[plan.Totals, plan.WriteResult, plan.Totals](&totalsFn{})
-	register.DoFn3x2[context.Context, plan.Target, func(*plan.Totals) bool, plan.Summary, error](&finalizeFn{})
+	register.DoFn3x2[context.Context, zarrplan.Target, func(*plan.Totals) bool, plan.Summary, error](&finalizeFn{})
 	register.Iter1[plan.Totals]()
 }
 
@@ -40,7 +41,7 @@ func (totalsFn) ExtractOutput(a plan.Totals) plan.Totals                { return
 
 type finalizeFn struct{}
 
-func (f *finalizeFn) ProcessElement(ctx context.Context, t plan.Target, results func(*plan.Totals) bool) (plan.Summary, error) {
+func (f *finalizeFn) ProcessElement(ctx context.Context, t zarrplan.Target, results func(*plan.Totals) bool) (plan.Summary, error) {
 	var sum plan.Summary
 	err := par.Recovered("FinalizeTarget: target "+t.URL, func() error {
 		var err error

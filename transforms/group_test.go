@@ -12,6 +12,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/internal/write"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
 )
 
@@ -47,7 +48,7 @@ func storedBytes(t *testing.T, path, name string) int64 {
 
 // writeGroups writes every read group of target with w, for a worker of
 // the given cores, and returns the totals and the bytes the groups needed.
-func writeGroups(t *testing.T, w *write.Writer, target plan.Target, cores int) (plan.Totals, int64) {
+func writeGroups(t *testing.T, w *write.Writer, target zarrplan.Target, cores int) (plan.Totals, int64) {
 	t.Helper()
 	var totals plan.Totals
 	var needed int64
@@ -85,7 +86,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 		want += storedBytes(t, p, "sst")
 	}
 	dir := t.TempDir()
-	prepare := func(name string, maxMem int64) plan.Target {
+	prepare := func(name string, maxMem int64) zarrplan.Target {
 		target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, name), Chunks: map[string]int64{"time": 4, "lat": 5, "lon": 3},
 			Compressor: "zstd", RunID: name, MaxMem: maxMem}}).ProcessElement(ctx, schema)
 		if err != nil {
@@ -157,7 +158,7 @@ func TestJoinedGroups(t *testing.T) {
 	} {
 		name := fmt.Sprintf("time%d-cores%d", c.time, c.cores)
 		t.Run(name, func(t *testing.T) {
-			prepare := func(name string) plan.Target {
+			prepare := func(name string) zarrplan.Target {
 				target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, name), Chunks: map[string]int64{"time": c.time},
 					Compressor: "zstd", RunID: name}}).ProcessElement(ctx, schema)
 				if err != nil {

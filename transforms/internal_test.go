@@ -26,6 +26,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/internal/write"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -79,7 +80,7 @@ func newStoreFn(t *testing.T, opts ...write.Options) *write.Writer {
 
 // writeChunk writes chunk key of target with w, as a read group of one
 // chunk.
-func writeChunk(ctx context.Context, w *write.Writer, target *plan.Target, key plan.ChunkKey) (plan.WriteResult, int64, error) {
+func writeChunk(ctx context.Context, w *write.Writer, target *zarrplan.Target, key plan.ChunkKey) (plan.WriteResult, int64, error) {
 	res, needed, err := w.Group(ctx, target, plan.ReadGroup{Var: key.Var, Index: key.Index})
 	if err != nil {
 		return plan.WriteResult{}, needed, err
@@ -107,7 +108,7 @@ func copyDaily(t *testing.T, dir string, n int) []string {
 }
 
 // keysOf returns the keys of the chunks the chunk stage writes for target.
-func keysOf(target plan.Target) []plan.ChunkKey {
+func keysOf(target zarrplan.Target) []plan.ChunkKey {
 	var keys []plan.ChunkKey
 	target.Schema.ChunkKeys(func(k plan.ChunkKey) { keys = append(keys, k) })
 	return keys
@@ -116,7 +117,7 @@ func keysOf(target plan.Target) []plan.ChunkKey {
 // writeChunks writes each chunk of keys with w, times times in a row (a
 // retried bundle writes it again), and returns the totals of one write of
 // each.
-func writeChunks(t *testing.T, w *write.Writer, target plan.Target, keys []plan.ChunkKey, times int) plan.Totals {
+func writeChunks(t *testing.T, w *write.Writer, target zarrplan.Target, keys []plan.ChunkKey, times int) plan.Totals {
 	t.Helper()
 	var totals plan.Totals
 	for _, k := range keys {
@@ -426,7 +427,7 @@ func TestAppendStagesIdempotent(t *testing.T) {
 	cfg.Mode, cfg.RunID = ModeAppend, "b"
 	prep := &prepareFn{Config: cfg}
 	schema := schemaOf(t, "daily_03.nc", "daily_04.nc", "daily_05.nc")
-	var target plan.Target
+	var target zarrplan.Target
 	for range 2 {
 		var err error
 		if target, err = prep.ProcessElement(ctx, schema); err != nil {

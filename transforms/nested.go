@@ -12,16 +12,17 @@ import (
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
 func init() {
 	register.DoFn2x2[context.Context, []byte, string, error](&claimFn{})
-	register.DoFn3x2[context.Context, plan.Schema, string, plan.Target, error](&prepareGroupFn{})
-	register.DoFn4x2[context.Context, plan.Target, func(*plan.Totals) bool, func(plan.Summary), plan.Target, error](&groupDoneFn{})
+	register.DoFn3x2[context.Context, plan.Schema, string, zarrplan.Target, error](&prepareGroupFn{})
+	register.DoFn4x2[context.Context, zarrplan.Target, func(*plan.Totals) bool, func(plan.Summary), zarrplan.Target, error](&groupDoneFn{})
 	register.Emitter1[plan.Summary]()
-	register.DoFn4x2[context.Context, string, func(*plan.Target) bool, func(*plan.Summary) bool, plan.Summary, error](&finalizeTreeFn{})
-	register.Iter1[plan.Target]()
+	register.DoFn4x2[context.Context, string, func(*zarrplan.Target) bool, func(*plan.Summary) bool, plan.Summary, error](&finalizeTreeFn{})
+	register.Iter1[zarrplan.Target]()
 	register.Iter1[plan.Summary]()
 }
 
@@ -144,8 +145,8 @@ type prepareGroupFn struct {
 	Path   string
 }
 
-func (f *prepareGroupFn) ProcessElement(ctx context.Context, schema plan.Schema, _ string) (plan.Target, error) {
-	var t plan.Target
+func (f *prepareGroupFn) ProcessElement(ctx context.Context, schema plan.Schema, _ string) (zarrplan.Target, error) {
+	var t zarrplan.Target
 	err := par.Recovered("PrepareTarget: target "+f.Config.URL+" group "+f.Path, func() error {
 		var err error
 		p := &prepareFn{Config: f.Config}
@@ -159,10 +160,10 @@ func (f *prepareGroupFn) ProcessElement(ctx context.Context, schema plan.Schema,
 // its target on, with its summary.
 type groupDoneFn struct{}
 
-func (f *groupDoneFn) ProcessElement(ctx context.Context, t plan.Target, results func(*plan.Totals) bool, emit func(plan.Summary)) (plan.Target, error) {
+func (f *groupDoneFn) ProcessElement(ctx context.Context, t zarrplan.Target, results func(*plan.Totals) bool, emit func(plan.Summary)) (zarrplan.Target, error) {
 	totals := sumTotals(results)
 	if err := targetstore.CheckWritten(&t, totals); err != nil {
-		return plan.Target{}, err
+		return zarrplan.Target{}, err
 	}
 	emit(plan.Summary{URL: t.GroupURL(), Arrays: len(t.Schema.Vars), Chunks: totals.Chunks, Bytes: totals.Bytes})
 	return t, nil
@@ -174,9 +175,9 @@ type finalizeTreeFn struct {
 	Groups int
 }
 
-func (f *finalizeTreeFn) ProcessElement(ctx context.Context, run string, targets func(*plan.Target) bool, summaries func(*plan.Summary) bool) (plan.Summary, error) {
-	var ts []plan.Target
-	var t plan.Target
+func (f *finalizeTreeFn) ProcessElement(ctx context.Context, run string, targets func(*zarrplan.Target) bool, summaries func(*plan.Summary) bool) (plan.Summary, error) {
+	var ts []zarrplan.Target
+	var t zarrplan.Target
 	for targets(&t) {
 		ts = append(ts, t)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 )
 
 // totalsOf is a side input of one Totals.
@@ -39,7 +40,7 @@ func TestGroupStagesIdempotent(t *testing.T) {
 	cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1, "depth": 3}, Mode: ModeCreate, RunID: "run-1"}
 	store := newStoreFn(t)
 	groups := []string{"", "a/b"}
-	var last []plan.Target
+	var last []zarrplan.Target
 	run := func() map[string]string {
 		run, err := (&claimFn{Config: cfg}).ProcessElement(ctx, nil)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/internal/write"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/storage/storagetest"
 )
@@ -152,7 +153,7 @@ func TestTakeOver(t *testing.T) {
 }
 
 // allWritten is the totals of a run that wrote every chunk of target.
-func allWritten(target plan.Target) plan.Totals {
+func allWritten(target zarrplan.Target) plan.Totals {
 	return plan.Totals{Chunks: target.Schema.NumChunks()}
 }
 

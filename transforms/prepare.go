@@ -15,11 +15,12 @@ import (
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
 func init() {
-	register.DoFn2x2[context.Context, plan.Schema, plan.Target, error](&prepareFn{})
+	register.DoFn2x2[context.Context, plan.Schema, zarrplan.Target, error](&prepareFn{})
 }
 
 // Target modes.
@@ -117,8 +118,8 @@ type prepareFn struct {
 	self    lease.Process // who claims the store; lease.This() unless a test says
 }
 
-func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (plan.Target, error) {
-	var t plan.Target
+func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (zarrplan.Target, error) {
+	var t zarrplan.Target
 	err := par.Recovered("PrepareTarget: target "+f.Config.URL, func() error {
 		var err error
 		t, err = f.prepare(ctx, schema, nil)
@@ -130,7 +131,7 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (pla
 // prepare lays schema out and writes its array metadata and concat
 // coordinates, after claiming the store; or, for group g of a store of
 // nested groups (WriteGroups), in the group, the store being claimed.
-func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGroup) (plan.Target, error) {
+func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGroup) (zarrplan.Target, error) {
 	if f.self == (lease.Process{}) {
 		f.self = lease.This()
 	}
@@ -144,12 +145,12 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 		url = plan.GroupURL(url, g.Path)
 	}
 	if err := schema.Layout(chunks); err != nil {
-		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	budget := budgetOf(f.Config.MaxMem)
 	st, err := storage.NewStore(ctx, url)
 	if err != nil {
-		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
 	if f.Config.Mode == ModeAppend {
 		t, ok, err := extend.Prepare(ctx, st, schema, extend.Config{Run: f.Config.RunID, Format: f.Config.Format,
@@ -159,7 +160,7 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 			err = t.Schema.CheckMemory(budget) // the store's chunks
 		}
 		if err != nil {
-			return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
+			return zarrplan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
 		}
 		if ok {
 			steps, _ := t.Schema.Dim(t.Schema.AppendDim())
@@ -170,17 +171,17 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 		// Nothing to append to: create the store.
 	}
 	if err := f.layoutNew(&schema, chunks, shards, budget); err != nil {
-		return plan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
-	t := plan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
+	t := zarrplan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
 		Run: f.Config.RunID, MaxMem: budget, RecipeHash: f.Config.RecipeHash, Schema: schema}
 	if g != nil {
 		t.Group = g.Path // the store is claimed (claimFn)
 	} else if err := targetstore.ClaimStore(ctx, st, f.claimOf()); err != nil {
-		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
+		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}
 	if err := targetstore.WriteArrays(ctx, st, &t); err != nil {
-		return plan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
+		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
 	}
 	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", url, len(schema.Vars), schema.NumChunks())
 	return t, nil

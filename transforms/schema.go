@@ -10,6 +10,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )
@@ -134,6 +135,9 @@ func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMet
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}
 	m, err := plan.Describe(in, nc, plan.ConcatNames(f.Config.Concat), budget, f.Config.Preprocess)
+	if err == nil {
+		err = zarrplan.CheckNames(&m)
+	}
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/write"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
 func init() {
-	register.DoFn3x0[[]byte, plan.Target, func(plan.ReadGroup)](&groupKeysFn{})
+	register.DoFn3x0[[]byte, zarrplan.Target, func(plan.ReadGroup)](&groupKeysFn{})
 	register.Emitter1[plan.ReadGroup]()
-	register.DoFn4x1[context.Context, plan.ReadGroup, plan.Target, func(plan.WriteResult), error](&storeGroupFn{})
+	register.DoFn4x1[context.Context, plan.ReadGroup, zarrplan.Target, func(plan.WriteResult), error](&storeGroupFn{})
 	register.Emitter1[plan.WriteResult]()
 }
 
@@ -55,7 +56,7 @@ type groupKeysFn struct {
 	Cores int
 }
 
-func (f *groupKeysFn) ProcessElement(_ []byte, t plan.Target, emit func(plan.ReadGroup)) {
+func (f *groupKeysFn) ProcessElement(_ []byte, t zarrplan.Target, emit func(plan.ReadGroup)) {
 	t.Schema.ReadGroups(t.ReadGroupMem(), max(f.Cores, 1), emit)
 }
 
@@ -111,7 +112,7 @@ func (f *storeGroupFn) Teardown() {
 	f.w.Close()
 }
 
-func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t plan.Target, emit func(plan.WriteResult)) error {
+func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t zarrplan.Target, emit func(plan.WriteResult)) error {
 	defer timeSince(ctx, f.msec, time.Now())
 	before := f.w.Stats()
 	results, needed, err := f.w.Group(ctx, &t, g)

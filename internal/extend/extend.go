@@ -21,6 +21,7 @@ import (
 
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -45,12 +46,12 @@ type Config struct {
 // (zarr.Withdraw), so that the store does not look complete until Finish
 // has given it every chunk and the new shapes. The target it returns (its
 // URL left for the caller) encodes chunks as the store's arrays say
-// (plan.Target.Arrays). It returns false when there is no store to append
+// (zarrplan.Target.Arrays). It returns false when there is no store to append
 // to.
-func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Config) (_ plan.Target, _ bool, err error) {
+func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Config) (_ zarrplan.Target, _ bool, err error) {
 	m, err := lease.Read(ctx, st)
 	if err != nil {
-		return plan.Target{}, false, err
+		return zarrplan.Target{}, false, err
 	}
 	// What is read below can vanish under a run that takes the store
 	// meanwhile (an overwrite clearing it): then that, not the store, is
@@ -64,73 +65,73 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 	}()
 	keys, err := st.List(ctx, "")
 	if err != nil {
-		return plan.Target{}, false, err
+		return zarrplan.Target{}, false, err
 	}
 	if len(keys) == 0 {
-		return plan.Target{}, false, nil
+		return zarrplan.Target{}, false, nil
 	}
 	now := time.Now()
 	mine := m.Exists() && m.Run == cfg.Run
 	var base *lease.Base
 	switch {
 	case mine && m.State == lease.Writing:
-		return plan.Target{}, false, nil // our own create, retried
+		return zarrplan.Target{}, false, nil // our own create, retried
 	case !mine && m.Live(cfg.Self, now):
-		return plan.Target{}, false, m.Busy(now)
+		return zarrplan.Target{}, false, m.Busy(now)
 	case m.State == lease.Writing:
-		return plan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set TargetConfig.Mode to overwrite to start again", m.Run)
+		return zarrplan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set TargetConfig.Mode to overwrite to start again", m.Run)
 	case m.State == lease.Appending && m.Base != nil:
 		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started (checkTakeUp)
 	case m.State == lease.Complete || !m.Exists():
 	default:
-		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set TargetConfig.Mode to overwrite to replace it")
+		return zarrplan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set TargetConfig.Mode to overwrite to replace it")
 	}
 	if groups := zarr.SubGroups(keys); len(groups) > 0 {
-		return plan.Target{}, false, fmt.Errorf("the store has groups below its root (%s): appending to a store of nested groups is not supported "+
+		return zarrplan.Target{}, false, fmt.Errorf("the store has groups below its root (%s): appending to a store of nested groups is not supported "+
 			"(an append would extend the root's arrays and leave the groups out of the consolidated metadata)", strings.Join(groups, ", "))
 	}
 	shapes, consolidated, err := zarr.ConsolidatedShapes(ctx, st, zarr.FormatOf(keys))
 	if err != nil {
-		return plan.Target{}, false, err
+		return zarrplan.Target{}, false, err
 	}
 	if base == nil && !consolidated && !m.Exists() {
-		return plan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no consolidated metadata: " +
+		return zarrplan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to (no consolidated metadata: " +
 			".zmetadata, or a root zarr.json with consolidated_metadata); set TargetConfig.Mode to overwrite to replace it")
 	}
-	own, err := readArrays(ctx, st, keys, schema.AppendDim())
+	own, metas, err := readArrays(ctx, st, keys, schema.AppendDim())
 	if err != nil {
-		return plan.Target{}, false, err
+		return zarrplan.Target{}, false, err
 	}
 	if base == nil && consolidated {
 		if err := agree(own, shapes, schema.AppendDim()); err != nil {
-			return plan.Target{}, false, err
+			return zarrplan.Target{}, false, err
 		}
 	}
-	stored, err := readStored(ctx, st, own, schema.ConcatNames(), base)
+	stored, err := readStored(ctx, st, own, metas, schema.ConcatNames(), base)
 	if err != nil {
-		return plan.Target{}, false, err
+		return zarrplan.Target{}, false, err
 	}
 	if cfg.Format != 0 && cfg.Format != stored.Format {
-		return plan.Target{}, false, fmt.Errorf("TargetConfig.Format: the store is Zarr v%d, not v%d", stored.Format, cfg.Format)
+		return zarrplan.Target{}, false, fmt.Errorf("TargetConfig.Format: the store is Zarr v%d, not v%d", stored.Format, cfg.Format)
 	}
 	if err := schema.AppendTo(stored, cfg.Chunks, cfg.Shards); err != nil {
-		return plan.Target{}, false, err
+		return zarrplan.Target{}, false, err
 	}
 	if base != nil {
-		if err := checkTakeUp(ctx, st, own, shapes, &schema, stored, m.Run); err != nil {
-			return plan.Target{}, false, err
+		if err := checkTakeUp(ctx, st, own, metas[schema.AppendDim()], shapes, &schema, stored, m.Run); err != nil {
+			return zarrplan.Target{}, false, err
 		}
 	}
-	t := plan.Target{Format: stored.Format, Run: cfg.Run, Schema: schema,
+	t := zarrplan.Target{Format: stored.Format, Run: cfg.Run, Schema: schema,
 		Arrays: make(map[string]zarr.ArrayMeta, len(stored.Arrays))}
-	for name, a := range stored.Arrays {
-		t.Arrays[name] = a.Meta
+	for name := range stored.Arrays {
+		t.Arrays[name] = metas[name]
 	}
 	if _, err := lease.Claim(ctx, st, m, cfg.Run, lease.Appending, &lease.Base{Len: stored.Len, Coord: stored.Coord}, cfg.Owner, now); err != nil {
-		return plan.Target{}, false, err
+		return zarrplan.Target{}, false, err
 	}
 	if err := zarr.Withdraw(ctx, st, stored.Format); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return plan.Target{}, false, err
+		return zarrplan.Target{}, false, err
 	}
 	return t, true, nil
 }
@@ -151,17 +152,17 @@ func agree(own plan.Stored, shapes map[string][]int64, dim string) error {
 		if !listed {
 			return fmt.Errorf(disagree, fmt.Sprintf("array %q is not in the consolidated metadata", name))
 		}
-		if slices.Equal(shape, a.Meta.Shape) {
+		if slices.Equal(shape, a.Shape) {
 			continue
 		}
-		what := fmt.Sprintf("array %q has shape %v in its own metadata, %v in the consolidated metadata", name, a.Meta.Shape, shape)
-		if i := slices.Index(a.Meta.Dims, dim); i >= 0 && len(shape) == len(a.Meta.Shape) {
+		what := fmt.Sprintf("array %q has shape %v in its own metadata, %v in the consolidated metadata", name, a.Shape, shape)
+		if i := slices.Index(a.Dims, dim); i >= 0 && len(shape) == len(a.Shape) {
 			ahead := "its own metadata is ahead"
-			if shape[i] > a.Meta.Shape[i] {
+			if shape[i] > a.Shape[i] {
 				ahead = "the consolidated metadata is ahead"
 			}
 			what = fmt.Sprintf("array %q has %d steps along %s in its own metadata, %d in the consolidated metadata (%s)",
-				name, a.Meta.Shape[i], dim, shape[i], ahead)
+				name, a.Shape[i], dim, shape[i], ahead)
 		}
 		return fmt.Errorf(disagree, what)
 	}
@@ -181,11 +182,11 @@ func agree(own plan.Stored, shapes map[string][]int64, dim string) error {
 // there: a retry of the same append. Anything else is another writer's
 // steps (xarray's to_zarr(mode="a") after the killed run), or another
 // append's, which starting again from stored.Len would drop or rewrite.
-func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, shapes map[string][]int64, s *plan.Schema, stored plan.Stored, run string) error {
+func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, coord zarr.ArrayMeta, shapes map[string][]int64, s *plan.Schema, stored plan.Stored, run string) error {
 	dim := s.AppendDim()
 	n := now.Len
 	for name, a := range now.Arrays {
-		if i := slices.Index(a.Meta.Dims, dim); i >= 0 && len(shapes[name]) == len(a.Meta.Shape) {
+		if i := slices.Index(a.Dims, dim); i >= 0 && len(shapes[name]) == len(a.Shape) {
 			n = max(n, shapes[name][i])
 		}
 	}
@@ -194,9 +195,9 @@ func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, shapes
 	}
 	steps, _ := s.Dim(dim)
 	held, writes := fmt.Sprintf("%d steps", n-stored.Len), fmt.Sprintf("%d steps", steps-stored.Len)
-	if c, ok := now.Arrays[dim]; ok && len(c.Meta.Dims) == 1 && c.Meta.DType != zarr.Strings && s.Concat[0].Coord != nil {
-		size := int64(c.Meta.DType.ItemSize())
-		raw, err := zarr.ReadArray(ctx, st, dim, c.Meta)
+	if c, ok := now.Arrays[dim]; ok && len(c.Dims) == 1 && c.DType != string(zarr.Strings) && s.Concat[0].Coord != nil {
+		size := int64(coord.DType.ItemSize())
+		raw, err := zarr.ReadArray(ctx, st, dim, coord)
 		if err != nil {
 			return err
 		}
@@ -204,7 +205,7 @@ func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, shapes
 		if n == steps && bytes.Equal(ours, theirs) {
 			return nil // the same append, retried
 		}
-		held, writes = plan.DescribeSteps(theirs, c.Meta.DType, c.Attrs), plan.DescribeSteps(ours, c.Meta.DType, c.Attrs)
+		held, writes = plan.DescribeSteps(theirs, c.DType, c.Attrs), plan.DescribeSteps(ours, c.DType, c.Attrs)
 		if k := int64(len(theirs)) / size; k < n-stored.Len {
 			held += fmt.Sprintf(" (%d steps by the arrays' shapes)", n-stored.Len)
 		}
@@ -220,28 +221,28 @@ func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, shapes
 // as own has them: their coordinates along the concat dimensions concat but
 // the first and, unless base (from an unfinished append) gives them, their
 // length along the first, which must be one, and its coordinate.
-func readStored(ctx context.Context, st *storage.Store, own plan.Stored, concat []string, base *lease.Base) (plan.Stored, error) {
+func readStored(ctx context.Context, st *storage.Store, own plan.Stored, metas map[string]zarr.ArrayMeta, concat []string, base *lease.Base) (plan.Stored, error) {
 	concatDim := concat[0]
 	stored := own
 	stored.Arrays = make(map[string]plan.StoredArray, len(own.Arrays))
 	for name, a := range own.Arrays {
-		a.Meta.Shape = slices.Clone(a.Meta.Shape) // own stays as the store has it
+		a.Shape = slices.Clone(a.Shape) // own stays as the store has it
 		stored.Arrays[name] = a
-		if i := slices.Index(a.Meta.Dims, concatDim); i >= 0 && base == nil && a.Meta.Shape[i] != own.Len {
-			return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, a.Meta.Shape[i], own.Len)
+		if i := slices.Index(a.Dims, concatDim); i >= 0 && base == nil && a.Shape[i] != own.Len {
+			return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, a.Shape[i], own.Len)
 		}
 	}
 	var err error
 	for _, name := range concat[1:] {
 		a, ok := stored.Arrays[name]
-		if !ok || len(a.Meta.Dims) != 1 || a.Meta.Dims[0] != name {
+		if !ok || len(a.Dims) != 1 || a.Dims[0] != name {
 			continue
 		}
 		o := plan.Axis{Name: name}
-		if a.Meta.DType == zarr.Strings {
-			o.Labels, err = zarr.ReadLabels(ctx, st, name, a.Meta)
+		if a.DType == string(zarr.Strings) {
+			o.Labels, err = zarr.ReadLabels(ctx, st, name, metas[name])
 		} else {
-			o.Coord, err = zarr.ReadArray(ctx, st, name, a.Meta)
+			o.Coord, err = zarr.ReadArray(ctx, st, name, metas[name])
 		}
 		if err != nil {
 			return plan.Stored{}, err
@@ -253,8 +254,8 @@ func readStored(ctx context.Context, st *storage.Store, own plan.Stored, concat 
 		// what it held before it.
 		stored.Len, stored.Coord = base.Len, base.Coord
 		for _, a := range stored.Arrays {
-			if i := slices.Index(a.Meta.Dims, concatDim); i >= 0 {
-				a.Meta.Shape[i] = base.Len
+			if i := slices.Index(a.Dims, concatDim); i >= 0 {
+				a.Shape[i] = base.Len
 			}
 		}
 		return stored, nil
@@ -262,8 +263,8 @@ func readStored(ctx context.Context, st *storage.Store, own plan.Stored, concat 
 	if stored.Len < 0 {
 		return plan.Stored{}, fmt.Errorf("no array of the store has the dimension %s", concatDim)
 	}
-	if a, ok := stored.Arrays[concatDim]; ok && len(a.Meta.Dims) == 1 {
-		coord, err := zarr.ReadArray(ctx, st, concatDim, a.Meta)
+	if a, ok := stored.Arrays[concatDim]; ok && len(a.Dims) == 1 {
+		coord, err := zarr.ReadArray(ctx, st, concatDim, metas[concatDim])
 		if err != nil {
 			return plan.Stored{}, err
 		}
@@ -274,24 +275,27 @@ func readStored(ctx context.Context, st *storage.Store, own plan.Stored, concat 
 
 // readArrays reads the metadata of the store's arrays, as each array's own
 // metadata has it, and their greatest length along concatDim (-1 when none
-// has it).
-func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim string) (plan.Stored, error) {
+// has it); and that metadata as the zarr package reads the arrays with.
+func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim string) (plan.Stored, map[string]zarr.ArrayMeta, error) {
 	stored := plan.Stored{Format: zarr.FormatOf(keys), Arrays: map[string]plan.StoredArray{}, Len: -1}
+	metas := map[string]zarr.ArrayMeta{}
 	for _, name := range zarr.Arrays(keys) {
 		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
 		if err != nil {
-			return plan.Stored{}, err
+			return plan.Stored{}, nil, err
 		}
 		if meta.Dims == nil {
-			return plan.Stored{}, fmt.Errorf("array %q has no dimension names (_ARRAY_DIMENSIONS or dimension_names) for its %d dimensions",
+			return plan.Stored{}, nil, fmt.Errorf("array %q has no dimension names (_ARRAY_DIMENSIONS or dimension_names) for its %d dimensions",
 				name, len(meta.Shape))
 		}
-		stored.Arrays[name] = plan.StoredArray{Meta: meta, Attrs: attrs}
+		stored.Arrays[name] = plan.StoredArray{DType: string(meta.DType), Shape: meta.Shape, Chunks: meta.Chunks, Inner: meta.Inner,
+			Dims: meta.Dims, FillValue: meta.FillValue, Attrs: attrs}
+		metas[name] = meta
 		if i := slices.Index(meta.Dims, concatDim); i >= 0 {
 			stored.Len = max(stored.Len, meta.Shape[i])
 		}
 	}
-	return stored, nil
+	return stored, metas, nil
 }
 
 // Finish writes the whole coordinate along the append dimension (see
@@ -300,7 +304,7 @@ func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim
 // beyond the new ends (left by an earlier, longer append that did not
 // finish). The arrays keep their other metadata and their attributes, and
 // the store its group attributes.
-func Finish(ctx context.Context, st *storage.Store, t *plan.Target) error {
+func Finish(ctx context.Context, st *storage.Store, t *zarrplan.Target) error {
 	s := &t.Schema
 	// The coordinate first: a store whose arrays grew shows which steps
 	// they grew by (checkTakeUp tells a retry by them).

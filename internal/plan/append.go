@@ -9,7 +9,6 @@ import (
 
 	"github.com/zarrforge/zarrforge/cftime"
 	"github.com/zarrforge/zarrforge/source"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // Stored is what a store holds before an append, as read back from it.
@@ -31,16 +30,22 @@ type Stored struct {
 	Others []Axis
 }
 
-// StoredArray is one array of a store: its metadata (with its dimension
-// names) and its attributes.
+// StoredArray is one array of a store: what its metadata says (its numpy
+// dtype, shape, chunks — of its shards when sharded, Inner then the
+// chunks inside them —, dimension names and fill value) and its
+// attributes.
 type StoredArray struct {
-	Meta  zarr.ArrayMeta
-	Attrs map[string]any
+	DType         string
+	Shape, Chunks []int64
+	Inner         []int64
+	Dims          []string
+	FillValue     any
+	Attrs         map[string]any
 }
 
 // netcdfTypes maps Zarr dtypes back to the netCDF types that have them.
-var netcdfTypes = func() map[zarr.DType]source.Type {
-	m := map[zarr.DType]source.Type{}
+var netcdfTypes = func() map[string]source.Type {
+	m := map[string]source.Type{}
 	for t, d := range dtypes {
 		m[d] = t
 	}
@@ -78,7 +83,7 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 		if err := s.matchStored(v, a, store.Len, chunks, shards); err != nil {
 			return err
 		}
-		v.Chunks, v.Inner = slices.Clone(a.Meta.Chunks), slices.Clone(a.Meta.Inner)
+		v.Chunks, v.Inner = slices.Clone(a.Chunks), slices.Clone(a.Inner)
 	}
 	if err := s.appendCoord(store); err != nil {
 		return err
@@ -110,33 +115,33 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 // dtype, shape but for that dimension, fill value and packing, and the
 // chunk and shard sizes chunks and shards name.
 func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks, shards map[string]int64) error {
-	if !slices.Equal(a.Meta.Dims, v.Dims) {
+	if !slices.Equal(a.Dims, v.Dims) {
 		return fmt.Errorf("variable %q: dimensions (%s) in the inputs, (%s) in the store",
-			v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Meta.Dims, ", "))
+			v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Dims, ", "))
 	}
 	dim := s.AppendDim()
 	axis := v.ConcatAxis(dim)
 	isCoord := v.Name == dim && v.IsDimCoord()
-	if want, _ := v.dtype(); want != a.Meta.DType && !isCoord {
-		return fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.Meta.DType)
+	if want, _ := v.DType(); want != a.DType && !isCoord {
+		return fmt.Errorf("variable %q: dtype %s in the inputs, %s in the store", v.Name, want, a.DType)
 	}
 	for j := range v.Shape {
-		if j != axis && v.Shape[j] != a.Meta.Shape[j] {
+		if j != axis && v.Shape[j] != a.Shape[j] {
 			return fmt.Errorf("variable %q: dimension %s has %d in the inputs, %d in the store",
-				v.Name, v.Dims[j], v.Shape[j], a.Meta.Shape[j])
+				v.Name, v.Dims[j], v.Shape[j], a.Shape[j])
 		}
 	}
-	if axis >= 0 && a.Meta.Shape[axis] != storeLen {
+	if axis >= 0 && a.Shape[axis] != storeLen {
 		return fmt.Errorf("variable %q: %d steps along %s in the store, its coordinate has %d",
-			v.Name, a.Meta.Shape[axis], dim, storeLen)
+			v.Name, a.Shape[axis], dim, storeLen)
 	}
 	if !isCoord {
-		fill, err := v.fillValue()
+		fill, err := v.FillValue()
 		if err != nil {
 			return err
 		}
-		if !sameFill(v, fill, a.Meta.FillValue) {
-			return fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.Meta.FillValue)
+		if !sameFill(v, fill, a.FillValue) {
+			return fmt.Errorf("variable %q: fill value %v in the inputs, %v in the store", v.Name, fill, a.FillValue)
 		}
 		for _, name := range packingAttrs {
 			if name == "_FillValue" {
@@ -145,7 +150,7 @@ func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks,
 			at, inInputs := v.Attr(name)
 			want := "absent"
 			if inInputs {
-				want = fmt.Sprint(attrJSON(at))
+				want = fmt.Sprint(AttrJSON(at))
 			}
 			got := "absent"
 			if x, ok := a.Attrs[name]; ok {
@@ -157,9 +162,9 @@ func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks,
 			}
 		}
 	}
-	inner := a.Meta.Inner
+	inner := a.Inner
 	if inner == nil {
-		inner = a.Meta.Chunks
+		inner = a.Chunks
 	}
 	for j, d := range v.Dims {
 		n, ok := chunks[d]
@@ -178,11 +183,11 @@ func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks,
 		n, ok := shards[d]
 		switch {
 		case !ok || v.IsDimCoord() || v.Type == source.String:
-		case a.Meta.Inner == nil:
+		case a.Inner == nil:
 			return fmt.Errorf("TargetConfig.Shards[%q]: the store's %q is not sharded", d, v.Name)
-		case n != a.Meta.Chunks[j] && (inner[j] < v.Shape[j] || d == dim):
+		case n != a.Chunks[j] && (inner[j] < v.Shape[j] || d == dim):
 			return fmt.Errorf("TargetConfig.Shards[%q]: the store's %q has shards of %d along %s, not %d",
-				d, v.Name, a.Meta.Chunks[j], d, n)
+				d, v.Name, a.Chunks[j], d, n)
 		}
 	}
 	return nil
@@ -200,9 +205,9 @@ func (s *Schema) appendCoord(store Stored) error {
 		return fmt.Errorf("coordinate %q holds strings (the pattern's keys): appending along it is not supported", cv.Name)
 	}
 	a := store.Arrays[cv.Name]
-	typ, ok := netcdfTypes[a.Meta.DType]
+	typ, ok := netcdfTypes[a.DType]
 	if !ok || store.Coord == nil {
-		return fmt.Errorf("coordinate %q: the store's dtype %s cannot be appended to", cv.Name, a.Meta.DType)
+		return fmt.Errorf("coordinate %q: the store's dtype %s cannot be appended to", cv.Name, a.DType)
 	}
 	newVals, err := toFloat64(cv.Type, s.Concat[0].Coord)
 	if err != nil {
@@ -245,7 +250,7 @@ func (s *Schema) appendCoord(store Stored) error {
 	}
 	raw, exact := fromFloat64(typ, newVals)
 	if !exact {
-		return fmt.Errorf("coordinate %q: the inputs' values do not fit the store's dtype %s exactly", cv.Name, a.Meta.DType)
+		return fmt.Errorf("coordinate %q: the inputs' values do not fit the store's dtype %s exactly", cv.Name, a.DType)
 	}
 	cv.Type = typ
 	// The coordinate is now in the store's units (and bounds follow it:
@@ -282,7 +287,7 @@ func (s *Schema) sameOthers(store Stored) error {
 			}
 			continue
 		}
-		typ, ok := netcdfTypes[store.Arrays[a.Name].Meta.DType]
+		typ, ok := netcdfTypes[store.Arrays[a.Name].DType]
 		mine, err1 := toFloat64(cv.Type, a.Coord)
 		theirs, err2 := toFloat64(typ, o.Coord)
 		if !ok || err1 != nil || err2 != nil {
@@ -328,7 +333,7 @@ func sameFill(v *Variable, inputs, store any) bool {
 // dtype and attrs, as a reader sees them: the first and last as dates for
 // CF time units ("2024-01-04 to 2024-01-06, 3 steps"), else as numbers;
 // "no steps" when raw is empty. Refusals that name ranges of a store use it.
-func DescribeSteps(raw []byte, dtype zarr.DType, attrs map[string]any) string {
+func DescribeSteps(raw []byte, dtype string, attrs map[string]any) string {
 	typ, ok := netcdfTypes[dtype]
 	vals, err := toFloat64(typ, raw)
 	switch {

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/zarrforge/zarrforge/source"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
 // InputMeta is what the schema stage learns from one input: its header, the
@@ -77,14 +76,11 @@ func (m *InputMeta) coordAttr(concatDim, name string) string {
 }
 
 // CheckStorable checks that every variable of the input, once edited,
-// can be an array of a store: a name that is one (zarr.CheckName), values,
-// and a type Zarr holds. A recipe's Check and the schema stage check it
-// alike, before any chunk is written.
+// has values, and a type Zarr holds (zarrplan.CheckNames checks their
+// names). A recipe's Check and the schema stage check it alike, before any
+// chunk is written.
 func (m *InputMeta) CheckStorable() error {
 	for _, v := range m.Vars {
-		if err := zarr.CheckName(v.Name); err != nil {
-			return fmt.Errorf("input %s: variable %q cannot be stored: %w", m.Input.Source, v.Name, err)
-		}
 		if v.NoValues {
 			return fmt.Errorf("input %s: variable %q has no values (an empty, null, HDF5 dataspace); drop it (Preprocess.DropVars)",
 				m.Input.Source, v.Name)

@@ -1,9 +1,9 @@
 // Package plan holds the values that flow between the stages of a recipe —
 // the inputs, the merged dataset schema, chunk keys and write results — and
 // the index arithmetic between them (which inputs a target chunk needs).
-// It knows nothing of Beam, nor of any input format: inputs are described
-// in the source package's terms. A Target still carries storage's HTTP
-// retry and auth settings.
+// It knows nothing of Beam, nor of any format: inputs are described in the
+// source package's terms, and what a Zarr store makes of the dataset (the
+// prepared target, array metadata) is package zarrplan's.
 package plan
 
 import "fmt"

@@ -1,74 +1,47 @@
 package plan
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/zarrforge/zarrforge/source"
-	"github.com/zarrforge/zarrforge/zarr"
 )
 
-// dtypes maps netCDF types to the Zarr (numpy) dtypes that store them.
-var dtypes = map[source.Type]zarr.DType{
+// stringsDType is the numpy dtype of variable-length strings (an object
+// array), as Zarr stores them.
+const stringsDType = "|O"
+
+// dtypes maps the inputs' types to the numpy dtypes that store them.
+var dtypes = map[source.Type]string{
 	source.Byte: "|i1", source.UByte: "|u1", source.Char: "|S1",
 	source.Short: "<i2", source.UShort: "<u2",
 	source.Int: "<i4", source.UInt: "<u4",
 	source.Int64: "<i8", source.UInt64: "<u8",
 	source.Float: "<f4", source.Double: "<f8",
-	source.String: zarr.Strings,
+	source.String: stringsDType,
 }
 
-// dtype returns the Zarr dtype that stores v.
-func (v *Variable) dtype() (zarr.DType, error) {
+// DType returns the numpy dtype that stores v ("<f4", "|S8", "|O").
+func (v *Variable) DType() (string, error) {
 	dt, ok := dtypes[v.Type]
 	if !ok {
 		return "", fmt.Errorf("variable %q: type %s has no Zarr dtype", v.Name, v.Type)
 	}
 	if v.Width > 0 {
-		dt = zarr.DType(fmt.Sprintf("|S%d", v.Width))
+		dt = fmt.Sprintf("|S%d", v.Width)
 	}
 	return dt, nil
-}
-
-// ArrayMeta returns the metadata of v in the target: as the store has it
-// when appending (with v's shape), else as the target makes it.
-func (t *Target) ArrayMeta(v *Variable) (zarr.ArrayMeta, error) {
-	if m, ok := t.Arrays[v.Name]; ok {
-		m.Shape = slices.Clone(v.Shape)
-		return m, nil
-	}
-	dt, err := v.dtype()
-	if err != nil {
-		return zarr.ArrayMeta{}, err
-	}
-	comp, err := zarr.NewCompressor(t.Compressor, t.Level)
-	if err != nil {
-		return zarr.ArrayMeta{}, fmt.Errorf("variable %q: %w", v.Name, err)
-	}
-	fill, err := v.fillValue()
-	if err != nil {
-		return zarr.ArrayMeta{}, err
-	}
-	dims := v.Dims
-	if dims == nil {
-		dims = []string{}
-	}
-	return zarr.ArrayMeta{Format: t.Format, Shape: v.Shape, Chunks: v.Chunks, Inner: v.Inner, DType: dt, Compressor: comp,
-		FillValue: fill, Dims: dims}, nil
 }
 
 // fillAttr returns v's _FillValue attribute.
 func (v *Variable) fillAttr() (source.Attr, bool) { return v.Attr("_FillValue") }
 
-// fillValue returns the Zarr fill_value: the _FillValue attribute, which
+// FillValue returns the Zarr fill_value: the _FillValue attribute, which
 // xarray reads back as _FillValue, or nil (JSON null) when there is none, so
 // that no value is masked that netCDF would not mask. A float _FillValue on
 // an integer variable that no integer of its type equals (NaN on a packed
 // short, as some tools write) masks nothing in netCDF either: nil.
-func (v *Variable) fillValue() (any, error) {
+func (v *Variable) FillValue() (any, error) {
 	a, ok := v.fillAttr()
 	if !ok || v.Type == source.String { // xarray writes strings with a null fill_value
 		return nil, nil
@@ -170,50 +143,9 @@ func Covers(v *Variable, count []int64) bool {
 	return true
 }
 
-// ArrayAttrs returns v's attributes as the store keeps them: all but
-// _FillValue, which is part of the array's metadata (ArrayMeta).
-func ArrayAttrs(v *Variable) zarr.Attrs {
-	var out zarr.Attrs
-	for _, a := range v.Attrs {
-		if a.Name == "_FillValue" {
-			continue
-		}
-		out = append(out, zarr.Attr{Key: a.Name, Value: attrJSON(a)})
-	}
-	return out
-}
-
-// GroupAttrs returns the root group's .zattrs: the first input's global
-// attributes.
-func GroupAttrs(s *Schema) zarr.Attrs {
-	var out zarr.Attrs
-	for _, a := range s.Attrs {
-		out = append(out, zarr.Attr{Key: a.Name, Value: attrJSON(a)})
-	}
-	return out
-}
-
-// Provenance returns the root attributes that say what made a store: the
-// zarrforge version, and SHA-256 digests of the recipe (recipeHash, when
-// not "") and of the list of inputs (their sources, in pattern order).
-// They are deterministic: a re-run of the same recipe writes the same
-// bytes.
-func Provenance(s *Schema, version, recipeHash string) zarr.Attrs {
-	h := sha256.New()
-	for _, e := range s.Inputs {
-		h.Write([]byte(e.Input.Source))
-		h.Write([]byte{'\n'})
-	}
-	out := zarr.Attrs{{Key: "zarrforge_version", Value: version}}
-	if recipeHash != "" {
-		out = append(out, zarr.Attr{Key: "zarrforge_recipe_sha256", Value: recipeHash})
-	}
-	return append(out, zarr.Attr{Key: "zarrforge_inputs_sha256", Value: hex.EncodeToString(h.Sum(nil))})
-}
-
-// attrJSON turns a netCDF attribute value into what xarray writes for it:
+// AttrJSON turns a netCDF attribute value into what xarray writes for it:
 // text stays text, a single number becomes a scalar, several a list.
-func attrJSON(a source.Attr) any {
+func AttrJSON(a source.Attr) any {
 	switch x := a.Value.(type) {
 	case string:
 		return x

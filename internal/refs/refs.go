@@ -18,6 +18,7 @@ import (
 	"github.com/zarrforge/zarrforge"
 	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/kerchunk"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
@@ -266,7 +267,7 @@ func Write(ctx context.Context, o Options, s *plan.Schema, next func(*plan.Input
 // group, consolidated (finish).
 type refSet struct {
 	s      *plan.Schema
-	target plan.Target // the set's arrays' metadata, as a Zarr v2 target has it
+	target zarrplan.Target // the set's arrays' metadata, as a Zarr v2 target has it
 	docs   metaStore
 	kw     *kerchunk.Writer
 	first  map[string]firstRefs // by variable
@@ -280,7 +281,7 @@ type firstRefs struct {
 }
 
 func newRefSet(s *plan.Schema, kw *kerchunk.Writer) *refSet {
-	return &refSet{s: s, target: plan.Target{Format: 2, Schema: *s}, docs: metaStore{}, kw: kw, first: map[string]firstRefs{}}
+	return &refSet{s: s, target: zarrplan.Target{Format: 2, Schema: *s}, docs: metaStore{}, kw: kw, first: map[string]firstRefs{}}
 }
 
 // add writes the chunks of one input's references; the first input to hold
@@ -301,7 +302,7 @@ func (r *refSet) add(ctx context.Context, one plan.InputRefs) error {
 		}
 		if was, ok := r.first[vr.Name]; !ok {
 			r.first[vr.Name] = firstRefs{one.Input, vr}
-			if err := zarr.WriteArrayMeta(ctx, r.docs, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+			if err := zarr.WriteArrayMeta(ctx, r.docs, v.Name, meta, zarrplan.ArrayAttrs(v)); err != nil {
 				return err
 			}
 		} else if !sameStorage(was.refs, vr) {
@@ -346,11 +347,11 @@ func (r *refSet) finish(ctx context.Context, recipeHash string) error {
 			return err
 		}
 		meta.Compressor, meta.Chunks = nil, maxOne(v.Shape)
-		if err := zarr.WriteArrayMeta(ctx, r.docs, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+		if err := zarr.WriteArrayMeta(ctx, r.docs, v.Name, meta, zarrplan.ArrayAttrs(v)); err != nil {
 			return err
 		}
 	}
-	attrs := append(plan.GroupAttrs(s), plan.Provenance(s, zarrforge.Version, recipeHash)...)
+	attrs := append(zarrplan.GroupAttrs(s), zarrplan.Provenance(s, zarrforge.Version, recipeHash)...)
 	if err := zarr.WriteGroup(ctx, r.docs, 2, attrs, names); err != nil {
 		return err
 	}
@@ -362,7 +363,7 @@ func (r *refSet) finish(ctx context.Context, recipeHash string) error {
 
 // refMeta returns the .zarray metadata of v in a reference set whose
 // chunks are stored as vr says.
-func refMeta(t *plan.Target, v *plan.Variable, vr plan.VarRefs) (zarr.ArrayMeta, error) {
+func refMeta(t *zarrplan.Target, v *plan.Variable, vr plan.VarRefs) (zarr.ArrayMeta, error) {
 	meta, err := t.ArrayMeta(v)
 	if err != nil {
 		return zarr.ArrayMeta{}, err
@@ -377,7 +378,7 @@ func refMeta(t *plan.Target, v *plan.Variable, vr plan.VarRefs) (zarr.ArrayMeta,
 // refCoordinates writes the concat coordinates, each inlined whole (as
 // the schema holds it: re-encoded in the first input's units, or a new
 // dimension's keys).
-func refCoordinates(ctx context.Context, t *plan.Target, docs metaStore, kw *kerchunk.Writer) error {
+func refCoordinates(ctx context.Context, t *zarrplan.Target, docs metaStore, kw *kerchunk.Writer) error {
 	s := &t.Schema
 	for k, a := range s.Concat {
 		cv, ok := s.CoordVar(k)
@@ -389,7 +390,7 @@ func refCoordinates(ctx context.Context, t *plan.Target, docs metaStore, kw *ker
 			return err
 		}
 		meta.Compressor, meta.Chunks = nil, maxOne(cv.Shape)
-		if err := zarr.WriteArrayMeta(ctx, docs, cv.Name, meta, plan.ArrayAttrs(cv)); err != nil {
+		if err := zarr.WriteArrayMeta(ctx, docs, cv.Name, meta, zarrplan.ArrayAttrs(cv)); err != nil {
 			return err
 		}
 		chunk := make([]byte, meta.ChunkBytes())

@@ -20,6 +20,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -104,7 +105,7 @@ func sample(keys []string) string {
 
 // WriteArrays writes the metadata of every array of target t and the
 // coordinates along its concat dimensions.
-func WriteArrays(ctx context.Context, st *storage.Store, t *plan.Target) error {
+func WriteArrays(ctx context.Context, st *storage.Store, t *zarrplan.Target) error {
 	s := &t.Schema
 	for i := range s.Vars {
 		v := &s.Vars[i]
@@ -112,7 +113,7 @@ func WriteArrays(ctx context.Context, st *storage.Store, t *plan.Target) error {
 		if err != nil {
 			return err
 		}
-		if err := zarr.WriteArrayMeta(ctx, st, v.Name, meta, plan.ArrayAttrs(v)); err != nil {
+		if err := zarr.WriteArrayMeta(ctx, st, v.Name, meta, zarrplan.ArrayAttrs(v)); err != nil {
 			return err
 		}
 	}
@@ -147,7 +148,7 @@ func writeAxisCoord(ctx context.Context, st *storage.Store, name string, meta za
 
 // CheckWritten checks that totals count every chunk of target t (of its
 // group, in a store of nested groups).
-func CheckWritten(t *plan.Target, totals plan.Totals) error {
+func CheckWritten(t *zarrplan.Target, totals plan.Totals) error {
 	if want := t.Schema.NumChunks(); totals.Chunks != want {
 		where := "target " + t.URL
 		if t.Group != "" {
@@ -161,7 +162,7 @@ func CheckWritten(t *plan.Target, totals plan.Totals) error {
 // Finalize completes target t, to which the chunk stage wrote what totals
 // sums: its group metadata (or, for an append, its grown arrays), its
 // consolidated metadata, then the marker that says it is complete.
-func Finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summary, error) {
+func Finalize(ctx context.Context, t zarrplan.Target, totals plan.Totals) (plan.Summary, error) {
 	s := &t.Schema
 	if err := CheckWritten(&t, totals); err != nil {
 		return plan.Summary{}, err
@@ -186,7 +187,7 @@ func Finalize(ctx context.Context, t plan.Target, totals plan.Totals) (plan.Summ
 			err = zarr.Consolidate(ctx, st, t.Format, names)
 		}
 	} else {
-		attrs := append(plan.GroupAttrs(s), plan.Provenance(s, zarrforge.Version, t.RecipeHash)...)
+		attrs := append(zarrplan.GroupAttrs(s), zarrplan.Provenance(s, zarrforge.Version, t.RecipeHash)...)
 		err = zarr.WriteGroup(ctx, st, t.Format, attrs, names)
 	}
 	if err != nil {
@@ -225,7 +226,7 @@ func commit(ctx context.Context, st *storage.Store, url string, owned lease.At, 
 // are the targets ts, written the groups'
 // metadata, the root's consolidated metadata, then the marker says
 // complete.
-func FinalizeTree(ctx context.Context, url, run string, ts []plan.Target, sum plan.Summary) error {
+func FinalizeTree(ctx context.Context, url, run string, ts []zarrplan.Target, sum plan.Summary) error {
 	st, err := storage.NewStore(ctx, url)
 	if err != nil {
 		return fmt.Errorf("FinalizeTarget: %w", err)
@@ -234,17 +235,17 @@ func FinalizeTree(ctx context.Context, url, run string, ts []plan.Target, sum pl
 	if err != nil {
 		return fmt.Errorf("FinalizeTarget: target %s: not finalizing: %w", url, err)
 	}
-	slices.SortFunc(ts, func(a, b plan.Target) int { return strings.Compare(a.Group, b.Group) })
+	slices.SortFunc(ts, func(a, b zarrplan.Target) int { return strings.Compare(a.Group, b.Group) })
 	// The root holds the provenance: the recipe, and the inputs (every
 	// group reads the same).
-	prov := plan.Provenance(&ts[0].Schema, zarrforge.Version, ts[0].RecipeHash)
+	prov := zarrplan.Provenance(&ts[0].Schema, zarrforge.Version, ts[0].RecipeHash)
 	var groups []zarr.Group
 	if ts[0].Group != "" { // the root holds no dataset
 		groups = append(groups, zarr.Group{Attrs: prov})
 	}
 	for i := range ts {
 		s := &ts[i].Schema
-		g := zarr.Group{Path: ts[i].Group, Attrs: plan.GroupAttrs(s)}
+		g := zarr.Group{Path: ts[i].Group, Attrs: zarrplan.GroupAttrs(s)}
 		if g.Path == "" {
 			g.Attrs = append(g.Attrs, prov...)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/nd"
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -20,7 +21,7 @@ import (
 // finish); a larger one is read once into a buffer of its region — every
 // stored chunk of the inputs inside it decoded once — then cut into its
 // chunks, which are encoded and written in parallel, each whole.
-func (w *Writer) Group(ctx context.Context, t *plan.Target, g plan.ReadGroup) ([]plan.WriteResult, int64, error) {
+func (w *Writer) Group(ctx context.Context, t *zarrplan.Target, g plan.ReadGroup) ([]plan.WriteResult, int64, error) {
 	v, ok := t.Schema.Var(g.Var)
 	if !ok {
 		return nil, 0, fmt.Errorf("StoreChunks: read group %s: no such variable in the schema", g)
@@ -69,7 +70,7 @@ func (w *Writer) Group(ctx context.Context, t *plan.Target, g plan.ReadGroup) ([
 // readRegion reads the region of plan p into w.region: the steps the store
 // holds already from their chunks' objects, the rest from the inputs, in
 // parallel.
-func (w *Writer) readRegion(ctx context.Context, t *plan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) error {
+func (w *Writer) readRegion(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) error {
 	v := p.Var
 	n := int64(v.ItemSize())
 	for _, c := range p.Count {
@@ -121,7 +122,7 @@ func (w *Writer) readStored(ctx context.Context, v *plan.Variable, c plan.GroupC
 // the region (a whole chunk, the region one chunk wide after its first
 // dimension) is encoded from the region itself; the others are copied out
 // first.
-func (w *Writer) writeCut(ctx context.Context, t *plan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
+func (w *Writer) writeCut(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
 	v, budget := p.Var, t.MaxMem
 	size := meta.ChunkBytes()
 	room := max(budget-int64(len(w.region)), size) / max(size, 1)
@@ -191,7 +192,7 @@ func (slot *groupSlot) cut(region []byte, p *plan.ReadGroupPlan, c plan.GroupChu
 
 // edit gives the values of plan p's region that come from the inputs to
 // the editors: all of it, but for the steps the store already held.
-func (w *Writer) edit(t *plan.Target, p *plan.ReadGroupPlan) error {
+func (w *Writer) edit(t *zarrplan.Target, p *plan.ReadGroupPlan) error {
 	v := p.Var
 	if len(w.editors) == 0 || !editable(v) {
 		return nil

@@ -24,6 +24,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/nd"
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/zarr"
@@ -96,7 +97,7 @@ func (w *Writer) Stats() Stats {
 
 // open readies w for target t: its store, and the check that the store is
 // still t's run's (renewing the run's beat every lease.BeatEvery).
-func (w *Writer) open(ctx context.Context, t *plan.Target) (context.Context, error) {
+func (w *Writer) open(ctx context.Context, t *zarrplan.Target) (context.Context, error) {
 	if w.retry != (storage.Retry{}) {
 		ctx = storage.WithRetry(ctx, w.retry)
 	}
@@ -120,7 +121,7 @@ func (w *Writer) open(ctx context.Context, t *plan.Target) (context.Context, err
 // run's, renewing the run's beat every lease.BeatEvery: a writer stops at the
 // first chunk after another run took the store (its lease lapsed while
 // this process was stopped or cut off), and keeps its own alive.
-func (w *Writer) confirm(ctx context.Context, t *plan.Target) error {
+func (w *Writer) confirm(ctx context.Context, t *zarrplan.Target) error {
 	w.ownerMu.Lock()
 	defer w.ownerMu.Unlock()
 	every := w.every
@@ -140,7 +141,7 @@ func (w *Writer) confirm(ctx context.Context, t *plan.Target) error {
 
 // writeChunk writes chunk key of target t, returning its result and how
 // many bytes of the inputs it needed.
-func (w *Writer) writeChunk(ctx context.Context, t *plan.Target, key plan.ChunkKey) (plan.WriteResult, int64, error) {
+func (w *Writer) writeChunk(ctx context.Context, t *zarrplan.Target, key plan.ChunkKey) (plan.WriteResult, int64, error) {
 	ctx, err := w.open(ctx, t)
 	if err != nil {
 		return plan.WriteResult{}, 0, err
@@ -180,7 +181,7 @@ func (w *Writer) writeChunk(ctx context.Context, t *plan.Target, key plan.ChunkK
 // contiguous run of the chunk is decoded straight into it; when every part
 // is (the concat dimension leads the chunk), each finished prefix of the
 // chunk is fed to the compressor while the rest is still being read.
-func (w *Writer) assembleAndEncode(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (size, needed int64, err error) {
+func (w *Writer) assembleAndEncode(ctx context.Context, t *zarrplan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (size, needed int64, err error) {
 	s := &t.Schema
 	opts := t.Schema.ReadOptions(t.MaxMem)
 	enc := &w.encoder
@@ -278,7 +279,7 @@ func readParallel(ctx context.Context, parts []plan.Slice, read func(i int, scra
 // assembleStrings is assembleAndEncode for a variable of strings: it reads
 // the parts of chunk key (one after another: strings are small) into a
 // chunk of strings ("" at the edges), and writes it, encoded, to dst.
-func (w *Writer) assembleStrings(ctx context.Context, t *plan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
+func (w *Writer) assembleStrings(ctx context.Context, t *zarrplan.Target, v *plan.Variable, key plan.ChunkKey, meta zarr.ArrayMeta, dst io.Writer) (int64, error) {
 	s := &t.Schema
 	start, count := v.Region(key.Index)
 	n := int64(1)

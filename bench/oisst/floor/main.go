@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/netcdf"
 	"github.com/zarrforge/zarrforge/zarr"
 )
@@ -45,7 +46,7 @@ func run(files []string, chunk int, compressor string, level int) error {
 	if len(files) == 0 || chunk < 1 {
 		return errors.New("usage: floor [-chunk N] FILE...")
 	}
-	target := &plan.Target{Format: 2, Compressor: compressor, Level: level} // as PrepareTarget makes it
+	target := &zarrplan.Target{Format: 2, Compressor: compressor, Level: level} // as PrepareTarget makes it
 	first, c, err := open(files[0])
 	if err != nil {
 		return err
@@ -99,7 +100,7 @@ func run(files []string, chunk int, compressor string, level int) error {
 // encodeChunk reads variable t.v of each input of t whole and encodes the
 // chunk of chunk steps they make (padded with zeros past the last input),
 // returning its encoded and decoded sizes.
-func encodeChunk(files []string, t task, chunk int, target *plan.Target, enc *zarr.ChunkEncoder) (int64, int64, error) {
+func encodeChunk(files []string, t task, chunk int, target *zarrplan.Target, enc *zarr.ChunkEncoder) (int64, int64, error) {
 	step := int64(t.v.Type.Size())
 	for _, s := range t.v.Shape[1:] {
 		step *= s
