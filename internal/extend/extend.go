@@ -71,20 +71,9 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 		return zarrplan.Target{}, false, nil
 	}
 	now := time.Now()
-	mine := m.Exists() && m.Run == cfg.Run
-	var base *lease.Base
-	switch {
-	case mine && m.State == lease.Writing:
-		return zarrplan.Target{}, false, nil // our own create, retried
-	case !mine && m.Live(cfg.Self, now):
-		return zarrplan.Target{}, false, m.Busy(now)
-	case m.State == lease.Writing:
-		return zarrplan.Target{}, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set TargetConfig.Mode to overwrite to start again", m.Run)
-	case m.State == lease.Appending && m.Base != nil:
-		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started (checkTakeUp)
-	case m.State == lease.Complete || !m.Exists():
-	default:
-		return zarrplan.Target{}, false, fmt.Errorf("no complete Zarr store there to append to; set TargetConfig.Mode to overwrite to replace it")
+	base, ok, err := startFrom(m, cfg, now)
+	if !ok || err != nil {
+		return zarrplan.Target{}, false, err
 	}
 	if groups := zarr.SubGroups(keys); len(groups) > 0 {
 		return zarrplan.Target{}, false, fmt.Errorf("the store has groups below its root (%s): appending to a store of nested groups is not supported "+
@@ -134,6 +123,29 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 		return zarrplan.Target{}, false, err
 	}
 	return t, true, nil
+}
+
+// startFrom says, from the store's marker m, whether an append may start
+// and from what: the base an unfinished append recorded (nil for a
+// complete store, or one another tool made); false, with no error, when
+// the store is this run's own create, retried.
+func startFrom(m lease.At, cfg Config, now time.Time) (*lease.Base, bool, error) {
+	mine := m.Exists() && m.Run == cfg.Run
+	var base *lease.Base
+	switch {
+	case mine && m.State == lease.Writing:
+		return nil, false, nil // our own create, retried
+	case !mine && m.Live(cfg.Self, now):
+		return nil, false, m.Busy(now)
+	case m.State == lease.Writing:
+		return nil, false, fmt.Errorf("the store is incomplete: run %s did not finish creating it; set TargetConfig.Mode to overwrite to start again", m.Run)
+	case m.State == lease.Appending && m.Base != nil:
+		base = m.Base // an append that did not finish, ours retried or a dead run's: start from where it started (checkTakeUp)
+	case m.State == lease.Complete || !m.Exists():
+	default:
+		return nil, false, fmt.Errorf("no complete Zarr store there to append to; set TargetConfig.Mode to overwrite to replace it")
+	}
+	return base, true, nil
 }
 
 // agree checks that the store's consolidated metadata (the array shapes

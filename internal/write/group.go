@@ -15,27 +15,22 @@ import (
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
-// Group writes every chunk of read group g of target t and returns
-// their results and how many bytes of the inputs it needed. A group of one
-// chunk is written as a chunk (its reads feed the compressor as they
-// finish); a larger one is read once into a buffer of its region — every
-// stored chunk of the inputs inside it decoded once — then cut into its
-// chunks, which are encoded and written in parallel, each whole.
+// Group writes every chunk of read group g of target t (a group with no
+// Count is the one chunk at Index) and returns their results and how many
+// bytes of the inputs it needed. Every group goes the same way: one plan of
+// it (plan.Schema.PlanReadGroup: the reads from the inputs, the boxes the
+// store already holds, the chunks), its region read once — every stored
+// chunk of the inputs inside it decoded once, in parallel —, given to the
+// editors, cut into its chunks and each encoded and written whole. A group
+// of one chunk that no editor sees streams: its region is the chunk, and
+// its finished reads feed the compressor while the rest are read.
 func (w *Writer) Group(ctx context.Context, t *zarrplan.Target, g plan.ReadGroup) ([]plan.WriteResult, int64, error) {
-	v, ok := t.Schema.Var(g.Var)
-	if !ok {
-		return nil, 0, fmt.Errorf("StoreChunks: read group %s: no such variable in the schema", g)
-	}
-	if g.NumChunks() == 1 && (len(w.editors) == 0 || !editable(v)) {
-		r, needed, err := w.writeChunk(ctx, t, plan.ChunkKey{Var: g.Var, Index: g.Index})
-		if err != nil {
-			return nil, needed, err
-		}
-		return []plan.WriteResult{r}, needed, nil
-	}
 	ctx, err := w.open(ctx, t)
 	if err != nil {
 		return nil, 0, err
+	}
+	if len(g.Count) == 0 {
+		g.Count = ones(len(g.Index))
 	}
 	p, err := t.Schema.PlanReadGroup(g)
 	if err != nil {
@@ -51,14 +46,12 @@ func (w *Writer) Group(ctx context.Context, t *zarrplan.Target, g plan.ReadGroup
 	}
 	var results []plan.WriteResult
 	err = par.Recovered("", func() error {
-		if err := w.readRegion(ctx, t, &p, meta); err != nil {
-			return err
-		}
-		if err := w.edit(t, &p); err != nil {
-			return err
-		}
 		var err error
-		results, err = w.writeCut(ctx, t, &p, meta)
+		if meta.DType == zarr.Strings {
+			results, err = w.groupStrings(ctx, t, &p, meta)
+		} else {
+			results, err = w.groupValues(ctx, t, &p, meta)
+		}
 		return err
 	})
 	if err != nil {
@@ -67,51 +60,132 @@ func (w *Writer) Group(ctx context.Context, t *zarrplan.Target, g plan.ReadGroup
 	return results, needed, nil
 }
 
-// readRegion reads the region of plan p into w.region: the steps the store
-// holds already from their chunks' objects, the rest from the inputs, in
-// parallel.
-func (w *Writer) readRegion(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) error {
-	v := p.Var
-	n := int64(v.ItemSize())
-	for _, c := range p.Count {
-		n *= c
+func ones(n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = 1
 	}
+	return out
+}
+
+// groupValues writes the chunks of plan p of a variable of numbers or
+// fixed-width text: its region read into w.region, edited, cut.
+func (w *Writer) groupValues(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
+	v := p.Var
+	stream := len(p.Chunks) == 1 && (len(w.editors) == 0 || !editable(v))
+	shape := p.Count
+	if stream {
+		shape = v.Chunks // the chunk itself, padded with fill past the array's edge
+	}
+	n := v.BoxBytes(shape)
 	if int64(cap(w.region)) < n {
 		w.region = make([]byte, n)
 	}
 	region := w.region[:n]
+	if !slices.Equal(shape, p.Count) {
+		nd.Fill(region, v.FillBytes())
+	}
+	if err := w.readStoredBoxes(ctx, t, p, meta, region, shape); err != nil {
+		return nil, err
+	}
+	if stream {
+		r, err := w.streamChunk(ctx, t, p, meta, region)
+		return []plan.WriteResult{r}, err
+	}
+	opts := t.Schema.ReadOptions(t.MaxMem)
+	err := readParallel(ctx, p.Reads, func(i int, scratch []byte) ([]byte, error) {
+		return w.readPart(ctx, opts, &t.Schema, v, shape, region, p.Reads[i], scratch)
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.edit(t, p); err != nil {
+		return nil, err
+	}
+	return w.writeCut(ctx, t, p, meta)
+}
+
+// streamChunk writes the one chunk of plan p, its region the whole chunk:
+// it reads the plan's reads into region and encodes it into the chunk's
+// object. When the reads are runs of the chunk in order (the concat
+// dimension leads it), each finished prefix of the chunk is fed to the
+// compressor while the rest is still being read.
+func (w *Writer) streamChunk(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta, region []byte) (plan.WriteResult, error) {
+	v, c := p.Var, p.Chunks[0]
+	opts := t.Schema.ReadOptions(t.MaxMem)
+	ends := runEnds(v, p.Reads)
+	var size int64
+	err := w.store.PutFrom(ctx, meta.Key(v.Name, c.Index), func(dst io.Writer) error {
+		enc := &w.encoder
+		if err := enc.Begin(meta, dst); err != nil {
+			return err
+		}
+		done := make([]bool, len(p.Reads))
+		written, ready := int64(0), 0
+		err := readParallel(ctx, p.Reads, func(i int, scratch []byte) ([]byte, error) {
+			return w.readPart(ctx, opts, &t.Schema, v, v.Chunks, region, p.Reads[i], scratch)
+		}, func(i int) {
+			done[i] = true
+			for ready < len(p.Reads) && done[ready] {
+				ready++
+			}
+			if ends != nil && ready > 0 && ends[ready-1] > written {
+				enc.Write(region[written:ends[ready-1]])
+				written = ends[ready-1]
+			}
+		})
+		if err != nil {
+			enc.Abort() // before the store discards dst
+			return err
+		}
+		enc.Write(region[written:])
+		size, err = enc.Finish()
+		return err
+	})
+	if err != nil {
+		return plan.WriteResult{}, fmt.Errorf("chunk %s: %w", plan.ChunkKey{Var: v.Name, Index: c.Index}, err)
+	}
+	return plan.WriteResult{Key: plan.ChunkKey{Var: v.Name, Index: c.Index}, Bytes: size}, nil
+}
+
+// runEnds returns where each read ends in a chunk of v when the reads are
+// runs of it in order; nil otherwise.
+func runEnds(v *plan.Variable, reads []plan.Slice) []int64 {
+	ends := make([]int64, len(reads))
+	for i, sl := range reads {
+		off, ok := nd.Run(v.Chunks, sl.At, sl.Count, v.ItemSize())
+		if !ok || (i > 0 && off < ends[i-1]) {
+			return nil
+		}
+		ends[i] = off + v.BoxBytes(sl.Count)
+	}
+	return ends
+}
+
+// readStoredBoxes copies into region (of shape shape) the steps each chunk
+// of plan p holds in the store already (when appending). A missing object
+// holds only the store's fill value (zarr-python leaves such chunks out).
+func (w *Writer) readStoredBoxes(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta, region []byte, shape []int64) error {
+	v := p.Var
 	axis := v.ConcatAxis(t.Schema.AppendDim())
 	for _, c := range p.Chunks {
 		if c.Stored == 0 {
 			continue
 		}
-		if err := w.readStored(ctx, v, c, meta, region, p.Count, axis); err != nil {
+		count := slices.Clone(c.Count)
+		count[axis] = c.Stored
+		old, err := w.storedChunk(ctx, v, c.Index, meta)
+		if err != nil {
 			return err
 		}
+		if old == nil {
+			fill := make([]byte, v.BoxBytes(count))
+			nd.Fill(fill, meta.EmptyBytes())
+			nd.CopyBlock(region, shape, c.At, fill, count, v.ItemSize())
+			continue
+		}
+		nd.CopyBox(region, shape, c.At, old, v.Chunks, make([]int64, len(count)), count, v.ItemSize())
 	}
-	opts := t.Schema.ReadOptions(t.MaxMem)
-	return readParallel(ctx, p.Reads, func(i int, scratch []byte) ([]byte, error) {
-		return w.readPart(ctx, opts, &t.Schema, v, p.Count, region, p.Reads[i], scratch)
-	}, nil)
-}
-
-// readStored copies the steps chunk c holds in the store into its place in
-// region (of shape shape). A missing object holds only the store's fill
-// value (zarr-python leaves such chunks out).
-func (w *Writer) readStored(ctx context.Context, v *plan.Variable, c plan.GroupChunk, meta zarr.ArrayMeta, region []byte, shape []int64, axis int) error {
-	count := slices.Clone(c.Count)
-	count[axis] = c.Stored
-	old, err := w.storedChunk(ctx, v, c.Index, meta)
-	if err != nil {
-		return err
-	}
-	if old == nil {
-		fill := make([]byte, v.BoxBytes(count))
-		nd.Fill(fill, meta.EmptyBytes())
-		nd.CopyBlock(region, shape, c.At, fill, count, v.ItemSize())
-		return nil
-	}
-	nd.CopyBox(region, shape, c.At, old, v.Chunks, make([]int64, len(count)), count, v.ItemSize())
 	return nil
 }
 
