@@ -87,7 +87,7 @@ func TestRoundTrip(t *testing.T) {
 		{"schema", sampleSchema(),
 			func(v any) ([]byte, error) { return encodeSchema(v.(plan.Schema)) },
 			func(b []byte) (any, error) { return decodeSchema(b) }},
-		{"target", zarrplan.Target{URL: "/out.zarr", Group: "sweep_1/extra", Compressor: "zstd", Level: 3, Run: "r1", MaxMem: 1 << 29,
+		{"target", zarrplan.Target{URL: "/out.zarr", Group: "sweep_1/extra", Run: "r1", MaxMem: 1 << 29,
 			Schema: sampleSchema()},
 			func(v any) ([]byte, error) { return encodeTarget(v.(zarrplan.Target)) },
 			func(b []byte) (any, error) { return decodeTarget(b) }},

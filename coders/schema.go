@@ -194,8 +194,6 @@ func encodeTarget(t zarrplan.Target) ([]byte, error) {
 	var w writer
 	w.string(t.URL)
 	w.int(t.Format)
-	w.string(t.Compressor)
-	w.int(t.Level)
 	w.string(t.Run)
 	w.varint(t.MaxMem)
 	if err := putSchema(&w, t.Schema); err != nil {
@@ -310,7 +308,7 @@ func getFill(r *reader) any {
 // decodeTarget decodes what encodeTarget wrote.
 func decodeTarget(b []byte) (zarrplan.Target, error) {
 	r := reader{b: b}
-	t := zarrplan.Target{URL: r.string(), Format: r.int(), Compressor: r.string(), Level: r.int(), Run: r.string(), MaxMem: r.varint()}
+	t := zarrplan.Target{URL: r.string(), Format: r.int(), Run: r.string(), MaxMem: r.varint()}
 	t.Schema = getSchema(&r)
 	if names := r.strings(); len(names) > 0 {
 		t.Arrays = make(map[string]zarr.ArrayMeta, len(names))

@@ -43,6 +43,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/transforms"
 )
@@ -179,8 +180,9 @@ const (
 
 var (
 	modes = []string{ModeCreate, ModeOverwrite, ModeAppend}
-	// compressorLevels holds each compressor's valid levels; none has none.
-	compressorLevels = map[string][2]int{"zstd": {1, 22}, "zlib": {1, 9}, "gzip": {1, 9}, "blosc": {1, 9}, "none": {}}
+	// compressors a recipe may name (the zarr package, which checks their
+	// levels, also reads lz4, to append to stores that have it).
+	compressors = []string{"zstd", "zlib", "gzip", "blosc", "none"}
 )
 
 // maxRecipeSize bounds the recipe files Load reads.
@@ -593,8 +595,7 @@ func (t Target) codec() (id string, level int, err error) {
 		spec = defaultCompressor
 	}
 	name, levelText, hasLevel := strings.Cut(spec, ":")
-	bounds, ok := compressorLevels[name]
-	if !ok {
+	if !slices.Contains(compressors, name) {
 		return "", 0, fmt.Errorf("unknown compressor %q (want zstd, zlib, gzip, blosc or none, optionally with a level as in zstd:5)", t.Compressor)
 	}
 	if name == "none" {
@@ -604,10 +605,12 @@ func (t Target) codec() (id string, level int, err error) {
 		return "none", 0, nil
 	}
 	if hasLevel {
-		level, err = strconv.Atoi(levelText)
-		if err != nil || level < bounds[0] || level > bounds[1] {
-			return "", 0, fmt.Errorf("%q: %s level must be an integer in %d..%d", t.Compressor, name, bounds[0], bounds[1])
+		if level, err = strconv.Atoi(levelText); err != nil || level == 0 {
+			return "", 0, fmt.Errorf("%q: the level must be a whole number >= 1", t.Compressor)
 		}
+	}
+	if err := targetstore.CheckCompressor(name, level); err != nil {
+		return "", 0, fmt.Errorf("%q: %w", t.Compressor, err)
 	}
 	return name, level, nil
 }

@@ -173,8 +173,10 @@ func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGr
 	if err := f.layoutNew(&schema, chunks, shards, budget); err != nil {
 		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
 	}
-	t := zarrplan.Target{URL: f.Config.URL, Format: f.Config.format(), Compressor: f.Config.compressor(), Level: f.Config.Level,
-		Run: f.Config.RunID, MaxMem: budget, RecipeHash: f.Config.RecipeHash, Schema: schema}
+	t := zarrplan.Target{URL: f.Config.URL, Format: f.Config.format(), Run: f.Config.RunID, MaxMem: budget, RecipeHash: f.Config.RecipeHash, Schema: schema}
+	if err := zarrplan.Resolve(&t, f.Config.compressor(), f.Config.Level); err != nil {
+		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+	}
 	if g != nil {
 		t.Group = g.Path // the store is claimed (claimFn)
 	} else if err := targetstore.ClaimStore(ctx, st, f.claimOf()); err != nil {

@@ -245,14 +245,17 @@ func Write(ctx context.Context, o Options, s *plan.Schema, next func(*plan.Input
 	var size int64
 	err = st.PutFrom(ctx, file, func(w io.Writer) error {
 		cw := &countingWriter{w: w}
-		set = newRefSet(s, kerchunk.NewWriter(cw))
+		var err error
+		if set, err = newRefSet(s, kerchunk.NewWriter(cw)); err != nil {
+			return err
+		}
 		var one plan.InputRefs
 		for next(&one) {
 			if err := set.add(ctx, one); err != nil {
 				return err
 			}
 		}
-		err := set.finish(ctx, o.RecipeHash)
+		err = set.finish(ctx, o.RecipeHash)
 		size = cw.n
 		return err
 	})
@@ -280,8 +283,9 @@ type firstRefs struct {
 	refs plan.VarRefs
 }
 
-func newRefSet(s *plan.Schema, kw *kerchunk.Writer) *refSet {
-	return &refSet{s: s, target: zarrplan.Target{Format: 2, Schema: *s}, docs: metaStore{}, kw: kw, first: map[string]firstRefs{}}
+func newRefSet(s *plan.Schema, kw *kerchunk.Writer) (*refSet, error) {
+	r := &refSet{s: s, target: zarrplan.Target{Format: 2, Schema: *s}, docs: metaStore{}, kw: kw, first: map[string]firstRefs{}}
+	return r, zarrplan.Resolve(&r.target, "none", 0)
 }
 
 // add writes the chunks of one input's references; the first input to hold

@@ -26,14 +26,10 @@ type Target struct {
 	Group string
 	// Format is the Zarr format of the store, 2 or 3 (0 means 2).
 	Format int
-	// Compressor is the numcodecs id ("zstd", "zlib", "gzip", "blosc") or
-	// "" for none.
-	Compressor string
-	Level      int
-	// Arrays, when appending, holds the metadata of the store's arrays as
-	// the store has it: their chunks are encoded and decoded as it says
-	// (compressor, shards, fill), whatever Compressor says. nil when the
-	// run creates the store.
+	// Arrays holds the metadata of every array, by name, computed once
+	// when the target is prepared (Resolve): when appending, as the store
+	// has it (its chunks are encoded and decoded as it says: compressor,
+	// shards, fill), else as the run makes it.
 	Arrays map[string]zarr.ArrayMeta
 	// Run identifies the run that owns the store while it is written.
 	Run string
@@ -54,31 +50,51 @@ func (t *Target) GroupURL() string { return plan.GroupURL(t.URL, t.Group) }
 // encoders and the reads' decoding.
 func (t *Target) ReadGroupMem() int64 { return t.MaxMem / 2 }
 
-// ArrayMeta returns the metadata of v in the target: as the store has it
-// when appending (with v's shape), else as the target makes it.
+// Resolve gives the target the metadata of every array it does not hold
+// yet (an append's come from its store): as a store of the target's format
+// makes it, chunks compressed by the numcodecs compressor id at level
+// (0: its default; "" or "none": uncompressed), parsed here once. The
+// stages carry the result; nothing rebuilds it.
+func Resolve(t *Target, id string, level int) error {
+	comp, err := zarr.NewCompressor(id, level)
+	if err != nil {
+		return err
+	}
+	if t.Arrays == nil {
+		t.Arrays = map[string]zarr.ArrayMeta{}
+	}
+	for i := range t.Schema.Vars {
+		v := &t.Schema.Vars[i]
+		if _, ok := t.Arrays[v.Name]; ok {
+			continue
+		}
+		dt, err := v.DType()
+		if err != nil {
+			return err
+		}
+		fill, err := v.FillValue()
+		if err != nil {
+			return err
+		}
+		dims := v.Dims
+		if dims == nil {
+			dims = []string{}
+		}
+		t.Arrays[v.Name] = zarr.ArrayMeta{Format: t.Format, Shape: v.Shape, Chunks: v.Chunks, Inner: v.Inner, DType: zarr.DType(dt),
+			Compressor: comp, FillValue: fill, Dims: dims}
+	}
+	return nil
+}
+
+// ArrayMeta returns the metadata of v in the target (see Resolve), with
+// v's shape.
 func (t *Target) ArrayMeta(v *plan.Variable) (zarr.ArrayMeta, error) {
-	if m, ok := t.Arrays[v.Name]; ok {
-		m.Shape = slices.Clone(v.Shape)
-		return m, nil
+	m, ok := t.Arrays[v.Name]
+	if !ok {
+		return zarr.ArrayMeta{}, fmt.Errorf("variable %q: the target has no metadata for it", v.Name)
 	}
-	dt, err := v.DType()
-	if err != nil {
-		return zarr.ArrayMeta{}, err
-	}
-	comp, err := zarr.NewCompressor(t.Compressor, t.Level)
-	if err != nil {
-		return zarr.ArrayMeta{}, fmt.Errorf("variable %q: %w", v.Name, err)
-	}
-	fill, err := v.FillValue()
-	if err != nil {
-		return zarr.ArrayMeta{}, err
-	}
-	dims := v.Dims
-	if dims == nil {
-		dims = []string{}
-	}
-	return zarr.ArrayMeta{Format: t.Format, Shape: v.Shape, Chunks: v.Chunks, Inner: v.Inner, DType: zarr.DType(dt), Compressor: comp,
-		FillValue: fill, Dims: dims}, nil
+	m.Shape = slices.Clone(v.Shape)
+	return m, nil
 }
 
 // ArrayAttrs returns v's attributes as the store keeps them: all but

@@ -37,6 +37,21 @@ func main() {
 }
 
 // task is one output chunk: variable v of inputs files[lo:hi].
+// codec is the compressor of the chunks, as a recipe names it.
+type codec struct {
+	id    string
+	level int
+}
+
+// meta is v's metadata as PrepareTarget makes it.
+func (c codec) meta(v *plan.Variable) (zarr.ArrayMeta, error) {
+	t := zarrplan.Target{Format: 2, Schema: plan.Schema{Vars: []plan.Variable{*v}}}
+	if err := zarrplan.Resolve(&t, c.id, c.level); err != nil {
+		return zarr.ArrayMeta{}, err
+	}
+	return t.ArrayMeta(v)
+}
+
 type task struct {
 	v      netcdf.Var
 	lo, hi int
@@ -46,7 +61,7 @@ func run(files []string, chunk int, compressor string, level int) error {
 	if len(files) == 0 || chunk < 1 {
 		return errors.New("usage: floor [-chunk N] FILE...")
 	}
-	target := &zarrplan.Target{Format: 2, Compressor: compressor, Level: level} // as PrepareTarget makes it
+	target := codec{compressor, level}
 	first, c, err := open(files[0])
 	if err != nil {
 		return err
@@ -100,13 +115,14 @@ func run(files []string, chunk int, compressor string, level int) error {
 // encodeChunk reads variable t.v of each input of t whole and encodes the
 // chunk of chunk steps they make (padded with zeros past the last input),
 // returning its encoded and decoded sizes.
-func encodeChunk(files []string, t task, chunk int, target *zarrplan.Target, enc *zarr.ChunkEncoder) (int64, int64, error) {
+func encodeChunk(files []string, t task, chunk int, target codec, enc *zarr.ChunkEncoder) (int64, int64, error) {
 	step := int64(t.v.Type.Size())
 	for _, s := range t.v.Shape[1:] {
 		step *= s
 	}
 	shape := append([]int64{int64(chunk)}, t.v.Shape[1:]...)
-	meta, err := target.ArrayMeta(&plan.Variable{Name: t.v.Name, Type: t.v.Type, Dims: t.v.Dims, Shape: shape, Chunks: shape, Attrs: t.v.Attrs})
+	v := plan.Variable{Name: t.v.Name, Type: t.v.Type, Dims: t.v.Dims, Shape: shape, Chunks: shape, Attrs: t.v.Attrs}
+	meta, err := target.meta(&v)
 	if err != nil {
 		return 0, 0, err
 	}
