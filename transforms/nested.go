@@ -98,23 +98,7 @@ func (c TargetConfig) ValidateGroups(paths []string) error {
 	return nil
 }
 
-// nestedGroup is the group of a store of nested groups that PrepareTarget
-// lays a schema out in.
-type nestedGroup struct{ Path string }
 
-// sizesOf returns the chunk (or shard) sizes of the dimensions s has.
-func sizesOf(all map[string]int64, s *plan.Schema) map[string]int64 {
-	var out map[string]int64
-	for d, n := range all {
-		if _, ok := s.Dim(d); ok {
-			if out == nil {
-				out = map[string]int64{}
-			}
-			out[d] = n
-		}
-	}
-	return out
-}
 
 // claimFn claims the store for the run, as PrepareTarget does (clearing
 // it in overwrite mode), and emits the run's ID.
@@ -150,7 +134,7 @@ func (f *prepareGroupFn) ProcessElement(ctx context.Context, schema plan.Schema,
 	err := par.Recovered("PrepareTarget: target "+f.Config.URL+" group "+f.Path, func() error {
 		var err error
 		p := &prepareFn{Config: f.Config}
-		t, err = p.prepare(ctx, schema, &nestedGroup{Path: f.Path})
+		t, err = p.prepare(ctx, schema, &f.Path)
 		return err
 	})
 	return t, err

@@ -5,18 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"maps"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"github.com/zarrforge/zarrforge/internal/extend"
 	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
 	"github.com/zarrforge/zarrforge/internal/zarrplan"
-	"github.com/zarrforge/zarrforge/storage"
 )
 
 func init() {
@@ -128,91 +125,40 @@ func (f *prepareFn) ProcessElement(ctx context.Context, schema plan.Schema) (zar
 	return t, err
 }
 
-// prepare lays schema out and writes its array metadata and concat
-// coordinates, after claiming the store; or, for group g of a store of
-// nested groups (WriteGroups), in the group, the store being claimed.
-func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, g *nestedGroup) (zarrplan.Target, error) {
-	if f.self == (lease.Process{}) {
-		f.self = lease.This()
-	}
-	schema = schema.Clone() // elements are not ours to change
-	chunks, shards := f.Config.Chunks, f.Config.Shards
-	url := f.Config.URL
-	if g != nil {
-		// The target's sizes are for every group: each takes those of
-		// the dimensions it has.
-		chunks, shards = sizesOf(chunks, &schema), sizesOf(shards, &schema)
-		url = plan.GroupURL(url, g.Path)
-	}
-	if err := schema.Layout(chunks); err != nil {
-		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
-	}
-	budget := budgetOf(f.Config.MaxMem)
-	st, err := storage.NewStore(ctx, url)
-	if err != nil {
-		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
-	}
-	if f.Config.Mode == ModeAppend {
-		t, ok, err := extend.Prepare(ctx, st, schema, extend.Config{Run: f.Config.RunID, Format: f.Config.Format,
-			Chunks: f.Config.Chunks, Shards: f.Config.Shards, Self: f.self, Owner: lease.Owner(f.self, f.Builder)})
-		if err == nil && ok {
-			t.URL, t.MaxMem = f.Config.URL, budget
-			err = t.Schema.CheckMemory(budget) // the store's chunks
-		}
-		if err != nil {
-			return zarrplan.Target{}, fmt.Errorf("PrepareTarget: target %s: appending: %w", f.Config.URL, err)
-		}
-		if ok {
-			steps, _ := t.Schema.Dim(t.Schema.AppendDim())
-			log.Infof(ctx, "PrepareTarget: %s: appending %d steps to %d, %d chunks to write",
-				f.Config.URL, steps-t.Schema.Base, t.Schema.Base, t.Schema.NumChunks())
-			return t, nil
-		}
-		// Nothing to append to: create the store.
-	}
-	if err := f.layoutNew(&schema, chunks, shards, budget); err != nil {
-		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
-	}
-	t := zarrplan.Target{URL: f.Config.URL, Format: f.Config.format(), Run: f.Config.RunID, MaxMem: budget, RecipeHash: f.Config.RecipeHash, Schema: schema}
-	if err := zarrplan.Resolve(&t, f.Config.compressor(), f.Config.Level); err != nil {
-		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
-	}
-	if g != nil {
-		t.Group = g.Path // the store is claimed (claimFn)
-	} else if err := targetstore.ClaimStore(ctx, st, f.claimOf()); err != nil {
-		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
-	}
-	if err := targetstore.WriteArrays(ctx, st, &t); err != nil {
-		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: target %s: %w", f.Config.URL, err)
-	}
-	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", url, len(schema.Vars), schema.NumChunks())
-	return t, nil
-}
-
-// layoutNew finishes the layout of a store the run creates: chunks along
-// the concat dimension from ChunkBytes, when given; shards; and the check
-// that a chunk fits the budget.
-func (f *prepareFn) layoutNew(schema *plan.Schema, chunks, shards map[string]int64, budget int64) error {
-	if _, ok := schema.Dim(schema.AppendDim()); ok && f.Config.ChunkBytes > 0 {
-		chunks = maps.Clone(chunks)
-		if chunks == nil {
-			chunks = map[string]int64{}
-		}
-		chunks[schema.AppendDim()] = schema.ConcatChunk(f.Config.ChunkBytes)
-		if err := schema.Layout(chunks); err != nil {
-			return err
-		}
-	}
-	if err := schema.Shard(shards); err != nil { // (an append keeps the store's shards)
-		return err
-	}
-	return schema.CheckMemory(budget)
-}
-
 // claimOf is how the stage claims the store.
 func (f *prepareFn) claimOf() targetstore.Claim {
 	if f.self == (lease.Process{}) {
 		f.self = lease.This()
 	}
 	return targetstore.Claim{Run: f.Config.RunID, Overwrite: f.Config.Mode == ModeOverwrite, Self: f.self, Builder: f.Builder}
+}
+
+// prepare prepares the target of schema (see targetstore.Prepare): the
+// store, or its group at path *group of a store WriteGroups claimed.
+func (f *prepareFn) prepare(ctx context.Context, schema plan.Schema, group *string) (zarrplan.Target, error) {
+	t, appended, err := targetstore.Prepare(ctx, schema, f.resolved(group))
+	if err != nil {
+		return zarrplan.Target{}, fmt.Errorf("PrepareTarget: %w", err)
+	}
+	if appended {
+		steps, _ := t.Schema.Dim(t.Schema.AppendDim())
+		log.Infof(ctx, "PrepareTarget: %s: appending %d steps to %d, %d chunks to write",
+			f.Config.URL, steps-t.Schema.Base, t.Schema.Base, t.Schema.NumChunks())
+		return t, nil
+	}
+	log.Infof(ctx, "PrepareTarget: %s: %d arrays, %d chunks to write", t.GroupURL(), len(t.Schema.Vars), t.Schema.NumChunks())
+	return t, nil
+}
+
+// resolved is the stage's configuration resolved for targetstore.Prepare:
+// defaults applied, the mode and the claim in its terms.
+func (f *prepareFn) resolved(group *string) targetstore.Config {
+	c := f.Config
+	r := targetstore.Config{URL: c.URL, Nested: group != nil, Chunks: c.Chunks, Shards: c.Shards, ChunkBytes: c.ChunkBytes,
+		Format: c.format(), AppendFormat: c.Format, Compressor: c.compressor(), Level: c.Level, Append: c.Mode == ModeAppend,
+		MaxMem: budgetOf(c.MaxMem), RecipeHash: c.RecipeHash, Claim: f.claimOf()}
+	if group != nil {
+		r.Group = *group
+	}
+	return r
 }
