@@ -171,9 +171,9 @@ const (
 	FileTypeAuto = "auto"
 
 	// The modes are the transforms package's, named here for recipes.
-	ModeCreate    = transforms.ModeCreate
-	ModeOverwrite = transforms.ModeOverwrite
-	ModeAppend    = transforms.ModeAppend
+	ModeCreate    = string(transforms.ModeCreate)
+	ModeOverwrite = string(transforms.ModeOverwrite)
+	ModeAppend    = string(transforms.ModeAppend)
 
 	defaultCompressor = "zstd"
 )

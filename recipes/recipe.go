@@ -89,7 +89,7 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 		Shards:     r.Target.Shards,
 		Compressor: compressor,
 		Level:      level,
-		Mode:       r.Target.Mode,
+		Mode:       transforms.Mode(r.Target.Mode),
 		MaxMem:     r.Target.MaxMemBytes(),
 		RecipeHash: r.Hash(),
 	}
@@ -161,7 +161,7 @@ func (r Recipe) chunksConfig() transforms.ChunksConfig {
 
 // referencesConfig is the configuration of the references stage.
 func (r Recipe) referencesConfig() transforms.ReferencesConfig {
-	return transforms.ReferencesConfig{URL: r.Target.URL, Mode: r.Target.Mode, MaxMem: r.Target.MaxMemBytes(),
+	return transforms.ReferencesConfig{URL: r.Target.URL, Mode: transforms.Mode(r.Target.Mode), MaxMem: r.Target.MaxMemBytes(),
 		Retry: r.Pattern.Retry(), Auth: r.Pattern.Auth(), RecipeHash: r.Hash()}
 }
 

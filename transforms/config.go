@@ -26,7 +26,7 @@ func (c TargetConfig) Validate() error {
 	if err := storage.CheckWritable(c.URL); err != nil {
 		return fmt.Errorf("target URL: %w", err)
 	}
-	if !slices.Contains([]string{"", ModeCreate, ModeOverwrite, ModeAppend}, c.Mode) {
+	if !slices.Contains([]Mode{"", ModeCreate, ModeOverwrite, ModeAppend}, c.Mode) {
 		return fmt.Errorf("target %s: mode %q is not supported (use %s, %s or %s)", c.URL, c.Mode, ModeCreate, ModeOverwrite, ModeAppend)
 	}
 	if err := targetstore.CheckCompressor(c.compressor(), c.Level); err != nil {

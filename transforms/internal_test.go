@@ -301,7 +301,7 @@ func incomplete(t *testing.T, url string) {
 func TestKilledRuns(t *testing.T) {
 	dir := t.TempDir()
 	chunks := map[string]int64{"time": 2, "lat": 4}
-	cfg := func(name, mode, run string) TargetConfig {
+	cfg := func(name string, mode Mode, run string) TargetConfig {
 		return TargetConfig{URL: filepath.Join(dir, name), Chunks: chunks, Compressor: "zstd", Mode: mode, RunID: run}
 	}
 	// The reference: days 0-5 in one run.

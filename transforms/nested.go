@@ -98,8 +98,6 @@ func (c TargetConfig) ValidateGroups(paths []string) error {
 	return nil
 }
 
-
-
 // claimFn claims the store for the run, as PrepareTarget does (clearing
 // it in overwrite mode), and emits the run's ID.
 type claimFn struct {

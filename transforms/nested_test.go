@@ -103,7 +103,7 @@ func TestGroupStagesIdempotent(t *testing.T) {
 func TestWriteGroupsRefused(t *testing.T) {
 	url := filepath.Join(t.TempDir(), "out.zarr")
 	for _, tc := range []struct {
-		mode  string
+		mode  Mode
 		paths []string
 		want  string
 	}{

@@ -37,11 +37,11 @@ func TestOneWriter(t *testing.T) {
 	stages(t, TargetConfig{URL: filepath.Join(dir, "ref.zarr"), Chunks: chunks, Compressor: "zstd", RunID: "ref"}, 0, 6, -1, true)
 	want := snapshotData(t, filepath.Join(dir, "ref.zarr"))
 
-	for _, modes := range [][2]string{
+	for _, modes := range [][2]Mode{
 		{ModeCreate, ModeCreate}, {ModeCreate, ModeOverwrite}, {ModeOverwrite, ModeOverwrite},
 		{ModeAppend, ModeAppend}, {ModeAppend, ModeOverwrite},
 	} {
-		t.Run(modes[0]+"+"+modes[1], func(t *testing.T) {
+		t.Run(string(modes[0])+"+"+string(modes[1]), func(t *testing.T) {
 			for trial := range 12 {
 				url := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.zarr", modes[0], modes[1], trial))
 				appending := modes[0] == ModeAppend
@@ -93,7 +93,7 @@ func TestOneWriter(t *testing.T) {
 
 // namesFor is the inputs a run in mode writes: days 3-5 when it appends to
 // days 0-2, else days 0-5.
-func namesFor(mode string, appending bool) []string {
+func namesFor(mode Mode, appending bool) []string {
 	if mode == ModeAppend && appending {
 		return []string{"daily_03.nc", "daily_04.nc", "daily_05.nc"}
 	}
@@ -192,8 +192,8 @@ func TestMarkerWriteFails(t *testing.T) {
 		}
 		return ok
 	}
-	for _, mode := range []string{ModeCreate, ModeAppend} {
-		cfg := TargetConfig{URL: bucket + "/a.zarr", Chunks: chunks, Compressor: "zstd", Mode: ModeOverwrite, RunID: "a-" + mode}
+	for _, mode := range []Mode{ModeCreate, ModeAppend} {
+		cfg := TargetConfig{URL: bucket + "/a.zarr", Chunks: chunks, Compressor: "zstd", Mode: ModeOverwrite, RunID: "a-" + string(mode)}
 		from := 0
 		if mode == ModeAppend {
 			stages(t, cfg, 0, 3, -1, true)

@@ -20,11 +20,15 @@ func init() {
 	register.DoFn2x2[context.Context, plan.Schema, zarrplan.Target, error](&prepareFn{})
 }
 
-// Target modes.
+// Mode is what PrepareTarget (and WriteReferences) does with what is at
+// the target already.
+type Mode string
+
+// The modes.
 const (
-	ModeCreate    = "create"    // fail if a store exists at the target
-	ModeOverwrite = "overwrite" // replace whatever is at the target
-	ModeAppend    = "append"    // extend the store at the target along the concat dimension (create it if there is none)
+	ModeCreate    Mode = "create"    // fail if a store exists at the target
+	ModeOverwrite Mode = "overwrite" // replace whatever is at the target
+	ModeAppend    Mode = "append"    // extend the store at the target along the concat dimension (create it if there is none)
 )
 
 // TargetConfig configures PrepareTarget.
@@ -52,7 +56,7 @@ type TargetConfig struct {
 	// Level is the compression level; 0 means the compressor's default.
 	Level int
 	// Mode is ModeCreate (the default), ModeOverwrite or ModeAppend.
-	Mode string
+	Mode Mode
 	// MaxMem is the memory budget of one element's chunk work, in bytes:
 	// a layout with a larger chunk is refused, a read group's region takes
 	// at most half of it (larger groups are split), and inputs' chunks

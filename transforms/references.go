@@ -31,7 +31,7 @@ type ReferencesConfig struct {
 	URL string
 	// Mode is ModeCreate (the default: refuse an existing file) or
 	// ModeOverwrite.
-	Mode string
+	Mode Mode
 	// InlineLimit is the largest array without the concat dimension, in
 	// bytes, that is inlined in the file rather than referenced; 0 means
 	// DefaultInlineLimit. Coordinates are that small, as a rule, and a
