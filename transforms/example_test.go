@@ -1,10 +1,13 @@
 package transforms_test
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/transforms"
 )
@@ -78,4 +81,40 @@ func ExampleWriteGroups() {
 	}
 	transforms.WriteGroups(s, transforms.TargetConfig{URL: "/out/volumes.zarr", Chunks: map[string]int64{"time": 100}}, transforms.ChunksConfig{}, groups, schemas)
 	// beamx.Run(ctx, p) runs it.
+}
+
+// A kerchunk reference set of the inputs instead of a copy: WriteReferences
+// in place of PrepareTarget, StoreChunks and FinalizeTarget. fsspec's
+// reference filesystem opens the set; xarray reads the inputs' bytes
+// through it.
+func ExampleWriteReferences() {
+	_, s := beam.NewPipelineWithRoot()
+	inputs := beam.CreateList(s, []transforms.Input{
+		{Index: transforms.Index{Concat: []int{0}}, Source: "https://host/sst_2001.nc", URL: "https://host/sst_2001.nc"},
+		{Index: transforms.Index{Concat: []int{1}}, Source: "https://host/sst_2002.nc", URL: "https://host/sst_2002.nc"},
+	})
+	schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []transforms.ConcatDim{{Name: "time"}}}, inputs)
+	transforms.WriteReferences(s, transforms.ReferencesConfig{URL: "/out/sst.json", Mode: transforms.ModeOverwrite}, schema)
+	// beamx.Run(ctx, p) runs it.
+}
+
+// The stages count what they do in Beam counters of CounterNamespace: after
+// a run, how many bytes of the inputs were decoded for the bytes the chunks
+// needed (1.00x when each stored chunk was decoded once).
+func Example_counters() {
+	p, s := beam.NewPipelineWithRoot()
+	_ = s // the stages, as in Example_userSteps
+	res, err := beamx.RunWithMetrics(context.Background(), p)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	n := map[string]int64{}
+	for _, c := range res.Metrics().AllMetrics().Counters() {
+		if c.Key.Namespace == transforms.CounterNamespace {
+			n[c.Key.Name] += c.Result()
+		}
+	}
+	fmt.Printf("%d chunks written; inputs decoded %.2fx what they needed\n", n[transforms.CounterChunksWritten],
+		float64(n[transforms.CounterSourceDecoded])/float64(max(n[transforms.CounterSourceNeeded], 1)))
 }
