@@ -83,7 +83,7 @@ func nc4Error(name string, err error) error {
 	case errors.Is(err, hdf5.ErrFormat):
 		return fmt.Errorf("netcdf: %s: %w (%w)", name, err, ErrFormat)
 	case errors.Is(err, hdf5.ErrTooLarge):
-		return fmt.Errorf("netcdf: %s: %w (%w)", name, err, source.ErrTooLarge)
+		return fmt.Errorf("netcdf: %s: %w (%w)", name, err, ErrTooLarge)
 	}
 	return fmt.Errorf("netcdf: %s: %w", name, err)
 }

@@ -14,7 +14,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/zarrforge/zarrforge/hdf5"
 	"github.com/zarrforge/zarrforge/source"
 )
 
@@ -89,7 +88,7 @@ var ErrNestedGroups = source.ErrNestedGroups
 
 // ErrTooLarge is wrapped by errors for data larger than the memory the
 // reader may use for it (Options.MaxChunk).
-var ErrTooLarge = hdf5.ErrTooLarge
+var ErrTooLarge error = &sentinel{"larger than the memory budget", source.ErrTooLarge}
 
 // Open reads the header of the netCDF file behind r (of the given size in
 // bytes) and returns it. name is used in error messages only (a path or URL).
