@@ -1,4 +1,4 @@
-package transforms
+package write
 
 import (
 	"bytes"
@@ -6,15 +6,132 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/internal/lease"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/targetstore"
-	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
+
+	// The netCDF reader, for the fixtures.
+	_ "github.com/zarrforge/zarrforge/internal/formats"
 )
+
+// schemaOfFiles describes files concatenated along time, as the schema
+// stage does, without Beam.
+func schemaOfFiles(t *testing.T, paths ...string) plan.Schema {
+	t.Helper()
+	concat := []plan.ConcatDim{{Name: "time"}}
+	var g plan.Merger
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := source.Open(bytes.NewReader(b), int64(len(b)), p, source.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := plan.Input{Index: plan.Index{Concat: []int{i}}, Source: p, URL: p}
+		m, err := plan.Describe(in, r, plan.ConcatNames(concat), 1<<30, plan.Preprocess{})
+		if err == nil {
+			err = g.Add(m, plan.ConcatNames(concat))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := g.Schema(concat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Bind(plan.Preprocess{})
+	return s
+}
+
+// prepared is the target of schema at url, its chunks zstd-compressed in
+// the sizes chunks gives, claimed by this process as PrepareTarget claims
+// it (maxMem 0: the default budget).
+func prepared(t *testing.T, schema plan.Schema, url string, chunks map[string]int64, maxMem int64) zarrplan.Target {
+	t.Helper()
+	if maxMem == 0 {
+		maxMem = 1 << 30
+	}
+	target, _, err := targetstore.Prepare(context.Background(), schema, targetstore.Config{URL: url, Chunks: chunks, Format: 2,
+		Compressor: "zstd", MaxMem: maxMem, Claim: targetstore.Claim{Run: filepath.Base(url), Self: lease.This()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return target
+}
+
+// newStoreFn returns a Writer as a worker of StoreChunks has one, closed
+// when the test ends.
+func newStoreFn(t *testing.T) *Writer {
+	w := New(Options{})
+	t.Cleanup(w.Close)
+	return w
+}
+
+// keysOf returns the keys of the chunks of target.
+func keysOf(target zarrplan.Target) []plan.ChunkKey {
+	var keys []plan.ChunkKey
+	target.Schema.ChunkKeys(func(k plan.ChunkKey) { keys = append(keys, k) })
+	return keys
+}
+
+// writeChunks writes each chunk of keys with w, as a read group of one
+// chunk, and returns their totals.
+func writeChunks(t *testing.T, w *Writer, target zarrplan.Target, keys []plan.ChunkKey) plan.Totals {
+	t.Helper()
+	var totals plan.Totals
+	for _, k := range keys {
+		res, _, err := w.Group(context.Background(), &target, plan.ReadGroup{Var: k.Var, Index: k.Index})
+		if err != nil {
+			t.Fatal(err)
+		}
+		totals = totals.Add(res[0])
+	}
+	return totals
+}
+
+// snapshotData is every object of the store at dir but its owner marker,
+// as bytes (the inputs' digest in the provenance made the same).
+func snapshotData(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, lease.Key) {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[strings.TrimPrefix(p, dir)] = string(beamtest.SameInputs(b))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameSnapshot(t *testing.T, got, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if g, ok := got[k]; !ok {
+			t.Errorf("%s is missing", k)
+		} else if g != v {
+			t.Errorf("%s differs", k)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s should not be there", k)
+		}
+	}
+}
 
 // storedBytes is what decoding every stored chunk of variable name in the
 // netCDF file at path once produces (its bytes, when contiguous).
@@ -48,7 +165,7 @@ func storedBytes(t *testing.T, path, name string) int64 {
 
 // writeGroups writes every read group of target with w, for a worker of
 // the given cores, and returns the totals and the bytes the groups needed.
-func writeGroups(t *testing.T, w *write.Writer, target zarrplan.Target, cores int) (plan.Totals, int64) {
+func writeGroups(t *testing.T, w *Writer, target zarrplan.Target, cores int) (plan.Totals, int64) {
 	t.Helper()
 	var totals plan.Totals
 	var needed int64
@@ -87,12 +204,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	prepare := func(name string, maxMem int64) zarrplan.Target {
-		target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, name), Chunks: map[string]int64{"time": 4, "lat": 5, "lon": 3},
-			Compressor: "zstd", RunID: name, MaxMem: maxMem}}).ProcessElement(ctx, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return target
+		return prepared(t, schema, filepath.Join(dir, name), map[string]int64{"time": 4, "lat": 5, "lon": 3}, maxMem)
 	}
 
 	grouped := prepare("groups.zarr", 0)
@@ -108,7 +220,7 @@ func TestGroupsDecodeOnce(t *testing.T) {
 
 	single := prepare("chunks.zarr", 0)
 	w = newStoreFn(t)
-	totals = writeChunks(t, w, single, keysOf(single), 1)
+	totals = writeChunks(t, w, single, keysOf(single))
 	if _, err := targetstore.Finalize(ctx, single, totals); err != nil {
 		t.Fatal(err)
 	}
@@ -159,12 +271,7 @@ func TestJoinedGroups(t *testing.T) {
 		name := fmt.Sprintf("time%d-cores%d", c.time, c.cores)
 		t.Run(name, func(t *testing.T) {
 			prepare := func(name string) zarrplan.Target {
-				target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, name), Chunks: map[string]int64{"time": c.time},
-					Compressor: "zstd", RunID: name}}).ProcessElement(ctx, schema)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return target
+				return prepared(t, schema, filepath.Join(dir, name), map[string]int64{"time": c.time}, 0)
 			}
 			joined := prepare(name + ".zarr")
 			if n := joined.Schema.NumReadGroups(joined.ReadGroupMem(), c.cores); n != c.groups+2 { // and lat and lon a group each
@@ -180,7 +287,7 @@ func TestJoinedGroups(t *testing.T) {
 			}
 
 			single := prepare(name + "-chunks.zarr")
-			if _, err := targetstore.Finalize(ctx, single, writeChunks(t, newStoreFn(t), single, keysOf(single), 1)); err != nil {
+			if _, err := targetstore.Finalize(ctx, single, writeChunks(t, newStoreFn(t), single, keysOf(single))); err != nil {
 				t.Fatal(err)
 			}
 			sameSnapshot(t, snapshotData(t, filepath.Join(dir, name+".zarr")), snapshotData(t, filepath.Join(dir, name+"-chunks.zarr")))
@@ -189,6 +296,6 @@ func TestJoinedGroups(t *testing.T) {
 }
 
 // decodedBy is how many bytes w's inputs have decoded.
-func decodedBy(w *write.Writer) int64 {
+func decodedBy(w *Writer) int64 {
 	return w.Stats().Decoded
 }
