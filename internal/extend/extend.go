@@ -96,7 +96,7 @@ func Prepare(ctx context.Context, st *storage.Store, schema plan.Schema, cfg Con
 			return zarrplan.Target{}, false, err
 		}
 	}
-	stored, err := readStored(ctx, st, own, metas, schema.ConcatNames(), base)
+	stored, err := readHeld(ctx, st, own, metas, schema.ConcatNames(), base)
 	if err != nil {
 		return zarrplan.Target{}, false, err
 	}
@@ -153,7 +153,7 @@ func startFrom(m lease.At, cfg Config, now time.Time) (*lease.Base, bool, error)
 // shape: a tool whose append died between resizing the arrays and
 // consolidating leaves them apart, and appending after either would show
 // steps no input holds or drop steps a reader saw.
-func agree(own plan.Stored, shapes map[string][]int64, dim string) error {
+func agree(own plan.Held, shapes map[string][]int64, dim string) error {
 	disagree := "the store's consolidated metadata and its arrays' own metadata disagree: %s; " +
 		"a tool that changed the store (an append that died before consolidating?) left it so: check it " +
 		"(xarray.open_zarr(store, consolidated=False) reads the arrays' own metadata), then consolidate it " +
@@ -194,7 +194,7 @@ func agree(own plan.Stored, shapes map[string][]int64, dim string) error {
 // there: a retry of the same append. Anything else is another writer's
 // steps (xarray's to_zarr(mode="a") after the killed run), or another
 // append's, which starting again from stored.Len would drop or rewrite.
-func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, coord zarr.ArrayMeta, shapes map[string][]int64, s *plan.Schema, stored plan.Stored, run string) error {
+func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Held, coord zarr.ArrayMeta, shapes map[string][]int64, s *plan.Schema, stored plan.Held, run string) error {
 	dim := s.AppendDim()
 	n := now.Len
 	for name, a := range now.Arrays {
@@ -229,19 +229,19 @@ func checkTakeUp(ctx context.Context, st *storage.Store, now plan.Stored, coord 
 		run, stored.Len, dim, held, writes, stored.Len)
 }
 
-// readStored is what the store holds before the append, from its arrays
+// readHeld is what the store holds before the append, from its arrays
 // as own has them: their coordinates along the concat dimensions concat but
 // the first and, unless base (from an unfinished append) gives them, their
 // length along the first, which must be one, and its coordinate.
-func readStored(ctx context.Context, st *storage.Store, own plan.Stored, metas map[string]zarr.ArrayMeta, concat []string, base *lease.Base) (plan.Stored, error) {
+func readHeld(ctx context.Context, st *storage.Store, own plan.Held, metas map[string]zarr.ArrayMeta, concat []string, base *lease.Base) (plan.Held, error) {
 	concatDim := concat[0]
 	stored := own
-	stored.Arrays = make(map[string]plan.StoredArray, len(own.Arrays))
+	stored.Arrays = make(map[string]plan.HeldArray, len(own.Arrays))
 	for name, a := range own.Arrays {
 		a.Shape = slices.Clone(a.Shape) // own stays as the store has it
 		stored.Arrays[name] = a
 		if i := slices.Index(a.Dims, concatDim); i >= 0 && base == nil && a.Shape[i] != own.Len {
-			return plan.Stored{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, a.Shape[i], own.Len)
+			return plan.Held{}, fmt.Errorf("arrays of the store differ in length along %s (%d and %d)", concatDim, a.Shape[i], own.Len)
 		}
 	}
 	var err error
@@ -257,7 +257,7 @@ func readStored(ctx context.Context, st *storage.Store, own plan.Stored, metas m
 			o.Coord, err = zarr.ReadArray(ctx, st, name, metas[name])
 		}
 		if err != nil {
-			return plan.Stored{}, err
+			return plan.Held{}, err
 		}
 		stored.Others = append(stored.Others, o)
 	}
@@ -273,12 +273,12 @@ func readStored(ctx context.Context, st *storage.Store, own plan.Stored, metas m
 		return stored, nil
 	}
 	if stored.Len < 0 {
-		return plan.Stored{}, fmt.Errorf("no array of the store has the dimension %s", concatDim)
+		return plan.Held{}, fmt.Errorf("no array of the store has the dimension %s", concatDim)
 	}
 	if a, ok := stored.Arrays[concatDim]; ok && len(a.Dims) == 1 {
 		coord, err := zarr.ReadArray(ctx, st, concatDim, metas[concatDim])
 		if err != nil {
-			return plan.Stored{}, err
+			return plan.Held{}, err
 		}
 		stored.Coord = coord
 	}
@@ -288,19 +288,19 @@ func readStored(ctx context.Context, st *storage.Store, own plan.Stored, metas m
 // readArrays reads the metadata of the store's arrays, as each array's own
 // metadata has it, and their greatest length along concatDim (-1 when none
 // has it); and that metadata as the zarr package reads the arrays with.
-func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim string) (plan.Stored, map[string]zarr.ArrayMeta, error) {
-	stored := plan.Stored{Format: zarr.FormatOf(keys), Arrays: map[string]plan.StoredArray{}, Len: -1}
+func readArrays(ctx context.Context, st *storage.Store, keys []string, concatDim string) (plan.Held, map[string]zarr.ArrayMeta, error) {
+	stored := plan.Held{Format: zarr.FormatOf(keys), Arrays: map[string]plan.HeldArray{}, Len: -1}
 	metas := map[string]zarr.ArrayMeta{}
 	for _, name := range zarr.Arrays(keys) {
 		meta, attrs, err := zarr.ReadArrayMeta(ctx, st, name)
 		if err != nil {
-			return plan.Stored{}, nil, err
+			return plan.Held{}, nil, err
 		}
 		if meta.Dims == nil {
-			return plan.Stored{}, nil, fmt.Errorf("array %q has no dimension names (_ARRAY_DIMENSIONS or dimension_names) for its %d dimensions",
+			return plan.Held{}, nil, fmt.Errorf("array %q has no dimension names (_ARRAY_DIMENSIONS or dimension_names) for its %d dimensions",
 				name, len(meta.Shape))
 		}
-		stored.Arrays[name] = plan.StoredArray{DType: string(meta.DType), Shape: meta.Shape, Chunks: meta.Chunks, Inner: meta.Inner,
+		stored.Arrays[name] = plan.HeldArray{DType: string(meta.DType), Shape: meta.Shape, Chunks: meta.Chunks, Inner: meta.Inner,
 			Dims: meta.Dims, FillValue: meta.FillValue, Attrs: attrs}
 		metas[name] = meta
 		if i := slices.Index(meta.Dims, concatDim); i >= 0 {

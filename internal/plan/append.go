@@ -11,12 +11,12 @@ import (
 	"github.com/zarrforge/zarrforge/source"
 )
 
-// Stored is what a store holds before an append, as read back from it.
-type Stored struct {
+// Held is what a store holds before an append, as read back from it.
+type Held struct {
 	// Format is the store's Zarr format, 2 or 3.
 	Format int
 	// Arrays are the store's arrays by name.
-	Arrays map[string]StoredArray
+	Arrays map[string]HeldArray
 	// Len is the number of steps along the dimension appends extend (the
 	// first concat dimension).
 	Len int64
@@ -30,11 +30,11 @@ type Stored struct {
 	Others []Axis
 }
 
-// StoredArray is one array of a store: what its metadata says (its numpy
+// HeldArray is one array of a store: what its metadata says (its numpy
 // dtype, shape, chunks — of its shards when sharded, Inner then the
 // chunks inside them —, dimension names and fill value) and its
 // attributes.
-type StoredArray struct {
+type HeldArray struct {
 	DType         string
 	Shape, Chunks []int64
 	Inner         []int64
@@ -63,7 +63,7 @@ var netcdfTypes = func() map[string]source.Type {
 // every variable along the dimension is store.Len steps longer, the inputs
 // sit after the stored steps, and s.Concat[0].Coord holds the whole
 // coordinate. The store's arrays keep their encodings: see Target.Arrays.
-func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
+func (s *Schema) AppendTo(store Held, chunks, shards map[string]int64) error {
 	var names []string
 	for name := range store.Arrays {
 		if _, ok := s.Var(name); !ok {
@@ -114,7 +114,7 @@ func (s *Schema) AppendTo(store Stored, chunks, shards map[string]int64) error {
 // store holding storeLen steps along the append dimension: dimensions,
 // dtype, shape but for that dimension, fill value and packing, and the
 // chunk and shard sizes chunks and shards name.
-func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks, shards map[string]int64) error {
+func (s *Schema) matchStored(v *Variable, a HeldArray, storeLen int64, chunks, shards map[string]int64) error {
 	if !slices.Equal(a.Dims, v.Dims) {
 		return fmt.Errorf("variable %q: dimensions (%s) in the inputs, (%s) in the store",
 			v.Name, strings.Join(v.Dims, ", "), strings.Join(a.Dims, ", "))
@@ -196,7 +196,7 @@ func (s *Schema) matchStored(v *Variable, a StoredArray, storeLen int64, chunks,
 // appendCoord re-encodes the inputs' coordinate along the first concat
 // dimension in the store's units, calendar and dtype, checks that it
 // continues the store's, and makes s.Concat[0].Coord the whole coordinate.
-func (s *Schema) appendCoord(store Stored) error {
+func (s *Schema) appendCoord(store Held) error {
 	cv, ok := s.CoordVar(0)
 	if !ok {
 		return nil
@@ -268,7 +268,7 @@ func (s *Schema) appendCoord(store Stored) error {
 // sameOthers checks that the inputs' coordinates along the concat
 // dimensions but the first are the store's, value for value (once in its
 // units, for CF times): an append adds steps along the first only.
-func (s *Schema) sameOthers(store Stored) error {
+func (s *Schema) sameOthers(store Held) error {
 	for k := 1; k < len(s.Concat); k++ {
 		cv, ok := s.CoordVar(k)
 		if !ok {

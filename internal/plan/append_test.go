@@ -11,16 +11,16 @@ import (
 
 // stored describes a store of sst(time, lat=7, lon=4) with n days, time
 // chunks of 2, zstd, and time in "days since 2000-01-01".
-func stored(n int64) Stored {
+func stored(n int64) Held {
 	times := make([]float64, n)
 	for i := range times {
 		times[i] = float64(i)
 	}
 	coord, _ := fromFloat64(source.Double, times)
-	return Stored{
+	return Held{
 		Len:   n,
 		Coord: coord,
-		Arrays: map[string]StoredArray{
+		Arrays: map[string]HeldArray{
 			"time": {Shape: []int64{n}, Chunks: []int64{n}, DType: "<f8", Dims: []string{"time"},
 				Attrs: map[string]any{"units": "days since 2000-01-01"}},
 			"sst": {Shape: []int64{n, 7, 4}, Chunks: []int64{2, 7, 4}, DType: "<i2", FillValue: int64(-999),
@@ -70,29 +70,29 @@ func TestAppendTo(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		schema Schema
-		store  func(*Stored)
+		store  func(*Held)
 		chunks map[string]int64
 		want   string
 		shards map[string]int64
 	}{
 		{"overlap", days(units, 2, 3), nil, nil, "value 2 repeats the store's last value", nil},
 		{"going back", days(units, 5, 4), nil, nil, "value 4 does not come after the value before it", nil},
-		{"a variable the store lacks", days(units, 3), func(st *Stored) { delete(st.Arrays, "sst") }, nil, `variable "sst" is in the inputs but not in the store`, nil},
-		{"a variable the inputs lack", days(units, 3), func(st *Stored) { st.Arrays["ice"] = st.Arrays["sst"] }, nil, "the store has variables the inputs lack: ice", nil},
-		{"another dtype", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.DType = "<f4"; st.Arrays["sst"] = a }, nil, `variable "sst": dtype <i2 in the inputs, <f4 in the store`, nil},
-		{"another grid", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Shape = []int64{3, 8, 4}; st.Arrays["sst"] = a }, nil, `variable "sst": dimension lat has 7 in the inputs, 8 in the store`, nil},
-		{"other dimensions", days(units, 3), func(st *Stored) {
+		{"a variable the store lacks", days(units, 3), func(st *Held) { delete(st.Arrays, "sst") }, nil, `variable "sst" is in the inputs but not in the store`, nil},
+		{"a variable the inputs lack", days(units, 3), func(st *Held) { st.Arrays["ice"] = st.Arrays["sst"] }, nil, "the store has variables the inputs lack: ice", nil},
+		{"another dtype", days(units, 3), func(st *Held) { a := st.Arrays["sst"]; a.DType = "<f4"; st.Arrays["sst"] = a }, nil, `variable "sst": dtype <i2 in the inputs, <f4 in the store`, nil},
+		{"another grid", days(units, 3), func(st *Held) { a := st.Arrays["sst"]; a.Shape = []int64{3, 8, 4}; st.Arrays["sst"] = a }, nil, `variable "sst": dimension lat has 7 in the inputs, 8 in the store`, nil},
+		{"other dimensions", days(units, 3), func(st *Held) {
 			a := st.Arrays["sst"]
 			a.Dims = []string{"time", "y", "x"}
 			st.Arrays["sst"] = a
 		}, nil, `variable "sst": dimensions (time, lat, lon) in the inputs, (time, y, x) in the store`, nil},
-		{"another fill value", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.FillValue = math.NaN(); st.Arrays["sst"] = a }, nil, `variable "sst": fill value -999 in the inputs, NaN in the store`, nil},
+		{"another fill value", days(units, 3), func(st *Held) { a := st.Arrays["sst"]; a.FillValue = math.NaN(); st.Arrays["sst"] = a }, nil, `variable "sst": fill value -999 in the inputs, NaN in the store`, nil},
 		{"other chunks", days(units, 3), nil, map[string]int64{"time": 5}, `TargetConfig.Chunks["time"]: the store's "sst" has chunks of 2 along time, not 5`, nil},
 		{"shards on an unsharded store", days(units, 3), nil, nil, `TargetConfig.Shards["time"]: the store's "sst" is not sharded`, map[string]int64{"time": 4}},
-		{"other shards", days(units, 3), func(st *Stored) { a := st.Arrays["sst"]; a.Inner = []int64{1, 7, 4}; st.Arrays["sst"] = a }, nil,
+		{"other shards", days(units, 3), func(st *Held) { a := st.Arrays["sst"]; a.Inner = []int64{1, 7, 4}; st.Arrays["sst"] = a }, nil,
 			`TargetConfig.Shards["time"]: the store's "sst" has shards of 2 along time, not 4`, map[string]int64{"time": 4}},
-		{"another calendar", days(units, 3), func(st *Stored) { st.Arrays["time"].Attrs["calendar"] = "noleap" }, nil, `calendar "" in the inputs, "noleap" in the store`, nil},
-		{"another scale factor", days(units, 3), func(st *Stored) { st.Arrays["sst"].Attrs["scale_factor"] = 0.1 }, nil,
+		{"another calendar", days(units, 3), func(st *Held) { st.Arrays["time"].Attrs["calendar"] = "noleap" }, nil, `calendar "" in the inputs, "noleap" in the store`, nil},
+		{"another scale factor", days(units, 3), func(st *Held) { st.Arrays["sst"].Attrs["scale_factor"] = 0.1 }, nil,
 			`variable "sst": attribute scale_factor is absent in the inputs, 0.1 in the store`, nil},
 	} {
 		st := stored(3)

@@ -309,9 +309,9 @@ type GroupChunk struct {
 	Index []int64 // the chunk's index
 	At    []int64 // where its values start in the region
 	Count []int64 // its extent within the array: less than the chunk shape at the far edges, which are fill
-	// Stored is how many of its steps along the concat dimension the store
+	// Held is how many of its steps along the concat dimension the store
 	// holds already (when appending): they are read from its object.
-	Stored int64
+	Held int64
 }
 
 // ReadSize is about the most bytes one read of a group plan decodes, so
@@ -354,7 +354,7 @@ func (s *Schema) PlanReadGroup(g ReadGroup) (ReadGroupPlan, error) {
 			c.At[d] = start[d] - p.Start[d]
 		}
 		if axis >= 0 && start[axis] < s.Base {
-			c.Stored = min(count[axis], s.Base-start[axis])
+			c.Held = min(count[axis], s.Base-start[axis])
 		}
 		p.Chunks = append(p.Chunks, c)
 		k := len(idx) - 1

@@ -127,9 +127,9 @@ func checkCover(t *testing.T, s Schema, budget int64, cores int) {
 		}
 		axis := p.Var.ConcatAxis(s.AppendDim())
 		for _, c := range p.Chunks { // stored steps
-			if c.Stored > 0 {
+			if c.Held > 0 {
 				cnt := slices.Clone(c.Count)
-				cnt[axis] = c.Stored
+				cnt[axis] = c.Held
 				mark(hits, st, c.At, cnt)
 			}
 		}

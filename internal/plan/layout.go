@@ -235,9 +235,9 @@ func (v *Variable) Region(idx []int64) (start, count []int64) {
 	return start, count
 }
 
-// StoredByChunks reports whether the chunk stage writes v; the concat
+// WrittenByChunks reports whether the chunk stage writes v; the concat
 // coordinates are written whole by the prepare stage from the schema.
-func (s *Schema) StoredByChunks(v *Variable) bool { return !s.IsConcatCoord(v) }
+func (s *Schema) WrittenByChunks(v *Variable) bool { return !s.IsConcatCoord(v) }
 
 // firstChunk returns the index along the append axis (see AppendDim) of
 // v's first chunk the chunk stage writes: 0, or when appending the chunk
@@ -246,7 +246,7 @@ func (s *Schema) StoredByChunks(v *Variable) bool { return !s.IsConcatCoord(v) }
 // whole, and, when appending, variables without the append dimension,
 // which the store has.
 func (s *Schema) firstChunk(v *Variable) int64 {
-	if !s.StoredByChunks(v) || v.NumChunks() == 0 {
+	if !s.WrittenByChunks(v) || v.NumChunks() == 0 {
 		return -1
 	}
 	axis := v.ConcatAxis(s.AppendDim())

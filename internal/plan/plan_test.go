@@ -328,7 +328,7 @@ func TestMergeConcatDims(t *testing.T) {
 	if tv, _ := s.Var("time"); !slices.Equal(tv.Dims, []string{"time"}) {
 		t.Errorf("the time coordinate gained a dimension: %v", tv.Dims)
 	}
-	if mv, ok := s.Var("member"); !ok || mv.Type != source.String || !s.IsConcatCoord(mv) || s.StoredByChunks(mv) {
+	if mv, ok := s.Var("member"); !ok || mv.Type != source.String || !s.IsConcatCoord(mv) || s.WrittenByChunks(mv) {
 		t.Errorf("member coordinate %+v", mv)
 	}
 	if got := coordValues(t, s); !slices.Equal(got, []float64{0, 1, 2}) {

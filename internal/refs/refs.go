@@ -64,7 +64,7 @@ func Input(ctx context.Context, pool *inputs.Pool, s *plan.Schema, i int, o Opti
 	inline := o.InlineLimit
 	for k := range s.Vars {
 		v := &s.Vars[k]
-		if !s.ReadsFrom(v, e) || !s.StoredByChunks(v) {
+		if !s.ReadsFrom(v, e) || !s.WrittenByChunks(v) {
 			continue // another input's, or a concat coordinate (inlined from the schema)
 		}
 		small := !alongInputs(s, v) && v.BoxBytes(s.PartShape(v, e)) <= inline

@@ -85,7 +85,7 @@ func (w *Writer) groupValues(ctx context.Context, t *zarrplan.Target, p *plan.Re
 	if !slices.Equal(shape, p.Count) {
 		nd.Fill(region, v.FillBytes())
 	}
-	if err := w.readStoredBoxes(ctx, t, p, meta, region, shape); err != nil {
+	if err := w.readHeldBoxes(ctx, t, p, meta, region, shape); err != nil {
 		return nil, err
 	}
 	if stream {
@@ -162,19 +162,19 @@ func runEnds(v *plan.Variable, reads []plan.Slice) []int64 {
 	return ends
 }
 
-// readStoredBoxes copies into region (of shape shape) the steps each chunk
+// readHeldBoxes copies into region (of shape shape) the steps each chunk
 // of plan p holds in the store already (when appending). A missing object
 // holds only the store's fill value (zarr-python leaves such chunks out).
-func (w *Writer) readStoredBoxes(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta, region []byte, shape []int64) error {
+func (w *Writer) readHeldBoxes(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta, region []byte, shape []int64) error {
 	v := p.Var
 	axis := v.ConcatAxis(t.Schema.AppendDim())
 	for _, c := range p.Chunks {
-		if c.Stored == 0 {
+		if c.Held == 0 {
 			continue
 		}
 		count := slices.Clone(c.Count)
-		count[axis] = c.Stored
-		old, err := w.storedChunk(ctx, v, c.Index, meta)
+		count[axis] = c.Held
+		old, err := w.heldChunk(ctx, v, c.Index, meta)
 		if err != nil {
 			return err
 		}

@@ -110,10 +110,10 @@ func (w *Writer) readPart(ctx context.Context, opts source.Options, s *plan.Sche
 	return scratch, nil
 }
 
-// storedChunk reads and decodes chunk idx of v from the store; nil when
+// heldChunk reads and decodes chunk idx of v from the store; nil when
 // the store has no such object (zarr-python leaves out chunks that hold
 // only fill).
-func (w *Writer) storedChunk(ctx context.Context, v *plan.Variable, idx []int64, meta zarr.ArrayMeta) ([]byte, error) {
+func (w *Writer) heldChunk(ctx context.Context, v *plan.Variable, idx []int64, meta zarr.ArrayMeta) ([]byte, error) {
 	name := meta.Key(v.Name, idx)
 	data, err := w.store.Get(ctx, name)
 	if errors.Is(err, fs.ErrNotExist) {

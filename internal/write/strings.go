@@ -22,7 +22,7 @@ import (
 func (w *Writer) groupStrings(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
 	v := p.Var
 	region := make([]string, cells(p.Count))
-	if err := w.readStoredStrings(ctx, t, p, meta, region); err != nil {
+	if err := w.readHeldStrings(ctx, t, p, meta, region); err != nil {
 		return nil, err
 	}
 	opts := t.Schema.ReadOptions(t.MaxMem)
@@ -74,14 +74,14 @@ func (w *Writer) readStrings(ctx context.Context, opts source.Options, v *plan.V
 	return nil
 }
 
-// readStoredStrings copies into region the strings each chunk of plan p
+// readHeldStrings copies into region the strings each chunk of plan p
 // holds in the store already (when appending); a missing object holds
 // only "".
-func (w *Writer) readStoredStrings(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta, region []string) error {
+func (w *Writer) readHeldStrings(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta, region []string) error {
 	v := p.Var
 	axis := v.ConcatAxis(t.Schema.AppendDim())
 	for _, c := range p.Chunks {
-		if c.Stored == 0 {
+		if c.Held == 0 {
 			continue
 		}
 		name := meta.Key(v.Name, c.Index)
@@ -97,7 +97,7 @@ func (w *Writer) readStoredStrings(ctx context.Context, t *zarrplan.Target, p *p
 			return fmt.Errorf("the store's %s: %w", name, err)
 		}
 		count := slices.Clone(c.Count)
-		count[axis] = c.Stored
+		count[axis] = c.Held
 		nd.CopyBox(region, p.Count, c.At, old, v.Chunks, make([]int64, len(count)), count, 1)
 	}
 	return nil
