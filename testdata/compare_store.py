@@ -145,9 +145,15 @@ def preprocessor(spec):
             else:
                 ds.attrs[k] = val
         # Not a recipe key: what a test's own value step does, {var: [mul, add]}.
+        # A missing value stays missing, as editors see it (read undecoded,
+        # the cells equal to _FillValue; decoded, they are NaN already).
         for v, (mul, add) in spec.get("_values", {}).items():
             if v in ds.variables:
-                ds[v] = ds[v].copy(data=ds[v].data * mul + add)
+                data = ds[v].data * mul + add
+                fill = ds[v].attrs.get("_FillValue")
+                if fill is not None:
+                    data = np.where(ds[v].data == fill, ds[v].data, data)
+                ds[v] = ds[v].copy(data=data)
         return ds
     return pre
 

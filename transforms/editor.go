@@ -6,19 +6,28 @@ import (
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime"
 	"github.com/zarrforge/zarrforge/internal/plan"
 )
 
 // ChunkEditor is a user's step on the values: given to StoreChunks, it
 // receives every value the run writes once, in blocks (whole read groups'
-// regions, at most target.max_mem/2), before they are cut into chunks and
-// encoded — Kelvin to Celsius, a fill value fixed, a mask applied. Values
-// are as stored (packed integers stay packed) and little-endian; see
-// Block. Strings and fixed-width text are not given to editors.
+// regions, at most TargetConfig.MaxMem/2), before they are cut into chunks
+// and encoded — Kelvin to Celsius, a fill value fixed, a mask applied.
+// Values are as stored (packed integers stay packed) and little-endian;
+// see Block. Strings and fixed-width text are not given to editors.
+//
+// Missing values stay missing unless the editor says otherwise:
+// Block.Values gives every value equal to the variable's _FillValue or
+// missing_value as NaN, as xarray masks them, and Block.SetValues stores a
+// NaN as the fill value again, so arithmetic on the values leaves the
+// missing ones missing. An editor that fills gaps sets them to numbers;
+// one that works on Block.Data directly sees the fill values as stored.
 //
 // An editor is a struct whose exported fields are its configuration,
 // registered with beam.RegisterType (in an init function) so that workers
-// can rebuild it, as Beam rebuilds DoFns. When a store is appended to, the
+// can rebuild it, as Beam rebuilds DoFns: StoreChunks refuses one that is
+// not, as the pipeline is built, on every runner. When a store is appended to, the
 // steps it already holds are not edited again; a retried bundle starts
 // again from the inputs, so an edit that depends only on its block is
 // idempotent.
@@ -42,6 +51,10 @@ func encodeEditor(e ChunkEditor) (encodedEditor, error) {
 	if t.Kind() != reflect.Struct {
 		return encodedEditor{}, fmt.Errorf("StoreChunks: editor %T: an editor must be a struct (or a pointer to one) whose exported fields configure it", e)
 	}
+	if key, ok := runtime.TypeKey(t); !ok || !registered(key) {
+		return encodedEditor{}, fmt.Errorf("StoreChunks: editor %s is not registered with Beam, so workers cannot rebuild it: "+
+			"call beam.RegisterType(reflect.TypeOf(%s{})) in an init function of its package", t, t.Name())
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return encodedEditor{}, fmt.Errorf("StoreChunks: editor %T: %w", e, err)
@@ -62,4 +75,11 @@ func (e encodedEditor) decode() (ChunkEditor, error) {
 		return ed, nil
 	}
 	return nil, fmt.Errorf("StoreChunks: %s is not a ChunkEditor", e.Type.T)
+}
+
+// registered reports whether a type is in Beam's registry of types
+// (beam.RegisterType).
+func registered(key string) bool {
+	_, ok := runtime.LookupType(key)
+	return ok
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -57,8 +58,9 @@ func (e linear) EditChunk(b *transforms.Block) error {
 	return b.SetValues(vals)
 }
 
-// TestUserSteps inserts a schema DoFn that renames and a value editor into
-// the stages, creates a store from three days and appends three more across
+// TestUserSteps inserts a schema DoFn that renames and value editors into
+// the stages (one over packed values with missing cells, which stay
+// missing), creates a store from three days and appends three more across
 // a chunk that holds stored steps (which must not be edited again), on both
 // runners; xarray, making the same edits, is the oracle.
 func TestUserSteps(t *testing.T) {
@@ -77,7 +79,7 @@ func TestUserSteps(t *testing.T) {
 				schema := transforms.DetermineSchema(s, transforms.SchemaConfig{Concat: []transforms.ConcatDim{{Name: "time"}}}, cached)
 				schema = beam.ParDo(s, &renameVar{From: "ice", To: "sea_ice"}, schema)
 				prepared := transforms.PrepareTarget(s, target, schema)
-				summary := transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, transforms.ChunksConfig{Editors: []transforms.ChunkEditor{linear{Var: "sea_ice", Mul: 2, Add: 1}}}, prepared))
+				summary := transforms.FinalizeTarget(s, prepared, transforms.StoreChunks(s, transforms.ChunksConfig{Editors: []transforms.ChunkEditor{linear{Var: "sea_ice", Mul: 2, Add: 1}, linear{Var: "sst", Mul: 2}}}, prepared))
 				passert.Count(s, summary, "summary", 1)
 			})
 			if err != nil {
@@ -91,7 +93,30 @@ func TestUserSteps(t *testing.T) {
 		beamtest.CompareWithXarrayPreprocessed(t, target.URL, manifest, files, map[string]any{
 			"rename":       map[string]string{"ice": "sea_ice"},
 			"global_attrs": map[string]string{"processed_by": "a user step"},
-			"_values":      map[string][]float64{"sea_ice": {2, 1}},
+			"_values":      map[string][]float64{"sea_ice": {2, 1}, "sst": {2, 0}}, // sst's missing cells stay missing
 		})
 	})
+}
+
+// unregistered is an editor nobody registered with Beam.
+type unregistered struct{ Var string }
+
+func (unregistered) EditChunk(*transforms.Block) error { return nil }
+
+// TestUnregisteredEditor: an editor type not registered with Beam is
+// refused as the pipeline is built, whatever the runner (the direct runner
+// would run it; Prism and Dataflow workers could not rebuild it), with a
+// message that says how to register it.
+func TestUnregisteredEditor(t *testing.T) {
+	for _, e := range []transforms.ChunkEditor{unregistered{Var: "sst"}, &unregistered{}} {
+		msg := func() (msg string) {
+			defer func() { msg = fmt.Sprint(recover()) }()
+			_, s := beam.NewPipelineWithRoot()
+			transforms.StoreChunks(s, transforms.ChunksConfig{Editors: []transforms.ChunkEditor{e}}, beam.Create(s, 1))
+			return ""
+		}()
+		if !strings.Contains(msg, "not registered with Beam") || !strings.Contains(msg, "beam.RegisterType(reflect.TypeOf(unregistered{}))") {
+			t.Errorf("%T: %q", e, msg)
+		}
+	}
 }
