@@ -35,7 +35,7 @@ type retitle struct{ Title string }
 
 func (f *retitle) ProcessElement(s transforms.Schema) transforms.Schema {
 	s = s.Clone()
-	s.Attrs = append(s.Attrs, source.Attr{Name: "title", Type: source.Char, Value: f.Title})
+	s.SetAttr(source.Attr{Name: "title", Type: source.Char, Value: f.Title}) // replaces the inputs' title
 	return s
 }
 

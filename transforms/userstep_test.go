@@ -2,9 +2,9 @@ package transforms_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -23,8 +23,9 @@ func init() {
 	beam.RegisterType(reflect.TypeOf(linear{}))
 }
 
-// renameVar is a user's step on the schema: it renames a variable and
-// records that in a global attribute.
+// renameVar is a user's step on the schema: it renames a variable,
+// records that in a global attribute and sets the title (which the inputs
+// have: it is replaced, not added twice).
 type renameVar struct{ From, To string }
 
 func (f *renameVar) ProcessElement(s transforms.Schema) transforms.Schema {
@@ -34,7 +35,8 @@ func (f *renameVar) ProcessElement(s transforms.Schema) transforms.Schema {
 			s.Vars[i].Name = f.To
 		}
 	}
-	s.Attrs = append(slices.Clone(s.Attrs), source.Attr{Name: "processed_by", Type: source.Char, Value: "a user step"})
+	s.SetAttr(source.Attr{Name: "processed_by", Type: source.Char, Value: "a user step"})
+	s.SetAttr(source.Attr{Name: "title", Type: source.Char, Value: "renamed"})
 	return s
 }
 
@@ -92,9 +94,13 @@ func TestUserSteps(t *testing.T) {
 		}
 		beamtest.CompareWithXarrayPreprocessed(t, target.URL, manifest, files, map[string]any{
 			"rename":       map[string]string{"ice": "sea_ice"},
-			"global_attrs": map[string]string{"processed_by": "a user step"},
+			"global_attrs": map[string]string{"processed_by": "a user step", "title": "renamed"},
 			"_values":      map[string][]float64{"sea_ice": {2, 1}, "sst": {2, 0}}, // sst's missing cells stay missing
 		})
+		attrs, err := os.ReadFile(filepath.Join(target.URL, ".zattrs"))
+		if n := strings.Count(string(attrs), `"title"`); err != nil || n != 1 {
+			t.Errorf(".zattrs holds %d titles (%v), want 1", n, err)
+		}
 	})
 }
 

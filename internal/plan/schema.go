@@ -136,6 +136,25 @@ func (s *Schema) Var(name string) (*Variable, bool) {
 	return nil, false
 }
 
+// SetAttr sets the dataset's attribute a.Name to a: it replaces the one
+// of that name (there is one of each, as in netCDF and Zarr), or is added
+// last. A schema step sets a title this way.
+func (s *Schema) SetAttr(a source.Attr) { s.Attrs = setAttr(s.Attrs, a) }
+
+// SetAttr sets the variable's attribute a.Name to a, as Schema.SetAttr.
+func (v *Variable) SetAttr(a source.Attr) { v.Attrs = setAttr(v.Attrs, a) }
+
+// setAttr returns attrs with a in place of the attribute of its name, or
+// added last; attrs is copied, not changed (a schema may share it).
+func setAttr(attrs []source.Attr, a source.Attr) []source.Attr {
+	out := slices.Clone(attrs)
+	if i := slices.IndexFunc(out, func(b source.Attr) bool { return b.Name == a.Name }); i >= 0 {
+		out[i] = a
+		return out
+	}
+	return append(out, a)
+}
+
 // Dim returns the size of the dimension called name.
 func (s *Schema) Dim(name string) (int64, bool) {
 	for _, d := range s.Dims {
