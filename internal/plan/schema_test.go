@@ -16,7 +16,7 @@ func TestSetAttr(t *testing.T) {
 	shared := s.Attrs
 	s.SetAttr(title("new"))
 	s.SetAttr(source.Attr{Name: "history", Type: source.Char, Value: "made"})
-	if got := fmt.Sprint(s.Attrs); got != "[{title 2 new} {version 4 [3]} {history 2 made}]" {
+	if got := fmt.Sprint(s.Attrs); got != "[{title char new} {version int [3]} {history char made}]" {
 		t.Errorf("attributes %s", got)
 	}
 	if shared[0].Value != "old" {
@@ -25,7 +25,7 @@ func TestSetAttr(t *testing.T) {
 	v, _ := s.Var("sst")
 	v.SetAttr(source.Attr{Name: "units", Type: source.Char, Value: "K"})
 	v.SetAttr(source.Attr{Name: "units", Type: source.Char, Value: "degC"})
-	if got := fmt.Sprint(s.Vars[0].Attrs); got != "[{units 2 degC}]" {
+	if got := fmt.Sprint(s.Vars[0].Attrs); got != "[{units char degC}]" {
 		t.Errorf("variable attributes %s", got)
 	}
 }
