@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -174,19 +175,26 @@ func run(ctx context.Context) error {
 	if res != nil && !*quiet {
 		printCounters(res)
 	}
-	printWritten(r)
+	printWritten(os.Stdout, r)
 	return nil
 }
 
-// printWritten says what the run wrote and how to open it.
-func printWritten(r recipes.Recipe) {
-	fmt.Printf("wrote %s\n", r.Target.URL)
-	if r.Target.References() {
-		fmt.Printf("open it with xarray (a Python that has it: pip install xarray zarr fsspec, or Debian's python3-xarray): python3 -c 'import xarray; print(xarray.open_dataset(\"reference://\", engine=\"zarr\", "+
+// printWritten says what the run wrote and how to open it: a reference
+// set through fsspec, a Zarr v2 store with any xarray, a v3 store with
+// zarr-python 3 or later (Debian's zarr 2 cannot read v3) or zarrita.
+func printWritten(w io.Writer, r recipes.Recipe) {
+	fmt.Fprintf(w, "wrote %s\n", r.Target.URL)
+	const xarray = "open it with xarray (a Python that has it: pip install xarray zarr fsspec, or Debian's python3-xarray): "
+	switch {
+	case r.Target.References():
+		fmt.Fprintf(w, xarray+"python3 -c 'import xarray; print(xarray.open_dataset(\"reference://\", engine=\"zarr\", "+
 			"backend_kwargs={\"consolidated\": False, \"storage_options\": {\"fo\": %q}}))'\n", r.Target.URL)
-		return
+	case r.Target.ZarrFormat == 3:
+		fmt.Fprintf(w, "open it with xarray and zarr-python 3 or later (pip install xarray 'zarr>=3'; zarr 2, as Debian ships it, cannot read Zarr v3): "+
+			"python3 -c 'import xarray; print(xarray.open_zarr(%q))', or with zarrita (npm install zarrita)\n", r.Target.URL)
+	default:
+		fmt.Fprintf(w, xarray+"python3 -c 'import xarray; print(xarray.open_zarr(%q))'\n", r.Target.URL)
 	}
-	fmt.Printf("open it with xarray (a Python that has it: pip install xarray zarr fsspec, or Debian's python3-xarray): python3 -c 'import xarray; print(xarray.open_zarr(%q))'\n", r.Target.URL)
 }
 
 // checkRemote refuses, before anything is submitted, a Dataflow job whose

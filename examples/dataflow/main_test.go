@@ -151,3 +151,23 @@ func TestWhatItShows(t *testing.T) {
 		t.Errorf("--quiet: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestOpenHint: the closing hint says how to open what was written: a v2
+// store with any xarray, a v3 store with zarr-python 3 or zarrita (Debian's
+// zarr 2 cannot), a reference set through fsspec.
+func TestOpenHint(t *testing.T) {
+	for _, tc := range []struct {
+		target      recipes.Target
+		want, wrong string
+	}{
+		{recipes.Target{URL: "/o/v2.zarr"}, `xarray.open_zarr("/o/v2.zarr")`, "zarr>=3"},
+		{recipes.Target{URL: "/o/v3.zarr", ZarrFormat: 3}, "zarr-python 3 or later", "Debian's python3-xarray"},
+		{recipes.Target{URL: "/o/refs.json", Format: "references"}, `"fo": "/o/refs.json"`, "open_zarr"},
+	} {
+		var b strings.Builder
+		printWritten(&b, recipes.Recipe{Target: tc.target})
+		if !strings.Contains(b.String(), tc.want) || strings.Contains(b.String(), tc.wrong) {
+			t.Errorf("%s: %q, want %q and not %q", tc.target.URL, b.String(), tc.want, tc.wrong)
+		}
+	}
+}
