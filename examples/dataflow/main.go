@@ -173,7 +173,7 @@ func run(ctx context.Context) error {
 		return nil
 	}
 	if res != nil && !*quiet {
-		printCounters(res)
+		printCounters(res, r.Cache != nil)
 	}
 	printWritten(os.Stdout, r)
 	return nil
@@ -253,9 +253,10 @@ func loadRecipe() (recipes.Recipe, error) {
 	return recipes.Parse([]byte(yaml), "sample recipe")
 }
 
-// printCounters prints a progress line per stage from the Beam counters the
+// printCounters prints a progress line per stage that did something (the
+// cache stage only when there is a cache), from the Beam counters the
 // stages keep.
-func printCounters(res beam.PipelineResult) {
+func printCounters(res beam.PipelineResult, cached bool) {
 	n := map[string]int64{}
 	for _, c := range res.Metrics().AllMetrics().Counters() {
 		if c.Key.Namespace == transforms.CounterNamespace {
@@ -263,9 +264,14 @@ func printCounters(res beam.PipelineResult) {
 		}
 	}
 	secs := func(name string) float64 { return float64(n[name]) / 1000 }
-	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d inputs copied (%d bytes), %d already cached, %d retries, %.1f s\n", transforms.StageCacheInputs,
-		n[transforms.CounterInputsCached], n[transforms.CounterInputBytesCached], n[transforms.CounterInputsCacheHits],
-		n[transforms.CounterInputRetries], secs(transforms.CounterCacheMsec))
+	if cached { // a stage that did nothing says nothing
+		fmt.Fprintf(os.Stderr, "zarrforge: %s: %d inputs copied (%d bytes), %d already cached, %.1f s\n", transforms.StageCacheInputs,
+			n[transforms.CounterInputsCached], n[transforms.CounterInputBytesCached], n[transforms.CounterInputsCacheHits],
+			secs(transforms.CounterCacheMsec))
+	}
+	if r := n[transforms.CounterInputRetries]; r > 0 {
+		fmt.Fprintf(os.Stderr, "zarrforge: inputs: %d reads retried\n", r)
+	}
 	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d inputs read, %.1f s\n", transforms.StageDetermineSchema,
 		n[transforms.CounterInputsDescribed], secs(transforms.CounterDescribeMsec))
 	if _, refs := n[transforms.CounterChunksReferenced]; refs {
