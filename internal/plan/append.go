@@ -243,8 +243,8 @@ func (s *Schema) appendCoord(store Held) error {
 			if x == prev {
 				what = "repeats"
 			}
-			return fmt.Errorf("coordinate %q: input %s: value %v %s %s (%v): appended values must be increasing and after the store's",
-				cv.Name, in.Input.Source, x, what, prevWhere, prev)
+			return fmt.Errorf("coordinate %q: input %s: value %s %s %s, %s: appended values must be increasing and after the store's",
+				cv.Name, in.Input.Source, stepName(x, units, calendar), what, prevWhere, stepName(prev, units, calendar))
 		}
 		prev, prevWhere = x, "the value before it"
 	}
@@ -327,6 +327,20 @@ func sameFill(v *Variable, inputs, store any) bool {
 	}
 	isFloat := v.Type == source.Float || v.Type == source.Double
 	return isFloat && inputs == nil && fmt.Sprint(store) == "NaN"
+}
+
+// stepName names one value of a coordinate as a reader sees it: the date
+// and the number in its units for CF time units ("1981-09-21 (20.5 days
+// since 1981-09-01)"), else the number.
+func stepName(v float64, units, calendar string) string {
+	u, err1 := cftime.ParseUnits(units)
+	cal, err2 := cftime.ParseCalendar(calendar)
+	if err1 == nil && err2 == nil {
+		if d, err := u.Date(v, cal); err == nil {
+			return fmt.Sprintf("%s (%v %s)", d, v, units)
+		}
+	}
+	return fmt.Sprint(v)
 }
 
 // DescribeSteps names the values raw of a coordinate whose array has

@@ -75,8 +75,8 @@ func TestAppendTo(t *testing.T) {
 		want   string
 		shards map[string]int64
 	}{
-		{"overlap", days(units, 2, 3), nil, nil, "value 2 repeats the store's last value", nil},
-		{"going back", days(units, 5, 4), nil, nil, "value 4 does not come after the value before it", nil},
+		{"overlap", days(units, 2, 3), nil, nil, "value 2000-01-03 (2 days since 2000-01-01) repeats the store's last value, 2000-01-03 (2 days since 2000-01-01)", nil},
+		{"going back", days(units, 5, 4), nil, nil, "value 2000-01-05 (4 days since 2000-01-01) does not come after the value before it, 2000-01-06 (5 days since 2000-01-01)", nil},
 		{"a variable the store lacks", days(units, 3), func(st *Held) { delete(st.Arrays, "sst") }, nil, `variable "sst" is in the inputs but not in the store`, nil},
 		{"a variable the inputs lack", days(units, 3), func(st *Held) { st.Arrays["ice"] = st.Arrays["sst"] }, nil, "the store has variables the inputs lack: ice", nil},
 		{"another dtype", days(units, 3), func(st *Held) { a := st.Arrays["sst"]; a.DType = "<f4"; st.Arrays["sst"] = a }, nil, `variable "sst": dtype <i2 in the inputs, <f4 in the store`, nil},
