@@ -11,19 +11,15 @@ import (
 
 // RequireZarrita returns the path of the zarrita dump script
 // (beamtest/zarrita/dump.mjs) when node and the script's npm packages are
-// installed (.ci/run runs npm ci there), and otherwise skips the test with
-// a loud message — or fails it when the CI environment variable is set.
+// installed (.ci/install-oracles runs npm ci there), and otherwise fails
+// the test naming what is missing (see MissingOracle).
 func RequireZarrita(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(Root(), "beamtest", "zarrita")
 	_, nodeErr := exec.LookPath("node")
 	_, modErr := os.Stat(filepath.Join(dir, "node_modules", "zarrita", "package.json"))
 	if nodeErr != nil || modErr != nil {
-		msg := "INTEROP SKIPPED: zarrita is not installed (apt-get install nodejs npm; npm ci --prefix beamtest/zarrita)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		MissingOracle(t, "zarrita, the Zarr v3 oracle, is not installed (nodejs, npm ci --prefix beamtest/zarrita)")
 	}
 	return filepath.Join(dir, "dump.mjs")
 }
