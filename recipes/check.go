@@ -70,11 +70,30 @@ func (r Recipe) Check(ctx context.Context) error {
 		}
 	}
 	names := slices.Sorted(maps.Keys(dims))
+	if err := r.checkNew(dims, first, names); err != nil {
+		return err
+	}
 	concat := r.Pattern.ConcatNames() // those the inputs lack are new dimensions
 	for _, d := range slices.Sorted(maps.Keys(r.Target.Chunks)) {
 		if !dims[d] && !slices.Contains(concat, d) {
 			return r.errorf("target.chunks."+d, "the inputs have no dimension %q (dimensions of %s: %s)",
 				d, first, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// checkNew checks that the concat dimensions the inputs lack (dims are
+// theirs: names, of the input first) are those the recipe says are new.
+func (r Recipe) checkNew(dims map[string]bool, first string, names []string) error {
+	for k, c := range r.Pattern.Concats() {
+		switch {
+		case !dims[c.Name] && !c.New:
+			return r.errorf(r.Pattern.concatField(k)+".name", "the inputs have no dimension %q (dimensions of %s: %s); "+
+				"to concatenate along a dimension the inputs lack, say new: true", c.Name, first, strings.Join(names, ", "))
+		case dims[c.Name] && c.New:
+			return r.errorf(r.Pattern.concatField(k)+".new", "the inputs have the dimension %q already (dimensions of %s: %s)",
+				c.Name, first, strings.Join(names, ", "))
 		}
 	}
 	return nil

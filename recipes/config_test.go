@@ -53,7 +53,7 @@ func TestLoad(t *testing.T) {
 				Template: "gs://bucket/cmip/{member}/tas_{time:%Y%m}.nc",
 				ConcatDims: []ConcatDim{
 					{Name: "time", Dates: &DateRange{Start: "2000-01-01", End: "2000-12-01", Step: "1mo"}, NItemsPerFile: 1},
-					{Name: "member", Keys: []string{"r1i1p1f1", "r2i1p1f1", "r3i1p1f1"}},
+					{Name: "member", Keys: []string{"r1i1p1f1", "r2i1p1f1", "r3i1p1f1"}, New: true},
 				},
 				FileType: "auto",
 			},
@@ -124,7 +124,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown pattern key", strings.Replace(good, "  template:", "  tmplate:", 1),
 			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, concat_dims, merge_dims, file_type, http, group, groups)`},
 		{"unknown concat_dim key", strings.Replace(good, "    name: time", "    name: time\n    nitems: 1", 1),
-			`recipe r.yaml: line 6: unknown key "nitems" in pattern.concat_dim (known: name, keys, dates, range, nitems_per_file)`},
+			`recipe r.yaml: line 6: unknown key "nitems" in pattern.concat_dim (known: name, keys, dates, range, nitems_per_file, new)`},
 		{"nitems_per_file in a merge dim", strings.Replace(good, "      keys: [sst, ice]", "      keys: [sst, ice]\n      nitems_per_file: 1", 1),
 			`recipe r.yaml: line 10: unknown key "nitems_per_file" in pattern.merge_dims (known: name, keys, dates, range)`},
 		{"unknown dates key", strings.Replace(good, `keys: ["19810901", "19810902"]`, `dates: {start: "1981-09-01", stop: "1981-09-02"}`, 1),
@@ -356,8 +356,13 @@ func TestCheck(t *testing.T) {
 		{"good", good + "  chunks: {time: 2, lat: 4}\n", ""},
 		{"a chunk size for a dimension the data lacks", good + "  chunks: {time: 2, depth: 4}\n",
 			`recipe r.yaml: target.chunks.depth: the inputs have no dimension "depth" (dimensions of ` + dir + `/daily_00.nc: lat, lon, time)`},
-		{"a concat dimension the data lacks: a new one", strings.NewReplacer("name: time", "name: step", "{time}", "{step}").Replace(good), ""},
-		{"a chunk size along a new concat dimension", strings.NewReplacer("name: time", "name: step", "{time}", "{step}").Replace(good) +
+		{"a concat dimension the data lacks, not said to be new", strings.NewReplacer("name: time", "name: times", "{time}", "{times}").Replace(good),
+			`recipe r.yaml: pattern.concat_dim.name: the inputs have no dimension "times" (dimensions of ` + dir + `/daily_00.nc: lat, lon, time); ` +
+				"to concatenate along a dimension the inputs lack, say new: true"},
+		{"a concat dimension the data lacks: a new one", strings.NewReplacer("name: time", "name: step, new: true", "{time}", "{step}").Replace(good), ""},
+		{"a new concat dimension the data has", strings.NewReplacer("name: time", "name: time, new: true").Replace(good),
+			`recipe r.yaml: pattern.concat_dim.new: the inputs have the dimension "time" already`},
+		{"a chunk size along a new concat dimension", strings.NewReplacer("name: time", "name: step, new: true", "{time}", "{step}").Replace(good) +
 			"  chunks: {step: 1}\n", ""},
 		{"a first input that is not there", strings.Replace(good, "daily_{time}", "nope_{time}", 1), "nope_00.nc"},
 	} {

@@ -70,6 +70,7 @@ pattern:
       dates: {start: "2000-01-01", end: "2000-02-01", step: 1mo}
     - name: member
       keys: [r1i1p1f1, r2i1p1f1]
+      new: true
 target:
   url: gs://bucket/out/ens.zarr
   chunks: {time: 12, member: 1}

@@ -210,6 +210,11 @@ type ConcatDim struct {
 	// dimension; 0 means each input's length is read from the file
 	// ("nitems_per_file", optional, >= 1 when given).
 	NItemsPerFile int64 `yaml:"nitems_per_file"`
+	// New says the inputs lack the dimension: it is made along them, the
+	// keys its coordinate (an ensemble's members, as xarray.combine_nested
+	// adds them) ("new", optional). Check refuses a dimension the inputs
+	// lack unless it says so, and one they have if it does.
+	New bool `yaml:"new"`
 }
 
 // MergeDim is one entry of "pattern.merge_dims".
