@@ -53,6 +53,7 @@ var (
 )
 
 func main() {
+	flag.Usage = usage
 	flag.Parse()
 	beam.Init()
 	if !*verbose {
@@ -71,6 +72,40 @@ func main() {
 		fmt.Fprintf(os.Stderr, "zarrforge: error: %s\n", recipes.Explain(msg))
 		os.Exit(1)
 	}
+}
+
+// ownFlags are this program's flags, shown first by usage; runnerFlags
+// the Beam flags most runs need, shown next; Beam's other flags come last.
+var (
+	ownFlags    = []string{"recipe", "target", "prune", "quiet", "verbose", "cpuprofile", "memprofile"}
+	runnerFlags = []string{"runner", "project", "region", "staging_location", "temp_location", "worker_binary",
+		"service_account_email", "async", "dry_run", "endpoint", "environment_type", "environment_config"}
+)
+
+// usage prints the program's own flags first, then the runner's most used,
+// then Beam's others: --help is for the recipe before the runner.
+func usage() {
+	out := flag.CommandLine.Output()
+	fmt.Fprintf(out, "usage: %s [--recipe FILE] [flags]: convert a recipe's inputs into a Zarr store (no flags: the sample)\n", filepath.Base(os.Args[0]))
+	shown := map[string]bool{}
+	section := func(title string, names []string) {
+		fmt.Fprintf(out, "\n%s:\n", title)
+		for _, name := range names {
+			if f := flag.Lookup(name); f != nil && !shown[name] {
+				shown[name] = true
+				fmt.Fprintf(out, "  --%s\n    \t%s\n", f.Name, f.Usage)
+			}
+		}
+	}
+	section("This program", ownFlags)
+	section("The runner (direct, the default; prism; dataflow; universal)", runnerFlags)
+	var rest []string
+	flag.VisitAll(func(f *flag.Flag) {
+		if !shown[f.Name] {
+			rest = append(rest, f.Name)
+		}
+	})
+	section("Beam's other flags", rest)
 }
 
 // profile runs fn under the CPU and heap profilers the flags ask for. The

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,6 +169,22 @@ func TestOpenHint(t *testing.T) {
 		printWritten(&b, recipes.Recipe{Target: tc.target})
 		if !strings.Contains(b.String(), tc.want) || strings.Contains(b.String(), tc.wrong) {
 			t.Errorf("%s: %q, want %q and not %q", tc.target.URL, b.String(), tc.want, tc.wrong)
+		}
+	}
+}
+
+// TestUsage: --help shows this program's flags first, then the runner's
+// most used, then Beam's others.
+func TestUsage(t *testing.T) {
+	var b strings.Builder
+	flag.CommandLine.SetOutput(&b)
+	defer flag.CommandLine.SetOutput(nil)
+	usage()
+	help := b.String()
+	order := []string{"--recipe\n", "--memprofile\n", "--runner\n", "--worker_binary\n", "Beam's other flags"}
+	for i := 1; i < len(order); i++ {
+		if a, z := strings.Index(help, order[i-1]), strings.Index(help, order[i]); a < 0 || z < 0 || a > z {
+			t.Fatalf("--help shows %q at %d and %q at %d:\n%s", order[i-1], a, order[i], z, help)
 		}
 	}
 }
