@@ -324,7 +324,10 @@ func printCounters(res beam.PipelineResult, cached bool) {
 // own lines (their progress, and warnings such as retries) as
 // "zarrforge: ...", and none of the runner's; quiet keeps only warnings
 // and errors.
-type stageLines struct{ quiet bool }
+type stageLines struct {
+	quiet bool
+	out   io.Writer // os.Stderr when nil
+}
 
 var stageNames = []string{transforms.StageCacheInputs, transforms.StageDetermineSchema, transforms.StagePrepareTarget,
 	transforms.StageStoreChunks, transforms.StageFinalizeTarget}
@@ -334,11 +337,17 @@ func (h stageLines) Enabled(_ context.Context, l slog.Level) bool {
 }
 
 func (h stageLines) Handle(_ context.Context, r slog.Record) error {
-	ours := strings.HasPrefix(r.Message, "retrying ") || slices.ContainsFunc(stageNames, func(s string) bool {
-		return strings.HasPrefix(r.Message, s+": ")
+	// Prism passes on its workers' lines marked "[SDK] ".
+	msg := strings.TrimPrefix(r.Message, "[SDK] ")
+	ours := strings.HasPrefix(msg, "retrying ") || slices.ContainsFunc(stageNames, func(s string) bool {
+		return strings.HasPrefix(msg, s+": ")
 	})
 	if ours {
-		fmt.Fprintf(os.Stderr, "zarrforge: %s\n", strings.TrimSpace(r.Message))
+		out := h.out
+		if out == nil {
+			out = os.Stderr
+		}
+		fmt.Fprintf(out, "zarrforge: %s\n", strings.TrimSpace(msg))
 	}
 	return nil
 }

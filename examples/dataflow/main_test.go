@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
@@ -186,5 +188,22 @@ func TestUsage(t *testing.T) {
 		if a, z := strings.Index(help, order[i-1]), strings.Index(help, order[i]); a < 0 || z < 0 || a > z {
 			t.Fatalf("--help shows %q at %d and %q at %d:\n%s", order[i-1], a, order[i], z, help)
 		}
+	}
+}
+
+// TestStageLines: the stages' progress lines are shown as the direct
+// runner logs them and as Prism passes on its workers' ("[SDK] ..."); the
+// runners' own lines are not.
+func TestStageLines(t *testing.T) {
+	var b strings.Builder
+	h := stageLines{out: &b}
+	for _, msg := range []string{"PrepareTarget: /o.zarr: 8 arrays, 11 chunks to write", "[SDK] FinalizeTarget: /o.zarr complete",
+		"Executing pipeline with the direct runner.", "[SDK] some worker chatter"} {
+		if err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, msg, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "zarrforge: PrepareTarget: /o.zarr: 8 arrays, 11 chunks to write\nzarrforge: FinalizeTarget: /o.zarr complete\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
