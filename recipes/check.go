@@ -85,7 +85,12 @@ func (r Recipe) Check(ctx context.Context) error {
 
 // checkNew checks that the concat dimensions the inputs lack (dims are
 // theirs: names, of the input first) are those the recipe says are new.
+// Groups written as nested groups are exempt: a group without a concat
+// dimension is written once, from the first input.
 func (r Recipe) checkNew(dims map[string]bool, first string, names []string) error {
+	if len(r.Pattern.Groups) > 0 {
+		return nil
+	}
 	for k, c := range r.Pattern.Concats() {
 		switch {
 		case !dims[c.Name] && !c.New:

@@ -81,6 +81,7 @@ type cacheFn struct {
 	Config CacheConfig
 
 	hits, copied, bytes, retries, msec beam.Counter
+	span                               beam.Distribution
 	progress                           progress
 }
 
@@ -90,13 +91,14 @@ func (f *cacheFn) Setup() {
 	f.bytes = beam.NewCounter(CounterNamespace, CounterInputBytesCached)
 	f.retries = beam.NewCounter(CounterNamespace, CounterInputRetries)
 	f.msec = beam.NewCounter(CounterNamespace, CounterCacheMsec)
+	f.span = beam.NewDistribution(CounterNamespace, SpanCacheInputs)
 	f.progress = progress{stage: StageCacheInputs, what: "inputs cached"}
 }
 
 // ProcessElement caches a batch of inputs, at once, and emits them in the
 // order they came.
 func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.Input)) error {
-	defer timeSince(ctx, f.msec, time.Now())
+	defer timeSince(ctx, f.msec, f.span, time.Now())
 	ins := collect(iter)
 	rctx, retries := countingRetries(ctx, f.Config.Retry, f.Config.Auth)
 	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit

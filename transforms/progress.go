@@ -45,7 +45,11 @@ func (p *progress) add(ctx context.Context, n, bytes, total int64) {
 		p.stage, p.done, of, p.what, p.bytes, elapsed.Round(time.Second), float64(p.done)/elapsed.Seconds())
 }
 
-// timeSince adds the milliseconds since start to counter c.
-func timeSince(ctx context.Context, c beam.Counter, start time.Time) {
-	c.Inc(ctx, time.Since(start).Milliseconds())
+// timeSince adds the milliseconds since start to counter c, and start and
+// now to the stage's span.
+func timeSince(ctx context.Context, c beam.Counter, span beam.Distribution, start time.Time) {
+	now := time.Now()
+	c.Inc(ctx, now.Sub(start).Milliseconds())
+	span.Update(ctx, start.UnixMilli())
+	span.Update(ctx, now.UnixMilli())
 }

@@ -100,6 +100,7 @@ type refInputFn struct {
 	Config                ReferencesConfig
 	inputs                *inputs.Pool
 	chunks, fetched, msec beam.Counter
+	span                  beam.Distribution
 }
 
 func (f *refInputFn) Setup() {
@@ -107,12 +108,13 @@ func (f *refInputFn) Setup() {
 	f.chunks = beam.NewCounter(CounterNamespace, CounterChunksReferenced)
 	f.fetched = beam.NewCounter(CounterNamespace, CounterRefBytesFetched)
 	f.msec = beam.NewCounter(CounterNamespace, CounterReferencesMsec)
+	f.span = beam.NewDistribution(CounterNamespace, SpanWriteReferences)
 }
 
 func (f *refInputFn) Teardown() { f.inputs.Close() }
 
 func (f *refInputFn) ProcessElement(ctx context.Context, i int, s plan.Schema) (plan.InputRefs, error) {
-	defer timeSince(ctx, f.msec, time.Now())
+	defer timeSince(ctx, f.msec, f.span, time.Now())
 	if f.Config.Retry != (storage.Retry{}) {
 		ctx = storage.WithRetry(ctx, f.Config.Retry)
 	}

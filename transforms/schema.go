@@ -84,6 +84,7 @@ type describeFn struct {
 	Config SchemaConfig
 
 	described, retries, msec beam.Counter
+	span                     beam.Distribution
 	progress                 progress
 }
 
@@ -91,11 +92,12 @@ func (f *describeFn) Setup() {
 	f.described = beam.NewCounter(CounterNamespace, CounterInputsDescribed)
 	f.retries = beam.NewCounter(CounterNamespace, CounterInputRetries)
 	f.msec = beam.NewCounter(CounterNamespace, CounterDescribeMsec)
+	f.span = beam.NewDistribution(CounterNamespace, SpanDetermineSchema)
 	f.progress = progress{stage: StageDetermineSchema, what: "inputs described"}
 }
 
 func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Input) bool, emit func(plan.InputMeta)) error {
-	defer timeSince(ctx, f.msec, time.Now())
+	defer timeSince(ctx, f.msec, f.span, time.Now())
 	ins := collect(iter)
 	metas := make([]plan.InputMeta, len(ins))
 	rctx, retries := countingRetries(ctx, f.Config.Retry, f.Config.Auth)

@@ -85,6 +85,7 @@ type storeGroupFn struct {
 	decoded  beam.Counter
 	fetched  beam.Counter
 	msec     beam.Counter
+	span     beam.Distribution
 	progress progress
 }
 
@@ -104,6 +105,7 @@ func (f *storeGroupFn) Setup() error {
 	f.decoded = beam.NewCounter(CounterNamespace, CounterSourceDecoded)
 	f.fetched = beam.NewCounter(CounterNamespace, CounterInputBytes)
 	f.msec = beam.NewCounter(CounterNamespace, CounterStoreMsec)
+	f.span = beam.NewDistribution(CounterNamespace, SpanStoreChunks)
 	f.progress = progress{stage: StageStoreChunks, what: "chunks written"}
 	return nil
 }
@@ -113,7 +115,7 @@ func (f *storeGroupFn) Teardown() {
 }
 
 func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t zarrplan.Target, emit func(plan.WriteResult)) error {
-	defer timeSince(ctx, f.msec, time.Now())
+	defer timeSince(ctx, f.msec, f.span, time.Now())
 	before := f.w.Stats()
 	results, needed, err := f.w.Group(ctx, &t, g)
 	f.needed.Inc(ctx, needed)

@@ -42,6 +42,16 @@ const (
 	CounterReferencesMsec   = "references_msec"      // WriteReferences: milliseconds spent reading the inputs
 )
 
+// Distributions the stages report (namespace CounterNamespace): of when
+// their elements start and end (Unix milliseconds), so that a stage's wall
+// time is the distribution's max less its min, however many workers ran it.
+const (
+	SpanCacheInputs     = "cache_span_ms"
+	SpanDetermineSchema = "describe_span_ms"
+	SpanStoreChunks     = "store_span_ms"
+	SpanWriteReferences = "references_span_ms"
+)
+
 // The stages' names, which start every line they log.
 const (
 	StageCacheInputs     = "CacheInputs"

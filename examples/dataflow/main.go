@@ -288,6 +288,24 @@ func loadRecipe() (recipes.Recipe, error) {
 	return recipes.Parse([]byte(yaml), "sample recipe")
 }
 
+// wallSeconds returns each stage's wall time in seconds, by the name of
+// its span: from its first element's start to its last's end, whichever
+// worker ran them (not the elements' times summed across workers).
+func wallSeconds(res beam.PipelineResult) func(span string) float64 {
+	first, last := map[string]int64{}, map[string]int64{}
+	for _, d := range res.Metrics().AllMetrics().Distributions() {
+		if d.Key.Namespace != transforms.CounterNamespace || d.Result().Count == 0 {
+			continue
+		}
+		name, r := d.Key.Name, d.Result()
+		if v, ok := first[name]; !ok || r.Min < v {
+			first[name] = r.Min
+		}
+		last[name] = max(last[name], r.Max)
+	}
+	return func(span string) float64 { return float64(last[span]-first[span]) / 1000 }
+}
+
 // printCounters prints a progress line per stage that did something (the
 // cache stage only when there is a cache), from the Beam counters the
 // stages keep.
@@ -298,24 +316,24 @@ func printCounters(res beam.PipelineResult, cached bool) {
 			n[c.Key.Name] += c.Result()
 		}
 	}
-	secs := func(name string) float64 { return float64(n[name]) / 1000 }
+	secs := wallSeconds(res)
 	if cached { // a stage that did nothing says nothing
 		fmt.Fprintf(os.Stderr, "zarrforge: %s: %d inputs copied (%d bytes), %d already cached, %.1f s\n", transforms.StageCacheInputs,
 			n[transforms.CounterInputsCached], n[transforms.CounterInputBytesCached], n[transforms.CounterInputsCacheHits],
-			secs(transforms.CounterCacheMsec))
+			secs(transforms.SpanCacheInputs))
 	}
 	if r := n[transforms.CounterInputRetries]; r > 0 {
 		fmt.Fprintf(os.Stderr, "zarrforge: inputs: %d reads retried\n", r)
 	}
 	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d inputs read, %.1f s\n", transforms.StageDetermineSchema,
-		n[transforms.CounterInputsDescribed], secs(transforms.CounterDescribeMsec))
+		n[transforms.CounterInputsDescribed], secs(transforms.SpanDetermineSchema))
 	if _, refs := n[transforms.CounterChunksReferenced]; refs {
 		fmt.Fprintf(os.Stderr, "zarrforge: %s: %d chunks referenced, %.1f s; inputs: %d bytes fetched\n", transforms.StageWriteReferences,
-			n[transforms.CounterChunksReferenced], secs(transforms.CounterReferencesMsec), n[transforms.CounterRefBytesFetched])
+			n[transforms.CounterChunksReferenced], secs(transforms.SpanWriteReferences), n[transforms.CounterRefBytesFetched])
 		return
 	}
 	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d chunks written (%d bytes), %.1f s; inputs: %d bytes fetched, %d decoded for %d needed (%s)\n",
-		transforms.StageStoreChunks, n[transforms.CounterChunksWritten], n[transforms.CounterChunkBytes], secs(transforms.CounterStoreMsec),
+		transforms.StageStoreChunks, n[transforms.CounterChunksWritten], n[transforms.CounterChunkBytes], secs(transforms.SpanStoreChunks),
 		n[transforms.CounterInputBytes], n[transforms.CounterSourceDecoded], n[transforms.CounterSourceNeeded],
 		amplification(n[transforms.CounterSourceDecoded], n[transforms.CounterSourceNeeded]))
 }
