@@ -1,6 +1,6 @@
 // Package pipeline_test is the README's Go example: the stages in a
 // pipeline of your own, with a step of your own on the values, tested with
-// passert on every runner.
+// passert (on the direct runner; go test -args --runner=prism for Prism).
 package pipeline_test
 
 import (
@@ -57,5 +57,5 @@ func TestPipeline(t *testing.T) {
 }
 
 // TestMain initialises Beam and picks the runner (--runner; direct by
-// default, prism as the tests of this module run it too).
+// default).
 func TestMain(m *testing.M) { ptest.Main(m) }
