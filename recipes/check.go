@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
 	"github.com/zarrforge/zarrforge/internal/plan"
-	"github.com/zarrforge/zarrforge/internal/zarrplan"
+	"github.com/zarrforge/zarrforge/internal/preflight"
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )
@@ -38,7 +37,6 @@ func (r Recipe) Check(ctx context.Context) error {
 		return err
 	}
 	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatNames()) // validated above
-	dims := map[string]bool{}
 	var first string
 	var headers []plan.InputMeta
 	for _, in := range inputs {
@@ -52,51 +50,27 @@ func (r Recipe) Check(ctx context.Context) error {
 		headers = append(headers, metas...)
 	}
 	// The dimensions the pipeline will see are those the edits leave.
-	if err := edits.CheckNames(headers); err != nil {
+	names, err := preflight.Check(headers, edits, r.Pattern.ConcatNames(), r.Target.Chunks, r.Target.Shards)
+	if err != nil {
 		return r.errorf("", "%s", err)
 	}
-	for _, h := range headers {
-		if err := edits.Apply(&h); err != nil {
-			return r.errorf("", "%s", err)
-		}
-		if err := h.CheckStorable(); err != nil {
-			return r.errorf("", "%s", err)
-		}
-		if err := zarrplan.CheckNames(&h); err != nil {
-			return r.errorf("", "%s", err)
-		}
-		for _, d := range h.Dims {
-			dims[d.Name] = true
-		}
-	}
-	names := slices.Sorted(maps.Keys(dims))
-	if err := r.checkNew(dims, first, names); err != nil {
-		return err
-	}
-	concat := r.Pattern.ConcatNames() // those the inputs lack are new dimensions
-	for _, d := range slices.Sorted(maps.Keys(r.Target.Chunks)) {
-		if !dims[d] && !slices.Contains(concat, d) {
-			return r.errorf("target.chunks."+d, "the inputs have no dimension %q (dimensions of %s: %s)",
-				d, first, strings.Join(names, ", "))
-		}
-	}
-	return nil
+	return r.checkNew(names, first)
 }
 
-// checkNew checks that the concat dimensions the inputs lack (dims are
-// theirs: names, of the input first) are those the recipe says are new.
+// checkNew checks that the concat dimensions the inputs lack (names are
+// theirs, of the input first) are those the recipe says are new.
 // Groups written as nested groups are exempt: a group without a concat
 // dimension is written once, from the first input.
-func (r Recipe) checkNew(dims map[string]bool, first string, names []string) error {
+func (r Recipe) checkNew(names []string, first string) error {
 	if len(r.Pattern.Groups) > 0 {
 		return nil
 	}
 	for k, c := range r.Pattern.Concats() {
 		switch {
-		case !dims[c.Name] && !c.New:
+		case !slices.Contains(names, c.Name) && !c.New:
 			return r.errorf(r.Pattern.concatField(k)+".name", "the inputs have no dimension %q (dimensions of %s: %s); "+
 				"to concatenate along a dimension the inputs lack, say new: true", c.Name, first, strings.Join(names, ", "))
-		case dims[c.Name] && c.New:
+		case slices.Contains(names, c.Name) && c.New:
 			return r.errorf(r.Pattern.concatField(k)+".new", "the inputs have the dimension %q already (dimensions of %s: %s)",
 				c.Name, first, strings.Join(names, ", "))
 		}

@@ -1,0 +1,57 @@
+package transforms
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zarrforge/zarrforge/internal/plan"
+	"github.com/zarrforge/zarrforge/internal/preflight"
+	"github.com/zarrforge/zarrforge/source"
+	"github.com/zarrforge/zarrforge/storage"
+)
+
+// ErrNoDimension is what CheckInputs returns (errors.Is) for a chunk or
+// shard size of a dimension the inputs lack.
+var ErrNoDimension = preflight.ErrNoDimension
+
+// CheckInputs checks a conversion before its pipeline is built, as the
+// example program checks a recipe: both configurations (Validate), the
+// target (TargetConfig.Check: in create mode an existing store is
+// refused), and the headers of inputs — the first input along the concat
+// dimension, or of each merge position — against them: the preprocess
+// edits' names, variables a store cannot hold, chunk and shard sizes of
+// dimensions the inputs lack (ErrNoDimension). The pipeline checks every
+// input again; this says what is wrong before anything runs.
+func CheckInputs(ctx context.Context, schema SchemaConfig, target TargetConfig, inputs []Input) error {
+	if err := schema.Validate(); err != nil {
+		return err
+	}
+	if err := target.Check(ctx); err != nil {
+		return err
+	}
+	var headers []plan.InputMeta
+	for _, in := range inputs {
+		h, err := readHeader(ctx, in, schema.Group)
+		if err != nil {
+			return err
+		}
+		headers = append(headers, h)
+	}
+	_, err := preflight.Check(headers, schema.Preprocess, plan.ConcatNames(schema.Concat), target.Chunks, target.Shards)
+	return err
+}
+
+// readHeader reads the header of input in (its group at path group), as
+// it is, before any edit.
+func readHeader(ctx context.Context, in Input, group string) (plan.InputMeta, error) {
+	r, err := storage.OpenReader(ctx, in.URL)
+	if err != nil {
+		return plan.InputMeta{}, fmt.Errorf("input %s: %w", in.Source, err)
+	}
+	defer r.Close()
+	f, err := source.Open(r, r.Size(), in.Source, source.Options{Group: group})
+	if err != nil {
+		return plan.InputMeta{}, err
+	}
+	return plan.InputMeta{Input: in, Dims: f.Dims(), Vars: f.Vars(), Attrs: f.Attrs()}, nil
+}
