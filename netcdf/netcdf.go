@@ -54,15 +54,6 @@ const (
 	String = source.String
 )
 
-func findAttr(attrs []Attr, name string) (Attr, bool) {
-	for _, a := range attrs {
-		if a.Name == name {
-			return a, true
-		}
-	}
-	return Attr{}, false
-}
-
 // sentinel is an error of this package that is also one of source's, so
 // that callers of either package can tell it apart.
 type sentinel struct {

@@ -117,14 +117,14 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 		if len(r.Pattern.Groups) > 0 {
 			g = groupRead(g)
 		}
-		nc, err := source.Open(f, f.Size(), in.Source, source.Options{Group: g})
+		h, err := preflight.Header(f, f.Size(), in, g)
 		if errors.Is(err, source.ErrNestedGroups) {
 			return nil, r.errorf("pattern", "%s; convert one group (pattern.group: a path), or every group as nested Zarr groups (pattern.groups: all)", err)
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, plan.InputMeta{Input: in, Dims: nc.Dims(), Vars: nc.Vars(), Attrs: nc.Attrs()})
+		out = append(out, h)
 	}
 	return out, nil
 }

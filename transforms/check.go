@@ -6,7 +6,6 @@ import (
 
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/preflight"
-	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/storage"
 )
 
@@ -49,9 +48,5 @@ func readHeader(ctx context.Context, in Input, group string) (plan.InputMeta, er
 		return plan.InputMeta{}, fmt.Errorf("input %s: %w", in.Source, err)
 	}
 	defer r.Close()
-	f, err := source.Open(r, r.Size(), in.Source, source.Options{Group: group})
-	if err != nil {
-		return plan.InputMeta{}, err
-	}
-	return plan.InputMeta{Input: in, Dims: f.Dims(), Vars: f.Vars(), Attrs: f.Attrs()}, nil
+	return preflight.Header(r, r.Size(), in, group)
 }

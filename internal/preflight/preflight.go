@@ -8,12 +8,14 @@ package preflight
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/zarrplan"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // ErrNoDimension is what the error for a chunk or shard size of a
@@ -25,6 +27,16 @@ type noDimension struct{ msg string }
 
 func (e *noDimension) Error() string        { return e.msg }
 func (e *noDimension) Is(target error) bool { return target == ErrNoDimension }
+
+// Header reads the header of input in (its group at path group: "" the
+// whole input) from r, as it is, before any edit.
+func Header(r io.ReaderAt, size int64, in plan.Input, group string) (plan.InputMeta, error) {
+	f, err := source.Open(r, size, in.Source, source.Options{Group: group})
+	if err != nil {
+		return plan.InputMeta{}, err
+	}
+	return plan.InputMeta{Input: in, Dims: f.Dims(), Vars: f.Vars(), Attrs: f.Attrs()}, nil
+}
 
 // Check checks headers (inputs' headers as read, before any edit) against
 // the preprocess edits, the concat dimensions (which the inputs may lack: a
