@@ -64,6 +64,11 @@ type Recipe struct {
 	// Source names where the recipe came from (a file path) in error
 	// messages. It is not part of the YAML.
 	Source string `yaml:"-"`
+	// RunID names the run in the store's marker
+	// (transforms.TargetConfig.RunID); empty, Build picks one. Set it to
+	// release the target should the job fail (Release). It is not part of
+	// the YAML.
+	RunID string `yaml:"-"`
 }
 
 // Target is the "target" section of a recipe.

@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -92,8 +93,20 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 		Mode:       transforms.Mode(r.Target.Mode),
 		MaxMem:     r.Target.MaxMemBytes(),
 		RecipeHash: r.Hash(),
+		RunID:      r.RunID,
 	}
 	return cache, schema, target
+}
+
+// Release lets the next run take the recipe's target at once after its
+// run (r.RunID, set before Build) failed, rather than after the lease:
+// see transforms.ReleaseTarget, whose caveat holds — call it only once the
+// runner says the job has ended. It reports whether it released anything.
+func (r Recipe) Release(ctx context.Context) (bool, error) {
+	if r.RunID == "" || r.Target.References() {
+		return false, nil // no run named; a reference set has no marker
+	}
+	return transforms.ReleaseTarget(ctx, r.Target.URL, r.RunID)
 }
 
 // Build adds the recipe's pipeline to s — CacheInputs, DetermineSchema,
@@ -169,7 +182,7 @@ func (r Recipe) referencesConfig() transforms.ReferencesConfig {
 // whatever their layout in its file, so that the same recipe always gives
 // the same hash. Stores record it in their root attributes.
 func (r Recipe) Hash() string {
-	r.Source = ""
+	r.Source, r.RunID = "", ""
 	b, _ := json.Marshal(r) // maps in key order: deterministic
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

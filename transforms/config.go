@@ -79,8 +79,8 @@ func (c TargetConfig) compressor() string {
 }
 
 // Check is Validate, and then looks at the target: in create mode a store
-// that is already there (and not this run's) is refused, before any input
-// is read. A target this machine cannot list (no credentials where a job is
+// that is already there (and neither this run's nor one a dead run left
+// unfinished) is refused, before any input is read. A target this machine cannot list (no credentials where a job is
 // only submitted) is left to PrepareTarget, which checks it again.
 func (c TargetConfig) Check(ctx context.Context) error {
 	if err := c.Validate(); err != nil {
@@ -98,13 +98,13 @@ func (c TargetConfig) Check(ctx context.Context) error {
 		return nil
 	}
 	m, err := lease.Read(ctx, st)
-	switch now := time.Now(); {
-	case err == nil && m.Exists() && m.Run == c.RunID:
-		return nil
-	case err == nil && m.Live(lease.This(), now):
-		return fmt.Errorf("target %s: %w", c.URL, m.Busy(now))
+	if err != nil {
+		return fmt.Errorf("target %s: %w", c.URL, err)
 	}
-	return fmt.Errorf("target %s: a store already exists there (%d objects); set TargetConfig.Mode to overwrite to replace it", c.URL, len(keys))
+	if err := targetstore.Claimable(m, keys, targetstore.Claim{Run: c.RunID, Self: lease.This()}, time.Now()); err != nil {
+		return fmt.Errorf("target %s: %w", c.URL, err)
+	}
+	return nil
 }
 
 // Validate checks the configuration of DetermineSchema: the concat

@@ -15,7 +15,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,7 +69,7 @@ func main() {
 		msg := err.Error() // a mistake found before the pipeline ran: the library's own text
 		var re runnerError
 		if errors.As(err, &re) {
-			msg = rootCause(re.err)
+			msg = re.explain()
 		}
 		fmt.Fprintf(os.Stderr, "zarrforge: error: %s\n", recipes.Explain(msg))
 		os.Exit(1)
@@ -77,7 +79,7 @@ func main() {
 // ownFlags are this program's flags, shown first by usage; runnerFlags
 // the Beam flags most runs need, shown next; Beam's other flags come last.
 var (
-	ownFlags    = []string{"recipe", "target", "prune", "quiet", "verbose", "cpuprofile", "memprofile"}
+	ownFlags    = []string{"recipe", "target", "prune", "quiet", "verbose", "shared_filesystem", "cpuprofile", "memprofile"}
 	runnerFlags = []string{"runner", "project", "region", "staging_location", "temp_location", "worker_binary",
 		"service_account_email", "async", "dry_run", "endpoint", "environment_type", "environment_config"}
 )
@@ -163,17 +165,20 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := checkRemote(runner, r); err != nil {
+	place := placementOf(runner)
+	if err := checkPlacement(place, r); err != nil {
+		return err
+	}
+	if err := defaultWorkerBinary(place); err != nil {
 		return err
 	}
 	dryRun := false
 	if f := flag.Lookup("dry_run"); runner == "dataflow" && f != nil && f.Value.String() == "true" {
 		dryRun = true
 	}
-	local := runner == "direct" || runner == "prism"
-	if err := r.Pattern.Auth().Check(); err != nil && local {
-		// The local runners read the inputs here: their credentials must
-		// be in this environment (Dataflow workers read their own).
+	if err := r.Pattern.Auth().Check(); err != nil && place.inProcess {
+		// Workers in this process read the inputs here: their credentials
+		// must be in this environment (other workers read their own).
 		return fmt.Errorf("recipe pattern.http: %w", err)
 	}
 	// Recipe mistakes that need an input's header to see (a chunk size for
@@ -188,6 +193,7 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
+	r.RunID = newRunID()
 	p, s := beam.NewPipelineWithRoot()
 	if _, err := recipes.Build(s, r); err != nil {
 		return err
@@ -195,23 +201,75 @@ func run(ctx context.Context) error {
 	if !*quiet {
 		fmt.Fprintf(os.Stderr, "zarrforge: running %d inputs into %s on %s\n", r.Pattern.NumInputs(), r.Target.URL, runner)
 	}
-	res, err := beamx.RunWithMetrics(ctx, p)
-	if err != nil {
-		return runnerError{err}
-	}
-	if dryRun {
-		fmt.Println("dry run: the job was translated, nothing was submitted")
-		return nil
-	}
-	if *jobopts.Async {
-		fmt.Printf("submitted; the job writes %s\n", r.Target.URL)
-		return nil
+	res, err := execute(ctx, p, r, place)
+	if err != nil || dryRun || *jobopts.Async {
+		return err
 	}
 	if res != nil && !*quiet {
 		printCounters(res, r.Cache != nil)
 	}
 	printWritten(os.Stdout, r)
 	return nil
+}
+
+// execute runs the pipeline on the runner and waits for it, unless it is
+// only translated (a dry run) or submitted (--async). On a job server it
+// follows the job's progress, which its workers log there, from the job's
+// metrics. When the job fails, the store it left unfinished is released
+// once the runner says the job is over, so that a run again can take it
+// at once (see transforms.ReleaseTarget).
+func execute(ctx context.Context, p *beam.Pipeline, r recipes.Recipe, place placement) (beam.PipelineResult, error) {
+	var watch *jobWatch
+	if place.jobServer && !*jobopts.Async {
+		if *jobopts.JobName == "" {
+			*jobopts.JobName = "zarrforge-" + r.RunID
+		}
+		if w, err := newJobWatch(ctx, *jobopts.Endpoint, *jobopts.JobName, os.Stderr, *quiet); err == nil {
+			watch = w
+			defer w.close()
+			wctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go w.run(wctx)
+		}
+	}
+	res, err := beamx.RunWithMetrics(ctx, p)
+	if err == nil {
+		if *jobopts.Async {
+			fmt.Printf("submitted; the job writes %s\n", r.Target.URL)
+		} else if f := flag.Lookup("dry_run"); f != nil && f.Value.String() == "true" && place.runner == "dataflow" {
+			fmt.Println("dry run: the job was translated, nothing was submitted")
+		}
+		return res, nil
+	}
+	rerr := runnerError{err: err}
+	if place.outOfProcess() {
+		rerr.stage = "the job"
+		if watch != nil {
+			if stage := watch.stage(ctx); stage != "" {
+				rerr.stage = stage
+			}
+		}
+	}
+	// Only a job known to be over is released: in this process it is;
+	// a job server says; of a Dataflow job the lease judges.
+	over := place.inProcess || (watch != nil && watch.ended(ctx))
+	if over && !*jobopts.Async {
+		if released, relErr := r.Release(ctx); relErr != nil {
+			fmt.Fprintf(os.Stderr, "zarrforge: the failed run's store could not be released (%v): "+
+				"another run can take it 5 minutes after this one was last heard from\n", relErr)
+		} else if released && !*quiet {
+			fmt.Fprintf(os.Stderr, "zarrforge: %s is unfinished and released: run again to write it\n", r.Target.URL)
+		}
+	}
+	return nil, rerr
+}
+
+// newRunID is a random ID for the run, which names it in the store's
+// marker.
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // printWritten says what the run wrote and how to open it: a reference
@@ -230,24 +288,6 @@ func printWritten(w io.Writer, r recipes.Recipe) {
 	default:
 		fmt.Fprintf(w, xarray+"python3 -c 'import xarray; print(xarray.open_zarr(%q))'\n", r.Target.URL)
 	}
-}
-
-// checkRemote refuses, before anything is submitted, a Dataflow job whose
-// target or cache is on the submitting machine's disk: workers cannot see it.
-func checkRemote(runner string, r recipes.Recipe) error {
-	if runner != "dataflow" {
-		return nil
-	}
-	if !strings.HasPrefix(r.Target.URL, "gs://") {
-		return fmt.Errorf("recipe target.url: on Dataflow the target must be a gs:// URL, not %s", r.Target.URL)
-	}
-	if r.Cache != nil && r.Cache.URL != "" && !strings.HasPrefix(r.Cache.URL, "gs://") {
-		return fmt.Errorf("recipe cache.url: on Dataflow the cache must be a gs:// URL, not %s", r.Cache.URL)
-	}
-	if t := r.Pattern.Template; !strings.Contains(t, "://") || strings.HasPrefix(t, "file://") {
-		return fmt.Errorf("recipe pattern.template: on Dataflow the inputs must be gs:// or http(s):// URLs that workers can read, not %s", t)
-	}
-	return nil
 }
 
 // loadRecipe reads --recipe, or unpacks the embedded sample files into a
@@ -383,9 +423,41 @@ func amplification(decoded, needed int64) string {
 }
 
 // runnerError is a failure of the pipeline, reported by the runner.
-type runnerError struct{ err error }
+type runnerError struct {
+	err error
+	// stage is, for a job whose workers are other processes, the stage
+	// the job's metrics last showed at work ("the job" when none was
+	// seen); "" for a job in this process.
+	stage string
+}
 
 func (e runnerError) Error() string { return e.err.Error() }
+
+// explain is the error's one line: the cause the failing stage returned
+// or, for a worker process that went away, which is not a stage's error,
+// a line saying so (never the runner's stack trace).
+func (e runnerError) explain() string {
+	cause := rootCause(e.err)
+	if e.stage == "" {
+		return cause
+	}
+	switch {
+	case stackFrame.MatchString(cause):
+		return fmt.Sprintf("%s failed in the runner, which gave a stack trace for its reason (see its log): "+
+			"a worker process of the job may have died", e.stage)
+	case workerGone.MatchString(cause):
+		return fmt.Sprintf("%s failed: a worker process of the job died or was killed while it ran (the runner says: %s)",
+			e.stage, workerGone.FindString(cause))
+	}
+	return cause
+}
+
+// stackFrame matches a line of a Go stack trace, which some runners give
+// as a job's error when one of their own goroutines panicked.
+var stackFrame = regexp.MustCompile(`\.go:\d+( \+0x[0-9a-f]+)?\s*$|^goroutine \d+ \[|^panic: `)
+
+// workerGone matches how runners report a worker process that went away.
+var workerGone = regexp.MustCompile(`SDK worker disconnected|worker process (died|exited|crashed)|harness (died|exited|crashed)`)
 
 // failedDoFn is how Beam's runners (direct, Prism, Dataflow) introduce the
 // error a DoFn returned, quoted whole on the lines that follow.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -114,19 +115,19 @@ func TestDataflowNeedsGCS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkRemote("dataflow", r); err == nil || !strings.Contains(err.Error(), "target.url") {
+	if err := checkPlacement(dataflowPlacement, r); err == nil || !strings.Contains(err.Error(), "target.url") {
 		t.Fatalf("got %v, want the local target refused", err)
 	}
 	r.Target.URL = "gs://bucket/oisst.zarr"
-	if err := checkRemote("dataflow", r); err == nil || !strings.Contains(err.Error(), "cache.url") {
+	if err := checkPlacement(dataflowPlacement, r); err == nil || !strings.Contains(err.Error(), "cache.url") {
 		t.Fatalf("got %v, want the local cache refused", err)
 	}
 	r.Cache.URL = "gs://bucket/cache"
-	if err := checkRemote("dataflow", r); err != nil {
+	if err := checkPlacement(dataflowPlacement, r); err != nil {
 		t.Fatal(err)
 	}
 	r.Pattern.Template = "/data/oisst-avhrr-v02r01.{time}.nc"
-	if err := checkRemote("dataflow", r); err == nil || !strings.Contains(err.Error(), "pattern.template") {
+	if err := checkPlacement(dataflowPlacement, r); err == nil || !strings.Contains(err.Error(), "pattern.template") {
 		t.Fatalf("got %v, want the local inputs refused", err)
 	}
 }
@@ -205,5 +206,92 @@ func TestStageLines(t *testing.T) {
 	}
 	if want := "zarrforge: PrepareTarget: /o.zarr: 8 arrays, 11 chunks to write\nzarrforge: FinalizeTarget: /o.zarr complete\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+var dataflowPlacement = placement{runner: "dataflow", remote: "Dataflow"}
+
+// TestPlacement: where the runner flags put the workers, and which local
+// paths are refused for it: none when the workers are this process or on
+// this machine; the target, cache and inputs when a job server, a worker
+// pool or containers run them elsewhere, unless --shared_filesystem says
+// they see this machine's files.
+func TestPlacement(t *testing.T) {
+	local, err := recipes.Parse([]byte("pattern: {template: \"/data/{time}.nc\", concat_dim: {name: time, keys: [a]}}\ntarget: {url: /out/x.zarr}\n"), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		runner, endpoint, env, config string
+		inProcess, jobServer          bool
+		refused                       string // "" when the local recipe may run
+	}{
+		{runner: "direct", inProcess: true},
+		{runner: "prism", inProcess: true},
+		{runner: "prism", env: "EXTERNAL", config: "localhost:50000"},
+		{runner: "prism", env: "EXTERNAL", config: "10.0.0.7:50000", refused: "the worker pool at 10.0.0.7:50000"},
+		{runner: "universal", endpoint: "localhost:8073", env: "EXTERNAL", config: "127.0.0.1:50000", jobServer: true},
+		{runner: "universal", endpoint: "localhost:8073", env: "LOOPBACK", inProcess: true, jobServer: true},
+		{runner: "universal", endpoint: "flink-jobserver:8099", env: "EXTERNAL", config: "localhost:50000", jobServer: true,
+			refused: "the job server at flink-jobserver:8099"},
+		{runner: "flink", endpoint: "localhost:8099", jobServer: true, refused: "containers"},
+		{runner: "spark", endpoint: "[::1]:8099", env: "PROCESS", config: "{}", jobServer: true},
+	} {
+		name := fmt.Sprintf("%s %s %s %s", tc.runner, tc.endpoint, tc.env, tc.config)
+		setFlags(t, map[string]string{"endpoint": tc.endpoint, "environment_type": tc.env, "environment_config": tc.config})
+		p := placementOf(tc.runner)
+		if p.inProcess != tc.inProcess || p.jobServer != tc.jobServer {
+			t.Errorf("%s: placement %+v", name, p)
+		}
+		err := checkPlacement(p, local)
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("%s: refused: %v", name, err)
+		case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused) || !strings.Contains(err.Error(), "target.url")):
+			t.Errorf("%s: got %v, want the local target refused naming %s", name, err, tc.refused)
+		}
+		if tc.refused == "" {
+			continue
+		}
+		setFlags(t, map[string]string{"shared_filesystem": "true"})
+		if err := checkPlacement(p, local); err != nil {
+			t.Errorf("%s with --shared_filesystem: %v", name, err)
+		}
+		setFlags(t, map[string]string{"shared_filesystem": "false"})
+	}
+}
+
+// setFlags sets command-line flags for the rest of the test, and puts
+// them back after it.
+func setFlags(t *testing.T, values map[string]string) {
+	t.Helper()
+	for name, v := range values {
+		f := flag.Lookup(name)
+		old := f.Value.String()
+		if err := f.Value.Set(v); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = f.Value.Set(old) })
+	}
+}
+
+// TestRunnerFailure: a job whose worker process died says so in one line,
+// naming the stage its metrics last showed at work, never with the
+// runner's stack frame; a stage's own error stays as it was.
+func TestRunnerFailure(t *testing.T) {
+	for _, tc := range []struct {
+		err, stage, want string
+	}{
+		{"job failed: bundle inst007 stage-008 failed:SDK worker disconnected: worker[job-003_go], 1 active instructions, error: context canceled",
+			"StoreChunks", "StoreChunks failed: a worker process of the job died or was killed while it ran (the runner says: SDK worker disconnected)"},
+		{"job failed:\n\t/root/go/pkg/mod/golang.org/x/sync@v0.24.0/errgroup/errgroup.go:78 +0x95", "the job",
+			"the job failed in the runner, which gave a stack trace for its reason (see its log): a worker process of the job may have died"},
+		{"DoFn[UID:1, PID:p, Name: x] failed:\n\tStoreChunks: input a.nc: not netCDF", "StoreChunks", "StoreChunks: input a.nc: not netCDF"},
+		{"bundle failed:SDK worker disconnected", "", "bundle failed:SDK worker disconnected"}, // in process: as the runner said
+	} {
+		got := runnerError{err: errString(tc.err), stage: tc.stage}.explain()
+		if got != tc.want {
+			t.Errorf("%q:\n got %q\nwant %q", tc.err, got, tc.want)
+		}
 	}
 }

@@ -11,8 +11,11 @@
 // time, which no other process shares — is gone. Writers confirm the store
 // is still their run's at most every CheckEvery and stop at the first sign
 // it is not; a run marks its store complete with a conditional write,
-// after its consolidated metadata (Commit). The package knows nothing of
-// Beam or of Zarr.
+// after its consolidated metadata (Commit). A run whose job failed is
+// released by the process that launched it (Release), which is the one
+// that knows: its store may be taken at once, and its writers, which may
+// still be running elsewhere, stop at their next check. The package knows
+// nothing of Beam or of Zarr.
 package lease
 
 import (
@@ -69,6 +72,9 @@ type Marker struct {
 	PIDNS string    `json:"pid_ns,omitempty"`
 	Start uint64    `json:"start,omitempty"`
 	Beat  time.Time `json:"beat,omitzero"`
+	// Ended is when the run was released (see Release): it has ended,
+	// unfinished, and none of its writers may write any more.
+	Ended time.Time `json:"ended,omitzero"`
 }
 
 // Base is what a store held before an append: its steps along the append
@@ -167,6 +173,10 @@ func Replace(ctx context.Context, st *storage.Store, old At, m Marker) (At, erro
 // Claim makes the store run's, in state, in place of the marker read as
 // old; who is the run's process (see Owner).
 func Claim(ctx context.Context, st *storage.Store, old At, run, state string, base *Base, who Process, now time.Time) (At, error) {
+	if old.Run == run && !old.Ended.IsZero() {
+		return At{}, fmt.Errorf("%w: run %s was ended at %s (released by what launched it): a worker of it cannot take the store again",
+			ErrBusy, run, old.Ended.Format(time.RFC3339))
+	}
 	return Replace(ctx, st, old, Marker{Run: run, State: state, Base: base, Host: who.Host, PID: who.PID, Boot: who.Boot,
 		PIDNS: who.PIDNS, Start: who.Start, Beat: now.UTC()})
 }
@@ -175,7 +185,7 @@ func Claim(ctx context.Context, st *storage.Store, old At, run, state string, ba
 // seen by process self at time now: heard from within the lease, unless
 // the marker names the run's one process, which self can see is gone.
 func (m Marker) Live(self Process, now time.Time) bool {
-	if m.Run == "" || m.State == Complete {
+	if m.Run == "" || m.State == Complete || !m.Ended.IsZero() {
 		return false
 	}
 	p := m.process()
@@ -217,6 +227,10 @@ func Ensure(ctx context.Context, st *storage.Store, run string, now time.Time, e
 			}
 			return At{}, fmt.Errorf("%w: the store is no longer this run's (%s): %s holds it now (this run was taken for dead)", ErrBusy, run, who)
 		}
+		if !m.Ended.IsZero() {
+			return At{}, fmt.Errorf("%w: run %s was ended at %s (the job failed, and what launched it released the store): "+
+				"this worker outlived its job and stops", ErrBusy, run, m.Ended.Format(time.RFC3339))
+		}
 		if every > 0 && now.Sub(m.Beat) < every {
 			return m, nil
 		}
@@ -227,6 +241,29 @@ func Ensure(ctx context.Context, st *storage.Store, run string, now time.Time, e
 			continue
 		}
 		return renewed, err
+	}
+}
+
+// Release marks run's unfinished store as no longer its: the run has
+// ended (its job failed or was cancelled) and another run may take the
+// store at once instead of waiting out the lease; any of its writers still
+// running stops at its next check (Ensure). It reports whether it released
+// anything: a store that is another run's, complete, or without a marker
+// is left as it is. Only what launched the run may call it, once the job
+// has ended: a worker cannot know that the run is over.
+func Release(ctx context.Context, st *storage.Store, run string, now time.Time) (bool, error) {
+	for try := 0; ; try++ {
+		m, err := Read(ctx, st)
+		if err != nil || !m.Exists() || m.Run != run || m.State == Complete || !m.Ended.IsZero() {
+			return false, err
+		}
+		next := m.Marker
+		next.Ended = now.UTC()
+		_, err = Replace(ctx, st, m, next)
+		if errors.Is(err, ErrBusy) && try < 3 {
+			continue // a beat of a writer still running came first: read again
+		}
+		return err == nil, err
 	}
 }
 

@@ -125,3 +125,55 @@ func TestClaimRaceGCS(t *testing.T) {
 		}
 	}
 }
+
+// TestRelease: what launched a run that failed releases its store: no
+// longer live however fresh its beat, so another run takes it at once;
+// the run's own writers (Ensure) and a retried claim of it are refused;
+// another run's store, a complete one or none is left as it was.
+func TestRelease(t *testing.T) {
+	ctx := context.Background()
+	st, err := storage.NewStore(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if released, err := Release(ctx, st, "a", now); released || err != nil {
+		t.Fatalf("no marker: released %v, %v", released, err)
+	}
+	m, err := Claim(ctx, st, At{}, "a", Writing, nil, Process{Host: "worker-1"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if released, err := Release(ctx, st, "b", now); released || err != nil {
+		t.Fatalf("another run's store: released %v, %v", released, err)
+	}
+	if !m.Live(This(), now) {
+		t.Fatal("a run just heard from is not live")
+	}
+	if released, err := Release(ctx, st, "a", now); !released || err != nil {
+		t.Fatalf("the run's own store: released %v, %v", released, err)
+	}
+	ended, err := Read(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ended.Live(This(), now) || ended.Ended.IsZero() || ended.State != Writing {
+		t.Errorf("released marker %+v: still live, or its state changed", ended.Marker)
+	}
+	if _, err := Ensure(ctx, st, "a", now, 0); !errors.Is(err, ErrBusy) {
+		t.Errorf("a writer of the released run carries on: %v", err)
+	}
+	if _, err := Claim(ctx, st, ended, "a", Writing, nil, Process{Host: "worker-2"}, now); !errors.Is(err, ErrBusy) {
+		t.Errorf("a retried claim of the released run takes the store again: %v", err)
+	}
+	next, err := Claim(ctx, st, ended, "b", Writing, nil, Process{Host: "worker-3"}, now)
+	if err != nil || !next.Ended.IsZero() {
+		t.Fatalf("the next run takes the store: %+v, %v", next.Marker, err)
+	}
+	if err := Commit(ctx, st, next, 1, func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if released, err := Release(ctx, st, "b", now); released || err != nil {
+		t.Errorf("a complete store: released %v, %v", released, err)
+	}
+}

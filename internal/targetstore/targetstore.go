@@ -57,8 +57,10 @@ type Claim struct {
 
 // ClaimStore makes the store st this run's: without Overwrite it refuses a
 // store that holds anything but this run's own partial writes (a retried
-// bundle); with it, it takes the store, then deletes whatever another run
-// left there. A store that another run is live writing is refused in both.
+// bundle) or what a dead run left unfinished while creating it (a create
+// run again); with it, it takes the store, then deletes whatever another
+// run left there. A store that another run is live writing is refused in
+// both.
 func ClaimStore(ctx context.Context, st *storage.Store, c Claim) error {
 	keys, err := st.List(ctx, "")
 	if err != nil {
@@ -69,19 +71,12 @@ func ClaimStore(ctx context.Context, st *storage.Store, c Claim) error {
 		return err
 	}
 	now := time.Now()
-	switch {
-	case m.Exists() && m.Run == c.Run:
+	if m.Exists() && m.Run == c.Run {
 		_, err = lease.Claim(ctx, st, m, c.Run, lease.Writing, nil, lease.Owner(c.Self, c.Builder), now)
 		return err // our own, retried
-	case m.Live(c.Self, now):
-		return m.Busy(now)
-	case len(keys) == 0:
-	case c.Overwrite && !m.Exists() && !zarr.IsStore(keys):
-		return fmt.Errorf("it holds %d objects (%s) and is not a Zarr store, nor what a zarrforge run left; "+
-			"overwrite replaces only those: remove them yourself or choose another TargetConfig.URL", len(keys), sample(keys))
-	case c.Overwrite:
-	default:
-		return fmt.Errorf("a store already exists there (%d objects); set TargetConfig.Mode to overwrite to replace it", len(keys))
+	}
+	if err := Claimable(m, keys, c, now); err != nil {
+		return err
 	}
 	// Take the store first, then clear it: a run that took it since
 	// stops this one here, before anything of its is deleted.
@@ -90,6 +85,29 @@ func ClaimStore(ctx context.Context, st *storage.Store, c Claim) error {
 	}
 	if len(keys) > 0 {
 		return st.Clear(ctx, lease.Key)
+	}
+	return nil
+}
+
+// Claimable says whether run c may take a store that holds keys and whose
+// marker is m (another run's, or none), at time now: the one rule that
+// ClaimStore applies and that a pre-flight check asks before anything
+// runs.
+func Claimable(m lease.At, keys []string, c Claim, now time.Time) error {
+	switch {
+	case m.Exists() && m.Run == c.Run:
+		return nil
+	case m.Live(c.Self, now):
+		return m.Busy(now)
+	case len(keys) == 0:
+	case m.Exists() && m.State == lease.Writing:
+		// A dead run's unfinished create or overwrite: nothing anyone
+		// could have opened as complete; any mode starts it again.
+	case c.Overwrite && !m.Exists() && !zarr.IsStore(keys):
+		return fmt.Errorf("it holds %d objects (%s) and is not a Zarr store, nor what a zarrforge run left; "+
+			"overwrite replaces only those: remove them yourself or choose another TargetConfig.URL", len(keys), sample(keys))
+	case !c.Overwrite:
+		return fmt.Errorf("a store already exists there (%d objects); set TargetConfig.Mode to overwrite to replace it", len(keys))
 	}
 	return nil
 }
