@@ -3,10 +3,10 @@ package recipes
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/preflight"
 	"github.com/zarrforge/zarrforge/source"
@@ -98,9 +98,9 @@ func (r Recipe) firstInputs(ctx context.Context) (context.Context, []plan.Input,
 // readHeaders reads the header of input in: of the group the recipe
 // converts, or of each of its groups.
 func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMeta, error) {
-	f, err := storage.OpenReader(ctx, in.URL)
+	f, err := inputs.Locate(ctx, in.URL, "", in.Source)
 	if err != nil {
-		return nil, fmt.Errorf("input %s: %w", in.Source, err)
+		return nil, err
 	}
 	defer f.Close()
 	groups := []string{r.Pattern.Group}
@@ -108,7 +108,7 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 		groups = r.Pattern.Groups
 	}
 	if slices.Equal(groups, []string{AllGroups}) {
-		if groups, err = source.Groups(f, f.Size(), in.Source); err != nil {
+		if groups, err = f.Groups(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -117,7 +117,7 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 		if len(r.Pattern.Groups) > 0 {
 			g = groupRead(g)
 		}
-		h, err := preflight.Header(f, f.Size(), in, g)
+		h, err := preflight.Header(ctx, f, in, g)
 		if errors.Is(err, source.ErrNestedGroups) {
 			return nil, r.errorf("pattern", "%s; convert one group (pattern.group: a path), or every group as nested Zarr groups (pattern.groups: all)", err)
 		}
@@ -137,17 +137,17 @@ func (r Recipe) ResolveGroups(ctx context.Context) (Recipe, error) {
 	if !slices.Equal(r.Pattern.Groups, []string{AllGroups}) {
 		return r, nil
 	}
-	ctx, inputs, err := r.firstInputs(ctx)
+	ctx, firsts, err := r.firstInputs(ctx)
 	if err != nil {
 		return r, err
 	}
-	first := inputs[0]
-	f, err := storage.OpenReader(ctx, first.URL)
+	first := firsts[0]
+	f, err := inputs.Locate(ctx, first.URL, "", first.Source)
 	if err != nil {
-		return r, fmt.Errorf("input %s: %w", first.Source, err)
+		return r, err
 	}
 	defer f.Close()
-	groups, err := source.Groups(f, f.Size(), first.Source)
+	groups, err := f.Groups(ctx)
 	if err != nil {
 		return r, err
 	}

@@ -33,6 +33,7 @@ type Format struct {
 var registry struct {
 	sync.RWMutex
 	formats []Format
+	stores  []StoreFormat
 }
 
 // Register makes a format known to Open. Format packages call it from an
@@ -50,6 +51,9 @@ func FileTypes() []string {
 	defer registry.RUnlock()
 	var out []string
 	for _, f := range registry.formats {
+		out = append(out, f.FileTypes...)
+	}
+	for _, f := range registry.stores {
 		out = append(out, f.FileTypes...)
 	}
 	return out
@@ -76,6 +80,13 @@ func sniff(r io.ReaderAt, size int64, name string) (Format, error) {
 	}
 	return Format{}, fmt.Errorf("%s: not an input zarrforge reads: it starts with the bytes % x, not the signature of %s (%w)",
 		name, start[:n], strings.Join(sigs, " or "), ErrFormat)
+}
+
+// IsFile reports whether the input behind r is a file of a registered
+// format.
+func IsFile(r io.ReaderAt, size int64) bool {
+	_, err := sniff(r, size, "")
+	return err == nil
 }
 
 // Open sniffs the input behind r (size bytes long; name is used in messages

@@ -225,6 +225,13 @@ func NewStore(ctx context.Context, rawURL string) (*Store, error) {
 	if err := CheckWritable(rawURL); err != nil {
 		return nil, err
 	}
+	return OpenStore(ctx, rawURL)
+}
+
+// OpenStore returns the store rooted at rawURL for reading: a local path,
+// a file://, gs:// or http(s):// URL (an HTTP store cannot be listed or
+// written). It reaches nothing until the first Get.
+func OpenStore(ctx context.Context, rawURL string) (*Store, error) {
 	be, p, err := locate(ctx, rawURL)
 	if err != nil {
 		return nil, err

@@ -247,6 +247,8 @@ def enum_flags(ds, files):
     (flag_values, flag_meanings), as zarrforge stores an enum; the xarray
     here shows an enum as its integer values only."""
     import netCDF4
+    if os.path.isdir(first_file(files)):
+        return ds  # Zarr stores as inputs: no enum types
     with netCDF4.Dataset(first_file(files)) as nc:
         for name, v in nc.variables.items():
             if name in ds and isinstance(v.datatype, netCDF4.EnumType) and "flag_values" not in v.ncattrs():

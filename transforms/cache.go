@@ -15,6 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/storage"
@@ -101,7 +102,7 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 	defer timeSince(ctx, f.msec, f.span, time.Now())
 	ins := collect(iter)
 	rctx, retries := countingRetries(ctx, f.Config.Retry, f.Config.Auth)
-	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit
+	copied := make([]int64, len(ins)) // bytes copied; -1 for a cache hit, inPlace for a store
 	err := par.Do(rctx, len(ins), batchSize, func(ctx context.Context, i int) error {
 		return par.Recovered("CacheInputs: input "+ins[i].Source, func() error {
 			var err error
@@ -114,6 +115,10 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 		return err
 	}
 	for i, in := range ins {
+		if copied[i] == inPlace {
+			emit(in)
+			continue
+		}
 		if copied[i] < 0 {
 			f.hits.Inc(ctx, 1)
 		} else {
@@ -126,6 +131,10 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 	return nil
 }
 
+// inPlace is what cache returns for the bytes copied of an input it
+// leaves where it is: a store.
+const inPlace = -2
+
 // cache copies one input into the cache, unless a copy of it is there, and
 // returns it pointing at the copy, with the bytes copied (-1 when the copy
 // was there). A copy is reused when it has the source's size and, when the
@@ -135,12 +144,16 @@ func (f *cacheFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.Inp
 func (f *cacheFn) cache(ctx context.Context, in plan.Input) (plan.Input, int64, error) {
 	name := CacheName(in.URL)
 	dst := storage.Join(f.Config.URL, name)
-	src, err := storage.OpenReader(ctx, in.URL)
+	src, err := inputs.Locate(ctx, in.URL, "", in.Source)
 	if err != nil {
-		return plan.Input{}, 0, fmt.Errorf("CacheInputs: input %s: %w", in.Source, err)
+		return plan.Input{}, 0, fmt.Errorf("CacheInputs: %w", err)
+	}
+	src.Close()
+	if src.IsStore() {
+		log.Infof(ctx, "CacheInputs: %s is a store: it is read in place, chunk by chunk, not cached", in.Source)
+		return in, inPlace, nil
 	}
 	want, version := src.Size(), src.Version()
-	src.Close()
 	cache, err := storage.NewStore(ctx, f.Config.URL)
 	if err != nil {
 		return plan.Input{}, 0, fmt.Errorf("CacheInputs: cache %s: %w", f.Config.URL, err)

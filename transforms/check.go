@@ -2,11 +2,10 @@ package transforms
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/preflight"
-	"github.com/zarrforge/zarrforge/storage"
 )
 
 // ErrNoDimension is what CheckInputs returns (errors.Is) for a chunk or
@@ -43,10 +42,10 @@ func CheckInputs(ctx context.Context, schema SchemaConfig, target TargetConfig, 
 // readHeader reads the header of input in (its group at path group), as
 // it is, before any edit.
 func readHeader(ctx context.Context, in Input, group string) (plan.InputMeta, error) {
-	r, err := storage.OpenReader(ctx, in.URL)
+	l, err := inputs.Locate(ctx, in.URL, "", in.Source)
 	if err != nil {
-		return plan.InputMeta{}, fmt.Errorf("input %s: %w", in.Source, err)
+		return plan.InputMeta{}, err
 	}
-	defer r.Close()
-	return preflight.Header(r, r.Size(), in, group)
+	defer l.Close()
+	return preflight.Header(ctx, l, in, group)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/zarrplan"
@@ -122,17 +123,14 @@ func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.
 
 // describe reads one input's header.
 func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMeta, error) {
-	r, err := storage.OpenReader(ctx, in.URL)
-	if err != nil {
-		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
-	}
-	defer r.Close()
-	in.Version = r.Version() // the chunk stage reads this version or fails
 	budget := budgetOf(f.Config.MaxMem)
-	nc, err := source.Open(r, r.Size(), in.Source, source.Options{MaxChunk: budget / 2, Group: f.Config.Group})
+	o, err := inputs.OpenInput(ctx, in.URL, "", in.Source, source.Options{MaxChunk: budget / 2, Group: f.Config.Group})
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
+	defer o.File.Close()
+	in.Version = o.File.Version() // the chunk stage reads this version or fails
+	nc := o.Reader
 	if err := checkFileType(f.Config.FileType, nc); err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: input %s: %w", in.Source, err)
 	}

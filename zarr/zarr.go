@@ -507,7 +507,9 @@ func ReadArrayMeta(ctx context.Context, st Store, name string) (ArrayMeta, map[s
 		return meta, nil, fmt.Errorf("zarr: array %q: %w", name, err)
 	}
 	b, err = st.Get(ctx, name+"/.zattrs")
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
+		b = []byte("{}") // no attributes (and so no dimension names)
+	} else if err != nil {
 		return meta, nil, err
 	}
 	attrs, err := ParseAttrs(b)

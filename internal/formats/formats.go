@@ -6,4 +6,6 @@ package formats
 import (
 	// netCDF-3 and netCDF-4 files.
 	_ "github.com/zarrforge/zarrforge/netcdf"
+	// Zarr v2 and v3 stores.
+	_ "github.com/zarrforge/zarrforge/zarr"
 )

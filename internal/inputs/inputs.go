@@ -4,13 +4,11 @@ package inputs
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/source"
-	"github.com/zarrforge/zarrforge/storage"
 )
 
 // Pool keeps recently used inputs open, so a worker writing
@@ -33,7 +31,7 @@ type Pool struct {
 // Open is an input taken out of the pool.
 type Open struct {
 	// File is the input as storage reads it, Reader as its format does.
-	File   storage.Reader
+	File   Handle
 	Reader source.Reader
 	// what the reader had decoded and fetched when it left the pool
 	decoded, fetched int64
@@ -56,16 +54,7 @@ func (p *Pool) Get(ctx context.Context, in plan.Input, opts source.Options) (Ope
 		return f, nil
 	}
 	p.mu.Unlock()
-	r, err := storage.OpenPinned(ctx, in.URL, in.Version)
-	if err != nil {
-		return Open{}, fmt.Errorf("input %s: %w", in.Source, err)
-	}
-	nc, err := source.Open(r, r.Size(), in.Source, opts)
-	if err != nil {
-		r.Close()
-		return Open{}, err
-	}
-	return Open{File: r, Reader: nc}, nil
+	return OpenInput(ctx, in.URL, in.Version, in.Source, opts)
 }
 
 // Put returns f, got for in, to the pool, closing the least recently used

@@ -6,13 +6,14 @@
 package preflight
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
@@ -29,9 +30,9 @@ func (e *noDimension) Error() string        { return e.msg }
 func (e *noDimension) Is(target error) bool { return target == ErrNoDimension }
 
 // Header reads the header of input in (its group at path group: "" the
-// whole input) from r, as it is, before any edit.
-func Header(r io.ReaderAt, size int64, in plan.Input, group string) (plan.InputMeta, error) {
-	f, err := source.Open(r, size, in.Source, source.Options{Group: group})
+// whole input), located as l, as it is, before any edit.
+func Header(ctx context.Context, l inputs.Located, in plan.Input, group string) (plan.InputMeta, error) {
+	f, err := l.Open(ctx, source.Options{Group: group})
 	if err != nil {
 		return plan.InputMeta{}, err
 	}
