@@ -129,6 +129,60 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 	return out, nil
 }
 
+// Resolve returns the recipe with what it leaves to its inputs filled in,
+// as Build needs it: pattern.groups "all" (see ResolveGroups) and, for a
+// pattern of one input (Pattern.OneInput) that names no concat dimension,
+// the dimension the input stands along — "time" when it has one, else the
+// first dimension of its variable with the most. It reads the first
+// input's header only when there is something to fill in.
+func (r Recipe) Resolve(ctx context.Context) (Recipe, error) {
+	r, err := r.ResolveGroups(ctx)
+	if err != nil || !r.Pattern.OneInput() || r.Pattern.ConcatDim.Name != "" {
+		return r, err
+	}
+	ctx, firsts, err := r.firstInputs(ctx)
+	if err != nil {
+		return r, err
+	}
+	f, err := inputs.Locate(ctx, firsts[0].URL, "", firsts[0].Source)
+	if err != nil {
+		return r, err
+	}
+	defer f.Close()
+	group := r.Pattern.Group
+	if len(r.Pattern.Groups) > 0 {
+		group = groupRead(r.Pattern.Groups[0])
+	}
+	h, err := preflight.Header(ctx, f, firsts[0], group)
+	if err != nil {
+		return r, err
+	}
+	dim := alongDim(h.Dims, h.Vars)
+	if dim == "" {
+		return r, r.errorf("pattern.template", "%s has no dimension to rechunk along", firsts[0].Source)
+	}
+	r.Pattern.ConcatDim.Name = dim
+	return r, nil
+}
+
+// alongDim is the dimension one input stands along: "time" when it has
+// one, else the first dimension of the variable with the most.
+func alongDim(dims []source.Dim, vars []source.Var) string {
+	best := ""
+	most := 0
+	for _, d := range dims {
+		if d.Name == "time" {
+			return d.Name
+		}
+	}
+	for _, v := range vars {
+		if len(v.Dims) > most {
+			best, most = v.Dims[0], len(v.Dims)
+		}
+	}
+	return best
+}
+
 // ResolveGroups returns the recipe with pattern.groups "all" replaced by
 // the paths of the first input's groups ("/" and every group below it), as
 // Build needs them; other recipes are returned as they are. It reads the

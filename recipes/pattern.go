@@ -289,6 +289,47 @@ func (p Pattern) Concats() []ConcatDim {
 	return []ConcatDim{p.ConcatDim}
 }
 
+// OneInput reports whether the pattern names one input to rechunk or
+// re-encode, as rechunker takes one: a template without placeholders, no
+// merge dimensions, and no keys along a concat dimension. Its concat
+// dimension (a dimension of the input, along which one input is itself)
+// is pattern.concat_dim.name when given, else what Resolve picks.
+func (p Pattern) OneInput() bool {
+	c := p.ConcatDim
+	return len(p.ConcatDims) == 0 && len(p.MergeDims) == 0 && c.Keys == nil && c.Dates == nil && c.Range == nil &&
+		!strings.ContainsAny(p.Template, "{}")
+}
+
+// expandOne is expand for a pattern of one input.
+func (p Pattern) expandOne() (*expanded, error) {
+	if strings.TrimSpace(p.Template) == "" {
+		return nil, &fieldError{"pattern.template", "missing; give the input URL"}
+	}
+	if p.ConcatDim.NItemsPerFile < 0 {
+		return nil, &fieldError{"pattern.concat_dim.nitems_per_file", fmt.Sprintf("must be >= 1 when given, got %d", p.ConcatDim.NItemsPerFile)}
+	}
+	if err := p.checkReading(); err != nil {
+		return nil, err
+	}
+	return &expanded{concats: 1, keys: [][]string{{""}}, times: [][]time.Time{nil}, ints: [][]int64{nil},
+		layout: []bool{true}, segments: []segment{{text: p.Template, dim: -1}}}, nil
+}
+
+// checkReading checks how the inputs are read: pattern.group,
+// pattern.groups and pattern.file_type.
+func (p Pattern) checkReading() error {
+	if g := strings.Trim(p.Group, "/"); g != "" && slices.Contains(strings.Split(g, "/"), "") {
+		return &fieldError{"pattern.group", fmt.Sprintf("%q: a group path names groups between slashes, as forecast/surface", p.Group)}
+	}
+	if err := p.checkGroups(); err != nil {
+		return err
+	}
+	if types := append([]string{FileTypeAuto}, source.FileTypes()...); p.FileType != "" && !slices.Contains(types, p.FileType) {
+		return &fieldError{"pattern.file_type", fmt.Sprintf("unknown file type %q (want %s)", p.FileType, strings.Join(types, ", "))}
+	}
+	return nil
+}
+
 // concatField is the YAML path of concat dimension k.
 func (p Pattern) concatField(k int) string {
 	if len(p.ConcatDims) > 0 {
@@ -463,6 +504,9 @@ func (p Pattern) expand() (*expanded, error) {
 	if c := p.ConcatDim; len(p.ConcatDims) > 0 && (c.Name != "" || c.Keys != nil || c.Dates != nil || c.Range != nil || c.NItemsPerFile != 0) {
 		return nil, &fieldError{"pattern", "give concat_dim or concat_dims, not both"}
 	}
+	if p.OneInput() {
+		return p.expandOne()
+	}
 	concats := p.Concats()
 	e := &expanded{concats: len(concats)}
 	var names, fields []string
@@ -496,14 +540,8 @@ func (p Pattern) expand() (*expanded, error) {
 	if e.count() > maxInputs {
 		return nil, &fieldError{"pattern", fmt.Sprintf("names more than %d inputs", maxInputs)}
 	}
-	if g := strings.Trim(p.Group, "/"); g != "" && slices.Contains(strings.Split(g, "/"), "") {
-		return nil, &fieldError{"pattern.group", fmt.Sprintf("%q: a group path names groups between slashes, as forecast/surface", p.Group)}
-	}
-	if err := p.checkGroups(); err != nil {
+	if err := p.checkReading(); err != nil {
 		return nil, err
-	}
-	if types := append([]string{FileTypeAuto}, source.FileTypes()...); p.FileType != "" && !slices.Contains(types, p.FileType) {
-		return nil, &fieldError{"pattern.file_type", fmt.Sprintf("unknown file type %q (want %s)", p.FileType, strings.Join(types, ", "))}
 	}
 	var err error
 	if e.segments, err = parseTemplate(p.Template, names, fields); err != nil {

@@ -118,6 +118,9 @@ func Build(s beam.Scope, r Recipe) (beam.PCollection, error) {
 	if err := r.Validate(); err != nil {
 		return beam.PCollection{}, err
 	}
+	if r.Pattern.OneInput() && r.Pattern.ConcatDim.Name == "" {
+		return beam.PCollection{}, r.errorf("pattern", "one input and no concat_dim.name: Recipe.Resolve picks the dimension from the input's header")
+	}
 	cache, schema, target := r.configs()
 	refs := r.referencesConfig()
 	// The stages panic on a configuration they refuse: ask first.

@@ -1,11 +1,15 @@
 package recipes_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/recipes"
@@ -71,5 +75,50 @@ func TestZarrInputs(t *testing.T) {
 				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, tc.want)
 			})
 		})
+	}
+}
+
+// TestOneZarrInput rechunks one store (a template without placeholders and
+// no concat_dim: rechunker's use) on every runner, into time series and
+// into v3 shards; each must equal xarray's reading of the store.
+func TestOneZarrInput(t *testing.T) {
+	dir := zarrInputs(t)
+	store := filepath.Join(dir, "zarr_missing", "part_00.zarr")
+	for _, tc := range []struct {
+		name   string
+		target recipes.Target
+		want   map[string][]int64
+	}{
+		{"time series", recipes.Target{Chunks: map[string]int64{"time": 4, "lat": 1, "lon": 1}}, map[string][]int64{"sst": {4, 1, 1}}},
+		{"v3 shards", recipes.Target{Chunks: map[string]int64{"time": 1, "lat": 2}, Shards: map[string]int64{"time": 4, "lat": 4}, ZarrFormat: 3}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
+				r := recipes.Recipe{Pattern: recipes.Pattern{Template: store}, Target: tc.target}
+				r.Target.URL = filepath.Join(t.TempDir(), "one.zarr")
+				if !r.Pattern.OneInput() {
+					t.Fatal("a template without placeholders is not one input")
+				}
+				r, err := r.Resolve(context.Background())
+				if err != nil || r.Pattern.ConcatDim.Name != "time" {
+					t.Fatalf("Resolve: %v, %q", err, r.Pattern.ConcatDim.Name)
+				}
+				runRecipe(t, runner, r)
+				beamtest.CompareWithXarray(t, r.Target.URL, filepath.Join(dir, "zarr_missing", "collection.json"), []string{store}, tc.want)
+			})
+		})
+	}
+}
+
+// TestOneInputUnresolved: Build refuses one input whose dimension Resolve
+// has not picked, saying what to do.
+func TestOneInputUnresolved(t *testing.T) {
+	r := recipes.Recipe{Pattern: recipes.Pattern{Template: "/data/era5.zarr"}, Target: recipes.Target{URL: filepath.Join(t.TempDir(), "o.zarr")}}
+	if err := r.Validate(); err != nil {
+		t.Fatalf("one input: %v", err)
+	}
+	_, s := beam.NewPipelineWithRoot()
+	if _, err := recipes.Build(s, r); err == nil || !strings.Contains(err.Error(), "Recipe.Resolve") {
+		t.Errorf("Build of an unresolved one-input recipe: %v", err)
 	}
 }

@@ -60,9 +60,9 @@ func TestOpenUnknown(t *testing.T) {
 	}
 }
 
-// TestFileTypes: the registered formats' file types, as recipes name them.
+// TestFileTypes: the registered formats' file types, files' then stores', as recipes name them.
 func TestFileTypes(t *testing.T) {
-	if got := source.FileTypes(); !slices.Equal(got, []string{"netcdf3", "netcdf4"}) {
+	if got := source.FileTypes(); !slices.Equal(got, []string{"netcdf3", "netcdf4", "zarr"}) {
 		t.Fatalf("FileTypes = %v", got)
 	}
 }

@@ -186,7 +186,7 @@ func run(ctx context.Context) error {
 	// run only translates the job: it reads nothing).
 	if !dryRun {
 		var err error
-		if r, err = r.ResolveGroups(ctx); err != nil { // pattern.groups: all
+		if r, err = r.Resolve(ctx); err != nil { // pattern.groups: all; one input's dimension
 			return err
 		}
 		if err := r.Check(ctx); err != nil {
