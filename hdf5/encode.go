@@ -8,6 +8,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/zarrforge/zarrforge/internal/checksum"
 	"github.com/zarrforge/zarrforge/internal/nd"
 )
 
@@ -52,7 +53,7 @@ func EncodeChunk(pipeline []Filter, raw []byte, itemSize int) ([]byte, error) {
 			data = e.EncodeAll(data, nil)
 			_ = e.Close()
 		case "fletcher32":
-			data = binary.LittleEndian.AppendUint32(bytes.Clone(data), fletcher32(data))
+			data = binary.LittleEndian.AppendUint32(bytes.Clone(data), checksum.Fletcher32(data))
 		default:
 			return nil, fmt.Errorf("hdf5: filter %s cannot be encoded: %w", f.Name, ErrUnsupported)
 		}

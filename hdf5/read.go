@@ -10,6 +10,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/zarrforge/zarrforge/internal/checksum"
 	"github.com/zarrforge/zarrforge/internal/nd"
 )
 
@@ -338,7 +339,7 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 			}
 			n := len(data) - 4
 			stored := uint32(data[n]) | uint32(data[n+1])<<8 | uint32(data[n+2])<<16 | uint32(data[n+3])<<24
-			sum := fletcher32(data[:n])
+			sum := checksum.Fletcher32(data[:n])
 			// HDF5 1.6.0-1.6.2 wrote the sum byte-swapped; HDF5 still accepts it.
 			if stored != sum && stored != bits.ReverseBytes32(sum) {
 				return nil, errChecksum

@@ -101,8 +101,8 @@ func unquoteSpecials(v any) any {
 func (in *input) addArray(a string, own source.Objects) error {
 	path := in.prefix + a
 	meta, _, err := ReadArrayMeta(in.ctx, in.st, path)
-	if err != nil {
-		return fmt.Errorf("%s: array %q: %w (%w)", in.name, a, err, source.ErrFormat)
+	if err != nil { // it names the array
+		return fmt.Errorf("%s: %w (%w)", in.name, err, source.ErrFormat)
 	}
 	attrs, err := in.exactAttrs(path)
 	if err != nil {
@@ -159,7 +159,7 @@ func (in *input) checkConsolidated(path string, meta ArrayMeta, own source.Objec
 // checkArray checks that array a can be read here, within the memory
 // limit, and returns its type.
 func (in *input) checkArray(a string, meta ArrayMeta) (source.Type, error) {
-	if err := errors.Join(meta.validate(), meta.codable()); err != nil {
+	if err := errors.Join(meta.validate(), meta.inputCodable()); err != nil {
 		return 0, fmt.Errorf("%s: array %q: %w (%w)", in.name, a, err, source.ErrUnsupported)
 	}
 	if meta.Dims == nil && len(meta.Shape) > 0 {
@@ -423,7 +423,7 @@ func (in *input) chunk(name string, meta ArrayMeta, idx []int64) ([]byte, error)
 	case err != nil:
 		return nil, fmt.Errorf("%s: %s: %w", in.name, key, err)
 	}
-	raw, err := DecodeChunk(meta, data)
+	raw, err := decodeInputChunk(meta, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w (%w)", in.name, key, err, source.ErrFormat)
 	}

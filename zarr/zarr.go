@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/zarrforge/zarrforge/internal/nd"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // Store is a flat key-value object store rooted at a Zarr store's URL. Keys
@@ -417,14 +418,23 @@ func (m *ArrayMeta) parseZarray(data []byte) error {
 		return fmt.Errorf("zarr: .zarray: order %q is not supported", doc.Order)
 	}
 	var filters []struct {
-		ID string `json:"id"`
+		ID          string `json:"id"`
+		Level       int    `json:"level"`
+		ElementSize int    `json:"elementsize"`
 	}
 	if err := json.Unmarshal(doc.Filters, &filters); len(doc.Filters) > 0 && err != nil {
 		return fmt.Errorf("zarr: .zarray: filters: %w", err)
 	}
 	strs := len(filters) == 1 && filters[0].ID == "vlen-utf8" && doc.DType == string(Strings)
-	if len(filters) > 0 && !strs {
-		return fmt.Errorf("zarr: .zarray: filters %s are not supported", doc.Filters)
+	var kept []Filter // numeric filters, as references to HDF5 chunks name them
+	for _, f := range filters {
+		if !inputFilters[f.ID] || strs {
+			break
+		}
+		kept = append(kept, Filter{ID: f.ID, Level: f.Level, ElementSize: f.ElementSize})
+	}
+	if len(filters) > 0 && !strs && len(kept) != len(filters) {
+		return fmt.Errorf("zarr: .zarray: filters %s are not supported (%w)", doc.Filters, source.ErrUnsupported)
 	}
 	if doc.DType == string(Strings) && !strs {
 		return fmt.Errorf("zarr: .zarray: object dtype without the vlen-utf8 filter is not supported")
@@ -432,7 +442,7 @@ func (m *ArrayMeta) parseZarray(data []byte) error {
 	if doc.Separator != "" && doc.Separator != "." {
 		return fmt.Errorf("zarr: .zarray: dimension_separator %q is not supported", doc.Separator)
 	}
-	*m = ArrayMeta{Shape: doc.Shape, Chunks: doc.Chunks, DType: DType(doc.DType).canonical()}
+	*m = ArrayMeta{Shape: doc.Shape, Chunks: doc.Chunks, DType: DType(doc.DType).canonical(), Filters: kept}
 	if doc.Compressor != nil {
 		c, err := parseCompressor(*doc.Compressor)
 		if err != nil {
