@@ -174,7 +174,7 @@ func TestParseErrors(t *testing.T) {
 		{"brace in name", strings.Replace(good, "    - name: variable", "    - name: \"var}\"", 1),
 			`recipe r.yaml: pattern.merge_dims[0].name: "var}": a dimension name cannot contain { or }`},
 		{"file_type", strings.Replace(good, "  merge_dims:", "  file_type: hdf5\n  merge_dims:", 1),
-			`recipe r.yaml: pattern.file_type: unknown file type "hdf5" (want auto, netcdf3, netcdf4, zarr)`},
+			`recipe r.yaml: pattern.file_type: unknown file type "hdf5" (want auto, netcdf3, netcdf4, references, zarr)`},
 		{"target url missing", strings.Replace(good, "  url: file:///out/oisst.zarr\n", "", 1),
 			"recipe r.yaml: target.url: missing; say where the Zarr store goes"},
 		{"chunk zero", strings.Replace(good, "{time: 30}", "{time: 0}", 1),

@@ -44,8 +44,7 @@ func Register(f Format) {
 	registry.formats = append(registry.formats, f)
 }
 
-// FileTypes returns the file types of every format registered, in the order
-// they registered.
+// FileTypes returns the file types of every format registered, sorted.
 func FileTypes() []string {
 	registry.RLock()
 	defer registry.RUnlock()
@@ -56,6 +55,7 @@ func FileTypes() []string {
 	for _, f := range registry.stores {
 		out = append(out, f.FileTypes...)
 	}
+	slices.Sort(out)
 	return out
 }
 

@@ -155,6 +155,11 @@ type Options struct {
 	// the whole input: groups below it holding data are refused
 	// (ErrNestedGroups) rather than left out.
 	Group string
+	// Fetch reads length bytes at offset of the object at url (length < 0:
+	// all of it), for inputs whose bytes lie in other objects (kerchunk
+	// reference sets); nil where nothing may be fetched. Whoever opens
+	// inputs from storage sets it.
+	Fetch func(url string, offset, length int64) ([]byte, error)
 }
 
 // The errors readers wrap, so that callers can tell them apart.

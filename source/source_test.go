@@ -62,7 +62,7 @@ func TestOpenUnknown(t *testing.T) {
 
 // TestFileTypes: the registered formats' file types, files' then stores', as recipes name them.
 func TestFileTypes(t *testing.T) {
-	if got := source.FileTypes(); !slices.Equal(got, []string{"netcdf3", "netcdf4", "zarr"}) {
+	if got := source.FileTypes(); !slices.Equal(got, []string{"netcdf3", "netcdf4", "references", "zarr"}) {
 		t.Fatalf("FileTypes = %v", got)
 	}
 }

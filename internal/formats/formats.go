@@ -8,4 +8,6 @@ import (
 	_ "github.com/zarrforge/zarrforge/netcdf"
 	// Zarr v2 and v3 stores.
 	_ "github.com/zarrforge/zarrforge/zarr"
+	// kerchunk reference sets (version 1 JSON), read as the stores they describe.
+	_ "github.com/zarrforge/zarrforge/kerchunk"
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sync/atomic"
@@ -74,9 +75,13 @@ func (l Located) Size() int64 {
 // IsStore reports whether the input is a store of objects, not a file.
 func (l Located) IsStore() bool { return l.objs != nil }
 
-// Open opens the located input with its format.
+// Open opens the located input with its format. Inputs whose bytes lie in
+// other objects (reference sets) read them from storage with ctx.
 func (l Located) Open(ctx context.Context, opts source.Options) (source.Reader, error) {
 	if l.file != nil {
+		if opts.Fetch == nil {
+			opts.Fetch = fetcher(ctx, opts.MaxChunk)
+		}
 		return source.Open(l.file, l.file.Size(), l.name, opts)
 	}
 	return source.OpenStore(ctx, l.objs, l.name, opts)
@@ -102,6 +107,35 @@ func OpenInput(ctx context.Context, url, version, name string, opts source.Optio
 		return Open{}, err
 	}
 	return Open{File: l.Handle, Reader: rd}, nil
+}
+
+// fetcher reads byte ranges of objects from storage, with ctx, for
+// source.Options.Fetch; a whole object (length < 0) may be at most limit
+// bytes (0: 1 GiB).
+func fetcher(ctx context.Context, limit int64) func(url string, offset, length int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	return func(url string, offset, length int64) ([]byte, error) {
+		r, err := storage.OpenReader(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		if length < 0 {
+			if length = r.Size() - offset; length > limit {
+				return nil, fmt.Errorf("%s: %d bytes, more than the %d a chunk may take (%w)", storage.Redact(url), length, limit, source.ErrTooLarge)
+			}
+		}
+		if offset < 0 || length < 0 || offset > r.Size()-length {
+			return nil, fmt.Errorf("%s: bytes %d to %d lie outside its %d (%w)", storage.Redact(url), offset, offset+length, r.Size(), source.ErrFormat)
+		}
+		b := make([]byte, length)
+		if _, err := r.ReadAt(b, offset); err != nil && !(errors.Is(err, io.EOF) && length == 0) {
+			return nil, fmt.Errorf("%s: %w", storage.Redact(url), err)
+		}
+		return b, nil
+	}
 }
 
 // locateStore finds the store at url; asFile is the error of opening it
