@@ -3,6 +3,9 @@ package recipes_test
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/zarrforge/zarrforge/beamtest"
 	"github.com/zarrforge/zarrforge/recipes"
+	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/storage/storagetest"
 )
 
 // zarrInputs writes the Zarr input collections (testdata/make_zarr_inputs.py,
@@ -154,6 +159,49 @@ func TestReferenceInputs(t *testing.T) {
 				}
 				runRecipe(t, runner, r)
 				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
+			})
+		})
+	}
+}
+
+// TestZarrInputsRemote reads the stores xarray wrote from an HTTP server
+// (a directory URL answers with a listing: a store is found below it; no
+// listing of keys is needed, the consolidated metadata names them) and from
+// Cloud Storage (a prefix, listed), on every runner: each store must equal
+// open_mfdataset of the local stores.
+func TestZarrInputsRemote(t *testing.T) {
+	dir := zarrInputs(t)
+	local := filepath.Join(dir, "zarr_daily")
+	srv := httptest.NewServer(http.FileServer(http.Dir(local)))
+	defer srv.Close()
+	bucket := storagetest.FakeGCS(t, "stores")
+	ctx := context.Background()
+	st, err := storage.NewStore(ctx, bucket+"/zarr_daily")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(local, p)
+		if err == nil {
+			err = st.Put(ctx, filepath.ToSlash(rel), b)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, base := range map[string]string{"http": srv.URL, "gcs": bucket + "/zarr_daily"} {
+		t.Run(name, func(t *testing.T) {
+			beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
+				r, manifestPath := zarrRecipe(t, dir, "zarr_daily")
+				r.Pattern.Template = base + "/part_{time}.zarr"
+				r.Target.Chunks = map[string]int64{"time": 5}
+				runRecipe(t, runner, r)
+				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, map[string][]int64{"sst": {5, 7, 10}})
 			})
 		})
 	}
