@@ -70,29 +70,9 @@ func (in *input) attrsAt(key string) (map[string]any, error) {
 		}
 	}
 	for k, v := range doc {
-		doc[k] = unquoteSpecials(v)
+		doc[k] = unquote(v, true)
 	}
 	return doc, nil
-}
-
-// unquoteSpecials turns the marked strings quoteSpecialFloats made back
-// into NaN and infinities, leaving numbers as json.Number.
-func unquoteSpecials(v any) any {
-	switch x := v.(type) {
-	case string:
-		if strings.HasPrefix(x, specialPrefix) {
-			return unquoteSpecialFloats(x)
-		}
-	case []any:
-		for i := range x {
-			x[i] = unquoteSpecials(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = unquoteSpecials(x[k])
-		}
-	}
-	return v
 }
 
 // addArray makes array a of the group read a variable, as xarray reads

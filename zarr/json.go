@@ -97,9 +97,16 @@ func quoteSpecialFloats(data []byte) []byte {
 
 // unquoteSpecialFloats turns the marked strings quoteSpecialFloats made in
 // a decoded JSON value, and any json.Number, into float64s.
-func unquoteSpecialFloats(v any) any {
+func unquoteSpecialFloats(v any) any { return unquote(v, false) }
+
+// unquote turns the marked strings quoteSpecialFloats made in a decoded
+// JSON value into float64s and, unless keepNumbers, any json.Number too.
+func unquote(v any, keepNumbers bool) any {
 	switch x := v.(type) {
 	case json.Number:
+		if keepNumbers {
+			return x
+		}
 		f, _ := x.Float64()
 		return f
 	case string:
@@ -113,11 +120,11 @@ func unquoteSpecialFloats(v any) any {
 		}
 	case []any:
 		for i := range x {
-			x[i] = unquoteSpecialFloats(x[i])
+			x[i] = unquote(x[i], keepNumbers)
 		}
 	case map[string]any:
 		for k := range x {
-			x[k] = unquoteSpecialFloats(x[k])
+			x[k] = unquote(x[k], keepNumbers)
 		}
 	}
 	return v
