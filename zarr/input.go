@@ -43,17 +43,19 @@ func matchStore(ctx context.Context, o source.Objects) bool {
 // fill value xarray's _FillValue (v2's fill_value, v3's _FillValue
 // attribute), chunks never written the array's fill.
 type input struct {
-	ctx     context.Context
-	st      Store
-	name    string // the store's URL, for messages
-	format  int
-	dims    []source.Dim
-	vars    []source.Var
-	attrs   []source.Attr
-	arrays  map[string]ArrayMeta // by variable name; keys hold the group's prefix
-	prefix  string               // the group's path, "" or "g/"
-	limit   int64                // the most a stored chunk (or shard) may decode to
-	decoded atomic.Int64
+	ctx    context.Context
+	st     Store
+	name   string // the store's URL, for messages
+	format int
+	dims   []source.Dim
+	vars   []source.Var
+	attrs  []source.Attr
+	arrays map[string]ArrayMeta // by variable name; keys hold the group's prefix
+	prefix string               // the group's path, "" or "g/"
+	// consolidated: the metadata read is the consolidated metadata's
+	consolidated bool
+	limit        int64 // the most a stored chunk (or shard) may decode to
+	decoded      atomic.Int64
 }
 
 // OpenInput opens the Zarr store o (name is its URL, for messages) as an
@@ -70,7 +72,7 @@ func OpenInput(ctx context.Context, o source.Objects, name string, opts source.O
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	in := &input{ctx: ctx, st: st, name: name, format: format, prefix: prefix, arrays: map[string]ArrayMeta{},
-		limit: opts.MaxChunk}
+		limit: opts.MaxChunk, consolidated: st.(readOnly).docs != nil}
 	if in.limit <= 0 {
 		in.limit = 1 << 30
 	}

@@ -120,7 +120,7 @@ func (in *input) addArray(a string, own source.Objects) error {
 // array at path against the array's own metadata: a tool that changed an
 // array without consolidating again leaves them apart.
 func (in *input) checkConsolidated(path string, meta ArrayMeta, own source.Objects) error {
-	if in.st.(readOnly).docs == nil {
+	if !in.consolidated {
 		return nil
 	}
 	mine, _, err := ReadArrayMeta(in.ctx, readOnly{o: own}, path)
