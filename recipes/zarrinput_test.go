@@ -206,3 +206,34 @@ func TestZarrInputsRemote(t *testing.T) {
 		})
 	}
 }
+
+// TestZarrV3Inputs reads Zarr v3 stores as inputs — sharded and not, as
+// this project writes them (zarrita reads them back in TestCollectionsV3;
+// the zarr-python here writes no v3) — rechunking each on every runner;
+// the store must equal open_mfdataset of the netCDF files they came from.
+func TestZarrV3Inputs(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		source recipes.Target
+	}{
+		{"v3", recipes.Target{ZarrFormat: 3, Chunks: map[string]int64{"time": 2}}},
+		{"v3 shards", recipes.Target{ZarrFormat: 3, Chunks: map[string]int64{"time": 1, "lat": 4}, Shards: map[string]int64{"time": 4, "lat": 8}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, manifestPath := collectionRecipe(t, "daily")
+			src.Target = tc.source
+			src.Target.URL = filepath.Join(t.TempDir(), "v3.zarr")
+			runRecipe(t, "direct", src)
+			beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
+				r := recipes.Recipe{Pattern: recipes.Pattern{Template: src.Target.URL, FileType: "zarr"},
+					Target: recipes.Target{URL: filepath.Join(t.TempDir(), "out.zarr"), Chunks: map[string]int64{"time": 8, "lat": 2}}}
+				r, err := r.Resolve(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				runRecipe(t, runner, r)
+				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, map[string][]int64{"sst": {8, 2, 10}})
+			})
+		})
+	}
+}
