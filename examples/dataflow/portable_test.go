@@ -175,37 +175,40 @@ func TestOutOfProcess(t *testing.T) {
 // complete, and the same command run again must succeed at once (the
 // failed run's store was released: no five-minute lease to wait out) and
 // write what the direct runner writes. The inputs come over HTTP from a
-// server that, once the first chunk is in the store, holds every request
-// until the kill, so the stage cannot finish before it.
+// server that, once the store's arrays are laid out (StoreChunks has
+// begun), holds every request for the last input until the kill: the
+// stage writes the chunks of the others and cannot finish before it.
 func TestWorkerKilled(t *testing.T) {
 	p := startPortable(t)
 	bin := buildProgram(t)
 	inputs := makeInputs(t, 12)
-	var hold atomic.Bool
+	dir := t.TempDir()
+	store := filepath.Join(dir, "out", "store.zarr")
+	var relaxed atomic.Bool
 	released := make(chan struct{})
 	files := http.FileServer(http.Dir(inputs))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hold.Load() {
+		if _, err := os.Stat(filepath.Join(store, "sst", ".zarray")); err == nil && r.URL.Path == "/day_11.nc" && !relaxed.Load() {
 			<-released
 		}
 		files.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	defer func() {
-		if hold.Load() {
+	release := func() {
+		if !relaxed.Swap(true) {
 			close(released)
 		}
-	}()
-	dir := t.TempDir()
+	}
+	defer release()
 	recipe := filepath.Join(dir, "recipe.yaml")
 	// A read group takes at most half of max_mem: two steps here, so
-	// there are six, and reads go on after the first chunk is written.
+	// there are six, and the first writes its chunks without the last
+	// input.
 	text := fmt.Sprintf("pattern: {template: %q, concat_dim: {name: time, keys: [%s]}}\n"+
 		"target: {url: unused, chunks: {time: 1, lat: 30, lon: 60}, max_mem: 1MiB}\n", srv.URL+"/day_{time}.nc", dayKeys(12))
 	if err := os.WriteFile(recipe, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	store := filepath.Join(dir, "out", "store.zarr")
 	args := append(p.args(), "--recipe", recipe, "--target", store)
 
 	done := make(chan int, 1)
@@ -223,7 +226,6 @@ func TestWorkerKilled(t *testing.T) {
 	}) == "ended" {
 		t.Fatalf("the run ended before StoreChunks wrote a chunk: exit %d\n%s", <-done, launcher.String())
 	}
-	hold.Store(true)
 	// The stage is named from the job's metrics, which the program reads
 	// every few seconds: kill once they have shown it at work.
 	waitFor(t, "StoreChunks in the job's metrics", func() string {
@@ -238,8 +240,7 @@ func TestWorkerKilled(t *testing.T) {
 	}
 	code := <-done
 	stderr := launcher.String()
-	close(released)
-	hold.Store(false)
+	release()
 	last := lastLine(stderr)
 	if code != 1 || !strings.Contains(last, "StoreChunks") || !strings.Contains(last, "worker") || !strings.Contains(last, "died") ||
 		stackFrame.MatchString(last) || strings.Contains(last, ".go:") {
