@@ -1,6 +1,7 @@
 package recipes_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
@@ -18,6 +19,7 @@ import (
 	"github.com/zarrforge/zarrforge/recipes"
 	"github.com/zarrforge/zarrforge/storage"
 	"github.com/zarrforge/zarrforge/storage/storagetest"
+	"github.com/zarrforge/zarrforge/transforms"
 )
 
 // zarrInputs writes the Zarr input collections (testdata/make_zarr_inputs.py,
@@ -235,5 +237,68 @@ func TestZarrV3Inputs(t *testing.T) {
 				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, map[string][]int64{"sst": {8, 2, 10}})
 			})
 		})
+	}
+}
+
+// TestCopyAsStored migrates Zarr v2 stores (variables in zstd level 5, a
+// chunk a day) into one Zarr v3 store and into one v2 store with the same
+// chunks and compressor, on every runner: every chunk of theirs is copied
+// as stored, never decoded (the counters say so), byte for byte the
+// source's, and the store equals open_mfdataset of the sources. A
+// compressor of another level is a re-encode.
+func TestCopyAsStored(t *testing.T) {
+	dir := zarrInputs(t)
+	for _, tc := range []struct {
+		name       string
+		format     int
+		compressor string
+		copied     bool
+	}{
+		{"to v3", 3, "zstd:5", true},
+		{"to v2", 2, "zstd:5", true},
+		{"another level", 3, "zstd:3", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
+				r, manifestPath := zarrRecipe(t, dir, "zarr_zstd")
+				r.Target.ZarrFormat, r.Target.Compressor, r.Target.Chunks = tc.format, tc.compressor, map[string]int64{"time": 1}
+				n, err := beamtest.RunWithMetrics(t, runner, transforms.CounterNamespace, func(t *testing.T, s beam.Scope) {
+					if _, err := recipes.Build(s, r); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The 32 chunks of the four variables are zstd:5; lat and lon
+				// (xarray's default, Blosc) are re-encoded: 108 bytes decoded.
+				written, copied := n[transforms.CounterChunksWritten], n[transforms.CounterChunksCopied]
+				if want := map[bool]int64{true: 32, false: 0}[tc.copied]; written != 34 || copied != want {
+					t.Errorf("%d chunks written, %d copied as stored; want 34, %d", written, copied, want)
+				}
+				if decoded := n[transforms.CounterSourceDecoded]; tc.copied && decoded != 108 {
+					t.Errorf("%d bytes decoded, want lat's and lon's 108", decoded)
+				}
+				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, map[string][]int64{"sst": {1, 7, 10}})
+				if tc.copied {
+					sameChunk(t, filepath.Join(dir, "zarr_zstd", "part_03.zarr", "sst", "0.0.0"), r.Target.URL, tc.format, "sst", "3.0.0")
+				}
+			})
+		})
+	}
+}
+
+// sameChunk checks that chunk idx (v2 key form) of array name in the
+// store at url holds the bytes of the file src.
+func sameChunk(t *testing.T, src, url string, format int, name, idx string) {
+	t.Helper()
+	key := filepath.Join(url, name, idx)
+	if format == 3 {
+		key = filepath.Join(url, name, "c", strings.ReplaceAll(idx, ".", "/"))
+	}
+	a, errA := os.ReadFile(src)
+	b, errB := os.ReadFile(key)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Errorf("%s is not the source's %s byte for byte (%v, %v)", key, src, errA, errB)
 	}
 }

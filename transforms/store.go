@@ -80,6 +80,7 @@ type storeGroupFn struct {
 
 	w        *write.Writer
 	chunks   beam.Counter
+	asStored beam.Counter // chunks written as the inputs store them
 	written  beam.Counter
 	needed   beam.Counter
 	decoded  beam.Counter
@@ -100,6 +101,7 @@ func (f *storeGroupFn) Setup() error {
 	}
 	f.w = write.New(opts)
 	f.chunks = beam.NewCounter(CounterNamespace, CounterChunksWritten)
+	f.asStored = beam.NewCounter(CounterNamespace, CounterChunksCopied)
 	f.written = beam.NewCounter(CounterNamespace, CounterChunkBytes)
 	f.needed = beam.NewCounter(CounterNamespace, CounterSourceNeeded)
 	f.decoded = beam.NewCounter(CounterNamespace, CounterSourceDecoded)
@@ -122,6 +124,7 @@ func (f *storeGroupFn) ProcessElement(ctx context.Context, g plan.ReadGroup, t z
 	after := f.w.Stats()
 	f.decoded.Inc(ctx, after.Decoded-before.Decoded)
 	f.fetched.Inc(ctx, after.Fetched-before.Fetched)
+	f.asStored.Inc(ctx, after.AsStored-before.AsStored)
 	if err != nil {
 		return err
 	}

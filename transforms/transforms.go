@@ -30,6 +30,7 @@ const (
 	CounterInputRetries     = "input_retries"        // every stage: retried reads of the inputs
 	CounterInputsDescribed  = "inputs_described"     // DetermineSchema: input headers read
 	CounterChunksWritten    = "chunks_written"       // StoreChunks: chunk objects written
+	CounterChunksCopied     = "chunks_copied"        // StoreChunks: of those, written as their inputs store them, never decoded
 	CounterChunkBytes       = "chunk_bytes_written"  // StoreChunks: their encoded bytes
 	CounterSourceNeeded     = "source_bytes_needed"  // StoreChunks: input bytes the chunks need
 	CounterSourceDecoded    = "source_bytes_decoded" // StoreChunks: input bytes decoded (whole stored chunks)

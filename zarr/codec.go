@@ -36,6 +36,20 @@ const (
 	DefaultBloscCName = "lz4"
 )
 
+// Spec names c whole, as two arrays with the same compressor name it:
+// "none", "zstd:3", "blosc:lz4:5:1" (cname, level, shuffle). Chunks one
+// array holds can be held by another of the same dtype, chunk shape and
+// Spec as they are.
+func (c *Compressor) Spec() string {
+	switch {
+	case c == nil:
+		return "none"
+	case c.ID == "blosc":
+		return fmt.Sprintf("blosc:%s:%d:%d", c.CName, c.Level, c.Shuffle)
+	}
+	return fmt.Sprintf("%s:%d", c.ID, c.Level)
+}
+
 // NewCompressor returns the compressor id at level (0: the default level).
 // An empty id or "none" gives nil, which stores chunks uncompressed.
 func NewCompressor(id string, level int) (*Compressor, error) {

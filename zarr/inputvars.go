@@ -311,6 +311,25 @@ func (in *input) Vars() []source.Var   { return in.vars }
 func (in *input) Attrs() []source.Attr { return in.attrs }
 func (in *input) Decoded() int64       { return in.decoded.Load() }
 
+// StoredEncoding says how variable name's chunks are stored, for copying
+// them as they are: not for shards, filters, big-endian values or strings.
+func (in *input) StoredEncoding(name string) (source.Encoding, bool) {
+	m, ok := in.arrays[name]
+	if !ok || m.Inner != nil || len(m.Filters) > 0 || m.bigEndian() || m.DType == Strings {
+		return source.Encoding{}, false
+	}
+	return source.Encoding{DType: string(m.DType), Chunks: m.Chunks, Compressor: m.Compressor.Spec()}, true
+}
+
+// StoredChunk returns chunk idx of variable name as stored.
+func (in *input) StoredChunk(name string, idx []int64) ([]byte, error) {
+	m, ok := in.arrays[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: no variable %q", in.name, name)
+	}
+	return in.st.Get(in.ctx, m.Key(in.prefix+name, idx))
+}
+
 // Layout says where a variable's values lie, for references: not offered
 // for Zarr inputs (their chunks are objects already).
 func (in *input) Layout(name string) (source.Layout, error) {

@@ -372,8 +372,12 @@ func printCounters(res beam.PipelineResult, cached bool) {
 			n[transforms.CounterChunksReferenced], secs(transforms.SpanWriteReferences), n[transforms.CounterRefBytesFetched])
 		return
 	}
-	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d chunks written (%d bytes), %.1f s; inputs: %d bytes fetched, %d decoded for %d needed (%s)\n",
-		transforms.StageStoreChunks, n[transforms.CounterChunksWritten], n[transforms.CounterChunkBytes], secs(transforms.SpanStoreChunks),
+	copied := ""
+	if k := n[transforms.CounterChunksCopied]; k > 0 {
+		copied = fmt.Sprintf(", %d of them copied as the inputs store them and %d encoded", k, n[transforms.CounterChunksWritten]-k)
+	}
+	fmt.Fprintf(os.Stderr, "zarrforge: %s: %d chunks written (%d bytes)%s, %.1f s; inputs: %d bytes fetched, %d decoded for %d needed (%s)\n",
+		transforms.StageStoreChunks, n[transforms.CounterChunksWritten], n[transforms.CounterChunkBytes], copied, secs(transforms.SpanStoreChunks),
 		n[transforms.CounterInputBytes], n[transforms.CounterSourceDecoded], n[transforms.CounterSourceNeeded],
 		amplification(n[transforms.CounterSourceDecoded], n[transforms.CounterSourceNeeded]))
 }

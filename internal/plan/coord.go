@@ -186,6 +186,17 @@ func (s *Schema) BoundsDiffer() bool {
 	return false
 }
 
+// IsBoundsVar reports whether v bounds a concat coordinate, whose values
+// are re-encoded as the coordinate is (RecodeBounds).
+func (s *Schema) IsBoundsVar(v *Variable) bool {
+	for k := range s.Concat {
+		if bv, ok := s.BoundsVar(k); ok && bv.Name == v.Name {
+			return true
+		}
+	}
+	return false
+}
+
 // RecodeBounds re-encodes, in place, values of v read from input in
 // (little-endian, of v's type) into the units the target holds the
 // coordinate they bound in, as the coordinate itself is re-encoded. It does

@@ -71,6 +71,9 @@ func ones(n int) []int64 {
 // groupValues writes the chunks of plan p of a variable of numbers or
 // fixed-width text: its region read into w.region, edited, cut.
 func (w *Writer) groupValues(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([]plan.WriteResult, error) {
+	if results, ok, err := w.copyStored(ctx, t, p, meta); ok || err != nil {
+		return results, err
+	}
 	v := p.Var
 	stream := len(p.Chunks) == 1 && (len(w.editors) == 0 || !editable(v))
 	shape := p.Count

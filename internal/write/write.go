@@ -28,19 +28,20 @@ import (
 // inputs, the store, buffers and encoders — and is used by one goroutine at
 // a time.
 type Writer struct {
-	inputs  *inputs.Pool
-	store   *storage.Store    // where the target's arrays go (its group)
-	root    *storage.Store    // the store, whose marker says who owns it
-	ownerMu sync.Mutex        // guards owned (a group's chunks are written at once)
-	owned   time.Time         // when the store was last found to be the target's run's
-	every   time.Duration     // how often to confirm it; lease.CheckEvery when 0
-	encoder zarr.ChunkEncoder // a group of one chunk's, streaming
-	region  []byte            // a read group's region, reused
-	slots   []groupSlot       // a chunk buffer and an encoder for each of a group's encoding goroutines
-	editors []Editor
-	copied  atomic.Int64     // chunks copied out of a region (Stats.Copied)
-	retry   storage.Retry    // how HTTP reads of the inputs retry
-	auth    storage.HTTPAuth // and authenticate
+	inputs   *inputs.Pool
+	store    *storage.Store    // where the target's arrays go (its group)
+	root     *storage.Store    // the store, whose marker says who owns it
+	ownerMu  sync.Mutex        // guards owned (a group's chunks are written at once)
+	owned    time.Time         // when the store was last found to be the target's run's
+	every    time.Duration     // how often to confirm it; lease.CheckEvery when 0
+	encoder  zarr.ChunkEncoder // a group of one chunk's, streaming
+	region   []byte            // a read group's region, reused
+	slots    []groupSlot       // a chunk buffer and an encoder for each of a group's encoding goroutines
+	editors  []Editor
+	copied   atomic.Int64     // chunks copied out of a region (Stats.Copied)
+	asStored atomic.Int64     // chunks written as their inputs store them (Stats.AsStored)
+	retry    storage.Retry    // how HTTP reads of the inputs retry
+	auth     storage.HTTPAuth // and authenticate
 }
 
 type groupSlot struct {
@@ -79,12 +80,15 @@ type Stats struct {
 	// Copied is how many chunks of read groups were copied out of their
 	// group's region to be encoded; the others were encoded in place.
 	Copied int64
+	// AsStored is how many chunks were written as their inputs store
+	// them, never decoded (see source.StoredChunks).
+	AsStored int64
 }
 
 // Stats returns what w has done so far.
 func (w *Writer) Stats() Stats {
 	decoded, fetched := w.inputs.Read()
-	return Stats{Decoded: decoded, Fetched: fetched, Copied: w.copied.Load()}
+	return Stats{Decoded: decoded, Fetched: fetched, Copied: w.copied.Load(), AsStored: w.asStored.Load()}
 }
 
 // open readies w for target t: its store, and the check that the store is
