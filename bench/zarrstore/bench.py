@@ -10,7 +10,9 @@ in one run on this machine. Prints wall seconds, CPU seconds and peak RSS of
 each, the ratios against xarray, our source_bytes_decoded / needed (1.00
 when each stored chunk is decoded once), and whether the stores hold
 identical data (our v3 store is compared through zarrita's reading of it by
-the tests, not here: the xarray here reads only v2).
+the tests, not here: the xarray here reads only v2). Then the store is
+migrated to Zarr v3 with its chunks and compressor kept — our program copies
+every chunk as stored — beside cp -r of the store and xarray's re-encode.
 
 usage: /usr/bin/python3 bench/zarrstore/bench.py   (from the repository root)"""
 import json
@@ -82,7 +84,41 @@ def main():
             same = out.stdout.strip()
         print("  %-40s %6.2f s wall  %6.1f s CPU  %5.0f MB   ratio to xarray: wall %.2f, RSS %.2f; decoded/needed %.2f; %s"
               % (name, a["wall"], a["cpu"], a["rss_mb"], a["wall"] / b["wall"], a["rss_mb"] / b["rss_mb"], amp, same), flush=True)
+    failed |= migrate(binary, store, work, n)
     sys.exit(1 if failed else 0)
+
+
+MIGRATE_REFERENCE = """
+import sys, numcodecs, xarray as xr
+ds = xr.open_zarr(sys.argv[1])
+for v in ds.variables.values():  # re-encoded, in the same chunks and compressor
+    v.encoding["compressor"] = numcodecs.Zstd(level=1)
+ds.to_zarr(sys.argv[2], consolidated=True, mode="w")
+"""
+
+
+def migrate(binary, store, work, n):
+    """The v2 -> v3 migration of the store, its chunks and compressor kept:
+    ours copies every chunk as stored; beside cp -r of the store and
+    xarray's re-encode into v2 (the zarr-python here writes no v3).
+    Returns whether it failed."""
+    out = os.path.join(work, "migrated.zarr")
+    recipe = os.path.join(work, "migrate-recipe.yaml")
+    with open(recipe, "w") as f:
+        f.write("pattern: {template: %s}\ntarget: {url: %s, zarr_format: 3, chunks: {time: 1}, compressor: \"zstd:1\", mode: overwrite}\n"
+                % (store, out))
+    subprocess.run(["rm", "-rf", out + ".cp"])
+    c = oisst.measure(["cp", "-r", store, out + ".cp"])
+    a = oisst.measure([binary, "--recipe", recipe])
+    b = oisst.measure([PY, "-c", MIGRATE_REFERENCE, store, os.path.join(work, "reference.zarr")])
+    m = re.search(r"(\d+) chunks written \(\d+ bytes\), (\d+) of them copied", a["stderr"])
+    copied = "%s of %s chunks copied as stored" % (m.group(2), m.group(1)) if m else "NO chunk copied"
+    print("migration of the store to Zarr v3, its chunks and compressor kept (%s):" % copied)
+    print("  %-40s %6.2f s wall  %5.0f MB" % ("cp -r", c["wall"], c["rss_mb"]))
+    print("  %-40s %6.2f s wall  %5.0f MB   ratio to cp -r %.2f, to xarray %.2f" % (
+        "zarrforge (v3)", a["wall"], a["rss_mb"], a["wall"] / c["wall"], a["wall"] / b["wall"]))
+    print("  %-40s %6.2f s wall  %5.0f MB" % ("xarray+dask re-encode (v2)", b["wall"], b["rss_mb"]), flush=True)
+    return m is None
 
 
 if __name__ == "__main__":

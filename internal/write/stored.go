@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"sync/atomic"
 
+	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/source"
@@ -38,26 +40,44 @@ func (w *Writer) copyStored(ctx context.Context, t *zarrplan.Target, p *plan.Rea
 			return nil, false, nil
 		}
 	}
+	// Every chunk is fetched before any is written: a group is copied
+	// whole or decoded whole.
 	opts := t.Schema.ReadOptions(t.MaxMem)
 	data := make([][]byte, len(where))
-	for i, s := range where {
-		if data[i], ok, err = w.stored(ctx, opts, s, meta); !ok || err != nil {
-			return nil, false, err
+	var missing atomic.Bool
+	err = par.Do(ctx, len(where), copyWidth, func(ctx context.Context, i int) error {
+		b, ok, err := w.stored(ctx, opts, where[i], meta)
+		data[i] = b
+		if !ok {
+			missing.Store(true)
 		}
+		return err
+	})
+	if err != nil || missing.Load() {
+		return nil, false, err
 	}
-	for i, c := range p.Chunks {
-		key := plan.ChunkKey{Var: v.Name, Index: c.Index}
-		if err := w.confirm(ctx, t); err != nil {
-			return nil, true, err
+	if err := w.confirm(ctx, t); err != nil {
+		return nil, true, err
+	}
+	results = make([]plan.WriteResult, len(p.Chunks))
+	err = par.Do(ctx, len(p.Chunks), copyWidth, func(ctx context.Context, i int) error {
+		key := plan.ChunkKey{Var: v.Name, Index: p.Chunks[i].Index}
+		if err := w.store.Put(ctx, meta.Key(v.Name, key.Index), data[i]); err != nil {
+			return fmt.Errorf("chunk %s: %w", key, err)
 		}
-		if err := w.store.Put(ctx, meta.Key(v.Name, c.Index), data[i]); err != nil {
-			return nil, true, fmt.Errorf("chunk %s: %w", key, err)
-		}
-		results = append(results, plan.WriteResult{Key: key, Bytes: int64(len(data[i]))})
+		results[i] = plan.WriteResult{Key: key, Bytes: int64(len(data[i]))}
+		return nil
+	})
+	if err != nil {
+		return nil, true, err
 	}
 	w.asStored.Add(int64(len(results)))
 	return results, true, nil
 }
+
+// copyWidth is how many chunks of a group are fetched, or written, at
+// once when they are copied as stored: the work is waiting on storage.
+const copyWidth = 16
 
 // storedAt finds the input chunk that is chunk c of plan p, for a target
 // of chunk shape chunks: one read holds all of c, and in the input's
