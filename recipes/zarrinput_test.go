@@ -252,16 +252,19 @@ func TestCopyAsStored(t *testing.T) {
 		name       string
 		format     int
 		compressor string
+		shards     map[string]int64
 		copied     bool
 	}{
-		{"to v3", 3, "zstd:5", true},
-		{"to v2", 2, "zstd:5", true},
-		{"another level", 3, "zstd:3", false},
+		{"to v3", 3, "zstd:5", nil, true},
+		{"to v2", 2, "zstd:5", nil, true},
+		{"to v3 shards of 4 days", 3, "zstd:5", map[string]int64{"time": 4}, true},
+		{"another level", 3, "zstd:3", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
 				r, manifestPath := zarrRecipe(t, dir, "zarr_zstd")
 				r.Target.ZarrFormat, r.Target.Compressor, r.Target.Chunks = tc.format, tc.compressor, map[string]int64{"time": 1}
+				r.Target.Shards = tc.shards
 				n, err := beamtest.RunWithMetrics(t, runner, transforms.CounterNamespace, func(t *testing.T, s beam.Scope) {
 					if _, err := recipes.Build(s, r); err != nil {
 						t.Fatal(err)
@@ -270,18 +273,27 @@ func TestCopyAsStored(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// The 32 chunks of the four variables are zstd:5; lat and lon
-				// (xarray's default, Blosc) are re-encoded: 108 bytes decoded.
+				// The 32 chunks of the four variables are zstd:5 (8 shards
+				// of 4); lat and lon (xarray's default, Blosc) are
+				// re-encoded: 108 bytes decoded.
+				objects, vars := int64(34), int64(32)
+				if tc.shards != nil {
+					objects, vars = 10, 8
+				}
 				written, copied := n[transforms.CounterChunksWritten], n[transforms.CounterChunksCopied]
-				if want := map[bool]int64{true: 32, false: 0}[tc.copied]; written != 34 || copied != want {
-					t.Errorf("%d chunks written, %d copied as stored; want 34, %d", written, copied, want)
+				if want := map[bool]int64{true: vars, false: 0}[tc.copied]; written != objects || copied != want {
+					t.Errorf("%d objects written, %d copied as stored; want %d, %d", written, copied, objects, want)
 				}
 				if decoded := n[transforms.CounterSourceDecoded]; tc.copied && decoded != 108 {
 					t.Errorf("%d bytes decoded, want lat's and lon's 108", decoded)
 				}
 				beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, map[string][]int64{"sst": {1, 7, 10}})
-				if tc.copied {
-					sameChunk(t, filepath.Join(dir, "zarr_zstd", "part_03.zarr", "sst", "0.0.0"), r.Target.URL, tc.format, "sst", "3.0.0")
+				src := filepath.Join(dir, "zarr_zstd", "part_03.zarr", "sst", "0.0.0")
+				switch {
+				case tc.copied && tc.shards != nil: // day 3 is the last inner chunk of the first shard
+					within(t, src, filepath.Join(r.Target.URL, "sst", "c", "0", "0", "0"))
+				case tc.copied:
+					sameChunk(t, src, r.Target.URL, tc.format, "sst", "3.0.0")
 				}
 			})
 		})
@@ -300,5 +312,16 @@ func sameChunk(t *testing.T, src, url string, format int, name, idx string) {
 	b, errB := os.ReadFile(key)
 	if errA != nil || errB != nil || !bytes.Equal(a, b) {
 		t.Errorf("%s is not the source's %s byte for byte (%v, %v)", key, src, errA, errB)
+	}
+}
+
+// within checks that the shard object at path holds the bytes of the
+// chunk file src.
+func within(t *testing.T, src, path string) {
+	t.Helper()
+	a, errA := os.ReadFile(src)
+	b, errB := os.ReadFile(path)
+	if errA != nil || errB != nil || !bytes.Contains(b, a) {
+		t.Errorf("shard %s does not hold the source's %s as stored (%v, %v)", path, src, errA, errB)
 	}
 }

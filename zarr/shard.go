@@ -94,8 +94,17 @@ func encodeShard(m ArrayMeta, raw, dst []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return AppendShard(dst, encoded), nil
+}
+
+// AppendShard appends to dst the shard object of inner chunks encoded
+// (each as its array's codecs encode it, in C order of the shard's inner
+// grid; nil for one left out, which reads as the fill): the chunks one
+// after the other, then the index of their offsets and lengths and its
+// CRC-32C, as the sharding_indexed codec lays them out.
+func AppendShard(dst []byte, encoded [][]byte) []byte {
 	start := len(dst)
-	index := make([]byte, 0, 16*n+4)
+	index := make([]byte, 0, 16*len(encoded)+4)
 	for _, e := range encoded {
 		if e == nil {
 			index = binary.LittleEndian.AppendUint64(index, emptyEntry)
@@ -107,7 +116,16 @@ func encodeShard(m ArrayMeta, raw, dst []byte) ([]byte, error) {
 		dst = append(dst, e...)
 	}
 	index = binary.LittleEndian.AppendUint32(index, crc32.Checksum(index, castagnoli))
-	return append(dst, index...), nil
+	return append(dst, index...)
+}
+
+// InnerChunks calls fn with the origin, within the shard, of every inner
+// chunk of a shard of m, in C order.
+func (m ArrayMeta) InnerChunks(fn func(at []int64)) {
+	grid := m.innerGrid()
+	for i := range elements(grid) {
+		fn(m.innerAt(i, grid))
+	}
 }
 
 // onlyFill reports whether buf holds nothing but copies of fill.

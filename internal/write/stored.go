@@ -24,30 +24,35 @@ type storedChunk struct {
 }
 
 // copyStored writes the chunks of plan p as their inputs store them,
-// without decoding them, when every one of them is one stored chunk of one
-// input that the target array can hold as it is — the same dtype, chunk
-// shape and compressor (source.StoredChunks), no editor, no preprocess
-// step, nothing the store holds already, every chunk written in the input.
-// ok is false, with nothing written, when the group must be decoded.
+// without decoding them, when every one of them — or, for a sharded
+// array, every inner chunk of every shard within the array — is one stored
+// chunk of one input that the target array can hold as it is: the same
+// dtype, chunk shape and compressor (source.StoredChunks), no editor, no
+// preprocess step, nothing the store holds already, every chunk written in
+// the input. A shard gets the stored chunks and its index. ok is false,
+// with nothing written, when the group must be decoded.
 func (w *Writer) copyStored(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) (results []plan.WriteResult, ok bool, err error) {
 	v := p.Var
-	if meta.Inner != nil || meta.DType == zarr.Strings || (len(w.editors) > 0 && editable(v)) || t.Schema.IsBoundsVar(v) {
+	if meta.DType == zarr.Strings || (len(w.editors) > 0 && editable(v)) || t.Schema.IsBoundsVar(v) {
 		return nil, false, nil
 	}
-	where := make([]storedChunk, len(p.Chunks))
-	for i, c := range p.Chunks {
-		if where[i], ok = storedAt(p, c, meta.Chunks); !ok {
-			return nil, false, nil
-		}
+	parts, ok := storedParts(p, meta)
+	if !ok {
+		return nil, false, nil
 	}
-	// Every chunk is fetched before any is written: a group is copied
-	// whole or decoded whole.
+	// Every stored chunk is fetched before anything is written: a group is
+	// copied whole or decoded whole.
 	opts := t.Schema.ReadOptions(t.MaxMem)
-	data := make([][]byte, len(where))
+	data := make([][][]byte, len(parts))
+	for i := range parts {
+		data[i] = make([][]byte, len(parts[i]))
+	}
+	flat := flatten(parts)
 	var missing atomic.Bool
-	err = par.Do(ctx, len(where), copyWidth, func(ctx context.Context, i int) error {
-		b, ok, err := w.stored(ctx, opts, where[i], meta)
-		data[i] = b
+	err = par.Do(ctx, len(flat), copyWidth, func(ctx context.Context, k int) error {
+		i, j := flat[k][0], flat[k][1]
+		b, ok, err := w.stored(ctx, opts, parts[i][j], meta)
+		data[i][j] = b
 		if !ok {
 			missing.Store(true)
 		}
@@ -62,10 +67,14 @@ func (w *Writer) copyStored(ctx context.Context, t *zarrplan.Target, p *plan.Rea
 	results = make([]plan.WriteResult, len(p.Chunks))
 	err = par.Do(ctx, len(p.Chunks), copyWidth, func(ctx context.Context, i int) error {
 		key := plan.ChunkKey{Var: v.Name, Index: p.Chunks[i].Index}
-		if err := w.store.Put(ctx, meta.Key(v.Name, key.Index), data[i]); err != nil {
+		obj := data[i][0]
+		if meta.Inner != nil {
+			obj = zarr.AppendShard(nil, data[i])
+		}
+		if err := w.store.Put(ctx, meta.Key(v.Name, key.Index), obj); err != nil {
 			return fmt.Errorf("chunk %s: %w", key, err)
 		}
-		results[i] = plan.WriteResult{Key: key, Bytes: int64(len(data[i]))}
+		results[i] = plan.WriteResult{Key: key, Bytes: int64(len(obj))}
 		return nil
 	})
 	if err != nil {
@@ -75,28 +84,82 @@ func (w *Writer) copyStored(ctx context.Context, t *zarrplan.Target, p *plan.Rea
 	return results, true, nil
 }
 
-// copyWidth is how many chunks of a group are fetched, or written, at
-// once when they are copied as stored: the work is waiting on storage.
+// copyWidth is how many stored chunks of a group are fetched, or objects
+// written, at once when they are copied as stored: the work is waiting on
+// storage.
 const copyWidth = 16
 
-// storedAt finds the input chunk that is chunk c of plan p, for a target
-// of chunk shape chunks: one read holds all of c, and in the input's
-// indices c starts on a stored chunk boundary, without a preprocess step
-// or a dimension the input lacks. (That the input's chunks have that
-// shape is checked against its encoding.)
-func storedAt(p *plan.ReadGroupPlan, c plan.GroupChunk, chunks []int64) (storedChunk, bool) {
-	if c.Held > 0 {
-		return storedChunk{}, false
-	}
-	for _, sl := range p.Reads {
-		if sl.Existing || !inside(c.At, c.Count, sl.At, sl.Count) {
+// storedParts finds, for every chunk of plan p, the input chunks it is
+// made of: the one stored chunk that is it or, for a sharded array, one per
+// inner chunk in C order (a zero storedChunk, left out of the shard, for
+// those wholly past the array's edge). ok is false when some part is not
+// one stored chunk.
+func storedParts(p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([][]storedChunk, bool) {
+	parts := make([][]storedChunk, len(p.Chunks))
+	for i, c := range p.Chunks {
+		if c.Held > 0 {
+			return nil, false
+		}
+		if meta.Inner == nil {
+			s, ok := storedAt(p, c.At, c.Count, meta.Chunks)
+			if !ok {
+				return nil, false
+			}
+			parts[i] = []storedChunk{s}
 			continue
 		}
-		start := make([]int64, len(c.At))
-		for d := range start {
-			start[d] = sl.Start[d] + c.At[d] - sl.At[d]
+		ok := true
+		meta.InnerChunks(func(o []int64) {
+			at, count := make([]int64, len(o)), make([]int64, len(o))
+			outside := false
+			for d := range o {
+				at[d], count[d] = c.At[d]+o[d], min(meta.Inner[d], c.Count[d]-o[d])
+				outside = outside || count[d] <= 0
+			}
+			var s storedChunk
+			if !outside {
+				var found bool
+				s, found = storedAt(p, at, count, meta.Inner)
+				ok = ok && found
+			}
+			parts[i] = append(parts[i], s)
+		})
+		if !ok {
+			return nil, false
 		}
-		name, inStart, _, step := p.Var.Read(start, c.Count)
+	}
+	return parts, true
+}
+
+// flatten lists the (chunk, part) positions of parts that name a stored
+// chunk.
+func flatten(parts [][]storedChunk) [][2]int {
+	var out [][2]int
+	for i, ps := range parts {
+		for j, s := range ps {
+			if s.idx != nil {
+				out = append(out, [2]int{i, j})
+			}
+		}
+	}
+	return out
+}
+
+// storedAt finds the input chunk that is the box at, count of plan p's
+// region, for stored chunks of shape chunks: one read holds all of it, and
+// in the input's indices it starts on a stored chunk boundary, without a
+// preprocess step or a dimension the input lacks. (That the input's chunks
+// have that shape is checked against its encoding.)
+func storedAt(p *plan.ReadGroupPlan, at, count, chunks []int64) (storedChunk, bool) {
+	for _, sl := range p.Reads {
+		if sl.Existing || !inside(at, count, sl.At, sl.Count) {
+			continue
+		}
+		start := make([]int64, len(at))
+		for d := range start {
+			start[d] = sl.Start[d] + at[d] - sl.At[d]
+		}
+		name, inStart, _, step := p.Var.Read(start, count)
 		if len(inStart) != len(chunks) || strided(step) {
 			return storedChunk{}, false
 		}
@@ -137,7 +200,11 @@ func (w *Writer) stored(ctx context.Context, opts source.Options, s storedChunk,
 		return nil, false, nil
 	}
 	enc, ok := sc.StoredEncoding(s.name)
-	if !ok || enc.DType != string(meta.DType) || enc.Compressor != meta.Compressor.Spec() || !slices.Equal(enc.Chunks, meta.Chunks) {
+	shape := meta.Chunks
+	if meta.Inner != nil {
+		shape = meta.Inner
+	}
+	if !ok || enc.DType != string(meta.DType) || enc.Compressor != meta.Compressor.Spec() || !slices.Equal(enc.Chunks, shape) {
 		return nil, false, nil
 	}
 	b, err := sc.StoredChunk(s.name, s.idx)
