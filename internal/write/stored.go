@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/par"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/zarrplan"
@@ -40,9 +41,14 @@ func (w *Writer) copyStored(ctx context.Context, t *zarrplan.Target, p *plan.Rea
 	if !ok {
 		return nil, false, nil
 	}
-	// Every stored chunk is fetched before anything is written: a group is
-	// copied whole or decoded whole.
-	opts := t.Schema.ReadOptions(t.MaxMem)
+	// Each input is opened once (its reader serves the fetches at once),
+	// and every stored chunk is fetched before anything is written: a
+	// group is copied whole or decoded whole.
+	readers, release, ok, err := w.storedReaders(ctx, t.Schema.ReadOptions(t.MaxMem), parts, meta)
+	defer release()
+	if !ok || err != nil {
+		return nil, false, err
+	}
 	data := make([][][]byte, len(parts))
 	for i := range parts {
 		data[i] = make([][]byte, len(parts[i]))
@@ -51,12 +57,17 @@ func (w *Writer) copyStored(ctx context.Context, t *zarrplan.Target, p *plan.Rea
 	var missing atomic.Bool
 	err = par.Do(ctx, len(flat), copyWidth, func(ctx context.Context, k int) error {
 		i, j := flat[k][0], flat[k][1]
-		b, ok, err := w.stored(ctx, opts, parts[i][j], meta)
-		data[i][j] = b
-		if !ok {
-			missing.Store(true)
+		s := parts[i][j]
+		b, err := readers[s.sl.Input.URL].StoredChunk(s.name, s.idx)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing.Store(true) // its fill may not be the target's: decode
+			return nil
+		case err != nil:
+			return fmt.Errorf("input %s: %w", s.sl.Input.Source, err)
 		}
-		return err
+		data[i][j] = b
+		return nil
 	})
 	if err != nil || missing.Load() {
 		return nil, false, err
@@ -186,33 +197,44 @@ func inside(at, count, bAt, bCount []int64) bool {
 	return true
 }
 
-// stored returns chunk s as its input stores it, if the target (meta) can
-// hold it as it is; ok is false when it cannot or the input never wrote
-// it.
-func (w *Writer) stored(ctx context.Context, opts source.Options, s storedChunk, meta zarr.ArrayMeta) ([]byte, bool, error) {
-	in, err := w.inputs.Get(ctx, s.sl.Input, opts)
-	if err != nil {
-		return nil, false, err
-	}
-	defer w.inputs.Put(s.sl.Input, in)
-	sc, ok := in.Reader.(source.StoredChunks)
-	if !ok {
-		return nil, false, nil
-	}
-	enc, ok := sc.StoredEncoding(s.name)
+// storedReaders takes out of the pool, once each, the inputs that parts
+// name and returns their readers by URL, if each stores its chunks as the
+// target (meta) can hold them (ok false when one does not), and release,
+// which puts them back.
+func (w *Writer) storedReaders(ctx context.Context, opts source.Options, parts [][]storedChunk, meta zarr.ArrayMeta) (
+	readers map[string]source.StoredChunks, release func(), ok bool, err error) {
 	shape := meta.Chunks
 	if meta.Inner != nil {
 		shape = meta.Inner
 	}
-	if !ok || enc.DType != string(meta.DType) || enc.Compressor != meta.Compressor.Spec() || !slices.Equal(enc.Chunks, shape) {
-		return nil, false, nil
+	var taken []storedChunk
+	var opened []inputs.Open
+	release = func() {
+		for i, s := range taken {
+			w.inputs.Put(s.sl.Input, opened[i])
+		}
 	}
-	b, err := sc.StoredChunk(s.name, s.idx)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil // its fill may not be the target's: decode
+	readers = map[string]source.StoredChunks{}
+	for _, ps := range parts {
+		for _, s := range ps {
+			if s.idx == nil || readers[s.sl.Input.URL] != nil {
+				continue
+			}
+			in, err := w.inputs.Get(ctx, s.sl.Input, opts)
+			if err != nil {
+				return nil, release, false, err
+			}
+			taken, opened = append(taken, s), append(opened, in)
+			sc, ok := in.Reader.(source.StoredChunks)
+			if !ok {
+				return nil, release, false, nil
+			}
+			enc, ok := sc.StoredEncoding(s.name)
+			if !ok || enc.DType != string(meta.DType) || enc.Compressor != meta.Compressor.Spec() || !slices.Equal(enc.Chunks, shape) {
+				return nil, release, false, nil
+			}
+			readers[s.sl.Input.URL] = sc
+		}
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("input %s: %w", s.sl.Input.Source, err)
-	}
-	return b, true, nil
+	return readers, release, true, nil
 }
