@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	kgzip "github.com/klauspost/compress/gzip"
@@ -149,8 +150,10 @@ func zstdEncoder(level int) (*zstd.Encoder, error) {
 	if e, ok := zstdEncoders[level]; ok {
 		return e, nil
 	}
+	// EncodeAll calls share it: as many run at once as there are cores
+	// (a shard's inner chunks are compressed on every core).
 	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-		zstd.WithEncoderConcurrency(1), zstd.WithSingleSegment(true))
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithSingleSegment(true))
 	if err != nil {
 		return nil, err
 	}

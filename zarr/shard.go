@@ -64,6 +64,7 @@ func encodeShard(m ArrayMeta, raw, dst []byte) ([]byte, error) {
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, innerBytes)
+			var scratch []byte // what a chunk compresses into, reused
 			for {
 				mu.Lock()
 				i := next
@@ -77,10 +78,11 @@ func encodeShard(m ArrayMeta, raw, dst []byte) ([]byte, error) {
 				if onlyFill(buf, fill) {
 					continue
 				}
-				out, cerr := compress(m.Compressor, buf, nil, size)
-				if m.Compressor == nil {
-					out = bytes.Clone(buf)
+				out, cerr := compress(m.Compressor, buf, scratch[:0], size)
+				if cerr == nil && m.Compressor != nil {
+					scratch = out[:0]
 				}
+				out = bytes.Clone(out) // kept until the shard is assembled: its own size
 				mu.Lock()
 				if cerr != nil && err == nil {
 					err = fmt.Errorf("zarr: inner chunk %v: %w", m.innerAt(i, grid), cerr)
