@@ -112,6 +112,26 @@ target: {url: /tmp/volumes.zarr, chunks: {time: 100}}
 	// [/ meta sweep_0 sweep_1 sweep_1/extra] <nil>
 }
 
+// One input to rechunk — a template without placeholders, here a Zarr
+// store would do as well as this netCDF file — stands along a dimension
+// that Resolve reads from its header.
+func ExampleRecipe_Resolve() {
+	r, err := recipes.Parse([]byte(`
+pattern: {template: ../testdata/collections/daily/daily_00.nc}
+target: {url: /tmp/daily-series.zarr, chunks: {lat: 1, lon: 1}}
+`), "series.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(r.Pattern.OneInput())
+	r, err = r.Resolve(context.Background())
+	fmt.Println(r.Pattern.ConcatDim.Name, err)
+	// Output:
+	// true
+	// time <nil>
+}
+
 // Check reads the first input's header and names the recipe field that
 // does not fit the data.
 func ExampleRecipe_Check() {
