@@ -77,7 +77,7 @@ func OpenInput(ctx context.Context, o source.Objects, name string, opts source.O
 		in.limit = 1 << 30
 	}
 	below := trimKeys(keys, prefix)
-	if sub := SubGroups(below); len(sub) > 0 && opts.Group == "" {
+	if sub := in.groupsWithArrays(below); len(sub) > 0 && opts.Group == "" {
 		return nil, fmt.Errorf("%s: groups below the root (%s) hold data: read one at a time (pattern.group) (%w, %w)",
 			name, strings.Join(sub, ", "), source.ErrNestedGroups, source.ErrUnsupported)
 	}
@@ -93,6 +93,38 @@ func OpenInput(ctx context.Context, o source.Objects, name string, opts source.O
 		return nil, fmt.Errorf("%s: the store holds no arrays%s (%w)", name, groupNote(opts.Group), source.ErrFormat)
 	}
 	return in, nil
+}
+
+// groupsWithArrays returns the groups directly below the one read (keys
+// are its keys, without its prefix) that hold arrays at any depth: a
+// .zarray, or a zarr.json whose node is an array. Empty groups are passed
+// over, as xarray passes over every group below the one it opens.
+func (in *input) groupsWithArrays(keys []string) []string {
+	var out []string
+	for _, g := range SubGroups(keys) {
+		for _, k := range trimKeys(keys, g+"/") {
+			if in.isArrayMeta(in.prefix + g + "/" + k) {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// isArrayMeta reports whether key is the metadata of an array.
+func (in *input) isArrayMeta(key string) bool {
+	switch {
+	case strings.HasSuffix(key, "/.zarray"):
+		return true
+	case !strings.HasSuffix(key, "/"+v3Meta):
+		return false
+	}
+	b, err := in.st.Get(in.ctx, key)
+	var node struct {
+		NodeType string `json:"node_type"`
+	}
+	return err != nil || json.Unmarshal(quoteSpecialFloats(b), &node) != nil || node.NodeType != "group"
 }
 
 // InputGroups lists the groups of the Zarr store o: "/" first, then the

@@ -164,6 +164,7 @@ func TestInputRefused(t *testing.T) {
 		{"groups below the root read whole", func(st *memStore) {
 			delete(st.objs, ".zmetadata")
 			st.objs["g/.zgroup"] = []byte(`{"zarr_format":2}`)
+			st.objs["g/sst/.zarray"] = st.objs["sst/.zarray"]
 		}, "groups below the root (g) hold data", source.ErrNestedGroups, ""},
 		{"a group that holds no arrays", func(st *memStore) {
 			delete(st.objs, ".zmetadata")
@@ -293,4 +294,22 @@ func fletcher32(data []byte) uint32 {
 		b = (b + a) % 65535
 	}
 	return b<<16 | a
+}
+
+// TestInputEmptyGroups: groups below the root that hold no array are
+// passed over when the root is read whole, v2 and v3 alike.
+func TestInputEmptyGroups(t *testing.T) {
+	ctx := context.Background()
+	st := inputStore(t)
+	delete(st.objs, ".zmetadata")
+	st.objs["empty/.zgroup"] = []byte(`{"zarr_format":2}`)
+	st.objs["empty/deeper/.zgroup"] = []byte(`{"zarr_format":2}`)
+	st.objs["empty/deeper/.zattrs"] = []byte(`{"title":"nothing here"}`)
+	if _, err := source.OpenStore(ctx, st, "mem://s.zarr", source.Options{}); err != nil {
+		t.Errorf("v2 empty groups: %v", err)
+	}
+	st.objs["empty/deeper/sst/.zarray"] = st.objs["sst/.zarray"]
+	if _, err := source.OpenStore(ctx, st, "mem://s.zarr", source.Options{}); !errors.Is(err, source.ErrNestedGroups) {
+		t.Errorf("v2 group holding an array deeper down: %v", err)
+	}
 }
