@@ -136,6 +136,43 @@ func (s *Schema) Shard(shards map[string]int64) error {
 	return nil
 }
 
+// MaxChunks is the most chunks a store's arrays may have together: each
+// is an object and an element between the stages, so a layout of more — a
+// dimension an input declares huge and never fills, chunks far too fine —
+// is refused before anything is written.
+const MaxChunks = 100_000_000
+
+// CheckChunkCount refuses a layout of more than MaxChunks chunks, naming
+// the variable with the most.
+func (s *Schema) CheckChunkCount() error {
+	var total, most int64
+	worst := -1
+	for i := range s.Vars {
+		n := int64(1)
+		for _, g := range s.Vars[i].Grid() {
+			if g > 0 && n > (MaxChunks+1)/g {
+				n = MaxChunks + 1
+				break
+			}
+			n *= g
+		}
+		total = min(total+n, MaxChunks+1)
+		if n > most {
+			worst, most = i, n
+		}
+	}
+	if total <= MaxChunks {
+		return nil
+	}
+	v := &s.Vars[worst]
+	has := fmt.Sprintf("has %d", most)
+	if most > MaxChunks {
+		has = "alone has more"
+	}
+	return fmt.Errorf("the store would have more than %d chunks (variable %q: shape %v in chunks of %v %s): "+
+		"choose larger chunks (TargetConfig.Chunks), or check the inputs' dimensions", MaxChunks, v.Name, v.Shape, v.Chunks, has)
+}
+
 // CheckMemory refuses a layout with a chunk larger than budget bytes (a
 // string counts stringCost bytes), naming the variable, the
 // chunk's size and chunk sizes that would fit.

@@ -460,3 +460,24 @@ func TestRenameCollision(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckChunkCount: a layout of more than MaxChunks chunks — a
+// dimension an input declares huge, chunks far too fine; products that
+// would overflow — is refused naming the variable; others pass.
+func TestCheckChunkCount(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		shape, chunks []int64
+		want          string
+	}{
+		{"ERA5-like", []int64{750000, 721, 1440}, []int64{1, 721, 1440}, ""},
+		{"a huge declared dimension", []int64{1e12}, []int64{1000}, `variable "v": shape [1000000000000] in chunks of [1000] alone has more`},
+		{"an overflowing product", []int64{1 << 40, 1 << 40, 1 << 40}, []int64{1, 1, 1}, "more than 100000000 chunks"},
+	} {
+		s := Schema{Vars: []Variable{{Name: "v", Shape: tc.shape, Chunks: tc.chunks}}}
+		err := s.CheckChunkCount()
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}

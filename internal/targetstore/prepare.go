@@ -2,6 +2,7 @@ package targetstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 
@@ -99,7 +100,7 @@ func prepareAppend(ctx context.Context, st *storage.Store, schema plan.Schema, c
 		Chunks: c.Chunks, Shards: c.Shards, Self: cl.Self, Owner: lease.Owner(cl.Self, cl.Builder)})
 	if err == nil && ok {
 		t.URL, t.MaxMem = c.URL, c.MaxMem
-		err = t.Schema.CheckMemory(c.MaxMem) // the store's chunks
+		err = errors.Join(t.Schema.CheckChunkCount(), t.Schema.CheckMemory(c.MaxMem)) // the store's chunks
 	}
 	if err != nil {
 		return zarrplan.Target{}, false, fmt.Errorf("target %s: appending: %w", c.URL, err)
@@ -122,6 +123,9 @@ func layoutNew(schema *plan.Schema, chunks, shards map[string]int64, c Config) e
 		}
 	}
 	if err := schema.Shard(shards); err != nil { // (an append keeps the store's shards)
+		return err
+	}
+	if err := schema.CheckChunkCount(); err != nil {
 		return err
 	}
 	return schema.CheckMemory(c.MaxMem)
