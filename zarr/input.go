@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -72,7 +73,7 @@ func OpenInput(ctx context.Context, o source.Objects, name string, opts source.O
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	in := &input{ctx: ctx, st: st, name: name, format: format, prefix: prefix, arrays: map[string]ArrayMeta{},
-		limit: opts.MaxChunk, consolidated: st.(readOnly).docs != nil}
+		limit: opts.MaxChunk, consolidated: st.docs != nil}
 	if in.limit <= 0 {
 		in.limit = 1 << 30
 	}
@@ -149,19 +150,19 @@ func InputGroups(ctx context.Context, o source.Objects, name string) ([]string, 
 // storeKeys returns the keys of o's metadata, and a Store that reads it:
 // from the consolidated metadata where there is some (served from memory),
 // else by listing the store.
-func storeKeys(ctx context.Context, o source.Objects, name string) (Store, []string, int, error) {
+func storeKeys(ctx context.Context, o source.Objects, name string) (readOnly, []string, int, error) {
 	docs, format, err := consolidatedDocs(ctx, o)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("%s: %w (%w)", name, err, source.ErrFormat)
+		return readOnly{}, nil, 0, fmt.Errorf("%s: %w (%w)", name, err, source.ErrFormat)
 	}
 	st := readOnly{o: o}
 	if docs != nil {
 		st.docs = docs
-		return st, slices.Sorted(mapKeys(docs)), format, nil
+		return st, slices.Sorted(maps.Keys(docs)), format, nil
 	}
 	keys, err := o.List(ctx, "")
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("%s: no consolidated metadata, and the store cannot be listed: %w", name, err)
+		return readOnly{}, nil, 0, fmt.Errorf("%s: no consolidated metadata, and the store cannot be listed: %w", name, err)
 	}
 	return st, keys, FormatOf(keys), nil
 }
@@ -257,14 +258,4 @@ func trimKeys(keys []string, prefix string) []string {
 		}
 	}
 	return out
-}
-
-func mapKeys(m map[string][]byte) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -198,7 +199,7 @@ func sourceType(dt DType) (source.Type, error) {
 // as int64 and others as float64. of names their owner in messages.
 func sourceAttrs(attrs map[string]any, of string) ([]source.Attr, error) {
 	var out []source.Attr
-	for _, k := range slices.Sorted(mapAnyKeys(attrs)) {
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		a, err := sourceAttr(k, attrs[k])
 		if err != nil {
 			return nil, fmt.Errorf("%s: attribute %q: %w", of, k, err)
@@ -289,16 +290,6 @@ func fillValueAttr(v any, t source.Type) (source.Attr, error) {
 		return source.Attr{Name: fillAttr, Type: t, Value: vals}, nil
 	}
 	return source.Attr{}, fmt.Errorf("fill value %v does not suit a variable of %s (%w)", v, t, source.ErrFormat)
-}
-
-func mapAnyKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Format, FileType, Dims, Vars, Attrs, Decoded: see source.Reader.
