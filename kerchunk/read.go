@@ -184,6 +184,15 @@ func (s *set) Get(_ context.Context, key string) ([]byte, error) {
 	return b, nil
 }
 
+// Open streams the object at key: its bytes, read as Get reads them.
+func (s *set) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	b, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
 // List returns the set's keys under prefix, sorted.
 func (s *set) List(_ context.Context, prefix string) ([]string, error) {
 	var keys []string

@@ -300,6 +300,34 @@ func TestCopyAsStored(t *testing.T) {
 	}
 }
 
+// TestCopyAsStoredMissing: inputs that never wrote some chunks (xarray's
+// Blosc, the target's too): the groups holding them are decoded — what
+// was copied of them written again — and the rest copied; the store reads
+// as open_mfdataset reads the inputs, the missing chunks as the fill.
+func TestCopyAsStoredMissing(t *testing.T) {
+	dir := zarrInputs(t)
+	beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
+		r, manifestPath := zarrRecipe(t, dir, "zarr_missing")
+		r.Target.ZarrFormat, r.Target.Compressor = 3, "blosc:5"
+		r.Target.Chunks = map[string]int64{"time": 2, "lat": 4}
+		n, err := beamtest.RunWithMetrics(t, runner, transforms.CounterNamespace, func(t *testing.T, s beam.Scope) {
+			if _, err := recipes.Build(s, r); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		written, copied := n[transforms.CounterChunksWritten], n[transforms.CounterChunksCopied]
+		t.Logf("%d of %d chunks copied as stored", copied, written)
+		if copied == 0 || copied > written-4 {
+			t.Errorf("%d of %d chunks copied as stored; want some, and not the two never written nor lat's and lon's", copied, written)
+		}
+		beamtest.CompareWithXarray(t, r.Target.URL, manifestPath, nil, nil)
+		sameChunk(t, filepath.Join(dir, "zarr_missing", "part_01.zarr", "sst", "1.1.0"), r.Target.URL, 3, "sst", "3.1.0")
+	})
+}
+
 // sameChunk checks that chunk idx (v2 key form) of array name in the
 // store at url holds the bytes of the file src.
 func sameChunk(t *testing.T, src, url string, format int, name, idx string) {

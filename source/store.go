@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -14,6 +15,9 @@ type Objects interface {
 	// Get returns the whole object at key; a missing one gives an error
 	// wrapping fs.ErrNotExist.
 	Get(ctx context.Context, key string) ([]byte, error)
+	// Open streams the whole object at key, to copy it as it is; a
+	// missing one gives an error wrapping fs.ErrNotExist.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// List returns every key under prefix, sorted; locations that cannot
 	// be listed (HTTP) give an error.
 	List(ctx context.Context, prefix string) ([]string, error)

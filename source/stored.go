@@ -1,5 +1,7 @@
 package source
 
+import "io"
+
 // StoredChunks is implemented by readers of inputs that store each chunk
 // of a variable as one object a Zarr store can hold as it is (Zarr
 // stores): where a target array's values, chunk shape and compressor are
@@ -10,9 +12,9 @@ type StoredChunks interface {
 	// false when a store could not hold them as they are (shards,
 	// filters, big-endian values, strings).
 	StoredEncoding(name string) (enc Encoding, ok bool)
-	// StoredChunk returns chunk idx of variable name as stored: an error
-	// wrapping fs.ErrNotExist when it was never written.
-	StoredChunk(name string, idx []int64) ([]byte, error)
+	// OpenStoredChunk streams chunk idx of variable name as stored: an
+	// error wrapping fs.ErrNotExist when it was never written.
+	OpenStoredChunk(name string, idx []int64) (io.ReadCloser, error)
 }
 
 // Encoding is how an input stores a variable's chunks: the numpy dtype of

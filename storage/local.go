@@ -31,22 +31,30 @@ func (r localReader) fetch(p []byte, off int64) error {
 }
 
 func (localFS) open(_ context.Context, path string) (Reader, error) {
-	f, err := os.Open(path)
+	f, st, err := openFile(path)
 	if err != nil {
 		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("%s: is a directory", path)
 	}
 	r := localReader{f: f, version: fmt.Sprintf("%d@%d", st.Size(), st.ModTime().UnixNano())}
 	r.blockCache = newBlockCache(path, st.Size(), localCache, r.fetch)
 	return r, nil
+}
+
+// openFile opens the file at path, refusing a directory.
+func openFile(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && st.IsDir() {
+		err = fmt.Errorf("%s: is a directory", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
 }
 
 func (localFS) stat(_ context.Context, path string) (int64, error) {

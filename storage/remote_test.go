@@ -237,6 +237,7 @@ func TestGCS(t *testing.T) {
 	if ok, err := st.Exists(ctx, "time/0"); !ok || err != nil {
 		t.Fatalf("Exists = %v, %v", ok, err)
 	}
+	checkOpen(t, st, "sst/0.0.0")
 	// A failed streaming write leaves nothing.
 	err = st.PutFrom(ctx, "half", func(w io.Writer) error {
 		w.Write([]byte("partial"))

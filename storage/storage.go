@@ -10,6 +10,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -328,6 +329,30 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return b, nil
 }
 
+// Open streams the object at key, to copy it whole: a local file is the
+// file itself, so that a copy into a local store is made by the kernel
+// (io.Copy finds copy_file_range); other objects are read whole first, as
+// Get reads them, under the storage's retry policy. A missing object gives
+// an error wrapping fs.ErrNotExist.
+func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.be.(localFS); ok {
+		f, _, err := openFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("storage: get %s: %w", key, err)
+		}
+		return f, nil
+	}
+	b, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
 // Exists reports whether an object is stored at key.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	p, err := s.path(key)
@@ -396,6 +421,15 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return l.w.Write(p)
+}
+
+// ReadFrom copies r into the object, letting the object writer take it
+// whole: a local file into a local file is copied by the kernel.
+func (l *lazyWriter) ReadFrom(r io.Reader) (int64, error) {
+	if err := l.open(); err != nil {
+		return 0, err
+	}
+	return io.Copy(l.w, r)
 }
 
 // open creates the object writer, unless it is there.

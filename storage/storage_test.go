@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -88,6 +89,7 @@ func TestStore(t *testing.T) {
 	if ok, err := st.Exists(ctx, ".zgroup"); !ok || err != nil {
 		t.Errorf("Exists = %v, %v", ok, err)
 	}
+	checkOpen(t, st, "sst/0.0")
 	// A failed streaming write leaves nothing under the key.
 	if err := st.PutFrom(ctx, "sst/1.0", func(w io.Writer) error {
 		_, _ = w.Write([]byte("partial"))
@@ -106,6 +108,36 @@ func TestStore(t *testing.T) {
 	}
 	if _, err := os.Stat(root); !os.IsNotExist(err) {
 		t.Errorf("root remains after DeleteAll: %v", err)
+	}
+}
+
+// checkOpen: Open streams the object at key whole, into another store
+// as a copy (for local stores, one the kernel makes), and a missing key
+// or a directory is an error wrapping fs.ErrNotExist or naming it.
+func checkOpen(t *testing.T, st *storage.Store, key string) {
+	t.Helper()
+	ctx := context.Background()
+	want, err := st.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.Open(ctx, key)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer r.Close()
+	dst, err := storage.NewStore(ctx, filepath.Join(t.TempDir(), "copy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.PutFrom(ctx, "x", func(w io.Writer) error { _, err := io.Copy(w, r); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := dst.Get(ctx, "x"); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("copied through Open: %q, %v; want %q", got, err, want)
+	}
+	if _, err := st.Open(ctx, "nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open of a missing key: %v", err)
 	}
 }
 

@@ -45,7 +45,7 @@ func matchStore(ctx context.Context, o source.Objects) bool {
 // attribute), chunks never written the array's fill.
 type input struct {
 	ctx    context.Context
-	st     Store
+	st     readOnly
 	name   string // the store's URL, for messages
 	format int
 	dims   []source.Dim
@@ -78,14 +78,15 @@ func OpenInput(ctx context.Context, o source.Objects, name string, opts source.O
 		in.limit = 1 << 30
 	}
 	below := trimKeys(keys, prefix)
-	if sub := in.groupsWithArrays(below); len(sub) > 0 && opts.Group == "" {
+	arrays, groups := children(ctx, st, prefix, below)
+	if sub := in.groupsWithArrays(below, groups); len(sub) > 0 && opts.Group == "" {
 		return nil, fmt.Errorf("%s: groups below the root (%s) hold data: read one at a time (pattern.group) (%w, %w)",
 			name, strings.Join(sub, ", "), source.ErrNestedGroups, source.ErrUnsupported)
 	}
 	if err := in.readGroupAttrs(); err != nil {
 		return nil, err
 	}
-	for _, a := range Arrays(below) {
+	for _, a := range arrays {
 		if err := in.addArray(a, o); err != nil {
 			return nil, err
 		}
@@ -96,15 +97,15 @@ func OpenInput(ctx context.Context, o source.Objects, name string, opts source.O
 	return in, nil
 }
 
-// groupsWithArrays returns the groups directly below the one read (keys
-// are its keys, without its prefix) that hold arrays at any depth: a
-// .zarray, or a zarr.json whose node is an array. Empty groups are passed
-// over, as xarray passes over every group below the one it opens.
-func (in *input) groupsWithArrays(keys []string) []string {
+// groupsWithArrays returns those of groups, directly below the one read
+// (keys are its keys, without its prefix), that hold arrays at any depth.
+// Empty groups are passed over, as xarray passes over every group below
+// the one it opens.
+func (in *input) groupsWithArrays(keys, groups []string) []string {
 	var out []string
-	for _, g := range SubGroups(keys) {
+	for _, g := range groups {
 		for _, k := range trimKeys(keys, g+"/") {
-			if in.isArrayMeta(in.prefix + g + "/" + k) {
+			if isArrayMeta(in.ctx, in.st, in.prefix+g+"/"+k) {
 				out = append(out, g)
 				break
 			}
@@ -113,15 +114,36 @@ func (in *input) groupsWithArrays(keys []string) []string {
 	return out
 }
 
-// isArrayMeta reports whether key is the metadata of an array.
-func (in *input) isArrayMeta(key string) bool {
+// children returns the arrays and the groups directly below the group at
+// prefix of st (keys are its keys, without the prefix): a v2 node is told
+// by its .zarray, a v3 node by its zarr.json's node_type.
+func children(ctx context.Context, st readOnly, prefix string, keys []string) (arrays, groups []string) {
+	groups = SubGroups(keys)
+	for _, name := range Arrays(keys) {
+		key := name + "/.zarray"
+		if !slices.Contains(keys, key) {
+			key = name + "/" + v3Meta
+		}
+		if isArrayMeta(ctx, st, prefix+key) {
+			arrays = append(arrays, name)
+		} else {
+			groups = append(groups, name)
+		}
+	}
+	slices.Sort(groups)
+	return arrays, groups
+}
+
+// isArrayMeta reports whether key of st is the metadata of an array (a
+// zarr.json that cannot be read is taken for one, and refused as one).
+func isArrayMeta(ctx context.Context, st readOnly, key string) bool {
 	switch {
 	case strings.HasSuffix(key, "/.zarray"):
 		return true
 	case !strings.HasSuffix(key, "/"+v3Meta):
 		return false
 	}
-	b, err := in.st.Get(in.ctx, key)
+	b, err := st.Get(ctx, key)
 	var node struct {
 		NodeType string `json:"node_type"`
 	}
@@ -131,14 +153,15 @@ func (in *input) isArrayMeta(key string) bool {
 // InputGroups lists the groups of the Zarr store o: "/" first, then the
 // others depth first.
 func InputGroups(ctx context.Context, o source.Objects, name string) ([]string, error) {
-	_, keys, _, err := storeKeys(ctx, o, name)
+	st, keys, _, err := storeKeys(ctx, o, name)
 	if err != nil {
 		return nil, err
 	}
 	out := []string{"/"}
 	var walk func(prefix string, keys []string)
 	walk = func(prefix string, keys []string) {
-		for _, g := range SubGroups(keys) {
+		_, groups := children(ctx, st, prefix, keys)
+		for _, g := range groups {
 			out = append(out, prefix+g)
 			walk(prefix+g+"/", trimKeys(keys, g+"/"))
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -14,6 +15,14 @@ import (
 	"github.com/zarrforge/zarrforge/source"
 	"github.com/zarrforge/zarrforge/zarr"
 )
+
+func (m *memStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	b, err := m.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
 
 func (m *memStore) List(_ context.Context, prefix string) ([]string, error) {
 	m.mu.Lock()
@@ -31,11 +40,14 @@ func (m *memStore) List(_ context.Context, prefix string) ([]string, error) {
 // inputStore is a v2 store of a (time, lat) float32 array "sst" of 4 x 3 in
 // chunks of 2 x 2, values 0..11, the chunk at (1, 1) never written, fill
 // -1; a 1-d "time"; group attributes; consolidated.
-func inputStore(t *testing.T) *memStore {
+func inputStore(t *testing.T) *memStore { return formatStore(t, 2) }
+
+// formatStore is inputStore in Zarr format 2 or 3.
+func formatStore(t *testing.T, format int) *memStore {
 	t.Helper()
 	ctx := context.Background()
 	st := newMem()
-	sst := zarr.ArrayMeta{Shape: []int64{4, 3}, Chunks: []int64{2, 2}, DType: "<f4", FillValue: -1.0, Dims: []string{"time", "lat"}}
+	sst := zarr.ArrayMeta{Format: format, Shape: []int64{4, 3}, Chunks: []int64{2, 2}, DType: "<f4", FillValue: -1.0, Dims: []string{"time", "lat"}}
 	if err := zarr.WriteArrayMeta(ctx, st, "sst", sst, zarr.Attrs{{Key: "units", Value: "K"}, {Key: "valid_range", Value: []float64{0, 40.5}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +65,7 @@ func inputStore(t *testing.T) *memStore {
 			t.Fatal(err)
 		}
 	}
-	tm := zarr.ArrayMeta{Shape: []int64{4}, Chunks: []int64{4}, DType: "<i8", Dims: []string{"time"}}
+	tm := zarr.ArrayMeta{Format: format, Shape: []int64{4}, Chunks: []int64{4}, DType: "<i8", Dims: []string{"time"}}
 	if err := zarr.WriteArrayMeta(ctx, st, "time", tm, zarr.Attrs{{Key: "units", Value: "days since 2000-01-01"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +76,10 @@ func inputStore(t *testing.T) *memStore {
 	if err := zarr.WriteVector(ctx, st, "time", tm, raw); err != nil {
 		t.Fatal(err)
 	}
-	if err := zarr.WriteGroup(ctx, st, 2, zarr.Attrs{{Key: "title", Value: "t"}, {Key: "version", Value: 3}}, []string{"sst", "time"}); err != nil {
+	if err := zarr.WriteGroup(ctx, st, format, zarr.Attrs{{Key: "title", Value: "t"}, {Key: "version", Value: 3}}, []string{"sst", "time"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := zarr.Consolidate(ctx, st, 2, []string{"sst", "time"}); err != nil {
+	if err := zarr.Consolidate(ctx, st, format, []string{"sst", "time"}); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -311,5 +323,24 @@ func TestInputEmptyGroups(t *testing.T) {
 	st.objs["empty/deeper/sst/.zarray"] = st.objs["sst/.zarray"]
 	if _, err := source.OpenStore(ctx, st, "mem://s.zarr", source.Options{}); !errors.Is(err, source.ErrNestedGroups) {
 		t.Errorf("v2 group holding an array deeper down: %v", err)
+	}
+	// v3, listed: each zarr.json says whether it is a group or an array.
+	st = formatStore(t, 3)
+	st.objs["zarr.json"] = []byte(`{"zarr_format":3,"node_type":"group","attributes":{"title":"t"}}`) // no consolidated metadata
+	st.objs["empty/zarr.json"] = []byte(`{"zarr_format":3,"node_type":"group"}`)
+	st.objs["empty/deeper/zarr.json"] = []byte(`{"zarr_format":3,"node_type":"group","attributes":{"title":"nothing here"}}`)
+	r, err := source.OpenStore(ctx, st, "mem://s.zarr", source.Options{})
+	if err != nil {
+		t.Fatalf("v3 empty groups: %v", err)
+	}
+	if len(r.Vars()) != 2 {
+		t.Errorf("v3 store with empty groups: variables %v", r.Vars())
+	}
+	if groups, err := source.StoreGroups(ctx, st, "mem://s.zarr"); err != nil || !slices.Equal(groups, []string{"/", "empty", "empty/deeper"}) {
+		t.Errorf("v3 groups %v, %v", groups, err)
+	}
+	st.objs["empty/deeper/sst/zarr.json"] = st.objs["sst/zarr.json"]
+	if _, err := source.OpenStore(ctx, st, "mem://s.zarr", source.Options{}); !errors.Is(err, source.ErrNestedGroups) {
+		t.Errorf("v3 group holding an array deeper down: %v", err)
 	}
 }

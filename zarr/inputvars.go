@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"math"
@@ -312,13 +313,13 @@ func (in *input) StoredEncoding(name string) (source.Encoding, bool) {
 	return source.Encoding{DType: string(m.DType), Chunks: m.Chunks, Compressor: m.Compressor.Spec()}, true
 }
 
-// StoredChunk returns chunk idx of variable name as stored.
-func (in *input) StoredChunk(name string, idx []int64) ([]byte, error) {
+// OpenStoredChunk streams chunk idx of variable name as stored.
+func (in *input) OpenStoredChunk(name string, idx []int64) (io.ReadCloser, error) {
 	m, ok := in.arrays[name]
 	if !ok {
 		return nil, fmt.Errorf("%s: no variable %q", in.name, name)
 	}
-	return in.st.Get(in.ctx, m.Key(in.prefix+name, idx))
+	return in.st.o.Open(in.ctx, m.Key(in.prefix+name, idx))
 }
 
 // Layout says where a variable's values lie, for references: not offered

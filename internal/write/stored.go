@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 	"sync/atomic"
@@ -30,8 +31,10 @@ type storedChunk struct {
 // chunk of one input that the target array can hold as it is: the same
 // dtype, chunk shape and compressor (source.StoredChunks), no editor, no
 // preprocess step, nothing the store holds already, every chunk written in
-// the input. A shard gets the stored chunks and its index. ok is false,
-// with nothing written, when the group must be decoded.
+// the input. A chunk is streamed from the input into the store (a local
+// file into a local store is copied by the kernel); a shard gets the
+// stored chunks and its index. ok is false when the group must be decoded:
+// then what was copied of it is written again, decoded.
 func (w *Writer) copyStored(ctx context.Context, t *zarrplan.Target, p *plan.ReadGroupPlan, meta zarr.ArrayMeta) (results []plan.WriteResult, ok bool, err error) {
 	v := p.Var
 	if meta.DType == zarr.Strings || (len(w.editors) > 0 && editable(v)) || t.Schema.IsBoundsVar(v) {
@@ -41,58 +44,105 @@ func (w *Writer) copyStored(ctx context.Context, t *zarrplan.Target, p *plan.Rea
 	if !ok {
 		return nil, false, nil
 	}
-	// Each input is opened once (its reader serves the fetches at once),
-	// and every stored chunk is fetched before anything is written: a
-	// group is copied whole or decoded whole.
+	// Each input is opened once: its reader serves every chunk at once.
 	readers, release, ok, err := w.storedReaders(ctx, t.Schema.ReadOptions(t.MaxMem), parts, meta)
 	defer release()
 	if !ok || err != nil {
 		return nil, false, err
 	}
-	data := make([][][]byte, len(parts))
-	for i := range parts {
-		data[i] = make([][]byte, len(parts[i]))
-	}
-	flat := flatten(parts)
-	var missing atomic.Bool
-	err = par.Do(ctx, len(flat), copyWidth, func(ctx context.Context, k int) error {
-		i, j := flat[k][0], flat[k][1]
-		s := parts[i][j]
-		b, err := readers[s.sl.Input.URL].StoredChunk(s.name, s.idx)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			missing.Store(true) // its fill may not be the target's: decode
-			return nil
-		case err != nil:
-			return fmt.Errorf("input %s: %w", s.sl.Input.Source, err)
-		}
-		data[i][j] = b
-		return nil
-	})
-	if err != nil || missing.Load() {
-		return nil, false, err
-	}
 	if err := w.confirm(ctx, t); err != nil {
 		return nil, true, err
 	}
+	copyChunk := w.streamStored
+	if meta.Inner != nil {
+		copyChunk = w.assembleShard
+	}
 	results = make([]plan.WriteResult, len(p.Chunks))
+	var missing atomic.Bool
 	err = par.Do(ctx, len(p.Chunks), copyWidth, func(ctx context.Context, i int) error {
 		key := plan.ChunkKey{Var: v.Name, Index: p.Chunks[i].Index}
-		obj := data[i][0]
-		if meta.Inner != nil {
-			obj = zarr.AppendShard(nil, data[i])
-		}
-		if err := w.store.Put(ctx, meta.Key(v.Name, key.Index), obj); err != nil {
+		n, err := copyChunk(ctx, meta.Key(v.Name, key.Index), parts[i], readers)
+		switch {
+		case errors.Is(err, errNotStored):
+			missing.Store(true) // its fill may not be the target's: decode
+			return nil
+		case err != nil:
 			return fmt.Errorf("chunk %s: %w", key, err)
 		}
-		results[i] = plan.WriteResult{Key: key, Bytes: int64(len(obj))}
+		results[i] = plan.WriteResult{Key: key, Bytes: n}
 		return nil
 	})
-	if err != nil {
-		return nil, true, err
+	if err != nil || missing.Load() {
+		return nil, err != nil, err
 	}
 	w.asStored.Add(int64(len(results)))
 	return results, true, nil
+}
+
+// streamStored copies the one stored chunk of parts to the store's object
+// at key and returns its length; errNotStored when the input never wrote
+// it (nothing is written then).
+func (w *Writer) streamStored(ctx context.Context, key string, parts []storedChunk, readers map[string]source.StoredChunks) (int64, error) {
+	s := parts[0]
+	r, err := readers[s.sl.Input.URL].OpenStoredChunk(s.name, s.idx)
+	if err != nil {
+		return 0, storedErr(s, err)
+	}
+	defer r.Close()
+	var n int64
+	err = w.store.PutFrom(ctx, key, func(dst io.Writer) error {
+		n, err = io.Copy(dst, r)
+		if err != nil {
+			return fmt.Errorf("input %s: %w", s.sl.Input.Source, err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// assembleShard reads the stored inner chunks of parts and writes them as
+// the shard at key with its index; errNotStored when the input never wrote
+// one of them (nothing is written then).
+func (w *Writer) assembleShard(ctx context.Context, key string, parts []storedChunk, readers map[string]source.StoredChunks) (int64, error) {
+	inner := make([][]byte, len(parts))
+	err := par.Do(ctx, len(parts), copyWidth, func(ctx context.Context, j int) error {
+		s := parts[j]
+		if s.idx == nil {
+			return nil // wholly past the array's edge
+		}
+		r, err := readers[s.sl.Input.URL].OpenStoredChunk(s.name, s.idx)
+		if err != nil {
+			return storedErr(s, err)
+		}
+		defer r.Close()
+		inner[j], err = io.ReadAll(r)
+		return storedErr(s, err)
+	})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = w.store.PutFrom(ctx, key, func(dst io.Writer) error {
+		n, err = zarr.WriteShard(dst, inner)
+		return err
+	})
+	return n, err
+}
+
+// errNotStored is what copying a chunk that its input never wrote
+// fails with.
+var errNotStored = errors.New("a chunk the input never wrote")
+
+// storedErr is err, from reading stored chunk s: errNotStored for one the
+// input never wrote, else err naming the input.
+func storedErr(s storedChunk, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return errNotStored
+	}
+	return fmt.Errorf("input %s: %w", s.sl.Input.Source, err)
 }
 
 // copyWidth is how many stored chunks of a group are fetched, or objects
@@ -140,20 +190,6 @@ func storedParts(p *plan.ReadGroupPlan, meta zarr.ArrayMeta) ([][]storedChunk, b
 		}
 	}
 	return parts, true
-}
-
-// flatten lists the (chunk, part) positions of parts that name a stored
-// chunk.
-func flatten(parts [][]storedChunk) [][2]int {
-	var out [][2]int
-	for i, ps := range parts {
-		for j, s := range ps {
-			if s.idx != nil {
-				out = append(out, [2]int{i, j})
-			}
-		}
-	}
-	return out
 }
 
 // storedAt finds the input chunk that is the box at, count of plan p's
