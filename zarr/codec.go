@@ -194,9 +194,10 @@ func EncodeChunk(meta ArrayMeta, raw []byte) ([]byte, error) {
 // (match finding and entropy coding run as a pipeline). A ChunkEncoder is
 // not safe for concurrent use; its zero value is ready to use.
 type ChunkEncoder struct {
-	buf  []byte // small chunks' encoding, reused
-	raw  []byte // small chunks, gathered for one-shot compression
-	zstd map[int]*zstd.Encoder
+	buf   []byte // small chunks' encoding, reused
+	raw   []byte // small chunks, gathered for one-shot compression
+	zstd  map[int]*zstd.Encoder
+	shard ShardEncoder
 
 	meta    ArrayMeta
 	want, n int64
@@ -331,7 +332,7 @@ func (e *ChunkEncoder) encode(meta ArrayMeta, raw, dst []byte) ([]byte, error) {
 		return nil, err
 	}
 	if meta.Inner != nil {
-		return encodeShard(meta, raw, dst)
+		return e.shard.encodeRaw(meta, raw, dst)
 	}
 	return compress(meta.Compressor, raw, dst, meta.DType.ItemSize())
 }

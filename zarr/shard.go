@@ -2,11 +2,14 @@ package zarr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/zarrforge/zarrforge/internal/nd"
@@ -42,83 +45,198 @@ func (m ArrayMeta) innerAt(i int64, grid []int64) []int64 {
 	return at
 }
 
-// encodeShard appends the shard of m whose raw bytes (the whole shard
-// shape) are raw to dst. Inner chunks are compressed on a goroutine per
-// core.
-func encodeShard(m ArrayMeta, raw, dst []byte) ([]byte, error) {
+// ShardBox is where the values of a shard lie: the box At, Count of the
+// C-ordered values Data of shape Shape, the shard's cells past Count (past
+// its array's edge) holding Fill (zeros when nil).
+type ShardBox struct {
+	Data             []byte
+	Shape, At, Count []int64
+	Fill             []byte
+}
+
+// ShardEncoder encodes shards, keeping its buffers for the next one. Its
+// zero value is ready to use; it is not safe for concurrent use.
+type ShardEncoder struct {
+	cutters []*innerCutter // one per goroutine
+	spans   []span         // where each inner chunk's encoding lies
+}
+
+// span is where an inner chunk's encoding lies in the arena of cutter c;
+// c < 0 for one left out.
+type span struct{ c, off, n int }
+
+// Encode writes to w the shard of m whose values are src and returns its
+// length: each inner chunk is cut from src and compressed, on a goroutine
+// per core, with no raw copy of the whole shard and none of the whole
+// encoded shard; an inner chunk holding only m's fill is left out.
+func (e *ShardEncoder) Encode(m ArrayMeta, src ShardBox, w io.Writer) (int64, error) {
+	if err := m.codable(); err != nil {
+		return 0, err
+	}
+	if err := src.check(m); err != nil {
+		return 0, err
+	}
 	grid := m.innerGrid()
 	n := elements(grid)
-	size := m.DType.ItemSize()
-	innerBytes := int64(size) * elements(m.Inner)
-	fill := m.EmptyBytes()
-	encoded := make([][]byte, n)
+	e.spans = slices.Grow(e.spans[:0], int(n))[:n]
+	workers := int(min(int64(runtime.GOMAXPROCS(0)), n))
+	for len(e.cutters) < workers {
+		e.cutters = append(e.cutters, &innerCutter{})
+	}
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
 		err  error
 		next int64
+		wg   sync.WaitGroup
 	)
-	workers := int(min(int64(runtime.GOMAXPROCS(0)), n))
-	for range workers {
+	take := func() (int64, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		i := next
+		next++
+		return i, i < n && err == nil
+	}
+	for k, c := range e.cutters[:workers] {
+		c.begin(m, src)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, innerBytes)
-			var scratch []byte // what a chunk compresses into, reused
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stop := err != nil
-				mu.Unlock()
-				if i >= n || stop {
-					return
+			for i, ok := take(); ok; i, ok = take() {
+				sp, cerr := c.encode(m.innerAt(i, grid))
+				sp.c = k
+				if sp.n < 0 {
+					sp.c = -1
 				}
-				nd.CopyBox(buf, m.Inner, make([]int64, len(grid)), raw, m.Chunks, m.innerAt(i, grid), m.Inner, size)
-				if onlyFill(buf, fill) {
-					continue
+				e.spans[i] = sp
+				if cerr != nil {
+					mu.Lock()
+					err = cmp.Or(err, fmt.Errorf("zarr: inner chunk %v: %w", m.innerAt(i, grid), cerr))
+					mu.Unlock()
 				}
-				out, cerr := compress(m.Compressor, buf, scratch[:0], size)
-				if cerr == nil && m.Compressor != nil {
-					scratch = out[:0]
-				}
-				out = bytes.Clone(out) // kept until the shard is assembled: its own size
-				mu.Lock()
-				if cerr != nil && err == nil {
-					err = fmt.Errorf("zarr: inner chunk %v: %w", m.innerAt(i, grid), cerr)
-				}
-				encoded[i] = out
-				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	return AppendShard(dst, encoded), nil
+	encoded := make([][]byte, n)
+	for i, sp := range e.spans {
+		if sp.c >= 0 {
+			encoded[i] = e.cutters[sp.c].arena[sp.off : sp.off+sp.n]
+		}
+	}
+	return WriteShard(w, encoded)
 }
 
-// AppendShard appends to dst the shard object of inner chunks encoded
-// (each as its array's codecs encode it, in C order of the shard's inner
-// grid; nil for one left out, which reads as the fill): the chunks one
-// after the other, then the index of their offsets and lengths and its
-// CRC-32C, as the sharding_indexed codec lays them out.
-func AppendShard(dst []byte, encoded [][]byte) []byte {
-	start := len(dst)
+// encodeRaw appends the shard of m whose raw bytes (the whole shard
+// shape) are raw to dst.
+func (e *ShardEncoder) encodeRaw(m ArrayMeta, raw, dst []byte) ([]byte, error) {
+	out := bytes.NewBuffer(dst)
+	_, err := e.Encode(m, ShardBox{Data: raw, Shape: m.Chunks, At: make([]int64, len(m.Chunks)), Count: m.Chunks}, out)
+	return out.Bytes(), err
+}
+
+// check reports a box that does not fit its values or m's shards.
+func (b ShardBox) check(m ArrayMeta) error {
+	k := len(m.Chunks)
+	if m.Inner == nil || len(b.Shape) != k || len(b.At) != k || len(b.Count) != k {
+		return fmt.Errorf("zarr: a shard's box has %d, %d and %d dimensions for an array of %d in shards", len(b.Shape), len(b.At), len(b.Count), k)
+	}
+	for d := range k {
+		if b.At[d] < 0 || b.Count[d] < 0 || b.Count[d] > m.Chunks[d] || b.At[d]+b.Count[d] > b.Shape[d] {
+			return fmt.Errorf("zarr: a shard's box at %v of %v lies outside its values of shape %v or its shard %v", b.At, b.Count, b.Shape, m.Chunks)
+		}
+	}
+	if want := int64(m.DType.ItemSize()) * elements(b.Shape); int64(len(b.Data)) != want {
+		return fmt.Errorf("zarr: a shard's values have %d bytes, want %d for shape %v of %s", len(b.Data), want, b.Shape, m.DType)
+	}
+	if len(b.Fill) > 0 && len(b.Fill) != m.DType.ItemSize() {
+		return fmt.Errorf("zarr: a shard's fill has %d bytes for values of %d", len(b.Fill), m.DType.ItemSize())
+	}
+	return nil
+}
+
+// innerCutter cuts inner chunks of a shard from its box into buf and
+// compresses them into its arena, one after another; both are reused.
+type innerCutter struct {
+	m          ArrayMeta
+	src        ShardBox
+	buf, arena []byte
+}
+
+// begin readies the cutter for a shard of m whose values are src.
+func (c *innerCutter) begin(m ArrayMeta, src ShardBox) {
+	c.m, c.src, c.arena = m, src, c.arena[:0]
+	if size := int64(m.DType.ItemSize()) * elements(m.Inner); int64(cap(c.buf)) < size {
+		c.buf = make([]byte, size)
+	} else {
+		c.buf = c.buf[:size]
+	}
+}
+
+// encode compresses the inner chunk at o (its origin within the shard)
+// into the arena and says where it lies there; n is -1 when it holds only
+// the fill.
+func (c *innerCutter) encode(o []int64) (span, error) {
+	m, src, size := c.m, c.src, c.m.DType.ItemSize()
+	at, count := make([]int64, len(o)), make([]int64, len(o))
+	whole, outside := true, false
+	for d := range o {
+		at[d], count[d] = src.At[d]+o[d], min(m.Inner[d], src.Count[d]-o[d])
+		whole = whole && count[d] == m.Inner[d]
+		outside = outside || count[d] <= 0
+	}
+	if !whole {
+		nd.Fill(c.buf, src.Fill)
+	}
+	if !outside {
+		nd.CopyBox(c.buf, m.Inner, make([]int64, len(o)), src.Data, src.Shape, at, count, size)
+	}
+	if onlyFill(c.buf, m.EmptyBytes()) {
+		return span{n: -1}, nil
+	}
+	start := len(c.arena)
+	out, err := compress(m.Compressor, c.buf, c.arena, size)
+	if err != nil {
+		return span{}, err
+	}
+	if m.Compressor == nil { // the values themselves
+		out = append(c.arena, out...)
+	}
+	c.arena = out
+	return span{off: start, n: len(out) - start}, nil
+}
+
+// WriteShard writes to w the shard object of inner chunks encoded (each
+// as its array's codecs encode it, in C order of the shard's inner grid;
+// nil for one left out, which reads as the fill) and returns its length:
+// the chunks one after the other, then the index of their offsets and
+// lengths and its CRC-32C, as the sharding_indexed codec lays them out.
+func WriteShard(w io.Writer, encoded [][]byte) (int64, error) {
 	index := make([]byte, 0, 16*len(encoded)+4)
+	var off uint64
 	for _, e := range encoded {
 		if e == nil {
 			index = binary.LittleEndian.AppendUint64(index, emptyEntry)
 			index = binary.LittleEndian.AppendUint64(index, emptyEntry)
 			continue
 		}
-		index = binary.LittleEndian.AppendUint64(index, uint64(len(dst)-start))
+		index = binary.LittleEndian.AppendUint64(index, off)
 		index = binary.LittleEndian.AppendUint64(index, uint64(len(e)))
-		dst = append(dst, e...)
+		off += uint64(len(e))
 	}
 	index = binary.LittleEndian.AppendUint32(index, crc32.Checksum(index, castagnoli))
-	return append(dst, index...)
+	var n int64
+	for _, b := range encoded {
+		k, err := w.Write(b)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	k, err := w.Write(index)
+	return n + int64(k), err
 }
 
 // InnerChunks calls fn with the origin, within the shard, of every inner

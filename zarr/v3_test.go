@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -163,6 +164,55 @@ func TestShards(t *testing.T) {
 			if _, err := zarr.DecodeChunk(meta, damage(bytes.Clone(enc))); err == nil {
 				t.Errorf("%s: decoded", name)
 			}
+		}
+	}
+}
+
+// TestShardEncoderBox: a shard encoded from a box of a larger region —
+// the array's last shard, partly past its edge — is the shard EncodeChunk
+// makes of the same values cut out and padded with the fill, byte for
+// byte, on every call of a reused encoder; a box that does not fit is
+// refused, not a panic.
+func TestShardEncoderBox(t *testing.T) {
+	zstd, _ := zarr.NewCompressor("zstd", 3)
+	meta := zarr.ArrayMeta{Format: 3, Shape: []int64{6, 9}, Chunks: []int64{4, 6}, Inner: []int64{2, 3}, DType: "<i2",
+		Compressor: zstd, FillValue: int64(-1)}
+	fill := []byte{0xff, 0xff}
+	region := make([]byte, 2*6*9) // the whole array: shard (1, 1) is rows 4-5, columns 6-8
+	for i := range 54 {
+		binary.LittleEndian.PutUint16(region[2*i:], uint16(i))
+	}
+	raw := make([]byte, meta.ChunkBytes()) // shard (1, 1) cut out, padded
+	for i := range 24 {
+		r, c := i/6, i%6
+		v := uint16(0xffff)
+		if 4+r < 6 && 6+c < 9 {
+			v = uint16((4+r)*9 + 6 + c)
+		}
+		binary.LittleEndian.PutUint16(raw[2*i:], v)
+	}
+	want, err := zarr.EncodeChunk(meta, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enc zarr.ShardEncoder
+	box := zarr.ShardBox{Data: region, Shape: []int64{6, 9}, At: []int64{4, 6}, Count: []int64{2, 3}, Fill: fill}
+	for range 3 {
+		var got bytes.Buffer
+		n, err := enc.Encode(meta, box, &got)
+		if err != nil || n != int64(got.Len()) || !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("Encode: %d bytes, %v; equal to EncodeChunk's: %v", n, err, bytes.Equal(got.Bytes(), want))
+		}
+	}
+	for name, b := range map[string]zarr.ShardBox{
+		"past the values":     {Data: region, Shape: []int64{6, 9}, At: []int64{4, 6}, Count: []int64{4, 3}},
+		"larger than a shard": {Data: make([]byte, 2*6*9), Shape: []int64{6, 9}, At: []int64{0, 0}, Count: []int64{6, 6}},
+		"short values":        {Data: region[:10], Shape: []int64{6, 9}, At: []int64{0, 0}, Count: []int64{2, 3}},
+		"dimensions":          {Data: region, Shape: []int64{54}, At: []int64{0}, Count: []int64{2}},
+		"fill width":          {Data: region, Shape: []int64{6, 9}, At: []int64{0, 0}, Count: []int64{2, 3}, Fill: []byte{1}},
+	} {
+		if _, err := enc.Encode(meta, b, io.Discard); err == nil {
+			t.Errorf("%s: encoded", name)
 		}
 	}
 }

@@ -586,6 +586,25 @@ func ExampleChunkEncoder() {
 	// [0 0 0 1 1 1 2 2 2 3 3 3]
 }
 
+func ExampleShardEncoder() {
+	comp, _ := zarr.NewCompressor("zstd", 1)
+	// Shards of 2 x 4 in inner chunks of 2 x 2, of an array of 2 x 8.
+	meta := zarr.ArrayMeta{Format: 3, Shape: []int64{2, 8}, Chunks: []int64{2, 4}, Inner: []int64{2, 2}, DType: "|u1", Compressor: comp}
+	region := []byte{ // the whole array, in memory
+		0, 1, 2, 3, 4, 5, 6, 7,
+		8, 9, 10, 11, 12, 13, 14, 15,
+	}
+	var enc zarr.ShardEncoder
+	var shard bytes.Buffer // the second shard, cut from the region as it is encoded
+	_, err := enc.Encode(meta, zarr.ShardBox{Data: region, Shape: []int64{2, 8}, At: []int64{0, 4}, Count: []int64{2, 4}}, &shard)
+	fmt.Println(err)
+	raw, _ := zarr.DecodeChunk(meta, shard.Bytes())
+	fmt.Println(raw)
+	// Output:
+	// <nil>
+	// [4 5 6 7 12 13 14 15]
+}
+
 // TestStrings round-trips a chunk of strings and has zarr-python read the
 // array as xarray writes str variables.
 func TestStrings(t *testing.T) {

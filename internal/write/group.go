@@ -75,7 +75,7 @@ func (w *Writer) groupValues(ctx context.Context, t *zarrplan.Target, p *plan.Re
 		return results, err
 	}
 	v := p.Var
-	stream := len(p.Chunks) == 1 && (len(w.editors) == 0 || !editable(v))
+	stream := len(p.Chunks) == 1 && (len(w.editors) == 0 || !editable(v)) && meta.Inner == nil
 	shape := p.Count
 	if stream {
 		shape = v.Chunks // the chunk itself, padded with fill past the array's edge
@@ -204,6 +204,9 @@ func (w *Writer) writeCut(ctx context.Context, t *zarrplan.Target, p *plan.ReadG
 	size := meta.ChunkBytes()
 	room := max(budget-int64(len(w.region)), size) / max(size, 1)
 	workers := int(min(int64(runtime.GOMAXPROCS(0)), int64(len(p.Chunks)), room))
+	if meta.Inner != nil { // a shard's inner chunks are encoded on every core
+		workers = int(min(int64(len(p.Chunks)), max(1, int64(runtime.GOMAXPROCS(0))/innerCount(meta))))
+	}
 	for len(w.slots) < workers {
 		w.slots = append(w.slots, groupSlot{})
 	}
@@ -218,6 +221,11 @@ func (w *Writer) writeCut(ctx context.Context, t *zarrplan.Target, p *plan.ReadG
 		c := p.Chunks[i]
 		key := plan.ChunkKey{Var: v.Name, Index: c.Index}
 		if err := w.confirm(ctx, t); err != nil {
+			return err
+		}
+		if meta.Inner != nil {
+			n, err := w.writeShard(ctx, slot, p, c, meta)
+			results[i] = plan.WriteResult{Key: key, Bytes: n}
 			return err
 		}
 		chunk := slot.cut(w.region, p, c, size, &w.copied)
@@ -244,6 +252,33 @@ func (w *Writer) writeCut(ctx context.Context, t *zarrplan.Target, p *plan.ReadG
 		return nil, err
 	}
 	return results, nil
+}
+
+// writeShard writes shard c of plan p, each inner chunk cut from
+// w.region as it is encoded (zarr.ShardEncoder).
+func (w *Writer) writeShard(ctx context.Context, slot *groupSlot, p *plan.ReadGroupPlan, c plan.GroupChunk, meta zarr.ArrayMeta) (int64, error) {
+	v := p.Var
+	key := plan.ChunkKey{Var: v.Name, Index: c.Index}
+	box := zarr.ShardBox{Data: w.region[:v.BoxBytes(p.Count)], Shape: p.Count, At: c.At, Count: c.Count, Fill: v.FillBytes()}
+	var n int64
+	err := w.store.PutFrom(ctx, meta.Key(key.Var, key.Index), func(dst io.Writer) error {
+		var err error
+		n, err = slot.shards.Encode(meta, box, dst)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("chunk %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// innerCount is how many inner chunks a shard of meta holds.
+func innerCount(meta zarr.ArrayMeta) int64 {
+	n := int64(1)
+	for d := range meta.Chunks {
+		n *= meta.Chunks[d] / meta.Inner[d]
+	}
+	return n
 }
 
 // cut returns the values of chunk c of plan p, of size bytes: a slice of

@@ -47,6 +47,7 @@ type Writer struct {
 type groupSlot struct {
 	chunk   []byte
 	encoder zarr.ChunkEncoder
+	shards  zarr.ShardEncoder
 }
 
 // Options configure a Writer.
