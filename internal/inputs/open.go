@@ -30,8 +30,8 @@ type Handle interface {
 type Located struct {
 	Handle
 	name string
-	file storage.Reader // nil for a store
-	objs *objects       // nil for a file
+	file *file    // nil for a store
+	objs *objects // nil for a file
 }
 
 // Locate finds the input at url (name says it in messages): a file — the
@@ -46,9 +46,9 @@ func Locate(ctx context.Context, url, version, name string) (Located, error) {
 	r, err := storage.OpenPinned(ctx, url, version)
 	switch {
 	case err == nil && (!storage.IsRemote(url) || source.IsFile(r, r.Size())):
-		return Located{Handle: r, name: name, file: r}, nil
+		return locatedFile(ctx, r, name), nil
 	case err == nil: // remote, and no file of a registered format
-		asFile := Located{Handle: r, name: name, file: r}
+		asFile := locatedFile(ctx, r, name)
 		l, serr := locateStore(ctx, url, name, errNoStore)
 		if serr != nil {
 			return asFile, nil // the format's own error says what is wrong
@@ -59,6 +59,12 @@ func Locate(ctx context.Context, url, version, name string) (Located, error) {
 		return locateStore(ctx, url, name, fmt.Errorf("input %s: %w", name, err))
 	}
 	return Located{}, fmt.Errorf("input %s: %w", name, err)
+}
+
+// locatedFile is the input r, a file.
+func locatedFile(ctx context.Context, r storage.Reader, name string) Located {
+	f := &file{Reader: r, refs: &refFetcher{ctx: ctx}}
+	return Located{Handle: f, name: name, file: f}
 }
 
 // errNoStore stands for "no store there either".
@@ -76,11 +82,13 @@ func (l Located) Size() int64 {
 func (l Located) IsStore() bool { return l.objs != nil }
 
 // Open opens the located input with its format. Inputs whose bytes lie in
-// other objects (reference sets) read them from storage with ctx.
+// other objects (reference sets) read them from storage, with the
+// context the input was located with, each object opened once.
 func (l Located) Open(ctx context.Context, opts source.Options) (source.Reader, error) {
 	if l.file != nil {
 		if opts.Fetch == nil {
-			opts.Fetch = fetcher(ctx, opts.MaxChunk)
+			l.file.refs.limit = opts.MaxChunk
+			opts.Fetch = l.file.refs.fetch
 		}
 		return source.Open(l.file, l.file.Size(), l.name, opts)
 	}
@@ -107,35 +115,6 @@ func OpenInput(ctx context.Context, url, version, name string, opts source.Optio
 		return Open{}, err
 	}
 	return Open{File: l.Handle, Reader: rd}, nil
-}
-
-// fetcher reads byte ranges of objects from storage, with ctx, for
-// source.Options.Fetch; a whole object (length < 0) may be at most limit
-// bytes (0: 1 GiB).
-func fetcher(ctx context.Context, limit int64) func(url string, offset, length int64) ([]byte, error) {
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	return func(url string, offset, length int64) ([]byte, error) {
-		r, err := storage.OpenReader(ctx, url)
-		if err != nil {
-			return nil, err
-		}
-		defer r.Close()
-		if length < 0 {
-			if length = r.Size() - offset; length > limit {
-				return nil, fmt.Errorf("%s: %d bytes, more than the %d a chunk may take (%w)", storage.Redact(url), length, limit, source.ErrTooLarge)
-			}
-		}
-		if offset < 0 || length < 0 || offset > r.Size()-length {
-			return nil, fmt.Errorf("%s: bytes %d to %d lie outside its %d (%w)", storage.Redact(url), offset, offset+length, r.Size(), source.ErrFormat)
-		}
-		b := make([]byte, length)
-		if _, err := r.ReadAt(b, offset); err != nil && !(errors.Is(err, io.EOF) && length == 0) {
-			return nil, fmt.Errorf("%s: %w", storage.Redact(url), err)
-		}
-		return b, nil
-	}
 }
 
 // locateStore finds the store at url; asFile is the error of opening it
@@ -176,6 +155,34 @@ func (o *objects) Get(ctx context.Context, key string) ([]byte, error) {
 	b, err := o.st.Get(ctx, key)
 	o.fetched.Add(int64(len(b)))
 	return b, err
+}
+
+func (o *objects) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	r, err := o.st.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return counted{ReadCloser: r, n: &o.fetched}, nil
+}
+
+// counted counts the bytes read through it; its WriteTo hands the
+// stream itself to io.Copy, so that a local file still reaches a local
+// destination's copy_file_range.
+type counted struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c counted) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c counted) WriteTo(w io.Writer) (int64, error) {
+	n, err := io.Copy(w, c.ReadCloser)
+	c.n.Add(n)
+	return n, err
 }
 
 func (o *objects) List(ctx context.Context, prefix string) ([]string, error) {
