@@ -13,6 +13,7 @@ identical data (our v3 store is compared through zarrita's reading of it by
 the tests, not here: the xarray here reads only v2). Then the store is
 migrated to Zarr v3 with its chunks and compressor kept — our program copies
 every chunk as stored — beside cp -r of the store and xarray's re-encode.
+Every program writes into a new directory (removed before it runs).
 
 usage: /usr/bin/python3 bench/zarrstore/bench.py   (from the repository root)"""
 import json
@@ -66,6 +67,7 @@ def main():
             with open(os.path.join(d, f), "rb") as fh:
                 fh.read()
     print("input: one store of %d x 720 x 1440 in chunks {time: 1}, %s; %d cores" % (n, store, os.cpu_count()))
+    subprocess.run(["rm", "-rf", ref])  # every program writes into a new directory
     b = oisst.measure([PY, "-c", REFERENCE, store, ref, json.dumps(CHUNKS)])
     print("  %-40s %6.2f s wall  %6.1f s CPU  %5.0f MB" % ("xarray+dask (v2)", b["wall"], b["cpu"], b["rss_mb"]))
     failed = False
@@ -74,6 +76,7 @@ def main():
         with open(recipe, "w") as f:
             f.write("pattern: {template: %s}\ntarget: {url: %s, chunks: %s, compressor: \"zstd:1\", mode: overwrite%s}\n"
                     % (store, ours, json.dumps(CHUNKS), extra))
+        subprocess.run(["rm", "-rf", ours])
         a = oisst.measure([binary, "--recipe", recipe])
         m = re.search(r"(\d+) decoded for (\d+) needed", a["stderr"])
         amp = int(m.group(1)) / int(m.group(2)) if m else float("nan")
@@ -107,9 +110,10 @@ def migrate(binary, store, work, n):
     with open(recipe, "w") as f:
         f.write("pattern: {template: %s}\ntarget: {url: %s, zarr_format: 3, chunks: {time: 1}, compressor: \"zstd:1\", mode: overwrite}\n"
                 % (store, out))
-    subprocess.run(["rm", "-rf", out + ".cp"])
+    subprocess.run(["rm", "-rf", out + ".cp", out])  # both into a new directory
     c = oisst.measure(["cp", "-r", store, out + ".cp"])
     a = oisst.measure([binary, "--recipe", recipe])
+    subprocess.run(["rm", "-rf", os.path.join(work, "reference.zarr")])
     b = oisst.measure([PY, "-c", MIGRATE_REFERENCE, store, os.path.join(work, "reference.zarr")])
     m = re.search(r"(\d+) chunks written \(\d+ bytes\), (\d+) of them copied", a["stderr"])
     copied = "%s of %s chunks copied as stored" % (m.group(2), m.group(1)) if m else "NO chunk copied"
