@@ -236,11 +236,11 @@ type codec struct {
 
 // parseCodecs reads the v3 codecs of an array of dt: an array-to-bytes
 // codec (bytes, vlen-utf8 or, unless nested, sharding_indexed) and at most
-// one compressor. It returns the compressor and, for a sharded array, its
-// inner chunk shape.
-func parseCodecs(list []codec, dt DType, nested bool) (comp *Compressor, inner []int64, err error) {
+// one compressor. It returns the compressor, for a sharded array its inner
+// chunk shape, and whether the values are big-endian (not in shards).
+func parseCodecs(list []codec, dt DType, nested bool) (comp *Compressor, inner []int64, big bool, err error) {
 	if len(list) == 0 {
-		return nil, nil, fmt.Errorf("zarr: no codecs")
+		return nil, nil, false, fmt.Errorf("zarr: no codecs")
 	}
 	first := list[0]
 	switch first.Name {
@@ -249,22 +249,23 @@ func parseCodecs(list []codec, dt DType, nested bool) (comp *Compressor, inner [
 			Endian string `json:"endian"`
 		}
 		_ = json.Unmarshal(first.Config, &c)
-		if c.Endian == "big" && dt.ItemSize() > 1 && dt.kind() != 'S' {
-			return nil, nil, fmt.Errorf("zarr: big-endian chunks are not supported")
+		big = c.Endian == "big" && dt.ItemSize() > 1 && dt.kind() != 'S'
+		if big && nested {
+			return nil, nil, false, fmt.Errorf("zarr: big-endian chunks in shards are not supported")
 		}
 		if dt == Strings {
-			return nil, nil, fmt.Errorf("zarr: strings need the vlen-utf8 codec, not bytes")
+			return nil, nil, false, fmt.Errorf("zarr: strings need the vlen-utf8 codec, not bytes")
 		}
 	case "vlen-utf8":
 		if dt != Strings {
-			return nil, nil, fmt.Errorf("zarr: the vlen-utf8 codec on an array of %s", dt)
+			return nil, nil, false, fmt.Errorf("zarr: the vlen-utf8 codec on an array of %s", dt)
 		}
 	case "sharding_indexed":
 		if nested {
-			return nil, nil, fmt.Errorf("zarr: shards within shards are not supported")
+			return nil, nil, false, fmt.Errorf("zarr: shards within shards are not supported")
 		}
 		if len(list) > 1 {
-			return nil, nil, fmt.Errorf("zarr: codecs after sharding_indexed are not supported")
+			return nil, nil, false, fmt.Errorf("zarr: codecs after sharding_indexed are not supported")
 		}
 		var c struct {
 			Chunks   []int64 `json:"chunk_shape"`
@@ -273,34 +274,34 @@ func parseCodecs(list []codec, dt DType, nested bool) (comp *Compressor, inner [
 			Location string  `json:"index_location"`
 		}
 		if err := json.Unmarshal(first.Config, &c); err != nil {
-			return nil, nil, fmt.Errorf("zarr: sharding_indexed: %w", err)
+			return nil, nil, false, fmt.Errorf("zarr: sharding_indexed: %w", err)
 		}
 		if c.Location != "" && c.Location != "end" {
-			return nil, nil, fmt.Errorf("zarr: sharding_indexed: index_location %q is not supported (only end)", c.Location)
+			return nil, nil, false, fmt.Errorf("zarr: sharding_indexed: index_location %q is not supported (only end)", c.Location)
 		}
 		if len(c.Index) != 2 || c.Index[0].Name != "bytes" || c.Index[1].Name != "crc32c" ||
 			strings.Contains(string(c.Index[0].Config), "big") {
-			return nil, nil, fmt.Errorf("zarr: sharding_indexed: index codecs other than little-endian bytes and crc32c are not supported")
+			return nil, nil, false, fmt.Errorf("zarr: sharding_indexed: index codecs other than little-endian bytes and crc32c are not supported")
 		}
-		comp, _, err := parseCodecs(c.Codecs, dt, true)
+		comp, _, _, err := parseCodecs(c.Codecs, dt, true)
 		if err != nil {
-			return nil, nil, fmt.Errorf("zarr: sharding_indexed: %w", err)
+			return nil, nil, false, fmt.Errorf("zarr: sharding_indexed: %w", err)
 		}
 		if c.Chunks == nil {
 			c.Chunks = []int64{}
 		}
-		return comp, c.Chunks, nil
+		return comp, c.Chunks, false, nil
 	default:
-		return nil, nil, fmt.Errorf("zarr: codec %q is not supported (first codec: bytes, vlen-utf8 or sharding_indexed)", first.Name)
+		return nil, nil, false, fmt.Errorf("zarr: codec %q is not supported (first codec: bytes, vlen-utf8 or sharding_indexed)", first.Name)
 	}
 	switch len(list) {
 	case 1:
-		return nil, nil, nil
+		return nil, nil, big, nil
 	case 2:
 		comp, err := parseV3Compressor(list[1])
-		return comp, nil, err
+		return comp, nil, big, err
 	}
-	return nil, nil, fmt.Errorf("zarr: %d codecs; one compressor after %s is supported", len(list), first.Name)
+	return nil, nil, false, fmt.Errorf("zarr: %d codecs; one compressor after %s is supported", len(list), first.Name)
 }
 
 // parseV3Compressor reads a v3 compressor codec: zstd, gzip or blosc, or a
@@ -427,8 +428,12 @@ func parseZarrJSON(data []byte) (ArrayMeta, map[string]any, error) {
 	if meta.Chunks == nil {
 		meta.Chunks = []int64{}
 	}
-	if meta.Compressor, meta.Inner, err = parseCodecs(doc.Codecs, dt, false); err != nil {
+	var big bool
+	if meta.Compressor, meta.Inner, big, err = parseCodecs(doc.Codecs, dt, false); err != nil {
 		return fail("%v", err)
+	}
+	if big { // the values' byte order, as a v2 dtype says it (inputs read it)
+		meta.DType = ">" + dt[1:]
 	}
 	fill, err := parseV3Fill(unquotedRaw(doc.FillValue), dt)
 	if err != nil {

@@ -96,7 +96,7 @@ func TestV3Metadata(t *testing.T) {
 }
 
 // TestV3Refusals: what zarrforge cannot read in a zarr.json is refused by
-// name, not misread.
+// name, not misread; big-endian values are read (as dtype ">i2").
 func TestV3Refusals(t *testing.T) {
 	base := `{"zarr_format":3,"node_type":"array","shape":[4],"data_type":"int16",` +
 		`"chunk_grid":{"name":"regular","configuration":{"chunk_shape":[2]}},` +
@@ -106,9 +106,15 @@ func TestV3Refusals(t *testing.T) {
 	if err := json.Unmarshal([]byte(base), &ok); err != nil || ok.Format != 3 || ok.DType != "<i2" {
 		t.Fatalf("the base document: %+v %v", ok, err)
 	}
+	var big zarr.ArrayMeta // read as numpy says it, for inputs to swap
+	if err := json.Unmarshal([]byte(strings.Replace(base, `"endian":"little"`, `"endian":"big"`, 1)), &big); err != nil || big.DType != ">i2" {
+		t.Errorf("a big-endian array: %+v %v", big, err)
+	}
 	for _, tc := range []struct{ from, to, want string }{
 		{`"chunk_key_encoding":{"name":"default","configuration":{"separator":"/"}}`, `"chunk_key_encoding":{"name":"v2"}`, "chunk_key_encoding v2"},
-		{`"endian":"little"`, `"endian":"big"`, "big-endian"},
+		{`[{"name":"bytes","configuration":{"endian":"little"}}]`,
+			`[{"name":"sharding_indexed","configuration":{"chunk_shape":[1],"codecs":[{"name":"bytes","configuration":{"endian":"big"}}],` +
+				`"index_codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}]}}]`, "big-endian chunks in shards"},
 		{`"data_type":"int16"`, `"data_type":"complex64"`, `data_type "complex64"`},
 		{`"name":"regular"`, `"name":"rectilinear"`, `chunk_grid "rectilinear"`},
 		{`[{"name":"bytes","configuration":{"endian":"little"}}]`, `[{"name":"transpose","configuration":{"order":[0]}},{"name":"bytes"}]`, `codec "transpose"`},
