@@ -26,11 +26,15 @@ type HTTPAuth struct {
 	// QueryEnv maps a query parameter to the variable of its value,
 	// added to each request's URL ("token": "OISST_TOKEN").
 	QueryEnv map[string]string
+	// S3Anonymous are the S3 buckets read unsigned (public data, read
+	// with no credentials at all); other buckets use the AWS SDK's
+	// default credential chain.
+	S3Anonymous []string
 }
 
 // IsZero reports whether a authenticates nothing.
 func (a HTTPAuth) IsZero() bool {
-	return a.UsernameEnv == "" && a.PasswordEnv == "" && len(a.HeadersEnv) == 0 && len(a.QueryEnv) == 0
+	return a.UsernameEnv == "" && a.PasswordEnv == "" && len(a.HeadersEnv) == 0 && len(a.QueryEnv) == 0 && len(a.S3Anonymous) == 0
 }
 
 // Vars returns the names of the environment variables a uses, sorted.
@@ -73,6 +77,12 @@ func WithHTTPAuth(ctx context.Context, a HTTPAuth) context.Context {
 		return ctx
 	}
 	return context.WithValue(ctx, authKey{}, a)
+}
+
+// authOf is ctx's HTTPAuth (the zero value when it has none).
+func authOf(ctx context.Context) HTTPAuth {
+	a, _ := ctx.Value(authKey{}).(HTTPAuth)
+	return a
 }
 
 // authenticate adds ctx's credentials to req, reading them from the

@@ -210,8 +210,14 @@ func TestHTTPNotFoundIsNotExist(t *testing.T) {
 // TestGCS runs the store, reader and copies against a fake Cloud Storage
 // server through the real client.
 func TestGCS(t *testing.T) {
+	checkBucket(t, storagetest.FakeGCS(t, "zarrforge-test"))
+}
+
+// checkBucket exercises a store in bucket (gs:// or s3://): writes,
+// listing, reads, a failed write leaving nothing, copies in and out with
+// ranged reads, and DeleteAll keeping to the store.
+func checkBucket(t *testing.T, bucket string) {
 	ctx := context.Background()
-	bucket := storagetest.FakeGCS(t, "zarrforge-test")
 	st, err := storage.NewStore(ctx, bucket+"/stores/a.zarr")
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +258,7 @@ func TestGCS(t *testing.T) {
 	if err := st.Delete(ctx, "time/0"); err != nil {
 		t.Fatal(err)
 	}
-	// Copies: local → gs, http → gs, gs → local; ranged reads.
+	// Copies: local → bucket, http → bucket, bucket → local; ranged reads.
 	body := payload(200_000)
 	local := filepath.Join(t.TempDir(), "in.nc")
 	os.WriteFile(local, body, 0o644)
@@ -276,7 +282,7 @@ func TestGCS(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got, _ := os.ReadFile(back); !bytes.Equal(got, body) {
-			t.Fatal("gs → local copy differs")
+			t.Fatal("bucket → local copy differs")
 		}
 	}
 	if _, err := storage.Stat(ctx, bucket+"/cache/missing"); !errors.Is(err, fs.ErrNotExist) {

@@ -1,12 +1,15 @@
 // Package storage reaches the places a recipe's bytes live through one small
 // API: local paths and file:// URLs, gs://bucket/prefix (Google Cloud
 // Storage, through cloud.google.com/go/storage, which honours
-// STORAGE_EMULATOR_HOST and application-default credentials) and, read-only,
-// http:// and https:// servers.
+// STORAGE_EMULATOR_HOST and application-default credentials),
+// s3://bucket/prefix (S3 and S3-compatible services, through the AWS SDK
+// for Go v2: its default credential chain and region, AWS_ENDPOINT_URL_S3
+// or AWS_ENDPOINT_URL for another service, addressed path-style) and,
+// read-only, http:// and https:// servers.
 //
-// Reads are ranged (io.ReaderAt); HTTP reads retry transient failures with
-// exponential backoff (see Retry). Writes are atomic: an object appears
-// whole or not at all.
+// Reads are ranged (io.ReaderAt) and pinned to the version first read;
+// HTTP and S3 requests retry transient failures with exponential backoff
+// (see Retry). Writes are atomic: an object appears whole or not at all.
 package storage
 
 import (
@@ -54,7 +57,7 @@ func Path(rawURL string) (string, error) {
 }
 
 // IsRemote reports whether rawURL names an object reached over the network
-// (gs://, http://, https://) rather than a local file: reading it is mostly
+// (gs://, s3://, http://, https://) rather than a local file: reading it is mostly
 // waiting, and worth doing many at once.
 func IsRemote(rawURL string) bool {
 	p, err := Path(rawURL)
@@ -113,11 +116,13 @@ type objectWriter interface {
 const (
 	kindLocal = "local"
 	kindGCS   = "gs"
+	kindS3    = "s3"
 	kindHTTP  = "http"
 )
 
 // parse tells what kind of location rawURL names and the path within it
-// (for gs://, the bucket and the object name), without reaching it.
+// (for gs:// and s3://, the bucket and the object name), without reaching
+// it.
 func parse(rawURL string) (kind, bucket, path string, err error) {
 	p, err := Path(rawURL)
 	if err != nil {
@@ -132,10 +137,16 @@ func parse(rawURL string) (kind, bucket, path string, err error) {
 			return "", "", "", fmt.Errorf("storage: %s: no bucket", Redact(rawURL))
 		}
 		return kindGCS, bucket, object, nil
+	case strings.HasPrefix(p, "s3://"):
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(p, "s3://"), "/")
+		if bucket == "" {
+			return "", "", "", fmt.Errorf("storage: %s: no bucket", Redact(rawURL))
+		}
+		return kindS3, bucket, key, nil
 	case strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://"):
 		return kindHTTP, "", p, nil
 	}
-	return "", "", "", fmt.Errorf("storage: %s: unsupported scheme (want a path, file://, gs://, http:// or https://)", Redact(rawURL))
+	return "", "", "", fmt.Errorf("storage: %s: unsupported scheme (want a path, file://, gs://, s3://, http:// or https://)", Redact(rawURL))
 }
 
 // locate returns the backend for rawURL and the path within it.
@@ -150,6 +161,12 @@ func locate(ctx context.Context, rawURL string) (backend, string, error) {
 			return nil, "", fmt.Errorf("storage: %s: %w", Redact(rawURL), err)
 		}
 		return be, p, nil
+	case kind == kindS3:
+		be, err := newS3(ctx, bucket)
+		if err != nil {
+			return nil, "", fmt.Errorf("storage: %s: %w", Redact(rawURL), err)
+		}
+		return be, p, nil
 	case kind == kindHTTP:
 		return httpFS{}, p, nil
 	}
@@ -157,7 +174,8 @@ func locate(ctx context.Context, rawURL string) (backend, string, error) {
 }
 
 // CheckWritable checks, without reaching it, that rawURL names a place a
-// Store can write: a local path, a file:// URL or gs://bucket/prefix.
+// Store can write: a local path, a file:// URL, gs://bucket/prefix or
+// s3://bucket/prefix.
 func CheckWritable(rawURL string) error {
 	if strings.TrimSpace(rawURL) == "" {
 		return errors.New("storage: no location given")
@@ -220,8 +238,8 @@ type Store struct {
 	be   backend
 }
 
-// NewStore returns the store rooted at rawURL (a local path, file:// or
-// gs:// URL). Nothing is created until the first Put.
+// NewStore returns the store rooted at rawURL (a local path, a file://,
+// gs:// or s3:// URL). Nothing is created until the first Put.
 func NewStore(ctx context.Context, rawURL string) (*Store, error) {
 	if err := CheckWritable(rawURL); err != nil {
 		return nil, err
@@ -230,8 +248,8 @@ func NewStore(ctx context.Context, rawURL string) (*Store, error) {
 }
 
 // OpenStore returns the store rooted at rawURL for reading: a local path,
-// a file://, gs:// or http(s):// URL (an HTTP store cannot be listed or
-// written). It reaches nothing until the first Get.
+// a file://, gs://, s3:// or http(s):// URL (an HTTP store cannot be
+// listed or written). It reaches nothing until the first Get.
 func OpenStore(ctx context.Context, rawURL string) (*Store, error) {
 	be, p, err := locate(ctx, rawURL)
 	if err != nil {

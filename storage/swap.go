@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // ErrConflict is wrapped by the error of a conditional write (PutIf) that
@@ -56,11 +57,17 @@ func (s *Store) Clear(ctx context.Context, keep string) error {
 	if err != nil {
 		return err
 	}
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == keep })
+	if f, ok := s.be.(s3FS); ok { // a thousand to a request
+		paths := make([]string, len(keys))
+		for i, k := range keys {
+			paths[i] = s.base() + k
+		}
+		return f.removeMany(ctx, paths)
+	}
 	for _, k := range keys {
-		if k != keep {
-			if err := s.Delete(ctx, k); err != nil {
-				return err
-			}
+		if err := s.Delete(ctx, k); err != nil {
+			return err
 		}
 	}
 	if _, ok := s.be.(localFS); ok {
