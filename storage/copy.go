@@ -44,7 +44,8 @@ func Copy(ctx context.Context, src, dst string) (int64, error) {
 	return n, nil
 }
 
-// copyObject copies a local or Cloud Storage object.
+// copyObject copies a local, Cloud Storage or S3 object, checking the
+// checksums the store keeps of it.
 func copyObject(ctx context.Context, be backend, path string, w io.Writer) (int64, error) {
 	r, err := be.open(ctx, path)
 	if err != nil {
@@ -52,8 +53,13 @@ func copyObject(ctx context.Context, be backend, path string, w io.Writer) (int6
 	}
 	defer r.Close()
 	var sums checksums
-	if g, ok := r.(*gcsReader); ok && g.attrs.CRC32C != 0 {
-		sums.add("crc32c", crc32.New(crc32.MakeTable(crc32.Castagnoli)), be32(g.attrs.CRC32C))
+	switch r := r.(type) {
+	case *gcsReader:
+		if r.attrs.CRC32C != 0 {
+			sums.add("crc32c", crc32.New(crc32.MakeTable(crc32.Castagnoli)), be32(r.attrs.CRC32C))
+		}
+	case *s3Reader:
+		sums = r.checksums()
 	}
 	n, err := io.Copy(io.MultiWriter(w, &sums), io.NewSectionReader(r, 0, r.Size()))
 	if err != nil {

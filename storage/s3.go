@@ -3,14 +3,19 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -129,6 +134,9 @@ func (f s3FS) s3Error(path string, err error) error {
 		return fmt.Errorf("%s: %w (%w)", f.name(path), err, fs.ErrNotExist)
 	case s3Status(err) == http.StatusPreconditionFailed, errors.As(err, &apiErr) && apiErr.ErrorCode() == "ConditionalRequestConflict":
 		return fmt.Errorf("%s: %w (%w)", f.name(path), err, ErrConflict)
+	case s3Status(err) == http.StatusForbidden:
+		return fmt.Errorf("%s: access denied: the credentials the AWS SDK found (environment, shared files, role) are wrong "+
+			"or not allowed this, or the bucket is public and pattern.s3.anonymous is not set: %w", f.name(path), err)
 	}
 	return fmt.Errorf("%s: %w", f.name(path), err)
 }
@@ -145,11 +153,27 @@ func s3Status(err error) int {
 // s3Reader reads ranges of one version of an object (its ETag): a newer
 // one fails the reads with ErrChanged instead of mixing versions.
 type s3Reader struct {
-	ctx  context.Context
-	fs   s3FS
-	path string
-	etag string
+	ctx    context.Context
+	fs     s3FS
+	path   string
+	etag   string
+	crc32c string // the object's CRC-32C as S3 keeps it (base64), "" when none
 	*blockCache
+}
+
+// checksums are those S3 keeps of the object that a whole copy can be
+// checked against: its CRC-32C when it was uploaded with one (ours are),
+// and the MD5 its ETag is when it was uploaded in one request (an ETag
+// of 32 hex digits; a multipart upload's has a "-").
+func (r *s3Reader) checksums() checksums {
+	var c checksums
+	if b, err := base64.StdEncoding.DecodeString(r.crc32c); err == nil && len(b) == 4 {
+		c.add("crc32c", crc32.New(crc32.MakeTable(crc32.Castagnoli)), b)
+	}
+	if b, err := hex.DecodeString(strings.Trim(r.etag, `"`)); err == nil && len(b) == md5.Size {
+		c.add("md5 (the ETag)", md5.New(), b)
+	}
+	return c
 }
 
 func (r *s3Reader) Close() error    { return nil }
@@ -193,7 +217,7 @@ func (r *s3Reader) fetch(p []byte, off int64) error {
 
 func (f s3FS) head(ctx context.Context, path string) (*s3.HeadObjectOutput, error) {
 	out, err := s3Call(ctx, f, func(ctx context.Context) (*s3.HeadObjectOutput, error) {
-		return f.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &f.bucket, Key: &path}, f.retry)
+		return f.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &f.bucket, Key: &path, ChecksumMode: types.ChecksumModeEnabled}, f.retry)
 	})
 	if err != nil {
 		return nil, f.s3Error(path, err)
@@ -206,7 +230,7 @@ func (f s3FS) open(ctx context.Context, path string) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &s3Reader{ctx: context.WithoutCancel(ctx), fs: f, path: path, etag: aws.ToString(h.ETag)}
+	r := &s3Reader{ctx: context.WithoutCancel(ctx), fs: f, path: path, etag: aws.ToString(h.ETag), crc32c: aws.ToString(h.ChecksumCRC32C)}
 	r.blockCache = newBlockCache(f.name(path), aws.ToInt64(h.ContentLength), remoteCache, r.fetch)
 	return r, nil
 }

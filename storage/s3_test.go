@@ -30,8 +30,21 @@ func TestS3(t *testing.T) {
 	if err := st.Put(ctx, "sst/0.0", []byte("chunk")); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(filepath.Join(srv.Root, "zarrforge-test", "plain", "sst", "0.0")); err != nil || string(b) != "chunk" {
+	onDisk := filepath.Join(srv.Root, "zarrforge-test", "plain", "sst", "0.0")
+	if b, err := os.ReadFile(onDisk); err != nil || string(b) != "chunk" {
 		t.Errorf("the server holds %q, %v", b, err)
+	}
+	// A copy checks the object's checksums: bytes damaged in the server's
+	// keeping (the same length, the same ETag) are not copied.
+	if err := os.WriteFile(onDisk, []byte("chunK"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "copy")
+	if _, err := storage.Copy(ctx, bucket+"/plain/sst/0.0", dst); err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Errorf("copying a damaged object: %v", err)
+	}
+	if _, err := os.Stat(dst); err == nil {
+		t.Error("the damaged copy was kept")
 	}
 }
 
@@ -187,4 +200,5 @@ func TestS3Faults(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "s3://zarrforge-test/s.zarr/in.nc") {
 		t.Errorf("a bad secret: %v", err)
 	}
+	t.Logf("a bad secret: %v", err)
 }
