@@ -24,6 +24,7 @@ func TestPutIf(t *testing.T) {
 	}{
 		{"local", func(t *testing.T) string { return filepath.Join(t.TempDir(), "store") }},
 		{"gcs", func(t *testing.T) string { return storagetest.FakeGCS(t, "swap") + "/store" }},
+		{"s3", func(t *testing.T) string { b, _ := storagetest.S3(t, "swap"); return b + "/store" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, err := storage.NewStore(ctx, tc.url(t))

@@ -305,10 +305,11 @@ func TestOtherPIDNamespace(t *testing.T) {
 // TestWriterStopsWhenTaken (issue 29, item 3): a writer whose store another
 // run has taken stops at its next chunk — before each chunk it confirms the
 // store is still its run's (at most every lease.CheckEvery; here every time) —
-// on Cloud Storage as locally.
+// on Cloud Storage and S3 as locally.
 func TestWriterStopsWhenTaken(t *testing.T) {
 	ctx := context.Background()
-	for _, url := range []string{filepath.Join(t.TempDir(), "out.zarr"), storagetest.FakeGCS(t, "taken") + "/out.zarr"} {
+	s3, _ := storagetest.S3(t, "taken")
+	for _, url := range []string{filepath.Join(t.TempDir(), "out.zarr"), storagetest.FakeGCS(t, "taken") + "/out.zarr", s3 + "/out.zarr"} {
 		cfg := TargetConfig{URL: url, Chunks: map[string]int64{"time": 1, "lat": 2}, Compressor: "zstd", RunID: "first"}
 		target, err := inProcess(cfg, lease.This()).ProcessElement(ctx, schemaOf(t, "daily_00.nc", "daily_01.nc"))
 		if err != nil {

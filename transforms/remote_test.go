@@ -188,22 +188,48 @@ func TestMissingRemoteInput(t *testing.T) {
 // TestGCS puts the cache and the target in a (fake) Cloud Storage bucket,
 // through the real client: the store equals the local one.
 func TestGCS(t *testing.T) {
-	bucket := storagetest.FakeGCS(t, "zarrforge-pipeline")
+	inBucket(t, storagetest.FakeGCS(t, "zarrforge-pipeline"), threeDaily())
+}
+
+// TestS3 puts the inputs, the cache and the target in a bucket of an
+// S3-compatible server (versitygw), through the AWS SDK: the store equals
+// the local one.
+func TestS3(t *testing.T) {
+	bucket, _ := storagetest.S3(t, "zarrforge-pipeline")
+	ctx := context.Background()
+	in := threeDaily()
+	for i := range in {
+		b, err := os.ReadFile(in[i].URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in[i].URL = bucket + "/inputs/" + filepath.Base(in[i].URL)
+		st, _ := storage.NewStore(ctx, bucket+"/inputs")
+		if err := st.Put(ctx, filepath.Base(in[i].URL), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inBucket(t, bucket, in)
+}
+
+// inBucket converts in through a cache and into a target in bucket, on
+// both runners, and compares the store with the local one.
+func inBucket(t *testing.T, bucket string, in []plan.Input) {
 	beamtest.ForEachRunner(t, func(t *testing.T, runner string) {
 		want := referenceStore(t, runner)
 		target := dailyTarget(t)
 		target.URL = bucket + "/" + runner + "/out.zarr"
 		cache := bucket + "/" + runner + "/cache"
 		err := beamtest.RunOn(t, runner, func(t *testing.T, s beam.Scope) {
-			passert.True(s, pipeline(s, threeDaily(), cache, target), dailySummaryOK)
+			passert.True(s, pipeline(s, in, cache, target), dailySummaryOK)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		sameStore(t, storeFiles(t, target.URL), want)
-		for _, in := range threeDaily() {
+		for i, in := range in {
 			n, err := storage.Stat(context.Background(), storage.Join(cache, transforms.CacheName(in.URL)))
-			st, _ := os.Stat(in.URL)
+			st, _ := os.Stat(threeDaily()[i].URL)
 			if err != nil || n != st.Size() {
 				t.Errorf("cached %s: %d bytes, %v", in.Source, n, err)
 			}

@@ -82,8 +82,21 @@ func TestLive(t *testing.T) {
 // the real client and generation preconditions: one wins, and the others,
 // taking it over from the winner's marker, fail with ErrBusy.
 func TestClaimRaceGCS(t *testing.T) {
+	claimRace(t, storagetest.FakeGCS(t, "claims")+"/out.zarr")
+}
+
+// TestClaimRaceS3 is TestClaimRaceGCS on an S3-compatible server, through
+// the AWS SDK and ETag preconditions (If-None-Match, If-Match).
+func TestClaimRaceS3(t *testing.T) {
+	bucket, _ := storagetest.S3(t, "claims")
+	claimRace(t, bucket+"/out.zarr")
+}
+
+// claimRace has six runs claim the store at url at once, on an empty store
+// and on a complete one: one wins, the others fail with ErrBusy.
+func claimRace(t *testing.T, url string) {
 	ctx := context.Background()
-	st, err := storage.NewStore(ctx, storagetest.FakeGCS(t, "claims")+"/out.zarr")
+	st, err := storage.NewStore(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
