@@ -430,6 +430,9 @@ func (r Recipe) Validate() error {
 	if err := r.Pattern.HTTP.checkAuth(); err != nil {
 		return r.errorf("", "%s", err)
 	}
+	if err := r.Pattern.checkS3(); err != nil {
+		return r.errorf("", "%s", err)
+	}
 	if _, err := r.Preprocess.Edits(r.Pattern.ConcatNames()); err != nil {
 		return r.errorf("", "%s", err)
 	}

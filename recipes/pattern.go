@@ -49,8 +49,12 @@ type Pattern struct {
 	// FileType is "auto" (sniff the magic bytes; the default), "netcdf3"
 	// or "netcdf4" ("file_type").
 	FileType string `yaml:"file_type"`
-	// HTTP tunes how http(s):// inputs are read ("http", optional).
+	// HTTP tunes how http(s):// inputs are read ("http", optional); its
+	// timeout, attempts and deadline are those of s3:// reads too.
 	HTTP *HTTP `yaml:"http"`
+	// S3 says how s3:// inputs are read ("s3", optional): with the AWS
+	// SDK's default credentials unless anonymous.
+	S3 *S3 `yaml:"s3"`
 	// Group is the netCDF-4 group of every input to convert, as
 	// xarray.open_dataset(path, group=...) reads it: "sweep_0",
 	// "forecast/surface" ("group", optional; the root by default). Its
@@ -126,17 +130,48 @@ type BasicAuth struct {
 	PasswordEnv string `yaml:"password_env"`
 }
 
-// Auth returns how a validated pattern's HTTP reads authenticate.
+// S3 is "pattern.s3".
+type S3 struct {
+	// Anonymous reads the template's bucket unsigned, with no
+	// credentials: public data such as NOAA's open data ("anonymous").
+	// The target and the cache, elsewhere, use the default credentials.
+	Anonymous bool `yaml:"anonymous"`
+}
+
+// Auth returns how a validated pattern's HTTP and S3 reads authenticate.
 func (p Pattern) Auth() storage.HTTPAuth {
+	var a storage.HTTPAuth
+	if bucket, ok := p.s3Bucket(); ok && p.S3 != nil && p.S3.Anonymous {
+		a.S3Anonymous = []string{bucket}
+	}
 	h := p.HTTP
 	if h == nil {
-		return storage.HTTPAuth{}
+		return a
 	}
-	a := storage.HTTPAuth{HeadersEnv: h.HeadersEnv, QueryEnv: h.QuerySecretsEnv}
+	a.HeadersEnv, a.QueryEnv = h.HeadersEnv, h.QuerySecretsEnv
 	if h.BasicAuth != nil {
 		a.UsernameEnv, a.PasswordEnv = h.BasicAuth.UsernameEnv, h.BasicAuth.PasswordEnv
 	}
 	return a
+}
+
+// s3Bucket is the bucket of an s3:// template, when its name holds no
+// placeholder.
+func (p Pattern) s3Bucket() (string, bool) {
+	rest, ok := strings.CutPrefix(p.Template, "s3://")
+	bucket, _, _ := strings.Cut(rest, "/")
+	return bucket, ok && bucket != "" && !strings.ContainsAny(bucket, "{}")
+}
+
+// checkS3 checks the s3 section against the template.
+func (p Pattern) checkS3() error {
+	if p.S3 == nil {
+		return nil
+	}
+	if _, ok := p.s3Bucket(); !ok {
+		return fmt.Errorf("pattern.s3: the template %q is no s3:// URL whose bucket is written out (s3://bucket/...)", p.Template)
+	}
+	return nil
 }
 
 // checkAuth checks the names of the section's credentials (not their

@@ -11,10 +11,10 @@ import (
 	"strings"
 )
 
-// Location is a place as Contains compares places: its kind ("file", "gs" or
-// "http") and its canonical path (local paths absolute with symbolic links
-// resolved; "bucket/object" for gs://; the URL without query or fragment
-// for http(s)://).
+// Location is a place as Contains compares places: its kind ("file", "gs",
+// "s3" or "http") and its canonical path (local paths absolute with
+// symbolic links resolved; "bucket/object" for gs:// and s3://; the URL
+// without query or fragment for http(s)://).
 type Location struct {
 	Kind, Path string
 }
@@ -41,6 +41,8 @@ func Locate(rawURL string) (Location, error) {
 		return Location{"file", real}, nil
 	case strings.HasPrefix(p, "gs://"):
 		return Location{"gs", strings.TrimSuffix(path.Clean(strings.TrimPrefix(p, "gs://")), "/")}, nil
+	case strings.HasPrefix(p, "s3://"):
+		return Location{"s3", strings.TrimSuffix(path.Clean(strings.TrimPrefix(p, "s3://")), "/")}, nil
 	case strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://"):
 		u, err := url.Parse(p)
 		if err != nil {

@@ -100,19 +100,26 @@ func checkPlacement(p placement, r recipes.Recipe) error {
 	return nil
 }
 
-// checkDataflow refuses a Dataflow job whose target or cache is not on
-// Cloud Storage, or whose inputs are local files.
+// checkDataflow refuses a Dataflow job whose target or cache is not in a
+// bucket (Cloud Storage, or S3 with credentials on the workers), or whose
+// inputs are local files.
 func checkDataflow(r recipes.Recipe) error {
-	if !strings.HasPrefix(r.Target.URL, "gs://") {
-		return fmt.Errorf("recipe target.url: on Dataflow the target must be a gs:// URL, not %s", r.Target.URL)
+	if !inBucket(r.Target.URL) {
+		return fmt.Errorf("recipe target.url: on Dataflow the target must be a gs:// (or s3://) URL, not %s", r.Target.URL)
 	}
-	if r.Cache != nil && r.Cache.URL != "" && !strings.HasPrefix(r.Cache.URL, "gs://") {
-		return fmt.Errorf("recipe cache.url: on Dataflow the cache must be a gs:// URL, not %s", r.Cache.URL)
+	if r.Cache != nil && r.Cache.URL != "" && !inBucket(r.Cache.URL) {
+		return fmt.Errorf("recipe cache.url: on Dataflow the cache must be a gs:// (or s3://) URL, not %s", r.Cache.URL)
 	}
 	if isLocal(r.Pattern.Template) {
-		return fmt.Errorf("recipe pattern.template: on Dataflow the inputs must be gs:// or http(s):// URLs that workers can read, not %s", r.Pattern.Template)
+		return fmt.Errorf("recipe pattern.template: on Dataflow the inputs must be gs://, s3:// or http(s):// URLs that workers can read, not %s", r.Pattern.Template)
 	}
 	return nil
+}
+
+// inBucket reports whether url names a place in a Cloud Storage or S3
+// bucket.
+func inBucket(url string) bool {
+	return strings.HasPrefix(url, "gs://") || strings.HasPrefix(url, "s3://")
 }
 
 // isLocal reports whether url names this machine's files: a plain path or

@@ -26,6 +26,14 @@ type S3Server struct {
 	Endpoint, AccessKey, SecretKey, Root string
 }
 
+// AddBucket makes an empty bucket on the server.
+func (s S3Server) AddBucket(t testing.TB, name string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(s.Root, name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // S3 starts versitygw (Versity's S3 gateway, Apache-2.0, built from the
 // module in beamtest/versitygw) over a temporary directory holding an
 // empty bucket, points the AWS SDK at it for the rest of the test
@@ -77,9 +85,13 @@ func S3Behind(t testing.TB, bucket string, intercept func(http.ResponseWriter, *
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
 		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
+		"AWS_EC2_METADATA_DISABLED": "true",
 	} {
 		t.Setenv(k, v)
+	}
+	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "") // restored when the test ends
+		os.Unsetenv(k)
 	}
 	return "s3://" + bucket, srv
 }
