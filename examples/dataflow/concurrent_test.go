@@ -12,15 +12,17 @@ import (
 	"time"
 
 	"github.com/zarrforge/zarrforge/beamtest"
+	"github.com/zarrforge/zarrforge/storage/storagetest"
 )
 
 // TestConcurrentWriters runs the program twice at once on one target, at
 // varied offsets and on both runners: two appends of different days, and a
 // create racing an overwrite of different days. A store has one writer at
 // a time, so whichever runs exit 0, the store must be what xarray makes of
-// exactly their inputs (in the order they finished); a run that loses
-// exits 1 saying the target is busy (or, coming second, that a create
-// finds a store, or that an append's days come before the store's).
+// exactly their inputs (in the order they finished) — locally, and on an
+// S3-compatible server (versitygw) through its conditional writes; a run
+// that loses exits 1 saying the target is busy (or, coming second, that a
+// create finds a store, or that an append's days come before the store's).
 func TestConcurrentWriters(t *testing.T) {
 	beamtest.RequirePython(t, "xarray")
 	bin := buildProgram(t)
@@ -59,11 +61,16 @@ func TestConcurrentWriters(t *testing.T) {
 		{"two appends", days(0, 2), [2]run{{"append", days(2, 5)}, {"append", days(5, 8)}}},
 		{"create and overwrite", nil, [2]run{{"create", days(0, 4)}, {"overwrite", days(4, 8)}}},
 	} {
-		for _, runner := range []string{"direct", "prism"} {
+		for _, runner := range []string{"direct", "prism", "direct on s3"} {
 			for _, offset := range []time.Duration{0, 40 * time.Millisecond, 400 * time.Millisecond} {
 				name := fmt.Sprintf("%s/%s/%v", c.name, runner, offset)
 				t.Run(name, func(t *testing.T) {
 					target := filepath.Join(t.TempDir(), "out.zarr")
+					runner, onS3 := strings.CutSuffix(runner, " on s3")
+					if onS3 { // the lease on S3's conditional writes, between two processes
+						bucket, _ := storagetest.S3(t, "concurrent")
+						target = bucket + "/out.zarr"
+					}
 					if c.base != nil {
 						if code, stderr := runProgram(t, bin, "", "--recipe", recipe("base", target, "create", c.base), "--runner", runner); code != 0 {
 							t.Fatalf("base: exit %d\n%s", code, stderr)
@@ -115,6 +122,9 @@ func TestConcurrentWriters(t *testing.T) {
 						t.Fatalf("both runs failed:\n%s\n%s", stderrs[0], stderrs[1])
 					}
 					t.Logf("exit codes %v", codes)
+					if onS3 {
+						target = downloadS3(t, "concurrent", "out.zarr")
+					}
 					beamtest.CompareWithXarray(t, target, manifest, want, nil)
 				})
 			}
@@ -139,4 +149,17 @@ func runConcurrent(bin string, args ...string) (int, string) {
 		return ee.ExitCode(), stderr.String()
 	}
 	return -1, stderr.String() + err.Error()
+}
+
+// downloadS3 downloads, with boto3, the objects under prefix of bucket on
+// the test's S3 server into a local directory and returns it.
+func downloadS3(t *testing.T, bucket, prefix string) string {
+	t.Helper()
+	py := beamtest.RequirePython(t, "boto3")
+	dir := filepath.Join(t.TempDir(), filepath.Base(prefix))
+	out, err := exec.Command(py, filepath.Join(beamtest.Root(), "testdata", "s3_client.py"), "download", bucket, prefix, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3 download: %v\n%s", err, out)
+	}
+	return dir
 }
