@@ -122,7 +122,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", good + "targets: {}\n",
 			`recipe r.yaml: line 13: unknown key "targets" in the recipe (known: pattern, target, cache, preprocess)`},
 		{"unknown pattern key", strings.Replace(good, "  template:", "  tmplate:", 1),
-			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, concat_dims, merge_dims, file_type, http, group, groups)`},
+			`recipe r.yaml: line 3: unknown key "tmplate" in pattern (known: template, concat_dim, concat_dims, merge_dims, file_type, http, s3, group, groups)`},
 		{"unknown concat_dim key", strings.Replace(good, "    name: time", "    name: time\n    nitems: 1", 1),
 			`recipe r.yaml: line 6: unknown key "nitems" in pattern.concat_dim (known: name, keys, dates, range, nitems_per_file, new)`},
 		{"nitems_per_file in a merge dim", strings.Replace(good, "      keys: [sst, ice]", "      keys: [sst, ice]\n      nitems_per_file: 1", 1),

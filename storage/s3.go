@@ -247,7 +247,22 @@ func (f s3FS) create(ctx context.Context, path string) (objectWriter, error) {
 	return &s3Writer{ctx: context.WithoutCancel(ctx), fs: f, path: path}, nil
 }
 
+// list lists the objects under prefix but the lease's probes (see
+// checkConditionalWrites), which a run writes and deletes at once: another
+// run listing the store in between must not take them for its objects.
 func (f s3FS) list(ctx context.Context, prefix string) ([]string, error) {
+	all, err := f.listAll(ctx, prefix)
+	return slices.DeleteFunc(all, isProbe), err
+}
+
+// isProbe reports whether key is a conditional-write probe's.
+func isProbe(key string) bool { return strings.Contains(key, probeInfix) }
+
+// probeInfix marks the keys of conditional-write probes.
+const probeInfix = ".conditional-write-probe-"
+
+// listAll lists every object under prefix, page by page.
+func (f s3FS) listAll(ctx context.Context, prefix string) ([]string, error) {
 	var out []string
 	pages := s3.NewListObjectsV2Paginator(f.client, &s3.ListObjectsV2Input{Bucket: &f.bucket, Prefix: &prefix})
 	for pages.HasMorePages() {
@@ -306,7 +321,7 @@ func (f s3FS) removeAll(ctx context.Context, prefix string) error {
 	if prefix != "" {
 		prefix += "/"
 	}
-	paths, err := f.list(ctx, prefix)
+	paths, err := f.listAll(ctx, prefix) // probes a dead run left too
 	if err != nil {
 		return err
 	}
@@ -379,7 +394,7 @@ var ErrNoConditionalWrites = errors.New("the S3 server ignores conditional write
 // server honouring conditional writes refuses the last two. The probe is
 // deleted.
 func (f s3FS) checkConditionalWrites(ctx context.Context, path string) error {
-	probe := path + ".conditional-write-probe-" + randomSuffix()
+	probe := path + probeInfix + randomSuffix()
 	defer f.remove(context.WithoutCancel(ctx), probe)
 	if _, err := f.putIf(ctx, probe, nil, ""); err != nil {
 		return err

@@ -26,7 +26,7 @@ func TestConfigsValidated(t *testing.T) {
 		{"target without a URL", func(s beam.Scope, in beam.PCollection) { transforms.PrepareTarget(s, transforms.TargetConfig{}, in) },
 			transforms.TargetConfig{}.Validate(), "target URL: storage: no location given"},
 		{"target on HTTP", nil, transforms.TargetConfig{URL: "https://host/x.zarr"}.Validate(), "HTTP locations are read-only"},
-		{"target scheme", nil, transforms.TargetConfig{URL: "s3://b/x.zarr"}.Validate(), "unsupported scheme"},
+		{"target scheme", nil, transforms.TargetConfig{URL: "ftp://b/x.zarr"}.Validate(), "unsupported scheme"},
 		{"mode", nil, transforms.TargetConfig{URL: good.URL, Mode: "replace"}.Validate(), `mode "replace" is not supported`},
 		{"compressor", nil, transforms.TargetConfig{URL: good.URL, Compressor: "lzma"}.Validate(), `unknown compressor "lzma"`},
 		{"level", nil, transforms.TargetConfig{URL: good.URL, Level: 30}.Validate(), "zstd level 30 is not in 1..22"},
