@@ -62,6 +62,18 @@ sys.exit(1 if bad else 0)
 """
 
 
+def prepare(n):
+    """Makes the OISST inputs of n days (once) and builds our example
+    program; returns the work directory, the inputs' directory and the
+    program's path. The other bench scripts start from here."""
+    work = os.path.join(tempfile.gettempdir(), "zarrforge-bench")
+    inputs = os.path.join(work, "oisst-%d-720x1440" % n)
+    subprocess.run([PY, os.path.join(ROOT, "bench", "oisst", "make_inputs.py"), inputs, str(n)], check=True)
+    binary = os.path.join(work, "zarrforge")
+    subprocess.run(["go", "build", "-o", binary, "./examples/dataflow"], cwd=ROOT, check=True)
+    return work, inputs, binary
+
+
 def measure(cmd):
     out = subprocess.run([PY, "-c", MEASURE] + cmd, capture_output=True, text=True)
     if out.returncode:

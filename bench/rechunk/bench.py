@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -45,11 +44,7 @@ ds.to_zarr(sys.argv[2], consolidated=True, mode="w")
 
 def main():
     n = 60
-    work = os.path.join(tempfile.gettempdir(), "zarrforge-bench")
-    inputs = os.path.join(work, "oisst-%d-720x1440" % n)
-    subprocess.run([PY, os.path.join(ROOT, "bench", "oisst", "make_inputs.py"), inputs, str(n)], check=True)
-    binary = os.path.join(work, "zarrforge")
-    subprocess.run(["go", "build", "-o", binary, "./examples/dataflow"], cwd=ROOT, check=True)
+    work, inputs, binary = oisst.prepare(n)
     keys = sorted(f[len("oisst."):-len(".nc")] for f in os.listdir(inputs) if f.endswith(".nc"))[:n]
     ours, ref = os.path.join(work, "ours.zarr"), os.path.join(work, "reference.zarr")
     oisst.warm(inputs)

@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -44,11 +43,7 @@ def size(path):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-    work = os.path.join(tempfile.gettempdir(), "zarrforge-bench")
-    inputs = os.path.join(work, "oisst-%d-720x1440" % n)
-    subprocess.run([PY, os.path.join(ROOT, "bench", "oisst", "make_inputs.py"), inputs, str(n)], check=True)
-    binary = os.path.join(work, "zarrforge")
-    subprocess.run(["go", "build", "-o", binary, "./examples/dataflow"], cwd=ROOT, check=True)
+    work, inputs, binary = oisst.prepare(n)
     keys = sorted(f[len("oisst."):-len(".nc")] for f in os.listdir(inputs) if f.endswith(".nc"))[:n]
     oisst.warm(inputs)
     in_bytes = size(inputs)

@@ -54,11 +54,7 @@ def start_server(work):
 
 def main():
     n = 60
-    work = os.path.join(tempfile.gettempdir(), "zarrforge-bench")
-    inputs = os.path.join(work, "oisst-%d-720x1440" % n)
-    subprocess.run([PY, os.path.join(ROOT, "bench", "oisst", "make_inputs.py"), inputs, str(n)], check=True)
-    binary = os.path.join(work, "zarrforge")
-    subprocess.run(["go", "build", "-o", binary, "./examples/dataflow"], cwd=ROOT, check=True)
+    work, inputs, binary = oisst.prepare(n)
     proc, endpoint, root = start_server(work)
     env = dict(os.environ, AWS_ENDPOINT_URL_S3=endpoint, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET,
                AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")

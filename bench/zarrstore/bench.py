@@ -21,7 +21,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -53,14 +52,10 @@ ds.to_zarr(sys.argv[2], consolidated=True, mode="w")
 
 def main():
     n = 60
-    work = os.path.join(tempfile.gettempdir(), "zarrforge-bench")
-    inputs = os.path.join(work, "oisst-%d-720x1440" % n)
-    subprocess.run([PY, os.path.join(ROOT, "bench", "oisst", "make_inputs.py"), inputs, str(n)], check=True)
+    work, inputs, binary = oisst.prepare(n)
     store = os.path.join(work, "oisst-%d-store.zarr" % n)
     if not os.path.exists(os.path.join(store, ".zmetadata")):
         subprocess.run([PY, "-c", MAKE_STORE, inputs, store], check=True)
-    binary = os.path.join(work, "zarrforge")
-    subprocess.run(["go", "build", "-o", binary, "./examples/dataflow"], cwd=ROOT, check=True)
     ours, ref = os.path.join(work, "ours.zarr"), os.path.join(work, "reference.zarr")
     for d, _, fs in os.walk(store):  # into the page cache, so that neither program measured first pays for the disk
         for f in fs:
