@@ -28,6 +28,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/write"
 	"github.com/zarrforge/zarrforge/internal/zarrplan"
 	"github.com/zarrforge/zarrforge/storage"
+	"github.com/zarrforge/zarrforge/storage/storagetest"
 	"github.com/zarrforge/zarrforge/zarr"
 )
 
@@ -518,25 +519,51 @@ func iterOf(ins []plan.Input) func(*plan.Input) bool {
 }
 
 // TestSourceChangesMidRun replaces an input (same size, new bytes and
-// modification time) between the schema and the chunk stage: writing a
-// chunk that reads it fails, naming the change, rather than storing the new
-// data under the old coordinate.
+// modification time; on S3, a new ETag) between the schema and the chunk
+// stage: writing a chunk that reads it fails, naming the change, rather
+// than storing the new data under the old coordinate.
 func TestSourceChangesMidRun(t *testing.T) {
+	for _, where := range []string{"local", "s3"} {
+		t.Run(where, func(t *testing.T) { sourceChangesMidRun(t, where == "s3") })
+	}
+}
+
+// sourceChangesMidRun is TestSourceChangesMidRun on local files, or on
+// objects of an S3-compatible server (replaced with a new ETag).
+func sourceChangesMidRun(t *testing.T, onS3 bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	paths := copyDaily(t, dir, 2)
+	var inputs *storage.Store
+	if onS3 {
+		bucket, _ := storagetest.S3(t, "changes")
+		inputs, _ = storage.NewStore(ctx, bucket+"/in")
+		for i, p := range paths {
+			b, _ := os.ReadFile(p)
+			if err := inputs.Put(ctx, filepath.Base(p), b); err != nil {
+				t.Fatal(err)
+			}
+			paths[i] = bucket + "/in/" + filepath.Base(p)
+		}
+	}
 	schema := schemaOfFiles(t, paths...)
 	target, err := (&prepareFn{Config: TargetConfig{URL: filepath.Join(dir, "out.zarr"), Chunks: map[string]int64{"time": 1}, RunID: "r"}}).ProcessElement(ctx, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(beamtest.Testdata("collections", "daily", "daily_05.nc")) // same layout, other values
-	if err := os.WriteFile(paths[1], b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	future := time.Now().Add(time.Hour)
-	if err := os.Chtimes(paths[1], future, future); err != nil {
-		t.Fatal(err)
+	if onS3 {
+		if err := inputs.Put(ctx, "in_1.nc", b); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		if err := os.WriteFile(paths[1], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		future := time.Now().Add(time.Hour)
+		if err := os.Chtimes(paths[1], future, future); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f := newStoreFn(t)
 	_, _, err = writeChunk(ctx, f, &target, plan.ChunkKey{Var: "sst", Index: []int64{1, 0, 0}})
