@@ -433,16 +433,24 @@ type s3Writer struct {
 	err    error
 }
 
+// Write sends every part p completes and keeps the rest; a whole part of p
+// is sent from p itself, not copied.
 func (w *s3Writer) Write(p []byte) (int, error) {
+	n := len(p)
+	for w.err == nil && len(w.buf)+len(p) >= s3PartSize {
+		if len(w.buf) == 0 {
+			w.err, p = w.uploadPart(p[:s3PartSize]), p[s3PartSize:]
+			continue
+		}
+		k := s3PartSize - len(w.buf)
+		w.buf, p = append(w.buf, p[:k]...), p[k:]
+		w.err, w.buf = w.uploadPart(w.buf), w.buf[:0]
+	}
 	if w.err != nil {
 		return 0, w.err
 	}
 	w.buf = append(w.buf, p...)
-	for len(w.buf) >= s3PartSize && w.err == nil {
-		w.err = w.uploadPart(w.buf[:s3PartSize])
-		w.buf = append(w.buf[:0], w.buf[s3PartSize:]...)
-	}
-	return len(p), w.err
+	return n, nil
 }
 
 // uploadPart sends the next part, starting the upload first.

@@ -65,6 +65,17 @@ func TestS3Multipart(t *testing.T) {
 	if got, err := st.Get(ctx, "shard"); err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("Get of a multipart object: %d bytes, %v", len(got), err)
 	}
+	err = st.PutFrom(ctx, "streamed", func(w io.Writer) error { // parts gathered from smaller writes
+		for b := body; len(b) > 0; b = b[min(len(b), 5<<20+3):] {
+			if _, err := w.Write(b[:min(len(b), 5<<20+3)]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if got, gerr := st.Get(ctx, "streamed"); err != nil || gerr != nil || !bytes.Equal(got, body) {
+		t.Fatalf("a multipart object from small writes: %d bytes, %v, %v", len(got), err, gerr)
+	}
 	err = st.PutFrom(ctx, "broken", func(w io.Writer) error {
 		w.Write(body[:20<<20]) // a part is uploaded
 		return errors.New("source broke")
@@ -72,7 +83,7 @@ func TestS3Multipart(t *testing.T) {
 	if err == nil {
 		t.Fatal("PutFrom succeeded")
 	}
-	if keys, _ := st.List(ctx, ""); len(keys) != 1 {
+	if keys, _ := st.List(ctx, ""); len(keys) != 2 {
 		t.Errorf("after a failed multipart upload: %v", keys)
 	}
 }
