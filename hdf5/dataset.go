@@ -145,7 +145,7 @@ func (o *Object) dataset() (*Dataset, error) {
 		}
 		for _, ft := range d.filters {
 			switch ft.id {
-			case filterDeflate, filterShuffle, filterFletcher32, filterZstd:
+			case filterDeflate, filterShuffle, filterFletcher32, filterZstd, filterSzip:
 			default:
 				return nil, fmt.Errorf("compression %s: %w", ft, ErrUnsupported)
 			}

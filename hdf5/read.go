@@ -2,6 +2,7 @@ package hdf5
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/zarrforge/zarrforge/internal/aec"
 	"github.com/zarrforge/zarrforge/internal/checksum"
 	"github.com/zarrforge/zarrforge/internal/nd"
 )
@@ -372,6 +374,12 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 				return nil, fmt.Errorf("zstd: %w", err)
 			}
 			data = out
+		case filterSzip:
+			out, err := unszip(data, filters[i].values, want)
+			if err != nil {
+				return nil, fmt.Errorf("szip: %w", err)
+			}
+			data = out
 		default:
 			return nil, fmt.Errorf("%s: %w", filters[i], ErrUnsupported)
 		}
@@ -383,6 +391,34 @@ func (d *Dataset) decode(raw []byte, filters []filter, mask uint32, want uint64,
 		copy(buf, data)
 	}
 	return buf, nil
+}
+
+// unszip decodes a chunk the szip filter wrote: the length it holds
+// decoded (4 bytes, little-endian; 0 for a chunk kept as it was, which
+// HDF5 1.6 wrote when szip could not shrink it), then the szip buffer,
+// decoded with the parameters in the filter's client data (options mask,
+// pixels per block, bits per pixel, pixels per scanline). The length may
+// be at most want: no chunk expands past the dataset's chunk.
+func unszip(data []byte, values []uint32, want uint64) ([]byte, error) {
+	if len(values) < 4 {
+		return nil, fmt.Errorf("%d parameters, want 4", len(values))
+	}
+	if len(data) < 4 {
+		return nil, errors.New("chunk shorter than its length")
+	}
+	n := uint64(binary.LittleEndian.Uint32(data))
+	switch {
+	case n == 0:
+		return data[4:], nil
+	case n > want:
+		return nil, fmt.Errorf("chunk holds %d bytes, more than the chunk's %d", n, want)
+	}
+	out := make([]byte, n)
+	sp := aec.SzipParams{Options: int(values[0]), PixelsPerBlock: int(values[1]), BitsPerPixel: int(values[2]), PixelsPerScanline: int(values[3])}
+	if err := aec.Szip(out, data[4:], sp); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // maxZstdWindow bounds the window a zstd frame may declare (the memory

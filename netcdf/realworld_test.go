@@ -36,7 +36,6 @@ var realworldRefusals = []struct{ want, why string }{
 	{"type array", "HDF5 array types (netCDF-C cannot read their values either)"},
 	{"type reference", "HDF5 object and region references, which have no netCDF meaning"},
 	{"type bitfield", "HDF5 bitfields (netCDF-C shows them as opaque)"},
-	{"compression szip", "szip (libaec) is not implemented"},
 	{"128-bit integer", "integers wider than 64 bits (PyTables' stand-ins for numpy's), which netCDF has no type for"},
 	{"compression lzo", "PyTables' LZO filter is not implemented"},
 	{"compression scaleoffset", "HDF5's lossy scale-offset filter is not implemented"},
