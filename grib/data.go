@@ -1,0 +1,196 @@
+package grib
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+
+	"github.com/zarrforge/zarrforge/internal/aec"
+)
+
+// packing is section 5: how the values are packed (templates 5.0, 5.41
+// and 5.42 share the first fields: a value is (R + X·2^E)·10^-D for the
+// packed integer X of Bits bits).
+type packing struct {
+	Template   int
+	Values     int // how many values are packed (points the bitmap leaves)
+	R          float32
+	E, D       int
+	Bits       int
+	ccsdsFlags int
+	ccsdsBlock int
+	ccsdsRSI   int
+}
+
+func (p *packing) parse(s []byte) error {
+	if len(s) < 21 {
+		return fmt.Errorf("%w: %d bytes", ErrFormat, len(s))
+	}
+	p.Values = int(be32(s[5:]))
+	p.Template = int(be16(s[9:]))
+	switch p.Template {
+	case 0, 41, 42:
+	default:
+		return fmt.Errorf("data representation template 5.%d: %w (5.0, 5.41 and 5.42 are read)", p.Template, ErrUnsupported)
+	}
+	p.R = math.Float32frombits(be32(s[11:]))
+	p.E, p.D = signed16(s[15:]), signed16(s[17:])
+	p.Bits = int(s[19])
+	if p.Template == 42 {
+		if len(s) < 25 {
+			return fmt.Errorf("%w: template 5.42 in %d bytes", ErrFormat, len(s))
+		}
+		p.ccsdsFlags, p.ccsdsBlock, p.ccsdsRSI = int(s[21]), int(s[22]), int(be16(s[23:]))
+	}
+	if p.Values < 0 || p.Values > MaxPoints {
+		return fmt.Errorf("%w: %d values", ErrFormat, p.Values)
+	}
+	return nil
+}
+
+// Values decodes the field: one float32 a grid point, in the order the
+// grid scans, NaN where the bitmap says there is no value. Each value is
+// (R + X·2^E)·10^-D computed in float64, as ecCodes computes it, then
+// rounded to float32, as cfgrib gives it.
+func (f *Field) Values() ([]float32, error) {
+	n := f.Grid.Points
+	if f.bitmap != nil && len(f.bitmap)*8 < n {
+		return nil, fmt.Errorf("%w: a bitmap of %d bits for %d points", ErrFormat, len(f.bitmap)*8, n)
+	}
+	present := n
+	if f.bitmap != nil {
+		present = 0
+		for i := range n {
+			present += int(f.bitmap[i/8] >> (7 - i%8) & 1)
+		}
+	}
+	if f.pack.Values != present {
+		return nil, fmt.Errorf("%w: %d values packed for %d points with a value", ErrFormat, f.pack.Values, present)
+	}
+	ints, err := f.unpack(present)
+	if err != nil {
+		return nil, fmt.Errorf("data representation 5.%d: %w", f.pack.Template, err)
+	}
+	scale, ref, dec := math.Ldexp(1, f.pack.E), float64(f.pack.R), math.Pow(10, float64(-f.pack.D))
+	out := make([]float32, n)
+	k := 0
+	for i := range out {
+		if f.bitmap != nil && f.bitmap[i/8]>>(7-i%8)&1 == 0 {
+			out[i] = float32(math.NaN())
+			continue
+		}
+		var x float64
+		if ints != nil {
+			x = float64(ints[k])
+		}
+		out[i] = float32((x*scale + ref) * dec)
+		k++
+	}
+	return out, nil
+}
+
+// unpack returns the n packed integers (nil when there are no bits: every
+// value is the reference value).
+func (f *Field) unpack(n int) ([]uint32, error) {
+	p := f.pack
+	if p.Bits == 0 || n == 0 {
+		return nil, nil
+	}
+	if p.Bits > 32 {
+		return nil, fmt.Errorf("%w: %d bits a value", ErrFormat, p.Bits)
+	}
+	switch p.Template {
+	case 41:
+		return unpackPNG(f.data, n, p.Bits)
+	case 42:
+		return unpackCCSDS(f.data, n, p)
+	}
+	if need := (int64(n)*int64(p.Bits) + 7) / 8; int64(len(f.data)) < need {
+		return nil, fmt.Errorf("%w: %d bytes of data for %d values of %d bits", ErrFormat, len(f.data), n, p.Bits)
+	}
+	out := make([]uint32, n)
+	var acc uint64
+	nbit, pos := 0, 0
+	for i := range out {
+		for nbit < p.Bits {
+			acc = acc<<8 | uint64(f.data[pos])
+			pos++
+			nbit += 8
+		}
+		nbit -= p.Bits
+		out[i] = uint32(acc>>nbit) & uint32(1<<p.Bits-1)
+	}
+	return out, nil
+}
+
+// unpackCCSDS decodes n samples of the CCSDS stream data (template 5.42):
+// its flags are libaec's, read here bit by bit.
+func unpackCCSDS(data []byte, n int, p packing) ([]uint32, error) {
+	params := aec.Params{BitsPerSample: p.Bits, BlockSize: p.ccsdsBlock, RSI: p.ccsdsRSI}
+	for bit, flag := range map[int]aec.Flags{1: aec.Signed, 2: aec.ThreeByte, 4: aec.MSB, 8: aec.Preprocess, 16: aec.Restricted, 32: aec.PadRSI} {
+		if p.ccsdsFlags&bit != 0 {
+			params.Flags |= flag
+		}
+	}
+	size := params.BytesPerSample()
+	raw := make([]byte, n*size)
+	if err := aec.Decode(raw, data, params); err != nil {
+		return nil, err
+	}
+	out := make([]uint32, n)
+	for i := range out {
+		var v uint32
+		for j := range size {
+			b := raw[i*size+j]
+			if params.Flags&aec.MSB != 0 {
+				v = v<<8 | uint32(b)
+			} else {
+				v |= uint32(b) << (8 * j)
+			}
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// unpackPNG decodes the PNG image data (template 5.41): n gray (8 or 16
+// bits), RGB (24) or RGBA (32) pixels, each a packed integer.
+func unpackPNG(data []byte, n, bits int) ([]uint32, error) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) != int64(n) {
+		return nil, fmt.Errorf("%w: a PNG of %d x %d pixels for %d values", ErrFormat, cfg.Width, cfg.Height, n)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	out := make([]uint32, 0, n)
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			out = append(out, pixel(img, x, y, bits))
+		}
+	}
+	return out, nil
+}
+
+// pixel is the packed integer of one pixel.
+func pixel(img image.Image, x, y, bits int) uint32 {
+	switch im := img.(type) {
+	case *image.Gray: // 1, 2 and 4 bits come scaled to 8
+		return uint32(im.GrayAt(x, y).Y) >> (8 - min(bits, 8))
+	case *image.Gray16:
+		return uint32(im.Gray16At(x, y).Y)
+	}
+	r, g, b, a := img.At(x, y).RGBA()
+	v := r>>8<<16 | g>>8<<8 | b>>8
+	if bits == 32 {
+		v = v<<8 | a>>8
+	}
+	return v
+}

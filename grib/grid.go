@@ -1,0 +1,92 @@
+package grib
+
+import "fmt"
+
+// MaxPoints bounds the points of a grid: no field is larger (a message
+// declaring more is refused before anything is allocated for it).
+const MaxPoints = 1 << 28
+
+// Grid is section 3 for the regular latitude-longitude grid (template
+// 3.0): Ni points along a parallel, Nj along a meridian, the first and
+// last points and the increments in degrees, and the scanning mode
+// (flag table 3.4).
+type Grid struct {
+	Template     int
+	Points       int
+	Ni, Nj       int
+	Lat1, Lon1   float64
+	Lat2, Lon2   float64
+	DLat, DLon   float64
+	ScanningMode int
+	ShapeOfEarth int
+}
+
+func (g *Grid) parse(s []byte) error {
+	if len(s) < 14 {
+		return fmt.Errorf("%w: %d bytes", ErrFormat, len(s))
+	}
+	g.Template = int(be16(s[12:]))
+	g.Points = int(be32(s[6:]))
+	if s[5] != 0 || s[10] != 0 {
+		return fmt.Errorf("a grid not given by a template, or with a list of points per row: %w", ErrUnsupported)
+	}
+	if g.Template != 0 {
+		return fmt.Errorf("grid definition template 3.%d: %w (regular latitude-longitude, 3.0, is read)", g.Template, ErrUnsupported)
+	}
+	if len(s) < 72 {
+		return fmt.Errorf("%w: template 3.0 in %d bytes", ErrFormat, len(s))
+	}
+	g.ShapeOfEarth = int(s[14])
+	g.Ni, g.Nj = int(be32(s[30:])), int(be32(s[34:]))
+	if basic, sub := be32(s[38:]), be32(s[42:]); basic != 0 && basic != 0xffffffff || sub != 0 && sub != 0xffffffff {
+		return fmt.Errorf("a basic angle of %d/%d: %w", basic, sub, ErrUnsupported)
+	}
+	const unit = 1e-6 // degrees
+	g.Lat1, g.Lon1 = float64(signed32(s[46:]))*unit, float64(signed32(s[50:]))*unit
+	g.Lat2, g.Lon2 = float64(signed32(s[55:]))*unit, float64(signed32(s[59:]))*unit
+	g.DLon, g.DLat = float64(be32(s[63:]))*unit, float64(be32(s[67:]))*unit
+	g.ScanningMode = int(s[71])
+	switch {
+	case g.Ni <= 0 || g.Nj <= 0 || int64(g.Ni)*int64(g.Nj) != int64(g.Points):
+		return fmt.Errorf("%w: %d x %d points for %d", ErrFormat, g.Ni, g.Nj, g.Points)
+	case g.Points > MaxPoints:
+		return fmt.Errorf("%w: %d points, more than %d", ErrFormat, g.Points, MaxPoints)
+	case g.ScanningMode&0xf0 != 0 && g.ScanningMode&0xf0 != 0x40:
+		return fmt.Errorf("scanning mode %#x: %w (+i, -j or +j, rows along i)", g.ScanningMode, ErrUnsupported)
+	}
+	return nil
+}
+
+// Lats returns the latitudes of the grid's rows, in the order the values
+// come (north to south when j scans negatively).
+func (g Grid) Lats() []float64 { return axis(g.Lat1, g.Lat2, g.Nj) }
+
+// Lons returns the longitudes of the grid's columns.
+func (g Grid) Lons() []float64 {
+	last := g.Lon2
+	if last < g.Lon1 { // across the meridian the grid starts from
+		last += 360
+	}
+	return axis(g.Lon1, last, g.Ni)
+}
+
+// axis returns n points from first to last, evenly spaced, each rounded
+// to the file's micro-degrees.
+func axis(first, last float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		v := first
+		if n > 1 {
+			v = first + (last-first)*float64(i)/float64(n-1)
+		}
+		out[i] = float64(int64(v*1e6+copysign(0.5, v))) / 1e6
+	}
+	return out
+}
+
+func copysign(x, sign float64) float64 {
+	if sign < 0 {
+		return -x
+	}
+	return x
+}
