@@ -35,13 +35,14 @@ func fixtures(t *testing.T) string {
 }
 
 // TestAgainstEcCodes decodes a field of every packing ecCodes writes here
-// (simple with 0, 12 and 16 bits, CCSDS with 10 to 24 bits, PNG; bitmaps)
+// (simple with 0, 12 and 16 bits, CCSDS with 10 to 24 bits, PNG; bitmaps;
+// a regular Gaussian grid)
 // and wants ecCodes' values bit for bit as float32 (NaN where its bitmap
 // has none), its latitudes and longitudes, and its keys.
 func TestAgainstEcCodes(t *testing.T) {
 	dir := fixtures(t)
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.grib2"))
-	if len(paths) != 8 {
+	if len(paths) != 9 {
 		t.Fatalf("fixtures %v", paths)
 	}
 	for _, path := range paths {
