@@ -134,25 +134,7 @@ func unpackCCSDS(data []byte, n int, p packing) ([]uint32, error) {
 			params.Flags |= flag
 		}
 	}
-	size := params.BytesPerSample()
-	raw := make([]byte, n*size)
-	if err := aec.Decode(raw, data, params); err != nil {
-		return nil, err
-	}
-	out := make([]uint32, n)
-	for i := range out {
-		var v uint32
-		for j := range size {
-			b := raw[i*size+j]
-			if params.Flags&aec.MSB != 0 {
-				v = v<<8 | uint32(b)
-			} else {
-				v |= uint32(b) << (8 * j)
-			}
-		}
-		out[i] = v
-	}
-	return out, nil
+	return aec.Samples(data, n, params)
 }
 
 // unpackPNG decodes the PNG image data (template 5.41): n gray (8 or 16

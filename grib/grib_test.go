@@ -105,8 +105,10 @@ func equal(a, b []float64) bool {
 // TestRefused: what the package does not read is refused by name, and
 // damage is an error, not a panic.
 func TestRefused(t *testing.T) {
-	dir := fixtures(t)
-	good, _ := os.ReadFile(filepath.Join(dir, "simple.grib2"))
+	good, err := os.ReadFile(beamtest.Testdata("grib", "simple.grib2")) // a fixture make_fixtures.py wrote
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		edit func([]byte) []byte

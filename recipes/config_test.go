@@ -256,6 +256,15 @@ func TestValidate(t *testing.T) {
 	if err := r.Validate(); err == nil || err.Error() != want {
 		t.Errorf("got error %v, want %s", err, want)
 	}
+	r.Pattern.ConcatDim.NItemsPerFile = 0
+	r.Pattern.S3 = &S3{Anonymous: true} // for an s3:// template only
+	if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "pattern.s3: the template") {
+		t.Errorf("pattern.s3 with a local template: %v", err)
+	}
+	r.Pattern.Template = "s3://noaa-oisst/{t}.nc"
+	if err := r.Validate(); err != nil || !slices.Equal(r.Pattern.Auth().S3Anonymous, []string{"noaa-oisst"}) {
+		t.Errorf("pattern.s3 on s3://noaa-oisst: %v, anonymous buckets %v", err, r.Pattern.Auth().S3Anonymous)
+	}
 }
 
 // TestValidateLocations refuses targets a run could not write, or that

@@ -158,9 +158,15 @@ func (p Pattern) Auth() storage.HTTPAuth {
 // s3Bucket is the bucket of an s3:// template, when its name holds no
 // placeholder.
 func (p Pattern) s3Bucket() (string, bool) {
-	rest, ok := strings.CutPrefix(p.Template, "s3://")
-	bucket, _, _ := strings.Cut(rest, "/")
-	return bucket, ok && bucket != "" && !strings.ContainsAny(bucket, "{}")
+	if !strings.HasPrefix(p.Template, "s3://") { // Locate would look at a local path's directories
+		return "", false
+	}
+	loc, err := storage.Locate(p.Template)
+	if err != nil || loc.Kind != "s3" {
+		return "", false
+	}
+	bucket, _, _ := strings.Cut(loc.Path, "/")
+	return bucket, bucket != "" && !strings.ContainsAny(bucket, "{}")
 }
 
 // checkS3 checks the s3 section against the template.

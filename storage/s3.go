@@ -107,9 +107,9 @@ func newS3(ctx context.Context, bucket string) (s3FS, error) {
 	}
 	policy := retryOf(ctx)
 	observe, _ := ctx.Value(observerKey{}).(func(string, int, error))
-	url := "s3://" + bucket
+	retryer := s3Retryer(policy, "s3://"+bucket, observe) // one for all of this location's operations
 	return s3FS{client: c, bucket: bucket, policy: policy, observe: observe, retry: func(o *s3.Options) {
-		o.Retryer = s3Retryer(policy, url, observe)
+		o.Retryer = retryer
 	}}, nil
 }
 

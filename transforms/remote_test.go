@@ -197,6 +197,10 @@ func TestGCS(t *testing.T) {
 func TestS3(t *testing.T) {
 	bucket, _ := storagetest.S3(t, "zarrforge-pipeline")
 	ctx := context.Background()
+	st, err := storage.NewStore(ctx, bucket+"/inputs")
+	if err != nil {
+		t.Fatal(err)
+	}
 	in := threeDaily()
 	for i := range in {
 		b, err := os.ReadFile(in[i].URL)
@@ -204,7 +208,6 @@ func TestS3(t *testing.T) {
 			t.Fatal(err)
 		}
 		in[i].URL = bucket + "/inputs/" + filepath.Base(in[i].URL)
-		st, _ := storage.NewStore(ctx, bucket+"/inputs")
 		if err := st.Put(ctx, filepath.Base(in[i].URL), b); err != nil {
 			t.Fatal(err)
 		}

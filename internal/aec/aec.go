@@ -103,15 +103,45 @@ func Decode(dst, src []byte, p Params) error {
 	if len(dst)%size != 0 {
 		return fmt.Errorf("aec: %d bytes of output for samples of %d bytes", len(dst), size)
 	}
+	msb := p.Flags&MSB != 0
+	return decode(src, len(dst)/size, p, func(samples []uint32) {
+		for _, v := range samples {
+			for j := range size {
+				shift := 8 * j
+				if msb {
+					shift = 8 * (size - 1 - j)
+				}
+				dst[j] = byte(v >> shift)
+			}
+			dst = dst[size:]
+		}
+	})
+}
+
+// Samples decodes the first n samples of src as values (signed ones
+// sign-extended to 32 bits, when the preprocessor made them), for callers
+// that compute with them rather than store them: no byte order applies.
+func Samples(src []byte, n int, p Params) ([]uint32, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	out := make([]uint32, 0, n)
+	err := decode(src, n, p, func(samples []uint32) { out = append(out, samples...) })
+	return out, err
+}
+
+// decode decodes n samples of src, giving them to emit an interval at a
+// time.
+func decode(src []byte, n int, p Params, emit func([]uint32)) error {
 	d := decoder{p: p, r: bitReader{src: src}, buf: make([]uint32, p.RSI*p.BlockSize), idLen: p.idLen()}
-	out := dst
-	for len(out) > 0 {
-		n, err := d.interval(len(out) / size)
+	for n > 0 {
+		k, err := d.interval(n)
 		if err != nil {
 			return err
 		}
-		d.unmap(n)
-		out = d.put(out, n, size)
+		d.unmap(k)
+		emit(d.buf[:k])
+		n -= k
 		if p.Flags&PadRSI != 0 {
 			d.r.align()
 		}
@@ -327,23 +357,6 @@ func (d *decoder) unmap(n int) {
 func signExtend(s uint32, bps int) int64 {
 	shift := 64 - bps
 	return int64(uint64(s)<<shift) >> shift
-}
-
-// put writes the first n samples of buf to out, size bytes each, and
-// returns the rest of out.
-func (d *decoder) put(out []byte, n, size int) []byte {
-	msb := d.p.Flags&MSB != 0
-	for _, v := range d.buf[:n] {
-		for j := range size {
-			shift := 8 * j
-			if msb {
-				shift = 8 * (size - 1 - j)
-			}
-			out[j] = byte(v >> shift)
-		}
-		out = out[size:]
-	}
-	return out
 }
 
 // bitReader reads a stream most significant bit first.

@@ -10,20 +10,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/zarrforge/zarrforge/beamtest"
 )
 
 // requireAEC returns the path of libaec's command-line tool (Debian's
-// libaec-tools), the oracle of these tests; a test fails without it unless
-// ZARRFORGE_SKIP_INTEROP is set (never under CI).
+// libaec-tools), the oracle of these tests; without it a test fails as
+// beamtest.MissingOracle says.
 func requireAEC(t testing.TB) string {
 	t.Helper()
 	p, err := exec.LookPath("aec")
 	if err != nil {
-		msg := "INTEROP: libaec's aec tool (Debian's libaec-tools) is missing: install the oracles with .ci/install-oracles"
-		if os.Getenv("ZARRFORGE_SKIP_INTEROP") != "" && os.Getenv("CI") == "" {
-			t.Skip(msg)
-		}
-		t.Fatal(msg)
+		beamtest.MissingOracle(t, "libaec's aec tool (Debian's libaec-tools) is missing")
 	}
 	return p
 }
