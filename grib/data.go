@@ -22,6 +22,7 @@ type packing struct {
 	ccsdsFlags int
 	ccsdsBlock int
 	ccsdsRSI   int
+	complex    complexPacking // templates 5.2 and 5.3
 }
 
 func (p *packing) parse(s []byte) error {
@@ -31,9 +32,11 @@ func (p *packing) parse(s []byte) error {
 	p.Values = int(be32(s[5:]))
 	p.Template = int(be16(s[9:]))
 	switch p.Template {
-	case 0, 41, 42:
+	case 0, 2, 3, 41, 42:
+	case 40:
+		return fmt.Errorf("data representation template 5.40 (JPEG 2000): %w: convert the file with grib_set -r -s packingType=grid_ccsds", ErrUnsupported)
 	default:
-		return fmt.Errorf("data representation template 5.%d: %w (5.0, 5.41 and 5.42 are read)", p.Template, ErrUnsupported)
+		return fmt.Errorf("data representation template 5.%d: %w (5.0, 5.2, 5.3, 5.41 and 5.42 are read)", p.Template, ErrUnsupported)
 	}
 	p.R = math.Float32frombits(be32(s[11:]))
 	p.E, p.D = signed16(s[15:]), signed16(s[17:])
@@ -43,6 +46,11 @@ func (p *packing) parse(s []byte) error {
 			return fmt.Errorf("%w: template 5.42 in %d bytes", ErrFormat, len(s))
 		}
 		p.ccsdsFlags, p.ccsdsBlock, p.ccsdsRSI = int(s[21]), int(s[22]), int(be16(s[23:]))
+	}
+	if p.Template == 2 || p.Template == 3 {
+		if err := p.complex.parse(p.Template, s); err != nil {
+			return err
+		}
 	}
 	if p.Values < 0 || p.Values > MaxPoints {
 		return fmt.Errorf("%w: %d values", ErrFormat, p.Values)
@@ -69,26 +77,47 @@ func (f *Field) Values() ([]float32, error) {
 	if f.pack.Values != present {
 		return nil, fmt.Errorf("%w: %d values packed for %d points with a value", ErrFormat, f.pack.Values, present)
 	}
+	if f.pack.Template == 2 || f.pack.Template == 3 {
+		vals, missing, err := unpackComplex(f.data, present, f.pack)
+		if err != nil {
+			return nil, fmt.Errorf("data representation 5.%d: %w", f.pack.Template, err)
+		}
+		return f.scatter(func(k int) (float64, bool) { return float64(vals[k]), missing != nil && missing[k] }), nil
+	}
 	ints, err := f.unpack(present)
 	if err != nil {
 		return nil, fmt.Errorf("data representation 5.%d: %w", f.pack.Template, err)
 	}
+	return f.scatter(func(k int) (float64, bool) {
+		if ints == nil {
+			return 0, false
+		}
+		return float64(ints[k]), false
+	}), nil
+}
+
+// scatter places the packed values, x(k) for the k-th point with a value,
+// on the grid: (x·2^E + R)·10^-D in float64, then float32; NaN where the
+// bitmap or x says there is none.
+func (f *Field) scatter(x func(k int) (float64, bool)) []float32 {
 	scale, ref, dec := math.Ldexp(1, f.pack.E), float64(f.pack.R), math.Pow(10, float64(-f.pack.D))
-	out := make([]float32, n)
+	nan := float32(math.NaN())
+	out := make([]float32, f.Grid.Points)
 	k := 0
 	for i := range out {
 		if f.bitmap != nil && f.bitmap[i/8]>>(7-i%8)&1 == 0 {
-			out[i] = float32(math.NaN())
+			out[i] = nan
 			continue
 		}
-		var x float64
-		if ints != nil {
-			x = float64(ints[k])
-		}
-		out[i] = float32((x*scale + ref) * dec)
+		v, missing := x(k)
 		k++
+		if missing {
+			out[i] = nan
+			continue
+		}
+		out[i] = float32((v*scale + ref) * dec)
 	}
-	return out, nil
+	return out
 }
 
 // unpack returns the n packed integers (nil when there are no bits: every

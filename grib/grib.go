@@ -1,8 +1,11 @@
 // Package grib reads GRIB edition 2 messages in pure Go: their sections,
-// the regular latitude-longitude grid (template 3.0), the product's
-// parameter, level and times (templates 4.0, 4.1, 4.8, 4.11), bitmaps,
-// and data packed simply (5.0), as PNG (5.41) or with CCSDS adaptive
-// entropy coding (5.42). It knows nothing of Beam or of the other formats.
+// the regular latitude-longitude and Gaussian grids (templates 3.0,
+// 3.40), the product's parameter, level and times (templates 4.0, 4.1,
+// 4.8, 4.11), bitmaps, and data packed simply (5.0), in groups (complex
+// packing, 5.2, with spatial differencing, 5.3, and missing value
+// management), as PNG (5.41) or with CCSDS adaptive entropy coding (5.42);
+// JPEG 2000 (5.40) is refused by name. It knows nothing of Beam or of the
+// other formats.
 //
 // Every length a message declares is checked against the bytes there
 // are before it is used, and every count against the grid's size, so a

@@ -35,14 +35,15 @@ func fixtures(t *testing.T) string {
 }
 
 // TestAgainstEcCodes decodes a field of every packing ecCodes writes here
-// (simple with 0, 12 and 16 bits, CCSDS with 10 to 24 bits, PNG; bitmaps;
-// a regular Gaussian grid)
+// (simple with 0, 12 and 16 bits, complex, CCSDS with 10 to 24 bits, PNG;
+// bitmaps; a regular Gaussian grid) and four it decodes but cannot write
+// (spatial differencing of order 1 and 2, missing value management)
 // and wants ecCodes' values bit for bit as float32 (NaN where its bitmap
 // has none), its latitudes and longitudes, and its keys.
 func TestAgainstEcCodes(t *testing.T) {
 	dir := fixtures(t)
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.grib2"))
-	if len(paths) != 9 {
+	if len(paths) != 17 {
 		t.Fatalf("fixtures %v", paths)
 	}
 	for _, path := range paths {
@@ -119,6 +120,23 @@ func TestRefused(t *testing.T) {
 		{"no 7777", func(b []byte) []byte { return b[:len(b)-1] }, grib.ErrFormat, "declares"},
 		{"grid template", func(b []byte) []byte { b[16+21+12] = 0; b[16+21+13] = 90; return b }, grib.ErrUnsupported, "template 3.90"},
 		{"not GRIB", func([]byte) []byte { return []byte("netCDF") }, grib.ErrFormat, "no GRIB message"},
+		{"JPEG 2000", func(b []byte) []byte { b[section(b, 5)+10] = 40; return b }, grib.ErrUnsupported, "template 5.40 (JPEG 2000)"},
+		{"template 5.2 too short", func(b []byte) []byte { b[section(b, 5)+10] = 2; return b }, grib.ErrFormat, "template 5.2 in 21 bytes"},
+		{"complex, more groups than values", func([]byte) []byte {
+			b := complexMsg(t)
+			b[section(b, 5)+31] = 0x7f // 2^31 groups
+			return b
+		}, grib.ErrFormat, "groups for 684 values"},
+		{"complex, group lengths", func([]byte) []byte {
+			b := complexMsg(t)
+			b[section(b, 5)+41] = 200 // length increment
+			return b
+		}, grib.ErrFormat, "groups longer than the 684 values"},
+		{"complex, order 3", func([]byte) []byte {
+			b := complexMsg(t)
+			b[section(b, 5)+47] = 3
+			return b
+		}, grib.ErrFormat, "spatial differencing of order 3"},
 	} {
 		b := tc.edit(append([]byte(nil), good...))
 		fields, err := grib.Messages(b)
@@ -131,10 +149,32 @@ func TestRefused(t *testing.T) {
 	}
 }
 
+// complexMsg is a message packed with spatial differencing and missing
+// values (kept in testdata/grib from make_fixtures.py).
+func complexMsg(t *testing.T) []byte {
+	b, err := os.ReadFile(beamtest.Testdata("grib", "hand_sd2_missing2.grib2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// section returns the offset of the first section num of the message
+// at the start of b.
+func section(b []byte, num byte) int {
+	for at := 16; at+5 <= len(b); {
+		if b[at+4] == num {
+			return at
+		}
+		at += int(b[at])<<24 | int(b[at+1])<<16 | int(b[at+2])<<8 | int(b[at+3])
+	}
+	panic("no section")
+}
+
 // FuzzMessages: any bytes give fields whose values decode, or errors
 // (seeds: three fixtures make_fixtures.py wrote, kept in testdata/grib).
 func FuzzMessages(f *testing.F) {
-	for _, name := range []string{"simple", "ccsds_bitmap", "png"} {
+	for _, name := range []string{"simple", "ccsds_bitmap", "png", "hand_sd2_missing2"} {
 		if b, err := os.ReadFile(beamtest.Testdata("grib", name+".grib2")); err == nil {
 			f.Add(b)
 		}
