@@ -2,6 +2,7 @@ package coders
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/zarrforge/zarrforge/internal/plan"
@@ -139,7 +140,29 @@ func putSchema(w *writer, s plan.Schema) error {
 	}
 	w.varint(s.Base)
 	w.string(s.Group)
+	putFilter(w, s.Filter)
 	return nil
+}
+
+// putFilter writes a filter's keys in order, then their values.
+func putFilter(w *writer, f map[string]string) {
+	keys := slices.Sorted(maps.Keys(f))
+	w.strings(keys)
+	for _, k := range keys {
+		w.string(f[k])
+	}
+}
+
+func getFilter(r *reader) map[string]string {
+	keys := r.strings()
+	if len(keys) == 0 {
+		return nil
+	}
+	f := make(map[string]string, len(keys))
+	for _, k := range keys {
+		f[k] = r.string()
+	}
+	return f
 }
 
 func getSchema(r *reader) plan.Schema {
@@ -186,6 +209,7 @@ func getSchema(r *reader) plan.Schema {
 	}
 	s.Base = r.varint()
 	s.Group = r.string()
+	s.Filter = getFilter(r)
 	return s
 }
 

@@ -63,6 +63,9 @@ func (p *packing) parse(s []byte) error {
 // (R + X·2^E)·10^-D computed in float64, as ecCodes computes it, then
 // rounded to float32, as cfgrib gives it.
 func (f *Field) Values() ([]float32, error) {
+	if f.loc != nil {
+		return nil, fmt.Errorf("grib: a field Scan found is decoded by Load")
+	}
 	n := f.Grid.Points
 	if f.bitmap != nil && len(f.bitmap)*8 < n {
 		return nil, fmt.Errorf("%w: a bitmap of %d bits for %d points", ErrFormat, len(f.bitmap)*8, n)

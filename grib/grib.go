@@ -36,9 +36,10 @@ type Field struct {
 	Ident      Ident // section 1
 	Grid       Grid  // section 3
 	Product    Product
-	pack       packing // section 5
-	bitmap     []byte  // section 6: one bit a point, 1 where there is a value; nil: every point
-	data       []byte  // section 7
+	pack       packing   // section 5
+	bitmap     []byte    // section 6: one bit a point, 1 where there is a value; nil: every point
+	data       []byte    // section 7
+	loc        *location // where Scan found it (nil: Messages returned it, with its data)
 }
 
 // Ident is section 1: who made the message, and its reference time.
@@ -79,12 +80,8 @@ func message(b []byte) (int, []Field, error) {
 	if len(b) < 16 {
 		return 0, nil, fmt.Errorf("%w: %d bytes, shorter than section 0", ErrFormat, len(b))
 	}
-	switch b[7] {
-	case 2:
-	case 1:
-		return 0, nil, fmt.Errorf("GRIB edition 1: %w (convert it with grib_set -s edition=2)", ErrUnsupported)
-	default:
-		return 0, nil, fmt.Errorf("%w: edition %d", ErrFormat, b[7])
+	if err := edition(b[7]); err != nil {
+		return 0, nil, err
 	}
 	total := binary.BigEndian.Uint64(b[8:16])
 	if total < 16+4 || total > uint64(len(b)) {
@@ -94,30 +91,61 @@ func message(b []byte) (int, []Field, error) {
 	if !bytes.Equal(msg[total-4:], []byte("7777")) {
 		return 0, nil, fmt.Errorf("%w: no 7777 at its end", ErrFormat)
 	}
-	cur := Field{Discipline: int(b[6])}
+	read := func(off, n int64) ([]byte, error) { return msg[off : off+n], nil }
+	fields, err := walk(int(b[6]), int64(total), read, true)
+	return int(total), fields, err
+}
+
+// edition refuses editions other than 2.
+func edition(e byte) error {
+	switch e {
+	case 2:
+		return nil
+	case 1:
+		return fmt.Errorf("GRIB edition 1: %w (convert it with grib_set -s edition=2)", ErrUnsupported)
+	}
+	return fmt.Errorf("%w: edition %d", ErrFormat, e)
+}
+
+// walk reads the sections of a message of total bytes (from section 1 to
+// the 7777), read(off, n) giving the n bytes at offset off of it, and
+// returns its fields. Sections 6 and 7 are read whole when whole is set;
+// else only the bitmap indicator is, and the fields hold no data (see
+// Scan).
+func walk(discipline int, total int64, read func(off, n int64) ([]byte, error), whole bool) ([]Field, error) {
+	cur := Field{Discipline: discipline}
 	var fields []Field
-	for at := 16; at < int(total)-4; {
-		if int(total)-4-at < 5 {
-			return 0, nil, fmt.Errorf("%w: %d bytes before 7777 hold no section", ErrFormat, int(total)-4-at)
+	for at := int64(16); at < total-4; {
+		if total-4-at < 5 {
+			return nil, fmt.Errorf("%w: %d bytes before 7777 hold no section", ErrFormat, total-4-at)
 		}
-		n := int(binary.BigEndian.Uint32(msg[at:]))
-		num := int(msg[at+4])
-		if n < 5 || n > int(total)-4-at {
-			return 0, nil, fmt.Errorf("%w: section %d declares %d bytes, %d there", ErrFormat, num, n, int(total)-4-at)
+		head, err := read(at, 5)
+		if err != nil {
+			return nil, err
 		}
-		sec := msg[at : at+n]
+		n, num := int64(binary.BigEndian.Uint32(head)), int(head[4])
+		if n < 5 || n > total-4-at {
+			return nil, fmt.Errorf("%w: section %d declares %d bytes, %d there", ErrFormat, num, n, total-4-at)
+		}
+		if !whole && num >= 6 {
+			n = min(n, 6)
+		}
+		sec, err := read(at, n)
+		if err != nil {
+			return nil, err
+		}
 		if err := cur.section(num, sec); err != nil {
-			return 0, nil, fmt.Errorf("section %d: %w", num, err)
+			return nil, fmt.Errorf("section %d: %w", num, err)
 		}
 		if num == 7 {
 			fields = append(fields, cur)
 		}
-		at += n
+		at += int64(binary.BigEndian.Uint32(head))
 	}
 	if len(fields) == 0 {
-		return 0, nil, fmt.Errorf("%w: no data section", ErrFormat)
+		return nil, fmt.Errorf("%w: no data section", ErrFormat)
 	}
-	return int(total), fields, nil
+	return fields, nil
 }
 
 // section reads section num (its bytes sec, from its length on) into f.
@@ -136,7 +164,7 @@ func (f *Field) section(num int, sec []byte) error {
 	case 6:
 		return f.parseBitmap(sec)
 	case 7:
-		f.data = sec[5:]
+		f.data = sec[min(5, len(sec)):]
 		return nil
 	}
 	return fmt.Errorf("%w: section number %d", ErrFormat, num)

@@ -47,14 +47,14 @@ func (g *Grid) parse(s []byte) error {
 	if basic, sub := be32(s[38:]), be32(s[42:]); basic != 0 && basic != 0xffffffff || sub != 0 && sub != 0xffffffff {
 		return fmt.Errorf("a basic angle of %d/%d: %w", basic, sub, ErrUnsupported)
 	}
-	const unit = 1e-6 // degrees
-	g.Lat1, g.Lon1 = float64(signed32(s[46:]))*unit, float64(signed32(s[50:]))*unit
-	g.Lat2, g.Lon2 = float64(signed32(s[55:]))*unit, float64(signed32(s[59:]))*unit
-	g.DLon = float64(be32(s[63:])) * unit
+	const perDegree = 1e6 // micro-degrees, divided as ecCodes divides them
+	g.Lat1, g.Lon1 = float64(signed32(s[46:]))/perDegree, float64(signed32(s[50:]))/perDegree
+	g.Lat2, g.Lon2 = float64(signed32(s[55:]))/perDegree, float64(signed32(s[59:]))/perDegree
+	g.DLon = float64(be32(s[63:])) / perDegree
 	if g.Template == 40 {
 		g.N = int(be32(s[67:]))
 	} else {
-		g.DLat = float64(be32(s[67:])) * unit
+		g.DLat = float64(be32(s[67:])) / perDegree
 	}
 	g.ScanningMode = int(s[71])
 	switch {

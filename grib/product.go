@@ -15,7 +15,9 @@ type Product struct {
 	Level1Type, Level2Type     int // code table 4.5 (100: isobaric surface, 255: none)
 	Level1, Level2             Scaled
 	EnsembleType, Perturbation int // 4.1, 4.11
+	EnsembleSize               int // 4.1, 4.11: number of forecasts in the ensemble
 	StatProcess                int // 4.8, 4.11: code table 4.10 (0: average, 1: accumulation), -1 otherwise
+	TimeIncrementType          int // 4.8, 4.11: code table 4.11
 	RangeUnit                  int
 	RangeLength                int64
 }
@@ -73,7 +75,7 @@ func (p *Product) parse(s []byte) error {
 	p.StatProcess = -1
 	stat := 34
 	if p.Template == 1 || p.Template == 11 {
-		p.EnsembleType, p.Perturbation = int(s[34]), int(s[35])
+		p.EnsembleType, p.Perturbation, p.EnsembleSize = int(s[34]), int(s[35]), int(s[36])
 		stat = 37
 	}
 	if p.Template == 8 || p.Template == 11 {
@@ -81,6 +83,7 @@ func (p *Product) parse(s []byte) error {
 			return fmt.Errorf("%d time ranges in one statistical interval: %w", n, ErrUnsupported)
 		}
 		p.StatProcess = int(s[stat+12])
+		p.TimeIncrementType = int(s[stat+13])
 		p.RangeUnit = int(s[stat+14])
 		p.RangeLength = int64(be32(s[stat+15:]))
 	}
@@ -97,4 +100,46 @@ func scaled(factor byte, value []byte) Scaled {
 		f = -(f & 0x7f)
 	}
 	return Scaled{Scale: f, Value: signed32(value)}
+}
+
+// hoursPerUnit are the units of time of code table 4.4 in hours.
+var hoursPerUnit = map[int]float64{0: 1.0 / 60, 1: 1, 2: 24, 10: 3, 11: 6, 12: 12, 13: 1.0 / 3600}
+
+// Step is ecCodes' endStep in hours: the forecast time, plus for a
+// statistically processed field the length of its interval.
+func (p *Product) Step() (float64, error) {
+	h, ok := hoursPerUnit[p.TimeUnit]
+	if !ok {
+		return 0, fmt.Errorf("forecast time in units %d of code table 4.4: %w", p.TimeUnit, ErrUnsupported)
+	}
+	step := float64(p.ForecastTime) * h
+	if p.StatProcess >= 0 {
+		r, ok := hoursPerUnit[p.RangeUnit]
+		if !ok {
+			return 0, fmt.Errorf("time range in units %d of code table 4.4: %w", p.RangeUnit, ErrUnsupported)
+		}
+		step += float64(p.RangeLength) * r
+	}
+	return step, nil
+}
+
+// stepTypes name the statistical processes of code table 4.10 as
+// ecCodes' stepType does.
+var stepTypes = map[int]string{0: "avg", 1: "accum", 2: "max", 3: "min", 4: "diff", 5: "rms", 6: "sd", 7: "cov",
+	8: "sdiff", 9: "ratio", 10: "stdanom", 11: "sum", 100: "severity", 101: "mode"}
+
+// StepType is ecCodes' stepType: "instant" at a point in time, else the
+// statistical process ("avg", "accum", "max", ...; "avgd" for an average
+// of analyses).
+func (p *Product) StepType() string {
+	switch {
+	case p.StatProcess < 0 || p.StatProcess == 255:
+		return "instant"
+	case p.StatProcess == 0 && p.TimeIncrementType == 1:
+		return "avgd"
+	}
+	if t, ok := stepTypes[p.StatProcess]; ok {
+		return t
+	}
+	return "unknown"
 }

@@ -117,7 +117,7 @@ func (r Recipe) readHeaders(ctx context.Context, in plan.Input) ([]plan.InputMet
 		if len(r.Pattern.Groups) > 0 {
 			g = groupRead(g)
 		}
-		h, err := preflight.Header(ctx, f, in, g)
+		h, err := preflight.Header(ctx, f, in, source.Options{Group: g, Filter: r.Pattern.Filter()})
 		if errors.Is(err, source.ErrNestedGroups) {
 			return nil, r.errorf("pattern", "%s; convert one group (pattern.group: a path), or every group as nested Zarr groups (pattern.groups: all)", err)
 		}
@@ -153,7 +153,7 @@ func (r Recipe) Resolve(ctx context.Context) (Recipe, error) {
 	if len(r.Pattern.Groups) > 0 {
 		group = groupRead(r.Pattern.Groups[0])
 	}
-	h, err := preflight.Header(ctx, f, firsts[0], group)
+	h, err := preflight.Header(ctx, f, firsts[0], source.Options{Group: group, Filter: r.Pattern.Filter()})
 	if err != nil {
 		return r, err
 	}

@@ -46,9 +46,13 @@ type Pattern struct {
 	// MergeDims are dimensions whose inputs hold different variables of
 	// the same records, merged into one dataset ("merge_dims", optional).
 	MergeDims []MergeDim `yaml:"merge_dims"`
-	// FileType is "auto" (sniff the magic bytes; the default), "netcdf3"
-	// or "netcdf4" ("file_type").
+	// FileType is "auto" (sniff the magic bytes; the default) or the
+	// type of every input: "netcdf3", "netcdf4", "zarr", "references",
+	// "grib2" ("file_type").
 	FileType string `yaml:"file_type"`
+	// Grib says which messages of GRIB2 inputs form the dataset ("grib",
+	// optional).
+	Grib *Grib `yaml:"grib"`
 	// HTTP tunes how http(s):// inputs are read ("http", optional); its
 	// timeout, attempts and deadline are those of s3:// reads too.
 	HTTP *HTTP `yaml:"http"`
@@ -136,6 +140,48 @@ type S3 struct {
 	// credentials: public data such as NOAA's open data ("anonymous").
 	// The target and the cache, elsewhere, use the default credentials.
 	Anonymous bool `yaml:"anonymous"`
+}
+
+// Grib is "pattern.grib".
+type Grib struct {
+	// FilterByKeys selects the messages to read as cfgrib's
+	// filter_by_keys does: those whose every key (as ecCodes names it:
+	// shortName, typeOfLevel, stepType, level, ...) has the value given
+	// ("filter_by_keys").
+	FilterByKeys map[string]any `yaml:"filter_by_keys"`
+}
+
+// Filter returns pattern.grib.filter_by_keys as source.Options.Filter
+// takes it: numbers written as ecCodes prints them (500, 0.5); nil when
+// there is none.
+func (p Pattern) Filter() map[string]string {
+	if p.Grib == nil || len(p.Grib.FilterByKeys) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range p.Grib.FilterByKeys {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// checkGrib checks pattern.grib: values that are text or numbers, keys
+// a format filters by.
+func (p Pattern) checkGrib() error {
+	if p.Grib == nil {
+		return nil
+	}
+	for k, v := range p.Grib.FilterByKeys {
+		switch v.(type) {
+		case string, int, int64, uint64, float64:
+		default:
+			return &fieldError{"pattern.grib.filter_by_keys." + k, fmt.Sprintf("%v: a key's value is a string or a number", v)}
+		}
+	}
+	if err := source.CheckFilter(p.Filter()); err != nil {
+		return &fieldError{"pattern.grib.filter_by_keys", err.Error()}
+	}
+	return nil
 }
 
 // Auth returns how a validated pattern's HTTP and S3 reads authenticate.
@@ -363,6 +409,9 @@ func (p Pattern) checkReading() error {
 		return &fieldError{"pattern.group", fmt.Sprintf("%q: a group path names groups between slashes, as forecast/surface", p.Group)}
 	}
 	if err := p.checkGroups(); err != nil {
+		return err
+	}
+	if err := p.checkGrib(); err != nil {
 		return err
 	}
 	if types := append([]string{FileTypeAuto}, source.FileTypes()...); p.FileType != "" && !slices.Contains(types, p.FileType) {

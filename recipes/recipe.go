@@ -72,6 +72,7 @@ func (r Recipe) configs() (transforms.CacheConfig, transforms.SchemaConfig, tran
 	edits, _ := r.Preprocess.Edits(r.Pattern.ConcatNames()) // Validate reports its errors
 	schema := transforms.SchemaConfig{
 		Group:      r.Pattern.Group,
+		Filter:     r.Pattern.Filter(),
 		FileType:   r.Pattern.FileType,
 		MaxMem:     r.Target.MaxMemBytes(),
 		Retry:      retry,

@@ -3,6 +3,7 @@ package source
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,10 @@ type Format struct {
 	// Groups lists the paths of an input's groups, "/" first, each a path
 	// Options.Group takes.
 	Groups func(r io.ReaderAt, size int64, name string) ([]string, error)
+	// FilterKeys are the keys Options.Filter may name for the format's
+	// inputs (GRIB's "shortName", "typeOfLevel", ...); none for formats
+	// that hold one dataset, which refuse a filter.
+	FilterKeys []string
 }
 
 // registry holds the formats registered, written only by Register from
@@ -96,7 +101,38 @@ func Open(r io.ReaderAt, size int64, name string, opts Options) (Reader, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFilter(opts.Filter, f.Name, f.FilterKeys); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	return f.Open(r, size, name, opts)
+}
+
+// CheckFilter checks the keys of a filter (Options.Filter) against those
+// the registered formats know.
+func CheckFilter(filter map[string]string) error {
+	registry.RLock()
+	var keys []string
+	for _, f := range registry.formats {
+		keys = append(keys, f.FilterKeys...)
+	}
+	registry.RUnlock()
+	return checkFilter(filter, "any format", keys)
+}
+
+// checkFilter checks filter's keys against keys, those of format.
+func checkFilter(filter map[string]string, format string, keys []string) error {
+	if len(filter) == 0 {
+		return nil
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("a filter of messages (filter_by_keys) is for GRIB files; %s inputs hold one dataset: %w", format, ErrUnsupported)
+	}
+	for _, k := range slices.Sorted(maps.Keys(filter)) {
+		if !slices.Contains(keys, k) {
+			return fmt.Errorf("filter key %q: %s inputs are filtered by %s: %w", k, format, strings.Join(keys, ", "), ErrUnsupported)
+		}
+	}
+	return nil
 }
 
 // Groups returns the paths of the groups of the input behind r: "/" for the

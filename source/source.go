@@ -155,6 +155,12 @@ type Options struct {
 	// the whole input: groups below it holding data are refused
 	// (ErrNestedGroups) rather than left out.
 	Group string
+	// Filter, for inputs holding several datasets in one file (GRIB), is
+	// the one to read: the messages for which every key has its value, as
+	// cfgrib's filter_by_keys selects them (keys and values as ecCodes
+	// names them: {"typeOfLevel": "isobaricInhPa"}). Formats that hold one
+	// dataset refuse a filter. nil: the whole input.
+	Filter map[string]string
 	// Fetch reads length bytes at offset of the object at url (length < 0:
 	// all of it), for inputs whose bytes lie in other objects (kerchunk
 	// reference sets); nil where nothing may be fetched. Whoever opens

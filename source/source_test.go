@@ -62,8 +62,25 @@ func TestOpenUnknown(t *testing.T) {
 
 // TestFileTypes: the registered formats' file types, files' then stores', as recipes name them.
 func TestFileTypes(t *testing.T) {
-	if got := source.FileTypes(); !slices.Equal(got, []string{"netcdf3", "netcdf4", "references", "zarr"}) {
+	if got := source.FileTypes(); !slices.Equal(got, []string{"grib2", "netcdf3", "netcdf4", "references", "zarr"}) {
 		t.Fatalf("FileTypes = %v", got)
+	}
+}
+
+// TestCheckFilter: a filter names keys a registered format filters by.
+func TestCheckFilter(t *testing.T) {
+	for _, tc := range []struct {
+		filter map[string]string
+		want   string
+	}{
+		{nil, ""},
+		{map[string]string{"typeOfLevel": "surface", "shortName": "2t"}, ""},
+		{map[string]string{"typeOfLevle": "surface"}, `filter key "typeOfLevle": any format inputs are filtered by centre, cfVarName,`},
+	} {
+		err := source.CheckFilter(tc.filter)
+		if (err == nil) != (tc.want == "") || err != nil && (!strings.Contains(err.Error(), tc.want) || !errors.Is(err, source.ErrUnsupported)) {
+			t.Errorf("CheckFilter(%v) = %v, want %q", tc.filter, err, tc.want)
+		}
 	}
 }
 

@@ -79,6 +79,9 @@ func OpenStore(ctx context.Context, o Objects, name string, opts Options) (Reade
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFilter(opts.Filter, f.Name, nil); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	return f.Open(ctx, o, name, opts)
 }
 

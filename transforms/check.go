@@ -6,6 +6,7 @@ import (
 	"github.com/zarrforge/zarrforge/internal/inputs"
 	"github.com/zarrforge/zarrforge/internal/plan"
 	"github.com/zarrforge/zarrforge/internal/preflight"
+	"github.com/zarrforge/zarrforge/source"
 )
 
 // ErrNoDimension is what CheckInputs returns (errors.Is) for a chunk or
@@ -29,7 +30,7 @@ func CheckInputs(ctx context.Context, schema SchemaConfig, target TargetConfig, 
 	}
 	var headers []plan.InputMeta
 	for _, in := range inputs {
-		h, err := readHeader(ctx, in, schema.Group)
+		h, err := readHeader(ctx, in, source.Options{Group: schema.Group, Filter: schema.Filter})
 		if err != nil {
 			return err
 		}
@@ -39,13 +40,13 @@ func CheckInputs(ctx context.Context, schema SchemaConfig, target TargetConfig, 
 	return err
 }
 
-// readHeader reads the header of input in (its group at path group), as
-// it is, before any edit.
-func readHeader(ctx context.Context, in Input, group string) (plan.InputMeta, error) {
+// readHeader reads the header of input in (what opts select), as it is,
+// before any edit.
+func readHeader(ctx context.Context, in Input, opts source.Options) (plan.InputMeta, error) {
 	l, err := inputs.Locate(ctx, in.URL, "", in.Source)
 	if err != nil {
 		return plan.InputMeta{}, err
 	}
 	defer l.Close()
-	return preflight.Header(ctx, l, in, group)
+	return preflight.Header(ctx, l, in, opts)
 }

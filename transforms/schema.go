@@ -51,6 +51,10 @@ type SchemaConfig struct {
 	// (source.Options.Group; "/" the root alone, its groups left out); the
 	// later stages read it too.
 	Group string
+	// Filter, when not nil, selects the messages of every input (GRIB) to
+	// read as the dataset, as cfgrib's filter_by_keys does
+	// (source.Options.Filter); the later stages read them too.
+	Filter map[string]string
 }
 
 // DetermineSchema reads the metadata of every input (a PCollection of
@@ -67,7 +71,7 @@ func DetermineSchema(s beam.Scope, cfg SchemaConfig, inputs beam.PCollection) be
 		s = s.Scope("Group " + scopeName(cfg.Group))
 	}
 	metas := beam.ParDo(s, &describeFn{Config: cfg.withoutKeys()}, batches(s, inputs))
-	return beam.Combine(s, &mergeSchemaFn{Concat: cfg.Concat, Preprocess: cfg.Preprocess, Group: cfg.Group}, metas)
+	return beam.Combine(s, &mergeSchemaFn{Concat: cfg.Concat, Preprocess: cfg.Preprocess, Group: cfg.Group, Filter: cfg.Filter}, metas)
 }
 
 // withoutKeys returns c without the concat dimensions' keys, which only
@@ -124,7 +128,7 @@ func (f *describeFn) ProcessElement(ctx context.Context, _ int, iter func(*plan.
 // describe reads one input's header.
 func (f *describeFn) describe(ctx context.Context, in plan.Input) (plan.InputMeta, error) {
 	budget := budgetOf(f.Config.MaxMem)
-	o, err := inputs.OpenInput(ctx, in.URL, "", in.Source, source.Options{MaxChunk: budget / 2, Group: f.Config.Group})
+	o, err := inputs.OpenInput(ctx, in.URL, "", in.Source, source.Options{MaxChunk: budget / 2, Group: f.Config.Group, Filter: f.Config.Filter})
 	if err != nil {
 		return plan.InputMeta{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
@@ -164,6 +168,7 @@ type mergeSchemaFn struct {
 	Concat     []plan.ConcatDim
 	Preprocess plan.Preprocess
 	Group      string
+	Filter     map[string]string
 }
 
 func (f *mergeSchemaFn) CreateAccumulator() plan.Merger { return plan.Merger{} }
@@ -188,6 +193,6 @@ func (f *mergeSchemaFn) ExtractOutput(g plan.Merger) (plan.Schema, error) {
 		return plan.Schema{}, fmt.Errorf("DetermineSchema: %w", err)
 	}
 	s.Bind(f.Preprocess)
-	s.Group = f.Group
+	s.Group, s.Filter = f.Group, f.Filter
 	return s, nil
 }

@@ -10,4 +10,6 @@ import (
 	_ "github.com/zarrforge/zarrforge/zarr"
 	// kerchunk reference sets (version 1 JSON), read as the stores they describe.
 	_ "github.com/zarrforge/zarrforge/kerchunk"
+	// GRIB2 files, read as cfgrib reads them.
+	_ "github.com/zarrforge/zarrforge/grib"
 )

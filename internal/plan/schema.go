@@ -107,6 +107,9 @@ type Schema struct {
 	// Group is the netCDF-4 group of the inputs read as the dataset
 	// (source.Options.Group); "" for the root.
 	Group string
+	// Filter selects the messages of the inputs read as the dataset
+	// (source.Options.Filter); nil for all.
+	Filter map[string]string
 }
 
 // AppendDim is the concat dimension appends extend: the first.
@@ -210,7 +213,7 @@ func (v *Variable) Attr(name string) (source.Attr, bool) {
 // budget (resolved: not 0): their stored chunks decoded only up to half of
 // it, the group the schema was read from.
 func (s *Schema) ReadOptions(budget int64) source.Options {
-	return source.Options{MaxChunk: budget / 2, Group: s.Group}
+	return source.Options{MaxChunk: budget / 2, Group: s.Group, Filter: s.Filter}
 }
 
 // BoxBytes is how many bytes the values of v in a box of shape count take

@@ -29,10 +29,10 @@ type noDimension struct{ msg string }
 func (e *noDimension) Error() string        { return e.msg }
 func (e *noDimension) Is(target error) bool { return target == ErrNoDimension }
 
-// Header reads the header of input in (its group at path group: "" the
-// whole input), located as l, as it is, before any edit.
-func Header(ctx context.Context, l inputs.Located, in plan.Input, group string) (plan.InputMeta, error) {
-	f, err := l.Open(ctx, source.Options{Group: group})
+// Header reads the header of input in (the group and messages opts
+// select: see source.Options), located as l, as it is, before any edit.
+func Header(ctx context.Context, l inputs.Located, in plan.Input, opts source.Options) (plan.InputMeta, error) {
+	f, err := l.Open(ctx, opts)
 	if err != nil {
 		return plan.InputMeta{}, err
 	}
