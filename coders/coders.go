@@ -107,12 +107,30 @@ func putInputMeta(w *writer, m plan.InputMeta) error {
 	for _, c := range m.Coords {
 		putOptBytes(w, c)
 	}
-	w.uvarint(uint64(len(m.CoordSums)))
-	for _, c := range m.CoordSums {
+	putSums(w, m.CoordSums)
+	putSums(w, m.AuxCoords)
+	return nil
+}
+
+// putSums encodes coordinate digests.
+func putSums(w *writer, sums []plan.CoordSum) {
+	w.uvarint(uint64(len(sums)))
+	for _, c := range sums {
 		w.string(c.Name)
 		w.string(c.Sum)
 	}
-	return nil
+}
+
+func getSums(r *reader) []plan.CoordSum {
+	n := r.count(2)
+	if n == 0 {
+		return nil
+	}
+	out := make([]plan.CoordSum, n)
+	for i := range out {
+		out[i] = plan.CoordSum{Name: r.string(), Sum: r.string()}
+	}
+	return out
 }
 
 func getInputMeta(r *reader) plan.InputMeta {
@@ -138,12 +156,8 @@ func getInputMeta(r *reader) plan.InputMeta {
 			m.Coords[i] = getOptBytes(r)
 		}
 	}
-	if n := r.count(2); n > 0 {
-		m.CoordSums = make([]plan.CoordSum, n)
-		for i := range m.CoordSums {
-			m.CoordSums[i] = plan.CoordSum{Name: r.string(), Sum: r.string()}
-		}
-	}
+	m.CoordSums = getSums(r)
+	m.AuxCoords = getSums(r)
 	return m
 }
 

@@ -31,6 +31,7 @@ func encodeMerger(g plan.Merger) ([]byte, error) {
 			w.int(int(a.CoordType))
 			putOptBytes(&w, a.Coord)
 		}
+		putSums(&w, p.AuxCoords)
 	}
 	w.uvarint(uint64(len(g.Stored)))
 	for _, c := range g.Stored {
@@ -61,6 +62,7 @@ func decodeMerger(b []byte) (plan.Merger, error) {
 						CoordType: source.Type(r.int()), Coord: getOptBytes(&r)}
 				}
 			}
+			p.AuxCoords = getSums(&r)
 			g.Parts[i] = p
 		}
 	}

@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -147,37 +148,21 @@ type Grib struct {
 	// FilterByKeys selects the messages to read as cfgrib's
 	// filter_by_keys does: those whose every key (as ecCodes names it:
 	// shortName, typeOfLevel, stepType, level, ...) has the value given
-	// ("filter_by_keys").
-	FilterByKeys map[string]any `yaml:"filter_by_keys"`
+	// ("filter_by_keys"; numbers as YAML writes them: level: 500).
+	FilterByKeys map[string]string `yaml:"filter_by_keys"`
 }
 
 // Filter returns pattern.grib.filter_by_keys as source.Options.Filter
-// takes it: numbers written as ecCodes prints them (500, 0.5); nil when
-// there is none.
+// takes it; nil when there is none.
 func (p Pattern) Filter() map[string]string {
 	if p.Grib == nil || len(p.Grib.FilterByKeys) == 0 {
 		return nil
 	}
-	out := map[string]string{}
-	for k, v := range p.Grib.FilterByKeys {
-		out[k] = fmt.Sprint(v)
-	}
-	return out
+	return maps.Clone(p.Grib.FilterByKeys)
 }
 
-// checkGrib checks pattern.grib: values that are text or numbers, keys
-// a format filters by.
+// checkGrib checks pattern.grib: keys a format filters by.
 func (p Pattern) checkGrib() error {
-	if p.Grib == nil {
-		return nil
-	}
-	for k, v := range p.Grib.FilterByKeys {
-		switch v.(type) {
-		case string, int, int64, uint64, float64:
-		default:
-			return &fieldError{"pattern.grib.filter_by_keys." + k, fmt.Sprintf("%v: a key's value is a string or a number", v)}
-		}
-	}
 	if err := source.CheckFilter(p.Filter()); err != nil {
 		return &fieldError{"pattern.grib.filter_by_keys", err.Error()}
 	}

@@ -25,7 +25,7 @@ func TestCopyBlock(t *testing.T) {
 	if !slices.Equal(dst[12:], src) || slices.ContainsFunc(dst[:12], func(b byte) bool { return b != 0 }) {
 		t.Errorf("got %v", dst)
 	}
-	// Scalars.
+	// AuxCoords.
 	dst = make([]byte, 4)
 	CopyBlock(dst, nil, nil, []byte{9, 8, 7, 6}, nil, 4)
 	if !slices.Equal(dst, []byte{9, 8, 7, 6}) {

@@ -26,6 +26,13 @@ type InputMeta struct {
 	// CoordSums are SHA-256 digests of the raw values of every other
 	// dimension coordinate, used to tell inputs on different grids apart.
 	CoordSums []CoordSum
+	// AuxCoords are the values of the input's coordinates that are no
+	// dimension's — those a "coordinates" attribute names, and a scalar
+	// named as a concat dimension — as hex of their raw bytes (of a
+	// SHA-256 digest of them past 64 bytes): where they differ between
+	// inputs, they are concatenated along the new concat dimension, as
+	// xarray.concat(coords="different") does (see Axis.New).
+	AuxCoords []CoordSum
 }
 
 // CoordSum is the digest of one dimension coordinate's raw values.
@@ -137,7 +144,44 @@ func Describe(in Input, f source.Reader, concat []string, budget int64, p Prepro
 		sum := sha256.Sum256(raw)
 		m.CoordSums = append(m.CoordSums, CoordSum{Name: v.Name, Sum: hex.EncodeToString(sum[:])})
 	}
+	aux, err := auxCoords(f, &m, concat, budget, p)
+	if err != nil {
+		return InputMeta{}, err
+	}
+	m.AuxCoords = aux
 	return m, nil
+}
+
+// auxCoords reads the values of m's coordinates that are no dimension's
+// (InputMeta.AuxCoords), those of at most budget bytes.
+func auxCoords(f source.Reader, m *InputMeta, concat []string, budget int64, p Preprocess) ([]CoordSum, error) {
+	coords := coordNames([]InputMeta{*m})
+	var out []CoordSum
+	for _, v := range m.Vars {
+		scalar := len(v.Dims) == 0 && slices.Contains(concat, v.Name)
+		dimCoord := len(v.Dims) == 1 && v.Dims[0] == v.Name
+		selected := slices.ContainsFunc(v.Dims, func(d string) bool { _, _, _, ok := p.sel(d, 0); return ok })
+		if v.NoValues || v.Type == source.String || dimCoord || selected || !coords[v.Name] && !scalar {
+			continue
+		}
+		n := int64(v.Type.Size())
+		for _, s := range v.Shape {
+			n *= s
+		}
+		if n > budget {
+			continue
+		}
+		raw := make([]byte, n)
+		if err := f.Read(p.original(v.Name), make([]int64, len(v.Shape)), v.Shape, raw); err != nil {
+			return nil, fmt.Errorf("input %s: reading coordinate %q: %w", m.Input.Source, v.Name, err)
+		}
+		if len(raw) > 64 {
+			sum := sha256.Sum256(raw)
+			raw = sum[:]
+		}
+		out = append(out, CoordSum{Name: v.Name, Sum: hex.EncodeToString(raw)})
+	}
+	return out, nil
 }
 
 // coordBytes reads the values of dimension coordinate v, called name in

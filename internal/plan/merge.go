@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -68,8 +69,9 @@ func storedOf(m InputMeta) []StoredChunks {
 // Part is what the Merger keeps of each input: what it holds along each
 // concat dimension.
 type Part struct {
-	Input Input
-	Axes  []PartAxis
+	Input   Input
+	Axes    []PartAxis
+	AuxCoords []CoordSum // the input's scalar coordinates (InputMeta.AuxCoords)
 }
 
 // PartAxis is what an input holds along one concat dimension.
@@ -90,7 +92,7 @@ func (g *Merger) Add(m InputMeta, concat []string) error {
 	if err := g.addRep(m, concat); err != nil {
 		return err
 	}
-	p := Part{Input: m.Input, Axes: make([]PartAxis, len(concat))}
+	p := Part{Input: m.Input, Axes: make([]PartAxis, len(concat)), AuxCoords: m.AuxCoords}
 	for k, name := range concat {
 		a := PartAxis{Len: m.ConcatLen(name), Units: m.coordAttr(name, "units"), Calendar: m.coordAttr(name, "calendar"), Coord: m.Coords[k]}
 		if v, ok := m.varByName(name); ok && a.Coord != nil {
@@ -272,11 +274,14 @@ func (g *Merger) Schema(concat []ConcatDim) (Schema, error) {
 			stored[v.Var] = slices.Clone(v.Chunks)
 		}
 	}
-	if err := s.mergeDimsAndVars(reps, totals, stored, concat); err != nil {
+	if err := s.mergeDimsAndVars(reps, totals, stored, concat, varied(parts)); err != nil {
 		return Schema{}, err
 	}
 	for k := range s.Concat {
 		cv, ok := s.CoordVar(k)
+		if raw, promoted := promotedCoord(lines(parts, k)[0], s.Concat[k].Name); ok && s.Concat[k].New && promoted {
+			s.Concat[k].Coord = raw
+		}
 		if !ok || s.Concat[k].New {
 			continue
 		}
@@ -411,7 +416,12 @@ func lines(parts []Part, k int) [][]Part {
 // variables' stored chunk shapes. Concat dimensions the inputs lack become
 // new dimensions, in front of the data variables' own, with the pattern's
 // keys as their coordinate.
-func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[string][]int64, concat []ConcatDim) error {
+//
+// A scalar coordinate named as a new dimension becomes its coordinate,
+// the inputs' values in order, and scalar coordinates whose values vary
+// (those in varies) gain the dimension, as xarray.concat does with
+// coords="different"; both only where one dimension is new.
+func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[string][]int64, concat []ConcatDim, varies map[string]bool) error {
 	lead, leadShape, err := s.newDims(reps, totals, concat)
 	if err != nil {
 		return err
@@ -442,9 +452,15 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[s
 			s.Dims = append(s.Dims, Dim{Name: d.Name, Size: size})
 		}
 		for _, v := range r.Vars {
-			if slices.Contains(lead, v.Name) {
+			scalar := len(v.Dims) == 0 && slices.Contains(lead, v.Name)
+			aux := coords[v.Name] && (len(v.Dims) != 1 || v.Dims[0] != v.Name) // a coordinate no dimension's
+			if slices.Contains(lead, v.Name) && (!scalar || len(lead) > 1) {
 				return fmt.Errorf("input %s: variable %q has the name of a dimension to concatenate along that the inputs lack; "+
 					"rename or drop it (preprocess)", r.Input.Source, v.Name)
+			}
+			if aux && varies[v.Name] && len(lead) != 1 {
+				return fmt.Errorf("input %s: the coordinate %q has different values in the inputs, and no one new dimension to concatenate it along; "+
+					"drop it (preprocess) or make it a concat dimension", r.Input.Source, v.Name)
 			}
 			if _, ok := s.Var(v.Name); ok {
 				o := owner["var:"+v.Name]
@@ -456,7 +472,7 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[s
 			}
 			owner["var:"+v.Name] = r
 			nv := s.newVar(v, r, total, stored[v.Name])
-			if !coords[v.Name] && !nv.IsDimCoord() && len(lead) > 0 {
+			if !coords[v.Name] && !nv.IsDimCoord() && len(lead) > 0 || scalar || aux && varies[v.Name] {
 				nv.prependDims(lead, leadShape)
 			}
 			s.Vars = append(s.Vars, nv)
@@ -469,6 +485,9 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[s
 	}
 	var keyed []Variable // the new dimensions' coordinates, first
 	for k := range s.Concat {
+		if _, ok := s.Var(s.Concat[k].Name); ok { // a scalar coordinate made it
+			continue
+		}
 		v, ok, err := s.Concat[k].keyCoord(concat[k], totals[k])
 		if err != nil {
 			return err
@@ -479,6 +498,40 @@ func (s *Schema) mergeDimsAndVars(reps []InputMeta, totals []int64, stored map[s
 	}
 	s.Vars = append(keyed, s.Vars...)
 	return nil
+}
+
+// varied returns the names of the scalar coordinates whose values differ
+// between the inputs.
+func varied(parts []Part) map[string]bool {
+	first := map[string]string{}
+	out := map[string]bool{}
+	for _, p := range parts {
+		for _, c := range p.AuxCoords {
+			if v, ok := first[c.Name]; !ok {
+				first[c.Name] = c.Sum
+			} else if v != c.Sum {
+				out[c.Name] = true
+			}
+		}
+	}
+	return out
+}
+
+// promotedCoord is the coordinate of a new dimension a scalar coordinate
+// called name made: the inputs' values along it (line), raw; false when
+// the inputs have no such scalar.
+func promotedCoord(line []Part, name string) ([]byte, bool) {
+	var out []byte
+	found := false
+	for _, p := range line {
+		for _, c := range p.AuxCoords {
+			if c.Name == name {
+				raw, _ := hex.DecodeString(c.Sum)
+				out, found = append(out, raw...), true
+			}
+		}
+	}
+	return out, found
 }
 
 // newDims marks the concat dimensions the inputs (reps, one per merge

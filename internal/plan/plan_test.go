@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"os"
@@ -394,10 +395,12 @@ func TestMergeConcatDimsErrors(t *testing.T) {
 	ok := func(tm, k int) InputMeta { return member(meta(tm, nil, []float64{float64(tm)}, units, 3), tm, k) }
 	hasMember := ok(0, 1)
 	hasMember.Dims = append(hasMember.Dims, source.Dim{Name: "member", Len: 1})
+	// A variable over other dimensions (a scalar one is promoted: see
+	// TestMergePromotesScalars).
 	named := ok(0, 0)
-	named.Vars = append(named.Vars, source.Var{Name: "member", Type: source.Int})
+	named.Vars = append(named.Vars, source.Var{Name: "member", Type: source.Int, Dims: []string{"lat"}, Shape: []int64{3}})
 	named1 := ok(0, 1)
-	named1.Vars = append(named1.Vars, source.Var{Name: "member", Type: source.Int})
+	named1.Vars = append(named1.Vars, source.Var{Name: "member", Type: source.Int, Dims: []string{"lat"}, Shape: []int64{3}})
 	otherTime := member(meta(0, nil, []float64{5}, units, 3), 0, 1)
 	longer := member(meta(1, nil, []float64{1, 1.5}, units, 3), 1, 1)
 	for _, tt := range []struct {
@@ -415,6 +418,44 @@ func TestMergeConcatDimsErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestMergePromotesScalars: along a dimension the inputs lack, a scalar
+// coordinate of its name becomes its coordinate (the inputs' values in
+// order, not the keys), and scalar coordinates whose values differ gain
+// it while equal ones stay scalars, as xarray.concat(coords="different")
+// gives cfgrib's datasets of one reference time each.
+func TestMergePromotesScalars(t *testing.T) {
+	concat := []ConcatDim{{Name: "member", Keys: []string{"a", "b"}}}
+	in := func(k int, member, valid, step int64) InputMeta {
+		m := meta(0, nil, []float64{0}, "days since 2000-01-01", 3)
+		m.Input.Index.Concat, m.Input.Source = []int{k}, fmt.Sprintf("in%d.grib2", k)
+		m.Coords = [][]byte{nil}
+		m.Vars = append(m.Vars, source.Var{Name: "member", Type: source.Int64}, source.Var{Name: "valid", Type: source.Int64},
+			source.Var{Name: "step", Type: source.Int64})
+		m.Vars[1].Attrs = append(m.Vars[1].Attrs, source.Attr{Name: "coordinates", Type: source.Char, Value: "member valid step"})
+		for _, c := range []struct {
+			name string
+			v    int64
+		}{{"member", member}, {"valid", valid}, {"step", step}} {
+			m.AuxCoords = append(m.AuxCoords, CoordSum{Name: c.name, Sum: hex.EncodeToString(binary.LittleEndian.AppendUint64(nil, uint64(c.v)))})
+		}
+		return m
+	}
+	s, err := mergedAlong(concat, in(1, 7, 70, 6), in(0, 3, 30, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mv, ok := s.Var("member"); !ok || !slices.Equal(mv.Dims, []string{"member"}) || mv.Type != source.Int64 || !s.IsConcatCoord(mv) ||
+		!bytes.Equal(s.Concat[0].Coord, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 3), 7)) {
+		t.Errorf("member %+v, coordinate % x", mv, s.Concat[0].Coord)
+	}
+	if v, _ := s.Var("valid"); !slices.Equal(v.Dims, []string{"member"}) || v.Lead != 1 {
+		t.Errorf("valid %+v: want it along member", v)
+	}
+	if v, _ := s.Var("step"); len(v.Dims) != 0 {
+		t.Errorf("step %+v: want a scalar", v)
 	}
 }
 

@@ -4,6 +4,7 @@ and what cfgrib (python3-cfgrib) opens of them, for zarrforge's grib
 tests:
 
   make_cubes.py DIR
+  make_cubes.py --series DIR    (three daily files for a recipe)
 
 DIR/<file>.grib2 for each file below, and DIR/cases.json: for each case
 (a file and a filter_by_keys) the dataset
@@ -173,7 +174,25 @@ def describe(path, fbk):
     return out
 
 
+def series(out_dir):
+    """Three days of forecasts, a file a day (fc_YYYYMMDD.grib2): t and u
+    on two pressure levels at steps 0 and 6 (CCSDS, complex packing), and
+    2 m temperature (simple packing) — for a recipe to concatenate."""
+    for d, date in enumerate((20240101, 20240102, 20240103)):
+        with open(os.path.join(out_dir, "fc_%d.grib2" % date), "wb") as out:
+            for step in (0, 6):
+                for name, packing in (("t", "grid_ccsds"), ("u", "grid_complex")):
+                    for level in (850, 500):
+                        field(out, packing, 16, seed=d * 100 + step + level, dataDate=date, dataTime=0,
+                              typeOfLevel="isobaricInhPa", level=level, shortName=name, forecastTime=step)
+                field(out, "grid_simple", 16, seed=d * 7 + step, dataDate=date, dataTime=0, shortName="2t", forecastTime=step)
+
+
 def main():
+    if sys.argv[1] == "--series":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        series(sys.argv[2])
+        return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name, make in FILES.items():
