@@ -171,7 +171,26 @@ func newCubeVar(rs []*record, filter map[string]string, all []*record) (*cubeVar
 		}
 		v.axes = append(v.axes, a)
 	}
+	if err := v.checkSparse(len(rs)); err != nil {
+		return nil, err
+	}
 	return v, v.place(rs)
+}
+
+// checkSparse refuses a cube of far more cells than messages (each
+// message with other times, steps and levels): it would be written as a
+// store of NaN, larger than anything the file holds.
+func (v *cubeVar) checkSparse(messages int) error {
+	cells, lens := 1.0, []string{} // a float: the product of hostile lengths overflows an int
+	for _, a := range v.axes {
+		cells *= float64(len(a.values))
+		lens = append(lens, fmt.Sprintf("%d %s", len(a.values), a.name))
+	}
+	if cells > 1<<20 && cells > 4*float64(messages) {
+		return fmt.Errorf("messages do not form one hypercube: %d messages of %s span %s, %g cells; read fewer at a time with pattern.grib.filter_by_keys",
+			messages, v.name, strings.Join(lens, " x "), cells)
+	}
+	return nil
 }
 
 // place puts each record in its cell, refusing two in one (cfgrib keeps

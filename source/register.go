@@ -111,12 +111,14 @@ func Open(r io.ReaderAt, size int64, name string, opts Options) (Reader, error) 
 // the registered formats know.
 func CheckFilter(filter map[string]string) error {
 	registry.RLock()
-	var keys []string
+	var keys, names []string
 	for _, f := range registry.formats {
-		keys = append(keys, f.FilterKeys...)
+		if len(f.FilterKeys) > 0 {
+			keys, names = append(keys, f.FilterKeys...), append(names, f.Name)
+		}
 	}
 	registry.RUnlock()
-	return checkFilter(filter, "any format", keys)
+	return checkFilter(filter, strings.Join(names, " or "), keys)
 }
 
 // checkFilter checks filter's keys against keys, those of format.

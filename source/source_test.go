@@ -75,12 +75,22 @@ func TestCheckFilter(t *testing.T) {
 	}{
 		{nil, ""},
 		{map[string]string{"typeOfLevel": "surface", "shortName": "2t"}, ""},
-		{map[string]string{"typeOfLevle": "surface"}, `filter key "typeOfLevle": any format inputs are filtered by centre, cfVarName,`},
+		{map[string]string{"typeOfLevle": "surface"}, `filter key "typeOfLevle": GRIB2 inputs are filtered by centre, cfVarName,`},
 	} {
 		err := source.CheckFilter(tc.filter)
 		if (err == nil) != (tc.want == "") || err != nil && (!strings.Contains(err.Error(), tc.want) || !errors.Is(err, source.ErrUnsupported)) {
 			t.Errorf("CheckFilter(%v) = %v, want %q", tc.filter, err, tc.want)
 		}
+	}
+	// A format of one dataset refuses a filter.
+	path := beamtest.Testdata("formats", "nc4_h5py_null.nc")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = source.Open(bytes.NewReader(b), int64(len(b)), path, source.Options{Filter: map[string]string{"shortName": "t"}})
+	if !errors.Is(err, source.ErrUnsupported) || !strings.Contains(err.Error(), "netCDF inputs hold one dataset") {
+		t.Errorf("a filter on a netCDF file: %v", err)
 	}
 }
 

@@ -69,8 +69,8 @@ func storedOf(m InputMeta) []StoredChunks {
 // Part is what the Merger keeps of each input: what it holds along each
 // concat dimension.
 type Part struct {
-	Input   Input
-	Axes    []PartAxis
+	Input     Input
+	Axes      []PartAxis
 	AuxCoords []CoordSum // the input's scalar coordinates (InputMeta.AuxCoords)
 }
 
