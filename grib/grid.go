@@ -27,6 +27,10 @@ type Grid struct {
 	ShapeOfEarth int
 }
 
+// MaxGaussianN is the largest Gaussian grid read (ECMWF's finest
+// operational grids are N = 1280 and 2560).
+const MaxGaussianN = 8192
+
 func (g *Grid) parse(s []byte) error {
 	if len(s) < 14 {
 		return fmt.Errorf("%w: %d bytes", ErrFormat, len(s))
@@ -64,6 +68,8 @@ func (g *Grid) parse(s []byte) error {
 		return fmt.Errorf("%w: %d points, more than %d", ErrFormat, g.Points, MaxPoints)
 	case g.Template == 40 && (g.N <= 0 || g.Nj > 2*g.N):
 		return fmt.Errorf("%w: a Gaussian grid of %d rows for N = %d", ErrFormat, g.Nj, g.N)
+	case g.Template == 40 && g.N > MaxGaussianN: // its latitudes take N^2 steps to find
+		return fmt.Errorf("a Gaussian grid of N = %d: %w (at most %d)", g.N, ErrUnsupported, MaxGaussianN)
 	case g.ScanningMode&0xf0 != 0 && g.ScanningMode&0xf0 != 0x40:
 		return fmt.Errorf("scanning mode %#x: %w (+i, -j or +j, rows along i)", g.ScanningMode, ErrUnsupported)
 	}
