@@ -1,6 +1,7 @@
 package grib
 
 import (
+	"encoding/binary"
 	"fmt"
 )
 
@@ -60,7 +61,8 @@ type bitReader struct {
 	err  error
 }
 
-// read returns the next n (≤ 32) bits.
+// read returns the next n (≤ 32) bits: from one 8-byte load where the
+// data has eight bytes left, else byte by byte.
 func (r *bitReader) read(n int) uint32 {
 	if n == 0 || r.err != nil {
 		return 0
@@ -69,8 +71,14 @@ func (r *bitReader) read(n int) uint32 {
 		r.err = fmt.Errorf("%w: the data section ends inside its bit fields", ErrFormat)
 		return 0
 	}
+	first := r.pos / 8
+	if first+8 <= int64(len(r.data)) {
+		v := binary.BigEndian.Uint64(r.data[first:]) << (r.pos % 8) // pos%8 + n ≤ 39 bits
+		r.pos += int64(n)
+		return uint32(v >> (64 - n))
+	}
 	var acc uint64
-	first, last := r.pos/8, (r.pos+int64(n)-1)/8
+	last := (r.pos + int64(n) - 1) / 8
 	for _, b := range r.data[first : last+1] {
 		acc = acc<<8 | uint64(b)
 	}

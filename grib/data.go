@@ -85,40 +85,57 @@ func (f *Field) Values() ([]float32, error) {
 		if err != nil {
 			return nil, fmt.Errorf("data representation 5.%d: %w", f.pack.Template, err)
 		}
-		return f.scatter(func(k int) (float64, bool) { return float64(vals[k]), missing != nil && missing[k] }), nil
+		return scatter(f, vals, missing), nil
+	}
+	if f.pack.Template == 0 && f.pack.Bits == 16 && f.bitmap == nil && len(f.data) >= 2*n {
+		return simple16(f), nil
 	}
 	ints, err := f.unpack(present)
 	if err != nil {
 		return nil, fmt.Errorf("data representation 5.%d: %w", f.pack.Template, err)
 	}
-	return f.scatter(func(k int) (float64, bool) {
-		if ints == nil {
-			return 0, false
-		}
-		return float64(ints[k]), false
-	}), nil
+	if ints == nil {
+		ints = make([]uint32, present) // no bits: every value is the reference value
+	}
+	return scatter(f, ints, nil), nil
 }
 
-// scatter places the packed values, x(k) for the k-th point with a value,
+// simple16 decodes the commonest field, 16-bit simple packing with no
+// bitmap, in one pass (its data checked long enough).
+func simple16(f *Field) []float32 {
+	scale, ref, dec := math.Ldexp(1, f.pack.E), float64(f.pack.R), math.Pow(10, float64(-f.pack.D))
+	out := make([]float32, f.Grid.Points)
+	for i := range out {
+		out[i] = float32((float64(be16(f.data[2*i:]))*scale + ref) * dec)
+	}
+	return out
+}
+
+// scatter places the packed values x, one for each point with a value,
 // on the grid: (x·2^E + R)·10^-D in float64, then float32; NaN where the
-// bitmap or x says there is none.
-func (f *Field) scatter(x func(k int) (float64, bool)) []float32 {
+// bitmap or missing says there is none.
+func scatter[X uint32 | int64](f *Field, x []X, missing []bool) []float32 {
 	scale, ref, dec := math.Ldexp(1, f.pack.E), float64(f.pack.R), math.Pow(10, float64(-f.pack.D))
 	nan := float32(math.NaN())
 	out := make([]float32, f.Grid.Points)
+	if f.bitmap == nil && missing == nil {
+		for i, v := range x[:len(out)] {
+			out[i] = float32((float64(v)*scale + ref) * dec)
+		}
+		return out
+	}
 	k := 0
 	for i := range out {
 		if f.bitmap != nil && f.bitmap[i/8]>>(7-i%8)&1 == 0 {
 			out[i] = nan
 			continue
 		}
-		v, missing := x(k)
-		k++
-		if missing {
+		if missing != nil && missing[k] {
 			out[i] = nan
-			continue
+		} else {
+			out[i] = float32((float64(x[k])*scale + ref) * dec)
 		}
-		out[i] = float32((v*scale + ref) * dec)
+		k++
 	}
 	return out
 }
@@ -143,6 +160,18 @@ func (f *Field) unpack(n int) ([]uint32, error) {
 		return nil, fmt.Errorf("%w: %d bytes of data for %d values of %d bits", ErrFormat, len(f.data), n, p.Bits)
 	}
 	out := make([]uint32, n)
+	switch p.Bits {
+	case 8:
+		for i := range out {
+			out[i] = uint32(f.data[i])
+		}
+		return out, nil
+	case 16:
+		for i := range out {
+			out[i] = uint32(be16(f.data[2*i:]))
+		}
+		return out, nil
+	}
 	var acc uint64
 	nbit, pos := 0, 0
 	for i := range out {
@@ -185,6 +214,16 @@ func unpackPNG(data []byte, n, bits int) ([]uint32, error) {
 	}
 	out := make([]uint32, 0, n)
 	b := img.Bounds()
+	switch im := img.(type) {
+	case *image.Gray16: // the usual case: straight from the pixels
+		for y := range b.Dy() {
+			row := im.Pix[y*im.Stride : y*im.Stride+2*b.Dx()]
+			for x := 0; x < len(row); x += 2 {
+				out = append(out, uint32(row[x])<<8|uint32(row[x+1]))
+			}
+		}
+		return out, nil
+	}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			out = append(out, pixel(img, x, y, bits))

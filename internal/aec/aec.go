@@ -10,6 +10,7 @@
 package aec
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -238,15 +239,14 @@ func (d *decoder) split(n, ref, k int) error {
 	if k == 0 {
 		return nil
 	}
+	// The high parts were checked: a multiple of 2^k within bps bits
+	// stays within them plus k low bits.
 	for i := n + ref; i < n+bs; i++ {
 		low, err := d.r.bits(k)
 		if err != nil {
 			return err
 		}
-		if uint64(d.buf[i])+uint64(low) > limit {
-			return fmt.Errorf("split sample exceeds %d bits", bps)
-		}
-		d.buf[i] += low
+		d.buf[i] |= low
 	}
 	return nil
 }
@@ -336,16 +336,13 @@ func (d *decoder) unmap(n int) {
 		delta := int64(d.buf[i])
 		theta := min(x-xmin, xmax-x)
 		switch {
-		case delta <= 2*theta && delta%2 == 0:
-			x += delta / 2
-		case delta <= 2*theta:
-			x -= (delta + 1) / 2
+		case delta <= 2*theta: // even: +delta/2; odd: -(delta+1)/2
+			x += delta>>1 ^ -(delta & 1)
 		case theta == x-xmin:
-			x = xmin + delta
+			x = min(xmin+delta, xmax) // a damaged difference stays a sample
 		default:
-			x = xmax - delta
+			x = max(xmax-delta, xmin)
 		}
-		x = min(max(x, xmin), xmax) // a damaged difference stays a sample
 		d.buf[i] = uint32(x)
 	}
 	if d.p.Flags&Signed != 0 {
@@ -369,8 +366,16 @@ type bitReader struct {
 
 var errShort = errors.New("the stream ends early")
 
-// refill loads whole bytes while they fit.
+// refill loads whole bytes while they fit: eight at a time where the
+// stream has them.
 func (r *bitReader) refill() {
+	if n := (64 - r.nbit) / 8; r.pos+8 <= len(r.src) {
+		v := binary.BigEndian.Uint64(r.src[r.pos:])
+		r.acc = r.acc<<(8*n) | v>>(64-8*n) // n = 8: the shift of acc by 64 is 0
+		r.pos += n
+		r.nbit += 8 * n
+		return
+	}
 	for r.nbit <= 56 && r.pos < len(r.src) {
 		r.acc = r.acc<<8 | uint64(r.src[r.pos])
 		r.pos++
