@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
@@ -12,7 +13,8 @@ import (
 
 // checkGribStore asks xarray whether the store argv[1] is what cfgrib
 // opens of the GRIB files argv[3:] with filter_by_keys argv[2] (JSON),
-// concatenated along time when there are several: dimensions,
+// concatenated along time when there are several, and merged when
+// several arguments each list the files of some variables: dimensions,
 // coordinates, values (bit for bit), attributes (but cfgrib's history
 // and zarrforge's provenance).
 const checkGribStore = `
@@ -20,8 +22,11 @@ import json, sys, warnings
 import numpy as np, xarray as xr
 warnings.simplefilter("ignore")
 fbk = json.loads(sys.argv[2])
-dss = [xr.open_dataset(f, engine="cfgrib", backend_kwargs={"filter_by_keys": fbk, "indexpath": ""}) for f in sys.argv[3:]]
-want = dss[0] if len(dss) == 1 else xr.concat(dss, dim="time")
+def days(files):
+    dss = [xr.open_dataset(f, engine="cfgrib", backend_kwargs={"filter_by_keys": fbk, "indexpath": ""}) for f in files]
+    return dss[0] if len(dss) == 1 else xr.concat(dss, dim="time")
+groups = [g.split(",") for g in sys.argv[3:]]  # one argument a merged variable: its files, comma separated
+want = xr.merge([days(g) for g in groups], combine_attrs="override")
 got = xr.open_zarr(sys.argv[1])
 bad = []
 if dict(got.dims) != dict(want.dims):
@@ -46,9 +51,10 @@ sys.exit(1 if bad else 0)
 
 // TestGribRecipe converts GRIB2 files on every runner — three daily
 // forecast files concatenated along time with a filter that leaves 2 m
-// temperature out, and one file alone, whole — and asks xarray whether
-// each store is what cfgrib opens of the files (xarray.concat along time
-// of one dataset a file).
+// temperature out, one file alone, whole, and files of pressure levels and
+// of the surface merged — and asks xarray whether each store is what
+// cfgrib opens of the files (xarray.concat along time of one dataset a
+// file, xarray.merge of the kinds).
 func TestGribRecipe(t *testing.T) {
 	py := beamtest.RequirePython(t, "eccodes", "cfgrib", "xarray", "zarr")
 	dir := t.TempDir()
@@ -56,20 +62,26 @@ func TestGribRecipe(t *testing.T) {
 		t.Fatalf("make_cubes.py: %v\n%s", err, out)
 	}
 	days := []string{"20240101", "20240102", "20240103"}
-	var files []string
+	var files, pl, sfc []string
 	for _, d := range days {
 		files = append(files, filepath.Join(dir, "fc_"+d+".grib2"))
+		pl = append(pl, filepath.Join(dir, "pl_"+d+".grib2"))
+		sfc = append(sfc, filepath.Join(dir, "sfc_"+d+".grib2"))
 	}
 	for _, tc := range []struct {
 		name    string
 		pattern recipes.Pattern
 		filter  string
-		files   []string
+		files   []string // what cfgrib opens: one entry a merged kind, its files comma separated
 	}{
 		{"three days, pressure levels", recipes.Pattern{Template: filepath.Join(dir, "fc_{time}.grib2"), FileType: "grib2",
 			ConcatDim: recipes.ConcatDim{Name: "time", Keys: days},
-			Grib:      &recipes.Grib{FilterByKeys: map[string]string{"typeOfLevel": "isobaricInhPa"}}}, `{"typeOfLevel": "isobaricInhPa"}`, files},
-		{"one file", recipes.Pattern{Template: files[1]}, `{}`, files[1:2]},
+			Grib:      &recipes.Grib{FilterByKeys: map[string]string{"typeOfLevel": "isobaricInhPa"}}}, `{"typeOfLevel": "isobaricInhPa"}`, []string{strings.Join(files, ",")}},
+		{"one file", recipes.Pattern{Template: files[1]}, `{}`, []string{files[1]}},
+		{"pressure levels and surface merged", recipes.Pattern{Template: filepath.Join(dir, "{kind}_{time}.grib2"),
+			ConcatDim: recipes.ConcatDim{Name: "time", Keys: days},
+			MergeDims: []recipes.MergeDim{{Name: "kind", Keys: []string{"pl", "sfc"}}}}, `{}`,
+			[]string{strings.Join(pl, ","), strings.Join(sfc, ",")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			beamtest.ForEachRunner(t, func(t *testing.T, runner string) {

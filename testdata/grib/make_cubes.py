@@ -177,15 +177,20 @@ def describe(path, fbk):
 def series(out_dir):
     """Three days of forecasts, a file a day (fc_YYYYMMDD.grib2): t and u
     on two pressure levels at steps 0 and 6 (CCSDS, complex packing), and
-    2 m temperature (simple packing) — for a recipe to concatenate."""
+    2 m temperature (simple packing) — for a recipe to concatenate; and
+    the same split in two files a day, pl_ (t, u) and sfc_ (2 m
+    temperature), for a recipe to merge."""
     for d, date in enumerate((20240101, 20240102, 20240103)):
-        with open(os.path.join(out_dir, "fc_%d.grib2" % date), "wb") as out:
+        paths = [os.path.join(out_dir, "%s_%d.grib2" % (kind, date)) for kind in ("fc", "pl", "sfc")]
+        with open(paths[0], "wb") as fc, open(paths[1], "wb") as pl, open(paths[2], "wb") as sfc:
             for step in (0, 6):
                 for name, packing in (("t", "grid_ccsds"), ("u", "grid_complex")):
                     for level in (850, 500):
-                        field(out, packing, 16, seed=d * 100 + step + level, dataDate=date, dataTime=0,
-                              typeOfLevel="isobaricInhPa", level=level, shortName=name, forecastTime=step)
-                field(out, "grid_simple", 16, seed=d * 7 + step, dataDate=date, dataTime=0, shortName="2t", forecastTime=step)
+                        for out in (fc, pl):
+                            field(out, packing, 16, seed=d * 100 + step + level, dataDate=date, dataTime=0,
+                                  typeOfLevel="isobaricInhPa", level=level, shortName=name, forecastTime=step)
+                for out in (fc, sfc):
+                    field(out, "grid_simple", 16, seed=d * 7 + step, dataDate=date, dataTime=0, shortName="2t", forecastTime=step)
 
 
 def main():
