@@ -79,14 +79,22 @@ func newRecord(f *Field) (record, error) {
 // number prints a float as ecCodes and YAML print numbers: 500, 0.5.
 func number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// matches reports whether r has every key of filter at its value.
+// matches reports whether r has every key of filter at its value: the
+// same text, or the same number (a filter's 500.0 or 1.50 is a level of
+// 500, a step of 1.5).
 func (r *record) matches(filter map[string]string) bool {
 	for k, v := range filter {
-		if r.keys[k] != v {
+		if have := r.keys[k]; have != v && !sameNumber(have, v) {
 			return false
 		}
 	}
 	return true
+}
+
+func sameNumber(a, b string) bool {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	return errA == nil && errB == nil && x == y
 }
 
 // varName is the name cfgrib gives r's variable: its cfVarName, else its

@@ -224,6 +224,10 @@ func TestParseDefaultsAndForms(t *testing.T) {
 				return reflect.DeepEqual(r.Pattern.ConcatDim.Keys, []string{"19810901", "019810902", "1.50"})
 			}},
 		{"append mode", good + "  mode: append\n", func(r Recipe) bool { return r.Target.Mode == ModeAppend }},
+		{"filter_by_keys numbers as written", strings.Replace(good, "  merge_dims:", "  grib: {filter_by_keys: {level: 500, typeOfLevel: isobaricInhPa, step: 1.50}}\n  merge_dims:", 1),
+			func(r Recipe) bool {
+				return reflect.DeepEqual(r.Pattern.Filter(), map[string]string{"level": "500", "typeOfLevel": "isobaricInhPa", "step": "1.50"})
+			}},
 		{"plain path template", strings.Replace(good, "file:///data", "/data", 1),
 			func(r Recipe) bool { return r.Pattern.Template == "/data/{variable}/oisst.{time}.nc" }},
 	}

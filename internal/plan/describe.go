@@ -161,7 +161,8 @@ func auxCoords(f source.Reader, m *InputMeta, concat []string, budget int64, p P
 		scalar := len(v.Dims) == 0 && slices.Contains(concat, v.Name)
 		dimCoord := len(v.Dims) == 1 && v.Dims[0] == v.Name
 		selected := slices.ContainsFunc(v.Dims, func(d string) bool { _, _, _, ok := p.sel(d, 0); return ok })
-		if v.NoValues || v.Type == source.String || dimCoord || selected || !coords[v.Name] && !scalar {
+		along := slices.ContainsFunc(v.Dims, func(d string) bool { return slices.Contains(concat, d) }) // concatenated as it is
+		if v.NoValues || v.Type == source.String || dimCoord || selected || along || !coords[v.Name] && !scalar {
 			continue
 		}
 		n := int64(v.Type.Size())
