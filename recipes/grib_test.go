@@ -2,9 +2,12 @@ package recipes_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zarrforge/zarrforge/beamtest"
@@ -68,6 +71,12 @@ func TestGribRecipe(t *testing.T) {
 		pl = append(pl, filepath.Join(dir, "pl_"+d+".grib2"))
 		sfc = append(sfc, filepath.Join(dir, "sfc_"+d+".grib2"))
 	}
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.FileServer(http.Dir(dir)).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
 	for _, tc := range []struct {
 		name    string
 		pattern recipes.Pattern
@@ -78,6 +87,9 @@ func TestGribRecipe(t *testing.T) {
 			ConcatDim: recipes.ConcatDim{Name: "time", Keys: days},
 			Grib:      &recipes.Grib{FilterByKeys: map[string]string{"typeOfLevel": "isobaricInhPa"}}}, `{"typeOfLevel": "isobaricInhPa"}`, []string{strings.Join(files, ",")}},
 		{"one file", recipes.Pattern{Template: files[1]}, `{}`, []string{files[1]}},
+		{"three days over HTTP", recipes.Pattern{Template: srv.URL + "/fc_{time}.grib2",
+			ConcatDim: recipes.ConcatDim{Name: "time", Keys: days},
+			Grib:      &recipes.Grib{FilterByKeys: map[string]string{"typeOfLevel": "isobaricInhPa"}}}, `{"typeOfLevel": "isobaricInhPa"}`, []string{strings.Join(files, ",")}},
 		{"pressure levels and surface merged", recipes.Pattern{Template: filepath.Join(dir, "{kind}_{time}.grib2"),
 			ConcatDim: recipes.ConcatDim{Name: "time", Keys: days},
 			MergeDims: []recipes.MergeDim{{Name: "kind", Keys: []string{"pl", "sfc"}}}}, `{}`,
@@ -94,6 +106,9 @@ func TestGribRecipe(t *testing.T) {
 					t.Fatal(err)
 				}
 				runRecipe(t, runner, r)
+				if strings.HasPrefix(tc.pattern.Template, "http") {
+					t.Logf("%d HTTP requests for 3 files of 10 messages", requests.Swap(0))
+				}
 				args := append([]string{"-c", checkGribStore, r.Target.URL, tc.filter}, tc.files...)
 				if out, err := exec.Command(py, args...).CombinedOutput(); err != nil {
 					t.Errorf("xarray: %v\n%s", err, out)
