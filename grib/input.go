@@ -54,10 +54,12 @@ type reader struct {
 	decoded atomic.Int64
 }
 
-// coord is a coordinate variable's values, little-endian, and its shape.
+// coord is a coordinate variable's values, little-endian, its shape, and
+// the variable that brought it.
 type coord struct {
 	values []byte
 	shape  []int64
+	owner  *cubeVar
 }
 
 // Open reads the messages of the GRIB2 file behind r (size bytes; name is
@@ -147,12 +149,12 @@ func (g *reader) addVar(v *cubeVar) error {
 	for i, cv := range vars {
 		if old, ok := g.coords[cv.Name]; ok {
 			if !slices.Equal(old.shape, cv.Shape) || string(old.values) != string(values[i]) {
-				return fmt.Errorf("messages do not form one hypercube: %s and the variables before it have different %s coordinates: cfgrib would leave %s out; read them apart with pattern.grib.filter_by_keys {shortName: %s} and {shortName: ...}",
-					v.name, cv.Name, v.name, v.first.param.ShortName)
+				return fmt.Errorf("messages do not form one hypercube: %s and %s have different %s coordinates (shapes %v and %v): cfgrib would leave %s out; read them apart with pattern.grib.filter_by_keys {shortName: %s} and {shortName: %s}",
+					old.owner.name, v.name, cv.Name, old.shape, cv.Shape, v.name, old.owner.first.param.ShortName, v.first.param.ShortName)
 			}
 			continue
 		}
-		g.coords[cv.Name] = coord{values: values[i], shape: cv.Shape}
+		g.coords[cv.Name] = coord{values: values[i], shape: cv.Shape, owner: v}
 		g.vars = append(g.vars, cv)
 		if len(cv.Dims) == 1 && cv.Dims[0] == cv.Name {
 			g.dims = append(g.dims, source.Dim{Name: cv.Name, Len: cv.Shape[0]})
