@@ -97,11 +97,9 @@ func scanMessage(r io.ReaderAt, start, size, maxMessage int64) ([]Field, int64, 
 		_, err := r.ReadAt(b, start+off)
 		return b, err
 	}
-	end, err := read(total-4, 4)
-	if err != nil {
-		return nil, 0, err
-	}
-	if string(end) != "7777" {
+	// The end marker is checked here when the head holds it, else when
+	// the field is loaded: one ranged read a message, not two.
+	if total <= int64(len(head)) && string(head[total-4:total]) != "7777" {
 		return nil, 0, fmt.Errorf("%w: no 7777 at its end", ErrFormat)
 	}
 	fields, err := walk(int(head[6]), total, read, false)
