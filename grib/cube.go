@@ -40,10 +40,11 @@ var dataTypes = map[int]string{0: "an", 1: "fc", 2: "af", 3: "cf", 4: "pf", 5: "
 func newRecord(f *Field) (record, error) {
 	r := record{f: f, stepType: f.Product.StepType(), gridType: "regular_ll"}
 	var err error
-	if r.param, err = f.Param(); err != nil {
+	keys := f.conceptKeys()
+	if r.param, err = f.param(keys); err != nil {
 		return r, err
 	}
-	if r.level, err = f.TypeOfLevel(); err != nil {
+	if r.level, err = typeOfLevel(keys); err != nil {
 		return r, err
 	}
 	if r.centre, r.centreDes, err = f.Centre(); err != nil {

@@ -171,12 +171,14 @@ func holds(conds []condition, keys map[string]string) bool {
 }
 
 // Param names f's parameter from the tables.
-func (f *Field) Param() (Param, error) {
+func (f *Field) Param() (Param, error) { return f.param(f.conceptKeys()) }
+
+// param is Param given f's concept keys.
+func (f *Field) param(keys map[string]string) (Param, error) {
 	t, err := loadTables()
 	if err != nil {
 		return Param{}, err
 	}
-	keys := f.conceptKeys()
 	es := t.params[[3]string{keys["discipline"], keys["parameterCategory"], keys["parameterNumber"]}]
 	var v [6]string
 	for c := range v {
@@ -192,12 +194,15 @@ func (f *Field) Param() (Param, error) {
 
 // TypeOfLevel names f's level type as ecCodes does ("isobaricInhPa",
 // "surface", "heightAboveGround"), "unknown" where it has no name.
-func (f *Field) TypeOfLevel() (string, error) {
+func (f *Field) TypeOfLevel() (string, error) { return typeOfLevel(f.conceptKeys()) }
+
+// typeOfLevel is TypeOfLevel given a field's concept keys.
+func typeOfLevel(keys map[string]string) (string, error) {
 	t, err := loadTables()
 	if err != nil {
 		return "", err
 	}
-	if i := best(t.levels, 0, 0, f.conceptKeys()); i >= 0 {
+	if i := best(t.levels, 0, 0, keys); i >= 0 {
 		return t.levels[i].values[0], nil
 	}
 	return "unknown", nil

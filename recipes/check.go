@@ -54,20 +54,35 @@ func (r Recipe) Check(ctx context.Context) error {
 	if err != nil {
 		return r.errorf("", "%s", err)
 	}
-	return r.checkNew(names, first)
+	return r.checkNew(names, scalarNames(headers), first)
+}
+
+// scalarNames returns the names of the headers' scalar variables.
+func scalarNames(headers []plan.InputMeta) []string {
+	var out []string
+	for _, h := range headers {
+		for _, v := range h.Vars {
+			if len(v.Dims) == 0 {
+				out = append(out, v.Name)
+			}
+		}
+	}
+	return out
 }
 
 // checkNew checks that the concat dimensions the inputs lack (names are
-// theirs, of the input first) are those the recipe says are new.
+// theirs, of the input first) are those the recipe says are new; one the
+// inputs hold as a scalar (of scalars: cfgrib's time of a file of one
+// forecast run) is concatenated as xarray.concat does, new or not.
 // Groups written as nested groups are exempt: a group without a concat
 // dimension is written once, from the first input.
-func (r Recipe) checkNew(names []string, first string) error {
+func (r Recipe) checkNew(names, scalars []string, first string) error {
 	if len(r.Pattern.Groups) > 0 {
 		return nil
 	}
 	for k, c := range r.Pattern.Concats() {
 		switch {
-		case !slices.Contains(names, c.Name) && !c.New:
+		case !slices.Contains(names, c.Name) && !slices.Contains(scalars, c.Name) && !c.New:
 			return r.errorf(r.Pattern.concatField(k)+".name", "the inputs have no dimension %q (dimensions of %s: %s); "+
 				"to concatenate along a dimension the inputs lack, say new: true", c.Name, first, strings.Join(names, ", "))
 		case slices.Contains(names, c.Name) && c.New:

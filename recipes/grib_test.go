@@ -105,6 +105,9 @@ func TestGribRecipe(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if err := r.Check(context.Background()); err != nil { // time, a scalar in each file, needs no new: true
+					t.Fatal(err)
+				}
 				runRecipe(t, runner, r)
 				if strings.HasPrefix(tc.pattern.Template, "http") {
 					t.Logf("%d HTTP requests for 3 files of 10 messages", requests.Swap(0))

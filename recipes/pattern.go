@@ -285,7 +285,9 @@ type ConcatDim struct {
 	// New says the inputs lack the dimension: it is made along them, the
 	// keys its coordinate (an ensemble's members, as xarray.combine_nested
 	// adds them) ("new", optional). Check refuses a dimension the inputs
-	// lack unless it says so, and one they have if it does.
+	// lack unless it says so, and one they have if it does. Inputs that
+	// hold a scalar coordinate of its name (cfgrib's time) need not say
+	// so: its values are the coordinate, as xarray.concat makes it.
 	New bool `yaml:"new"`
 }
 

@@ -26,11 +26,12 @@ type InputMeta struct {
 	// CoordSums are SHA-256 digests of the raw values of every other
 	// dimension coordinate, used to tell inputs on different grids apart.
 	CoordSums []CoordSum
-	// AuxCoords are the values of the input's coordinates that are no
-	// dimension's — those a "coordinates" attribute names, and a scalar
-	// named as a concat dimension — as hex of their raw bytes (of a
-	// SHA-256 digest of them past 64 bytes): where they differ between
-	// inputs, they are concatenated along the new concat dimension, as
+	// AuxCoords are, for an input that lacks a concat dimension, the
+	// values of its coordinates that are no dimension's — those a
+	// "coordinates" attribute names, and a scalar named as a concat
+	// dimension — as hex of their raw bytes (of a SHA-256 digest of them
+	// past 64 bytes): where they differ between inputs, they are
+	// concatenated along the new concat dimension, as
 	// xarray.concat(coords="different") does (see Axis.New).
 	AuxCoords []CoordSum
 }
@@ -144,16 +145,20 @@ func Describe(in Input, f source.Reader, concat []string, budget int64, p Prepro
 		sum := sha256.Sum256(raw)
 		m.CoordSums = append(m.CoordSums, CoordSum{Name: v.Name, Sum: hex.EncodeToString(sum[:])})
 	}
-	aux, err := auxCoords(f, &m, concat, budget, p)
-	if err != nil {
-		return InputMeta{}, err
+	if slices.ContainsFunc(concat, func(c string) bool { _, ok := m.dim(c); return !ok }) { // a new dimension
+		aux, err := auxCoords(f, &m, concat, budget, p)
+		if err != nil {
+			return InputMeta{}, err
+		}
+		m.AuxCoords = aux
 	}
-	m.AuxCoords = aux
 	return m, nil
 }
 
 // auxCoords reads the values of m's coordinates that are no dimension's
-// (InputMeta.AuxCoords), those of at most budget bytes.
+// (InputMeta.AuxCoords), those of at most budget bytes: only for an input
+// that lacks a concat dimension, the one case they may be concatenated
+// along it.
 func auxCoords(f source.Reader, m *InputMeta, concat []string, budget int64, p Preprocess) ([]CoordSum, error) {
 	coords := coordNames([]InputMeta{*m})
 	var out []CoordSum
