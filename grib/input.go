@@ -88,13 +88,14 @@ func Open(r io.ReaderAt, size int64, name string, opts source.Options) (source.R
 		if err != nil {
 			return nil, wrap(name, fmt.Errorf("message at byte %d: %w", fields[i].Offset(), err))
 		}
+		if !rec.matches(opts.Filter) {
+			continue
+		}
 		if int64(fields[i].Grid.Points)*4 > limit {
 			return nil, fmt.Errorf("%s: message at byte %d: a field of %d values, more than the %d bytes a chunk may take (target.max_mem): %w",
 				name, fields[i].Offset(), fields[i].Grid.Points, limit, source.ErrTooLarge)
 		}
-		if rec.matches(opts.Filter) {
-			recs = append(recs, &rec)
-		}
+		recs = append(recs, &rec)
 	}
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("%s: none of its %d messages matches filter_by_keys %v", name, len(fields), opts.Filter)

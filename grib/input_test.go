@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -263,4 +264,26 @@ func FuzzOpen(f *testing.F) {
 			_ = r.Read(v.Name, make([]int64, len(v.Shape)), v.Shape, make([]byte, n))
 		}
 	})
+}
+
+// TestOpenBounded: a field larger than the chunk budget is refused
+// (source.ErrTooLarge), naming its message, before anything is decoded;
+// one the filter leaves out is not read.
+func TestOpenBounded(t *testing.T) {
+	b, err := os.ReadFile(beamtest.Testdata("grib", "ensemble.grib2")) // 13 x 24 points a field
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		filter map[string]string
+		want   string
+	}{
+		{nil, "message at byte 0: a field of 312 values, more than the 1000 bytes"},
+		{map[string]string{"shortName": "msl"}, "none of its 8 messages matches"},
+	} {
+		_, err = grib.Open(bytes.NewReader(b), int64(len(b)), "ensemble.grib2", source.Options{MaxChunk: 1000, Filter: tc.filter})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || tc.filter == nil && !errors.Is(err, source.ErrTooLarge) {
+			t.Errorf("filter %v: %v, want %q", tc.filter, err, tc.want)
+		}
+	}
 }
