@@ -166,9 +166,16 @@ func TestS3IgnoresConditions(t *testing.T) {
 // the secret.
 func TestS3Faults(t *testing.T) {
 	var failing atomic.Int32
+	var tornOnce atomic.Bool
 	bucket, _ := storagetest.S3Behind(t, "zarrforge-test", func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method != http.MethodGet {
 			return false
+		}
+		if strings.HasSuffix(r.URL.Path, "/small.json") && tornOnce.CompareAndSwap(true, false) {
+			w.Header().Set("x-amz-checksum-crc32", "AAAAAA==") // not the CRC-32 of what follows
+			w.Header().Set("Content-Length", "100")
+			w.Write(make([]byte, 100))
+			return true
 		}
 		switch n := failing.Add(-1); {
 		case n >= 2:
@@ -204,6 +211,18 @@ func TestS3Faults(t *testing.T) {
 	}
 	if retries.Load() < 3 {
 		t.Errorf("%d retries observed, want 3", retries.Load())
+	}
+	// A whole-object read whose body does not match the checksum its
+	// answer announces (an overwrite torn on a server that is not atomic)
+	// is read again.
+	small := payload(100)
+	if err := st.Put(ctx, "small.json", small); err != nil {
+		t.Fatal(err)
+	}
+	tornOnce.Store(true)
+	retries.Store(0)
+	if got, err := st.Get(ctx, "small.json"); err != nil || !bytes.Equal(got, small) || retries.Load() != 1 {
+		t.Errorf("a torn read: %v, %d retries, got the object: %v, the interceptor answered: %v", err, retries.Load(), bytes.Equal(got, small), !tornOnce.Load())
 	}
 	secret := "wrong-secret-do-not-print"
 	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
