@@ -194,17 +194,11 @@ func (g *reader) Read(name string, start, count []int64, dst []byte) error {
 	if !ok {
 		return fmt.Errorf("%s: no variable %q", g.name, name)
 	}
-	if len(start) != len(v.Shape) || len(count) != len(v.Shape) {
-		return fmt.Errorf("%s: %s: a box of %d dimensions for %d", g.name, name, len(start), len(v.Shape))
+	n, err := source.CheckBox(v.Shape, start, count)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", g.name, name, err)
 	}
-	n := int64(v.Type.Size())
-	for i := range start {
-		if start[i] < 0 || count[i] < 0 || start[i]+count[i] > v.Shape[i] {
-			return fmt.Errorf("%s: %s: box %v + %v outside %v", g.name, name, start, count, v.Shape)
-		}
-		n *= count[i]
-	}
-	if int64(len(dst)) != n {
+	if n *= int64(v.Type.Size()); int64(len(dst)) != n {
 		return fmt.Errorf("%s: %s: %d bytes for a box of %d", g.name, name, len(dst), n)
 	}
 	if c, ok := g.coords[name]; ok {

@@ -192,11 +192,9 @@ func (f *Field) param(keys map[string]string) (Param, error) {
 	return p, nil
 }
 
-// TypeOfLevel names f's level type as ecCodes does ("isobaricInhPa",
-// "surface", "heightAboveGround"), "unknown" where it has no name.
-func (f *Field) TypeOfLevel() (string, error) { return typeOfLevel(f.conceptKeys()) }
-
-// typeOfLevel is TypeOfLevel given a field's concept keys.
+// typeOfLevel names a field's level type as ecCodes does
+// ("isobaricInhPa", "surface", "heightAboveGround") from its concept keys,
+// "unknown" where it has no name.
 func typeOfLevel(keys map[string]string) (string, error) {
 	t, err := loadTables()
 	if err != nil {

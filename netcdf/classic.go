@@ -545,18 +545,12 @@ func (f *classic) readAt(p []byte, off int64, name string) error {
 
 // checkSlab validates a hyperslab against a shape and the destination size.
 func checkSlab(shape, start, count []int64, itemSize int64, dstLen int) error {
-	if len(start) != len(shape) || len(count) != len(shape) {
-		return fmt.Errorf("start %v and count %v do not match the variable's rank %d", start, count, len(shape))
+	n, err := source.CheckBox(shape, start, count)
+	if err != nil {
+		return err
 	}
-	n := itemSize
-	for i := range shape {
-		if start[i] < 0 || count[i] < 0 || start[i]+count[i] > shape[i] || start[i] > shape[i] {
-			return fmt.Errorf("hyperslab start %v count %v is outside the shape %v", start, count, shape)
-		}
-		n *= count[i]
-	}
-	if n != int64(dstLen) {
-		return fmt.Errorf("destination has %d bytes, the hyperslab %d", dstLen, n)
+	if n*itemSize != int64(dstLen) {
+		return fmt.Errorf("destination has %d bytes, the hyperslab %d", dstLen, n*itemSize)
 	}
 	return nil
 }

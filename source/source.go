@@ -184,3 +184,21 @@ var (
 	// (Options.MaxChunk).
 	ErrTooLarge = errors.New("larger than the memory budget")
 )
+
+// CheckBox checks a box of a variable of shape shape, start[i] :
+// start[i]+count[i] along each dimension, as Read and ReadStrings take
+// it, and returns how many values it holds. Readers call it before they
+// read.
+func CheckBox(shape, start, count []int64) (int64, error) {
+	if len(start) != len(shape) || len(count) != len(shape) {
+		return 0, fmt.Errorf("start %v and count %v do not match the variable's rank %d", start, count, len(shape))
+	}
+	n := int64(1)
+	for i := range shape {
+		if start[i] < 0 || count[i] < 0 || start[i] > shape[i]-count[i] {
+			return 0, fmt.Errorf("hyperslab start %v count %v is outside the shape %v", start, count, shape)
+		}
+		n *= count[i]
+	}
+	return n, nil
+}

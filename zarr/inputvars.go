@@ -390,13 +390,8 @@ func (in *input) box(name string, start, count []int64) (ArrayMeta, error) {
 	if !ok {
 		return ArrayMeta{}, fmt.Errorf("%s: no variable %q", in.name, name)
 	}
-	if len(start) != len(meta.Shape) || len(count) != len(meta.Shape) {
-		return ArrayMeta{}, fmt.Errorf("%s: variable %q has %d dimensions, not %d", in.name, name, len(meta.Shape), len(start))
-	}
-	for i := range start {
-		if start[i] < 0 || count[i] < 0 || start[i] > meta.Shape[i]-count[i] {
-			return ArrayMeta{}, fmt.Errorf("%s: variable %q: %v+%v is outside its shape %v", in.name, name, start, count, meta.Shape)
-		}
+	if _, err := source.CheckBox(meta.Shape, start, count); err != nil {
+		return ArrayMeta{}, fmt.Errorf("%s: variable %q: %w", in.name, name, err)
 	}
 	return meta, nil
 }

@@ -279,13 +279,21 @@ func (g *Merger) Schema(concat []ConcatDim) (Schema, error) {
 	}
 	for k := range s.Concat {
 		cv, ok := s.CoordVar(k)
-		if raw, promoted := promotedCoord(lines(parts, k)[0], s.Concat[k].Name); ok && s.Concat[k].New && promoted {
-			s.Concat[k].Coord = raw
-		}
-		if !ok || s.Concat[k].New {
+		if !ok {
 			continue
 		}
-		coord, typ, err := concatCoord(lines(parts, k), k, cv.Type, cv.Name)
+		line := lines(parts, k)
+		if s.Concat[k].New { // keyed already, unless a scalar coordinate made it
+			raw, promoted, err := promotedCoord(line[0], s.Concat[k].Name)
+			if err != nil {
+				return Schema{}, err
+			}
+			if promoted {
+				s.Concat[k].Coord = raw
+			}
+			continue
+		}
+		coord, typ, err := concatCoord(line, k, cv.Type, cv.Name)
 		if err != nil {
 			return Schema{}, err
 		}
@@ -520,18 +528,22 @@ func varied(parts []Part) map[string]bool {
 // promotedCoord is the coordinate of a new dimension a scalar coordinate
 // called name made: the inputs' values along it (line), raw; false when
 // the inputs have no such scalar.
-func promotedCoord(line []Part, name string) ([]byte, bool) {
+func promotedCoord(line []Part, name string) ([]byte, bool, error) {
 	var out []byte
 	found := false
 	for _, p := range line {
 		for _, c := range p.AuxCoords {
-			if c.Name == name {
-				raw, _ := hex.DecodeString(c.Sum)
-				out, found = append(out, raw...), true
+			if c.Name != name {
+				continue
 			}
+			raw, err := hex.DecodeString(c.Sum)
+			if err != nil {
+				return nil, false, fmt.Errorf("input %s: scalar coordinate %q: %w", p.Input.Source, name, err)
+			}
+			out, found = append(out, raw...), true
 		}
 	}
-	return out, found
+	return out, found, nil
 }
 
 // newDims marks the concat dimensions the inputs (reps, one per merge
